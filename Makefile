@@ -1,0 +1,198 @@
+# tallygw: an SMS gateway for election tallies.
+#
+#   make          build every program into build/
+#   make check    install what is missing, build, run every test
+#   make demo     install what is missing, build, run the demo
+#   make fuzz     build the libFuzzer targets (clang)
+#   make install  PREFIX=/usr/local DESTDIR=
+#
+# Plain GNU make; libraries through pkg-config.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/tallygw
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+
+CC	?= cc
+CLANG	?= clang
+B	:= build
+SHARED	?= ../shared/data
+
+# Debian packages: to build, to test against real peers.
+DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
+	libsqlite3-dev libsodium-dev libcmocka-dev clang libclang-rt-14-dev
+DEB_TEST := gammu smstools sqlite3 python3
+DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
+
+WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
+	-Wwrite-strings -Wformat=2 -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN	+= -Werror
+endif
+
+# Recursive on purpose: pkg-config runs only when a recipe needs it,
+# after 'deps' has installed the packages.
+PC_GW	= $(shell pkg-config --cflags libevent sqlite3 libsodium)
+PC_GWL	= $(shell pkg-config --libs libevent sqlite3 libsodium)
+PC_GAM	= $(shell pkg-config --cflags gammu)
+PC_GAML	= $(shell pkg-config --libs gammu)
+PC_CM	= $(shell pkg-config --cflags cmocka)
+PC_CML	= $(shell pkg-config --libs cmocka)
+
+CFLAGS	?= -O2 -g
+ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Iinclude -D_GNU_SOURCE
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+# The protocol library: every program links it.
+LIB_SRCS := gateway/log.c gateway/decode.c gateway/key.c \
+	gateway/election.c gateway/registry.c gateway/lockout.c \
+	gateway/verify.c gateway/memhist.c
+LIB_ASM	:= gateway/election_default.S
+ELECTION_DEFAULT := docs/examples/election-2024.conf
+
+CTL_SRCS := gateway/tallyctl.c
+
+SIM_SRCS := $(wildcard sim/*.c)
+MODEM_SIM_SRCS := $(wildcard modem/pdu.c)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+ASAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
+LIB_ASAN := $(LIB_SRCS:%.c=$(B)/asan/%.o) $(LIB_ASM:%.S=$(B)/asan/%.o)
+
+PROGS	:= $(B)/tallyctl
+ifneq ($(SIM_SRCS),)
+PROGS	+= $(B)/tallysim
+endif
+
+.PHONY: all check demo fuzz install clean deps test test-unit soak bench
+.DEFAULT_GOAL := all
+
+all: $(PROGS) $(UNIT_BINS)
+
+# --- packages -------------------------------------------------------
+
+# Install the Debian packages that are missing: apt-get as root, else
+# sudo, else say what to install and stop.
+deps:
+	@missing=""; for p in $(DEB_ALL); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		    grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	echo "deps: installing:$$missing"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; \
+	elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	else echo "deps: please install as root: apt-get install$$missing" >&2; \
+		exit 1; fi; \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $$missing || { \
+		echo "deps: apt-get failed; install by hand:$$missing" >&2; \
+		exit 1; }
+
+# --- objects --------------------------------------------------------
+
+$(B)/gateway/%.o: gateway/%.c include/tally.h include/log.h include/memhist.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
+
+$(B)/gateway/election_default.o: gateway/election_default.S \
+    $(ELECTION_DEFAULT)
+	@mkdir -p $(@D)
+	$(CC) -c -DELECTION_FILE='"$(ELECTION_DEFAULT)"' $< -o $@
+
+$(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) include/tally.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(PC_GAM) $(PC_GW) -c $< -o $@
+
+$(B)/sim/%.o: sim/%.c $(wildcard sim/*.h) $(wildcard modem/*.h) \
+    include/tally.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Imodem $(PC_GW) -c $< -o $@
+
+$(B)/libtally.a: $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tallyctl: $(CTL_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lm
+
+$(B)/tallysim: $(SIM_SRCS:%.c=$(B)/%.o) $(MODEM_SIM_SRCS:%.c=$(B)/%.o) \
+    $(B)/libtally.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_GAML) $(PC_GWL) -lutil -lm
+
+# --- tests ----------------------------------------------------------
+
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(PC_GW) $(PC_CM) -o $@ $< $(B)/libtally.a \
+	    $(PC_GWL) $(PC_CML) -lm
+
+$(B)/asan/gateway/%.o: gateway/%.c include/tally.h include/log.h include/memhist.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) -c $< -o $@
+
+$(B)/asan/gateway/election_default.o: $(B)/gateway/election_default.o
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(B)/asan/libtally.a: $(LIB_ASAN)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) $(PC_CM) -o $@ $< \
+	    $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
+
+# The unit suites (plain and under ASan+UBSan), the regress shell
+# tests and a short fuzz run; one summary line at the end.
+test: all $(ASAN_BINS) fuzz
+	@SHARED=$(SHARED) B=$(B) sh tests/run.sh
+
+check:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory test
+
+# --- fuzzing --------------------------------------------------------
+
+FUZZFLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+fuzz: $(FUZZ_BINS)
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(B)/gateway/election_default.o
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) $(PC_GW) -o $@ $< $(LIB_SRCS) \
+	    $(B)/gateway/election_default.o $(PC_GWL) -lm
+
+# --- demo, soak, bench ----------------------------------------------
+
+demo:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	@SHARED=$(SHARED) B=$(B) sh tests/demo.sh
+
+bench: all
+	@SHARED=$(SHARED) B=$(B) sh tests/bench.sh
+
+soak: all
+	@echo "soak: nothing to soak until the gateway exists"
+
+# --- install --------------------------------------------------------
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(ELECTION_DEFAULT) $(DESTDIR)$(SHAREDIR)/
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,266 @@
+/*
+ * decode: the first stage. Turns the text a KPPS officer typed into
+ * tokens, then into a struct report and its canonical text. Syntax only:
+ * whether the numbers fit the TPS's form is verify's business.
+ */
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tally.h"
+
+static const struct {
+	const char	*name;
+	enum contest	 contest;
+	int		 paged;
+} decode_contests[] = {
+	{ "PPWP",	CONTEST_PPWP,	0 },
+	{ "DPR",	CONTEST_DPR,	1 },
+	{ "DPD",	CONTEST_DPD,	0 },
+	{ "DPRDP",	CONTEST_DPRDP,	1 },
+	{ "DPRDK",	CONTEST_DPRDK,	1 },
+};
+
+static void	decode_fail(struct decode_error *, enum reason, int,
+		    const char *);
+
+/*
+ * Split on every run of characters outside [0-9A-Za-z], uppercase.
+ * Never fails: text that does not fit sets 'truncated'.
+ */
+int
+decode_tokens(const char *text, size_t len, struct tokens *t)
+{
+	size_t	 i, used = 0;
+	int	 in = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (!isascii(c) || !isalnum(c)) {
+			if (in) {
+				t->buf[used++] = '\0';
+				in = 0;
+			}
+			continue;
+		}
+		if (!in) {
+			if (t->n == TALLY_MAXTOKENS ||
+			    used + 2 > sizeof(t->buf)) {
+				t->truncated = 1;
+				break;
+			}
+			t->tok[t->n++] = t->buf + used;
+			in = 1;
+		} else if (used + 2 > sizeof(t->buf)) {
+			t->truncated = 1;
+			break;
+		}
+		t->buf[used++] = (char)toupper(c);
+	}
+	if (in)
+		t->buf[used] = '\0';
+	t->tok[t->n] = NULL;
+	return (int)t->n;
+}
+
+/*
+ * A token in a number position: digits, with O read as 0 and I, L as 1
+ * (the slips a phone keypad invites). At most maxdigits characters.
+ */
+int
+decode_number(const char *tok, unsigned long *out, size_t maxdigits)
+{
+	unsigned long	 v = 0;
+	size_t		 n = 0;
+	const char	*p;
+	int		 d;
+
+	for (p = tok; *p != '\0'; p++, n++) {
+		if (n == maxdigits)
+			return -1;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p == 'O')
+			d = 0;
+		else if (*p == 'I' || *p == 'L')
+			d = 1;
+		else
+			return -1;
+		v = v * 10 + (unsigned long)d;
+	}
+	if (n == 0)
+		return -1;
+	*out = v;
+	return (int)n;
+}
+
+enum contest
+decode_contest(const char *tok)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(decode_contests) / sizeof(decode_contests[0]);
+	    i++) {
+		if (strcmp(tok, decode_contests[i].name) == 0)
+			return decode_contests[i].contest;
+	}
+	/* The digit form: 1..5, a leading zero is harmless. */
+	if (tok[0] == '0' && tok[1] != '\0')
+		tok++;
+	if (tok[0] >= '1' && tok[0] <= '5' && tok[1] == '\0')
+		return (enum contest)(tok[0] - '0');
+	return CONTEST_NONE;
+}
+
+const char *
+decode_contest_name(enum contest c)
+{
+	if (c < CONTEST_PPWP || c > CONTEST_DPRDK)
+		return "?";
+	return decode_contests[c - 1].name;
+}
+
+int
+decode_contest_paged(enum contest c)
+{
+	if (c < CONTEST_PPWP || c > CONTEST_DPRDK)
+		return 0;
+	return decode_contests[c - 1].paged;
+}
+
+static void
+decode_fail(struct decode_error *err, enum reason reason, int token,
+    const char *text)
+{
+	memset(err, 0, sizeof(*err));
+	err->reason = reason;
+	err->token = token;
+	if (text != NULL)
+		snprintf(err->text, sizeof(err->text), "%s", text);
+}
+
+/* Write the canonical text of a decoded report into r->canon. */
+int
+decode_canon(struct report *r)
+{
+	size_t	 i, off;
+	int	 n;
+
+	n = snprintf(r->canon, sizeof(r->canon), "%s %013llu %u",
+	    decode_contest_name(r->contest), (unsigned long long)r->tps,
+	    r->seq);
+	if (n < 0 || (size_t)n >= sizeof(r->canon))
+		return -1;
+	off = (size_t)n;
+	if (r->page >= 0) {
+		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %d",
+		    r->page);
+		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
+			return -1;
+		off += (size_t)n;
+	}
+	for (i = 0; i < r->nvalues; i++) {
+		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %u",
+		    r->values[i]);
+		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * CONTEST TPS SEQ [PAGE] V1 .. Vn CODE. Fills r and returns 0, or fills
+ * err and returns -1. The count of values is checked later, against the
+ * form of the TPS.
+ */
+int
+decode_report(const char *text, size_t len, struct report *r,
+    struct decode_error *err)
+{
+	struct tokens	 t;
+	unsigned long	 v;
+	size_t		 i, first, last;
+	int		 n;
+
+	memset(r, 0, sizeof(*r));
+	memset(err, 0, sizeof(*err));
+	r->page = -1;
+	decode_tokens(text, len, &t);
+	if (t.n == 0) {
+		decode_fail(err, REASON_EMPTY, 0, NULL);
+		return -1;
+	}
+	if ((r->contest = decode_contest(t.tok[0])) == CONTEST_NONE) {
+		decode_fail(err, REASON_CONTEST, 1, t.tok[0]);
+		return -1;
+	}
+	if (t.truncated) {
+		decode_fail(err, REASON_TOO_LONG, 0, NULL);
+		return -1;
+	}
+	if (t.n < 2 || strlen(t.tok[1]) != TALLY_TPS_DIGITS ||
+	    decode_number(t.tok[1], &v, TALLY_TPS_DIGITS) < 0) {
+		decode_fail(err, REASON_TPS_FORMAT, 2,
+		    t.n < 2 ? NULL : t.tok[1]);
+		return -1;
+	}
+	r->tps = v;
+	if (t.n < 3 || decode_number(t.tok[2], &v, 9) < 0 || v < 1 ||
+	    v > TALLY_SEQ_MAX) {
+		decode_fail(err, REASON_SEQ, 3, t.n < 3 ? NULL : t.tok[2]);
+		return -1;
+	}
+	r->seq = (unsigned)v;
+	first = 3;
+	if (decode_contest_paged(r->contest)) {
+		if (t.n < 4 || decode_number(t.tok[3], &v, 9) < 0) {
+			decode_fail(err, REASON_PAGE, 4,
+			    t.n < 4 ? NULL : t.tok[3]);
+			return -1;
+		}
+		/* Ballot numbers have two digits; larger pages are unknown. */
+		r->page = v > 999 ? 999 : (int)v;
+		first = 4;
+	}
+	/* At least one value and the code. */
+	if (t.n < first + 2) {
+		decode_fail(err, REASON_COUNT, 0, NULL);
+		err->got = t.n > first ? (int)(t.n - first - 1) : 0;
+		return -1;
+	}
+	last = t.n - 1;
+	if (last - first > TALLY_MAXVALUES) {
+		decode_fail(err, REASON_TOO_LONG, 0, NULL);
+		return -1;
+	}
+	if (strlen(t.tok[last]) != TALLY_CODE_LEN ||
+	    decode_number(t.tok[last], &v, TALLY_CODE_LEN) < 0) {
+		decode_fail(err, REASON_CODE_FORMAT, (int)last + 1,
+		    t.tok[last]);
+		return -1;
+	}
+	snprintf(r->code, sizeof(r->code), "%08lu", v);
+	for (i = first; i < last; i++) {
+		n = decode_number(t.tok[i], &v, 18);
+		if (n < 0) {
+			decode_fail(err, REASON_VALUE_FORMAT, (int)i + 1,
+			    t.tok[i]);
+			return -1;
+		}
+		if (v > TALLY_VALUE_MAX) {
+			decode_fail(err, REASON_VALUE_RANGE, (int)i + 1,
+			    t.tok[i]);
+			return -1;
+		}
+		r->values[r->nvalues++] = (uint16_t)v;
+	}
+	if (decode_canon(r) == -1) {
+		decode_fail(err, REASON_TOO_LONG, 0, NULL);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,201 @@
+/*
+ * lockout: counts bad codes per (sender, TPS). After max_failures within
+ * window seconds the sender is locked out of that TPS for duration
+ * seconds; failures for one TPS across all senders raise an alert.
+ * In memory: the gateway's store keeps the failures themselves.
+ */
+
+#include <sys/queue.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "tally.h"
+
+#define LOCKOUT_BUCKETS		1024
+#define LOCKOUT_RING		64	/* most failures remembered */
+#define LOCKOUT_SENDER_LEN	32
+
+struct lockout_entry {
+	LIST_ENTRY(lockout_entry) entry;
+	char		 sender[LOCKOUT_SENDER_LEN];	/* "" = whole TPS */
+	uint64_t	 tps;
+	time_t		 fails[LOCKOUT_RING];
+	int		 nfails;
+	int		 head;
+	time_t		 locked_until;
+};
+LIST_HEAD(lockout_bucket, lockout_entry);
+
+struct lockout {
+	struct lockout_conf	 conf;
+	struct lockout_bucket	 buckets[LOCKOUT_BUCKETS];
+};
+
+static struct lockout_entry *lockout_find(struct lockout *, const char *,
+		    uint64_t, int);
+static int	lockout_count(struct lockout *, struct lockout_entry *,
+		    time_t);
+
+struct lockout *
+lockout_new(const struct lockout_conf *conf)
+{
+	struct lockout	*lk;
+	int		 i;
+
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return NULL;
+	if (conf != NULL)
+		lk->conf = *conf;
+	else {
+		lk->conf.max_failures = LOCKOUT_MAX_FAILURES;
+		lk->conf.window = LOCKOUT_WINDOW;
+		lk->conf.duration = LOCKOUT_DURATION;
+		lk->conf.alert_failures = LOCKOUT_ALERT_FAILURES;
+	}
+	if (lk->conf.max_failures < 1 || lk->conf.max_failures > LOCKOUT_RING)
+		lk->conf.max_failures = LOCKOUT_MAX_FAILURES;
+	if (lk->conf.alert_failures < 1 ||
+	    lk->conf.alert_failures > LOCKOUT_RING)
+		lk->conf.alert_failures = LOCKOUT_ALERT_FAILURES;
+	for (i = 0; i < LOCKOUT_BUCKETS; i++)
+		LIST_INIT(&lk->buckets[i]);
+	return lk;
+}
+
+void
+lockout_free(struct lockout *lk)
+{
+	struct lockout_entry	*e;
+	int			 i;
+
+	if (lk == NULL)
+		return;
+	for (i = 0; i < LOCKOUT_BUCKETS; i++) {
+		while ((e = LIST_FIRST(&lk->buckets[i])) != NULL) {
+			LIST_REMOVE(e, entry);
+			free(e);
+		}
+	}
+	free(lk);
+}
+
+/* FNV-1a over sender and TPS. */
+static unsigned
+lockout_hash(const char *sender, uint64_t tps)
+{
+	uint32_t	 h = 2166136261u;
+	int		 i;
+
+	for (; *sender != '\0'; sender++)
+		h = (h ^ (unsigned char)*sender) * 16777619u;
+	for (i = 0; i < 8; i++, tps >>= 8)
+		h = (h ^ (uint32_t)(tps & 0xff)) * 16777619u;
+	return h % LOCKOUT_BUCKETS;
+}
+
+static struct lockout_entry *
+lockout_find(struct lockout *lk, const char *sender, uint64_t tps, int create)
+{
+	struct lockout_bucket	*b = &lk->buckets[lockout_hash(sender, tps)];
+	struct lockout_entry	*e;
+
+	LIST_FOREACH(e, b, entry) {
+		if (e->tps == tps && strcmp(e->sender, sender) == 0)
+			return e;
+	}
+	if (!create)
+		return NULL;
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		log_warnx("lockout: out of memory");
+		return NULL;
+	}
+	strncpy(e->sender, sender, sizeof(e->sender) - 1);
+	e->tps = tps;
+	LIST_INSERT_HEAD(b, e, entry);
+	return e;
+}
+
+/* Failures of an entry still inside the window. */
+static int
+lockout_count(struct lockout *lk, struct lockout_entry *e, time_t now)
+{
+	int	i, n = 0;
+
+	for (i = 0; i < e->nfails; i++)
+		if (now - e->fails[i] < lk->conf.window)
+			n++;
+	return n;
+}
+
+int
+lockout_locked(struct lockout *lk, const char *sender, uint64_t tps,
+    time_t now)
+{
+	struct lockout_entry	*e;
+
+	if (sender == NULL || *sender == '\0')
+		return 0;
+	if ((e = lockout_find(lk, sender, tps, 0)) == NULL)
+		return 0;
+	return e->locked_until > now;
+}
+
+/* Count one bad code; say whether it locked the sender or raised an alert. */
+int
+lockout_fail(struct lockout *lk, const char *sender, uint64_t tps, time_t now)
+{
+	struct lockout_entry	*e, *all;
+	int			 rc = LOCKOUT_FAIL_COUNTED;
+
+	if (sender != NULL && *sender != '\0' &&
+	    (e = lockout_find(lk, sender, tps, 1)) != NULL) {
+		e->fails[e->head] = now;
+		e->head = (e->head + 1) % LOCKOUT_RING;
+		if (e->nfails < LOCKOUT_RING)
+			e->nfails++;
+		if (e->locked_until <= now &&
+		    lockout_count(lk, e, now) >= lk->conf.max_failures) {
+			e->locked_until = now + lk->conf.duration;
+			e->nfails = e->head = 0;
+			rc = LOCKOUT_FAIL_LOCKED;
+			log_info("lockout: sender %s locked out of TPS %013llu "
+			    "until +%llds", sender, (unsigned long long)tps,
+			    (long long)lk->conf.duration);
+		}
+	}
+	if ((all = lockout_find(lk, "", tps, 1)) != NULL) {
+		all->fails[all->head] = now;
+		all->head = (all->head + 1) % LOCKOUT_RING;
+		if (all->nfails < LOCKOUT_RING)
+			all->nfails++;
+		if (lockout_count(lk, all, now) == lk->conf.alert_failures) {
+			rc |= LOCKOUT_FAIL_ALERT;
+			log_warnx("lockout: alert: %d bad codes for TPS %013llu "
+			    "within %llds", lk->conf.alert_failures,
+			    (unsigned long long)tps,
+			    (long long)lk->conf.window);
+		}
+	}
+	return rc;
+}
+
+/* Forget entries with no failure in the window and no lock. */
+void
+lockout_expire(struct lockout *lk, time_t now)
+{
+	struct lockout_entry	*e, *next;
+	int			 i;
+
+	for (i = 0; i < LOCKOUT_BUCKETS; i++) {
+		for (e = LIST_FIRST(&lk->buckets[i]); e != NULL; e = next) {
+			next = LIST_NEXT(e, entry);
+			if (e->locked_until <= now &&
+			    lockout_count(lk, e, now) == 0) {
+				LIST_REMOVE(e, entry);
+				free(e);
+			}
+		}
+	}
+}

@@ -1,0 +1,154 @@
+/*
+ * Logging to stderr or syslog, after OpenBSD's log.c.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+
+static int	 log_to = LOG_TO_STDERR;
+static int	 log_verbose;
+static const char *log_procname = "tally";
+
+void
+log_init(const char *procname, int to, int verbose)
+{
+	log_procname = procname;
+	log_to = to;
+	log_verbose = verbose;
+	if (log_to == LOG_TO_SYSLOG)
+		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	tzset();
+}
+
+void
+log_setverbose(int v)
+{
+	log_verbose = v;
+}
+
+int
+log_getverbose(void)
+{
+	return log_verbose;
+}
+
+void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char		 buf[2048];
+	const char	*lvl;
+
+	if (pri == LOG_DEBUG && log_verbose < 2)
+		return;
+	if (pri == LOG_INFO && log_verbose < 1)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_to == LOG_TO_SYSLOG) {
+		syslog(pri, "%s", buf);
+		return;
+	}
+	switch (pri) {
+	case LOG_CRIT:
+		lvl = "fatal";
+		break;
+	case LOG_ERR:
+	case LOG_WARNING:
+		lvl = "warn";
+		break;
+	case LOG_INFO:
+		lvl = "info";
+		break;
+	default:
+		lvl = "debug";
+		break;
+	}
+	fprintf(stderr, "%s: %s: %s\n", log_procname, lvl, buf);
+	fflush(stderr);
+}
+
+void
+logit(int pri, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(pri, fmt, ap);
+	va_end(ap);
+}
+
+/* Warn with the text of errno appended. */
+void
+log_warn(const char *fmt, ...)
+{
+	char	buf[1024];
+	int	saved = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOG_WARNING, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char	buf[1024];
+	int	saved = errno;
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	logit(LOG_CRIT, "%s: %s", buf, strerror(saved));
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}

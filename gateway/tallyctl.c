@@ -1,0 +1,731 @@
+/*
+ * tallyctl: the operator's tool. Keys, codes, cards, verification and
+ * the TPS registry. Its commands and their output are a contract
+ * (docs/tallyctl.md): scripts rely on them.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "memhist.h"
+#include "tally.h"
+
+#define CTL_EXIT_OK		0
+#define CTL_EXIT_FAIL		1
+#define CTL_EXIT_USAGE		2
+#define CTL_CARD_ROWS		100
+
+struct ctl_cmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+	const char	*usage;
+	const char	*help;
+};
+
+static int	ctl_keygen(int, char **);
+static int	ctl_keyderive(int, char **);
+static int	ctl_mac(int, char **);
+static int	ctl_verify(int, char **);
+static int	ctl_card(int, char **);
+static int	ctl_receipt(int, char **);
+static int	ctl_import(int, char **);
+static int	ctl_form(int, char **);
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "keygen", ctl_keygen, "keygen -o FILE",
+	  "write a new random root key to FILE (mode 0600)" },
+	{ "keyderive", ctl_keyderive,
+	  "keyderive --root FILE --province PP -o FILE",
+	  "write the key of province PP, derived from the root key" },
+	{ "mac", ctl_mac, "mac --key FILE [--election FILE] TEXT",
+	  "print the canonical text of a report and its content MAC" },
+	{ "verify", ctl_verify, "verify --key FILE [--election FILE "
+	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
+	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
+	{ "card", ctl_card, "card --key FILE --tps TPS [--rows N] [--html]",
+	  "print the one-time code card of a TPS" },
+	{ "receipt", ctl_receipt, "receipt --key FILE TEXT",
+	  "print the receipt code of an accepted report" },
+	{ "import", ctl_import,
+	  "import --registry DB [--desa FILE] [--dpt FILE]",
+	  "create or update the TPS registry from KPU lists" },
+	{ "form", ctl_form, "form [--election FILE] --tps TPS --contest C "
+	  "[--page P]",
+	  "show which values a report for that TPS and contest needs" },
+};
+#define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+static const struct ctl_cmd *ctl_current;
+
+static __attribute__((__noreturn__)) void
+ctl_usage(void)
+{
+	size_t	i;
+
+	if (ctl_current != NULL) {
+		fprintf(stderr, "usage: tallyctl %s\n", ctl_current->usage);
+		exit(CTL_EXIT_USAGE);
+	}
+	fprintf(stderr, "usage: tallyctl command [options]\n");
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(stderr, "  %-10s %s\n", ctl_cmds[i].name,
+		    ctl_cmds[i].help);
+	exit(CTL_EXIT_USAGE);
+}
+
+/* Print -h help of the current command on stdout and exit 0. */
+static __attribute__((__noreturn__)) void
+ctl_help(void)
+{
+	printf("usage: tallyctl %s\n  %s\n", ctl_current->usage,
+	    ctl_current->help);
+	exit(CTL_EXIT_OK);
+}
+
+static int
+ctl_fail(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "tallyctl %s: ", ctl_current->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_EXIT_FAIL;
+}
+
+/* The common options: each command takes the ones it names. */
+enum {
+	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
+	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
+	OPT_DPT, OPT_CONTEST, OPT_PAGE,
+};
+static const struct option ctl_longopts[] = {
+	{ "key",	required_argument,	NULL, OPT_KEY },
+	{ "root",	required_argument,	NULL, OPT_ROOT },
+	{ "province",	required_argument,	NULL, OPT_PROVINCE },
+	{ "election",	required_argument,	NULL, OPT_ELECTION },
+	{ "registry",	required_argument,	NULL, OPT_REGISTRY },
+	{ "tps",	required_argument,	NULL, OPT_TPS },
+	{ "rows",	required_argument,	NULL, OPT_ROWS },
+	{ "html",	no_argument,		NULL, OPT_HTML },
+	{ "sender",	required_argument,	NULL, OPT_SENDER },
+	{ "batch",	required_argument,	NULL, OPT_BATCH },
+	{ "desa",	required_argument,	NULL, OPT_DESA },
+	{ "dpt",	required_argument,	NULL, OPT_DPT },
+	{ "contest",	required_argument,	NULL, OPT_CONTEST },
+	{ "page",	required_argument,	NULL, OPT_PAGE },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ NULL,		0,			NULL, 0 },
+};
+
+struct ctl_opts {
+	const char	*key, *root, *out, *election, *registry, *sender;
+	const char	*batch, *desa, *dpt, *contest;
+	int		 province, rows, html, page;
+	uint64_t	 tps;
+	int		 has_tps;
+};
+
+/* Parse options; 'allowed' lists the option codes the command takes. */
+static int
+ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
+{
+	unsigned long	 v;
+	const int	*a;
+	int		 ch;
+	char		*end;
+
+	memset(o, 0, sizeof(*o));
+	o->rows = CTL_CARD_ROWS;
+	o->page = -1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "ho:", ctl_longopts, NULL)) !=
+	    -1) {
+		if (ch == 'h')
+			ctl_help();
+		if (ch == '?')
+			ctl_usage();
+		for (a = allowed; *a != 0 && *a != ch; a++)
+			;
+		if (*a == 0) {
+			fprintf(stderr, "tallyctl %s: option not valid here\n",
+			    ctl_current->name);
+			ctl_usage();
+		}
+		switch (ch) {
+		case 'o':
+			o->out = optarg;
+			break;
+		case OPT_KEY:
+			o->key = optarg;
+			break;
+		case OPT_ROOT:
+			o->root = optarg;
+			break;
+		case OPT_PROVINCE:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 99 || errno)
+				ctl_usage();
+			o->province = (int)v;
+			break;
+		case OPT_ELECTION:
+			o->election = optarg;
+			break;
+		case OPT_REGISTRY:
+			o->registry = optarg;
+			break;
+		case OPT_TPS:
+			if (strlen(optarg) != TALLY_TPS_DIGITS ||
+			    decode_number(optarg, &v, TALLY_TPS_DIGITS) < 0) {
+				fprintf(stderr, "tallyctl: --tps takes a "
+				    "13-digit TPS code\n");
+				ctl_usage();
+			}
+			o->tps = v;
+			o->has_tps = 1;
+			break;
+		case OPT_ROWS:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > TALLY_SEQ_MAX ||
+			    errno)
+				ctl_usage();
+			o->rows = (int)v;
+			break;
+		case OPT_HTML:
+			o->html = 1;
+			break;
+		case OPT_SENDER:
+			o->sender = optarg;
+			break;
+		case OPT_BATCH:
+			o->batch = optarg;
+			break;
+		case OPT_DESA:
+			o->desa = optarg;
+			break;
+		case OPT_DPT:
+			o->dpt = optarg;
+			break;
+		case OPT_CONTEST:
+			o->contest = optarg;
+			break;
+		case OPT_PAGE:
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v > 999 || errno)
+				ctl_usage();
+			o->page = (int)v;
+			break;
+		}
+	}
+	return optind;
+}
+
+static int
+ctl_loadkey(const char *path, struct key *k)
+{
+	char	err[512];
+
+	if (path == NULL)
+		ctl_usage();
+	if (key_load(path, k, err, sizeof(err)) == -1) {
+		ctl_fail("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static struct election *
+ctl_election(const char *path)
+{
+	struct election	*el;
+	char		 err[512];
+
+	if (path == NULL)
+		el = election_default();
+	else
+		el = election_load(path, err, sizeof(err));
+	if (el == NULL)
+		ctl_fail("%s", path == NULL ? "embedded election definition "
+		    "is broken" : err);
+	return el;
+}
+
+/* Join the remaining arguments into one report text. */
+static const char *
+ctl_text(int argc, char **argv, int i, char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	n;
+
+	if (i >= argc)
+		ctl_usage();
+	buf[0] = '\0';
+	for (; i < argc; i++) {
+		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
+		    argv[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return NULL;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+static int
+ctl_keygen(int argc, char **argv)
+{
+	static const int allowed[] = { 'o', 0 };
+	struct ctl_opts	 o;
+	struct key	 k;
+	char		 err[512];
+
+	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL)
+		ctl_usage();
+	key_generate(&k);
+	if (key_save(o.out, &k, err, sizeof(err)) == -1) {
+		key_wipe(&k, sizeof(k));
+		return ctl_fail("%s", err);
+	}
+	key_wipe(&k, sizeof(k));
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_keyderive(int argc, char **argv)
+{
+	static const int allowed[] = { 'o', OPT_ROOT, OPT_PROVINCE, 0 };
+	struct ctl_opts	 o;
+	struct key	 root, prov;
+	char		 err[512];
+
+	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL ||
+	    o.root == NULL || o.province == 0)
+		ctl_usage();
+	if (ctl_loadkey(o.root, &root) == -1)
+		return CTL_EXIT_FAIL;
+	if (root.kind != KEY_ROOT) {
+		key_wipe(&root, sizeof(root));
+		return ctl_fail("%s is a province key, not a root key", o.root);
+	}
+	key_derive_province(&root, o.province, &prov);
+	key_wipe(&root, sizeof(root));
+	if (key_save(o.out, &prov, err, sizeof(err)) == -1) {
+		key_wipe(&prov, sizeof(prov));
+		return ctl_fail("%s", err);
+	}
+	key_wipe(&prov, sizeof(prov));
+	return CTL_EXIT_OK;
+}
+
+/*
+ * Decode TEXT as a report whose code may be missing: mac and receipt
+ * take a report before or after the code was added.
+ */
+static int
+ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e)
+{
+	struct tokens	 t;
+	char		 buf[2048];
+
+	decode_tokens(text, strlen(text), &t);
+	if (t.n > 0 && strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN)
+		return decode_report(text, strlen(text), r, e);
+	snprintf(buf, sizeof(buf), "%s 00000000", text);
+	return decode_report(buf, strlen(buf), r, e);
+}
+
+/* Explain a decode or shape error in one line on stderr. */
+static int
+ctl_reject(enum reason reason, struct decode_error *e, struct report *r,
+    struct form *f)
+{
+	struct verify_result	 res;
+	char			 line[512];
+
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_REJECTED;
+	res.reason = reason;
+	res.err = *e;
+	res.err.reason = reason;
+	if (f != NULL)
+		res.form = *f;
+	verify_explain(&res, r, line, sizeof(line));
+	return ctl_fail("%s", line + strlen("REJECTED "));
+}
+
+static int
+ctl_mac(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, 0 };
+	struct ctl_opts		 o;
+	struct key		 k;
+	struct report		 r;
+	struct decode_error	 e;
+	struct election		*el;
+	struct form		 f;
+	enum reason		 why;
+	uint8_t			 kt[TALLY_KEY_LEN];
+	char			 buf[2048], mac[TALLY_CODE_LEN + 1];
+	const char		*text;
+	int			 i;
+
+	i = ctl_getopt(argc, argv, allowed, &o);
+	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+		return ctl_fail("text too long");
+	if (ctl_loadkey(o.key, &k) == -1)
+		return CTL_EXIT_FAIL;
+	if (ctl_decode_nocode(text, &r, &e) == -1)
+		return ctl_reject(e.reason, &e, &r, NULL);
+	if ((el = ctl_election(o.election)) == NULL)
+		return CTL_EXIT_FAIL;
+	memset(&e, 0, sizeof(e));
+	if (election_form(el, r.contest, r.tps, r.page, &f, &why) == -1) {
+		election_free(el);
+		return ctl_reject(why, &e, &r, NULL);
+	}
+	election_free(el);
+	if (r.nvalues != f.nvalues) {
+		e.expected = (int)f.nvalues;
+		e.got = (int)r.nvalues;
+		return ctl_reject(REASON_COUNT, &e, &r, &f);
+	}
+	if (key_derive_tps(&k, r.tps, kt) == -1)
+		return ctl_fail("key %s cannot sign for TPS %013llu", o.key,
+		    (unsigned long long)r.tps);
+	key_mac(kt, r.canon, mac);
+	key_wipe(kt, sizeof(kt));
+	key_wipe(&k, sizeof(k));
+	printf("%s %s\n", r.canon, mac);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_receipt(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, 0 };
+	struct ctl_opts		 o;
+	struct key		 k;
+	struct report		 r;
+	struct decode_error	 e;
+	uint8_t			 kt[TALLY_KEY_LEN];
+	char			 buf[2048], rc[TALLY_CODE_LEN + 1];
+	const char		*text;
+	int			 i;
+
+	i = ctl_getopt(argc, argv, allowed, &o);
+	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+		return ctl_fail("text too long");
+	if (ctl_loadkey(o.key, &k) == -1)
+		return CTL_EXIT_FAIL;
+	if (ctl_decode_nocode(text, &r, &e) == -1)
+		return ctl_reject(e.reason, &e, &r, NULL);
+	if (key_derive_tps(&k, r.tps, kt) == -1)
+		return ctl_fail("key %s does not cover TPS %013llu", o.key,
+		    (unsigned long long)r.tps);
+	key_receipt(kt, r.canon, rc);
+	key_wipe(kt, sizeof(kt));
+	key_wipe(&k, sizeof(k));
+	printf("%s\n", rc);
+	return CTL_EXIT_OK;
+}
+
+/* Verify one text and print its line; returns the verdict or -1. */
+static int
+ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
+    const char *sender)
+{
+	struct report		 r;
+	struct verify_result	 res;
+	char			 line[2048];
+
+	if (verify_report(ctx, text, strlen(text), sender, time(NULL), &r,
+	    &res) == -1) {
+		ctl_fail("lookup failed; nothing decided");
+		return -1;
+	}
+	if (verify_explain(&res, &r, line, sizeof(line)) == -1)
+		line[sizeof(line) - 1] = '\0';
+	printf("%s\n", line);
+	if (mh != NULL && (res.verdict == VERDICT_OK ||
+	    res.verdict == VERDICT_FLAGGED))
+		memhist_add(mh, &r, res.receipt);
+	return (int)res.verdict;
+}
+
+static int
+ctl_verify(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
+	    OPT_SENDER, OPT_BATCH, 0 };
+	struct ctl_opts		 o;
+	struct key		 k;
+	struct verify_ctx	 ctx;
+	struct memhist		*mh = NULL;
+	FILE			*fp;
+	char			 buf[4096], err[512];
+	const char		*text;
+	size_t			 counts[VERDICT_REJECTED + 1] = { 0 };
+	int			 i, v, rc = CTL_EXIT_OK;
+
+	i = ctl_getopt(argc, argv, allowed, &o);
+	if ((o.batch == NULL) == (i >= argc))
+		ctl_usage();
+	if (ctl_loadkey(o.key, &k) == -1)
+		return CTL_EXIT_FAIL;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.key = &k;
+	ctx.default_dpt = VERIFY_DEFAULT_DPT;
+	if ((ctx.election = ctl_election(o.election)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (o.registry != NULL && (ctx.registry = registry_open(o.registry,
+	    REGISTRY_RDONLY, err, sizeof(err))) == NULL)
+		return ctl_fail("%s", err);
+
+	if (o.batch == NULL) {
+		if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+			return ctl_fail("text too long");
+		v = ctl_verify_one(&ctx, NULL, text, o.sender);
+		rc = (v == -1 || v == VERDICT_REJECTED) ? CTL_EXIT_FAIL :
+		    CTL_EXIT_OK;
+		goto done;
+	}
+	/* Batch: earlier lines are the history of later ones. */
+	if (strcmp(o.batch, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(o.batch, "r")) == NULL)
+		return ctl_fail("%s: %s", o.batch, strerror(errno));
+	mh = memhist_new();
+	ctx.history = memhist_history(mh);
+	ctx.lockout = lockout_new(NULL);
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		v = ctl_verify_one(&ctx, mh, buf, o.sender);
+		if (v == -1) {
+			rc = CTL_EXIT_FAIL;
+			break;
+		}
+		counts[v]++;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	fprintf(stderr, "tallyctl verify: %zu OK, %zu FLAGGED, %zu DUPLICATE,"
+	    " %zu REJECTED\n", counts[VERDICT_OK], counts[VERDICT_FLAGGED],
+	    counts[VERDICT_DUPLICATE], counts[VERDICT_REJECTED]);
+	lockout_free(ctx.lockout);
+	memhist_free(mh);
+done:
+	key_wipe(&k, sizeof(k));
+	if (ctx.registry != NULL)
+		registry_close(ctx.registry);
+	election_free((struct election *)(uintptr_t)ctx.election);
+	return rc;
+}
+
+/* The printable card: rows in columns, instructions in Indonesian. */
+static void
+ctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
+{
+	char	code[TALLY_CODE_LEN + 1];
+	int	r;
+
+	printf("<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\""
+	    "utf-8\">\n<title>Kartu Kode TPS %013llu</title>\n<style>\n"
+	    "body{font-family:sans-serif;margin:1.5cm}"
+	    "h1{font-size:16pt;margin:0}"
+	    "table{border-collapse:collapse;margin-top:8pt}"
+	    "td{border:1px solid #000;padding:2pt 6pt;"
+	    "font-family:monospace;font-size:11pt}"
+	    "td.n{text-align:right;color:#444}"
+	    ".cols{column-count:4}"
+	    "ol{font-size:10pt}"
+	    "</style></head><body>\n", (unsigned long long)tps);
+	printf("<h1>KARTU KODE SEKALI PAKAI &mdash; TPS %013llu</h1>\n",
+	    (unsigned long long)tps);
+	printf("<p><b>RAHASIA.</b> Simpan tertutup. Hanya untuk Ketua KPPS "
+	    "TPS ini.</p>\n<ol>\n"
+	    "<li>Setiap SMS laporan memakai satu baris. Nomor pesan (NO) = "
+	    "nomor baris.</li>\n"
+	    "<li>Ketik: PPWP*%013llu*NO*PEMILIH*01*02*03*SAH*TIDAKSAH*KODE"
+	    " lalu kirim ke nomor gateway.</li>\n"
+	    "<li>Contoh baris 1: PPWP*%013llu*1*255*120*95*36*251*4*KODE "
+	    "baris 1.</li>\n"
+	    "<li>Coret baris setelah dipakai. Jangan pakai satu baris dua "
+	    "kali.</li>\n"
+	    "<li>Periksa balasan: angka harus sama dengan formulir C.Hasil."
+	    " Tulis kode tanda terima di formulir.</li>\n"
+	    "<li>Jika angka di balasan salah, kirim ulang dengan baris "
+	    "berikutnya.</li>\n"
+	    "<li>Bantuan: kirim SMS BANTU.</li>\n</ol>\n",
+	    (unsigned long long)tps, (unsigned long long)tps);
+	printf("<div class=\"cols\"><table>\n");
+	for (r = 1; r <= rows; r++) {
+		key_card(kt, (unsigned)r, code);
+		printf("<tr><td class=\"n\">%d</td><td>%s</td>"
+		    "<td>&nbsp;&nbsp;</td></tr>\n", r, code);
+	}
+	printf("</table></div>\n</body></html>\n");
+}
+
+static int
+ctl_card(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_TPS, OPT_ROWS, OPT_HTML,
+	    0 };
+	struct ctl_opts	 o;
+	struct key	 k;
+	uint8_t		 kt[TALLY_KEY_LEN];
+	char		 code[TALLY_CODE_LEN + 1];
+	int		 r;
+
+	if (ctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps)
+		ctl_usage();
+	if (ctl_loadkey(o.key, &k) == -1)
+		return CTL_EXIT_FAIL;
+	if (key_derive_tps(&k, o.tps, kt) == -1)
+		return ctl_fail("key %s does not cover TPS %013llu", o.key,
+		    (unsigned long long)o.tps);
+	key_wipe(&k, sizeof(k));
+	if (o.html)
+		ctl_card_html(o.tps, kt, o.rows);
+	else {
+		for (r = 1; r <= o.rows; r++) {
+			key_card(kt, (unsigned)r, code);
+			printf("%d %s\n", r, code);
+		}
+	}
+	key_wipe(kt, sizeof(kt));
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_import(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_REGISTRY, OPT_DESA, OPT_DPT, 0 };
+	struct ctl_opts	 o;
+	struct registry	*reg;
+	struct timespec	 t0, t1;
+	char		 err[512];
+	size_t		 n = 0, total = 0;
+
+	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.registry == NULL ||
+	    (o.desa == NULL && o.dpt == NULL))
+		ctl_usage();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((reg = registry_open(o.registry, REGISTRY_CREATE, err,
+	    sizeof(err))) == NULL)
+		return ctl_fail("%s", err);
+	if (o.desa != NULL) {
+		if (registry_import_desa(reg, o.desa, &n, err, sizeof(err)) ==
+		    -1) {
+			registry_close(reg);
+			return ctl_fail("%s", err);
+		}
+		printf("imported %zu TPS from %s\n", n, o.desa);
+	}
+	if (o.dpt != NULL) {
+		if (registry_import_dpt(reg, o.dpt, &n, err, sizeof(err)) ==
+		    -1) {
+			registry_close(reg);
+			return ctl_fail("%s", err);
+		}
+		printf("imported DPT of %zu TPS from %s\n", n, o.dpt);
+	}
+	registry_count(reg, &total);
+	registry_close(reg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("registry %s: %zu TPS (%.2f s)\n", o.registry, total,
+	    (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return CTL_EXIT_OK;
+}
+
+static int
+ctl_form(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_ELECTION, OPT_TPS, OPT_CONTEST,
+	    OPT_PAGE, 0 };
+	struct ctl_opts	 o;
+	struct election	*el;
+	struct form	 f;
+	enum contest	 c;
+	enum reason	 why;
+	size_t		 i;
+
+	if (ctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps ||
+	    o.contest == NULL)
+		ctl_usage();
+	if ((c = decode_contest(o.contest)) == CONTEST_NONE)
+		return ctl_fail("unknown contest '%s'", o.contest);
+	if (decode_contest_paged(c) && o.page < 0)
+		o.page = 0;
+	if ((el = ctl_election(o.election)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (election_form(el, c, o.tps, o.page, &f, &why) == -1) {
+		election_free(el);
+		return ctl_fail("%s", verify_reason_text(why));
+	}
+	printf("%s TPS %013llu", decode_contest_name(c),
+	    (unsigned long long)o.tps);
+	if (o.page >= 0)
+		printf(" page %d", o.page);
+	if (f.district != NULL)
+		printf(" district %s", f.district);
+	printf(": %zu values\n", f.nvalues);
+	if (f.kind == FORM_PARTY) {
+		printf("  PARTAI (%s)\n", election_party_name(el, o.page));
+		for (i = 0; i < f.nchoices; i++)
+			printf("  candidate %zu\n", i + 1);
+	} else {
+		printf("  PEMILIH\n");
+		for (i = 0; i < f.nchoices; i++) {
+			if (decode_contest_paged(c))
+				printf("  party %d %s\n", f.choices[i],
+				    election_party_name(el, f.choices[i]));
+			else
+				printf("  %s %zu\n", c == CONTEST_PPWP ?
+				    "pair" : "candidate", i + 1);
+		}
+		printf("  SAH\n  TIDAK_SAH\n");
+	}
+	election_free(el);
+	return CTL_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+	size_t	i;
+
+	log_init("tallyctl", LOG_TO_STDERR, 0);
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		if (argc >= 2) {
+			ctl_current = NULL;
+			printf("usage: tallyctl command [options]\n");
+			for (i = 0; i < CTL_NCMDS; i++)
+				printf("  %s\n", ctl_cmds[i].usage);
+			return CTL_EXIT_OK;
+		}
+		ctl_usage();
+	}
+	if (key_init() == -1)
+		fatalx("libsodium failed to initialise");
+	for (i = 0; i < CTL_NCMDS; i++) {
+		if (strcmp(argv[1], ctl_cmds[i].name) == 0) {
+			ctl_current = &ctl_cmds[i];
+			return ctl_cmds[i].fn(argc - 1, argv + 1);
+		}
+	}
+	fprintf(stderr, "tallyctl: unknown command '%s'\n", argv[1]);
+	ctl_usage();
+}

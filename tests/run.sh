@@ -1,0 +1,52 @@
+#!/bin/sh
+# Run every test suite and add their results into one line:
+# "N passed, N failed". Each suite speaks TAP ("ok N", "not ok N");
+# a suite that exits non-zero without a failing line counts one failure.
+B=${B:-build}
+SHARED=${SHARED:-../shared/data}
+export B SHARED
+LOG=$B/test-logs
+mkdir -p "$LOG"
+pass=0
+fail=0
+
+run_suite() {
+	name=$1
+	shift
+	out="$LOG/$(echo "$name" | tr '/ ' '__').log"
+	"$@" >"$out" 2>&1
+	rc=$?
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited $rc" >>"$out"
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$f" -gt 0 ]; then
+		echo "FAIL $name: $p passed, $f failed (see $out)"
+		grep '^not ok' "$out" | head -20 | sed 's/^/    /'
+		grep -B2 -A8 -i 'error\|failure' "$out" | head -40 | sed 's/^/    /'
+	else
+		echo "ok   $name: $p passed"
+	fi
+}
+
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] && run_suite "unit/${t##*/}" "$t"
+done
+for t in "$B"/asan/tests/test_*; do
+	[ -x "$t" ] && run_suite "asan/${t##*/}" env \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t"
+done
+for t in tests/regress/*.sh; do
+	[ -f "$t" ] && run_suite "regress/${t##*/}" sh "$t"
+done
+for t in "$B"/fuzz/fuzz_*; do
+	[ -x "$t" ] && run_suite "fuzz/${t##*/}" sh tests/fuzz/smoke.sh "$t"
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,89 @@
+/* Unit tests of lockout: 5 bad codes in 60 minutes lock for 60 minutes. */
+
+#include "unit.h"
+#include "tally.h"
+
+static void
+test_lock_after_five(void **state)
+{
+	struct lockout	*lk = lockout_new(NULL);
+	uint64_t	 tps = 3201012001001ULL;
+	time_t		 t = 1000000;
+	int		 i;
+
+	(void)state;
+	assert_non_null(lk);
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(lockout_fail(lk, "+62811", tps, t + i), 0);
+		assert_false(lockout_locked(lk, "+62811", tps, t + i));
+	}
+	assert_int_equal(lockout_fail(lk, "+62811", tps, t + 4) &
+	    LOCKOUT_FAIL_LOCKED, LOCKOUT_FAIL_LOCKED);
+	assert_true(lockout_locked(lk, "+62811", tps, t + 5));
+	/* Only that sender, only that TPS. */
+	assert_false(lockout_locked(lk, "+62812", tps, t + 5));
+	assert_false(lockout_locked(lk, "+62811", tps + 1, t + 5));
+	/* For 60 minutes. */
+	assert_true(lockout_locked(lk, "+62811", tps, t + 4 + 3599));
+	assert_false(lockout_locked(lk, "+62811", tps, t + 4 + 3600));
+	lockout_free(lk);
+}
+
+static void
+test_window(void **state)
+{
+	struct lockout	*lk = lockout_new(NULL);
+	uint64_t	 tps = 3201012001001ULL;
+	time_t		 t = 1000000;
+	int		 i;
+
+	(void)state;
+	/* Failures spread over more than an hour never lock. */
+	for (i = 0; i < 20; i++)
+		assert_int_equal(lockout_fail(lk, "+62811", tps,
+		    t + i * 1000) & LOCKOUT_FAIL_LOCKED, 0);
+	assert_false(lockout_locked(lk, "+62811", tps, t + 20 * 1000));
+	lockout_expire(lk, t + 100000);
+	lockout_free(lk);
+}
+
+static void
+test_alert_and_conf(void **state)
+{
+	struct lockout_conf	 c = { 2, 60, 30, 3 };
+	struct lockout		*lk = lockout_new(&c);
+	uint64_t		 tps = 3201012001001ULL;
+	int			 rc;
+
+	(void)state;
+	assert_int_equal(lockout_fail(lk, "a", tps, 100), 0);
+	assert_int_equal(lockout_fail(lk, "b", tps, 101), 0);
+	rc = lockout_fail(lk, "c", tps, 102);
+	assert_true(rc & LOCKOUT_FAIL_ALERT);
+	assert_false(rc & LOCKOUT_FAIL_LOCKED);
+	rc = lockout_fail(lk, "a", tps, 103);
+	assert_true(rc & LOCKOUT_FAIL_LOCKED);
+	assert_false(rc & LOCKOUT_FAIL_ALERT);	/* raised once per crossing */
+	assert_true(lockout_locked(lk, "a", tps, 132));
+	assert_false(lockout_locked(lk, "a", tps, 133));
+	/* No sender (e.g. USSD without caller id): counted for the TPS. */
+	assert_false(lockout_locked(lk, "", tps, 104));
+	assert_int_equal(lockout_fail(lk, NULL, tps, 104) &
+	    LOCKOUT_FAIL_LOCKED, 0);
+	lockout_expire(lk, 10000);
+	assert_false(lockout_locked(lk, "a", tps, 10000));
+	lockout_free(lk);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lock_after_five),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_alert_and_conf),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
