@@ -43,7 +43,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keyderive", ctl_keyderive,
 	  "keyderive --root FILE --province PP -o FILE",
 	  "write the key of province PP, derived from the root key" },
-	{ "mac", ctl_mac, "mac --key FILE [--election FILE] TEXT",
+	{ "mac", ctl_mac, "mac --key FILE [--election FILE] TEXT | --batch FILE",
 	  "print the canonical text of a report and its content MAC" },
 	{ "verify", ctl_verify, "verify --key FILE [--election FILE "
 	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
@@ -363,50 +363,93 @@ ctl_reject(enum reason reason, struct decode_error *e, struct report *r,
 	return ctl_fail("%s", line + strlen("REJECTED "));
 }
 
+/* MAC of one text: prints "canon MAC", or "REJECTED reason" and -1. */
 static int
-ctl_mac(int argc, char **argv)
+ctl_mac_one(const struct election *el, const struct key *k, const char *text,
+    int quiet)
 {
-	static const int allowed[] = { OPT_KEY, OPT_ELECTION, 0 };
-	struct ctl_opts		 o;
-	struct key		 k;
 	struct report		 r;
 	struct decode_error	 e;
-	struct election		*el;
 	struct form		 f;
 	enum reason		 why;
 	uint8_t			 kt[TALLY_KEY_LEN];
-	char			 buf[2048], mac[TALLY_CODE_LEN + 1];
-	const char		*text;
-	int			 i;
+	char			 mac[TALLY_CODE_LEN + 1], line[512];
+	struct verify_result	 res;
+
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_REJECTED;
+	if (ctl_decode_nocode(text, &r, &e) == -1) {
+		res.reason = e.reason;
+		res.err = e;
+	} else if (election_form(el, r.contest, r.tps, r.page, &f, &why) ==
+	    -1)
+		res.reason = why;
+	else if (r.nvalues != f.nvalues) {
+		res.reason = REASON_COUNT;
+		res.form = f;
+		res.err.expected = (int)f.nvalues;
+		res.err.got = (int)r.nvalues;
+	} else if (key_derive_tps(k, r.tps, kt) == -1)
+		res.reason = REASON_NO_KEY;
+	else {
+		key_mac(kt, r.canon, mac);
+		key_wipe(kt, sizeof(kt));
+		printf("%s %s\n", r.canon, mac);
+		return 0;
+	}
+	verify_explain(&res, &r, line, sizeof(line));
+	if (quiet)
+		printf("%s\n", line);
+	else
+		ctl_fail("%s", line + strlen("REJECTED "));
+	return -1;
+}
+
+static int
+ctl_mac(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_BATCH, 0 };
+	struct ctl_opts		 o;
+	struct key		 k;
+	struct election		*el;
+	FILE			*fp;
+	char			 buf[4096];
+	const char		*text = NULL;
+	int			 i, rc = CTL_EXIT_OK;
 
 	i = ctl_getopt(argc, argv, allowed, &o);
-	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+	if ((o.batch == NULL) == (i >= argc))
+		ctl_usage();
+	if (o.batch == NULL &&
+	    (text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
 		return ctl_fail("text too long");
 	if (ctl_loadkey(o.key, &k) == -1)
 		return CTL_EXIT_FAIL;
-	if (ctl_decode_nocode(text, &r, &e) == -1)
-		return ctl_reject(e.reason, &e, &r, NULL);
 	if ((el = ctl_election(o.election)) == NULL)
 		return CTL_EXIT_FAIL;
-	memset(&e, 0, sizeof(e));
-	if (election_form(el, r.contest, r.tps, r.page, &f, &why) == -1) {
-		election_free(el);
-		return ctl_reject(why, &e, &r, NULL);
+	if (text != NULL) {
+		if (ctl_mac_one(el, &k, text, 0) == -1)
+			rc = CTL_EXIT_FAIL;
+		goto done;
 	}
-	election_free(el);
-	if (r.nvalues != f.nvalues) {
-		e.expected = (int)f.nvalues;
-		e.got = (int)r.nvalues;
-		return ctl_reject(REASON_COUNT, &e, &r, &f);
+	/* Batch: one report per line, one output line per input line. */
+	if (strcmp(o.batch, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(o.batch, "r")) == NULL) {
+		rc = ctl_fail("%s: %s", o.batch, strerror(errno));
+		goto done;
 	}
-	if (key_derive_tps(&k, r.tps, kt) == -1)
-		return ctl_fail("key %s cannot sign for TPS %013llu", o.key,
-		    (unsigned long long)r.tps);
-	key_mac(kt, r.canon, mac);
-	key_wipe(kt, sizeof(kt));
+	while (fgets(buf, sizeof(buf), fp) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		if (ctl_mac_one(el, &k, buf, 1) == -1)
+			rc = CTL_EXIT_FAIL;
+	}
+	if (fp != stdin)
+		fclose(fp);
+done:
 	key_wipe(&k, sizeof(k));
-	printf("%s %s\n", r.canon, mac);
-	return CTL_EXIT_OK;
+	election_free(el);
+	return rc;
 }
 
 static int

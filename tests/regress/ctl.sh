@@ -1,0 +1,124 @@
+#!/bin/sh
+# tallyctl's command contract (docs/tallyctl.md), end to end.
+. tests/regress/lib.sh
+CTL=$B/tallyctl
+D=$(mktemp -d)
+trap 'rm -rf "$D"' EXIT
+
+# The protocol's check-vector root key: bytes 0x00..0x1f.
+printf 'root 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n' >"$D/root.key"
+chmod 600 "$D/root.key"
+K="--key $D/root.key"
+EX='1*3201012001001*01*255*120*95*36*251*4'
+
+# keygen
+$CTL keygen -o "$D/new.key"
+expect "keygen writes mode 0600" "$(stat -c %a "$D/new.key")" 600
+expect_match "keygen writes a root key line" "$(cat "$D/new.key")" '^root [0-9a-f]{64}$'
+expect_rc "keygen never overwrites" 1 $CTL keygen -o "$D/new.key"
+expect_rc "keygen without -o is a usage error" 2 $CTL keygen
+
+# mac, receipt, card
+expect "mac prints canonical text and MAC" "$($CTL mac $K "$EX")" \
+    "PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
+expect "mac ignores a code already there" "$($CTL mac $K "$EX*11111111")" \
+    "PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
+expect "mac takes several words" "$($CTL mac $K PPWP 3201012001001 1 255 120 95 36 251 4)" \
+    "PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
+expect_rc "mac refuses a text with a value missing" 1 $CTL mac $K '1*3201012001001*1*255*120*95*36*251'
+expect "receipt" "$($CTL receipt $K "$EX*43058167")" 58331817
+expect "card row 1" "$($CTL card $K --tps 3201012001001 --rows 1)" "1 99305909"
+expect "card has 100 rows by default" "$($CTL card $K --tps 3201012001001 | wc -l)" 100
+expect "card row 100" "$($CTL card $K --tps 3201012001001 | tail -1)" "100 04984340"
+expect_match "card --html is Indonesian" "$($CTL card $K --tps 3201012001001 --html --rows 5)" 'KARTU KODE SEKALI PAKAI'
+expect_rc "card without --tps is a usage error" 2 $CTL card $K
+expect_rc "card with a 12-digit TPS is a usage error" 2 $CTL card $K --tps 320101200100
+
+# keyderive and province keys
+$CTL keyderive --root "$D/root.key" --province 32 -o "$D/p32.key"
+expect "keyderive writes the province key" "$(cat "$D/p32.key")" \
+    "province 32 86038f28db974f499465bf052002dad36748e48598157d596ca80f28cdbda311"
+expect "keyderive mode 0600" "$(stat -c %a "$D/p32.key")" 600
+expect "province key gives the same card" \
+    "$($CTL card --key "$D/p32.key" --tps 3201012001001 --rows 1)" "1 99305909"
+expect_rc "province key does not cover another province" 1 \
+    $CTL card --key "$D/p32.key" --tps 3401012001001
+expect_rc "keyderive refuses a province key as root" 1 \
+    $CTL keyderive --root "$D/p32.key" --province 33 -o "$D/p33.key"
+expect_rc "keyderive --province 100 is a usage error" 2 \
+    $CTL keyderive --root "$D/root.key" --province 100 -o "$D/x.key"
+
+# key file permissions
+cp "$D/root.key" "$D/open.key"
+chmod 644 "$D/open.key"
+expect_rc "a key readable by others is refused" 1 $CTL mac --key "$D/open.key" "$EX"
+expect_match "and the refusal says how to fix it" \
+    "$($CTL mac --key "$D/open.key" "$EX" 2>&1)" 'chmod 600'
+chmod 640 "$D/open.key"
+expect_rc "a key readable by the group is refused" 1 $CTL card --key "$D/open.key" --tps 3201012001001
+printf 'root 00\n' >"$D/bad.key"
+chmod 600 "$D/bad.key"
+expect_rc "a malformed key file is refused" 1 $CTL mac --key "$D/bad.key" "$EX"
+
+# verify
+out=$($CTL verify $K "$EX*43058167")
+expect "verify OK (MAC)" "$out" "OK PPWP 3201012001001 1 255 120 95 36 251 4"
+expect_rc "verify OK exits 0" 0 $CTL verify $K "$EX*43058167"
+expect "verify OK (card row 1)" "$($CTL verify $K "$EX*99305909")" \
+    "OK PPWP 3201012001001 1 255 120 95 36 251 4"
+FL=$($CTL mac $K '1*3201012001001*2*255*120*95*35*251*4' | awk '{print $NF}')
+out=$($CTL verify $K "1*3201012001001*2*255*120*95*35*251*4*$FL")
+expect_match "verify FLAGGED names the rule" "$out" '^FLAGGED PPWP 3201012001001 2 255 120 95 35 251 4 \[SUM: '
+expect_rc "verify FLAGGED exits 0" 0 $CTL verify $K "1*3201012001001*2*255*120*95*35*251*4*$FL"
+out=$($CTL verify $K "$EX*43058168")
+expect_match "verify REJECTED bad code" "$out" '^REJECTED code 43058168 matches neither'
+expect_rc "verify REJECTED exits 1" 1 $CTL verify $K "$EX*43058168"
+expect_match "verify REJECTED count" "$($CTL verify $K '1*3201012001001*1*255*120*95*36*251*43058167')" \
+    '^REJECTED PPWP needs 6 values \(PEMILIH, 3 choices, SAH, TIDAK_SAH\), got 5$'
+expect_match "verify REJECTED value over 999" "$($CTL verify $K '1*3201012001001*1*1255*120*95*36*251*4*43058167')" \
+    "^REJECTED token 4 '1255' is over 999"
+expect_match "verify REJECTED unknown contest" "$($CTL verify $K 'PILPRES 3201012001001 1 1 1 1 1 1 1 12345678')" \
+    "^REJECTED unknown contest 'PILPRES'"
+expect_match "verify REJECTED malformed TPS" "$($CTL verify $K '1 320101200101 1 1 1 1 1 1 1 12345678')" \
+    "^REJECTED TPS code '320101200101' is not 13 digits"
+expect_match "verify REJECTED contest not held (no DPRDK in Jakarta)" \
+    "$($CTL verify $K '5 3171011001001 1 0 1 1 1 1 1 1 12345678')" '^REJECTED DPRDK is not held at TPS 3171011001001'
+expect_match "verify REJECTED unknown page" "$($CTL verify $K '2 3201012001001 1 77 1 1 12345678')" \
+    '^REJECTED page 77: no such party'
+expect_rc "verify without a key is a usage error" 2 $CTL verify "$EX*43058167"
+expect_rc "verify without text is a usage error" 2 $CTL verify $K
+
+# batch: earlier lines are the history of later ones
+C2=$($CTL mac $K '1*3201012001001*3*255*121*94*36*251*4' | awk '{print $NF}')
+printf '%s\n' "$EX*43058167" "$EX*43058167" "1 3201012001001 1 255 121 94 36 251 4 99305909" \
+    "1*3201012001001*3*255*121*94*36*251*4*$C2" >"$D/batch"
+out=$($CTL verify $K --batch "$D/batch" 2>/dev/null | cut -c1-12 | tr '\n' '|')
+expect "batch: OK, DUPLICATE, used number, correction" "$out" \
+    "OK PPWP 3201|DUPLICATE PP|REJECTED mes|OK PPWP 3201|"
+expect_match "batch: the correction names what it corrects" \
+    "$($CTL verify $K --batch "$D/batch" 2>/dev/null | tail -1)" '\(corrects SEQ 1\)$'
+expect_match "batch: summary on stderr" "$($CTL verify $K --batch "$D/batch" 2>&1 >/dev/null)" \
+    '2 OK, 0 FLAGGED, 1 DUPLICATE, 1 REJECTED'
+
+# election definitions
+printf 'election "x"\npairs 3\nbogus 1\n' >"$D/bad.conf"
+out=$($CTL verify $K --election "$D/bad.conf" "$EX*43058167" 2>&1)
+expect_match "a bad election file names file and line" "$out" 'bad.conf:3'
+expect_match "form lists what a report needs" "$($CTL form --tps 3201012001001 --contest PPWP)" '^PPWP TPS 3201012001001: 6 values$'
+
+# registry
+printf 'kode_desa,kode_prov,prov,kode_kab,kab,kode_kec,kec,desa,n_tps_reguler,ext_first,ext_last,n_tps_total\n3201012001,32,JAWA BARAT,3201,BOGOR,320101,CIBINONG,PONDOK RAJEG,3,,,3\n' >"$D/desa.csv"
+expect_rc "import a small registry" 0 $CTL import --registry "$D/reg.db" --desa "$D/desa.csv"
+expect "verify against the registry: known TPS" \
+    "$($CTL verify $K --registry "$D/reg.db" "$EX*43058167")" "OK PPWP 3201012001001 1 255 120 95 36 251 4"
+expect_match "verify against the registry: unknown TPS" \
+    "$($CTL verify $K --registry "$D/reg.db" '1*3201012001004*1*1*1*0*0*1*0*12345678')" \
+    '^REJECTED TPS 3201012001004 is not in the registry'
+expect_rc "verify with a missing registry fails" 1 $CTL verify $K --registry "$D/none.db" "$EX*43058167"
+
+# help
+for c in keygen keyderive mac verify card receipt import form; do
+	expect_match "$c -h says how to use it" "$($CTL $c -h)" "^usage: tallyctl $c"
+done
+expect_rc "unknown command" 2 $CTL frobnicate
+finish
