@@ -21,7 +21,8 @@ SHARED	?= ../shared/data
 
 # Debian packages: to build, to test against real peers.
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
-	libsqlite3-dev libsodium-dev libcmocka-dev clang libclang-rt-14-dev
+	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
+	libclang-rt-14-dev
 DEB_TEST := gammu smstools sqlite3 python3
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
@@ -34,8 +35,8 @@ endif
 
 # Recursive on purpose: pkg-config runs only when a recipe needs it,
 # after 'deps' has installed the packages.
-PC_GW	= $(shell pkg-config --cflags libevent sqlite3 libsodium)
-PC_GWL	= $(shell pkg-config --libs libevent sqlite3 libsodium)
+PC_GW	= $(shell pkg-config --cflags libevent sqlite3 libsodium jansson)
+PC_GWL	= $(shell pkg-config --libs libevent sqlite3 libsodium jansson)
 PC_GAM	= $(shell pkg-config --cflags gammu)
 PC_GAML	= $(shell pkg-config --libs gammu)
 PC_CM	= $(shell pkg-config --cflags cmocka)
