@@ -45,6 +45,8 @@ vlog(int pri, const char *fmt, va_list ap)
 	char		 buf[2048];
 	const char	*lvl;
 
+	if (pri != LOG_CRIT && log_verbose < 0)
+		return;
 	if (pri == LOG_DEBUG && log_verbose < 2)
 		return;
 	if (pri == LOG_INFO && log_verbose < 1)

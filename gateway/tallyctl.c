@@ -673,7 +673,7 @@ ctl_import(int argc, char **argv)
 			registry_close(reg);
 			return ctl_fail("%s", err);
 		}
-		printf("imported %zu TPS from %s\n", n, o.desa);
+		printf("%s\n", err);
 	}
 	if (o.dpt != NULL) {
 		if (registry_import_dpt(reg, o.dpt, &n, err, sizeof(err)) ==
@@ -681,7 +681,7 @@ ctl_import(int argc, char **argv)
 			registry_close(reg);
 			return ctl_fail("%s", err);
 		}
-		printf("imported DPT of %zu TPS from %s\n", n, o.dpt);
+		printf("%s\n", err);
 	}
 	registry_count(reg, &total);
 	registry_close(reg);
@@ -749,7 +749,8 @@ main(int argc, char *argv[])
 {
 	size_t	i;
 
-	log_init("tallyctl", LOG_TO_STDERR, 0);
+	/* Errors reach the operator through each command's own message. */
+	log_init("tallyctl", LOG_TO_STDERR, -1);
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		if (argc >= 2) {

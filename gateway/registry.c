@@ -1,0 +1,1317 @@
+/*
+ * The TPS registry: which polling stations exist, where they are and
+ * how many voters each has, kept in an SQLite database that the
+ * operator fills from the KPU village list (desa_tps_2024.csv) and a
+ * per-TPS DPT file (pilpres2024_tps.csv).  docs/registry.md describes
+ * the schema and the import rules.
+ *
+ * The gateway only reads the registry (one prepared lookup per report);
+ * imports are rare, run by tallyctl, and are all or nothing: the first
+ * bad line of a file names its file and line and rolls everything back.
+ */
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "tally.h"
+
+#define REGISTRY_SCHEMA_VERSION	1
+#define REGISTRY_APPLICATION	"tallygw-registry"
+#define REGISTRY_APPLICATION_ID	0x54414c59	/* "TALY", for file(1) */
+#define REGISTRY_DPT_MAX	VERIFY_DEFAULT_DPT /* legal maximum per TPS */
+#define REGISTRY_DPT_READ_MAX	9999999ULL	/* larger is not a number */
+#define REGISTRY_ABROAD		99	/* province of voters abroad */
+#define REGISTRY_PROV_MIN	11	/* Aceh, the first province code */
+#define REGISTRY_TPS_MAX	999	/* three digits of TPS number */
+#define REGISTRY_BUSY_MS	5000	/* wait for a concurrent writer */
+#define REGISTRY_IMPORT_CACHE	65536	/* KiB of page cache in an import */
+
+#define CSV_MAXFIELDS		64
+#define CSV_MAXRECORD		65536	/* bytes of one record */
+
+struct registry {
+	sqlite3		*db;
+	sqlite3_stmt	*lookup;
+	sqlite3_stmt	*count;
+	char		*path;
+	int		 rdonly;
+	int		 saved_sync;	/* PRAGMA synchronous outside imports */
+	int		 saved_cache;	/* PRAGMA cache_size outside imports */
+};
+
+/* One CSV file read record by record (RFC 4180). */
+struct csv {
+	FILE		*fp;
+	const char	*path;
+	char		*line;
+	size_t		 linecap;
+	char		*rec;		/* the fields, each NUL-terminated */
+	size_t		 reclen;
+	size_t		 reccap;
+	size_t		 nf;
+	size_t		 off[CSV_MAXFIELDS];
+	unsigned long	 lineno;	/* first line of the current record */
+	unsigned long	 nlines;	/* physical lines read so far */
+	char		 err[384];	/* what is wrong, without the place */
+};
+
+/* A column the importer looks for in a header. */
+struct column {
+	const char	*name;
+	int		 required;
+};
+
+/* A code met in this import, to find the same code on two lines. */
+struct seen {
+	uint64_t	 code;
+	unsigned long	 line;
+};
+struct seenset {
+	struct seen	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+enum desa_col {
+	DC_KODE_DESA,
+	DC_KODE_PROV,
+	DC_KODE_KAB,
+	DC_KODE_KEC,
+	DC_PROV,
+	DC_KAB,
+	DC_KEC,
+	DC_DESA,
+	DC_NREG,
+	DC_EXT_FIRST,
+	DC_EXT_LAST,
+	DC_NTOTAL,
+	DC_MAX
+};
+static const struct column desa_columns[DC_MAX] = {
+	[DC_KODE_DESA] =	{ "kode_desa", 1 },
+	[DC_KODE_PROV] =	{ "kode_prov", 0 },
+	[DC_KODE_KAB] =		{ "kode_kab", 0 },
+	[DC_KODE_KEC] =		{ "kode_kec", 0 },
+	[DC_PROV] =		{ "prov", 1 },
+	[DC_KAB] =		{ "kab", 1 },
+	[DC_KEC] =		{ "kec", 1 },
+	[DC_DESA] =		{ "desa", 1 },
+	[DC_NREG] =		{ "n_tps_reguler", 1 },
+	[DC_EXT_FIRST] =	{ "ext_first", 0 },
+	[DC_EXT_LAST] =		{ "ext_last", 0 },
+	[DC_NTOTAL] =		{ "n_tps_total", 1 },
+};
+
+enum dpt_col {
+	PC_KODE_TPS,
+	PC_DPT,
+	PC_KODE_DESA,
+	PC_NO_TPS,
+	PC_PROV,
+	PC_KAB,
+	PC_KEC,
+	PC_DESA,
+	PC_MAX
+};
+static const struct column dpt_columns[PC_MAX] = {
+	[PC_KODE_TPS] =		{ "kode_tps", 1 },
+	[PC_DPT] =		{ "dpt", 1 },
+	[PC_KODE_DESA] =	{ "kode_desa", 0 },
+	[PC_NO_TPS] =		{ "no_tps", 0 },
+	[PC_PROV] =		{ "prov", 0 },
+	[PC_KAB] =		{ "kab", 0 },
+	[PC_KEC] =		{ "kec", 0 },
+	[PC_DESA] =		{ "desa", 0 },
+};
+
+static const char registry_schema_sql[] =
+	"CREATE TABLE meta ("
+	" key TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE village ("
+	" code INTEGER PRIMARY KEY"
+	"  CHECK (code BETWEEN 1000000000 AND 9999999999),"
+	" prov TEXT NOT NULL,"
+	" kab TEXT NOT NULL,"
+	" kec TEXT NOT NULL,"
+	" desa TEXT NOT NULL"
+	");"
+	"CREATE TABLE tps ("
+	" code INTEGER PRIMARY KEY"
+	"  CHECK (code BETWEEN 1000000000001 AND 9999999999999),"
+	" dpt INTEGER NOT NULL DEFAULT 0,"
+	" dpt_raw INTEGER"
+	");";
+
+static const char registry_lookup_sql[] =
+	"SELECT t.dpt, v.prov, v.kab, v.kec, v.desa"
+	" FROM tps AS t LEFT JOIN village AS v ON v.code = t.code / 1000"
+	" WHERE t.code = ?1";
+
+static void	 reg_fail(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static void	 reg_note(char *, size_t, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
+static int	 import_end(struct registry *, int, char *, size_t);
+static int	 csv_fail(struct csv *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+
+/* Log a failure with the module name and hand it to the caller. */
+static void
+reg_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warnx("registry: %s", msg);
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", msg);
+}
+
+/* Log the summary of a successful import and hand it to the caller. */
+static void
+reg_note(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("registry: %s", msg);
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", msg);
+}
+
+/* --- CSV ------------------------------------------------------------- */
+
+static int
+csv_fail(struct csv *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+csv_open(struct csv *c, const char *path)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	if ((c->fp = fopen(path, "r")) == NULL)
+		return csv_fail(c, "%s", strerror(errno));
+	return 0;
+}
+
+static void
+csv_close(struct csv *c)
+{
+	if (c->fp != NULL)
+		fclose(c->fp);
+	free(c->line);
+	free(c->rec);
+	c->fp = NULL;
+	c->line = c->rec = NULL;
+}
+
+static int
+csv_putc(struct csv *c, char ch)
+{
+	char	*p;
+	size_t	 ncap;
+
+	if (c->reclen >= CSV_MAXRECORD)
+		return csv_fail(c, "record longer than %d bytes",
+		    CSV_MAXRECORD);
+	if (c->reclen == c->reccap) {
+		ncap = c->reccap == 0 ? 256 : c->reccap * 2;
+		if ((p = realloc(c->rec, ncap)) == NULL)
+			return csv_fail(c, "%s", strerror(errno));
+		c->rec = p;
+		c->reccap = ncap;
+	}
+	c->rec[c->reclen++] = ch;
+	return 0;
+}
+
+/* Close the current field and, if more follow, open the next. */
+static int
+csv_endfield(struct csv *c, int more)
+{
+	if (csv_putc(c, '\0') == -1)
+		return -1;
+	if (!more)
+		return 0;
+	if (c->nf == CSV_MAXFIELDS)
+		return csv_fail(c, "more than %d fields", CSV_MAXFIELDS);
+	c->off[c->nf++] = c->reclen;
+	return 0;
+}
+
+/* Read one physical line without its line end; -1 at end of file. */
+static ssize_t
+csv_getline(struct csv *c)
+{
+	ssize_t	 n;
+
+	if ((n = getline(&c->line, &c->linecap, c->fp)) == -1)
+		return -1;
+	c->nlines++;
+	if (n > 0 && c->line[n - 1] == '\n')
+		n--;
+	if (n > 0 && c->line[n - 1] == '\r')
+		n--;
+	c->line[n] = '\0';
+	return n;
+}
+
+/*
+ * Read one record: fields split on commas, a field in double quotes may
+ * hold commas, doubled quotes and line ends.  Blank lines carry no data
+ * and are passed over.  1 read, 0 end of file, -1 malformed (c->err).
+ */
+static int
+csv_read(struct csv *c)
+{
+	enum { F_START, F_PLAIN, F_QUOTED, F_QUOTE_END } st = F_START;
+	ssize_t	 n, i;
+	char	 ch;
+
+	c->nf = 0;
+	c->reclen = 0;
+	c->err[0] = '\0';
+	do {
+		if ((n = csv_getline(c)) == -1) {
+			if (ferror(c->fp))
+				return csv_fail(c, "read error: %s",
+				    strerror(errno));
+			return 0;
+		}
+	} while (n == 0);
+	c->lineno = c->nlines;
+	c->off[c->nf++] = 0;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			ch = c->line[i];
+			if (ch == '\0')
+				return csv_fail(c, "NUL byte in line %lu",
+				    c->nlines);
+			switch (st) {
+			case F_START:
+				if (ch == '"') {
+					st = F_QUOTED;
+					continue;
+				}
+				if (ch == ',') {
+					if (csv_endfield(c, 1) == -1)
+						return -1;
+					continue;
+				}
+				st = F_PLAIN;
+				break;
+			case F_PLAIN:
+				if (ch == ',') {
+					if (csv_endfield(c, 1) == -1)
+						return -1;
+					st = F_START;
+					continue;
+				}
+				if (ch == '"')
+					return csv_fail(c, "field %zu: quote "
+					    "inside an unquoted field", c->nf);
+				break;
+			case F_QUOTED:
+				if (ch == '"') {
+					st = F_QUOTE_END;
+					continue;
+				}
+				break;
+			case F_QUOTE_END:
+				if (ch == '"') {
+					st = F_QUOTED;
+					break;	/* a doubled quote */
+				}
+				if (ch == ',') {
+					if (csv_endfield(c, 1) == -1)
+						return -1;
+					st = F_START;
+					continue;
+				}
+				return csv_fail(c, "field %zu: text after the "
+				    "closing quote", c->nf);
+			}
+			if (csv_putc(c, ch) == -1)
+				return -1;
+		}
+		if (st != F_QUOTED)
+			break;
+		/* A quoted field goes on to the next line. */
+		if (csv_putc(c, '\n') == -1)
+			return -1;
+		if ((n = csv_getline(c)) == -1)
+			return csv_fail(c, "field %zu: quoted field not "
+			    "closed before the end of the file", c->nf);
+	}
+	if (csv_endfield(c, 0) == -1)
+		return -1;
+	return 1;
+}
+
+static const char *
+csv_field(const struct csv *c, size_t i)
+{
+	return c->rec + c->off[i];
+}
+
+/*
+ * Read the header and find each wanted column by name; idx[i] is the
+ * field number or -1.  Columns the importer does not know are ignored.
+ */
+static int
+csv_header(struct csv *c, const struct column *cols, size_t ncols,
+    int *idx)
+{
+	const char	*f;
+	size_t		 i, j;
+	int		 rc;
+
+	if ((rc = csv_read(c)) == -1)
+		return -1;
+	if (rc == 0) {
+		c->lineno = 1;
+		return csv_fail(c, "empty file, expected a header line");
+	}
+	for (j = 0; j < ncols; j++)
+		idx[j] = -1;
+	for (i = 0; i < c->nf; i++) {
+		f = csv_field(c, i);
+		if (i == 0 && strncmp(f, "\xef\xbb\xbf", 3) == 0)
+			f += 3;		/* a UTF-8 byte order mark */
+		for (j = 0; j < ncols; j++) {
+			if (strcasecmp(f, cols[j].name) != 0)
+				continue;
+			if (idx[j] != -1)
+				return csv_fail(c, "column \"%s\" appears "
+				    "twice in the header", cols[j].name);
+			idx[j] = (int)i;
+		}
+	}
+	for (j = 0; j < ncols; j++)
+		if (cols[j].required && idx[j] == -1)
+			return csv_fail(c, "missing column \"%s\" in the "
+			    "header", cols[j].name);
+	return 0;
+}
+
+/* A field of an optional column: "" when the file has no such column. */
+static const char *
+csv_col(const struct csv *c, const int *idx, int col)
+{
+	if (idx[col] < 0)
+		return "";
+	return csv_field(c, (size_t)idx[col]);
+}
+
+/* --- small parsers --------------------------------------------------- */
+
+/* Decimal digits only, no sign or space, at most max. */
+static int
+parse_num(const char *s, unsigned long long max, unsigned long long *v)
+{
+	unsigned long long	 n = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		n = n * 10 + (unsigned long long)(*s - '0');
+		if (n > max)
+			return -1;
+	}
+	*v = n;
+	return 0;
+}
+
+/* Exactly ndigits decimal digits. */
+static int
+parse_code(const char *s, size_t ndigits, uint64_t *v)
+{
+	unsigned long long	 n;
+
+	if (strlen(s) != ndigits || parse_num(s, ULLONG_MAX / 10, &n) == -1)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/* A code column must agree with the first digits of the village code. */
+static int
+check_prefix(struct csv *c, const char *name, const char *val,
+    const char *code, size_t len)
+{
+	if (*val == '\0')
+		return 0;
+	if (strlen(val) != len || strncmp(val, code, len) != 0)
+		return csv_fail(c, "%s \"%.20s\" does not match the code %s",
+		    name, val, code);
+	return 0;
+}
+
+/* A database error while storing a row: name the row as well. */
+static int
+row_dberr(struct csv *c, char *msg)
+{
+	csv_fail(c, "storing the row: %s", msg);
+	msg[0] = '\0';
+	return -1;
+}
+
+/* --- codes seen in one import ---------------------------------------- */
+
+static int
+seen_add(struct seenset *s, uint64_t code, unsigned long line)
+{
+	struct seen	*p;
+	size_t		 ncap;
+
+	if (s->n == s->cap) {
+		ncap = s->cap == 0 ? 4096 : s->cap * 2;
+		if ((p = reallocarray(s->v, ncap, sizeof(*p))) == NULL)
+			return -1;
+		s->v = p;
+		s->cap = ncap;
+	}
+	s->v[s->n].code = code;
+	s->v[s->n].line = line;
+	s->n++;
+	return 0;
+}
+
+static int
+seen_cmp(const void *a, const void *b)
+{
+	const struct seen	*x = a, *y = b;
+
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return 0;
+}
+
+/* The earliest line whose code already appeared; NULL if none. */
+static const struct seen *
+seen_dup(struct seenset *s, unsigned long *firstline)
+{
+	const struct seen	*dup = NULL;
+	size_t			 i;
+
+	qsort(s->v, s->n, sizeof(*s->v), seen_cmp);
+	for (i = 1; i < s->n; i++) {
+		if (s->v[i].code != s->v[i - 1].code)
+			continue;
+		if (dup == NULL || s->v[i].line < dup->line) {
+			dup = &s->v[i];
+			*firstline = s->v[i - 1].line;
+		}
+		/* the rest of this run comes later still */
+		while (i + 1 < s->n && s->v[i + 1].code == s->v[i].code)
+			i++;
+	}
+	return dup;
+}
+
+/* --- SQLite helpers -------------------------------------------------- */
+
+static int
+reg_exec(struct registry *reg, const char *sql, char *msg, size_t len)
+{
+	char	*err = NULL;
+
+	if (sqlite3_exec(reg->db, sql, NULL, NULL, &err) == SQLITE_OK)
+		return 0;
+	snprintf(msg, len, "%s: %s", reg->path,
+	    err != NULL ? err : sqlite3_errmsg(reg->db));
+	sqlite3_free(err);
+	return -1;
+}
+
+static int
+reg_prepare(struct registry *reg, const char *sql, sqlite3_stmt **st,
+    char *msg, size_t len)
+{
+	if (sqlite3_prepare_v2(reg->db, sql, -1, st, NULL) == SQLITE_OK)
+		return 0;
+	snprintf(msg, len, "%s: %s", reg->path, sqlite3_errmsg(reg->db));
+	*st = NULL;
+	return -1;
+}
+
+/* Run a statement that returns no rows and make it ready again. */
+static int
+reg_step(struct registry *reg, sqlite3_stmt *st, char *msg, size_t len)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE)
+		snprintf(msg, len, "%s: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+reg_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
+    size_t len)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (reg_prepare(reg, sql, &st, msg, len) == -1)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = sqlite3_column_int(st, 0);
+	else
+		snprintf(msg, len, "%s: %s: %s", reg->path, sql,
+		    rc == SQLITE_DONE ? "no value" : sqlite3_errmsg(reg->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int
+meta_set(struct registry *reg, const char *key, const char *value,
+    char *msg, size_t len)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (reg_prepare(reg, "INSERT OR REPLACE INTO meta (key, value) "
+	    "VALUES (?1, ?2)", &st, msg, len) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = reg_step(reg, st, msg, len);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int
+meta_set_num(struct registry *reg, const char *key, size_t value,
+    char *msg, size_t len)
+{
+	char	 buf[32];
+
+	snprintf(buf, sizeof(buf), "%zu", value);
+	return meta_set(reg, key, buf, msg, len);
+}
+
+static void
+now_utc(char *buf, size_t len)
+{
+	struct tm	 tm;
+	time_t		 t;
+
+	t = time(NULL);
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Record where an import came from and when. */
+static int
+meta_source(struct registry *reg, const char *prefix, const char *path,
+    char *msg, size_t len)
+{
+	char		 key[64], now[32], *abs;
+	int		 rc;
+
+	now_utc(now, sizeof(now));
+	abs = realpath(path, NULL);
+	snprintf(key, sizeof(key), "%s_source", prefix);
+	rc = meta_set(reg, key, abs != NULL ? abs : path, msg, len);
+	free(abs);
+	if (rc == -1)
+		return -1;
+	snprintf(key, sizeof(key), "%s_imported", prefix);
+	return meta_set(reg, key, now, msg, len);
+}
+
+/*
+ * An import is one transaction.  Durability is traded for speed while
+ * it runs (synchronous=OFF, a large page cache): an import is repeated
+ * from its file if the machine loses power, and the old settings come
+ * back when it ends.
+ */
+static int
+import_begin(struct registry *reg, char *msg, size_t len)
+{
+	char	 sql[64];
+
+	if (reg->rdonly) {
+		snprintf(msg, len, "%s: registry opened read-only", reg->path);
+		return -1;
+	}
+	if (reg_pragma_int(reg, "PRAGMA synchronous", &reg->saved_sync,
+	    msg, len) == -1 ||
+	    reg_pragma_int(reg, "PRAGMA cache_size", &reg->saved_cache,
+	    msg, len) == -1)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d",
+	    REGISTRY_IMPORT_CACHE);
+	if (reg_exec(reg, "PRAGMA synchronous = OFF", msg, len) == -1 ||
+	    reg_exec(reg, sql, msg, len) == -1 ||
+	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1) {
+		import_end(reg, 0, msg, len);	/* restores the settings */
+		return -1;
+	}
+	return 0;
+}
+
+/* Commit (ok) or roll back, then restore the settings of the reader. */
+static int
+import_end(struct registry *reg, int ok, char *msg, size_t len)
+{
+	char	 sql[64], ign[256];
+	int	 rc = 0;
+
+	if (ok && (rc = reg_exec(reg, "COMMIT", msg, len)) == 0 &&
+	    reg_exec(reg, "PRAGMA wal_checkpoint(TRUNCATE)", ign,
+	    sizeof(ign)) == -1)
+		log_warnx("registry: checkpoint: %s", ign);
+	if (!ok || rc == -1) {
+		if (sqlite3_get_autocommit(reg->db) == 0 &&
+		    reg_exec(reg, "ROLLBACK", ign, sizeof(ign)) == -1)
+			log_warnx("registry: rollback: %s", ign);
+		rc = -1;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %d",
+	    reg->saved_sync);
+	if (reg_exec(reg, sql, ign, sizeof(ign)) == -1)
+		log_warnx("registry: %s", ign);
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d",
+	    reg->saved_cache);
+	if (reg_exec(reg, sql, ign, sizeof(ign)) == -1)
+		log_warnx("registry: %s", ign);
+	return rc;
+}
+
+/* --- open, close ----------------------------------------------------- */
+
+/* Create the tables in an empty database. */
+static int
+registry_create(struct registry *reg, char *msg, size_t len)
+{
+	char	 sql[64], now[32];
+
+	/* WAL: the gateway reads on while tallyctl imports. */
+	if (reg_exec(reg, "PRAGMA journal_mode = WAL", msg, len) == -1 ||
+	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
+	    REGISTRY_APPLICATION_ID);
+	now_utc(now, sizeof(now));
+	if (reg_exec(reg, registry_schema_sql, msg, len) == -1 ||
+	    reg_exec(reg, sql, msg, len) == -1 ||
+	    meta_set(reg, "application", REGISTRY_APPLICATION, msg,
+	    len) == -1 ||
+	    meta_set_num(reg, "schema_version", REGISTRY_SCHEMA_VERSION, msg,
+	    len) == -1 ||
+	    meta_set(reg, "created", now, msg, len) == -1 ||
+	    reg_exec(reg, "COMMIT", msg, len) == -1) {
+		if (sqlite3_get_autocommit(reg->db) == 0)
+			sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Make sure the file is a registry of a schema this code reads. */
+static int
+registry_check(struct registry *reg, int mode, char *msg, size_t len)
+{
+	sqlite3_stmt	*st;
+	const char	*key, *val;
+	int		 rc, ntables, version = -1, app = 0;
+
+	if (sqlite3_prepare_v2(reg->db, "SELECT count(*) FROM sqlite_master",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(msg, len, "%s: not an SQLite database (%s)",
+		    reg->path, sqlite3_errmsg(reg->db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	ntables = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW) {
+		snprintf(msg, len, "%s: not an SQLite database (%s)",
+		    reg->path, sqlite3_errmsg(reg->db));
+		return -1;
+	}
+	if (ntables == 0) {
+		if (mode == REGISTRY_CREATE)
+			return registry_create(reg, msg, len);
+		snprintf(msg, len, "%s: empty database, not a tallygw "
+		    "registry (create it with tallyctl import)", reg->path);
+		return -1;
+	}
+
+	if (sqlite3_prepare_v2(reg->db, "SELECT key, value FROM meta",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(msg, len, "%s: not a tallygw registry (%s)",
+		    reg->path, sqlite3_errmsg(reg->db));
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		key = (const char *)sqlite3_column_text(st, 0);
+		val = (const char *)sqlite3_column_text(st, 1);
+		if (key == NULL || val == NULL)
+			continue;
+		if (strcmp(key, "application") == 0)
+			app = strcmp(val, REGISTRY_APPLICATION) == 0;
+		else if (strcmp(key, "schema_version") == 0)
+			version = atoi(val);
+	}
+	if (rc != SQLITE_DONE)
+		snprintf(msg, len, "%s: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	if (!app) {
+		snprintf(msg, len, "%s: not a tallygw registry (no "
+		    "application %s in its meta table)", reg->path,
+		    REGISTRY_APPLICATION);
+		return -1;
+	}
+	if (version != REGISTRY_SCHEMA_VERSION) {
+		snprintf(msg, len, "%s: registry schema version %d, this "
+		    "tallygw reads version %d", reg->path, version,
+		    REGISTRY_SCHEMA_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+struct registry *
+registry_open(const char *path, int mode, char *errbuf, size_t errlen)
+{
+	struct registry	*reg;
+	struct stat	 sb;
+	char		 msg[512];
+	int		 flags, rc, serr;
+
+	if (path == NULL || *path == '\0') {
+		reg_fail(errbuf, errlen, "no registry file given");
+		return NULL;
+	}
+	if (mode != REGISTRY_RDONLY && mode != REGISTRY_CREATE) {
+		reg_fail(errbuf, errlen, "%s: unknown open mode %d", path,
+		    mode);
+		return NULL;
+	}
+	if (mode == REGISTRY_RDONLY) {
+		if (stat(path, &sb) == -1) {
+			reg_fail(errbuf, errlen, "%s: %s", path,
+			    strerror(errno));
+			return NULL;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			reg_fail(errbuf, errlen, "%s: not a regular file",
+			    path);
+			return NULL;
+		}
+	}
+	if ((reg = calloc(1, sizeof(*reg))) == NULL ||
+	    (reg->path = strdup(path)) == NULL) {
+		reg_fail(errbuf, errlen, "%s: %s", path, strerror(errno));
+		free(reg);
+		return NULL;
+	}
+	reg->rdonly = mode == REGISTRY_RDONLY;
+	flags = reg->rdonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	rc = sqlite3_open_v2(path, &reg->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		serr = reg->db != NULL ? sqlite3_system_errno(reg->db) : 0;
+		snprintf(msg, sizeof(msg), "%s: %s%s%s%s", path,
+		    reg->db != NULL ? sqlite3_errmsg(reg->db) :
+		    sqlite3_errstr(rc), serr ? " (" : "",
+		    serr ? strerror(serr) : "", serr ? ")" : "");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(reg->db, 1);
+	sqlite3_busy_timeout(reg->db, REGISTRY_BUSY_MS);
+	if (registry_check(reg, mode, msg, sizeof(msg)) == -1 ||
+	    reg_prepare(reg, registry_lookup_sql, &reg->lookup, msg,
+	    sizeof(msg)) == -1 ||
+	    reg_prepare(reg, "SELECT count(*) FROM tps", &reg->count, msg,
+	    sizeof(msg)) == -1)
+		goto fail;
+	return reg;
+
+ fail:
+	reg_fail(errbuf, errlen, "%s", msg);
+	registry_close(reg);
+	return NULL;
+}
+
+void
+registry_close(struct registry *reg)
+{
+	if (reg == NULL)
+		return;
+	sqlite3_finalize(reg->lookup);
+	sqlite3_finalize(reg->count);
+	if (reg->db != NULL && sqlite3_close(reg->db) != SQLITE_OK)
+		log_warnx("registry: %s: close: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	free(reg->path);
+	free(reg);
+}
+
+/* --- queries --------------------------------------------------------- */
+
+static void
+copy_text(sqlite3_stmt *st, int col, char *dst, size_t len)
+{
+	const unsigned char	*s = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", s != NULL ? (const char *)s : "");
+}
+
+int
+registry_lookup(struct registry *reg, uint64_t tps, struct tps_info *info)
+{
+	int	 rc;
+
+	memset(info, 0, sizeof(*info));
+	info->tps = tps;
+	if (tps > 9999999999999ULL)
+		return 0;
+	sqlite3_bind_int64(reg->lookup, 1, (sqlite3_int64)tps);
+	rc = sqlite3_step(reg->lookup);
+	if (rc == SQLITE_ROW) {
+		info->dpt = sqlite3_column_int(reg->lookup, 0);
+		copy_text(reg->lookup, 1, info->prov, sizeof(info->prov));
+		copy_text(reg->lookup, 2, info->kab, sizeof(info->kab));
+		copy_text(reg->lookup, 3, info->kec, sizeof(info->kec));
+		copy_text(reg->lookup, 4, info->desa, sizeof(info->desa));
+	} else if (rc != SQLITE_DONE)
+		log_warnx("registry: %s: lookup %013llu: %s", reg->path,
+		    (unsigned long long)tps, sqlite3_errmsg(reg->db));
+	sqlite3_reset(reg->lookup);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+registry_count(struct registry *reg, size_t *n)
+{
+	int	 rc;
+
+	rc = sqlite3_step(reg->count);
+	if (rc == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(reg->count, 0);
+	else
+		log_warnx("registry: %s: count: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	sqlite3_reset(reg->count);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* --- import of the village list -------------------------------------- */
+
+struct desa_import {
+	sqlite3_stmt	*village;
+	sqlite3_stmt	*tps;
+	size_t		 villages;
+	size_t		 ntps;
+	size_t		 abroad;
+};
+
+/*
+ * Check one row of the village list and store the village and its TPS:
+ * 1..n_tps_reguler, then ext_first..ext_last.  0 stored, 1 skipped
+ * (abroad), -1 bad line or database error (c->err).
+ */
+static int
+desa_row(struct registry *reg, struct csv *c, const int *idx,
+    size_t nheader, struct desa_import *di, struct seenset *seen,
+    char *msg, size_t len)
+{
+	const char		*code, *ef, *el, *name;
+	unsigned long long	 nreg, first = 0, last = 0, total, t;
+	uint64_t		 village;
+	size_t			 next = 0;
+	int			 i;
+
+	if (c->nf != nheader)
+		return csv_fail(c, "%zu fields, the header has %zu", c->nf,
+		    nheader);
+	code = csv_col(c, idx, DC_KODE_DESA);
+	if (parse_code(code, 10, &village) == -1)
+		return csv_fail(c, "kode_desa \"%.20s\" is not 10 digits",
+		    code);
+	if (village / 100000000 < REGISTRY_PROV_MIN)
+		return csv_fail(c, "kode_desa %s: no province %.2s", code,
+		    code);
+	if (check_prefix(c, "kode_prov", csv_col(c, idx, DC_KODE_PROV),
+	    code, 2) == -1 ||
+	    check_prefix(c, "kode_kab", csv_col(c, idx, DC_KODE_KAB),
+	    code, 4) == -1 ||
+	    check_prefix(c, "kode_kec", csv_col(c, idx, DC_KODE_KEC),
+	    code, 6) == -1)
+		return -1;
+	if (village / 100000000 == REGISTRY_ABROAD) {
+		/* Voters abroad: another numbering, not served here. */
+		di->abroad++;
+		return 1;
+	}
+
+	name = csv_col(c, idx, DC_NREG);
+	if (parse_num(name, REGISTRY_TPS_MAX, &nreg) == -1)
+		return csv_fail(c, "n_tps_reguler \"%.20s\" is not a number "
+		    "0..%d", name, REGISTRY_TPS_MAX);
+	ef = csv_col(c, idx, DC_EXT_FIRST);
+	el = csv_col(c, idx, DC_EXT_LAST);
+	if (*ef != '\0' || *el != '\0') {
+		if (parse_num(ef, REGISTRY_TPS_MAX, &first) == -1 ||
+		    first == 0)
+			return csv_fail(c, "ext_first \"%.20s\" is not a "
+			    "number 1..%d", ef, REGISTRY_TPS_MAX);
+		if (parse_num(el, REGISTRY_TPS_MAX, &last) == -1 ||
+		    last == 0)
+			return csv_fail(c, "ext_last \"%.20s\" is not a "
+			    "number 1..%d", el, REGISTRY_TPS_MAX);
+		if (first > last)
+			return csv_fail(c, "extra block %llu..%llu runs "
+			    "backwards", first, last);
+		if (first <= nreg)
+			return csv_fail(c, "extra block %llu..%llu overlaps "
+			    "the regular TPS 1..%llu", first, last, nreg);
+		next = (size_t)(last - first + 1);
+	}
+	name = csv_col(c, idx, DC_NTOTAL);
+	if (parse_num(name, 2 * REGISTRY_TPS_MAX, &total) == -1)
+		return csv_fail(c, "n_tps_total \"%.20s\" is not a number",
+		    name);
+	if (total != nreg + next)
+		return csv_fail(c, "n_tps_total %llu, but n_tps_reguler "
+		    "%llu and the extra block %zu make %llu", total, nreg,
+		    next, nreg + next);
+
+	if (seen_add(seen, village, c->lineno) == -1)
+		return csv_fail(c, "%s", strerror(errno));
+	sqlite3_bind_int64(di->village, 1, (sqlite3_int64)village);
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_text(di->village, i + 2,
+		    csv_col(c, idx, DC_PROV + i), -1, SQLITE_STATIC);
+	if (reg_step(reg, di->village, msg, len) == -1)
+		return row_dberr(c, msg);
+	di->villages++;
+	for (t = 1; t <= nreg + next; t++) {
+		sqlite3_bind_int64(di->tps, 1, (sqlite3_int64)(village * 1000 +
+		    (t <= nreg ? t : first + (t - nreg - 1))));
+		if (reg_step(reg, di->tps, msg, len) == -1)
+			return row_dberr(c, msg);
+		di->ntps++;
+	}
+	return 0;
+}
+
+int
+registry_import_desa(struct registry *reg, const char *path, size_t *count,
+    char *errbuf, size_t errlen)
+{
+	struct desa_import	 di;
+	struct seenset		 seen;
+	const struct seen	*dup;
+	struct csv		 c;
+	char			 msg[512];
+	unsigned long		 firstline = 0;
+	int			 idx[DC_MAX], rc, ok = 0, began = 0;
+	size_t			 nheader;
+
+	memset(&di, 0, sizeof(di));
+	memset(&seen, 0, sizeof(seen));
+	msg[0] = '\0';
+	if (csv_open(&c, path) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, c.err);
+		goto done;
+	}
+	if (csv_header(&c, desa_columns, DC_MAX, idx) == -1)
+		goto done;
+	if ((idx[DC_EXT_FIRST] < 0) != (idx[DC_EXT_LAST] < 0)) {
+		csv_fail(&c, "column \"%s\" without \"%s\"",
+		    idx[DC_EXT_FIRST] < 0 ? "ext_last" : "ext_first",
+		    idx[DC_EXT_FIRST] < 0 ? "ext_first" : "ext_last");
+		goto done;
+	}
+	nheader = c.nf;
+	if (import_begin(reg, msg, sizeof(msg)) == -1)
+		goto done;
+	began = 1;
+	if (reg_prepare(reg, "INSERT INTO village (code, prov, kab, kec, "
+	    "desa) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO UPDATE "
+	    "SET prov = excluded.prov, kab = excluded.kab, "
+	    "kec = excluded.kec, desa = excluded.desa", &di.village, msg,
+	    sizeof(msg)) == -1 ||
+	    reg_prepare(reg, "INSERT OR IGNORE INTO tps (code) VALUES (?1)",
+	    &di.tps, msg, sizeof(msg)) == -1)
+		goto done;
+
+	while ((rc = csv_read(&c)) == 1)
+		if (desa_row(reg, &c, idx, nheader, &di, &seen, msg,
+		    sizeof(msg)) == -1)
+			goto done;
+	if (rc == -1)
+		goto done;
+	if (di.villages + di.abroad == 0) {
+		csv_fail(&c, "no data lines after the header");
+		goto done;
+	}
+	if ((dup = seen_dup(&seen, &firstline)) != NULL) {
+		c.lineno = dup->line;
+		csv_fail(&c, "kode_desa %010llu already on line %lu",
+		    (unsigned long long)dup->code, firstline);
+		goto done;
+	}
+	if (meta_source(reg, "desa", path, msg, sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "desa_villages", di.villages, msg,
+	    sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "desa_tps", di.ntps, msg, sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "desa_skipped_abroad", di.abroad, msg,
+	    sizeof(msg)) == -1)
+		goto done;
+	ok = 1;
+
+ done:
+	sqlite3_finalize(di.village);
+	sqlite3_finalize(di.tps);
+	if (began && import_end(reg, ok, msg, sizeof(msg)) == -1)
+		ok = 0;
+	if (!ok && msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
+		    c.err[0] != '\0' ? c.err : "import failed");
+	csv_close(&c);
+	free(seen.v);
+	if (!ok) {
+		reg_fail(errbuf, errlen, "%s", msg);
+		return -1;
+	}
+	if (count != NULL)
+		*count = di.ntps;
+	reg_note(errbuf, errlen, "%s: %zu TPS in %zu villages imported, "
+	    "%zu rows of province %d (abroad) skipped", path, di.ntps,
+	    di.villages, di.abroad, REGISTRY_ABROAD);
+	return 0;
+}
+
+/* --- import of DPT per TPS ------------------------------------------- */
+
+struct dpt_import {
+	sqlite3_stmt	*update;
+	sqlite3_stmt	*tps;
+	sqlite3_stmt	*village;
+	size_t		 rows;
+	size_t		 withdpt;
+	size_t		 implausible;
+	size_t		 added;
+	size_t		 abroad;
+};
+
+/*
+ * One row of a DPT file: set the TPS's DPT, adding the TPS (and its
+ * village, named from this file) if the registry lacks it.  A DPT over
+ * the legal maximum is a misreading: it is kept as dpt_raw and the
+ * checks treat the DPT as unknown.  0 stored, 1 skipped, -1 bad.
+ */
+static int
+dpt_row(struct registry *reg, struct csv *c, const int *idx,
+    size_t nheader, struct dpt_import *pi, struct seenset *seen,
+    char *msg, size_t len)
+{
+	const char		*code, *f;
+	unsigned long long	 no, raw = 0;
+	uint64_t		 tps, village;
+	int			 hasdpt, dpt = 0, i;
+
+	if (c->nf != nheader)
+		return csv_fail(c, "%zu fields, the header has %zu", c->nf,
+		    nheader);
+	code = csv_col(c, idx, PC_KODE_TPS);
+	if (parse_code(code, TALLY_TPS_DIGITS, &tps) == -1)
+		return csv_fail(c, "kode_tps \"%.20s\" is not %d digits",
+		    code, TALLY_TPS_DIGITS);
+	if (tps % 1000 == 0)
+		return csv_fail(c, "kode_tps %s has TPS number 000", code);
+	village = tps / 1000;
+	if (village / 100000000 < REGISTRY_PROV_MIN)
+		return csv_fail(c, "kode_tps %s: no province %.2s", code,
+		    code);
+	if (check_prefix(c, "kode_desa", csv_col(c, idx, PC_KODE_DESA),
+	    code, 10) == -1)
+		return -1;
+	f = csv_col(c, idx, PC_NO_TPS);
+	if (*f != '\0' && (parse_num(f, REGISTRY_TPS_MAX, &no) == -1 ||
+	    no != tps % 1000))
+		return csv_fail(c, "no_tps \"%.20s\" does not match kode_tps "
+		    "%s", f, code);
+	if (village / 100000000 == REGISTRY_ABROAD) {
+		pi->abroad++;
+		return 1;
+	}
+	f = csv_col(c, idx, PC_DPT);
+	hasdpt = *f != '\0';
+	if (hasdpt && parse_num(f, REGISTRY_DPT_READ_MAX, &raw) == -1)
+		return csv_fail(c, "dpt \"%.20s\" is not a number", f);
+	if (hasdpt) {
+		pi->withdpt++;
+		if (raw > REGISTRY_DPT_MAX)
+			pi->implausible++;
+		else
+			dpt = (int)raw;
+	}
+	if (seen_add(seen, tps, c->lineno) == -1)
+		return csv_fail(c, "%s", strerror(errno));
+	pi->rows++;
+
+	if (hasdpt) {
+		sqlite3_bind_int64(pi->update, 1, (sqlite3_int64)tps);
+		sqlite3_bind_int(pi->update, 2, dpt);
+		sqlite3_bind_int64(pi->update, 3, (sqlite3_int64)raw);
+		if (reg_step(reg, pi->update, msg, len) == -1)
+			return row_dberr(c, msg);
+		if (sqlite3_changes(reg->db) > 0)
+			return 0;
+	}
+	/* Not in the registry yet, or no DPT to set: add if missing. */
+	sqlite3_bind_int64(pi->tps, 1, (sqlite3_int64)tps);
+	sqlite3_bind_int(pi->tps, 2, dpt);
+	if (hasdpt)
+		sqlite3_bind_int64(pi->tps, 3, (sqlite3_int64)raw);
+	if (reg_step(reg, pi->tps, msg, len) == -1)
+		return row_dberr(c, msg);
+	if (sqlite3_changes(reg->db) == 0)
+		return 0;
+	pi->added++;
+	sqlite3_bind_int64(pi->village, 1, (sqlite3_int64)village);
+	for (i = 0; i < 4; i++)
+		sqlite3_bind_text(pi->village, i + 2,
+		    csv_col(c, idx, PC_PROV + i), -1, SQLITE_STATIC);
+	if (reg_step(reg, pi->village, msg, len) == -1)
+		return row_dberr(c, msg);
+	return 0;
+}
+
+int
+registry_import_dpt(struct registry *reg, const char *path, size_t *count,
+    char *errbuf, size_t errlen)
+{
+	struct dpt_import	 pi;
+	struct seenset		 seen;
+	const struct seen	*dup;
+	struct csv		 c;
+	char			 msg[512];
+	unsigned long		 firstline = 0;
+	int			 idx[PC_MAX], rc, ok = 0, began = 0;
+	size_t			 nheader;
+
+	memset(&pi, 0, sizeof(pi));
+	memset(&seen, 0, sizeof(seen));
+	msg[0] = '\0';
+	if (csv_open(&c, path) == -1) {
+		snprintf(msg, sizeof(msg), "%s: %s", path, c.err);
+		goto done;
+	}
+	if (csv_header(&c, dpt_columns, PC_MAX, idx) == -1)
+		goto done;
+	nheader = c.nf;
+	if (import_begin(reg, msg, sizeof(msg)) == -1)
+		goto done;
+	began = 1;
+	if (reg_prepare(reg, "UPDATE tps SET dpt = ?2, dpt_raw = ?3 "
+	    "WHERE code = ?1", &pi.update, msg, sizeof(msg)) == -1 ||
+	    reg_prepare(reg, "INSERT OR IGNORE INTO tps (code, dpt, dpt_raw) "
+	    "VALUES (?1, ?2, ?3)", &pi.tps, msg, sizeof(msg)) == -1 ||
+	    reg_prepare(reg, "INSERT OR IGNORE INTO village (code, prov, kab, "
+	    "kec, desa) VALUES (?1, ?2, ?3, ?4, ?5)", &pi.village, msg,
+	    sizeof(msg)) == -1)
+		goto done;
+
+	while ((rc = csv_read(&c)) == 1)
+		if (dpt_row(reg, &c, idx, nheader, &pi, &seen, msg,
+		    sizeof(msg)) == -1)
+			goto done;
+	if (rc == -1)
+		goto done;
+	if (pi.rows + pi.abroad == 0) {
+		csv_fail(&c, "no data lines after the header");
+		goto done;
+	}
+	if ((dup = seen_dup(&seen, &firstline)) != NULL) {
+		c.lineno = dup->line;
+		csv_fail(&c, "kode_tps %013llu already on line %lu",
+		    (unsigned long long)dup->code, firstline);
+		goto done;
+	}
+	if (meta_source(reg, "dpt", path, msg, sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "dpt_rows", pi.rows, msg, sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "dpt_with_dpt", pi.withdpt, msg,
+	    sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "dpt_implausible", pi.implausible, msg,
+	    sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "dpt_added_tps", pi.added, msg,
+	    sizeof(msg)) == -1 ||
+	    meta_set_num(reg, "dpt_skipped_abroad", pi.abroad, msg,
+	    sizeof(msg)) == -1)
+		goto done;
+	ok = 1;
+
+ done:
+	sqlite3_finalize(pi.update);
+	sqlite3_finalize(pi.tps);
+	sqlite3_finalize(pi.village);
+	if (began && import_end(reg, ok, msg, sizeof(msg)) == -1)
+		ok = 0;
+	if (!ok && msg[0] == '\0')
+		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
+		    c.err[0] != '\0' ? c.err : "import failed");
+	csv_close(&c);
+	free(seen.v);
+	if (!ok) {
+		reg_fail(errbuf, errlen, "%s", msg);
+		return -1;
+	}
+	if (count != NULL)
+		*count = pi.rows;
+	reg_note(errbuf, errlen, "%s: %zu TPS rows, %zu with a DPT (%zu over "
+	    "%d kept as unknown), %zu TPS added to the registry, %zu rows "
+	    "of province %d (abroad) skipped", path, pi.rows, pi.withdpt,
+	    pi.implausible, REGISTRY_DPT_MAX, pi.added, pi.abroad,
+	    REGISTRY_ABROAD);
+	return 0;
+}
