@@ -209,6 +209,11 @@ decode_report(const char *text, size_t len, struct report *r,
 		return -1;
 	}
 	r->tps = v;
+	/* Kemendagri province codes run from 11 to 99. */
+	if (r->tps / 100000000000ULL < 11) {
+		decode_fail(err, REASON_TPS_FORMAT, 2, t.tok[1]);
+		return -1;
+	}
 	if (t.n < 3 || decode_number(t.tok[2], &v, 9) < 0 || v < 1 ||
 	    v > TALLY_SEQ_MAX) {
 		decode_fail(err, REASON_SEQ, 3, t.n < 3 ? NULL : t.tok[2]);
@@ -222,8 +227,7 @@ decode_report(const char *text, size_t len, struct report *r,
 			    t.n < 4 ? NULL : t.tok[3]);
 			return -1;
 		}
-		/* Ballot numbers have two digits; larger pages are unknown. */
-		r->page = v > 999 ? 999 : (int)v;
+		r->page = (int)v;	/* at most 9 digits: fits */
 		first = 4;
 	}
 	/* At least one value and the code. */

@@ -50,7 +50,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
 	{ "card", ctl_card, "card --key FILE --tps TPS [--rows N] [--html]",
 	  "print the one-time code card of a TPS" },
-	{ "receipt", ctl_receipt, "receipt --key FILE TEXT",
+	{ "receipt", ctl_receipt, "receipt --key FILE [--election FILE] TEXT",
 	  "print the receipt code of an accepted report" },
 	{ "import", ctl_import,
 	  "import --registry DB [--desa FILE] [--dpt FILE]",
@@ -338,42 +338,28 @@ ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e)
 	char		 buf[2048];
 
 	decode_tokens(text, strlen(text), &t);
-	if (t.n > 0 && strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN)
+	if (t.n == 0 || strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN)
 		return decode_report(text, strlen(text), r, e);
 	snprintf(buf, sizeof(buf), "%s 00000000", text);
 	return decode_report(buf, strlen(buf), r, e);
 }
 
-/* Explain a decode or shape error in one line on stderr. */
+/*
+ * MAC or receipt of one text: prints "canon MAC" or "RECEIPT", or
+ * "REJECTED reason" and returns -1. A receipt needs a report that would
+ * be accepted: right form and, when a code is given, the right code.
+ */
 static int
-ctl_reject(enum reason reason, struct decode_error *e, struct report *r,
-    struct form *f)
-{
-	struct verify_result	 res;
-	char			 line[512];
-
-	memset(&res, 0, sizeof(res));
-	res.verdict = VERDICT_REJECTED;
-	res.reason = reason;
-	res.err = *e;
-	res.err.reason = reason;
-	if (f != NULL)
-		res.form = *f;
-	verify_explain(&res, r, line, sizeof(line));
-	return ctl_fail("%s", line + strlen("REJECTED "));
-}
-
-/* MAC of one text: prints "canon MAC", or "REJECTED reason" and -1. */
-static int
-ctl_mac_one(const struct election *el, const struct key *k, const char *text,
-    int quiet)
+ctl_code_one(const struct election *el, const struct key *k, const char *text,
+    int receipt, int quiet)
 {
 	struct report		 r;
 	struct decode_error	 e;
 	struct form		 f;
 	enum reason		 why;
 	uint8_t			 kt[TALLY_KEY_LEN];
-	char			 mac[TALLY_CODE_LEN + 1], line[512];
+	char			 mac[TALLY_CODE_LEN + 1], card[TALLY_CODE_LEN + 1];
+	char			 line[512];
 	struct verify_result	 res;
 
 	memset(&res, 0, sizeof(res));
@@ -393,9 +379,21 @@ ctl_mac_one(const struct election *el, const struct key *k, const char *text,
 		res.reason = REASON_NO_KEY;
 	else {
 		key_mac(kt, r.canon, mac);
+		if (!receipt) {
+			key_wipe(kt, sizeof(kt));
+			printf("%s %s\n", r.canon, mac);
+			return 0;
+		}
+		key_card(kt, r.seq, card);
+		if (strcmp(r.code, "00000000") == 0 ||
+		    key_code_equal(mac, r.code) || key_code_equal(card, r.code)) {
+			key_receipt(kt, r.canon, mac);
+			key_wipe(kt, sizeof(kt));
+			printf("%s\n", mac);
+			return 0;
+		}
 		key_wipe(kt, sizeof(kt));
-		printf("%s %s\n", r.canon, mac);
-		return 0;
+		res.reason = REASON_CODE_BAD;
 	}
 	verify_explain(&res, &r, line, sizeof(line));
 	if (quiet)
@@ -428,7 +426,7 @@ ctl_mac(int argc, char **argv)
 	if ((el = ctl_election(o.election)) == NULL)
 		return CTL_EXIT_FAIL;
 	if (text != NULL) {
-		if (ctl_mac_one(el, &k, text, 0) == -1)
+		if (ctl_code_one(el, &k, text, 0, 0) == -1)
 			rc = CTL_EXIT_FAIL;
 		goto done;
 	}
@@ -441,7 +439,7 @@ ctl_mac(int argc, char **argv)
 	}
 	while (fgets(buf, sizeof(buf), fp) != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
-		if (ctl_mac_one(el, &k, buf, 1) == -1)
+		if (ctl_code_one(el, &k, buf, 0, 1) == -1)
 			rc = CTL_EXIT_FAIL;
 	}
 	if (fp != stdin)
@@ -455,31 +453,26 @@ done:
 static int
 ctl_receipt(int argc, char **argv)
 {
-	static const int allowed[] = { OPT_KEY, 0 };
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, 0 };
 	struct ctl_opts		 o;
 	struct key		 k;
-	struct report		 r;
-	struct decode_error	 e;
-	uint8_t			 kt[TALLY_KEY_LEN];
-	char			 buf[2048], rc[TALLY_CODE_LEN + 1];
+	struct election		*el;
+	char			 buf[2048];
 	const char		*text;
-	int			 i;
+	int			 i, rc = CTL_EXIT_OK;
 
 	i = ctl_getopt(argc, argv, allowed, &o);
 	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
 		return ctl_fail("text too long");
 	if (ctl_loadkey(o.key, &k) == -1)
 		return CTL_EXIT_FAIL;
-	if (ctl_decode_nocode(text, &r, &e) == -1)
-		return ctl_reject(e.reason, &e, &r, NULL);
-	if (key_derive_tps(&k, r.tps, kt) == -1)
-		return ctl_fail("key %s does not cover TPS %013llu", o.key,
-		    (unsigned long long)r.tps);
-	key_receipt(kt, r.canon, rc);
-	key_wipe(kt, sizeof(kt));
+	if ((el = ctl_election(o.election)) == NULL)
+		return CTL_EXIT_FAIL;
+	if (ctl_code_one(el, &k, text, 1, 0) == -1)
+		rc = CTL_EXIT_FAIL;
 	key_wipe(&k, sizeof(k));
-	printf("%s\n", rc);
-	return CTL_EXIT_OK;
+	election_free(el);
+	return rc;
 }
 
 /* Verify one text and print its line; returns the verdict or -1. */
@@ -558,6 +551,8 @@ ctl_verify(int argc, char **argv)
 			break;
 		}
 		counts[v]++;
+		if (v == VERDICT_REJECTED)
+			rc = CTL_EXIT_FAIL;
 	}
 	if (fp != stdin)
 		fclose(fp);

@@ -198,8 +198,14 @@ verify_report(struct verify_ctx *ctx, const char *text, size_t len,
 
 	memset(res, 0, sizeof(*res));
 	res->party_total = -1;
-	if (decode_report(text, len, r, &res->err) == -1)
+	if (decode_report(text, len, r, &res->err) == -1) {
+		/* Too few tokens: say how many values the form needs. */
+		if (res->err.reason == REASON_COUNT &&
+		    election_form(ctx->election, r->contest, r->tps, r->page,
+		    &res->form, &why) == 0)
+			res->err.expected = (int)res->form.nvalues;
 		return verify_reject(res, res->err.reason);
+	}
 
 	res->dpt = ctx->default_dpt;
 	if (ctx->registry != NULL) {
@@ -369,8 +375,8 @@ verify_explain(const struct verify_result *res, const struct report *r,
 		    " DPR or 2, DPD or 3, DPRDP or 4, DPRDK or 5", v, e->text);
 		break;
 	case REASON_TPS_FORMAT:
-		n = snprintf(buf, len, "%s TPS code '%s' is not 13 digits", v,
-		    e->text);
+		n = snprintf(buf, len, "%s TPS code '%s' is not 13 digits "
+		    "of a known province", v, e->text);
 		break;
 	case REASON_SEQ:
 		n = snprintf(buf, len, "%s message number '%s' is not 1..9999",
@@ -392,8 +398,8 @@ verify_explain(const struct verify_result *res, const struct report *r,
 		break;
 	case REASON_COUNT:
 		if (res->form.nvalues == 0) {
-			n = snprintf(buf, len, "%s too few tokens: %d values "
-			    "and no room for the code", v, e->got);
+			n = snprintf(buf, len, "%s too few values: %d before "
+			    "the code", v, e->got);
 			break;
 		}
 		verify_form_shape(&res->form, shape, sizeof(shape));

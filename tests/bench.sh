@@ -82,7 +82,52 @@ bench_registry() {
 	}' "$WORK/registry.out"
 }
 
+# --- verify: the protocol stages on every real PPWP row -----------
+#
+# Signs every complete row of the 2024 results with its content MAC and
+# verifies them all against the national registry, in one process each
+# (tallyctl mac/verify --batch). Prints reports per second.
+bench_verify() {
+	pil=$SHARED/pilpres2024_tps.csv
+	desa=$SHARED/desa_tps_2024.csv
+	[ -r "$pil" ] && [ -r "$desa" ] || {
+		echo "verify: skipped: shared data not readable"
+		return 0
+	}
+	ctl=$B/tallyctl
+	printf 'root 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n' \
+	    >"$WORK/root.key"
+	chmod 600 "$WORK/root.key"
+	"$ctl" import --registry "$WORK/verify.db" --desa "$desa" --dpt "$pil" \
+	    >/dev/null || return 1
+	awk -F, 'NR > 1 && $11 != "" && $12 != "" && $13 != "" &&
+	    $20 != "" && $21 != "" && $22 != "" {
+		printf "PPWP*%s*1*%s*%s*%s*%s*%s*%s\n", $1, $20, $11, $12,
+		    $13, $21, $22 }' "$pil" >"$WORK/all.txt"
+	# Ten copies with distinct SEQ make about 230,000 reports.
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		sed "s/^\(PPWP\*[0-9]*\*\)1\*/\1$i*/" "$WORK/all.txt"
+	done >"$WORK/many.txt"
+	n=$(wc -l <"$WORK/many.txt")
+	t0=$(date +%s.%N)
+	"$ctl" mac --key "$WORK/root.key" --batch "$WORK/many.txt" \
+	    >"$WORK/many.signed" 2>/dev/null
+	t1=$(date +%s.%N)
+	timed verify "$ctl" verify --key "$WORK/root.key" \
+	    --registry "$WORK/verify.db" --batch "$WORK/many.signed" \
+	    >"$WORK/many.out" 2>"$WORK/many.err"
+	t2=$(date +%s.%N)
+	awk -v n="$n" -v t0="$t0" -v t1="$t1" -v t2="$t2" 'BEGIN {
+		printf "verify: %d reports\n", n
+		printf "verify: mac (decode, form, key derivation, MAC): %.0f reports/s\n", n / (t1 - t0)
+		printf "verify: verify (decode, registry, form, code, SEQ history, flags): %.0f reports/s\n", n / (t2 - t1)
+	}'
+	sed 's/^tallyctl verify: /verify: verdicts: /' "$WORK/many.err"
+}
+
 echo "== registry"
 bench_registry || status=1
+echo "== verify"
+bench_verify || status=1
 
 exit $status

@@ -27,6 +27,16 @@ expect "mac takes several words" "$($CTL mac $K PPWP 3201012001001 1 255 120 95 
     "PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
 expect_rc "mac refuses a text with a value missing" 1 $CTL mac $K '1*3201012001001*1*255*120*95*36*251'
 expect "receipt" "$($CTL receipt $K "$EX*43058167")" 58331817
+expect "receipt of the report without its code" "$($CTL receipt $K "$EX")" 58331817
+expect_rc "no receipt for a wrong code" 1 $CTL receipt $K "$EX*43058168"
+expect_rc "no receipt for a report missing a value" 1 $CTL receipt $K '1*3201012001001*1*255*120*95*36*251*43058167'
+expect "mac --batch: an empty line" "$(printf '\n' | $CTL mac $K --batch -)" "REJECTED empty message"
+expect_match "verify: a code but no values" "$($CTL verify $K '1*3201012001001*1*12345678')" \
+    '^REJECTED PPWP needs 6 values .*got 0$'
+expect_match "verify: province 00 is malformed" "$($CTL verify $K '1 0000000000001 1 1 1 0 0 1 0 12345678')" \
+    "^REJECTED TPS code '0000000000001' is not 13 digits"
+expect_match "verify: page 1000 is named as typed" "$($CTL verify $K '2 3201012001001 1 1000 1 1 12345678')" \
+    '^REJECTED page 1000: no such party'
 expect "card row 1" "$($CTL card $K --tps 3201012001001 --rows 1)" "1 99305909"
 expect "card has 100 rows by default" "$($CTL card $K --tps 3201012001001 | wc -l)" 100
 expect "card row 100" "$($CTL card $K --tps 3201012001001 | tail -1)" "100 04984340"
@@ -97,6 +107,7 @@ expect "batch: OK, DUPLICATE, used number, correction" "$out" \
     "OK PPWP 3201|DUPLICATE PP|REJECTED mes|OK PPWP 3201|"
 expect_match "batch: the correction names what it corrects" \
     "$($CTL verify $K --batch "$D/batch" 2>/dev/null | tail -1)" '\(corrects SEQ 1\)$'
+expect_rc "batch: exits 1 when a line is rejected" 1 $CTL verify $K --batch "$D/batch"
 expect_match "batch: summary on stderr" "$($CTL verify $K --batch "$D/batch" 2>&1 >/dev/null)" \
     '2 OK, 0 FLAGGED, 1 DUPLICATE, 1 REJECTED'
 
