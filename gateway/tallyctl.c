@@ -332,13 +332,15 @@ ctl_keyderive(int argc, char **argv)
  * take a report before or after the code was added.
  */
 static int
-ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e)
+ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e,
+    int *hascode)
 {
 	struct tokens	 t;
 	char		 buf[2048];
 
 	decode_tokens(text, strlen(text), &t);
-	if (t.n == 0 || strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN)
+	*hascode = t.n > 0 && strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN;
+	if (t.n == 0 || *hascode)
 		return decode_report(text, strlen(text), r, e);
 	snprintf(buf, sizeof(buf), "%s 00000000", text);
 	return decode_report(buf, strlen(buf), r, e);
@@ -361,10 +363,11 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 	char			 mac[TALLY_CODE_LEN + 1], card[TALLY_CODE_LEN + 1];
 	char			 line[512];
 	struct verify_result	 res;
+	int			 hascode;
 
 	memset(&res, 0, sizeof(res));
 	res.verdict = VERDICT_REJECTED;
-	if (ctl_decode_nocode(text, &r, &e) == -1) {
+	if (ctl_decode_nocode(text, &r, &e, &hascode) == -1) {
 		res.reason = e.reason;
 		res.err = e;
 	} else if (election_form(el, r.contest, r.tps, r.page, &f, &why) ==
@@ -385,7 +388,7 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 			return 0;
 		}
 		key_card(kt, r.seq, card);
-		if (strcmp(r.code, "00000000") == 0 ||
+		if (!hascode ||
 		    key_code_equal(mac, r.code) || key_code_equal(card, r.code)) {
 			key_receipt(kt, r.canon, mac);
 			key_wipe(kt, sizeof(kt));
