@@ -154,6 +154,21 @@ $(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libtally.a
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
 
+# Suites of pure sim/ modules link those sources too.
+SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
+
+$(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
+    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Isim -Imodem $(PC_GW) $(PC_CM) -o $@ $< \
+	    $(SIM_UNIT_SRCS) $(B)/libtally.a $(PC_GWL) $(PC_CML) -lm
+
+$(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
+    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/asan/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim -Imodem $(PC_GW) $(PC_CM) -o $@ \
+	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
+
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
 test: all $(ASAN_BINS) fuzz

@@ -1,0 +1,832 @@
+/*
+ * oracle: did every report get what the protocol promises? Compares a
+ * scenario's expected outcomes with the phones' inboxes and the central
+ * receiver's records. The reply wording belongs to the gateway, so the
+ * oracle relies only on this: a confirmation carries the receipt's 8
+ * digits, a rejection carries no receipt. See docs/scenario.md.
+ */
+
+#include <sys/queue.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "oracle.h"
+#include "scenario.h"
+#include "tally.h"
+
+#define ORACLE_LINE_MAX	(1024 * 1024)
+
+static const char *oracle_names[ORACLE_CHECK_MAX] = {
+	[ORACLE_FORWARD_MISSING] = "FORWARD_MISSING",
+	[ORACLE_FORWARD_TWICE] = "FORWARD_TWICE",
+	[ORACLE_FORWARD_UNEXPECTED] = "FORWARD_UNEXPECTED",
+	[ORACLE_FORWARD_VALUES] = "FORWARD_VALUES",
+	[ORACLE_FORWARD_FLAGS] = "FORWARD_FLAGS",
+	[ORACLE_FORWARD_RECEIPT] = "FORWARD_RECEIPT",
+	[ORACLE_FORWARD_KEY] = "FORWARD_KEY",
+	[ORACLE_CONFIRM_MISSING] = "CONFIRM_MISSING",
+	[ORACLE_CONFIRM_EXTRA] = "CONFIRM_EXTRA",
+	[ORACLE_RECEIPT_WRONG] = "RECEIPT_WRONG",
+	[ORACLE_REJECT_UNANSWERED] = "REJECT_UNANSWERED",
+	[ORACLE_REPLY_EXTRA] = "REPLY_EXTRA",
+	[ORACLE_REPLY_UNEXPECTED] = "REPLY_UNEXPECTED",
+	[ORACLE_LATEST_MISSING] = "LATEST_MISSING",
+	[ORACLE_LATEST_WRONG] = "LATEST_WRONG",
+};
+
+static const char *oracle_flag_names[] = { "SUM", "TOTAL", "DPT", "PARTY",
+    "SENDER", "STALE" };
+
+/* An 8-digit code found in a reply. */
+struct oracle_code {
+	const struct oracle_reply *reply;
+	char		 code[TALLY_CODE_LEN + 1];
+	int		 used;
+};
+
+/* One receipt a phone must see, and the messages that expect it. */
+struct oracle_rcpt {
+	char		 code[TALLY_CODE_LEN + 1];
+	const struct sc_msg *msgs[64];
+	size_t		 nmsgs;
+	size_t		 quoted;	/* SEQ_USED replies that may quote it */
+	size_t		 seen;
+};
+
+const char *
+oracle_check_name(enum oracle_check c)
+{
+	if (c >= ORACLE_CHECK_MAX)
+		return "?";
+	return oracle_names[c];
+}
+
+struct oracle_input *
+oracle_input_new(void)
+{
+	struct oracle_input	*in;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return NULL;
+	TAILQ_INIT(&in->replies);
+	TAILQ_INIT(&in->records);
+	return in;
+}
+
+void
+oracle_input_free(struct oracle_input *in)
+{
+	struct oracle_reply	*r;
+	struct oracle_record	*c;
+
+	if (in == NULL)
+		return;
+	while ((r = TAILQ_FIRST(&in->replies)) != NULL) {
+		TAILQ_REMOVE(&in->replies, r, entry);
+		free(r->text);
+		free(r);
+	}
+	while ((c = TAILQ_FIRST(&in->records)) != NULL) {
+		TAILQ_REMOVE(&in->records, c, entry);
+		free(c);
+	}
+	free(in);
+}
+
+int
+oracle_add_reply(struct oracle_input *in, const char *phone, const char *from,
+    const char *text, const char *time)
+{
+	struct oracle_reply	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->text = strdup(text != NULL ? text : "")) == NULL) {
+		free(r);
+		return -1;
+	}
+	snprintf(r->phone, sizeof(r->phone), "%s", phone);
+	snprintf(r->from, sizeof(r->from), "%s", from != NULL ? from : "");
+	snprintf(r->time, sizeof(r->time), "%s", time != NULL ? time : "");
+	TAILQ_INSERT_TAIL(&in->replies, r, entry);
+	in->nreplies++;
+	return 0;
+}
+
+int
+oracle_add_record(struct oracle_input *in, const struct oracle_record *rec)
+{
+	struct oracle_record	*c;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -1;
+	*c = *rec;
+	c->used = 0;
+	TAILQ_INSERT_TAIL(&in->records, c, entry);
+	in->nrecords++;
+	return 0;
+}
+
+/* Read lines one by one; each must be a JSON object. */
+static int
+oracle_each_line(FILE *fp, char *err, size_t errlen,
+    int (*fn)(void *, json_t *, size_t, char *, size_t), void *arg)
+{
+	char		*line = NULL;
+	size_t		 cap = 0, lineno = 0;
+	ssize_t		 len;
+	json_error_t	 jerr;
+	json_t		*o;
+	int		 rc = 0;
+
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if ((o = json_loadb(line, (size_t)len, 0, &jerr)) == NULL ||
+		    !json_is_object(o)) {
+			snprintf(err, errlen, "line %zu: %s", lineno, o == NULL ?
+			    jerr.text : "not a JSON object");
+			json_decref(o);
+			rc = -1;
+			break;
+		}
+		rc = fn(arg, o, lineno, err, errlen);
+		json_decref(o);
+		if (rc == -1)
+			break;
+	}
+	free(line);
+	return rc;
+}
+
+static const char *
+oracle_str(json_t *o, const char *key)
+{
+	json_t	*v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int
+oracle_inbox_line(void *arg, json_t *o, size_t lineno, char *err,
+    size_t errlen)
+{
+	const char	*phone, *text;
+
+	/* tallysim's ctl prints the receiver as "to". */
+	if ((phone = oracle_str(o, "phone")) == NULL)
+		phone = oracle_str(o, "to");
+	text = oracle_str(o, "text");
+	if (phone == NULL || text == NULL) {
+		snprintf(err, errlen, "line %zu: needs \"phone\" (or \"to\") "
+		    "and \"text\"", lineno);
+		return -1;
+	}
+	if (oracle_add_reply(arg, phone, oracle_str(o, "from"), text,
+	    oracle_str(o, "time")) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Lines {"phone": ..., "from": ..., "text": ..., "time": ...}. */
+int
+oracle_load_inbox_jsonl(struct oracle_input *in, FILE *fp, char *err,
+    size_t errlen)
+{
+	return oracle_each_line(fp, err, errlen, oracle_inbox_line, in);
+}
+
+static int
+oracle_central_line(void *arg, json_t *o, size_t lineno, char *err,
+    size_t errlen)
+{
+	struct oracle_record	 rec;
+	json_t			*v, *x;
+	const char		*s;
+	size_t			 i, k;
+
+	memset(&rec, 0, sizeof(rec));
+	v = json_object_get(o, "tps");
+	if (json_is_string(v))
+		rec.tps = strtoull(json_string_value(v), NULL, 10);
+	else if (json_is_integer(v))
+		rec.tps = (uint64_t)json_integer_value(v);
+	if ((s = oracle_str(o, "contest")) != NULL)
+		rec.contest = decode_contest(s);
+	v = json_object_get(o, "page");
+	rec.page = json_is_integer(v) ? (int)json_integer_value(v) : -1;
+	v = json_object_get(o, "seq");
+	if (json_is_integer(v))
+		rec.seq = (unsigned)json_integer_value(v);
+	if (rec.tps == 0 || rec.contest == CONTEST_NONE || rec.seq == 0) {
+		snprintf(err, errlen, "line %zu: needs tps, contest and seq",
+		    lineno);
+		return -1;
+	}
+	json_array_foreach(json_object_get(o, "values"), i, x) {
+		if (i >= TALLY_MAXVALUES)
+			break;
+		rec.values[i] = (uint16_t)json_integer_value(x);
+		rec.nvalues = i + 1;
+	}
+	json_array_foreach(json_object_get(o, "flags"), i, x) {
+		for (k = 0; k < 6; k++)
+			if (json_is_string(x) && strcmp(json_string_value(x),
+			    oracle_flag_names[k]) == 0)
+				rec.flags |= 1u << k;
+	}
+	if ((s = oracle_str(o, "receipt")) != NULL)
+		snprintf(rec.receipt, sizeof(rec.receipt), "%s", s);
+	if ((s = oracle_str(o, "idempotency_key")) != NULL)
+		snprintf(rec.idempotency_key, sizeof(rec.idempotency_key),
+		    "%s", s);
+	if (oracle_add_record(arg, &rec) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* The JSON lines of GET /v1/reports (docs/forward.md). */
+int
+oracle_load_central_jsonl(struct oracle_input *in, FILE *fp, char *err,
+    size_t errlen)
+{
+	return oracle_each_line(fp, err, errlen, oracle_central_line, in);
+}
+
+static void	oracle_disc(struct oracle_report *, enum oracle_check,
+		    const struct sc_msg *, const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+
+/* Record one discrepancy about a message (or a phone, if msg is NULL). */
+static void
+oracle_disc(struct oracle_report *rep, enum oracle_check what,
+    const struct sc_msg *m, const char *phone, const char *fmt, ...)
+{
+	struct oracle_disc	*d;
+	va_list			 ap;
+
+	rep->ndisc++;
+	rep->count[what]++;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return;
+	d->what = what;
+	d->msg = m;
+	d->page = -1;
+	if (m != NULL) {
+		snprintf(d->phone, sizeof(d->phone), "%s", m->phone->msisdn);
+		d->tps = m->tps;
+		d->contest = m->contest;
+		d->page = m->page;
+		d->seq = m->seq;
+	} else if (phone != NULL)
+		snprintf(d->phone, sizeof(d->phone), "%s", phone);
+	va_start(ap, fmt);
+	vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+	va_end(ap);
+	TAILQ_INSERT_TAIL(&rep->discs, d, entry);
+}
+
+static int
+oracle_rec_cmp(const void *a, const void *b)
+{
+	const struct oracle_record *x = *(const struct oracle_record *const *)a;
+	const struct oracle_record *y = *(const struct oracle_record *const *)b;
+
+	if (x->tps != y->tps)
+		return x->tps < y->tps ? -1 : 1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return 0;
+}
+
+/* First record with (tps, seq) >= the key, in the sorted array. */
+static size_t
+oracle_lower(struct oracle_record **v, size_t n, uint64_t tps, unsigned seq)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (v[mid]->tps < tps || (v[mid]->tps == tps &&
+		    v[mid]->seq < seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+oracle_values_text(const uint16_t *v, size_t n, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 w;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && off < len; i++) {
+		w = snprintf(buf + off, len - off, "%s%u", i ? " " : "", v[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+/* Every accepted report must be held once, exactly as accepted. */
+static void
+oracle_central(const struct scenario *sc, struct oracle_record **v,
+    size_t n, unsigned ignore, struct oracle_report *rep)
+{
+	const struct sc_msg	*m;
+	const struct sc_final	*f;
+	char			 a[512], b[512], key[64];
+	size_t			 i, j, k;
+
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		const struct sc_expect *x = &m->expect;
+
+		if (!x->forward)
+			continue;
+		i = oracle_lower(v, n, m->tps, m->seq);
+		for (j = i; j < n && v[j]->tps == m->tps && v[j]->seq == m->seq;
+		    j++)
+			v[j]->used = 1;
+		if (j == i) {
+			oracle_disc(rep, ORACLE_FORWARD_MISSING, m, NULL,
+			    "%s report not at the central receiver",
+			    verify_verdict_name(x->verdict));
+			continue;
+		}
+		rep->forwarded++;
+		if (j - i > 1)
+			oracle_disc(rep, ORACLE_FORWARD_TWICE, m, NULL,
+			    "held %zu times", j - i);
+		if (v[i]->contest != m->contest || v[i]->page != m->page ||
+		    v[i]->nvalues != x->nvalues || memcmp(v[i]->values,
+		    x->values, x->nvalues * sizeof(*x->values)) != 0) {
+			oracle_values_text(x->values, x->nvalues, a, sizeof(a));
+			oracle_values_text(v[i]->values, v[i]->nvalues, b,
+			    sizeof(b));
+			oracle_disc(rep, ORACLE_FORWARD_VALUES, m, NULL,
+			    "expected %s page %d [%s], held %s page %d [%s]",
+			    decode_contest_name(m->contest), m->page, a,
+			    decode_contest_name(v[i]->contest), v[i]->page, b);
+		}
+		if ((v[i]->flags & ~ignore) != (x->flags & ~ignore)) {
+			verify_flags_text(x->flags, a, sizeof(a));
+			verify_flags_text(v[i]->flags, b, sizeof(b));
+			oracle_disc(rep, ORACLE_FORWARD_FLAGS, m, NULL,
+			    "expected flags [%s], held [%s]", a, b);
+		}
+		if (strcmp(v[i]->receipt, x->receipt) != 0)
+			oracle_disc(rep, ORACLE_FORWARD_RECEIPT, m, NULL,
+			    "expected receipt %s, held %s", x->receipt,
+			    v[i]->receipt);
+		snprintf(key, sizeof(key), "%013llu-%u-%s",
+		    (unsigned long long)m->tps, m->seq, x->receipt);
+		if (v[i]->idempotency_key[0] != '\0' &&
+		    strcmp(v[i]->idempotency_key, key) != 0)
+			oracle_disc(rep, ORACLE_FORWARD_KEY, m, NULL,
+			    "expected idempotency key %s, held %s", key,
+			    v[i]->idempotency_key);
+	}
+	/* Held but never accepted: a rejection or a stray. */
+	for (i = 0; i < n; i++) {
+		const struct sc_msg *about = NULL;
+
+		if (v[i]->used)
+			continue;
+		TAILQ_FOREACH(m, &sc->msgs, entry)
+			if (m->tps == v[i]->tps && m->seq == v[i]->seq &&
+			    (about == NULL || m->expect.canon != NULL))
+				about = m;
+		if (about != NULL)
+			oracle_disc(rep, ORACLE_FORWARD_UNEXPECTED, about, NULL,
+			    "held %s seq %u receipt %s, but it was never "
+			    "accepted", decode_contest_name(v[i]->contest),
+			    v[i]->seq, v[i]->receipt);
+		else {
+			oracle_disc(rep, ORACLE_FORWARD_UNEXPECTED, NULL, NULL,
+			    "held %s %013llu seq %u, which no phone sent",
+			    decode_contest_name(v[i]->contest),
+			    (unsigned long long)v[i]->tps, v[i]->seq);
+			TAILQ_LAST(&rep->discs, oracle_discq)->tps = v[i]->tps;
+			TAILQ_LAST(&rep->discs, oracle_discq)->seq = v[i]->seq;
+		}
+	}
+	/* What the central system shows as current. */
+	TAILQ_FOREACH(f, &sc->finals, entry) {
+		const struct oracle_record *best = NULL;
+
+		for (k = oracle_lower(v, n, f->tps, 0); k < n &&
+		    v[k]->tps == f->tps; k++)
+			if (v[k]->contest == f->contest &&
+			    v[k]->page == f->page &&
+			    (best == NULL || v[k]->seq >= best->seq))
+				best = v[k];
+		if (best == NULL)
+			oracle_disc(rep, ORACLE_LATEST_MISSING, f->msg, NULL,
+			    "nothing held; latest should be seq %u receipt %s",
+			    f->seq, f->receipt);
+		else if (best->seq != f->seq ||
+		    strcmp(best->receipt, f->receipt) != 0)
+			oracle_disc(rep, ORACLE_LATEST_WRONG, f->msg, NULL,
+			    "latest held is seq %u receipt %s; should be seq "
+			    "%u receipt %s", best->seq, best->receipt, f->seq,
+			    f->receipt);
+	}
+}
+
+/* Every maximal run of exactly 8 digits in a reply. */
+static int
+oracle_codes(const struct oracle_reply *r, struct oracle_code **codes,
+    size_t *n, size_t *cap)
+{
+	const char		*p = r->text, *s;
+	struct oracle_code	*nv;
+
+	while (*p != '\0') {
+		if (!isdigit((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		for (s = p; isdigit((unsigned char)*p); p++)
+			;
+		if (p - s != TALLY_CODE_LEN)
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			if ((nv = reallocarray(*codes, *cap,
+			    sizeof(**codes))) == NULL)
+				return -1;
+			*codes = nv;
+		}
+		(*codes)[*n].reply = r;
+		memcpy((*codes)[*n].code, s, TALLY_CODE_LEN);
+		(*codes)[*n].code[TALLY_CODE_LEN] = '\0';
+		(*codes)[*n].used = 0;
+		(*n)++;
+	}
+	return 0;
+}
+
+static struct oracle_rcpt *
+oracle_rcpt_find(struct oracle_rcpt *v, size_t n, const char *code)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].code, code) == 0)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * One phone: count the receipts seen in its replies against the
+ * messages that expect them, and its receipt-less replies against its
+ * rejected messages. Replies may merge several confirmations.
+ */
+static int
+oracle_phone(const struct sc_phone *ph, const struct oracle_reply **rv,
+    size_t nr, struct oracle_report *rep)
+{
+	struct oracle_rcpt	*rc;
+	struct oracle_code	*codes = NULL;
+	const struct sc_msg	*m, *rej[4096];
+	const struct oracle_reply *lastnone = NULL;
+	size_t			 nrc = 0, ncodes = 0, ccap = 0, nrej = 0, i, k;
+	size_t			 none = 0, quoted = 0, answered, mis;
+
+	if ((rc = calloc(ph->nmsgs + 1, sizeof(*rc))) == NULL)
+		return -1;
+	TAILQ_FOREACH(m, &ph->msgs, pentry) {
+		const struct sc_expect	*x = &m->expect;
+		struct oracle_rcpt	*r;
+		const char		*code = x->receipt[0] ? x->receipt :
+					    x->quoted[0] ? x->quoted : NULL;
+
+		if (x->verdict == VERDICT_REJECTED && nrej < 4096)
+			rej[nrej++] = m;
+		if (code == NULL)
+			continue;
+		if ((r = oracle_rcpt_find(rc, nrc, code)) == NULL) {
+			r = &rc[nrc++];
+			memcpy(r->code, code, sizeof(r->code));
+		}
+		if (x->receipt[0] && r->nmsgs < 64)
+			r->msgs[r->nmsgs++] = m;
+		else if (!x->receipt[0])
+			r->quoted++;
+	}
+	for (i = 0; i < nr; i++) {
+		size_t	 first = ncodes, known = 0, other = 0;
+
+		if (oracle_codes(rv[i], &codes, &ncodes, &ccap) == -1)
+			goto oom;
+		for (k = first; k < ncodes; k++) {
+			struct oracle_rcpt *r = oracle_rcpt_find(rc, nrc,
+			    codes[k].code);
+
+			if (r != NULL) {
+				r->seen++;
+				codes[k].used = 1;
+				known++;
+				continue;
+			}
+			/* A code the officer typed, echoed back: not ours. */
+			TAILQ_FOREACH(m, &ph->msgs, pentry)
+				if (strcmp(m->code, codes[k].code) == 0)
+					break;
+			if (m != NULL)
+				codes[k].used = 1;
+			else
+				other++;
+		}
+		if (known == 0 && other == 0) {
+			none++;
+			lastnone = rv[i];
+		}
+	}
+	for (i = 0; i < nrc; i++) {
+		struct oracle_rcpt *r = &rc[i];
+
+		if (r->seen < r->nmsgs) {
+			rep->confirmed += r->seen;
+			/* The last messages of this receipt lack theirs. */
+			for (k = r->seen; k < r->nmsgs; k++) {
+				const struct sc_msg *mm = r->msgs[k];
+				size_t j;
+
+				for (j = 0; j < ncodes && codes[j].used; j++)
+					;
+				if (j < ncodes) {
+					codes[j].used = 1;
+					oracle_disc(rep, ORACLE_RECEIPT_WRONG,
+					    mm, NULL, "confirmation carries %s, "
+					    "receipt is %s: \"%s\"",
+					    codes[j].code, r->code,
+					    codes[j].reply->text);
+				} else
+					oracle_disc(rep, ORACLE_CONFIRM_MISSING,
+					    mm, NULL, "no reply with receipt %s "
+					    "(%s, %zu of %zu seen)", r->code,
+					    verify_verdict_name(
+					    mm->expect.verdict), r->seen,
+					    r->nmsgs);
+			}
+			continue;
+		}
+		rep->confirmed += r->nmsgs;
+		mis = r->seen - r->nmsgs;
+		quoted += mis < r->quoted ? mis : r->quoted;
+		if (mis > r->quoted)
+			oracle_disc(rep, ORACLE_CONFIRM_EXTRA, r->nmsgs ?
+			    r->msgs[r->nmsgs - 1] : NULL, ph->msisdn,
+			    "receipt %s seen %zu times, expected %zu", r->code,
+			    r->seen, r->nmsgs + r->quoted);
+	}
+	for (k = 0; k < ncodes; k++)
+		if (!codes[k].used)
+			oracle_disc(rep, ORACLE_RECEIPT_WRONG, NULL, ph->msisdn,
+			    "reply carries %s, no receipt of TPS %013llu: "
+			    "\"%s\"", codes[k].code,
+			    (unsigned long long)ph->tps, codes[k].reply->text);
+	answered = none + quoted;
+	rep->answered += answered < nrej ? answered : nrej;
+	for (k = answered; k < nrej; k++)
+		oracle_disc(rep, ORACLE_REJECT_UNANSWERED, rej[k], NULL,
+		    "REJECTED %s got no reply without a receipt (%zu replies "
+		    "for %zu rejections)", scenario_reason_name(
+		    rej[k]->expect.reason), answered, nrej);
+	for (k = nrej; k < answered && lastnone != NULL; k++)
+		oracle_disc(rep, ORACLE_REPLY_EXTRA, NULL, ph->msisdn,
+		    "%zu rejection replies (%zu quoting a used SEQ's receipt) "
+		    "for %zu rejections, e.g. \"%s\"", answered, quoted, nrej,
+		    lastnone->text);
+	free(codes);
+	free(rc);
+	return 0;
+oom:
+	free(codes);
+	free(rc);
+	return -1;
+}
+
+static int
+oracle_phone_cmp(const void *a, const void *b)
+{
+	const struct sc_phone *x = *(const struct sc_phone *const *)a;
+	const struct sc_phone *y = *(const struct sc_phone *const *)b;
+
+	return strcmp(x->msisdn, y->msisdn);
+}
+
+/* First reply of a phone in the sorted array (or where it would be). */
+static size_t
+oracle_reply_lower(const struct oracle_reply **v, size_t n, const char *phone)
+{
+	size_t	 lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (strcmp(v[mid]->phone, phone) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+oracle_reply_cmp(const void *a, const void *b)
+{
+	const struct oracle_reply *x = *(const struct oracle_reply *const *)a;
+	const struct oracle_reply *y = *(const struct oracle_reply *const *)b;
+	int	 c = strcmp(x->phone, y->phone);
+
+	if (c != 0)
+		return c;
+	return x < y ? -1 : x > y;
+}
+
+/* Judge a run; the report lists every discrepancy. 0, or -1 (memory). */
+int
+oracle_judge(const struct scenario *sc, const struct oracle_input *in,
+    struct oracle_report *rep)
+{
+	struct oracle_record	**recs = NULL, *c;
+	const struct oracle_reply **rv = NULL, *r;
+	const struct sc_phone	*ph, **pv = NULL, *kp;
+	struct sc_phone		 key;
+	const struct sc_msg	*m;
+	size_t			 i, j, n;
+	int			 rc = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	TAILQ_INIT(&rep->discs);
+	rep->sent = sc->nmsgs;
+	rep->replies = in->nreplies;
+	rep->records = in->nrecords;
+	TAILQ_FOREACH(m, &sc->msgs, entry)
+		rep->expect[m->expect.verdict]++;
+
+	if ((recs = calloc(in->nrecords + 1, sizeof(*recs))) == NULL ||
+	    (rv = calloc(in->nreplies + 1, sizeof(*rv))) == NULL ||
+	    (pv = calloc(sc->nphones + 1, sizeof(*pv))) == NULL)
+		goto out;
+	n = 0;
+	TAILQ_FOREACH(ph, &sc->phones, entry)
+		pv[n++] = ph;
+	qsort(pv, n, sizeof(*pv), oracle_phone_cmp);
+	n = 0;
+	TAILQ_FOREACH(c, &in->records, entry) {
+		c->used = 0;
+		recs[n++] = c;
+	}
+	qsort(recs, n, sizeof(*recs), oracle_rec_cmp);
+	oracle_central(sc, recs, n, in->ignore_flags, rep);
+
+	n = 0;
+	TAILQ_FOREACH(r, &in->replies, entry)
+		rv[n++] = r;
+	qsort(rv, n, sizeof(*rv), oracle_reply_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(rv[j]->phone, rv[i]->phone) ==
+		    0; j++)
+			;
+		memset(&key, 0, sizeof(key));
+		snprintf(key.msisdn, sizeof(key.msisdn), "%s", rv[i]->phone);
+		kp = &key;
+		if (bsearch(&kp, pv, sc->nphones, sizeof(*pv),
+		    oracle_phone_cmp) == NULL)
+			for (; i < j; i++)
+				oracle_disc(rep, ORACLE_REPLY_UNEXPECTED, NULL,
+				    rv[i]->phone, "reply to a number that sent "
+				    "no report: \"%s\"", rv[i]->text);
+	}
+	TAILQ_FOREACH(ph, &sc->phones, entry) {
+		i = oracle_reply_lower(rv, n, ph->msisdn);
+		for (j = i; j < n && strcmp(rv[j]->phone, ph->msisdn) == 0; j++)
+			;
+		if (oracle_phone(ph, rv + i, j - i, rep) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(recs);
+	free(rv);
+	free(pv);
+	return rc;
+}
+
+void
+oracle_report_free(struct oracle_report *rep)
+{
+	struct oracle_disc	*d;
+
+	while ((d = TAILQ_FIRST(&rep->discs)) != NULL) {
+		TAILQ_REMOVE(&rep->discs, d, entry);
+		free(d);
+	}
+	rep->ndisc = 0;
+}
+
+/* The summary line(s) of a report. */
+static void
+oracle_print_summary(FILE *fp, const struct oracle_report *rep, int json)
+{
+	size_t	 acc = rep->expect[VERDICT_OK] + rep->expect[VERDICT_FLAGGED];
+	json_t	*o;
+
+	if (!json) {
+		fprintf(fp, "oracle: sent %zu: expected OK %zu, FLAGGED %zu, "
+		    "DUPLICATE %zu, REJECTED %zu\n", rep->sent,
+		    rep->expect[VERDICT_OK], rep->expect[VERDICT_FLAGGED],
+		    rep->expect[VERDICT_DUPLICATE],
+		    rep->expect[VERDICT_REJECTED]);
+		fprintf(fp, "oracle: confirmed %zu/%zu, rejections answered "
+		    "%zu/%zu, forwarded %zu/%zu (%zu replies, %zu central "
+		    "records)\n", rep->confirmed, acc +
+		    rep->expect[VERDICT_DUPLICATE], rep->answered,
+		    rep->expect[VERDICT_REJECTED], rep->forwarded, acc,
+		    rep->replies, rep->records);
+		fprintf(fp, "oracle: discrepancies %zu\n", rep->ndisc);
+		return;
+	}
+	o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I}}", "summary",
+	    "sent", (json_int_t)rep->sent,
+	    "ok", (json_int_t)rep->expect[VERDICT_OK],
+	    "flagged", (json_int_t)rep->expect[VERDICT_FLAGGED],
+	    "duplicate", (json_int_t)rep->expect[VERDICT_DUPLICATE],
+	    "rejected", (json_int_t)rep->expect[VERDICT_REJECTED],
+	    "confirmed", (json_int_t)rep->confirmed,
+	    "answered", (json_int_t)rep->answered,
+	    "forwarded", (json_int_t)rep->forwarded,
+	    "replies", (json_int_t)rep->replies,
+	    "records", (json_int_t)rep->records,
+	    "discrepancies", (json_int_t)rep->ndisc);
+	if (o != NULL) {
+		json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', fp);
+		json_decref(o);
+	}
+}
+
+/* The summary, then one line per discrepancy; JSON lines if json = 1. */
+void
+oracle_print(FILE *fp, const struct oracle_report *rep, int json)
+{
+	const struct oracle_disc *d;
+	char	 tps[16], id[24];
+	json_t	*o;
+
+	oracle_print_summary(fp, rep, json);
+	TAILQ_FOREACH(d, &rep->discs, entry) {
+		snprintf(tps, sizeof(tps), "%013llu",
+		    (unsigned long long)d->tps);
+		if (!json) {
+			if (d->msg != NULL)
+				snprintf(id, sizeof(id), "%zu", d->msg->id);
+			else
+				snprintf(id, sizeof(id), "-");
+			fprintf(fp, "%-18s msg %s %s %s %s", oracle_check_name(
+			    d->what), id, d->phone[0] ? d->phone : "-",
+			    d->tps ? tps : "-", d->contest ?
+			    decode_contest_name(d->contest) : "-");
+			if (d->page >= 0)
+				fprintf(fp, " page %d", d->page);
+			if (d->seq)
+				fprintf(fp, " seq %u", d->seq);
+			fprintf(fp, ": %s\n", d->detail);
+			continue;
+		}
+		o = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o, s:o, s:s}",
+		    "check", oracle_check_name(d->what),
+		    "msg", d->msg != NULL ? json_integer((json_int_t)d->msg->id) :
+		    json_null(),
+		    "phone", d->phone,
+		    "tps", d->tps ? json_string(tps) : json_null(),
+		    "contest", d->contest ? json_string(decode_contest_name(
+		    d->contest)) : json_null(),
+		    "page", d->page >= 0 ? json_integer(d->page) : json_null(),
+		    "seq", d->seq ? json_integer(d->seq) : json_null(),
+		    "detail", d->detail);
+		if (o != NULL) {
+			json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			fputc('\n', fp);
+			json_decref(o);
+		}
+	}
+}

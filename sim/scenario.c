@@ -1,0 +1,1459 @@
+/*
+ * scenario: the SMS that simulated KPPS phones send on election night,
+ * deterministic from a seed, each with the outcome the protocol gives
+ * it. The outcome is not guessed: every message is run through the
+ * real verify stage (with an in-memory history and a lockout) in the
+ * order the phone sends it. See docs/scenario.md.
+ */
+
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "memhist.h"
+#include "scenario.h"
+#include "tally.h"
+
+#define SC_NFIELDS	32
+#define SC_MAXPLAN	64		/* reports of one TPS */
+#define SC_BIGDPD	45		/* "long" DPD ballots: candidates */
+#define SC_GSM_SINGLE	160
+#define SC_GSM_PART	153
+
+/* A TPS picked for the night, with its presidential numbers. */
+struct sc_tps {
+	uint64_t	 tps;
+	int		 prov;
+	int		 ppwp[6];	/* PEMILIH, 01, 02, 03, SAH, TIDAK_SAH */
+	int		 synthetic;	/* not from the real results */
+};
+
+/* One report the officer means to send. */
+struct sc_plan {
+	enum contest	 contest;
+	int		 page;
+	unsigned	 t;
+	size_t		 n;
+	uint16_t	 v[TALLY_MAXVALUES];
+};
+
+/* Something the officer will do at time t. */
+struct sc_pend {
+	unsigned	 t;
+	size_t		 order;
+	int		 plan;
+	enum sc_kind	 kind;
+	unsigned	 seq;		/* 0: take the next row */
+	char		*text;		/* SC_RESEND: the exact text */
+};
+
+struct sc_rng {
+	uint64_t	 s;
+};
+
+/* Everything one build needs. */
+struct sc_build {
+	const struct scenario_conf *conf;
+	struct scenario		*sc;
+	struct memhist		*mh;
+	struct lockout		*lk;
+	struct registry		*reg;
+	struct verify_ctx	 ctx;
+	char			*err;
+	size_t			 errlen;
+};
+
+/* Each phone's way of typing. */
+struct sc_typist {
+	char		 sep;		/* '*', '#', ' ', or 0: mixed */
+	int		 boxes;		/* values typed as 3 digits */
+};
+
+static const char *sc_kind_names[SC_KIND_MAX] = {
+	[SC_CLEAN] = "clean",
+	[SC_TYPO_DIGIT] = "typo_digit",
+	[SC_TYPO_SWAP] = "typo_swap",
+	[SC_CODE_WRONG] = "code_wrong",
+	[SC_CODE_MISSING] = "code_missing",
+	[SC_VALUE_MISSING] = "value_missing",
+	[SC_RESEND] = "resend",
+	[SC_REFIX] = "refix",
+	[SC_CORRECTION] = "correction",
+	[SC_SEQ_REUSE] = "seq_reuse",
+};
+
+static const char *sc_reason_names[REASON_MAX] = {
+	[REASON_NONE] = "NONE",
+	[REASON_EMPTY] = "EMPTY",
+	[REASON_CONTEST] = "CONTEST",
+	[REASON_TPS_FORMAT] = "TPS_FORMAT",
+	[REASON_SEQ] = "SEQ",
+	[REASON_PAGE] = "PAGE",
+	[REASON_VALUE_FORMAT] = "VALUE_FORMAT",
+	[REASON_VALUE_RANGE] = "VALUE_RANGE",
+	[REASON_CODE_FORMAT] = "CODE_FORMAT",
+	[REASON_TOO_LONG] = "TOO_LONG",
+	[REASON_COUNT] = "COUNT",
+	[REASON_TPS_UNKNOWN] = "TPS_UNKNOWN",
+	[REASON_NOT_HELD] = "NOT_HELD",
+	[REASON_PAGE_UNKNOWN] = "PAGE_UNKNOWN",
+	[REASON_NO_KEY] = "NO_KEY",
+	[REASON_CODE_BAD] = "CODE_BAD",
+	[REASON_LOCKED] = "LOCKED",
+	[REASON_SEQ_USED] = "SEQ_USED",
+};
+
+/* 2024 national DPR vote shares (percent) by ballot number. */
+static const double sc_party_share[25] = {
+	0, 10.6, 13.2, 16.7, 15.3, 9.7, 0.6, 1.5, 8.4, 0.3, 0.7, 0.3, 7.2,
+	0.3, 7.4, 2.8, 1.3, 3.9, 2.0, 1.0, 1.0, 3.0, 0.5, 0.5, 0.4,
+};
+
+/* Counting order on the night: PPWP, DPR, DPD, DPRDP, DPRDK. */
+static const enum contest sc_order[] = {
+	CONTEST_PPWP, CONTEST_DPR, CONTEST_DPD, CONTEST_DPRDP, CONTEST_DPRDK,
+};
+
+/* Mobile prefixes of the big Indonesian operators (after +62). */
+static const char *sc_prefixes[] = {
+	"811", "812", "813", "821", "822", "852", "853",	/* Telkomsel */
+	"814", "815", "816", "855", "856", "857", "858",	/* Indosat */
+	"817", "818", "819", "859", "877", "878",		/* XL */
+	"881", "882", "883", "888",				/* Smartfren */
+};
+
+static void	sc_error(struct sc_build *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+sc_error(struct sc_build *b, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (b->err == NULL || b->errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->err, b->errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* splitmix64: small, fast and the same on every platform. */
+static uint64_t
+sc_rand(struct sc_rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double
+sc_unit(struct sc_rng *r)
+{
+	return (double)(sc_rand(r) >> 11) / 9007199254740992.0;
+}
+
+/* A whole number in lo..hi, both included. */
+static unsigned
+sc_range(struct sc_rng *r, unsigned lo, unsigned hi)
+{
+	if (hi <= lo)
+		return lo;
+	return lo + (unsigned)(sc_rand(r) % (uint64_t)(hi - lo + 1));
+}
+
+static int
+sc_chance(struct sc_rng *r, double p)
+{
+	return p > 0 && sc_unit(r) < p;
+}
+
+/* An independent stream for one purpose and one index. */
+static void
+sc_stream(struct sc_rng *r, uint64_t seed, uint64_t what, uint64_t idx)
+{
+	r->s = seed ^ (what * 0xd1b54a32d192ed03ULL) ^
+	    (idx * 0x8cb92ba72f3d8dd7ULL);
+	(void)sc_rand(r);
+}
+
+const char *
+scenario_kind_name(enum sc_kind k)
+{
+	if (k >= SC_KIND_MAX)
+		return "?";
+	return sc_kind_names[k];
+}
+
+const char *
+scenario_reason_name(enum reason r)
+{
+	if (r >= REASON_MAX)
+		return "?";
+	return sc_reason_names[r];
+}
+
+void
+scenario_defaults(struct scenario_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->csv = "../shared/data/pilpres2024_tps.csv";
+	c->desa_csv = "../shared/data/desa_tps_2024.csv";
+	c->seed = 1;
+	c->ntps = 100;
+	c->long_share = 0.05;
+	c->night = 12 * 3600;
+	c->contests = (1u << CONTEST_PPWP) | (1u << CONTEST_DPR) |
+	    (1u << CONTEST_DPD) | (1u << CONTEST_DPRDP) | (1u << CONTEST_DPRDK);
+	c->party_pages = 2;
+	c->card_share = 0.6;
+	c->err.typo_digit = 0.03;
+	c->err.typo_swap = 0.02;
+	c->err.code_wrong = 0.03;
+	c->err.code_missing = 0.01;
+	c->err.value_missing = 0.02;
+	c->err.resend = 0.05;
+	c->err.notice = 0.9;
+	c->err.seq_reuse = 0.1;
+	c->err.max_bad_codes = LOCKOUT_MAX_FAILURES - 2;
+	c->style.keyword = 0.3;
+	c->style.lowercase = 0.2;
+	c->style.zero_seq = 0.1;
+	c->style.zero_value = 0.02;
+	c->style.boxes = 0.15;
+	c->epoch = 1707886800;	/* 2024-02-14 05:00 UTC, 13:00 WITA */
+}
+
+/* Split one CSV line in place; quoted fields may hold commas and "". */
+static int
+sc_csv_split(char *line, char **f, int max)
+{
+	char	*p = line, *w;
+	int	 n = 0;
+
+	line[strcspn(line, "\r\n")] = '\0';
+	while (n < max) {
+		f[n++] = w = p;
+		if (*p == '"') {
+			for (p++; *p != '\0'; p++) {
+				if (*p == '"' && p[1] == '"')
+					*w++ = *p++;
+				else if (*p == '"') {
+					p++;
+					break;
+				} else
+					*w++ = *p;
+			}
+		} else {
+			while (*p != '\0' && *p != ',')
+				*w++ = *p++;
+		}
+		if (*p == '\0') {
+			*w = '\0';
+			break;
+		}
+		*w = '\0';
+		p++;
+	}
+	return n;
+}
+
+static int
+sc_csv_col(char **hdr, int n, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(hdr[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+sc_tps_cmp(const void *a, const void *b)
+{
+	const struct sc_tps *x = a, *y = b;
+
+	if (x->tps != y->tps)
+		return x->tps < y->tps ? -1 : 1;
+	return 0;
+}
+
+/* Complete rows with every box in 0..999: what a form can carry. */
+static int
+sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
+{
+	static const char *names[] = { "kode_tps", "pengguna_total",
+	    "paslon_01", "paslon_02", "paslon_03", "suara_sah",
+	    "suara_tidak_sah" };
+	char		 line[4096], *hdr[SC_NFIELDS], *f[SC_NFIELDS], *end;
+	struct sc_tps	*v = NULL, *nv;
+	size_t		 n = 0, cap = 0, lineno = 1;
+	int		 c[7], nh, i, ok;
+	FILE		*fp;
+
+	if ((fp = fopen(b->conf->csv, "r")) == NULL) {
+		sc_error(b, "%s: %s", b->conf->csv, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		sc_error(b, "%s: empty file", b->conf->csv);
+		goto fail;
+	}
+	nh = sc_csv_split(line, hdr, SC_NFIELDS);
+	for (i = 0; i < 7; i++) {
+		if ((c[i] = sc_csv_col(hdr, nh, names[i])) == -1) {
+			sc_error(b, "%s:1: no column %s", b->conf->csv,
+			    names[i]);
+			goto fail;
+		}
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct sc_tps	 t;
+		unsigned long	 x;
+
+		lineno++;
+		if (sc_csv_split(line, f, SC_NFIELDS) != nh)
+			continue;
+		memset(&t, 0, sizeof(t));
+		t.tps = strtoull(f[c[0]], &end, 10);
+		if (*end != '\0' || strlen(f[c[0]]) != TALLY_TPS_DIGITS)
+			continue;
+		ok = 1;
+		for (i = 1; i < 7 && ok; i++) {
+			if (*f[c[i]] == '\0') {
+				ok = 0;
+				break;
+			}
+			x = strtoul(f[c[i]], &end, 10);
+			if (*end != '\0' || x > TALLY_VALUE_MAX)
+				ok = 0;
+			t.ppwp[i - 1] = (int)x;
+		}
+		if (!ok)
+			continue;
+		t.prov = (int)(t.tps / 100000000000ULL);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				sc_error(b, "out of memory");
+				goto fail;
+			}
+			v = nv;
+		}
+		v[n++] = t;
+	}
+	fclose(fp);
+	if (n == 0) {
+		sc_error(b, "%s: no complete row", b->conf->csv);
+		free(v);
+		return -1;
+	}
+	/* File order must not matter: sort by code. */
+	qsort(v, n, sizeof(*v), sc_tps_cmp);
+	*out = v;
+	*nout = n;
+	return 0;
+fail:
+	fclose(fp);
+	free(v);
+	return -1;
+}
+
+/* Pick n of the rows, round robin over provinces, shuffled by seed. */
+static int
+sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
+    struct sc_tps *out)
+{
+	size_t		 start[100], count[100], taken[100], i, j, k, got = 0;
+	struct sc_rng	 r;
+	struct sc_tps	 tmp;
+	int		 p, any;
+
+	memset(count, 0, sizeof(count));
+	memset(taken, 0, sizeof(taken));
+	for (i = 0; i < nall; i++)
+		count[all[i].prov]++;
+	for (p = 0, k = 0; p < 100; p++) {
+		start[p] = k;
+		k += count[p];
+	}
+	sc_stream(&r, b->conf->seed, 1, 0);
+	while (got < n) {
+		any = 0;
+		for (p = 0; p < 100 && got < n; p++) {
+			if (taken[p] >= count[p])
+				continue;
+			any = 1;
+			/* Partial Fisher-Yates inside the province. */
+			i = start[p] + taken[p];
+			j = i + (size_t)(sc_rand(&r) % (count[p] - taken[p]));
+			tmp = all[i];
+			all[i] = all[j];
+			all[j] = tmp;
+			out[got++] = all[i];
+			taken[p]++;
+		}
+		if (!any)
+			break;
+	}
+	if (got < n) {
+		sc_error(b, "only %zu usable TPS, %zu asked", got, n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Synthetic PPWP numbers, for TPS outside the real data. */
+static void
+sc_synth_ppwp(struct sc_rng *r, struct sc_tps *t)
+{
+	int	p = (int)sc_range(r, 150, 290), ts, sah, a, c;
+
+	ts = (int)sc_range(r, 1, (unsigned)(p / 30 + 1));
+	sah = p - ts;
+	a = sah * (int)sc_range(r, 20, 40) / 100;
+	c = sah * (int)sc_range(r, 6, 18) / 100;
+	t->ppwp[0] = p;
+	t->ppwp[1] = a;
+	t->ppwp[2] = sah - a - c;
+	t->ppwp[3] = c;
+	t->ppwp[4] = sah;
+	t->ppwp[5] = ts;
+	t->synthetic = 1;
+}
+
+/*
+ * TPS of the provinces with the longest DPD ballots (Jawa Barat...),
+ * from the national TPS list: their DPD reports need concatenated SMS.
+ */
+static int
+sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
+    const struct sc_tps *taken, size_t ntaken)
+{
+	static const char *names[] = { "kode_desa", "n_tps_reguler" };
+	char		 line[4096], *hdr[SC_NFIELDS], *f[SC_NFIELDS];
+	struct sc_tps	*v = NULL, *nv;
+	size_t		 nv_ = 0, cap = 0, got = 0, i, tries;
+	struct sc_rng	 r;
+	struct form	 form;
+	enum reason	 why;
+	int		 big[100], c[2], nh, p, k;
+	FILE		*fp;
+
+	if (n == 0)
+		return 0;
+	for (p = 0; p < 100; p++)
+		big[p] = -1;
+	if ((fp = fopen(b->conf->desa_csv, "r")) == NULL) {
+		sc_error(b, "%s: %s", b->conf->desa_csv, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		goto bad;
+	nh = sc_csv_split(line, hdr, SC_NFIELDS);
+	for (k = 0; k < 2; k++)
+		if ((c[k] = sc_csv_col(hdr, nh, names[k])) == -1)
+			goto bad;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		struct sc_tps	 t;
+		unsigned long	 ntps;
+
+		if (sc_csv_split(line, f, SC_NFIELDS) != nh ||
+		    strlen(f[c[0]]) != 10)
+			continue;
+		memset(&t, 0, sizeof(t));
+		t.tps = strtoull(f[c[0]], NULL, 10) * 1000;
+		p = (int)(t.tps / 100000000000ULL);
+		if (p < 11 || p > 98)
+			continue;
+		if (big[p] == -1)
+			big[p] = election_form(b->conf->election, CONTEST_DPD,
+			    t.tps + 1, -1, &form, &why) == 0 &&
+			    form.nchoices >= SC_BIGDPD;
+		ntps = strtoul(f[c[1]], NULL, 10);
+		if (!big[p] || ntps == 0 || ntps > 999)
+			continue;
+		t.prov = p;
+		t.ppwp[0] = (int)ntps;	/* TPS in the village, for now */
+		if (nv_ == cap) {
+			cap = cap ? cap * 2 : 4096;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
+				fclose(fp);
+				free(v);
+				sc_error(b, "out of memory");
+				return -1;
+			}
+			v = nv;
+		}
+		v[nv_++] = t;
+	}
+	fclose(fp);
+	if (nv_ == 0) {
+		sc_error(b, "%s: no village in a province with %d or more DPD "
+		    "candidates", b->conf->desa_csv, SC_BIGDPD);
+		free(v);
+		return -1;
+	}
+	qsort(v, nv_, sizeof(*v), sc_tps_cmp);
+	sc_stream(&r, b->conf->seed, 2, 0);
+	for (tries = 0; got < n && tries < n * 100; tries++) {
+		struct sc_tps	 t = v[sc_rand(&r) % nv_];
+		int		 dup = 0;
+
+		t.tps += sc_range(&r, 1, (unsigned)t.ppwp[0]);
+		for (i = 0; i < ntaken && !dup; i++)
+			dup = taken[i].tps == t.tps;
+		for (i = 0; i < got && !dup; i++)
+			dup = out[i].tps == t.tps;
+		if (dup)
+			continue;
+		sc_synth_ppwp(&r, &t);
+		out[got++] = t;
+	}
+	free(v);
+	if (got < n) {
+		sc_error(b, "%s: cannot pick %zu distinct TPS", b->conf->desa_csv,
+		    n);
+		return -1;
+	}
+	return 0;
+bad:
+	fclose(fp);
+	sc_error(b, "%s: no kode_desa/n_tps_reguler header", b->conf->desa_csv);
+	return -1;
+}
+
+/* Share total over n weights by largest remainder: exact, stable. */
+static void
+sc_distribute(unsigned total, const double *w, size_t n, uint16_t *out)
+{
+	double	 sum = 0, rem[TALLY_MAXVALUES], best;
+	unsigned given = 0;
+	size_t	 i, k;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++)
+		sum += w[i];
+	for (i = 0; i < n; i++) {
+		double q = sum > 0 ? total * w[i] / sum : (double)total / n;
+
+		out[i] = (uint16_t)floor(q);
+		rem[i] = q - floor(q);
+		given += out[i];
+	}
+	while (given < total) {
+		for (k = 0, best = -1, i = 0; i < n; i++) {
+			if (rem[i] > best) {
+				best = rem[i];
+				k = i;
+			}
+		}
+		out[k]++;
+		rem[k] = -1;
+		given++;
+	}
+}
+
+/* A summary form: PEMILIH, choices sharing SAH, SAH, TIDAK_SAH. */
+static void
+sc_summary(struct sc_rng *r, unsigned pemilih, unsigned invalid_pct,
+    const double *w, size_t nch, struct sc_plan *pl)
+{
+	unsigned	 ts, sah;
+
+	ts = pemilih * sc_range(r, invalid_pct / 2, invalid_pct) / 100;
+	if (ts > pemilih)
+		ts = pemilih;
+	sah = pemilih - ts;
+	pl->n = nch + 3;
+	pl->v[0] = (uint16_t)pemilih;
+	sc_distribute(sah, w, nch, pl->v + 1);
+	pl->v[nch + 1] = (uint16_t)sah;
+	pl->v[nch + 2] = (uint16_t)ts;
+}
+
+/* The reports one TPS means to send, in counting order, with times. */
+static int
+sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
+    struct sc_plan *plans, size_t *nplans)
+{
+	const struct scenario_conf *c = b->conf;
+	double		 w[TALLY_MAXVALUES], speed;
+	struct form	 form, pf;
+	enum reason	 why;
+	size_t		 np = 0, nc = 0, j, i, k, p0, order[TALLY_MAXVALUES];
+	unsigned	 pemilih = (unsigned)t->ppwp[0], tc;
+	int		 ci, kk;
+
+	for (ci = 0; ci < 5; ci++)
+		if (c->contests & (1u << sc_order[ci]))
+			nc++;
+	speed = 0.55 + 0.45 * sc_unit(r);
+	for (ci = 0, j = 0; ci < 5; ci++) {
+		enum contest	 ct = sc_order[ci];
+		int		 paged = decode_contest_paged(ct);
+
+		if ((c->contests & (1u << ct)) == 0)
+			continue;
+		tc = (unsigned)(c->night * speed * (j + 0.6 + 0.4 *
+		    sc_unit(r)) / nc);
+		j++;
+		if (election_form(c->election, ct, t->tps, paged ? 0 : -1,
+		    &form, &why) == -1)
+			continue;	/* not held here */
+		if (np >= SC_MAXPLAN)
+			break;
+		struct sc_plan *pl = &plans[np++];
+		memset(pl, 0, sizeof(*pl));
+		pl->contest = ct;
+		pl->page = paged ? 0 : -1;
+		pl->t = tc;
+		if (ct == CONTEST_PPWP) {
+			pl->n = form.nvalues;
+			for (i = 0; i < pl->n && i < 6; i++)
+				pl->v[i] = (uint16_t)t->ppwp[i];
+			if (form.nvalues != 6) {
+				/* Not the 2024 shape: spread like DPD. */
+				for (i = 0; i < form.nchoices; i++)
+					w[i] = 1 + sc_unit(r) * 3;
+				sc_summary(r, pemilih, 3, w, form.nchoices, pl);
+			}
+			continue;
+		}
+		if (ct == CONTEST_DPD) {
+			/* A few popular candidates, a long tail. */
+			for (i = 0; i < form.nchoices; i++)
+				w[i] = pow(sc_unit(r), 2) * 8 + 0.5;
+			sc_summary(r, pemilih, 8, w, form.nchoices, pl);
+			continue;
+		}
+		for (i = 0; i < form.nchoices; i++) {
+			int	 pn = form.choices[i];
+			double	 base = pn < 25 ? sc_party_share[pn] : 0.5;
+			double	 m = 0.3 + 1.4 * sc_unit(r);
+
+			w[i] = base * m * m + 0.05;
+		}
+		sc_summary(r, pemilih, 10, w, form.nchoices, pl);
+		p0 = np - 1;
+		/* The K parties with the most votes, ties by ballot number. */
+		for (i = 0; i < form.nchoices; i++)
+			order[i] = i;
+		for (i = 0; i < form.nchoices; i++)
+			for (k = i + 1; k < form.nchoices; k++)
+				if (pl->v[1 + order[k]] >
+				    pl->v[1 + order[i]]) {
+					size_t x = order[i];
+
+					order[i] = order[k];
+					order[k] = x;
+				}
+		tc = pl->t;
+		for (kk = 0; kk < c->party_pages &&
+		    (size_t)kk < form.nchoices && np < SC_MAXPLAN; kk++) {
+			size_t		 col = order[kk];
+			int		 party = form.choices[col];
+			unsigned	 total = plans[p0].v[1 + col];
+			struct sc_plan	*pp;
+			unsigned	 partai;
+
+			if (election_form(c->election, ct, t->tps, party, &pf,
+			    &why) == -1)
+				continue;
+			pp = &plans[np++];
+			memset(pp, 0, sizeof(*pp));
+			pp->contest = ct;
+			pp->page = party;
+			tc += sc_range(r, 60, 180);
+			pp->t = tc;
+			pp->n = pf.nvalues;
+			partai = pf.nchoices == 0 ? total :
+			    total * sc_range(r, 10, 35) / 100;
+			pp->v[0] = (uint16_t)partai;
+			for (i = 0; i < pf.nchoices; i++)
+				w[i] = (1 + 2 * sc_unit(r)) / pow(i + 1, 0.7);
+			sc_distribute(total - partai, w, pf.nchoices, pp->v + 1);
+		}
+	}
+	*nplans = np;
+	return 0;
+}
+
+/* Spell a number the way this officer might. */
+static int
+sc_put_num(char *buf, size_t len, unsigned v, int width)
+{
+	return snprintf(buf, len, "%0*u", width, v);
+}
+
+/* Render a report as typed: separators, keyword or digit, zeros. */
+static int
+sc_render(struct sc_rng *r, const struct scenario_conf *c,
+    const struct sc_typist *ty, enum contest ct, uint64_t tps, unsigned seq,
+    int page, const uint16_t *v, size_t n, const char *code, char *out,
+    size_t len)
+{
+	char	 tok[TALLY_MAXTOKENS + 2][24];
+	size_t	 nt = 0, i, off = 0;
+	int	 w;
+
+	if (sc_chance(r, c->style.keyword)) {
+		snprintf(tok[nt], sizeof(tok[nt]), "%s",
+		    decode_contest_name(ct));
+		if (sc_chance(r, c->style.lowercase))
+			for (i = 0; tok[nt][i] != '\0'; i++)
+				tok[nt][i] = (char)(tok[nt][i] - 'A' + 'a');
+	} else
+		snprintf(tok[nt], sizeof(tok[nt]), "%s%d",
+		    sc_chance(r, c->style.zero_seq / 2) ? "0" : "", (int)ct);
+	nt++;
+	snprintf(tok[nt++], sizeof(tok[0]), "%013llu", (unsigned long long)tps);
+	sc_put_num(tok[nt++], sizeof(tok[0]), seq,
+	    sc_chance(r, c->style.zero_seq) ? (seq < 10 ? 2 : 4) : 1);
+	if (page >= 0)
+		sc_put_num(tok[nt++], sizeof(tok[0]), (unsigned)page,
+		    sc_chance(r, c->style.zero_seq) ? 2 : 1);
+	for (i = 0; i < n; i++) {
+		w = ty->boxes ? 3 : 1;
+		if (!ty->boxes && sc_chance(r, c->style.zero_value))
+			w = 3;
+		sc_put_num(tok[nt++], sizeof(tok[0]), v[i], w);
+	}
+	if (code != NULL)
+		snprintf(tok[nt++], sizeof(tok[0]), "%s", code);
+	for (i = 0; i < nt; i++) {
+		char sep = ty->sep;
+
+		if (sep == 0)
+			sep = "*# "[sc_rand(r) % 3];
+		w = snprintf(out + off, len - off, "%s%s", i ? (char[2]){ sep,
+		    0 } : "", tok[i]);
+		if (w < 0 || (size_t)w >= len - off)
+			return -1;
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* The code the officer copies: card row SEQ, or the helper's MAC. */
+static int
+sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
+    unsigned seq, uint64_t tps, char code[TALLY_CODE_LEN + 1])
+{
+	uint8_t			 kt[TALLY_KEY_LEN];
+	char			 buf[2048 + 16];
+	struct report		 rep;
+	struct decode_error	 e;
+
+	if (key_derive_tps(b->conf->key, tps, kt) == -1) {
+		sc_error(b, "no key for TPS %013llu", (unsigned long long)tps);
+		return -1;
+	}
+	if (mode == SC_MODE_CARD)
+		key_card(kt, seq, code);
+	else {
+		/* The helper signs what was typed, whatever it says. */
+		snprintf(buf, sizeof(buf), "%s 00000000", typed);
+		if (decode_report(buf, strlen(buf), &rep, &e) == -1)
+			key_card(kt, seq, code);
+		else
+			key_mac(kt, rep.canon, code);
+	}
+	key_wipe(kt, sizeof(kt));
+	return 0;
+}
+
+static size_t
+sc_parts(size_t len)
+{
+	if (len <= SC_GSM_SINGLE)
+		return 1;
+	return (len + SC_GSM_PART - 1) / SC_GSM_PART;
+}
+
+static void
+sc_msg_free(struct sc_msg *m)
+{
+	if (m == NULL)
+		return;
+	free(m->text);
+	free(m->expect.values);
+	free(m->expect.canon);
+	free(m);
+}
+
+/* Run the real verify stage; record what it decides. */
+static int
+sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
+{
+	struct verify_result	 res;
+	struct report		 rep;
+	struct decode_error	 e;
+	struct sc_expect	*x = &m->expect;
+
+	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
+	    b->conf->epoch + (time_t)m->t, &rep, &res) == -1) {
+		sc_error(b, "verify failed on '%s'", m->text);
+		return -1;
+	}
+	x->verdict = res.verdict;
+	x->reason = res.verdict == VERDICT_REJECTED ? res.reason : REASON_NONE;
+	x->flags = res.flags;
+	x->auth = res.auth;
+	x->supersedes = res.supersedes;
+	x->forward = res.verdict == VERDICT_OK ||
+	    res.verdict == VERDICT_FLAGGED;
+	if (res.verdict == VERDICT_REJECTED) {
+		if (res.reason == REASON_SEQ_USED)
+			memcpy(x->quoted, res.receipt, sizeof(x->quoted));
+	} else
+		memcpy(x->receipt, res.receipt, sizeof(x->receipt));
+	if (decode_report(m->text, strlen(m->text), &rep, &e) == 0) {
+		if ((x->canon = strdup(rep.canon)) == NULL ||
+		    (x->values = calloc(rep.nvalues + 1,
+		    sizeof(*x->values))) == NULL) {
+			sc_error(b, "out of memory");
+			return -1;
+		}
+		x->nvalues = rep.nvalues;
+		memcpy(x->values, rep.values, rep.nvalues * sizeof(*x->values));
+	}
+	if (x->forward && memhist_add(b->mh, &rep, res.receipt) == -1) {
+		sc_error(b, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* Queue something the officer will do later. */
+static int
+sc_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
+    unsigned t, int plan, enum sc_kind kind, unsigned seq, const char *text)
+{
+	struct sc_pend	*nv;
+
+	if (*nq == *cap) {
+		*cap = *cap ? *cap * 2 : 32;
+		if ((nv = reallocarray(*q, *cap, sizeof(**q))) == NULL)
+			return -1;
+		*q = nv;
+	}
+	(*q)[*nq].t = t;
+	(*q)[*nq].order = (*order)++;
+	(*q)[*nq].plan = plan;
+	(*q)[*nq].kind = kind;
+	(*q)[*nq].seq = seq;
+	(*q)[*nq].text = text != NULL ? strdup(text) : NULL;
+	if (text != NULL && (*q)[*nq].text == NULL)
+		return -1;
+	(*nq)++;
+	return 0;
+}
+
+/* Change one digit of a value, or swap two; keeps it within 0..999. */
+static int
+sc_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
+{
+	char	 d[8];
+	size_t	 i, tries, len;
+	char	 x;
+
+	memcpy(v, pl->v, pl->n * sizeof(*v));
+	for (tries = 0; tries < 20; tries++) {
+		i = sc_rand(r) % pl->n;
+		len = (size_t)snprintf(d, sizeof(d), "%u", v[i]);
+		if (swap) {
+			size_t k;
+
+			if (len < 2)
+				continue;
+			k = sc_rand(r) % (len - 1);
+			if (d[k] == d[k + 1])
+				continue;
+			x = d[k];
+			d[k] = d[k + 1];
+			d[k + 1] = x;
+		} else {
+			size_t k = sc_rand(r) % len;
+
+			d[k] = (char)('0' + (d[k] - '0' + 1 + (int)(sc_rand(r) %
+			    9)) % 10);
+		}
+		v[i] = (uint16_t)strtoul(d, NULL, 10);
+		if (v[i] != pl->v[i])
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * One TPS's night: the planned reports and every follow-up (resend,
+ * fix after a rejection, correction), in the order the officer acts,
+ * each verified as it is sent.
+ */
+static int
+sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
+    const struct sc_tps *t)
+{
+	const struct scenario_conf *c = b->conf;
+	struct sc_plan	 plans[SC_MAXPLAN];
+	struct sc_pend	*q = NULL, p;
+	struct sc_typist ty;
+	struct sc_rng	 r;
+	size_t		 nplans, nq = 0, cap = 0, order = 0, i, best;
+	unsigned	 nextseq = 1, badcodes = 0;
+	uint16_t	 v[TALLY_MAXVALUES];
+	char		 text[2048], code[TALLY_CODE_LEN + 1];
+	int		 rc = -1, k;
+
+	memset(&p, 0, sizeof(p));
+	sc_stream(&r, c->seed, 3, t->tps);
+	ph->mode = sc_chance(&r, c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
+	k = (int)sc_range(&r, 0, 9);
+	ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
+	ty.boxes = sc_chance(&r, c->style.boxes);
+	if (sc_plan_tps(b, &r, t, plans, &nplans) == -1)
+		return -1;
+	for (i = 0; i < nplans; i++)
+		if (sc_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
+		    SC_CLEAN, 0, NULL) == -1)
+			goto oom;
+	while (nq > 0) {
+		struct sc_msg	*m;
+		struct sc_plan	*pl;
+		size_t		 n;
+		int		 omit = -1, nocode = 0, badcode = 0;
+		double		 u;
+
+		for (best = 0, i = 1; i < nq; i++)
+			if (q[i].t < q[best].t || (q[i].t == q[best].t &&
+			    q[i].order < q[best].order))
+				best = i;
+		p = q[best];
+		q[best] = q[--nq];
+		pl = &plans[p.plan];
+		if ((m = calloc(1, sizeof(*m))) == NULL)
+			goto oom;
+		m->phone = ph;
+		m->tps = t->tps;
+		m->contest = pl->contest;
+		m->page = pl->page;
+		m->t = p.t;
+		m->kind = p.kind;
+		m->seq = p.seq != 0 ? p.seq : nextseq++;
+		n = pl->n;
+		memcpy(v, pl->v, n * sizeof(*v));
+		if (p.kind == SC_RESEND) {
+			m->text = p.text;
+			p.text = NULL;
+		} else {
+			if (p.kind == SC_CLEAN) {
+				/* The first attempt: maybe a mistake. */
+				u = sc_unit(&r);
+				if ((u -= c->err.typo_digit) < 0)
+					m->kind = SC_TYPO_DIGIT;
+				else if ((u -= c->err.typo_swap) < 0)
+					m->kind = SC_TYPO_SWAP;
+				else if ((u -= c->err.code_wrong) < 0)
+					m->kind = SC_CODE_WRONG;
+				else if ((u -= c->err.code_missing) < 0)
+					m->kind = SC_CODE_MISSING;
+				else if ((u -= c->err.value_missing) < 0)
+					m->kind = SC_VALUE_MISSING;
+			}
+			switch (m->kind) {
+			case SC_TYPO_DIGIT:
+			case SC_TYPO_SWAP:
+				if (sc_typo(&r, pl, v, m->kind ==
+				    SC_TYPO_SWAP) == -1)
+					m->kind = SC_CLEAN;
+				break;
+			case SC_CODE_WRONG:
+				if (badcodes >= (unsigned)c->err.max_bad_codes)
+					m->kind = SC_CLEAN;
+				else {
+					badcodes++;
+					badcode = 1;
+				}
+				break;
+			case SC_CODE_MISSING:
+				nocode = 1;
+				break;
+			case SC_VALUE_MISSING:
+				if (n > 1)
+					omit = (int)(sc_rand(&r) % n);
+				else
+					m->kind = SC_CLEAN;
+				break;
+			default:
+				break;
+			}
+			if (omit >= 0) {
+				memmove(v + omit, v + omit + 1, (n - (size_t)omit -
+				    1) * sizeof(*v));
+				n--;
+			}
+			if (sc_render(&r, c, &ty, m->contest, m->tps, m->seq,
+			    m->page, v, n, NULL, text, sizeof(text)) == -1 ||
+			    sc_code(b, ph->mode, text, m->seq, m->tps,
+			    code) == -1)
+				goto fail_msg;
+			if (badcode) {
+				k = (int)(sc_rand(&r) % TALLY_CODE_LEN);
+				code[k] = (char)('0' + (code[k] - '0' + 1 +
+				    (int)(sc_rand(&r) % 9)) % 10);
+			}
+			/* Re-render with the code, same choices of style. */
+			if (!nocode) {
+				size_t l = strlen(text);
+				char sep = ty.sep ? ty.sep :
+				    "*# "[sc_rand(&r) % 3];
+
+				if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
+					goto fail_msg;
+				text[l] = sep;
+				memcpy(text + l + 1, code, TALLY_CODE_LEN + 1);
+			}
+			memcpy(m->code, nocode ? "" : code, nocode ? 1 :
+			    sizeof(m->code));
+			if ((m->text = strdup(text)) == NULL)
+				goto fail_msg;
+		}
+		if (m->kind == SC_RESEND) {
+			struct report		 rep;
+			struct decode_error	 e;
+
+			if (decode_report(m->text, strlen(m->text), &rep,
+			    &e) == 0)
+				memcpy(m->code, rep.code, sizeof(m->code));
+		}
+		m->parts = sc_parts(strlen(m->text));
+		if (sc_verify(b, ph, m) == -1)
+			goto fail_msg;
+		TAILQ_INSERT_TAIL(&ph->msgs, m, pentry);
+		ph->nmsgs++;
+
+		/* What the officer does about the reply. */
+		if (m->expect.verdict == VERDICT_REJECTED) {
+			if (m->kind == SC_SEQ_REUSE) {
+				if (sc_later(&q, &nq, &cap, &order, m->t +
+				    sc_range(&r, 60, 300), p.plan,
+				    SC_CORRECTION, 0, NULL) == -1)
+					goto oom;
+			} else if (m->kind == SC_CODE_WRONG ||
+			    m->kind == SC_CODE_MISSING ||
+			    m->kind == SC_VALUE_MISSING) {
+				if (sc_later(&q, &nq, &cap, &order, m->t +
+				    sc_range(&r, 60, 300), p.plan, SC_REFIX,
+				    m->seq, NULL) == -1)
+					goto oom;
+			}
+			continue;
+		}
+		if (m->expect.verdict == VERDICT_DUPLICATE)
+			continue;
+		if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
+		    (m->expect.verdict == VERDICT_FLAGGED ||
+		    sc_chance(&r, c->err.notice))) {
+			int reuse = sc_chance(&r, c->err.seq_reuse);
+
+			if (sc_later(&q, &nq, &cap, &order, m->t +
+			    sc_range(&r, 300, 1800), p.plan, reuse ?
+			    SC_SEQ_REUSE : SC_CORRECTION, reuse ? m->seq : 0,
+			    NULL) == -1)
+				goto oom;
+		}
+		if (sc_chance(&r, c->err.resend) && sc_later(&q, &nq, &cap,
+		    &order, m->t + sc_range(&r, 120, 900), p.plan, SC_RESEND,
+		    m->seq, m->text) == -1)
+			goto oom;
+		continue;
+fail_msg:
+		sc_msg_free(m);
+		goto out;
+	}
+	(void)idx;
+	rc = 0;
+	goto out;
+oom:
+	sc_error(b, "out of memory");
+out:
+	for (i = 0; i < nq; i++)
+		free(q[i].text);
+	free(q);
+	free(p.text);
+	return rc;
+}
+
+/* A unique +62 8xx number per TPS, from the seed. */
+static void
+sc_msisdn(uint64_t seed, size_t idx, char *buf, size_t len)
+{
+	uint64_t	 h = seed * 0x9e3779b97f4a7c15ULL + 12345;
+	unsigned	 pre, num;
+
+	h ^= h >> 31;
+	pre = (unsigned)((h + idx) % (sizeof(sc_prefixes) /
+	    sizeof(sc_prefixes[0])));
+	/* 48271 is prime to 10^8: idx -> num is one to one. */
+	num = (unsigned)((48271ULL * idx + (h % 100000000ULL)) % 100000000ULL);
+	snprintf(buf, len, "+62%s%08u", sc_prefixes[pre], num);
+}
+
+static int
+sc_msg_cmp(const void *a, const void *b)
+{
+	const struct sc_msg *x = *(const struct sc_msg *const *)a;
+	const struct sc_msg *y = *(const struct sc_msg *const *)b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	if (x->tps != y->tps)
+		return x->tps < y->tps ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Latest accepted SEQ of each (TPS, contest, page): the final state. */
+static int
+sc_finals(struct scenario *sc)
+{
+	struct sc_phone	*ph;
+	struct sc_msg	*m;
+	struct sc_final	*f, *first;
+
+	TAILQ_FOREACH(ph, &sc->phones, entry) {
+		first = NULL;	/* this phone's finals start here */
+		TAILQ_FOREACH(m, &ph->msgs, pentry) {
+			if (!m->expect.forward)
+				continue;
+			for (f = first; f != NULL; f = TAILQ_NEXT(f, entry))
+				if (f->contest == m->contest &&
+				    f->page == m->page)
+					break;
+			if (f == NULL) {
+				if ((f = calloc(1, sizeof(*f))) == NULL)
+					return -1;
+				f->tps = m->tps;
+				f->contest = m->contest;
+				f->page = m->page;
+				TAILQ_INSERT_TAIL(&sc->finals, f, entry);
+				sc->nfinals++;
+				if (first == NULL)
+					first = f;
+			} else if (f->seq > m->seq)
+				continue;
+			f->seq = m->seq;
+			memcpy(f->receipt, m->expect.receipt,
+			    sizeof(f->receipt));
+			f->msg = m;
+		}
+	}
+	return 0;
+}
+
+int
+scenario_build(const struct scenario_conf *conf, struct scenario **out,
+    char *err, size_t errlen)
+{
+	struct sc_build	 b;
+	struct scenario	*sc = NULL;
+	struct sc_tps	*all = NULL, *pick = NULL;
+	struct sc_msg	**arr = NULL, *m;
+	struct sc_phone	*ph;
+	size_t		 nall, nlong, i, k;
+	char		 rerr[512];
+
+	memset(&b, 0, sizeof(b));
+	b.conf = conf;
+	b.err = err;
+	b.errlen = errlen;
+	*out = NULL;
+	if (conf->election == NULL || conf->key == NULL || conf->ntps == 0 ||
+	    conf->csv == NULL) {
+		sc_error(&b, "scenario: election, key, csv and ntps are needed");
+		return -1;
+	}
+	if (key_init() == -1) {
+		sc_error(&b, "scenario: libsodium init failed");
+		return -1;
+	}
+	nlong = conf->desa_csv != NULL ? (size_t)floor(conf->ntps *
+	    conf->long_share + 0.5) : 0;
+	if (nlong > conf->ntps)
+		nlong = conf->ntps;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
+	    (pick = calloc(conf->ntps, sizeof(*pick))) == NULL)
+		goto oom;
+	TAILQ_INIT(&sc->msgs);
+	TAILQ_INIT(&sc->phones);
+	TAILQ_INIT(&sc->finals);
+	sc->seed = conf->seed;
+	if (sc_load_ppwp(&b, &all, &nall) == -1 ||
+	    sc_pick(&b, all, nall, conf->ntps - nlong, pick) == -1 ||
+	    sc_pick_long(&b, nlong, pick + conf->ntps - nlong, pick,
+	    conf->ntps - nlong) == -1)
+		goto fail;
+	if (conf->registry != NULL && (b.reg = registry_open(conf->registry,
+	    REGISTRY_RDONLY, rerr, sizeof(rerr))) == NULL) {
+		sc_error(&b, "%s", rerr);
+		goto fail;
+	}
+	if ((b.mh = memhist_new()) == NULL || (b.lk = lockout_new(NULL)) ==
+	    NULL)
+		goto oom;
+	b.ctx.election = conf->election;
+	b.ctx.registry = b.reg;
+	b.ctx.key = conf->key;
+	b.ctx.history = memhist_history(b.mh);
+	b.ctx.lockout = b.lk;
+	b.ctx.default_dpt = VERIFY_DEFAULT_DPT;
+	b.sc = sc;
+	for (i = 0; i < conf->ntps; i++) {
+		if ((ph = calloc(1, sizeof(*ph))) == NULL)
+			goto oom;
+		ph->tps = pick[i].tps;
+		TAILQ_INIT(&ph->msgs);
+		sc_msisdn(conf->seed, i, ph->msisdn, sizeof(ph->msisdn));
+		TAILQ_INSERT_TAIL(&sc->phones, ph, entry);
+		sc->nphones++;
+		if (sc_night(&b, ph, i, &pick[i]) == -1)
+			goto fail;
+		sc->nmsgs += ph->nmsgs;
+	}
+	/* All messages in time order; ties by TPS, then send order. */
+	if ((arr = calloc(sc->nmsgs + 1, sizeof(*arr))) == NULL)
+		goto oom;
+	k = 0;
+	TAILQ_FOREACH(ph, &sc->phones, entry) {
+		size_t j = 0;
+
+		TAILQ_FOREACH(m, &ph->msgs, pentry) {
+			m->id = j++;
+			arr[k++] = m;
+		}
+	}
+	qsort(arr, k, sizeof(*arr), sc_msg_cmp);
+	for (i = 0; i < k; i++) {
+		arr[i]->id = i;
+		TAILQ_INSERT_TAIL(&sc->msgs, arr[i], entry);
+	}
+	free(arr);
+	if (sc_finals(sc) == -1)
+		goto oom;
+	free(all);
+	free(pick);
+	memhist_free(b.mh);
+	lockout_free(b.lk);
+	registry_close(b.reg);
+	*out = sc;
+	return 0;
+oom:
+	sc_error(&b, "out of memory");
+fail:
+	free(all);
+	free(pick);
+	memhist_free(b.mh);
+	if (b.lk != NULL)
+		lockout_free(b.lk);
+	if (b.reg != NULL)
+		registry_close(b.reg);
+	scenario_free(sc);
+	return -1;
+}
+
+void
+scenario_free(struct scenario *sc)
+{
+	struct sc_phone	*ph;
+	struct sc_msg	*m;
+	struct sc_final	*f;
+
+	if (sc == NULL)
+		return;
+	while ((ph = TAILQ_FIRST(&sc->phones)) != NULL) {
+		TAILQ_REMOVE(&sc->phones, ph, entry);
+		while ((m = TAILQ_FIRST(&ph->msgs)) != NULL) {
+			TAILQ_REMOVE(&ph->msgs, m, pentry);
+			sc_msg_free(m);
+		}
+		free(ph);
+	}
+	while ((f = TAILQ_FIRST(&sc->finals)) != NULL) {
+		TAILQ_REMOVE(&sc->finals, f, entry);
+		free(f);
+	}
+	free(sc);
+}
+
+const struct sc_msg *
+scenario_first(const struct scenario *sc)
+{
+	return TAILQ_FIRST(&sc->msgs);
+}
+
+const struct sc_msg *
+scenario_next(const struct sc_msg *m)
+{
+	return TAILQ_NEXT(m, entry);
+}
+
+const struct sc_phone *
+scenario_phone(const struct scenario *sc, const char *msisdn)
+{
+	const struct sc_phone	*ph;
+
+	TAILQ_FOREACH(ph, &sc->phones, entry)
+		if (strcmp(ph->msisdn, msisdn) == 0)
+			return ph;
+	return NULL;
+}
+
+/* Count messages of a kind (-1 any) with an expected verdict (-1 any). */
+size_t
+scenario_count(const struct scenario *sc, int kind, int verdict)
+{
+	const struct sc_msg	*m;
+	size_t			 n = 0;
+
+	TAILQ_FOREACH(m, &sc->msgs, entry)
+		if ((kind < 0 || (int)m->kind == kind) &&
+		    (verdict < 0 || (int)m->expect.verdict == verdict))
+			n++;
+	return n;
+}
+
+static json_t *
+sc_flags_json(unsigned flags)
+{
+	static const char *names[] = { "SUM", "TOTAL", "DPT", "PARTY",
+	    "SENDER", "STALE" };
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; a != NULL && i < 6; i++)
+		if (flags & (1u << i))
+			json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+/* One message as a JSON object (the line scenario_write prints). */
+static json_t *
+sc_msg_json(const struct sc_msg *m)
+{
+	const struct sc_expect	*x = &m->expect;
+	json_t			*o, *e, *v;
+	char			 tps[16];
+	size_t			 i;
+
+	snprintf(tps, sizeof(tps), "%013llu", (unsigned long long)m->tps);
+	v = json_array();
+	for (i = 0; v != NULL && i < x->nvalues; i++)
+		json_array_append_new(v, json_integer(x->values[i]));
+	e = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+	    "verdict", verify_verdict_name(x->verdict),
+	    "reason", x->verdict == VERDICT_REJECTED ?
+	    json_string(scenario_reason_name(x->reason)) : json_null(),
+	    "flags", sc_flags_json(x->flags),
+	    "auth", x->auth == AUTH_MAC ? json_string("mac") :
+	    x->auth == AUTH_CARD ? json_string("card") : json_null(),
+	    "canonical", x->canon != NULL ? json_string(x->canon) : json_null(),
+	    "values", v,
+	    "receipt", x->receipt[0] ? json_string(x->receipt) : json_null(),
+	    "supersedes", x->supersedes ? json_integer(x->supersedes) :
+	    json_null(),
+	    "forward", x->forward);
+	if (e == NULL)
+		return NULL;
+	if (x->quoted[0])
+		json_object_set_new(e, "quoted", json_string(x->quoted));
+	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, s:s, "
+	    "s:I, s:o}",
+	    "id", (json_int_t)m->id,
+	    "phone", m->phone->msisdn,
+	    "tps", tps,
+	    "contest", decode_contest_name(m->contest),
+	    "page", m->page >= 0 ? json_integer(m->page) : json_null(),
+	    "seq", (json_int_t)m->seq,
+	    "t", (json_int_t)m->t,
+	    "kind", scenario_kind_name(m->kind),
+	    "mode", m->phone->mode == SC_MODE_CARD ? "card" : "mac",
+	    "text", m->text,
+	    "parts", (json_int_t)m->parts,
+	    "expect", e);
+	return o;
+}
+
+/* Every message in time order, one JSON object per line. */
+int
+scenario_write(FILE *fp, const struct scenario *sc)
+{
+	const struct sc_msg	*m;
+	json_t			*o;
+	int			 rc;
+
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		if ((o = sc_msg_json(m)) == NULL)
+			return -1;
+		rc = json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+		if (rc == -1 || fputc('\n', fp) == EOF)
+			return -1;
+	}
+	return ferror(fp) ? -1 : 0;
+}
+
+/* Counts by kind and expected verdict, for people. */
+void
+scenario_summary(FILE *fp, const struct scenario *sc)
+{
+	size_t	 n[SC_KIND_MAX][5], tot[5], lng = 0, card = 0, seqmax = 0;
+	const struct sc_msg *m;
+	const struct sc_phone *ph;
+	int	 k, v;
+
+	memset(n, 0, sizeof(n));
+	memset(tot, 0, sizeof(tot));
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		n[m->kind][m->expect.verdict]++;
+		tot[m->expect.verdict]++;
+		if (m->parts > 1)
+			lng++;
+		if (m->seq > seqmax)
+			seqmax = m->seq;
+	}
+	TAILQ_FOREACH(ph, &sc->phones, entry)
+		if (ph->mode == SC_MODE_CARD)
+			card++;
+	fprintf(fp, "scenario: seed %llu, %zu TPS (%zu card, %zu mac), "
+	    "%zu messages (%.1f per TPS), %zu multipart, highest SEQ %zu\n",
+	    (unsigned long long)sc->seed, sc->nphones, card,
+	    sc->nphones - card, sc->nmsgs, sc->nphones ?
+	    (double)sc->nmsgs / sc->nphones : 0.0, lng, seqmax);
+	fprintf(fp, "%-14s %6s %6s %6s %6s %6s\n", "kind", "OK", "FLAG",
+	    "DUP", "REJ", "total");
+	for (k = 0; k < SC_KIND_MAX; k++) {
+		size_t t = 0;
+
+		for (v = 1; v < 5; v++)
+			t += n[k][v];
+		fprintf(fp, "%-14s %6zu %6zu %6zu %6zu %6zu\n",
+		    scenario_kind_name((enum sc_kind)k), n[k][VERDICT_OK],
+		    n[k][VERDICT_FLAGGED], n[k][VERDICT_DUPLICATE],
+		    n[k][VERDICT_REJECTED], t);
+	}
+	fprintf(fp, "%-14s %6zu %6zu %6zu %6zu %6zu\n", "all",
+	    tot[VERDICT_OK], tot[VERDICT_FLAGGED], tot[VERDICT_DUPLICATE],
+	    tot[VERDICT_REJECTED], sc->nmsgs);
+	fprintf(fp, "final state: %zu (TPS, contest, page) records\n",
+	    sc->nfinals);
+}
