@@ -40,8 +40,6 @@ static void	ctl_read(struct bufferevent *, void *);
 static void	ctl_event(struct bufferevent *, short, void *);
 static void	ctl_written(struct bufferevent *, void *);
 static int	ctl_split(char *, char **, int);
-static const char *ctl_opt(int, char **, const char *);
-static int	ctl_flag(int, char **, const char *);
 static void	ctl_time(time_t, char *, size_t);
 
 static int	ctl_inject(int, char **, struct evbuffer *, char *, size_t);
@@ -62,6 +60,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "fault", ctl_fault },
 	{ "timing", ctl_timing },
 	{ "phones", ctl_phones },
+	{ "scenario", play_ctl_scenario },
+	{ "oracle", play_ctl_oracle },
 };
 
 int
@@ -214,7 +214,7 @@ ctl_read(struct bufferevent *bev, void *arg)
 }
 
 /* The value after an option ("--from X"), or NULL. */
-static const char *
+const char *
 ctl_opt(int argc, char **argv, const char *name)
 {
 	int	 i;
@@ -225,7 +225,7 @@ ctl_opt(int argc, char **argv, const char *name)
 	return NULL;
 }
 
-static int
+int
 ctl_flag(int argc, char **argv, const char *name)
 {
 	int	 i;

@@ -6,6 +6,7 @@
  *   smsc.c      the SMS centre: routing, phones, status reports
  *   ctl.c       the control socket (RUNDIR/ctl.sock) and `tallysim ctl'
  *   fault.c     timing profiles and faults
+ *   play.c      plays a scenario through the network; the oracle
  */
 
 #ifndef SIM_H
@@ -286,6 +287,16 @@ int		 ctl_listen(const char *);
 void		 ctl_close(void);
 int		 ctl_client(const char *, int, char **);
 void		 json_str(struct evbuffer *, const char *);
+const char	*ctl_opt(int, char **, const char *);
+int		 ctl_flag(int, char **, const char *);
+
+/* play.c */
+struct evbuffer;
+int		 play_ctl_scenario(int, char **, struct evbuffer *, char *,
+		    size_t);
+int		 play_ctl_oracle(int, char **, struct evbuffer *, char *,
+		    size_t);
+void		 play_free(void);
 
 /* fault.c */
 int		 timing_set(const char *, double);

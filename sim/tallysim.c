@@ -244,6 +244,7 @@ sim_run(int argc, char **argv)
 	event_base_dispatch(sim->base);
 
 	ctl_close();
+	play_free();
 	for (i = 0; i < k; i++)
 		modem_teardown(&sim->modems[i]);
 	smsc_free();
