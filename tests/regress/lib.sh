@@ -47,6 +47,25 @@ expect_rc() {
 	expect "$d (exit $w)" "$?" "$w"
 }
 
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds, or fail.
+wait_for() {
+	w_end=$(($(date +%s) + $1))
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -ge "$w_end" ] && return 1
+		sleep 0.2
+	done
+	return 0
+}
+
+# t_stop PID...: end the background processes a test started.
+t_stop() {
+	for p in "$@"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
 finish() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]

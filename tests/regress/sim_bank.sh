@@ -5,6 +5,7 @@
 # talks to the first and the last modem.  TAP; time-boxed waits.
 
 B=${B:-build}
+. tests/regress/lib.sh
 SIM=$(cd "$B" 2>/dev/null && pwd)/tallysim
 K=64
 n=0
@@ -23,22 +24,11 @@ T=$(mktemp -d /tmp/sim_bank.XXXXXX)
 PID=
 PID2=
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	[ -n "$PID2" ] && kill "$PID2" 2>/dev/null && wait "$PID2" 2>/dev/null
+	t_stop "$PID" "$PID2"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-wait_for() {
-	w_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$w_end" ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
 
 ctl() { timeout 20 "$SIM" ctl --dir "$1" "$2" "$3"; }
 

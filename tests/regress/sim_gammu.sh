@@ -5,6 +5,7 @@
 # TAP output; exits non-zero on any failure.  Every wait is time-boxed.
 
 B=${B:-build}
+. tests/regress/lib.sh
 SIM=$(cd "$B" 2>/dev/null && pwd)/tallysim
 n=0
 failed=0
@@ -25,22 +26,11 @@ fi
 T=$(mktemp -d /tmp/sim_gammu.XXXXXX)
 PID=
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	t_stop "$PID"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-	w_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$w_end" ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
 
 G() { timeout 90 gammu -c "$T/gammurc" "$@"; }
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }

@@ -15,8 +15,7 @@ R=$D/run
 PID=
 CPID=
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	[ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
+	t_stop "$PID" "$CPID"
 	rm -rf "$D"
 }
 trap cleanup EXIT
@@ -27,17 +26,6 @@ if [ ! -x "$SIM" ] || [ ! -x "$CTL" ]; then
 	finish
 	exit 1
 fi
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
-wait_for() {
-	w_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$w_end" ] && return 1
-		sleep 0.2
-	done
-	return 0
-}
 
 ctl() { timeout 30 "$SIM" ctl --dir "$R" "$@"; }
 

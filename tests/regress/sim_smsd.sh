@@ -5,6 +5,7 @@
 # from outgoing/, short and long messages.  TAP; time-boxed waits.
 
 B=${B:-build}
+. tests/regress/lib.sh
 SIM=$(cd "$B" 2>/dev/null && pwd)/tallysim
 SMSD=$(command -v smsd || echo /usr/sbin/smsd)
 n=0
@@ -27,22 +28,11 @@ T=$(mktemp -d /tmp/sim_smsd.XXXXXX)
 PID=
 SPID=
 cleanup() {
-	[ -n "$SPID" ] && kill "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	t_stop "$SPID" "$PID"
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-wait_for() {
-	w_end=$(($(date +%s) + $1))
-	shift
-	while ! "$@" >/dev/null 2>&1; do
-		[ "$(date +%s)" -ge "$w_end" ] && return 1
-		sleep 0.3
-	done
-	return 0
-}
 
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }
 
