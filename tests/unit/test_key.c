@@ -59,7 +59,7 @@ test_own_vectors(void **state)
 	    "10 11 12 13 14 15 16 17 18 171 4";
 	struct key	root, prov;
 	uint8_t		kt[TALLY_KEY_LEN];
-	char		h[65], c[9], rc[64];
+	char		h[65], c[9];
 
 	(void)state;
 	test_root(&root);
@@ -81,7 +81,6 @@ test_own_vectors(void **state)
 	assert_string_equal(c, "88825093");
 	key_card(kt, 100, c);
 	assert_string_equal(c, "04984340");
-	(void)rc;
 }
 
 /* A province key gives the same TPS keys as the root, and no others. */
