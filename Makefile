@@ -48,13 +48,18 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
 # The protocol library: every program links it.
-LIB_SRCS := gateway/log.c gateway/decode.c gateway/key.c \
-	gateway/election.c gateway/registry.c gateway/lockout.c \
-	gateway/verify.c gateway/memhist.c
+# The protocol library and the gateway's stages: every program links
+# it; only the two main files stay out.
+GW_SRCS	:= gateway/tallygw.c gateway/bank.c gateway/control.c
+MAIN_SRCS := gateway/tallyctl.c $(GW_SRCS)
+LIB_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard gateway/*.c))
+HDRS	:= $(wildcard include/*.h)
 LIB_ASM	:= gateway/election_default.S
 ELECTION_DEFAULT := docs/examples/election-2024.conf
 
 CTL_SRCS := gateway/tallyctl.c
+# The modem worker: the only program that links libGammu's state machine.
+MODEM_SRCS := $(wildcard modem/*.c)
 
 SIM_SRCS := $(wildcard sim/*.c)
 MODEM_SIM_SRCS := $(wildcard modem/pdu.c)
@@ -69,6 +74,12 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
 LIB_ASAN := $(LIB_SRCS:%.c=$(B)/asan/%.o) $(LIB_ASM:%.S=$(B)/asan/%.o)
 
 PROGS	:= $(B)/tallyctl
+ifneq ($(wildcard gateway/tallygw.c),)
+PROGS	+= $(B)/tallygw
+endif
+ifneq ($(wildcard modem/worker.c),)
+PROGS	+= $(B)/tallygw-modem
+endif
 ifneq ($(SIM_SRCS),)
 PROGS	+= $(B)/tallysim
 endif
@@ -101,7 +112,7 @@ deps:
 
 # --- objects --------------------------------------------------------
 
-$(B)/gateway/%.o: gateway/%.c include/tally.h include/log.h include/memhist.h
+$(B)/gateway/%.o: gateway/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
 
@@ -110,12 +121,12 @@ $(B)/gateway/election_default.o: gateway/election_default.S \
 	@mkdir -p $(@D)
 	$(CC) -c -DELECTION_FILE='"$(ELECTION_DEFAULT)"' $< -o $@
 
-$(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) include/tally.h
+$(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GAM) $(PC_GW) -c $< -o $@
 
 $(B)/sim/%.o: sim/%.c $(wildcard sim/*.h) $(wildcard modem/*.h) \
-    include/tally.h
+    $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Imodem $(PC_GW) -c $< -o $@
 
@@ -125,6 +136,12 @@ $(B)/libtally.a: $(LIB_OBJS)
 
 $(B)/tallyctl: $(CTL_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lm
+
+$(B)/tallygw: $(patsubst %.c,$(B)/%.o,$(wildcard $(GW_SRCS))) $(B)/libtally.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lm
+
+$(B)/tallygw-modem: $(MODEM_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_GAML) $(PC_GWL) -lm
 
 $(B)/tallysim: $(SIM_SRCS:%.c=$(B)/%.o) $(MODEM_SIM_SRCS:%.c=$(B)/%.o) \
     $(B)/libtally.a
@@ -137,7 +154,7 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libtally.a
 	$(CC) $(ALLCFLAGS) $(PC_GW) $(PC_CM) -o $@ $< $(B)/libtally.a \
 	    $(PC_GWL) $(PC_CML) -lm
 
-$(B)/asan/gateway/%.o: gateway/%.c include/tally.h include/log.h include/memhist.h
+$(B)/asan/gateway/%.o: gateway/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) -c $< -o $@
 

@@ -1,0 +1,290 @@
+/*
+ * wire: encode and decode the framed messages between the main process
+ * and the modem workers. Which fields a type carries is a table, so the
+ * encoder and the decoder cannot disagree.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wire.h"
+
+enum wire_field {
+	F_END = 0,
+	F_LOCATION, F_REF, F_PART, F_TOTAL, F_CODE, F_MSGREF, F_STATUS,
+	F_SIGNAL, F_REG, F_SIM_USED, F_SIM_TOTAL, F_ERRORS, F_FLAGS,
+	F_NUMBER, F_TIME, F_TEXT, F_INFO,
+};
+#define F_FIRST_STRING	F_NUMBER
+#define WIRE_MAXFIELDS	14
+
+struct wire_kind {
+	uint32_t	 type;
+	const char	*name;
+	enum wire_field	 fields[WIRE_MAXFIELDS];
+};
+
+static const struct wire_kind wire_kinds[] = {
+	{ WIRE_HELLO, "HELLO", { F_TEXT, F_INFO } },
+	{ WIRE_STATE, "STATE", { F_STATUS, F_TEXT } },
+	{ WIRE_SMS, "SMS", { F_LOCATION, F_REF, F_PART, F_TOTAL, F_FLAGS,
+	    F_NUMBER, F_TIME, F_TEXT } },
+	{ WIRE_SEND_RESULT, "SEND_RESULT", { F_CODE, F_MSGREF, F_TEXT } },
+	{ WIRE_STATUS_REPORT, "STATUS_REPORT", { F_MSGREF, F_STATUS,
+	    F_LOCATION, F_NUMBER, F_TIME } },
+	{ WIRE_HEALTH, "HEALTH", { F_SIGNAL, F_REG, F_SIM_USED, F_SIM_TOTAL,
+	    F_ERRORS, F_INFO } },
+	{ WIRE_USSD_ANSWER, "USSD_ANSWER", { F_CODE, F_TEXT } },
+	{ WIRE_DELETE_RESULT, "DELETE_RESULT", { F_LOCATION, F_CODE } },
+	{ WIRE_HEARTBEAT, "HEARTBEAT", { F_END } },
+	{ WIRE_SEND, "SEND", { F_FLAGS, F_NUMBER, F_TEXT } },
+	{ WIRE_DELETE, "DELETE", { F_LOCATION } },
+	{ WIRE_SWEEP, "SWEEP", { F_END } },
+	{ WIRE_BALANCE, "BALANCE", { F_INFO } },
+	{ WIRE_RECONNECT, "RECONNECT", { F_END } },
+	{ WIRE_SHUTDOWN, "SHUTDOWN", { F_END } },
+};
+
+static const char *wire_states[] = {
+	[MODEM_INIT] = "init",
+	[MODEM_READY] = "ready",
+	[MODEM_SENDING] = "sending",
+	[MODEM_SWEEPING] = "sweeping",
+	[MODEM_BROKEN] = "broken",
+	[MODEM_BACKOFF] = "backoff",
+};
+
+static const struct wire_kind *
+wire_kind(uint32_t type)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(wire_kinds) / sizeof(wire_kinds[0]); i++)
+		if (wire_kinds[i].type == type)
+			return (&wire_kinds[i]);
+	return (NULL);
+}
+
+const char *
+wire_type_name(uint32_t type)
+{
+	const struct wire_kind	*k;
+
+	if ((k = wire_kind(type)) == NULL)
+		return ("UNKNOWN");
+	return (k->name);
+}
+
+const char *
+wire_state_name(int s)
+{
+	if (s < 0 || s > MODEM_STATE_MAX)
+		return ("unknown");
+	return (wire_states[s]);
+}
+
+/* Where a field lives in the struct, and for strings how big it is. */
+static void *
+wire_field_ptr(struct wire_msg *m, enum wire_field f, size_t *size)
+{
+	*size = 0;
+	switch (f) {
+	case F_LOCATION:	return (&m->location);
+	case F_REF:		return (&m->ref);
+	case F_PART:		return (&m->part);
+	case F_TOTAL:		return (&m->total);
+	case F_CODE:		return (&m->code);
+	case F_MSGREF:		return (&m->msgref);
+	case F_STATUS:		return (&m->status);
+	case F_SIGNAL:		return (&m->signal);
+	case F_REG:		return (&m->reg);
+	case F_SIM_USED:	return (&m->sim_used);
+	case F_SIM_TOTAL:	return (&m->sim_total);
+	case F_ERRORS:		return (&m->errors);
+	case F_FLAGS:		return (&m->flags);
+	case F_NUMBER:		*size = sizeof(m->number); return (m->number);
+	case F_TIME:		*size = sizeof(m->time); return (m->time);
+	case F_TEXT:		*size = sizeof(m->text); return (m->text);
+	case F_INFO:		*size = sizeof(m->info); return (m->info);
+	case F_END:
+		break;
+	}
+	return (NULL);
+}
+
+static void
+wire_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static uint32_t
+wire_get32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+int
+wire_encode(const struct wire_msg *m, uint8_t *buf, size_t bufsz,
+    size_t *len)
+{
+	const struct wire_kind	*k;
+	struct wire_msg		*mm = (struct wire_msg *)(uintptr_t)m;
+	size_t			 off = WIRE_HDR_LEN, size, sl;
+	const void		*p;
+	int			 i;
+
+	if ((k = wire_kind(m->type)) == NULL || bufsz < WIRE_HDR_LEN)
+		return (-1);
+	for (i = 0; i < WIRE_MAXFIELDS && k->fields[i] != F_END; i++) {
+		p = wire_field_ptr(mm, k->fields[i], &size);
+		if (k->fields[i] < F_FIRST_STRING) {
+			if (off + 4 > bufsz)
+				return (-1);
+			wire_put32(buf + off, *(const uint32_t *)p);
+			off += 4;
+			continue;
+		}
+		sl = strnlen(p, size);
+		if (sl == size || off + 2 + sl > bufsz ||
+		    off + 2 + sl > WIRE_HDR_LEN + WIRE_MAX_PAYLOAD)
+			return (-1);
+		buf[off] = sl >> 8;
+		buf[off + 1] = sl;
+		memcpy(buf + off + 2, p, sl);
+		off += 2 + sl;
+	}
+	wire_put32(buf, m->type);
+	wire_put32(buf + 4, off - WIRE_HDR_LEN);
+	wire_put32(buf + 8, m->id >> 32);
+	wire_put32(buf + 12, m->id & 0xffffffff);
+	*len = off;
+	return (0);
+}
+
+/* 1: a message in *m, *used bytes consumed; 0: need more; -1: garbage. */
+int
+wire_decode(const uint8_t *buf, size_t n, struct wire_msg *m, size_t *used)
+{
+	const struct wire_kind	*k;
+	uint32_t		 type, len;
+	size_t			 off = WIRE_HDR_LEN, size, sl;
+	void			*p;
+	int			 i;
+
+	if (n < WIRE_HDR_LEN)
+		return (0);
+	type = wire_get32(buf);
+	len = wire_get32(buf + 4);
+	if ((k = wire_kind(type)) == NULL || len > WIRE_MAX_PAYLOAD)
+		return (-1);
+	if (n < WIRE_HDR_LEN + (size_t)len)
+		return (0);
+	memset(m, 0, sizeof(*m));
+	m->type = type;
+	m->id = (uint64_t)wire_get32(buf + 8) << 32 | wire_get32(buf + 12);
+	n = WIRE_HDR_LEN + len;
+	for (i = 0; i < WIRE_MAXFIELDS && k->fields[i] != F_END; i++) {
+		p = wire_field_ptr(m, k->fields[i], &size);
+		if (k->fields[i] < F_FIRST_STRING) {
+			if (off + 4 > n)
+				return (-1);
+			*(uint32_t *)p = wire_get32(buf + off);
+			off += 4;
+			continue;
+		}
+		if (off + 2 > n)
+			return (-1);
+		sl = (size_t)buf[off] << 8 | buf[off + 1];
+		if (sl >= size || off + 2 + sl > n ||
+		    memchr(buf + off + 2, '\0', sl) != NULL)
+			return (-1);
+		memcpy(p, buf + off + 2, sl);
+		((char *)p)[sl] = '\0';
+		off += 2 + sl;
+	}
+	if (off != n)
+		return (-1);
+	*used = n;
+	return (1);
+}
+
+/* Blocking write of one frame (the worker's side). */
+int
+wire_write(int fd, const struct wire_msg *m)
+{
+	uint8_t	 buf[WIRE_HDR_LEN + WIRE_MAX_PAYLOAD];
+	size_t	 len, off = 0;
+	ssize_t	 w;
+
+	if (wire_encode(m, buf, sizeof(buf), &len) == -1)
+		return (-1);
+	while (off < len) {
+		w = write(fd, buf + off, len - off);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return (-1);
+		off += w;
+	}
+	return (0);
+}
+
+static int
+wire_readall(int fd, uint8_t *p, size_t n)
+{
+	ssize_t	 r;
+
+	while (n > 0) {
+		r = read(fd, p, n);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (-1);
+		p += r;
+		n -= r;
+	}
+	return (0);
+}
+
+/*
+ * Wait up to timeout ms (-1 forever) for a frame, then read it whole:
+ * 1 a message, 0 nothing came, -1 EOF or garbage.
+ */
+int
+wire_read(int fd, struct wire_msg *m, int timeout)
+{
+	uint8_t		 buf[WIRE_HDR_LEN + WIRE_MAX_PAYLOAD];
+	struct pollfd	 pfd;
+	uint32_t	 len;
+	size_t		 used;
+	int		 r;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	do {
+		r = poll(&pfd, 1, timeout);
+	} while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return (-1);
+	if (r == 0)
+		return (0);
+	if (wire_readall(fd, buf, WIRE_HDR_LEN) == -1)
+		return (-1);
+	len = wire_get32(buf + 4);
+	if (len > WIRE_MAX_PAYLOAD)
+		return (-1);
+	if (wire_readall(fd, buf + WIRE_HDR_LEN, len) == -1)
+		return (-1);
+	if (wire_decode(buf, WIRE_HDR_LEN + len, m, &used) != 1)
+		return (-1);
+	return (1);
+}

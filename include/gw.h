@@ -1,0 +1,328 @@
+/*
+ * gw.h: the gateway daemon's stages (docs/design.md). The protocol
+ * library is in tally.h; the worker messages in wire.h.
+ */
+#ifndef GW_H
+#define GW_H
+
+#include <sys/queue.h>
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "tally.h"
+#include "wire.h"
+
+#define GW_NAME_MAX		64
+#define GW_MODEM_NAME_MAX	32
+#define GW_URL_MAX		512
+#define GW_OPER_MAX		32
+#define GW_ISO_MAX		32	/* 2026-02-14T09:12:01.123Z */
+#define GW_RAW_MAX		4096	/* stored text of one message */
+#define GW_DETAIL_MAX		256
+#define REPLY_MAX		160	/* GSM 7-bit characters in a reply */
+
+/* Named tunables: defaults; each is overridable in [tunables]. */
+#define GW_SWEEP_INTERVAL	60	/* s between SIM sweeps */
+#define GW_MULTIPART_TIMEOUT	300	/* s to wait for missing parts */
+#define GW_HEARTBEAT_TIMEOUT	120	/* s without a frame: hung worker */
+#define GW_RESTART_MIN		1	/* s, first restart backoff */
+#define GW_RESTART_MAX		300	/* s, backoff cap */
+#define GW_SEND_TIMEOUT		120	/* s for a SEND to get its result */
+#define GW_REPLY_ATTEMPTS	6	/* sends before a reply fails */
+#define GW_REPLY_MERGE_WAIT	2	/* s to wait for more pages */
+#define GW_FORWARD_MIN		1	/* s, first forward retry */
+#define GW_FORWARD_MAX		300	/* s, retry cap */
+#define GW_FORWARD_TIMEOUT	15	/* s per HTTP request */
+#define GW_FORWARD_PARALLEL	8	/* requests in flight per central */
+#define GW_RATE_LIMIT		60	/* messages per sender per window */
+#define GW_RATE_WINDOW		600	/* s */
+#define GW_HEALTH_INTERVAL	60	/* s between health polls */
+#define GW_BALANCE_INTERVAL	3600	/* s between balance checks */
+#define GW_SEND_CAP		0	/* SMS per SIM per day, 0 = none */
+
+/* config.c: one INI-style file (docs/tallygw.md) */
+struct conf_modem {
+	TAILQ_ENTRY(conf_modem)	 entry;
+	char		 name[GW_MODEM_NAME_MAX];
+	char		 device[PATH_MAX];
+	char		 connection[32];	/* libGammu, default "at" */
+	char		 number[WIRE_NUMBER_MAX]; /* the SIM's MSISDN */
+	char		 oper[GW_OPER_MAX];	/* operator, for routing */
+	char		 balance[16];		/* USSD code, "" default */
+	int		 send_cap;		/* SMS per day, 0 none */
+	int		 enabled;
+	int		 line;			/* where it was declared */
+};
+TAILQ_HEAD(conf_modems, conf_modem);
+
+struct conf_central {
+	TAILQ_ENTRY(conf_central) entry;
+	char		 name[GW_MODEM_NAME_MAX];
+	char		 url[GW_URL_MAX];	/* http://host:port/v1/reports */
+	int		 timeout;		/* s per request */
+	int		 line;
+};
+TAILQ_HEAD(conf_centrals, conf_central);
+
+struct gw_tunables {
+	int		 sweep_interval;
+	int		 multipart_timeout;
+	int		 heartbeat_timeout;
+	int		 restart_min;
+	int		 restart_max;
+	int		 send_timeout;
+	int		 reply_attempts;
+	int		 reply_merge_wait;
+	int		 forward_min;
+	int		 forward_max;
+	int		 forward_timeout;
+	int		 forward_parallel;
+	int		 rate_limit;
+	int		 rate_window;
+	int		 health_interval;
+	int		 balance_interval;
+	int		 default_dpt;		/* VERIFY_DEFAULT_DPT */
+	struct lockout_conf lockout;		/* LOCKOUT_* */
+};
+
+struct gw_conf {
+	char		 path[PATH_MAX];	/* the file read */
+	char		 name[GW_NAME_MAX];	/* gateway name, forwarded */
+	char		 state_dir[PATH_MAX];	/* tallygw.db, tallygw.sock */
+	char		 key[PATH_MAX];		/* root or province key */
+	char		 registry[PATH_MAX];	/* "" none */
+	char		 election[PATH_MAX];	/* "" the embedded default */
+	char		 sign_key[PATH_MAX];	/* ed25519-secret file */
+	char		 kpps[PATH_MAX];	/* "" none; lines TPS,NUMBER */
+	char		 modem_prog[PATH_MAX];	/* "" tallygw-modem beside us */
+	char		 language[4];		/* "id" or "en" */
+	int		 log_syslog;		/* log = syslog */
+	int		 log_level;		/* 0 info, 1 debug */
+	struct gw_tunables t;
+	struct conf_modems modems;
+	struct conf_centrals centrals;
+};
+
+void		 config_defaults(struct gw_conf *);
+int		 config_load(const char *, struct gw_conf *, char *, size_t);
+int		 config_parse(const char *, const char *, size_t,
+		    struct gw_conf *, char *, size_t);
+void		 config_print(const struct gw_conf *, FILE *);
+void		 config_clear(struct gw_conf *);
+struct conf_modem *config_modem(const struct gw_conf *, const char *);
+
+/* store.c: SQLite, WAL, synchronous=FULL */
+enum msg_kind {
+	MSG_REPORT = 1,		/* a tally report, whatever its verdict */
+	MSG_CEK,		/* CEK TPS */
+	MSG_BANTU,		/* BANTU */
+	MSG_OTHER,		/* not recognised: answered with a hint */
+	MSG_RATE,		/* over the sender's rate limit: kept only */
+};
+
+/* One received SMS (after reassembly) and what verification made of it. */
+struct store_msg {
+	int64_t		 id;
+	char		 modem[GW_MODEM_NAME_MAX];	/* modem name */
+	char		 modem_number[WIRE_NUMBER_MAX];
+	char		 sender[WIRE_NUMBER_MAX];
+	char		 smsc_time[WIRE_TIME_MAX];
+	char		 received_at[GW_ISO_MAX];
+	char		 verified_at[GW_ISO_MAX];
+	int		 parts;				/* SMS parts */
+	char		 raw[GW_RAW_MAX];
+	enum msg_kind	 kind;
+	enum verdict	 verdict;	/* MSG_REPORT only, else 0 */
+	enum reason	 reason;
+	unsigned	 flags;
+	enum auth	 auth;
+	struct report	 report;	/* valid when decoded */
+	int		 decoded;	/* report holds tps/contest/seq... */
+	char		 receipt[TALLY_CODE_LEN + 1];
+	unsigned	 supersedes;
+	char		 detail[GW_DETAIL_MAX];	/* operator text: why */
+};
+
+/* The outgoing SMS state machine (one row per SMS actually sent). */
+enum out_state {
+	OUT_QUEUED = 1,		/* waiting for a modem (or a retry time) */
+	OUT_SENDING,		/* handed to a modem worker */
+	OUT_SENT,		/* the network took it (msgref known) */
+	OUT_DELIVERED,		/* status report: delivered */
+	OUT_FAILED,		/* gave up, or the report says failed */
+};
+
+/* A reply owed for one message; several may share one outgoing SMS. */
+struct store_reply {
+	int64_t		 id;
+	int64_t		 msg_id;
+	char		 dest[WIRE_NUMBER_MAX];
+	char		 modem[GW_MODEM_NAME_MAX];	/* came in on */
+	char		 text[REPLY_MAX + 1];	/* standalone reply */
+	char		 brief[REPLY_MAX + 1];	/* for merging, "" never */
+	int64_t		 out_id;		/* 0 not yet in an SMS */
+	time_t		 created;
+};
+
+struct store_out {
+	int64_t		 id;
+	char		 dest[WIRE_NUMBER_MAX];
+	char		 text[REPLY_MAX + 1];
+	char		 modem[GW_MODEM_NAME_MAX];	/* last tried on */
+	char		 prefer[GW_MODEM_NAME_MAX];	/* came in on */
+	enum out_state	 state;
+	int		 attempts;
+	int		 msgref;			/* -1 unknown */
+	time_t		 next_at;		/* OUT_QUEUED: not before */
+	char		 error[GW_DETAIL_MAX];
+};
+
+/* The forward state machine (one row per message and central). */
+enum fwd_state {
+	FWD_PENDING = 1,	/* never tried */
+	FWD_SENDING,		/* a request in flight */
+	FWD_ACKED,		/* 201 or 200 */
+	FWD_RETRY_WAIT,		/* outage: try again at next_at */
+	FWD_FAILED,		/* refused for good (409, 4xx): alert */
+};
+
+struct store_fwd {
+	int64_t		 id;
+	int64_t		 msg_id;
+	char		 central[GW_MODEM_NAME_MAX];
+	enum fwd_state	 state;
+	int		 attempts;
+	time_t		 next_at;
+	int		 http_status;		/* last, 0 none */
+	char		 error[GW_DETAIL_MAX];
+};
+
+/* What CEK reports for one (contest, page) of a TPS. */
+struct store_latest {
+	enum contest	 contest;
+	int		 page;
+	unsigned	 seq;
+	char		 receipt[TALLY_CODE_LEN + 1];
+	enum verdict	 verdict;
+};
+
+struct store_counts {
+	long		 msgs, reports, ok, flagged, duplicate, rejected;
+	long		 other;				/* CEK, BANTU, ... */
+	long		 out_queued, out_sending, out_sent, out_delivered,
+			 out_failed;
+	long		 fwd_pending, fwd_sending, fwd_acked, fwd_retry,
+			 fwd_failed;
+};
+
+struct store;
+struct store	*store_open(const char *, char *, size_t);
+void		 store_close(struct store *);
+int		 store_begin(struct store *);
+int		 store_commit(struct store *);
+int		 store_rollback(struct store *);
+int		 store_msg_add(struct store *, struct store_msg *);
+int		 store_msg_get(struct store *, int64_t, struct store_msg *);
+int		 store_msg_seen(struct store *, const char *, const char *,
+		    const char *, const char *, int64_t *);
+struct verify_history *store_history(struct store *);
+int		 store_lockout_rebuild(struct store *, struct lockout *,
+		    time_t);
+int		 store_tps_latest(struct store *, uint64_t,
+		    struct store_latest *, size_t, size_t *);
+int		 store_reply_add(struct store *, struct store_reply *);
+int		 store_reply_pending(struct store *, const char *,
+		    struct store_reply *, size_t, size_t *);
+int		 store_reply_dests(struct store *, char (*)[WIRE_NUMBER_MAX],
+		    time_t *, size_t, size_t *);
+int		 store_out_add(struct store *, struct store_out *,
+		    const int64_t *, size_t);
+int		 store_out_get(struct store *, int64_t, struct store_out *);
+int		 store_out_due(struct store *, time_t, struct store_out *,
+		    size_t, size_t *);
+int		 store_out_set(struct store *, int64_t, enum out_state,
+		    const char *, int, time_t, const char *);
+int		 store_out_by_msgref(struct store *, const char *, int,
+		    int64_t *);
+int		 store_out_sent_today(struct store *, const char *, time_t,
+		    int *);
+int		 store_out_requeue(struct store *);
+int		 store_fwd_add(struct store *, int64_t, const char *);
+int		 store_fwd_due(struct store *, const char *, time_t,
+		    struct store_fwd *, size_t, size_t *);
+int		 store_fwd_set(struct store *, int64_t, enum fwd_state, int,
+		    time_t, int, const char *);
+int		 store_fwd_requeue(struct store *);
+int		 store_counts(struct store *, struct store_counts *);
+const char	*store_out_state_name(enum out_state);
+const char	*store_fwd_state_name(enum fwd_state);
+const char	*store_kind_name(enum msg_kind);
+void		 store_iso_now(char *, size_t);
+
+/* reply.c: the texts officers receive (Indonesian, or English) */
+enum reply_lang {
+	REPLY_ID = 0,
+	REPLY_EN,
+};
+int		 reply_report(enum reply_lang, const struct store_msg *,
+		    const struct verify_result *, char *, size_t, char *,
+		    size_t);
+int		 reply_cek(enum reply_lang, uint64_t,
+		    const struct store_latest *, size_t, char *, size_t);
+int		 reply_bantu(enum reply_lang, char *, size_t);
+int		 reply_other(enum reply_lang, char *, size_t);
+int		 reply_tps_unknown(enum reply_lang, const char *, char *,
+		    size_t);
+size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,
+		    size_t);
+size_t		 reply_gsm_length(const char *);
+enum msg_kind	 reply_classify(const char *, uint64_t *, int *);
+
+/* forward.c: signed JSON to the central system (docs/forward.md) */
+struct fwd;
+struct event_base;
+enum fwd_outcome {
+	FWD_OUT_STORED = 1,	/* 201 or 200: acked */
+	FWD_OUT_REFUSED,	/* 409, 400, 401, 403, 413, 422: never retried */
+	FWD_OUT_OUTAGE,		/* anything else, or no answer: retry */
+};
+typedef void	(*fwd_done_cb)(int64_t, enum fwd_outcome, int,
+		    const char *, void *);
+int		 fwd_body(const struct store_msg *, const char *, char **,
+		    size_t *);
+int		 fwd_idempotency_key(const struct store_msg *, char *, size_t);
+int		 fwd_sign(const uint8_t *, const char *, size_t, char *,
+		    size_t);
+int		 fwd_load_key(const char *, uint8_t *, char *, size_t);
+time_t		 fwd_backoff(int, int, int, uint32_t);
+struct fwd	*fwd_new(struct event_base *, const char *, const uint8_t *,
+		    fwd_done_cb, void *);
+void		 fwd_free(struct fwd *);
+int		 fwd_post(struct fwd *, const char *, int, int64_t,
+		    const char *, const char *, size_t);
+int		 fwd_inflight(struct fwd *, const char *);
+
+/* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
+struct parts;
+struct parts_done {
+	char		 modem[GW_MODEM_NAME_MAX];
+	char		 sender[WIRE_NUMBER_MAX];
+	char		 smsc_time[WIRE_TIME_MAX];	/* of the first part */
+	char		 text[GW_RAW_MAX];
+	int		 nparts;		/* parts received */
+	int		 total;			/* parts announced */
+	int		 locations[16];		/* SIM slots to delete */
+	int		 nlocations;
+	time_t		 first_seen;
+};
+struct parts	*parts_new(void);
+void		 parts_free(struct parts *);
+int		 parts_add(struct parts *, const char *, const struct wire_msg *,
+		    time_t, struct parts_done *);
+int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
+size_t		 parts_pending(const struct parts *);
+
+#endif /* GW_H */

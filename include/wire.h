@@ -1,0 +1,95 @@
+/*
+ * wire: the framed messages between tallygw's main process and its modem
+ * workers (docs/design.md). A frame is a 16-byte header {uint32 type,
+ * uint32 len, uint64 id}, big-endian, then len bytes of payload. Which
+ * fields of struct wire_msg a type carries is fixed by a table in
+ * gateway/wire.c: integers as 4 bytes big-endian, strings as a 2-byte
+ * length and the bytes (no NUL, valid length). Anything else is a
+ * protocol error and the main process restarts the worker.
+ */
+#ifndef WIRE_H
+#define WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_HDR_LEN		16
+#define WIRE_MAX_PAYLOAD	4096
+#define WIRE_NUMBER_MAX		48	/* phone number, with NUL */
+#define WIRE_TIME_MAX		40	/* ISO 8601 UTC, with NUL */
+#define WIRE_TEXT_MAX		1024	/* UTF-8 text, with NUL */
+#define WIRE_INFO_MAX		128	/* short text, with NUL */
+
+enum wire_type {
+	WIRE_NONE = 0,
+	/* up: worker → main */
+	WIRE_HELLO = 1,		/* started: text device, info model */
+	WIRE_STATE,		/* state changed: status state, text why */
+	WIRE_SMS,		/* an SMS or one part of a long one */
+	WIRE_SEND_RESULT,	/* id of the SEND; code 0 + msgref, or error */
+	WIRE_STATUS_REPORT,	/* msgref, status (TP-ST), number, location */
+	WIRE_HEALTH,		/* signal, reg, info operator, sim use, errors */
+	WIRE_USSD_ANSWER,	/* id of the BALANCE; code, text answer */
+	WIRE_DELETE_RESULT,	/* id of the DELETE; location, code */
+	WIRE_HEARTBEAT,		/* alive; the worker's loop is turning */
+	/* down: main → worker */
+	WIRE_SEND = 32,		/* id, number, text, flags WIRE_F_REPORT */
+	WIRE_DELETE,		/* id, location */
+	WIRE_SWEEP,		/* read every message on the SIM now */
+	WIRE_BALANCE,		/* id, info USSD code */
+	WIRE_RECONNECT,		/* terminate and re-init the connection */
+	WIRE_SHUTDOWN,		/* terminate and exit 0 */
+};
+
+/* WIRE_STATE status: the worker's state machine (modem/worker.c). */
+enum modem_state {
+	MODEM_INIT = 0,		/* opening the device, AT init */
+	MODEM_READY,		/* idle, waiting for commands and +CMTI */
+	MODEM_SENDING,		/* an AT+CMGS in flight */
+	MODEM_SWEEPING,		/* reading the SIM storage */
+	MODEM_BROKEN,		/* the last operation failed; will reconnect */
+	MODEM_BACKOFF,		/* waiting before the next connect attempt */
+};
+#define MODEM_STATE_MAX		MODEM_BACKOFF
+
+#define WIRE_F_REPORT		0x01	/* SEND: request a status report */
+#define WIRE_F_UNICODE		0x02	/* SMS: the part was UCS-2 */
+#define WIRE_F_STORED		0x04	/* SMS: on the SIM at location */
+
+/*
+ * Every field any message can carry. Strings are NUL-terminated; a
+ * field a type does not carry is zero after decoding.
+ */
+struct wire_msg {
+	uint32_t	 type;
+	uint64_t	 id;		/* SEND/DELETE/BALANCE id, echoed */
+	int32_t		 location;	/* SIM slot, 0 if not stored */
+	int32_t		 ref;		/* concatenation reference, 0 none */
+	int32_t		 part;		/* 1-based part number */
+	int32_t		 total;		/* parts in all, 1 if single */
+	int32_t		 code;		/* 0 success, else error code */
+	int32_t		 msgref;	/* TP-MR */
+	int32_t		 status;	/* TP-ST, or enum modem_state */
+	int32_t		 signal;	/* dBm, 0 unknown */
+	int32_t		 reg;		/* 27.007 CREG stat */
+	int32_t		 sim_used;
+	int32_t		 sim_total;
+	int32_t		 errors;	/* consecutive errors */
+	int32_t		 flags;		/* WIRE_F_* */
+	char		 number[WIRE_NUMBER_MAX];
+	char		 time[WIRE_TIME_MAX];
+	char		 text[WIRE_TEXT_MAX];
+	char		 info[WIRE_INFO_MAX];
+};
+
+/* gateway/wire.c */
+int		 wire_encode(const struct wire_msg *, uint8_t *, size_t,
+		    size_t *);
+int		 wire_decode(const uint8_t *, size_t, struct wire_msg *,
+		    size_t *);
+const char	*wire_type_name(uint32_t);
+const char	*wire_state_name(int);
+int		 wire_write(int, const struct wire_msg *);
+int		 wire_read(int, struct wire_msg *, int);
+
+#endif /* WIRE_H */
