@@ -1,0 +1,1565 @@
+/*
+ * store: the gateway's durable state, one SQLite database (WAL,
+ * synchronous=FULL) owned by the main process. It holds every received
+ * message and what verification made of it, the replies owed to
+ * senders, the outgoing SMS, and the forwards to each central system.
+ * A message, its reply and its forwards are written in one transaction
+ * before the SIM copy is deleted (docs/design.md, rule 1).
+ *
+ * The schema is meant to be read by an operator with sqlite3(1):
+ *  - enums are stored by name: kind ('report', 'cek', 'bantu', 'other',
+ *    'rate'), verdict ('OK', 'FLAGGED', 'DUPLICATE', 'REJECTED'), auth
+ *    ('mac', 'card'), contest ('PPWP', 'DPR', ...), the outbox and
+ *    forward states, and reason: the enum name without REASON_
+ *    ('CODE_BAD', 'SEQ_USED', ...; see store_reasons below);
+ *  - messages carry ISO 8601 UTC text times (received_at, verified_at);
+ *    replies, outbox and forwards carry unix seconds;
+ *  - an optional text that is empty is stored as NULL, and so is every
+ *    "none" value (no verdict, no reason, page -1, supersedes 0).
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "gw.h"
+#include "log.h"
+#include "tally.h"
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_BUSY_MS		5000	/* wait for another writer */
+#define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
+#define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
+#define STORE_DAY		86400
+#define STORE_VALUES_MAX	(TALLY_MAXVALUES * 4 + 1)
+
+/* Every statement the store runs, prepared once in store_open. */
+enum store_st {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
+	ST_MSG_ADD,
+	ST_MSG_GET,
+	ST_MSG_SEEN,
+	ST_HIST_SEQ,
+	ST_HIST_LATEST,
+	ST_LOCKOUT,
+	ST_TPS_LATEST,
+	ST_REPLY_ADD,
+	ST_REPLY_PENDING,
+	ST_REPLY_DESTS,
+	ST_REPLY_ASSIGN,
+	ST_OUT_ADD,
+	ST_OUT_GET,
+	ST_OUT_DUE,
+	ST_OUT_SET,
+	ST_OUT_MSGREF,
+	ST_OUT_TODAY,
+	ST_OUT_REQUEUE,
+	ST_FWD_ADD,
+	ST_FWD_DUE,
+	ST_FWD_SET,
+	ST_FWD_REQUEUE,
+	ST_COUNT_MSGS,
+	ST_COUNT_OUT,
+	ST_COUNT_FWD,
+	ST_MAX
+};
+
+struct store {
+	sqlite3			*db;
+	sqlite3_stmt		*st[ST_MAX];
+	struct verify_history	 hist;
+};
+
+static const char store_schema_sql[] =
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" modem TEXT NOT NULL,"
+	" modem_number TEXT NOT NULL,"
+	" sender TEXT NOT NULL,"
+	" smsc_time TEXT NOT NULL,"
+	" received_at TEXT NOT NULL,"
+	" verified_at TEXT,"
+	" parts INTEGER NOT NULL,"
+	" raw TEXT NOT NULL,"
+	" kind TEXT NOT NULL"
+	"  CHECK (kind IN ('report', 'cek', 'bantu', 'other', 'rate')),"
+	" verdict TEXT"
+	"  CHECK (verdict IN ('OK', 'FLAGGED', 'DUPLICATE', 'REJECTED')),"
+	" reason TEXT,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" auth TEXT CHECK (auth IN ('mac', 'card')),"
+	" decoded INTEGER NOT NULL DEFAULT 0,"
+	" tps INTEGER,"
+	" contest TEXT,"
+	" page INTEGER,"
+	" seq INTEGER,"
+	" nvalues INTEGER,"
+	" values_text TEXT,"
+	" canonical TEXT,"
+	" code TEXT,"
+	" receipt TEXT,"
+	" supersedes INTEGER,"
+	" detail TEXT"
+	");"
+	"CREATE INDEX messages_seq ON messages (tps, seq)"
+	" WHERE verdict IN ('OK', 'FLAGGED');"
+	"CREATE INDEX messages_page ON messages (tps, contest, page, seq)"
+	" WHERE verdict IN ('OK', 'FLAGGED');"
+	"CREATE INDEX messages_seen ON messages (sender, smsc_time);"
+	"CREATE INDEX messages_code_bad ON messages (received_at)"
+	" WHERE reason = 'CODE_BAD';"
+	"CREATE INDEX messages_kind ON messages (kind, verdict);"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" dest TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" modem TEXT,"
+	" prefer TEXT,"
+	" state TEXT NOT NULL CHECK (state IN"
+	"  ('queued', 'sending', 'sent', 'delivered', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" msgref INTEGER NOT NULL DEFAULT -1,"
+	" next_at INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT,"
+	" created INTEGER NOT NULL,"
+	" sent_at INTEGER,"
+	" delivered_at INTEGER"
+	");"
+	"CREATE INDEX outbox_due ON outbox (state, next_at);"
+	"CREATE INDEX outbox_msgref ON outbox (modem, msgref);"
+	"CREATE INDEX outbox_sent ON outbox (modem, sent_at);"
+	"CREATE TABLE replies ("
+	" id INTEGER PRIMARY KEY,"
+	" msg_id INTEGER REFERENCES messages (id),"
+	" dest TEXT NOT NULL,"
+	" modem TEXT,"
+	" text TEXT NOT NULL,"
+	" brief TEXT NOT NULL DEFAULT '',"
+	" out_id INTEGER REFERENCES outbox (id),"
+	" created INTEGER NOT NULL"
+	");"
+	"CREATE INDEX replies_pending ON replies (dest, id)"
+	" WHERE out_id IS NULL;"
+	"CREATE INDEX replies_msg ON replies (msg_id);"
+	"CREATE INDEX replies_out ON replies (out_id);"
+	"CREATE TABLE forwards ("
+	" id INTEGER PRIMARY KEY,"
+	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
+	" central TEXT NOT NULL,"
+	" state TEXT NOT NULL CHECK (state IN"
+	"  ('pending', 'sending', 'acked', 'retry_wait', 'failed')),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_at INTEGER NOT NULL DEFAULT 0,"
+	" http_status INTEGER,"
+	" error TEXT,"
+	" updated INTEGER NOT NULL,"
+	" UNIQUE (msg_id, central)"
+	");"
+	"CREATE INDEX forwards_due ON forwards (central, state, next_at);";
+
+#define MSG_COLUMNS							\
+	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
+	" parts, raw, kind, verdict, reason, flags, auth, decoded, tps,"\
+	" contest, page, seq, nvalues, values_text, canonical, code,"	\
+	" receipt, supersedes, detail"
+#define PRIOR_COLUMNS							\
+	"seq, contest, page, nvalues, values_text, canonical, receipt"
+#define ACCEPTED	"verdict IN ('OK', 'FLAGGED')"
+#define REPLY_COLUMNS							\
+	"id, msg_id, dest, modem, text, brief, out_id, created"
+#define OUT_COLUMNS							\
+	"id, dest, text, modem, prefer, state, attempts, msgref, next_at,"\
+	" error"
+#define FWD_COLUMNS							\
+	"id, msg_id, central, state, attempts, next_at, http_status, error"
+
+static const char *store_sql[ST_MAX] = {
+	[ST_BEGIN] =		"BEGIN IMMEDIATE",
+	[ST_COMMIT] =		"COMMIT",
+	[ST_ROLLBACK] =		"ROLLBACK",
+	[ST_SAVEPOINT] =	"SAVEPOINT store_out_add",
+	[ST_RELEASE] =		"RELEASE store_out_add",
+	[ST_ROLLBACK_TO] =	"ROLLBACK TO store_out_add",
+	[ST_MSG_ADD] =		"INSERT INTO messages (" MSG_COLUMNS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+	[ST_MSG_GET] =		"SELECT " MSG_COLUMNS
+	    " FROM messages WHERE id = ?1",
+	[ST_MSG_SEEN] =		"SELECT id FROM messages WHERE sender = ?2"
+	    " AND smsc_time = ?3 AND modem = ?1 AND raw = ?4"
+	    " ORDER BY id LIMIT 1",
+	[ST_HIST_SEQ] =		"SELECT " PRIOR_COLUMNS " FROM messages"
+	    " WHERE tps = ?1 AND seq = ?2 AND " ACCEPTED
+	    " ORDER BY id LIMIT 1",
+	[ST_HIST_LATEST] =	"SELECT " PRIOR_COLUMNS " FROM messages"
+	    " WHERE tps = ?1 AND contest = ?2 AND page IS ?3 AND " ACCEPTED
+	    " ORDER BY seq DESC, id DESC LIMIT 1",
+	[ST_LOCKOUT] =		"SELECT sender, tps, received_at FROM messages"
+	    " WHERE reason = 'CODE_BAD' AND received_at >= ?1"
+	    " AND tps IS NOT NULL ORDER BY received_at, id",
+	[ST_TPS_LATEST] =	"SELECT contest, page, seq, receipt, verdict"
+	    " FROM (SELECT contest, page, seq, receipt, verdict,"
+	    " row_number() OVER (PARTITION BY contest, page"
+	    " ORDER BY seq DESC, id DESC) AS rn"
+	    " FROM messages WHERE tps = ?1 AND " ACCEPTED ") WHERE rn = 1",
+	[ST_REPLY_ADD] =	"INSERT INTO replies (msg_id, dest, modem,"
+	    " text, brief, out_id, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_REPLY_PENDING] =	"SELECT " REPLY_COLUMNS " FROM replies"
+	    " WHERE dest = ?1 AND out_id IS NULL ORDER BY id LIMIT ?2",
+	[ST_REPLY_DESTS] =	"SELECT dest, max(created) FROM replies"
+	    " WHERE out_id IS NULL GROUP BY dest"
+	    " ORDER BY min(created), min(id) LIMIT ?1",
+	[ST_REPLY_ASSIGN] =	"UPDATE replies SET out_id = ?1"
+	    " WHERE id = ?2 AND out_id IS NULL",
+	[ST_OUT_ADD] =		"INSERT INTO outbox (dest, text, modem, prefer,"
+	    " state, attempts, msgref, next_at, error, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 0, -1, ?6, ?7, ?8)",
+	[ST_OUT_GET] =		"SELECT " OUT_COLUMNS " FROM outbox"
+	    " WHERE id = ?1",
+	[ST_OUT_DUE] =		"SELECT " OUT_COLUMNS " FROM outbox"
+	    " WHERE state = 'queued' AND next_at <= ?1 ORDER BY id LIMIT ?2",
+	[ST_OUT_SET] =		"UPDATE outbox SET state = ?2,"
+	    " attempts = attempts + ?3,"
+	    " modem = CASE WHEN ?4 IS NULL THEN modem ELSE nullif(?4, '') END,"
+	    " msgref = coalesce(?5, msgref),"
+	    " next_at = coalesce(?6, next_at),"
+	    " error = CASE WHEN ?7 IS NULL THEN error ELSE nullif(?7, '') END,"
+	    " sent_at = CASE WHEN ?2 = 'sent' THEN ?8 ELSE sent_at END,"
+	    " delivered_at = CASE WHEN ?2 = 'delivered' THEN ?8"
+	    "  ELSE delivered_at END"
+	    " WHERE id = ?1",
+	[ST_OUT_MSGREF] =	"SELECT id FROM outbox WHERE modem = ?1"
+	    " AND msgref = ?2 AND state = 'sent' ORDER BY id DESC LIMIT 1",
+	[ST_OUT_TODAY] =	"SELECT count(*) FROM outbox WHERE modem = ?1"
+	    " AND sent_at >= ?2"
+	    " AND state IN ('sent', 'delivered', 'failed')",
+	[ST_OUT_REQUEUE] =	"UPDATE outbox SET state = 'queued'"
+	    " WHERE state = 'sending'",
+	[ST_FWD_ADD] =		"INSERT INTO forwards (msg_id, central, state,"
+	    " attempts, next_at, http_status, error, updated)"
+	    " VALUES (?1, ?2, 'pending', 0, 0, NULL, NULL, ?3)",
+	[ST_FWD_DUE] =		"SELECT " FWD_COLUMNS " FROM forwards"
+	    " WHERE central = ?1 AND state IN ('pending', 'retry_wait')"
+	    " AND next_at <= ?2 ORDER BY msg_id, id LIMIT ?3",
+	[ST_FWD_SET] =		"UPDATE forwards SET state = ?2, attempts = ?3,"
+	    " next_at = ?4, http_status = nullif(?5, 0),"
+	    " error = nullif(?6, ''), updated = ?7 WHERE id = ?1",
+	[ST_FWD_REQUEUE] =	"UPDATE forwards SET state = 'retry_wait',"
+	    " next_at = 0, updated = ?1 WHERE state = 'sending'",
+	[ST_COUNT_MSGS] =	"SELECT kind, verdict, count(*) FROM messages"
+	    " GROUP BY kind, verdict",
+	[ST_COUNT_OUT] =	"SELECT state, count(*) FROM outbox"
+	    " GROUP BY state",
+	[ST_COUNT_FWD] =	"SELECT state, count(*) FROM forwards"
+	    " GROUP BY state",
+};
+
+/* The stable name of each reason in messages.reason. */
+static const char *store_reasons[REASON_MAX] = {
+	[REASON_NONE] =		NULL,
+	[REASON_EMPTY] =	"EMPTY",
+	[REASON_CONTEST] =	"CONTEST",
+	[REASON_TPS_FORMAT] =	"TPS_FORMAT",
+	[REASON_SEQ] =		"SEQ",
+	[REASON_PAGE] =		"PAGE",
+	[REASON_VALUE_FORMAT] =	"VALUE_FORMAT",
+	[REASON_VALUE_RANGE] =	"VALUE_RANGE",
+	[REASON_CODE_FORMAT] =	"CODE_FORMAT",
+	[REASON_TOO_LONG] =	"TOO_LONG",
+	[REASON_COUNT] =	"COUNT",
+	[REASON_TPS_UNKNOWN] =	"TPS_UNKNOWN",
+	[REASON_NOT_HELD] =	"NOT_HELD",
+	[REASON_PAGE_UNKNOWN] =	"PAGE_UNKNOWN",
+	[REASON_NO_KEY] =	"NO_KEY",
+	[REASON_CODE_BAD] =	"CODE_BAD",
+	[REASON_LOCKED] =	"LOCKED",
+	[REASON_SEQ_USED] =	"SEQ_USED",
+};
+
+static int	 store_fail(struct store *, const char *);
+static sqlite3_stmt *store_stmt(struct store *, enum store_st);
+static int	 store_run(struct store *, enum store_st, const char *);
+static int	 store_hist_by_seq(void *, uint64_t, unsigned, struct prior *);
+static int	 store_hist_latest(void *, uint64_t, enum contest, int,
+		    struct prior *);
+
+const char *
+store_kind_name(enum msg_kind k)
+{
+	switch (k) {
+	case MSG_REPORT:
+		return "report";
+	case MSG_CEK:
+		return "cek";
+	case MSG_BANTU:
+		return "bantu";
+	case MSG_OTHER:
+		return "other";
+	case MSG_RATE:
+		return "rate";
+	}
+	return "?";
+}
+
+const char *
+store_out_state_name(enum out_state st)
+{
+	switch (st) {
+	case OUT_QUEUED:
+		return "queued";
+	case OUT_SENDING:
+		return "sending";
+	case OUT_SENT:
+		return "sent";
+	case OUT_DELIVERED:
+		return "delivered";
+	case OUT_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+const char *
+store_fwd_state_name(enum fwd_state st)
+{
+	switch (st) {
+	case FWD_PENDING:
+		return "pending";
+	case FWD_SENDING:
+		return "sending";
+	case FWD_ACKED:
+		return "acked";
+	case FWD_RETRY_WAIT:
+		return "retry_wait";
+	case FWD_FAILED:
+		return "failed";
+	}
+	return "?";
+}
+
+static const char *
+store_auth_name(enum auth a)
+{
+	switch (a) {
+	case AUTH_MAC:
+		return "mac";
+	case AUTH_CARD:
+		return "card";
+	case AUTH_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* The names back to enums; 0 for NULL or a name this build does not know. */
+static enum msg_kind
+store_kind_parse(const char *s)
+{
+	int	 k;
+
+	for (k = MSG_REPORT; s != NULL && k <= MSG_RATE; k++)
+		if (strcmp(s, store_kind_name((enum msg_kind)k)) == 0)
+			return (enum msg_kind)k;
+	return 0;
+}
+
+static enum verdict
+store_verdict_parse(const char *s)
+{
+	int	 v;
+
+	for (v = VERDICT_OK; s != NULL && v <= VERDICT_REJECTED; v++)
+		if (strcmp(s, verify_verdict_name((enum verdict)v)) == 0)
+			return (enum verdict)v;
+	return 0;
+}
+
+static enum reason
+store_reason_parse(const char *s)
+{
+	int	 r;
+
+	for (r = REASON_NONE + 1; s != NULL && r < REASON_MAX; r++)
+		if (strcmp(s, store_reasons[r]) == 0)
+			return (enum reason)r;
+	return REASON_NONE;
+}
+
+static enum auth
+store_auth_parse(const char *s)
+{
+	if (s == NULL)
+		return AUTH_NONE;
+	if (strcmp(s, "mac") == 0)
+		return AUTH_MAC;
+	if (strcmp(s, "card") == 0)
+		return AUTH_CARD;
+	return AUTH_NONE;
+}
+
+static enum out_state
+store_out_state_parse(const char *s)
+{
+	int	 st;
+
+	for (st = OUT_QUEUED; s != NULL && st <= OUT_FAILED; st++)
+		if (strcmp(s, store_out_state_name((enum out_state)st)) == 0)
+			return (enum out_state)st;
+	return 0;
+}
+
+static enum fwd_state
+store_fwd_state_parse(const char *s)
+{
+	int	 st;
+
+	for (st = FWD_PENDING; s != NULL && st <= FWD_FAILED; st++)
+		if (strcmp(s, store_fwd_state_name((enum fwd_state)st)) == 0)
+			return (enum fwd_state)st;
+	return 0;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ", the form every received_at takes. */
+void
+store_iso_now(char *buf, size_t len)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		 date[24];
+
+	if (len == 0)
+		return;
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1) {
+		ts.tv_sec = time(NULL);
+		ts.tv_nsec = 0;
+	}
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", date, ts.tv_nsec / 1000000L);
+}
+
+/* An ISO 8601 UTC time ("...SS", optional fraction, optional Z). */
+static int
+store_iso_parse(const char *s, time_t *t)
+{
+	struct tm	 tm;
+	const char	*p;
+
+	memset(&tm, 0, sizeof(tm));
+	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	}
+	if (*p == 'Z')
+		p++;
+	if (*p != '\0')
+		return -1;
+	*t = timegm(&tm);
+	return 0;
+}
+
+/* Log an SQLite failure with what was being done. */
+static int
+store_fail(struct store *s, const char *what)
+{
+	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* A prepared statement, reset and unbound, ready for new values. */
+static sqlite3_stmt *
+store_stmt(struct store *s, enum store_st i)
+{
+	sqlite3_reset(s->st[i]);
+	sqlite3_clear_bindings(s->st[i]);
+	return s->st[i];
+}
+
+/* Run a statement that takes no values and returns no rows. */
+static int
+store_run(struct store *s, enum store_st i, const char *what)
+{
+	sqlite3_stmt	*st = store_stmt(s, i);
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, what);
+	return 0;
+}
+
+static int
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* NULL for "nothing": a NULL or empty string. */
+static int
+store_bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL || *v == '\0')
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+}
+
+/* Copy a text column (NULL reads as "") into a buffer. */
+static void
+store_col(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const unsigned char	*t = sqlite3_column_text(st, i);
+
+	snprintf(buf, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+static const char *
+store_col_str(sqlite3_stmt *st, int i)
+{
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+/* "v1 v2 ... vn" of a report's values. */
+static int
+store_values_text(const struct report *r, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 n;
+
+	buf[0] = '\0';
+	if (r->nvalues > TALLY_MAXVALUES)
+		return -1;
+	for (i = 0; i < r->nvalues; i++) {
+		n = snprintf(buf + off, len - off, "%s%u", i ? " " : "",
+		    r->values[i]);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Parse values_text back; it must hold exactly n numbers. */
+static int
+store_values_parse(const char *text, uint16_t *values, size_t n)
+{
+	const char	*p = text != NULL ? text : "";
+	char		*end;
+	unsigned long	 v;
+	size_t		 i;
+
+	if (n > TALLY_MAXVALUES)
+		return -1;
+	for (i = 0; i < n; i++) {
+		while (*p == ' ')
+			p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno != 0 || v > UINT16_MAX)
+			return -1;
+		values[i] = (uint16_t)v;
+		p = end;
+	}
+	while (*p == ' ')
+		p++;
+	return *p == '\0' ? 0 : -1;
+}
+
+/* Fill a struct prior from a row of PRIOR_COLUMNS. */
+static int
+store_prior_row(sqlite3_stmt *st, struct prior *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->seq = (unsigned)sqlite3_column_int64(st, 0);
+	p->contest = decode_contest(store_col_str(st, 1) != NULL ?
+	    store_col_str(st, 1) : "");
+	p->page = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 2);
+	p->nvalues = (size_t)sqlite3_column_int64(st, 3);
+	if (store_values_parse(store_col_str(st, 4), p->values,
+	    p->nvalues) == -1) {
+		log_warnx("store: history: SEQ %u: values do not match "
+		    "nvalues %zu", p->seq, p->nvalues);
+		return -1;
+	}
+	store_col(st, 5, p->canon, sizeof(p->canon));
+	store_col(st, 6, p->receipt, sizeof(p->receipt));
+	return 0;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errlen)
+{
+	struct store	*s;
+	sqlite3_stmt	*st = NULL;
+	const char	*what;
+	char		 mode[16];
+	int		 i, version;
+
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		log_warnx("store: %s", err);
+		return NULL;
+	}
+	what = "open";
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_extended_result_codes(s->db, 1);
+	what = "busy timeout";
+	if (sqlite3_busy_timeout(s->db, STORE_BUSY_MS) != SQLITE_OK)
+		goto fail;
+	what = "foreign keys";
+	if (sqlite3_exec(s->db, "PRAGMA foreign_keys = ON", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+	what = "journal mode";
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto fail;
+	store_col(st, 0, mode, sizeof(mode));
+	sqlite3_finalize(st);
+	st = NULL;
+	if (strcasecmp(mode, "wal") != 0 && strcmp(path, ":memory:") != 0) {
+		snprintf(err, errlen, "%s: cannot use WAL (journal mode %s)",
+		    path, mode);
+		log_warnx("store: %s", err);
+		store_close(s);
+		return NULL;
+	}
+	what = "synchronous";
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		goto fail;
+
+	/* Create the schema once; the write lock keeps two openers apart. */
+	what = "begin";
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	what = "schema version";
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st,
+	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+		goto fail_tx;
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version > STORE_SCHEMA_VERSION) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		snprintf(err, errlen, "%s: schema version %d is newer than "
+		    "this tallygw's (%d)", path, version,
+		    STORE_SCHEMA_VERSION);
+		log_warnx("store: %s", err);
+		store_close(s);
+		return NULL;
+	}
+	if (version == 0) {
+		what = "create schema";
+		if (sqlite3_exec(s->db, store_schema_sql, NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			goto fail_tx;
+		what = "set schema version";
+		if (sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
+	what = "commit schema";
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail_tx;
+
+	for (i = 0; i < ST_MAX; i++) {
+		what = store_sql[i];
+		if (sqlite3_prepare_v3(s->db, store_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) != SQLITE_OK)
+			goto fail;
+	}
+	s->hist.by_seq = store_hist_by_seq;
+	s->hist.latest = store_hist_latest;
+	s->hist.arg = s;
+	return s;
+
+fail_tx:
+	snprintf(err, errlen, "%s: %s: %s", path, what,
+	    sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	log_warnx("store: %s", err);
+	store_close(s);
+	return NULL;
+fail:
+	snprintf(err, errlen, "%s: %s: %s", path, what, s->db != NULL ?
+	    sqlite3_errmsg(s->db) : "out of memory");
+	sqlite3_finalize(st);
+	log_warnx("store: %s", err);
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int	 i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("store: close: %s", sqlite3_errmsg(s->db));
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	return store_run(s, ST_BEGIN, "begin");
+}
+
+int
+store_commit(struct store *s)
+{
+	return store_run(s, ST_COMMIT, "commit");
+}
+
+/* Roll back; harmless when SQLite has already rolled back by itself. */
+int
+store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db))
+		return 0;
+	return store_run(s, ST_ROLLBACK, "rollback");
+}
+
+int
+store_msg_add(struct store *s, struct store_msg *m)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_MSG_ADD);
+	const struct report	*r = &m->report;
+	char			 values[STORE_VALUES_MAX];
+	int			 b = SQLITE_OK;
+
+	if (m->reason >= REASON_MAX) {
+		log_warnx("store: msg add: reason %d out of range",
+		    (int)m->reason);
+		return -1;
+	}
+	if (m->decoded && store_values_text(r, values, sizeof(values)) == -1) {
+		log_warnx("store: msg add: %zu values", r->nvalues);
+		return -1;
+	}
+	b |= store_bind_text(st, 1, m->modem);
+	b |= store_bind_text(st, 2, m->modem_number);
+	b |= store_bind_text(st, 3, m->sender);
+	b |= store_bind_text(st, 4, m->smsc_time);
+	b |= store_bind_text(st, 5, m->received_at);
+	b |= store_bind_opt(st, 6, m->verified_at);
+	b |= sqlite3_bind_int(st, 7, m->parts);
+	b |= store_bind_text(st, 8, m->raw);
+	b |= store_bind_text(st, 9, store_kind_name(m->kind));
+	if (m->kind == MSG_REPORT && m->verdict != 0)
+		b |= store_bind_text(st, 10, verify_verdict_name(m->verdict));
+	b |= store_bind_opt(st, 11, store_reasons[m->reason]);
+	b |= sqlite3_bind_int64(st, 12, m->flags);
+	b |= store_bind_opt(st, 13, store_auth_name(m->auth));
+	b |= sqlite3_bind_int(st, 14, m->decoded ? 1 : 0);
+	if (m->decoded) {
+		b |= sqlite3_bind_int64(st, 15, (sqlite3_int64)r->tps);
+		b |= store_bind_text(st, 16, decode_contest_name(r->contest));
+		if (r->page >= 0)
+			b |= sqlite3_bind_int(st, 17, r->page);
+		b |= sqlite3_bind_int64(st, 18, r->seq);
+		b |= sqlite3_bind_int64(st, 19, (sqlite3_int64)r->nvalues);
+		b |= store_bind_text(st, 20, values);
+		b |= store_bind_opt(st, 21, r->canon);
+		b |= store_bind_opt(st, 22, r->code);
+	}
+	b |= store_bind_opt(st, 23, m->receipt);
+	if (m->supersedes != 0)
+		b |= sqlite3_bind_int64(st, 24, m->supersedes);
+	b |= store_bind_opt(st, 25, m->detail);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "msg add");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	m->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Read a message back as it was added; 1 found, 0 not, -1 error. */
+int
+store_msg_get(struct store *s, int64_t id, struct store_msg *m)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_MSG_GET);
+	struct report	*r = &m->report;
+	int		 rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_fail(s, "msg get");
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		return store_fail(s, "msg get");
+	}
+	memset(m, 0, sizeof(*m));
+	m->id = id;
+	store_col(st, 0, m->modem, sizeof(m->modem));
+	store_col(st, 1, m->modem_number, sizeof(m->modem_number));
+	store_col(st, 2, m->sender, sizeof(m->sender));
+	store_col(st, 3, m->smsc_time, sizeof(m->smsc_time));
+	store_col(st, 4, m->received_at, sizeof(m->received_at));
+	store_col(st, 5, m->verified_at, sizeof(m->verified_at));
+	m->parts = sqlite3_column_int(st, 6);
+	store_col(st, 7, m->raw, sizeof(m->raw));
+	m->kind = store_kind_parse(store_col_str(st, 8));
+	m->verdict = store_verdict_parse(store_col_str(st, 9));
+	m->reason = store_reason_parse(store_col_str(st, 10));
+	m->flags = (unsigned)sqlite3_column_int64(st, 11);
+	m->auth = store_auth_parse(store_col_str(st, 12));
+	m->decoded = sqlite3_column_int(st, 13);
+	r->page = -1;
+	if (m->decoded) {
+		r->tps = (uint64_t)sqlite3_column_int64(st, 14);
+		r->contest = decode_contest(store_col_str(st, 15) != NULL ?
+		    store_col_str(st, 15) : "");
+		if (sqlite3_column_type(st, 16) != SQLITE_NULL)
+			r->page = sqlite3_column_int(st, 16);
+		r->seq = (unsigned)sqlite3_column_int64(st, 17);
+		r->nvalues = (size_t)sqlite3_column_int64(st, 18);
+		if (store_values_parse(store_col_str(st, 19), r->values,
+		    r->nvalues) == -1) {
+			sqlite3_reset(st);
+			log_warnx("store: msg %lld: values do not match "
+			    "nvalues %zu", (long long)id, r->nvalues);
+			return -1;
+		}
+		store_col(st, 20, r->canon, sizeof(r->canon));
+		store_col(st, 21, r->code, sizeof(r->code));
+	}
+	store_col(st, 22, m->receipt, sizeof(m->receipt));
+	m->supersedes = (unsigned)sqlite3_column_int64(st, 23);
+	store_col(st, 24, m->detail, sizeof(m->detail));
+	sqlite3_reset(st);
+	return 1;
+}
+
+/* The same SMS stored before (a crash between commit and SIM delete). */
+int
+store_msg_seen(struct store *s, const char *modem, const char *sender,
+    const char *smsc_time, const char *raw, int64_t *id)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_MSG_SEEN);
+	int		 b = SQLITE_OK, rc;
+
+	b |= store_bind_text(st, 1, modem);
+	b |= store_bind_text(st, 2, sender);
+	b |= store_bind_text(st, 3, smsc_time);
+	b |= store_bind_text(st, 4, raw);
+	if (b != SQLITE_OK)
+		return store_fail(s, "msg seen");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (id != NULL)
+			*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 1;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, "msg seen");
+}
+
+/* Run a history lookup that returns one PRIOR_COLUMNS row or none. */
+static int
+store_hist_one(struct store *s, sqlite3_stmt *st, const char *what,
+    struct prior *out)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		rc = store_prior_row(st, out);
+		sqlite3_reset(st);
+		return rc == -1 ? -1 : 1;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, what);
+}
+
+/* The accepted report with this SEQ at the TPS; the first stored. */
+static int
+store_hist_by_seq(void *arg, uint64_t tps, unsigned seq, struct prior *out)
+{
+	struct store	*s = arg;
+	sqlite3_stmt	*st = store_stmt(s, ST_HIST_SEQ);
+
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, seq) != SQLITE_OK)
+		return store_fail(s, "history by seq");
+	return store_hist_one(s, st, "history by seq", out);
+}
+
+/* The accepted report with the highest SEQ for (TPS, contest, page). */
+static int
+store_hist_latest(void *arg, uint64_t tps, enum contest c, int page,
+    struct prior *out)
+{
+	struct store	*s = arg;
+	sqlite3_stmt	*st = store_stmt(s, ST_HIST_LATEST);
+	int		 b = SQLITE_OK;
+
+	b |= sqlite3_bind_int64(st, 1, (sqlite3_int64)tps);
+	b |= store_bind_text(st, 2, decode_contest_name(c));
+	if (page >= 0)
+		b |= sqlite3_bind_int(st, 3, page);
+	if (b != SQLITE_OK)
+		return store_fail(s, "history latest");
+	return store_hist_one(s, st, "history latest", out);
+}
+
+struct verify_history *
+store_history(struct store *s)
+{
+	return &s->hist;
+}
+
+/*
+ * After a restart, count again the bad codes of the last 24 hours
+ * (longer than any sane LOCKOUT_WINDOW, which the lockout keeps to
+ * itself), in the order they arrived and at the time they arrived.
+ */
+int
+store_lockout_rebuild(struct store *s, struct lockout *lk, time_t now)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_LOCKOUT);
+	struct tm	 tm;
+	time_t		 since = now - STORE_LOCKOUT_REPLAY, t;
+	char		 iso[GW_ISO_MAX];
+	const char	*sender, *at;
+	int		 rc, n = 0;
+
+	if (gmtime_r(&since, &tm) == NULL ||
+	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		log_warnx("store: lockout rebuild: bad time %lld",
+		    (long long)now);
+		return -1;
+	}
+	if (store_bind_text(st, 1, iso) != SQLITE_OK)
+		return store_fail(s, "lockout rebuild");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		sender = store_col_str(st, 0);
+		at = store_col_str(st, 2);
+		if (at == NULL || store_iso_parse(at, &t) == -1) {
+			log_warnx("store: lockout rebuild: bad received_at "
+			    "'%s', skipped", at != NULL ? at : "");
+			continue;
+		}
+		if (t < since)
+			continue;
+		lockout_fail(lk, sender != NULL ? sender : "",
+		    (uint64_t)sqlite3_column_int64(st, 1), t);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "lockout rebuild");
+	if (n > 0)
+		log_info("store: lockout rebuilt from %d bad codes", n);
+	return n;
+}
+
+static int
+store_latest_cmp(const void *a, const void *b)
+{
+	const struct store_latest	*x = a, *y = b;
+
+	if (x->contest != y->contest)
+		return x->contest < y->contest ? -1 : 1;
+	if (x->page != y->page)
+		return x->page < y->page ? -1 : 1;
+	return 0;
+}
+
+/* What CEK answers: the newest accepted report of each (contest, page). */
+int
+store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
+    size_t max, size_t *np)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_TPS_LATEST);
+	struct store_latest	*all = NULL, *tmp, *l;
+	size_t			 n = 0, cap = 0;
+	int			 rc;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK)
+		return store_fail(s, "tps latest");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((tmp = reallocarray(all, cap, sizeof(*all))) ==
+			    NULL) {
+				log_warnx("store: tps latest: out of memory");
+				sqlite3_reset(st);
+				free(all);
+				return -1;
+			}
+			all = tmp;
+		}
+		l = &all[n++];
+		memset(l, 0, sizeof(*l));
+		l->contest = decode_contest(store_col_str(st, 0) != NULL ?
+		    store_col_str(st, 0) : "");
+		l->page = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 1);
+		l->seq = (unsigned)sqlite3_column_int64(st, 2);
+		store_col(st, 3, l->receipt, sizeof(l->receipt));
+		l->verdict = store_verdict_parse(store_col_str(st, 4));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(all);
+		return store_fail(s, "tps latest");
+	}
+	/* By contest number, not by name: PPWP, DPR, DPD, DPRDP, DPRDK. */
+	if (n > 0)
+		qsort(all, n, sizeof(*all), store_latest_cmp);
+	if (n > max)
+		n = max;
+	if (n > 0)
+		memcpy(out, all, n * sizeof(*all));
+	*np = n;
+	free(all);
+	return 0;
+}
+
+int
+store_reply_add(struct store *s, struct store_reply *r)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_REPLY_ADD);
+	int		 b = SQLITE_OK;
+
+	if (r->created == 0)
+		r->created = time(NULL);
+	if (r->msg_id != 0)
+		b |= sqlite3_bind_int64(st, 1, r->msg_id);
+	b |= store_bind_text(st, 2, r->dest);
+	b |= store_bind_opt(st, 3, r->modem);
+	b |= store_bind_text(st, 4, r->text);
+	b |= store_bind_text(st, 5, r->brief);
+	if (r->out_id != 0)
+		b |= sqlite3_bind_int64(st, 6, r->out_id);
+	b |= sqlite3_bind_int64(st, 7, (sqlite3_int64)r->created);
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "reply add");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	r->id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static sqlite3_int64
+store_limit(size_t max)
+{
+	return max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
+}
+
+/* The replies to dest not yet put in an SMS, oldest first. */
+int
+store_reply_pending(struct store *s, const char *dest,
+    struct store_reply *out, size_t max, size_t *np)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_REPLY_PENDING);
+	struct store_reply	*r;
+	size_t			 n = 0;
+	int			 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (store_bind_text(st, 1, dest) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "reply pending");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = &out[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->msg_id = sqlite3_column_int64(st, 1);
+		store_col(st, 2, r->dest, sizeof(r->dest));
+		store_col(st, 3, r->modem, sizeof(r->modem));
+		store_col(st, 4, r->text, sizeof(r->text));
+		store_col(st, 5, r->brief, sizeof(r->brief));
+		r->out_id = sqlite3_column_int64(st, 6);
+		r->created = (time_t)sqlite3_column_int64(st, 7);
+	}
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "reply pending");
+	*np = n;
+	return 0;
+}
+
+/* Who is owed replies, with the newest reply of each, oldest dest first. */
+int
+store_reply_dests(struct store *s, char (*dests)[WIRE_NUMBER_MAX],
+    time_t *newest, size_t max, size_t *np)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_REPLY_DESTS);
+	size_t		 n = 0;
+	int		 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, 1, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "reply dests");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		store_col(st, 0, dests[n], sizeof(dests[n]));
+		if (newest != NULL)
+			newest[n] = (time_t)sqlite3_column_int64(st, 1);
+		n++;
+	}
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "reply dests");
+	*np = n;
+	return 0;
+}
+
+/*
+ * One outgoing SMS carrying the given replies: the row and the links
+ * are written together (a savepoint, so it nests in a caller's
+ * transaction). A reply already in another SMS fails the whole call.
+ */
+int
+store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
+    size_t nids)
+{
+	sqlite3_stmt	*st;
+	int64_t		 id;
+	size_t		 i;
+	int		 b = SQLITE_OK;
+
+	if (store_run(s, ST_SAVEPOINT, "out add: savepoint") == -1)
+		return -1;
+	st = store_stmt(s, ST_OUT_ADD);
+	b |= store_bind_text(st, 1, o->dest);
+	b |= store_bind_text(st, 2, o->text);
+	b |= store_bind_opt(st, 3, o->modem);
+	b |= store_bind_opt(st, 4, o->prefer);
+	b |= store_bind_text(st, 5, store_out_state_name(o->state));
+	b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)o->next_at);
+	b |= store_bind_opt(st, 7, o->error);
+	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "out add");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	id = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < nids; i++) {
+		st = store_stmt(s, ST_REPLY_ASSIGN);
+		if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, ids[i]) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			store_fail(s, "out add: reply");
+			sqlite3_reset(st);
+			goto fail;
+		}
+		sqlite3_reset(st);
+		if (sqlite3_changes(s->db) != 1) {
+			log_warnx("store: out add: reply %lld is not pending",
+			    (long long)ids[i]);
+			goto fail;
+		}
+	}
+	if (store_run(s, ST_RELEASE, "out add: release") == -1)
+		goto fail;
+	o->id = id;
+	o->attempts = 0;
+	o->msgref = -1;
+	return 0;
+fail:
+	store_run(s, ST_ROLLBACK_TO, "out add: rollback");
+	store_run(s, ST_RELEASE, "out add: release");
+	return -1;
+}
+
+/* Fill a struct store_out from a row of OUT_COLUMNS. */
+static void
+store_out_row(sqlite3_stmt *st, struct store_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->id = sqlite3_column_int64(st, 0);
+	store_col(st, 1, o->dest, sizeof(o->dest));
+	store_col(st, 2, o->text, sizeof(o->text));
+	store_col(st, 3, o->modem, sizeof(o->modem));
+	store_col(st, 4, o->prefer, sizeof(o->prefer));
+	o->state = store_out_state_parse(store_col_str(st, 5));
+	o->attempts = sqlite3_column_int(st, 6);
+	o->msgref = sqlite3_column_int(st, 7);
+	o->next_at = (time_t)sqlite3_column_int64(st, 8);
+	store_col(st, 9, o->error, sizeof(o->error));
+}
+
+int
+store_out_get(struct store *s, int64_t id, struct store_out *o)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_OUT_GET);
+	int		 rc;
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return store_fail(s, "out get");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		store_out_row(st, o);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, "out get");
+}
+
+/* Queued SMS whose time has come, oldest first. */
+int
+store_out_due(struct store *s, time_t now, struct store_out *out,
+    size_t max, size_t *np)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_OUT_DUE);
+	size_t		 n = 0;
+	int		 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "out due");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_out_row(st, &out[n++]);
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "out due");
+	*np = n;
+	return 0;
+}
+
+/*
+ * Persist a transition of the outgoing SMS state machine (reply.c
+ * decides and logs it). NULL modem/error, msgref -2 and next_at -1
+ * keep the stored value; "" clears a text.
+ */
+int
+store_out_set(struct store *s, int64_t id, enum out_state state,
+    const char *modem, int msgref, time_t next_at, const char *error)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_OUT_SET);
+	int		 b = SQLITE_OK;
+
+	b |= sqlite3_bind_int64(st, 1, id);
+	b |= store_bind_text(st, 2, store_out_state_name(state));
+	b |= sqlite3_bind_int(st, 3, state == OUT_SENDING ? 1 : 0);
+	if (modem != NULL)
+		b |= store_bind_text(st, 4, modem);
+	if (msgref != -2)
+		b |= sqlite3_bind_int(st, 5, msgref);
+	if (next_at != -1)
+		b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)next_at);
+	if (error != NULL)
+		b |= store_bind_text(st, 7, error);
+	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "out set");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) != 1) {
+		log_warnx("store: out set: outbox %lld: no such row",
+		    (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The SMS a status report is about: newest 'sent' with that reference. */
+int
+store_out_by_msgref(struct store *s, const char *modem, int msgref,
+    int64_t *id)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_OUT_MSGREF);
+	int		 rc;
+
+	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, msgref) != SQLITE_OK)
+		return store_fail(s, "out by msgref");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && id != NULL)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, "out by msgref");
+}
+
+/*
+ * SMS a modem has sent today, for its daily cap. Operators' daily
+ * bundles reset at local midnight; the day is that of WIB (UTC+7),
+ * whatever the gateway's TZ, so the count is the same everywhere.
+ */
+int
+store_out_sent_today(struct store *s, const char *modem, time_t now,
+    int *count)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_OUT_TODAY);
+	long long	 local = (long long)now + STORE_TZ_OFFSET;
+	long long	 midnight;
+	int		 rc;
+
+	midnight = (long long)now - (((local % STORE_DAY) + STORE_DAY) %
+	    STORE_DAY);
+	*count = 0;
+	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, midnight) != SQLITE_OK)
+		return store_fail(s, "out sent today");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*count = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return store_fail(s, "out sent today");
+	return 0;
+}
+
+/* At start-up: an SMS a dead worker was sending goes back to the queue. */
+int
+store_out_requeue(struct store *s)
+{
+	if (store_run(s, ST_OUT_REQUEUE, "out requeue") == -1)
+		return -1;
+	return sqlite3_changes(s->db);
+}
+
+int
+store_fwd_add(struct store *s, int64_t msg_id, const char *central)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_FWD_ADD);
+	int		 b = SQLITE_OK;
+
+	b |= sqlite3_bind_int64(st, 1, msg_id);
+	b |= store_bind_text(st, 2, central);
+	b |= sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "fwd add");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/* Forwards to try now for one central, oldest message first. */
+int
+store_fwd_due(struct store *s, const char *central, time_t now,
+    struct store_fwd *out, size_t max, size_t *np)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_FWD_DUE);
+	struct store_fwd	*f;
+	size_t			 n = 0;
+	int			 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (store_bind_text(st, 1, central) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "fwd due");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		f = &out[n++];
+		memset(f, 0, sizeof(*f));
+		f->id = sqlite3_column_int64(st, 0);
+		f->msg_id = sqlite3_column_int64(st, 1);
+		store_col(st, 2, f->central, sizeof(f->central));
+		f->state = store_fwd_state_parse(store_col_str(st, 3));
+		f->attempts = sqlite3_column_int(st, 4);
+		f->next_at = (time_t)sqlite3_column_int64(st, 5);
+		f->http_status = sqlite3_column_int(st, 6);
+		store_col(st, 7, f->error, sizeof(f->error));
+	}
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "fwd due");
+	*np = n;
+	return 0;
+}
+
+/* Persist a transition of the forward state machine (forward decides). */
+int
+store_fwd_set(struct store *s, int64_t id, enum fwd_state state,
+    int attempts, time_t next_at, int http_status, const char *error)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_FWD_SET);
+	int		 b = SQLITE_OK;
+
+	b |= sqlite3_bind_int64(st, 1, id);
+	b |= store_bind_text(st, 2, store_fwd_state_name(state));
+	b |= sqlite3_bind_int(st, 3, attempts);
+	b |= sqlite3_bind_int64(st, 4, (sqlite3_int64)next_at);
+	b |= sqlite3_bind_int(st, 5, http_status);
+	b |= store_bind_opt(st, 6, error);
+	b |= sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "fwd set");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	if (sqlite3_changes(s->db) != 1) {
+		log_warnx("store: fwd set: forward %lld: no such row",
+		    (long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+/* At start-up: a request cut by the crash is retried at once. */
+int
+store_fwd_requeue(struct store *s)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_FWD_REQUEUE);
+
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL)) !=
+	    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "fwd requeue");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return sqlite3_changes(s->db);
+}
+
+/* Add the rows of a (state, count) query into the counters it names. */
+static int
+store_count_states(struct store *s, enum store_st i, const char *what,
+    struct store_counts *c)
+{
+	sqlite3_stmt	*st = store_stmt(s, i);
+	const char	*name;
+	long		 n;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		name = store_col_str(st, 0);
+		n = (long)sqlite3_column_int64(st, 1);
+		if (i == ST_COUNT_OUT) {
+			switch (store_out_state_parse(name)) {
+			case OUT_QUEUED:
+				c->out_queued += n;
+				break;
+			case OUT_SENDING:
+				c->out_sending += n;
+				break;
+			case OUT_SENT:
+				c->out_sent += n;
+				break;
+			case OUT_DELIVERED:
+				c->out_delivered += n;
+				break;
+			case OUT_FAILED:
+				c->out_failed += n;
+				break;
+			}
+			continue;
+		}
+		switch (store_fwd_state_parse(name)) {
+		case FWD_PENDING:
+			c->fwd_pending += n;
+			break;
+		case FWD_SENDING:
+			c->fwd_sending += n;
+			break;
+		case FWD_ACKED:
+			c->fwd_acked += n;
+			break;
+		case FWD_RETRY_WAIT:
+			c->fwd_retry += n;
+			break;
+		case FWD_FAILED:
+			c->fwd_failed += n;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, what);
+	return 0;
+}
+
+int
+store_counts(struct store *s, struct store_counts *c)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_COUNT_MSGS);
+	long		 n;
+	int		 rc;
+
+	memset(c, 0, sizeof(*c));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = (long)sqlite3_column_int64(st, 2);
+		c->msgs += n;
+		if (store_kind_parse(store_col_str(st, 0)) != MSG_REPORT) {
+			c->other += n;
+			continue;
+		}
+		c->reports += n;
+		switch (store_verdict_parse(store_col_str(st, 1))) {
+		case VERDICT_OK:
+			c->ok += n;
+			break;
+		case VERDICT_FLAGGED:
+			c->flagged += n;
+			break;
+		case VERDICT_DUPLICATE:
+			c->duplicate += n;
+			break;
+		case VERDICT_REJECTED:
+			c->rejected += n;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "counts");
+	if (store_count_states(s, ST_COUNT_OUT, "counts: outbox", c) == -1 ||
+	    store_count_states(s, ST_COUNT_FWD, "counts: forwards", c) == -1)
+		return -1;
+	return 0;
+}

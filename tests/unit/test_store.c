@@ -1,0 +1,1358 @@
+/*
+ * Unit tests of the gateway's store (gateway/store.c): every table
+ * round-trips, the SQLite history answers exactly like memhist, the
+ * reply and forward queues move as the state machines expect, and a
+ * committed message survives a process that dies without closing.
+ * Each test works in its own directory under /tmp, removed at the end.
+ */
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "unit.h"
+#include "gw.h"
+#include "log.h"
+#include "memhist.h"
+#include "tally.h"
+
+#define TPS_A	"3201012001001"
+#define TPS_B	"3201012001002"
+#define TPS_AN	3201012001001ULL
+#define TPS_BN	3201012001002ULL
+
+struct fixture {
+	char		 dir[64];
+	char		 path[128];
+	struct store	*s;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f = calloc(1, sizeof(*f));
+	char		 err[512];
+
+	if (f == NULL)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->path, sizeof(f->path), "%s/tallygw.db", f->dir);
+	if ((f->s = store_open(f->path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store_open: %s\n", err);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*sfx[] = { "", "-wal", "-shm", "-journal" };
+	char		 p[160];
+	size_t		 i;
+	int		 rc = 0;
+
+	store_close(f->s);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
+		unlink(p);
+	}
+	if (rmdir(f->dir) == -1) {
+		fprintf(stderr, "rmdir %s failed\n", f->dir);
+		rc = -1;
+	}
+	free(f);
+	return rc;
+}
+
+/* Close and open the store again, as a restart does. */
+static void
+reopen(struct fixture *f)
+{
+	char	 err[512];
+
+	store_close(f->s);
+	f->s = store_open(f->path, err, sizeof(err));
+	if (f->s == NULL)
+		fail_msg("reopen: %s", err);
+}
+
+/* Run one SQL statement on a second connection; return column 0. */
+static long long raw_int(struct fixture *, const char *, ...)
+    __attribute__((__format__ (printf, 2, 3)));
+static const char *raw_text(struct fixture *, const char *, ...)
+    __attribute__((__format__ (printf, 2, 3)));
+
+static long long
+raw_run(struct fixture *f, const char *sql, char *text, size_t len)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 v = -999;
+	int		 rc;
+
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		fail_msg("raw open %s", f->path);
+	sqlite3_busy_timeout(db, 5000);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("raw prepare %s: %s", sql, sqlite3_errmsg(db));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 0);
+		if (text != NULL)
+			snprintf(text, len, "%s", sqlite3_column_type(st, 0) ==
+			    SQLITE_NULL ? "(null)" :
+			    (const char *)sqlite3_column_text(st, 0));
+	} else if (rc != SQLITE_DONE)
+		fail_msg("raw step %s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static long long
+raw_int(struct fixture *f, const char *fmt, ...)
+{
+	char	 sql[1024];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return raw_run(f, sql, NULL, 0);
+}
+
+static const char *
+raw_text(struct fixture *f, const char *fmt, ...)
+{
+	static char	 text[1024];
+	char		 sql[1024];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	text[0] = '\0';
+	raw_run(f, sql, text, sizeof(text));
+	return text;
+}
+
+static void
+iso_at(time_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+	char		 d[24];
+
+	gmtime_r(&t, &tm);
+	strftime(d, sizeof(d), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.000Z", d);
+}
+
+static time_t
+utc(int y, int mo, int d, int h, int mi, int s)
+{
+	struct tm	 tm;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	return timegm(&tm);
+}
+
+/* A plain non-report message from sender. */
+static void
+mkmsg(struct store_msg *m, enum msg_kind kind, const char *sender,
+    const char *raw)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->modem, sizeof(m->modem), "m1");
+	snprintf(m->modem_number, sizeof(m->modem_number), "+6281100000001");
+	snprintf(m->sender, sizeof(m->sender), "%s", sender);
+	snprintf(m->smsc_time, sizeof(m->smsc_time), "2024-02-14T03:00:00Z");
+	store_iso_now(m->received_at, sizeof(m->received_at));
+	m->parts = 1;
+	snprintf(m->raw, sizeof(m->raw), "%s", raw);
+	m->kind = kind;
+	m->report.page = -1;
+}
+
+static int64_t
+addmsg(struct fixture *f, enum msg_kind kind, enum verdict v,
+    const char *raw)
+{
+	struct store_msg	 m;
+
+	mkmsg(&m, kind, "+6281234567890", raw);
+	m.verdict = v;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_true(m.id > 0);
+	return m.id;
+}
+
+static void
+test_open(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s2;
+	char		 err[512];
+
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 1);
+	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
+	    " 'forwards')"), 4);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
+	    " type = 'index' AND name IN ('messages_seq', 'messages_page',"
+	    " 'messages_seen')"), 3);
+	/* A second opener finds the schema and does not create it again. */
+	s2 = store_open(f->path, err, sizeof(err));
+	assert_non_null(s2);
+	store_close(s2);
+	/* Nowhere to create it: NULL and a message naming the path. */
+	err[0] = '\0';
+	assert_null(store_open("/nonexistent/dir/tallygw.db", err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "/nonexistent/dir/tallygw.db"));
+	/* A store written by a newer tallygw is refused. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_int(f, "PRAGMA user_version = 2");
+	err[0] = '\0';
+	assert_null(store_open(f->path, err, sizeof(err)));
+	assert_non_null(strstr(err, "newer"));
+	raw_int(f, "PRAGMA user_version = 1");
+	reopen(f);
+}
+
+static void
+fill_report(struct store_msg *m)
+{
+	mkmsg(m, MSG_REPORT, "+6281234567890",
+	    "2*" TPS_A "*12*3*10*20*999*12345678");
+	snprintf(m->smsc_time, sizeof(m->smsc_time), "2024-02-14T03:00:00Z");
+	snprintf(m->received_at, sizeof(m->received_at),
+	    "2024-02-14T03:00:01.250Z");
+	snprintf(m->verified_at, sizeof(m->verified_at),
+	    "2024-02-14T03:00:01.300Z");
+	snprintf(m->modem, sizeof(m->modem), "telkomsel-2");
+	m->parts = 2;
+	m->verdict = VERDICT_FLAGGED;
+	m->reason = REASON_NONE;
+	m->flags = FLAG_PARTY | FLAG_SENDER;
+	m->auth = AUTH_CARD;
+	m->decoded = 1;
+	m->report.contest = CONTEST_DPR;
+	m->report.tps = TPS_AN;
+	m->report.seq = 12;
+	m->report.page = 3;
+	m->report.nvalues = 3;
+	m->report.values[0] = 10;
+	m->report.values[1] = 20;
+	m->report.values[2] = 999;
+	snprintf(m->report.code, sizeof(m->report.code), "12345678");
+	snprintf(m->report.canon, sizeof(m->report.canon),
+	    "DPR " TPS_A " 12 3 10 20 999");
+	snprintf(m->receipt, sizeof(m->receipt), "87654321");
+	m->supersedes = 11;
+	snprintf(m->detail, sizeof(m->detail), "PARTY: 1029, page 0 says 30");
+}
+
+static void
+test_msg_roundtrip(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg	 m, g;
+	int64_t			 first;
+	int			 r, k;
+
+	fill_report(&m);
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_true(m.id > 0);
+	first = m.id;
+	assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+	assert_int_equal(g.id, m.id);
+	assert_string_equal(g.modem, "telkomsel-2");
+	assert_string_equal(g.modem_number, m.modem_number);
+	assert_string_equal(g.sender, m.sender);
+	assert_string_equal(g.smsc_time, m.smsc_time);
+	assert_string_equal(g.received_at, m.received_at);
+	assert_string_equal(g.verified_at, m.verified_at);
+	assert_int_equal(g.parts, 2);
+	assert_string_equal(g.raw, m.raw);
+	assert_int_equal(g.kind, MSG_REPORT);
+	assert_int_equal(g.verdict, VERDICT_FLAGGED);
+	assert_int_equal(g.reason, REASON_NONE);
+	assert_int_equal(g.flags, FLAG_PARTY | FLAG_SENDER);
+	assert_int_equal(g.auth, AUTH_CARD);
+	assert_int_equal(g.decoded, 1);
+	assert_int_equal(g.report.contest, CONTEST_DPR);
+	assert_true(g.report.tps == TPS_AN);
+	assert_int_equal(g.report.seq, 12);
+	assert_int_equal(g.report.page, 3);
+	assert_int_equal(g.report.nvalues, 3);
+	assert_int_equal(g.report.values[2], 999);
+	assert_string_equal(g.report.code, "12345678");
+	assert_string_equal(g.report.canon, m.report.canon);
+	assert_string_equal(g.receipt, "87654321");
+	assert_int_equal(g.supersedes, 11);
+	assert_string_equal(g.detail, m.detail);
+	/* Nothing else either: the whole struct comes back. */
+	assert_memory_equal(&g, &m, sizeof(m));
+	/* As an operator reads it. */
+	assert_string_equal(raw_text(f, "SELECT kind || ' ' || verdict || ' '"
+	    " || auth || ' ' || contest || ' ' || values_text FROM messages"
+	    " WHERE id = %lld", (long long)m.id),
+	    "report FLAGGED card DPR 10 20 999");
+	assert_int_equal(raw_int(f, "SELECT reason IS NULL FROM messages"
+	    " WHERE id = %lld", (long long)m.id), 1);
+
+	/* Not decoded: no report columns at all. */
+	mkmsg(&m, MSG_REPORT, "+6281234567890", "PPWP 1 2");
+	m.verdict = VERDICT_REJECTED;
+	m.reason = REASON_CODE_FORMAT;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_true(m.id > first);
+	assert_int_equal(raw_int(f, "SELECT tps IS NULL AND contest IS NULL"
+	    " AND page IS NULL AND seq IS NULL AND values_text IS NULL AND"
+	    " canonical IS NULL AND receipt IS NULL AND supersedes IS NULL"
+	    " AND auth IS NULL AND verified_at IS NULL AND decoded = 0"
+	    " FROM messages WHERE id = %lld", (long long)m.id), 1);
+	assert_string_equal(raw_text(f, "SELECT reason FROM messages WHERE"
+	    " id = %lld", (long long)m.id), "CODE_FORMAT");
+	assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+	assert_int_equal(g.verdict, VERDICT_REJECTED);
+	assert_int_equal(g.reason, REASON_CODE_FORMAT);
+	assert_int_equal(g.decoded, 0);
+	assert_int_equal(g.report.page, -1);
+	assert_int_equal(g.report.nvalues, 0);
+	assert_string_equal(g.verified_at, "");
+
+	/* A PPWP report has no page: NULL, read back as -1. */
+	fill_report(&m);
+	m.report.contest = CONTEST_PPWP;
+	m.report.page = -1;
+	m.supersedes = 0;
+	m.verdict = VERDICT_OK;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(raw_int(f, "SELECT page IS NULL AND supersedes IS"
+	    " NULL FROM messages WHERE id = %lld", (long long)m.id), 1);
+	assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+	assert_int_equal(g.report.page, -1);
+	assert_int_equal(g.report.contest, CONTEST_PPWP);
+	assert_int_equal(g.supersedes, 0);
+
+	/* Not a report: no verdict, whatever the caller left in it. */
+	mkmsg(&m, MSG_CEK, "+6281234567890", "CEK " TPS_A);
+	m.verdict = VERDICT_OK;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(raw_int(f, "SELECT verdict IS NULL AND kind = 'cek'"
+	    " FROM messages WHERE id = %lld", (long long)m.id), 1);
+	assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+	assert_int_equal(g.kind, MSG_CEK);
+	assert_int_equal(g.verdict, 0);
+
+	/* Every reason and every kind has a name that reads back. */
+	for (r = REASON_NONE + 1; r < REASON_MAX; r++) {
+		mkmsg(&m, MSG_REPORT, "+62811", "x");
+		m.verdict = VERDICT_REJECTED;
+		m.reason = (enum reason)r;
+		assert_int_equal(store_msg_add(f->s, &m), 0);
+		assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+		assert_int_equal(g.reason, r);
+	}
+	assert_string_equal(raw_text(f, "SELECT reason FROM messages WHERE"
+	    " id = %lld", (long long)m.id), "SEQ_USED");
+	for (k = MSG_REPORT; k <= MSG_RATE; k++) {
+		mkmsg(&m, (enum msg_kind)k, "+62811", "y");
+		assert_int_equal(store_msg_add(f->s, &m), 0);
+		assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+		assert_int_equal(g.kind, k);
+	}
+	/* An unknown id. */
+	assert_int_equal(store_msg_get(f->s, m.id + 1000, &g), 0);
+	/* A kind with no name is refused, not stored as garbage. */
+	mkmsg(&m, (enum msg_kind)99, "+62811", "z");
+	assert_int_equal(store_msg_add(f->s, &m), -1);
+}
+
+static void
+test_msg_seen(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg	 m;
+	int64_t			 id = 0, first;
+	const char		*t = "2024-02-14T03:00:00Z";
+
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811", t, "hello",
+	    &id), 0);
+	mkmsg(&m, MSG_OTHER, "+62811", "hello");
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	first = m.id;
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811", t, "hello",
+	    &id), 1);
+	assert_int_equal(id, first);
+	/* The same SMS stored twice: the first one is named. */
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_true(m.id != first);
+	id = 0;
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811", t, "hello",
+	    &id), 1);
+	assert_int_equal(id, first);
+	/* Any field different: another message. */
+	assert_int_equal(store_msg_seen(f->s, "m2", "+62811", t, "hello",
+	    &id), 0);
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62812", t, "hello",
+	    &id), 0);
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811",
+	    "2024-02-14T03:00:01Z", "hello", &id), 0);
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811", t, "hello ",
+	    &id), 0);
+}
+
+static const char election_text[] =
+    "election \"Test\"\n"
+    "pairs 3\n"
+    "party 1 AAA\n"
+    "party 2 BBB\n"
+    "party 3 CCC\n"
+    "party 4 LOC only 11\n"
+    "dpd 32 4\n"
+    "dpd 11 3\n"
+    "district DPR JABAR seats 3 area 32\n"
+    "candidates 2=1 3=0\n"
+    "district DPR ACEH seats 3 area 11\n"
+    "district DPRDP JABAR-P seats 2 area 32\n"
+    "district DPRDK BDG seats 2 area 3201\n";
+
+/* Append a code: card 0 = the content MAC, else that card row. */
+static const char *
+signed_text(const struct key *root, const char *text, int card)
+{
+	static char		 buf[1024];
+	struct report		 r;
+	struct decode_error	 e;
+	uint8_t			 kt[TALLY_KEY_LEN];
+	char			 code[TALLY_CODE_LEN + 1];
+
+	snprintf(buf, sizeof(buf), "%s 00000000", text);
+	if (decode_report(buf, strlen(buf), &r, &e) == -1)
+		fail_msg("cannot decode '%s'", text);
+	if (key_derive_tps(root, r.tps, kt) == -1)
+		fail_msg("no key");
+	if (card)
+		key_card(kt, (unsigned)card, code);
+	else
+		key_mac(kt, r.canon, code);
+	snprintf(buf, sizeof(buf), "%s %s", text, code);
+	return buf;
+}
+
+static void
+prior_equal(int rc, int rc2, const struct prior *a, const struct prior *b)
+{
+	assert_int_equal(rc, rc2);
+	if (rc != 1)
+		return;
+	assert_int_equal(a->seq, b->seq);
+	assert_int_equal(a->contest, b->contest);
+	assert_int_equal(a->page, b->page);
+	assert_int_equal(a->nvalues, b->nvalues);
+	assert_memory_equal(a->values, b->values,
+	    a->nvalues * sizeof(a->values[0]));
+	assert_string_equal(a->canon, b->canon);
+	assert_string_equal(a->receipt, b->receipt);
+}
+
+/*
+ * The same stream of reports verified twice, once against memhist and
+ * once against the store: every answer must be the same, and so must
+ * every lookup afterwards.
+ */
+static void
+test_history_vs_memhist(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 sign;		/* -1 bad code, 0 MAC, n card */
+		enum verdict	 verdict;
+	} stream[] = {
+		{ "1 " TPS_A " 1 255 120 95 36 251 4", 0, VERDICT_OK },
+		{ "1 " TPS_A " 1 255 120 95 36 251 4", 0, VERDICT_DUPLICATE },
+		{ "1 " TPS_A " 1 255 121 94 36 251 4", 0, VERDICT_REJECTED },
+		{ "1 " TPS_A " 3 255 121 94 36 251 4", 0, VERDICT_OK },
+		{ "1 " TPS_A " 2 255 122 93 36 251 4", 0, VERDICT_OK },
+		{ "2 " TPS_A " 10 0 100 40 30 20 90 10", 0, VERDICT_OK },
+		{ "2 " TPS_A " 11 1 10 10 15 5", 0, VERDICT_OK },
+		{ "2 " TPS_A " 12 2 20 5", 0, VERDICT_FLAGGED },
+		{ "2 " TPS_A " 13 2 25 5", 0, VERDICT_OK },
+		{ "2 " TPS_A " 14 0 100 40 35 15 90 10", 0, VERDICT_OK },
+		{ "2 " TPS_A " 15 2 30 5", 0, VERDICT_OK },
+		{ "3 " TPS_A " 4 10 1 2 3 4 10 0", 0, VERDICT_OK },
+		{ "3 " TPS_A " 5 10 1 2 3 4 10 0", 5, VERDICT_OK },
+		{ "1 " TPS_B " 1 255 120 95 36 251 4", 0, VERDICT_OK },
+		{ "1 " TPS_B " 1 255 120 95 36 250 5", 0, VERDICT_REJECTED },
+		{ "1 " TPS_B " 2 255 120 94 36 251 4", 0, VERDICT_FLAGGED },
+		{ "1 " TPS_A " 20 255 120 95 36 251 4 11111111", -1,
+		    VERDICT_REJECTED },
+		{ "4 " TPS_A " 23 1 99 1 1", 0, VERDICT_OK },
+		{ "4 " TPS_A " 24 0 100 50 30 10 90 10", 0, VERDICT_OK },
+		{ "4 " TPS_A " 25 1 50 0 0", 0, VERDICT_OK },
+		{ "2 " TPS_A " 12 2 20 5", 0, VERDICT_DUPLICATE },
+		{ "2 " TPS_A " 9 2 20 5", 0, VERDICT_FLAGGED },
+	};
+	static const uint64_t	 tpss[] = { TPS_AN, TPS_BN, 3201012001003ULL };
+	struct fixture		*f = *state;
+	struct election		*el;
+	struct memhist		*mh;
+	struct key		 root;
+	struct verify_ctx	 cm, cs;
+	struct verify_result	 rm, rs;
+	struct report		 r, r2;
+	struct store_msg	 m;
+	struct store_latest	 lat[64];
+	struct prior		 pm, ps;
+	const char		*text;
+	char			 err[256];
+	size_t			 i, j, n, nlat;
+	unsigned		 seq;
+	int			 c, page, a, b, found;
+
+	assert_int_equal(key_init(), 0);
+	el = election_parse(election_text, sizeof(election_text) - 1, "test",
+	    err, sizeof(err));
+	assert_non_null(el);
+	root.kind = KEY_ROOT;
+	for (i = 0; i < TALLY_KEY_LEN; i++)
+		root.k[i] = (uint8_t)i;
+	assert_non_null(mh = memhist_new());
+	memset(&cm, 0, sizeof(cm));
+	cm.election = el;
+	cm.key = &root;
+	cm.default_dpt = VERIFY_DEFAULT_DPT;
+	cs = cm;
+	cm.history = memhist_history(mh);
+	cs.history = store_history(f->s);
+	assert_non_null(cs.history);
+
+	for (i = 0; i < sizeof(stream) / sizeof(stream[0]); i++) {
+		text = stream[i].sign < 0 ? stream[i].text :
+		    signed_text(&root, stream[i].text, stream[i].sign);
+		assert_int_equal(verify_report(&cm, text, strlen(text),
+		    "+62811", 1000000, &r, &rm), 0);
+		assert_int_equal(verify_report(&cs, text, strlen(text),
+		    "+62811", 1000000, &r2, &rs), 0);
+		if (rm.verdict != stream[i].verdict)
+			fail_msg("report %zu '%s': %s, expected %s", i, text,
+			    verify_verdict_name(rm.verdict),
+			    verify_verdict_name(stream[i].verdict));
+		assert_int_equal(rs.verdict, rm.verdict);
+		assert_int_equal(rs.reason, rm.reason);
+		assert_int_equal(rs.flags, rm.flags);
+		assert_int_equal(rs.auth, rm.auth);
+		assert_int_equal(rs.supersedes, rm.supersedes);
+		assert_int_equal(rs.superseded_by, rm.superseded_by);
+		assert_int_equal(rs.party_total, rm.party_total);
+		assert_string_equal(rs.receipt, rm.receipt);
+
+		/* Every message is stored; only accepted ones are history. */
+		mkmsg(&m, MSG_REPORT, "+62811", text);
+		m.verdict = rs.verdict;
+		m.reason = rs.reason;
+		m.flags = rs.flags;
+		m.auth = rs.auth;
+		m.report = r2;
+		m.decoded = 1;
+		memcpy(m.receipt, rs.receipt, sizeof(m.receipt));
+		m.supersedes = rs.supersedes;
+		assert_int_equal(store_msg_add(f->s, &m), 0);
+		if (rm.verdict == VERDICT_OK || rm.verdict == VERDICT_FLAGGED)
+			assert_int_equal(memhist_add(mh, &r, rm.receipt), 0);
+	}
+	/* The answers that make the stream above what it is. */
+	assert_int_equal(cs.history->by_seq(cs.history->arg, TPS_AN, 12, &ps),
+	    1);
+	assert_int_equal(ps.page, 2);
+	assert_int_equal(ps.contest, CONTEST_DPR);
+	assert_int_equal(cs.history->latest(cs.history->arg, TPS_AN,
+	    CONTEST_DPR, 2, &ps), 1);
+	assert_int_equal(ps.seq, 15);
+	assert_int_equal(cs.history->latest(cs.history->arg, TPS_AN,
+	    CONTEST_PPWP, -1, &ps), 1);
+	assert_int_equal(ps.seq, 3);
+	assert_int_equal(ps.page, -1);
+	assert_int_equal(ps.nvalues, 6);
+	assert_int_equal(cs.history->by_seq(cs.history->arg, TPS_AN, 20, &ps),
+	    0);
+
+	/* Every lookup, found or not, gives the same answer. */
+	for (i = 0; i < sizeof(tpss) / sizeof(tpss[0]); i++) {
+		for (seq = 0; seq <= 30; seq++) {
+			memset(&pm, 0, sizeof(pm));
+			memset(&ps, 0, sizeof(ps));
+			a = cm.history->by_seq(cm.history->arg, tpss[i], seq,
+			    &pm);
+			b = cs.history->by_seq(cs.history->arg, tpss[i], seq,
+			    &ps);
+			prior_equal(a, b, &pm, &ps);
+		}
+		for (c = CONTEST_PPWP; c <= CONTEST_MAX; c++) {
+			for (page = -1; page <= 4; page++) {
+				memset(&pm, 0, sizeof(pm));
+				memset(&ps, 0, sizeof(ps));
+				a = cm.history->latest(cm.history->arg,
+				    tpss[i], (enum contest)c, page, &pm);
+				b = cs.history->latest(cs.history->arg,
+				    tpss[i], (enum contest)c, page, &ps);
+				prior_equal(a, b, &pm, &ps);
+			}
+		}
+
+		/* CEK: one line per (contest, page) memhist knows of. */
+		assert_int_equal(store_tps_latest(f->s, tpss[i], lat, 64,
+		    &nlat), 0);
+		n = 0;
+		for (c = CONTEST_PPWP; c <= CONTEST_MAX; c++) {
+			for (page = -1; page <= 4; page++) {
+				if (cm.history->latest(cm.history->arg,
+				    tpss[i], (enum contest)c, page, &pm) != 1)
+					continue;
+				found = 0;
+				for (j = 0; j < nlat; j++) {
+					if (lat[j].contest != (enum contest)c ||
+					    lat[j].page != page)
+						continue;
+					found = 1;
+					assert_int_equal(lat[j].seq, pm.seq);
+					assert_string_equal(lat[j].receipt,
+					    pm.receipt);
+					/* In order: contest, then page. */
+					assert_int_equal(j, n);
+				}
+				assert_true(found);
+				n++;
+			}
+		}
+		assert_int_equal(nlat, n);
+	}
+	/* TPS A: PPWP, DPR 0 1 2, DPD, DPRDP 0 1; the verdicts too. */
+	assert_int_equal(store_tps_latest(f->s, TPS_AN, lat, 64, &nlat), 0);
+	assert_int_equal(nlat, 7);
+	assert_int_equal(lat[0].contest, CONTEST_PPWP);
+	assert_int_equal(lat[0].seq, 3);
+	assert_int_equal(lat[3].contest, CONTEST_DPR);
+	assert_int_equal(lat[3].page, 2);
+	assert_int_equal(lat[3].seq, 15);
+	assert_int_equal(lat[3].verdict, VERDICT_OK);
+	assert_int_equal(lat[4].contest, CONTEST_DPD);
+	assert_int_equal(lat[4].seq, 5);
+	assert_int_equal(lat[6].contest, CONTEST_DPRDP);
+	assert_int_equal(lat[6].page, 1);
+	assert_int_equal(lat[6].seq, 25);
+	assert_int_equal(store_tps_latest(f->s, TPS_BN, lat, 64, &nlat), 0);
+	assert_int_equal(nlat, 1);
+	assert_int_equal(lat[0].verdict, VERDICT_FLAGGED);
+	assert_int_equal(lat[0].seq, 2);
+	/* A short buffer gets the first lines. */
+	assert_int_equal(store_tps_latest(f->s, TPS_AN, lat, 2, &nlat), 0);
+	assert_int_equal(nlat, 2);
+	assert_int_equal(lat[0].contest, CONTEST_PPWP);
+	assert_int_equal(lat[1].page, 0);
+
+	memhist_free(mh);
+	election_free(el);
+}
+
+/* A rejected report with a bad code, received at t. */
+static void
+add_bad_code(struct fixture *f, const char *sender, uint64_t tps,
+    enum reason reason, time_t t)
+{
+	struct store_msg	 m;
+
+	mkmsg(&m, MSG_REPORT, sender, "bad code");
+	iso_at(t, m.received_at, sizeof(m.received_at));
+	m.verdict = VERDICT_REJECTED;
+	m.reason = reason;
+	m.decoded = 1;
+	m.report.contest = CONTEST_PPWP;
+	m.report.tps = tps;
+	m.report.seq = 50;
+	m.report.page = -1;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+}
+
+static void
+test_lockout_rebuild(void **state)
+{
+	struct fixture	*f = *state;
+	struct lockout	*lk;
+	time_t		 now = utc(2024, 2, 14, 10, 0, 0), last;
+	int		 i;
+
+	/* Five bad codes in the last hour, stored newest first. */
+	last = now - 600;
+	for (i = 0; i < 5; i++)
+		add_bad_code(f, "+62811", TPS_AN, REASON_CODE_BAD,
+		    last - i * 300);
+	/* Older than a day: not replayed. */
+	for (i = 0; i < 5; i++)
+		add_bad_code(f, "+62822", TPS_AN, REASON_CODE_BAD,
+		    now - 86401 - i);
+	/* Not a bad code. */
+	for (i = 0; i < 5; i++)
+		add_bad_code(f, "+62833", TPS_AN, REASON_CODE_FORMAT,
+		    now - 100 - i);
+	/* Two for another sender: counted, not locked. */
+	add_bad_code(f, "+62844", TPS_AN, REASON_CODE_BAD, now - 50);
+	add_bad_code(f, "+62844", TPS_AN, REASON_CODE_BAD, now - 40);
+	reopen(f);
+
+	assert_non_null(lk = lockout_new(NULL));
+	assert_int_equal(store_lockout_rebuild(f->s, lk, now), 7);
+	assert_true(lockout_locked(lk, "+62811", TPS_AN, now));
+	assert_false(lockout_locked(lk, "+62811", TPS_BN, now));
+	assert_false(lockout_locked(lk, "+62822", TPS_AN, now));
+	assert_false(lockout_locked(lk, "+62833", TPS_AN, now));
+	assert_false(lockout_locked(lk, "+62844", TPS_AN, now));
+	/* Replayed in time order at their own times: the 5th locked it. */
+	assert_true(lockout_locked(lk, "+62811", TPS_AN,
+	    last + LOCKOUT_DURATION - 1));
+	assert_false(lockout_locked(lk, "+62811", TPS_AN,
+	    last + LOCKOUT_DURATION));
+	/* Three more for +62844 lock it: the two replayed ones count. */
+	for (i = 0; i < 2; i++)
+		assert_int_equal(lockout_fail(lk, "+62844", TPS_AN, now + i) &
+		    LOCKOUT_FAIL_LOCKED, 0);
+	assert_true(lockout_fail(lk, "+62844", TPS_AN, now + 2) &
+	    LOCKOUT_FAIL_LOCKED);
+	lockout_free(lk);
+
+	/* A day later nothing is left to replay. */
+	assert_non_null(lk = lockout_new(NULL));
+	assert_int_equal(store_lockout_rebuild(f->s, lk, now + 2 * 86400), 0);
+	lockout_free(lk);
+}
+
+static int64_t
+addreply(struct fixture *f, int64_t msg, const char *dest, time_t created,
+    const char *text)
+{
+	struct store_reply	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.msg_id = msg;
+	snprintf(r.dest, sizeof(r.dest), "%s", dest);
+	snprintf(r.modem, sizeof(r.modem), "m0");
+	snprintf(r.text, sizeof(r.text), "%s", text);
+	snprintf(r.brief, sizeof(r.brief), "b:%s", text);
+	r.created = created;
+	assert_int_equal(store_reply_add(f->s, &r), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
+static int64_t
+addout(struct fixture *f, const char *dest, time_t next_at,
+    const int64_t *ids, size_t nids)
+{
+	struct store_out	 o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.dest, sizeof(o.dest), "%s", dest);
+	snprintf(o.text, sizeof(o.text), "OK diterima");
+	snprintf(o.prefer, sizeof(o.prefer), "m0");
+	o.state = OUT_QUEUED;
+	o.next_at = next_at;
+	o.attempts = 9;
+	o.msgref = 9;
+	assert_int_equal(store_out_add(f->s, &o, ids, nids), 0);
+	assert_true(o.id > 0);
+	assert_int_equal(o.attempts, 0);
+	assert_int_equal(o.msgref, -1);
+	return o.id;
+}
+
+static void
+test_replies_outbox(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_reply	 rp[8];
+	struct store_out	 o, due[8];
+	struct store_counts	 c;
+	char			 dests[8][WIRE_NUMBER_MAX];
+	time_t			 newest[8], t0;
+	int64_t			 msg, r1, r2, r3, ids[3], o1, o2, id;
+	size_t			 n;
+	int			 count;
+
+	msg = addmsg(f, MSG_REPORT, VERDICT_OK, "r");
+	r1 = addreply(f, msg, "+62811", 100, "one");
+	r2 = addreply(f, msg, "+62822", 105, "two");
+	r3 = addreply(f, msg, "+62811", 110, "three");
+
+	/* Who is owed what, oldest first. */
+	assert_int_equal(store_reply_dests(f->s, dests, newest, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(dests[0], "+62811");
+	assert_int_equal(newest[0], 110);
+	assert_string_equal(dests[1], "+62822");
+	assert_int_equal(newest[1], 105);
+	assert_int_equal(store_reply_dests(f->s, dests, NULL, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(rp[0].id, r1);
+	assert_int_equal(rp[1].id, r3);
+	assert_int_equal(rp[0].msg_id, msg);
+	assert_string_equal(rp[0].text, "one");
+	assert_string_equal(rp[0].brief, "b:one");
+	assert_string_equal(rp[0].modem, "m0");
+	assert_int_equal(rp[0].out_id, 0);
+	assert_int_equal(rp[0].created, 100);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(rp[0].id, r1);
+
+	/* Merged into one SMS: no longer pending. */
+	ids[0] = r1;
+	ids[1] = r3;
+	o1 = addout(f, "+62811", 0, ids, 2);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies WHERE"
+	    " out_id = %lld", (long long)o1), 2);
+	assert_int_equal(store_reply_dests(f->s, dests, newest, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(dests[0], "+62822");
+	/* A reply already sent, or unknown, fails the whole SMS. */
+	memset(&o, 0, sizeof(o));
+	snprintf(o.dest, sizeof(o.dest), "+62822");
+	o.state = OUT_QUEUED;
+	ids[0] = r2;
+	ids[1] = r1;
+	assert_int_equal(store_out_add(f->s, &o, ids, 2), -1);
+	ids[1] = 9999;
+	assert_int_equal(store_out_add(f->s, &o, ids, 2), -1);
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.out_queued, 1);
+	assert_int_equal(store_reply_pending(f->s, "+62822", rp, 8, &n), 0);
+	assert_int_equal(n, 1);
+
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_string_equal(o.dest, "+62811");
+	assert_string_equal(o.text, "OK diterima");
+	assert_string_equal(o.prefer, "m0");
+	assert_string_equal(o.modem, "");
+	assert_int_equal(o.state, OUT_QUEUED);
+	assert_int_equal(o.attempts, 0);
+	assert_int_equal(o.msgref, -1);
+	assert_int_equal(store_out_get(f->s, o1 + 100, &o), 0);
+
+	/* Due: queued and its time has come, oldest first. */
+	ids[0] = r2;
+	o2 = addout(f, "+62822", 500, ids, 1);
+	assert_int_equal(store_out_due(f->s, 100, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].id, o1);
+	assert_int_equal(store_out_due(f->s, 500, due, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due[0].id, o1);
+	assert_int_equal(due[1].id, o2);
+	assert_int_equal(due[1].next_at, 500);
+	assert_int_equal(store_out_due(f->s, 500, due, 1, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* queued -> sending: one attempt more, on that modem. */
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENDING, "m1", -2, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_int_equal(o.state, OUT_SENDING);
+	assert_int_equal(o.attempts, 1);
+	assert_string_equal(o.modem, "m1");
+	assert_int_equal(o.msgref, -1);
+	assert_int_equal(store_out_due(f->s, 1000, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].id, o2);
+	/* A restart puts it back in the queue. */
+	assert_int_equal(store_out_requeue(f->s), 1);
+	assert_int_equal(store_out_requeue(f->s), 0);
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_int_equal(o.state, OUT_QUEUED);
+	assert_int_equal(o.attempts, 1);
+	/* A failed send waits; the error is kept until replaced. */
+	assert_int_equal(store_out_set(f->s, o1, OUT_QUEUED, NULL, -2, 300,
+	    "CMS ERROR 38"), 0);
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_int_equal(o.next_at, 300);
+	assert_string_equal(o.error, "CMS ERROR 38");
+	assert_string_equal(o.modem, "m1");
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENDING, "m2", -2, -1,
+	    NULL), 0);
+	t0 = time(NULL);
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENT, NULL, 42, -1, ""),
+	    0);
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_int_equal(o.state, OUT_SENT);
+	assert_int_equal(o.attempts, 2);
+	assert_int_equal(o.msgref, 42);
+	assert_string_equal(o.modem, "m2");
+	assert_string_equal(o.error, "");
+	assert_true(raw_int(f, "SELECT sent_at FROM outbox WHERE id = %lld",
+	    (long long)o1) >= t0);
+	assert_int_equal(raw_int(f, "SELECT delivered_at IS NULL FROM outbox"
+	    " WHERE id = %lld", (long long)o1), 1);
+
+	/* The status report finds it by modem and reference. */
+	assert_int_equal(store_out_by_msgref(f->s, "m2", 42, &id), 1);
+	assert_int_equal(id, o1);
+	assert_int_equal(store_out_by_msgref(f->s, "m1", 42, &id), 0);
+	assert_int_equal(store_out_by_msgref(f->s, "m2", 43, &id), 0);
+	assert_int_equal(store_out_sent_today(f->s, "m2", time(NULL), &count),
+	    0);
+	assert_int_equal(count, 1);
+	assert_int_equal(store_out_sent_today(f->s, "m1", time(NULL), &count),
+	    0);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_out_set(f->s, o1, OUT_DELIVERED, NULL, -2, -1,
+	    NULL), 0);
+	assert_true(raw_int(f, "SELECT delivered_at FROM outbox WHERE"
+	    " id = %lld", (long long)o1) >= t0);
+	assert_int_equal(store_out_by_msgref(f->s, "m2", 42, &id), 0);
+	assert_int_equal(store_out_sent_today(f->s, "m2", time(NULL), &count),
+	    0);
+	assert_int_equal(count, 1);
+	assert_string_equal(raw_text(f, "SELECT state FROM outbox WHERE"
+	    " id = %lld", (long long)o1), "delivered");
+	/* An unknown row is an error, not a silent no-op. */
+	assert_int_equal(store_out_set(f->s, o1 + 100, OUT_FAILED, NULL, -2,
+	    -1, NULL), -1);
+}
+
+/* The daily cap counts from midnight WIB (UTC+7), not UTC. */
+static void
+test_sent_today_wib(void **state)
+{
+	struct fixture	*f = *state;
+	time_t		 now = utc(2024, 2, 14, 3, 0, 0);	/* 10:00 WIB */
+	time_t		 midnight = utc(2024, 2, 13, 17, 0, 0);	/* 00:00 WIB */
+	int64_t		 a, b, c, d, e;
+	int		 count;
+
+	a = addout(f, "+6281", 0, NULL, 0);
+	b = addout(f, "+6281", 0, NULL, 0);
+	c = addout(f, "+6281", 0, NULL, 0);
+	d = addout(f, "+6281", 0, NULL, 0);
+	e = addout(f, "+6281", 0, NULL, 0);
+	addout(f, "+6281", 0, NULL, 0);		/* queued: never counted */
+	assert_int_equal(store_out_set(f->s, a, OUT_SENT, "m1", 1, -1, NULL),
+	    0);
+	assert_int_equal(store_out_set(f->s, b, OUT_DELIVERED, "m1", 2, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_set(f->s, c, OUT_FAILED, "m1", 3, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_set(f->s, d, OUT_FAILED, "m1", -2, -1,
+	    "no network"), 0);
+	assert_int_equal(store_out_set(f->s, e, OUT_SENT, "m9", 5, -1, NULL),
+	    0);
+	raw_int(f, "UPDATE outbox SET sent_at = %lld WHERE id = %lld",
+	    (long long)midnight - 1, (long long)a);
+	raw_int(f, "UPDATE outbox SET sent_at = %lld WHERE id = %lld",
+	    (long long)midnight, (long long)b);
+	/* 01:00 WIB on the 14th, still the 13th in UTC. */
+	raw_int(f, "UPDATE outbox SET sent_at = %lld WHERE id = %lld",
+	    (long long)midnight + 3600, (long long)c);
+	raw_int(f, "UPDATE outbox SET sent_at = %lld WHERE id = %lld",
+	    (long long)now, (long long)e);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM outbox WHERE"
+	    " sent_at IS NULL"), 2);
+
+	assert_int_equal(store_out_sent_today(f->s, "m1", now, &count), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(store_out_sent_today(f->s, "m9", now, &count), 0);
+	assert_int_equal(count, 1);
+	/* 23:59:59 WIB on the 13th: the day began at 00:00 WIB the 13th. */
+	assert_int_equal(store_out_sent_today(f->s, "m1", midnight - 1,
+	    &count), 0);
+	assert_int_equal(count, 3);
+	/* The next WIB day. */
+	assert_int_equal(store_out_sent_today(f->s, "m1", midnight + 86400,
+	    &count), 0);
+	assert_int_equal(count, 0);
+}
+
+static void
+test_forwards(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_fwd	 due[8];
+	struct store_counts	 c;
+	int64_t			 m1, m2, f1, f2;
+	size_t			 n;
+
+	m1 = addmsg(f, MSG_REPORT, VERDICT_OK, "a");
+	m2 = addmsg(f, MSG_REPORT, VERDICT_OK, "b");
+	assert_int_equal(store_fwd_add(f->s, m2, "kpu"), 0);
+	assert_int_equal(store_fwd_add(f->s, m1, "kpu"), 0);
+	assert_int_equal(store_fwd_add(f->s, m1, "mirror"), 0);
+	/* One row per message and central; only stored messages. */
+	assert_int_equal(store_fwd_add(f->s, m1, "kpu"), -1);
+	assert_int_equal(store_fwd_add(f->s, m2 + 100, "kpu"), -1);
+
+	assert_int_equal(store_fwd_due(f->s, "kpu", 0, due, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due[0].msg_id, m1);	/* oldest message first */
+	assert_int_equal(due[1].msg_id, m2);
+	assert_int_equal(due[0].state, FWD_PENDING);
+	assert_int_equal(due[0].attempts, 0);
+	assert_int_equal(due[0].http_status, 0);
+	assert_string_equal(due[0].central, "kpu");
+	f1 = due[0].id;
+	f2 = due[1].id;
+	assert_int_equal(store_fwd_due(f->s, "mirror", 0, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 0, due, 1, &n), 0);
+	assert_int_equal(n, 1);
+
+	/* In flight: not due. A restart retries it at once. */
+	assert_int_equal(store_fwd_set(f->s, f1, FWD_SENDING, 1, 0, 0, NULL),
+	    0);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 0, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].id, f2);
+	assert_int_equal(store_fwd_requeue(f->s), 1);
+	assert_int_equal(store_fwd_requeue(f->s), 0);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 0, due, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due[0].id, f1);
+	assert_int_equal(due[0].state, FWD_RETRY_WAIT);
+	assert_int_equal(due[0].attempts, 1);
+
+	/* An outage: wait until next_at. */
+	assert_int_equal(store_fwd_set(f->s, f1, FWD_RETRY_WAIT, 2, 1000, 503,
+	    "Service Unavailable"), 0);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 999, due, 8, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(due[0].id, f2);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 1000, due, 8, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due[0].http_status, 503);
+	assert_int_equal(due[0].attempts, 2);
+	assert_int_equal(due[0].next_at, 1000);
+	assert_string_equal(due[0].error, "Service Unavailable");
+	/* Acked and failed are done. */
+	assert_int_equal(store_fwd_set(f->s, f1, FWD_ACKED, 3, 0, 201, NULL),
+	    0);
+	assert_int_equal(store_fwd_set(f->s, f2, FWD_FAILED, 1, 0, 409,
+	    "conflict"), 0);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 1 << 30, due, 8, &n), 0);
+	assert_int_equal(n, 0);
+	assert_string_equal(raw_text(f, "SELECT state FROM forwards WHERE"
+	    " id = %lld", (long long)f1), "acked");
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.fwd_acked, 1);
+	assert_int_equal(c.fwd_failed, 1);
+	assert_int_equal(c.fwd_pending, 1);
+	assert_int_equal(store_fwd_set(f->s, f2 + 100, FWD_ACKED, 1, 0, 201,
+	    NULL), -1);
+}
+
+static void
+test_transactions(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg	 m;
+	struct store_reply	 rp[4];
+	struct store_out	 o;
+	struct store_counts	 c;
+	int64_t			 msg, r1, ids[2], gone;
+	size_t			 n;
+
+	/* Rolled back: nothing of it is left. */
+	assert_int_equal(store_begin(f->s), 0);
+	assert_int_equal(store_begin(f->s), -1);	/* no nesting */
+	gone = addmsg(f, MSG_REPORT, VERDICT_OK, "rolled back");
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(store_msg_get(f->s, gone, &m), 0);
+	assert_int_equal(store_rollback(f->s), 0);	/* none open: no-op */
+
+	/* Message, reply and forward together. */
+	assert_int_equal(store_begin(f->s), 0);
+	msg = addmsg(f, MSG_REPORT, VERDICT_OK, "kept");
+	r1 = addreply(f, msg, "+62811", 0, "ok");
+	assert_int_equal(store_fwd_add(f->s, msg, "kpu"), 0);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_msg_get(f->s, msg, &m), 1);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(rp[0].created >= time(NULL) - 5);	/* 0 means now */
+
+	/* store_out_add nests in a caller's transaction... */
+	assert_int_equal(store_begin(f->s), 0);
+	ids[0] = r1;
+	addout(f, "+62811", 0, ids, 1);
+	assert_int_equal(store_rollback(f->s), 0);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.out_queued, 0);
+	/* ...and its failure undoes only its own part. */
+	assert_int_equal(store_begin(f->s), 0);
+	msg = addmsg(f, MSG_CEK, 0, "CEK");
+	memset(&o, 0, sizeof(o));
+	snprintf(o.dest, sizeof(o.dest), "+62811");
+	o.state = OUT_QUEUED;
+	ids[1] = 12345;
+	assert_int_equal(store_out_add(f->s, &o, ids, 2), -1);
+	assert_int_equal(store_commit(f->s), 0);
+	assert_int_equal(store_msg_get(f->s, msg, &m), 1);
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.out_queued, 0);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 4, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
+test_persistence(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg	 m, g;
+	struct store_reply	 rp[4];
+	struct store_out	 o;
+	struct store_fwd	 fw[4];
+	struct verify_history	*h;
+	struct prior		 p;
+	int64_t			 r, out;
+	size_t			 n;
+
+	fill_report(&m);
+	m.verdict = VERDICT_OK;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	r = addreply(f, m.id, "+62811", 100, "ok");
+	addreply(f, m.id, "+62822", 100, "ok too");
+	out = addout(f, "+62811", 7, &r, 1);
+	assert_int_equal(store_out_set(f->s, out, OUT_SENT, "m1", 77, -1,
+	    NULL), 0);
+	assert_int_equal(store_fwd_add(f->s, m.id, "kpu"), 0);
+	reopen(f);
+
+	assert_int_equal(store_msg_get(f->s, m.id, &g), 1);
+	assert_memory_equal(&g, &m, sizeof(m));
+	h = store_history(f->s);
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 12, &p), 1);
+	assert_string_equal(p.canon, m.report.canon);
+	assert_string_equal(p.receipt, "87654321");
+	assert_int_equal(p.page, 3);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 3, &p), 1);
+	assert_int_equal(p.seq, 12);
+	assert_int_equal(store_reply_pending(f->s, "+62822", rp, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_reply_pending(f->s, "+62811", rp, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_out_get(f->s, out, &o), 1);
+	assert_int_equal(o.state, OUT_SENT);
+	assert_int_equal(o.msgref, 77);
+	assert_int_equal(o.next_at, 7);
+	assert_int_equal(store_out_by_msgref(f->s, "m1", 77, &r), 1);
+	assert_int_equal(r, out);
+	assert_int_equal(store_fwd_due(f->s, "kpu", 0, fw, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(fw[0].msg_id, m.id);
+}
+
+static void
+test_counts(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_counts	 c;
+	int64_t			 o[3], msg[5];
+	int			 i;
+
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.msgs, 0);
+	for (i = 0; i < 5; i++)
+		msg[i] = addmsg(f, MSG_REPORT, i < 2 ? VERDICT_OK :
+		    VERDICT_REJECTED, "r");
+	addmsg(f, MSG_REPORT, VERDICT_FLAGGED, "f");
+	addmsg(f, MSG_REPORT, VERDICT_DUPLICATE, "d");
+	addmsg(f, MSG_CEK, 0, "c");
+	addmsg(f, MSG_BANTU, 0, "b");
+	addmsg(f, MSG_OTHER, 0, "o");
+	addmsg(f, MSG_RATE, 0, "x");
+	for (i = 0; i < 3; i++)
+		o[i] = addout(f, "+62811", 0, NULL, 0);
+	assert_int_equal(store_out_set(f->s, o[1], OUT_SENDING, "m1", -2, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_set(f->s, o[2], OUT_FAILED, "m1", -2, -1,
+	    "gave up"), 0);
+	for (i = 0; i < 5; i++)
+		assert_int_equal(store_fwd_add(f->s, msg[i], "kpu"), 0);
+	assert_int_equal(raw_int(f, "UPDATE forwards SET state = CASE msg_id"
+	    " WHEN %lld THEN 'sending' WHEN %lld THEN 'acked' WHEN %lld THEN"
+	    " 'retry_wait' WHEN %lld THEN 'failed' ELSE state END",
+	    (long long)msg[1], (long long)msg[2], (long long)msg[3],
+	    (long long)msg[4]), -999);
+
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.msgs, 11);
+	assert_int_equal(c.reports, 7);
+	assert_int_equal(c.ok, 2);
+	assert_int_equal(c.flagged, 1);
+	assert_int_equal(c.duplicate, 1);
+	assert_int_equal(c.rejected, 3);
+	assert_int_equal(c.other, 4);
+	assert_int_equal(c.out_queued, 1);
+	assert_int_equal(c.out_sending, 1);
+	assert_int_equal(c.out_sent, 0);
+	assert_int_equal(c.out_delivered, 0);
+	assert_int_equal(c.out_failed, 1);
+	assert_int_equal(c.fwd_pending, 1);
+	assert_int_equal(c.fwd_sending, 1);
+	assert_int_equal(c.fwd_acked, 1);
+	assert_int_equal(c.fwd_retry, 1);
+	assert_int_equal(c.fwd_failed, 1);
+}
+
+/*
+ * A process that commits and dies without closing (no checkpoint, no
+ * finalize) loses nothing it committed and keeps nothing it did not.
+ */
+static void
+test_crash_after_commit(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg	 m;
+	struct store_counts	 c;
+	char			 wal[160], err[256];
+	int64_t			 id;
+	pid_t			 pid;
+	int			 status;
+
+	store_close(f->s);
+	f->s = NULL;
+	if ((pid = fork()) == -1)
+		fail_msg("fork");
+	if (pid == 0) {
+		struct store	*s = store_open(f->path, err, sizeof(err));
+
+		if (s == NULL)
+			_exit(2);
+		mkmsg(&m, MSG_OTHER, "+62811", "committed");
+		if (store_begin(s) == -1 || store_msg_add(s, &m) == -1 ||
+		    store_commit(s) == -1)
+			_exit(3);
+		mkmsg(&m, MSG_OTHER, "+62811", "in flight");
+		if (store_begin(s) == -1 || store_msg_add(s, &m) == -1)
+			_exit(4);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The commit is only in the WAL: nobody checkpointed it. */
+	snprintf(wal, sizeof(wal), "%s-wal", f->path);
+	assert_int_equal(access(wal, F_OK), 0);
+
+	reopen(f);
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811",
+	    "2024-02-14T03:00:00Z", "committed", &id), 1);
+	assert_int_equal(store_msg_get(f->s, id, &m), 1);
+	assert_string_equal(m.raw, "committed");
+	assert_int_equal(store_msg_seen(f->s, "m1", "+62811",
+	    "2024-02-14T03:00:00Z", "in flight", &id), 0);
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.msgs, 1);
+	/* And the store is writable again: the dead writer's lock is gone. */
+	addmsg(f, MSG_OTHER, 0, "after");
+}
+
+static void
+test_names(void **state)
+{
+	char		 iso[GW_ISO_MAX];
+	struct tm	 tm;
+	time_t		 t;
+	int		 ms;
+
+	(void)state;
+	assert_string_equal(store_kind_name(MSG_REPORT), "report");
+	assert_string_equal(store_kind_name(MSG_CEK), "cek");
+	assert_string_equal(store_kind_name(MSG_BANTU), "bantu");
+	assert_string_equal(store_kind_name(MSG_OTHER), "other");
+	assert_string_equal(store_kind_name(MSG_RATE), "rate");
+	assert_string_equal(store_kind_name((enum msg_kind)0), "?");
+	assert_string_equal(store_out_state_name(OUT_QUEUED), "queued");
+	assert_string_equal(store_out_state_name(OUT_SENDING), "sending");
+	assert_string_equal(store_out_state_name(OUT_SENT), "sent");
+	assert_string_equal(store_out_state_name(OUT_DELIVERED), "delivered");
+	assert_string_equal(store_out_state_name(OUT_FAILED), "failed");
+	assert_string_equal(store_out_state_name((enum out_state)9), "?");
+	assert_string_equal(store_fwd_state_name(FWD_PENDING), "pending");
+	assert_string_equal(store_fwd_state_name(FWD_SENDING), "sending");
+	assert_string_equal(store_fwd_state_name(FWD_ACKED), "acked");
+	assert_string_equal(store_fwd_state_name(FWD_RETRY_WAIT),
+	    "retry_wait");
+	assert_string_equal(store_fwd_state_name(FWD_FAILED), "failed");
+	assert_string_equal(store_fwd_state_name((enum fwd_state)0), "?");
+
+	store_iso_now(iso, sizeof(iso));
+	assert_int_equal(strlen(iso), 24);
+	assert_int_equal(iso[23], 'Z');
+	assert_int_equal(iso[19], '.');
+	memset(&tm, 0, sizeof(tm));
+	assert_non_null(strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm));
+	assert_int_equal(sscanf(iso + 20, "%3dZ", &ms), 1);
+	assert_in_range(ms, 0, 999);
+	t = timegm(&tm);
+	assert_in_range(t, time(NULL) - 2, time(NULL));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_msg_roundtrip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_msg_seen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_history_vs_memhist, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_rebuild, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_replies_outbox, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sent_today_wib, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forwards, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_transactions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_persistence, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup,
+		    teardown),
+		cmocka_unit_test(test_names),
+	};
+
+	log_init("test_store", LOG_TO_STDERR, 0);
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
