@@ -325,4 +325,32 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
 
+/* balance.c: prepaid airtime from an operator's USSD answer */
+int		 balance_parse(const char *, const char *, long *, char *,
+		    size_t);
+const char	*balance_ussd_code(const char *);
+
+/* forward.c: the scheduler of the forward rows (one per message and
+ * central): pending -> sending -> acked | retry_wait | failed. */
+struct fwd_queue;
+struct fwd_central_stats {
+	char		 name[GW_MODEM_NAME_MAX];
+	char		 url[GW_URL_MAX];
+	int		 up;		/* 0: failing, probed one at a time */
+	int		 inflight;	/* requests now */
+	int		 failures;	/* consecutive outages */
+	time_t		 next_probe;	/* down: next try, else 0 */
+	time_t		 last_ok;	/* last answer, 0 never */
+	time_t		 last_fail;	/* last outage, 0 never */
+	int		 last_status;	/* HTTP status, 0 no answer */
+	char		 last_error[GW_DETAIL_MAX];
+	long		 acked, refused, outages;	/* since start */
+};
+struct fwd_queue *fwd_queue_new(struct event_base *, struct store *,
+		    const struct gw_conf *, const uint8_t *);
+void		 fwd_queue_kick(struct fwd_queue *);
+void		 fwd_queue_free(struct fwd_queue *);
+int		 fwd_queue_stats(struct fwd_queue *, struct fwd_central_stats *,
+		    size_t, size_t *);
+
 #endif /* GW_H */

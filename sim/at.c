@@ -1418,7 +1418,8 @@ at_ussd(struct modem *m, const char *code)
 
 	gmtime_r(&t, &tm);
 	if (strcmp(code, "*888#") == 0 || strcmp(code, "*123#") == 0 ||
-	    strcmp(code, "*111#") == 0 || strcmp(code, "*388#") == 0) {
+	    strcmp(code, "*111#") == 0 || strcmp(code, "*388#") == 0 ||
+	    strcmp(code, "*555#") == 0 || strcmp(code, "*999#") == 0) {
 		snprintf(text, sizeof(text), "Sisa pulsa Anda Rp%ld.%03ld. "
 		    "Aktif s.d. %02d-%02d-%04d", rp / 1000, rp % 1000,
 		    tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);

@@ -1,0 +1,868 @@
+/*
+ * Unit tests of reply: every text fits one SMS in the GSM 7-bit
+ * alphabet; a confirmation carries its receipt's 8 digits once and
+ * echoes the numbers (or leading ones and the sum); a rejection has no
+ * run of exactly 8 digits (SEQ_USED may quote the used receipt); merge,
+ * CEK, BANTU and the classification of incoming texts.
+ */
+
+#include "unit.h"
+#include "gw.h"
+#include "memhist.h"
+
+#define RCPT		"58331817"
+#define OTHER_RCPT	"87654321"
+#define TPS		3201012001001ULL
+
+static const enum reply_lang langs[] = { REPLY_ID, REPLY_EN };
+
+/* Runs of exactly 8 digits, as the oracle finds them; the first too. */
+static size_t
+runs8(const char *s, char *first)
+{
+	const char	*p = s, *start;
+	size_t		 n = 0;
+
+	while (*p != '\0') {
+		if (*p < '0' || *p > '9') {
+			p++;
+			continue;
+		}
+		for (start = p; *p >= '0' && *p <= '9'; p++)
+			;
+		if (p - start == 8) {
+			if (n == 0 && first != NULL) {
+				memcpy(first, start, 8);
+				first[8] = '\0';
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+/* Occurrences of a string. */
+static size_t
+count(const char *s, const char *what)
+{
+	size_t	 n = 0;
+
+	while ((s = strstr(s, what)) != NULL) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+static void
+check_sms(const char *text)
+{
+	size_t	 n = reply_gsm_length(text);
+
+	if (n == (size_t)-1 || n > REPLY_MAX)
+		fail_msg("%zu GSM characters: \"%s\"", n, text);
+	if (text[0] == '\0')
+		fail_msg("empty reply");
+}
+
+static void
+check_confirm(const char *text, const char *rcpt)
+{
+	char	 first[9];
+
+	check_sms(text);
+	if (runs8(text, first) != 1 || strcmp(first, rcpt) != 0)
+		fail_msg("confirmation must carry %s once: \"%s\"", rcpt, text);
+}
+
+static void
+check_reject(const char *text, const char *allowed)
+{
+	char	 first[9];
+	size_t	 n;
+
+	check_sms(text);
+	n = runs8(text, first);
+	if (n == 0)
+		return;
+	if (n > 1 || allowed == NULL || strcmp(first, allowed) != 0)
+		fail_msg("rejection with an 8-digit run: \"%s\"", text);
+}
+
+/*
+ * The values echoed after the header: all in order and a full stop, or
+ * leading ones in order, "..", and the sum of all. Returns how many.
+ */
+static size_t
+check_echo(enum reply_lang lang, const char *text, const struct report *r)
+{
+	const char	*p, *sumword = lang == REPLY_EN ? ".. sum of all " :
+			    ".. jml semua ";
+	unsigned long	 v, sum = 0;
+	char		*end;
+	size_t		 i, k = 0;
+
+	for (i = 0; i < r->nvalues; i++)
+		sum += r->values[i];
+	if ((p = strchr(text, ':')) == NULL)
+		fail_msg("no header: \"%s\"", text);
+	p++;
+	for (;;) {
+		if (p[0] != ' ')
+			fail_msg("echo broken at \"%s\" in \"%s\"", p, text);
+		p++;
+		if (strncmp(p, sumword, strlen(sumword)) == 0) {
+			v = strtoul(p + strlen(sumword), &end, 10);
+			if (v != sum || *end != '.')
+				fail_msg("sum %lu, want %lu: \"%s\"", v, sum,
+				    text);
+			if (k == r->nvalues)
+				fail_msg("sum although all values fit: \"%s\"",
+				    text);
+			return k;
+		}
+		v = strtoul(p, &end, 10);
+		if (end == p || k >= r->nvalues || v != r->values[k])
+			fail_msg("value %zu wrong at \"%s\" in \"%s\"", k, p,
+			    text);
+		k++;
+		p = end;
+		if (*p == '.') {
+			if (k != r->nvalues)
+				fail_msg("echo ends after %zu of %zu values: "
+				    "\"%s\"", k, r->nvalues, text);
+			return k;
+		}
+	}
+}
+
+static void
+make_msg(struct store_msg *m, enum contest c, int page, unsigned seq,
+    size_t n, unsigned value)
+{
+	size_t	 i;
+
+	memset(m, 0, sizeof(*m));
+	m->id = 42;
+	m->kind = MSG_REPORT;
+	m->decoded = 1;
+	m->report.contest = c;
+	m->report.tps = TPS;
+	m->report.seq = seq;
+	m->report.page = decode_contest_paged(c) ? page : -1;
+	m->report.nvalues = n;
+	for (i = 0; i < n; i++)
+		m->report.values[i] = (uint16_t)(value == 1000 ?
+		    (i * 37) % 1000 : value);
+	assert_int_equal(decode_canon(&m->report), 0);
+	memcpy(m->receipt, RCPT, sizeof(m->receipt));
+}
+
+static void
+test_gsm_length(void **state)
+{
+	(void)state;
+	assert_int_equal(reply_gsm_length(""), 0);
+	assert_int_equal(reply_gsm_length("DITERIMA 123"), 12);
+	/* The extension table takes two septets. */
+	assert_int_equal(reply_gsm_length("[a]"), 5);
+	assert_int_equal(reply_gsm_length("{}^~|\\"), 12);
+	assert_int_equal(reply_gsm_length("\xe2\x82\xac"), 2);	/* euro */
+	/* The basic table outside ASCII: one each. */
+	assert_int_equal(reply_gsm_length("\xc3\xa9\xc3\xbc\xce\x94@$_"), 6);
+	/* Not in the alphabet, or broken UTF-8. */
+	assert_true(reply_gsm_length("`") == (size_t)-1);
+	assert_true(reply_gsm_length("a\tb") == (size_t)-1);
+	assert_true(reply_gsm_length("\xe4\xb8\xad") == (size_t)-1);
+	assert_true(reply_gsm_length("\xc3") == (size_t)-1);
+	assert_true(reply_gsm_length("\xff") == (size_t)-1);
+	assert_true(reply_gsm_length(NULL) == (size_t)-1);
+}
+
+/* Every flag combination, verdict and form shape, in both languages. */
+static void
+test_confirm_all_flags(void **state)
+{
+	static const struct {
+		enum contest	 c;
+		int		 page;
+		unsigned	 seq;
+		size_t		 n;
+		unsigned	 value;
+	} shapes[] = {
+		{ CONTEST_PPWP, -1, 1, 6, 999 },
+		{ CONTEST_PPWP, -1, 9999, 6, 7 },
+		{ CONTEST_DPD, -1, 9999, 57, 999 },
+		{ CONTEST_DPR, 0, 9999, 21, 1000 },
+		{ CONTEST_DPR, 99, 9999, 128, 999 },
+		{ CONTEST_DPRDK, 12, 321, 128, 1000 },
+		{ CONTEST_DPRDP, 3, 45, 1, 0 },
+	};
+	static const enum verdict verdicts[] = { VERDICT_OK, VERDICT_FLAGGED,
+	    VERDICT_DUPLICATE };
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	size_t			 s, v, l, k;
+	unsigned		 flags;
+
+	(void)state;
+	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
+	for (v = 0; v < 3; v++)
+	for (l = 0; l < 2; l++)
+	for (flags = 0; flags <= FLAG_ALL; flags++) {
+		make_msg(&m, shapes[s].c, shapes[s].page, shapes[s].seq,
+		    shapes[s].n, shapes[s].value);
+		memset(&res, 0, sizeof(res));
+		res.verdict = verdicts[v];
+		res.flags = flags;
+		res.supersedes = flags & 1 ? 9998 : 0;
+		res.superseded_by = 9999;
+		memcpy(res.receipt, RCPT, sizeof(res.receipt));
+		assert_int_equal(reply_report(langs[l], &m, &res, text,
+		    sizeof(text), brief, sizeof(brief)), 0);
+		check_confirm(text, RCPT);
+		check_confirm(brief, RCPT);
+		if (strlen(brief) > 60)
+			fail_msg("brief too long to merge: \"%s\"", brief);
+		k = check_echo(langs[l], text, &m.report);
+		/* Even the longest page still shows some values. */
+		if (k < 1)
+			fail_msg("no value echoed: \"%s\"", text);
+		/* Header: contest, TPS, SEQ. */
+		assert_non_null(strstr(text, "3201012001001"));
+		assert_non_null(strstr(text, decode_contest_name(
+		    shapes[s].c)));
+		if (res.verdict == VERDICT_DUPLICATE)
+			assert_non_null(strstr(text, langs[l] == REPLY_EN ?
+			    "ALREADY RECEIVED" : "SUDAH DITERIMA"));
+		else
+			assert_true(strncmp(text, langs[l] == REPLY_EN ?
+			    "RECEIVED " : "DITERIMA ", 9) == 0);
+		if (res.verdict == VERDICT_FLAGGED) {
+			/* What to do if the numbers are wrong. */
+			assert_non_null(strstr(text, "SEQ"));
+			assert_non_null(strstr(text, langs[l] == REPLY_EN ?
+			    "CHECK" : "PERIKSA"));
+		}
+	}
+}
+
+/* The verbose texts of a single flag on a short report. */
+static void
+test_flag_words(void **state)
+{
+	static const struct {
+		unsigned	 flag;
+		const char	*id, *en;
+	} words[] = {
+		{ FLAG_SUM, "jumlah pasangan tdk sama dgn SAH",
+		    "pair votes do not add up to SAH" },
+		{ FLAG_TOTAL, "SAH+TDK SAH tdk sama dgn PEMILIH",
+		    "SAH+TIDAK SAH is not PEMILIH" },
+		{ FLAG_DPT, "PEMILIH lebih dari DPT+2%", "PEMILIH over DPT+2%" },
+		{ FLAG_PARTY, "partai+caleg tdk sama dgn hal 0",
+		    "party+candidates differ from page 0" },
+		{ FLAG_SENDER, "nomor Anda tdk terdaftar",
+		    "your number is not registered" },
+	};
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		make_msg(&m, CONTEST_PPWP, -1, 2, 6, 100);
+		memset(&res, 0, sizeof(res));
+		res.verdict = VERDICT_FLAGGED;
+		res.flags = words[i].flag;
+		assert_int_equal(reply_report(REPLY_ID, &m, &res, text,
+		    sizeof(text), brief, sizeof(brief)), 0);
+		if (strstr(text, words[i].id) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", text, words[i].id);
+		assert_non_null(strstr(text, "kirim ulang dgn SEQ baru"));
+		assert_non_null(strstr(brief, "cek"));
+		assert_int_equal(reply_report(REPLY_EN, &m, &res, text,
+		    sizeof(text), brief, sizeof(brief)), 0);
+		if (strstr(text, words[i].en) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", text, words[i].en);
+		assert_non_null(strstr(text, "new SEQ"));
+	}
+	/* OK but stale: says the newer SEQ counts. */
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_OK;
+	res.flags = FLAG_STALE;
+	res.superseded_by = 7;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_non_null(strstr(text, "#7"));
+	assert_null(strstr(text, "PERIKSA"));
+	/* A correction names what it corrects. */
+	res.flags = 0;
+	res.supersedes = 1;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_non_null(strstr(text, "koreksi #1"));
+	/* Falls back to the receipt verify computed. */
+	m.receipt[0] = '\0';
+	memcpy(res.receipt, OTHER_RCPT, sizeof(res.receipt));
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	check_confirm(text, OTHER_RCPT);
+	/* No receipt at all, or no report: no confirmation. */
+	res.receipt[0] = '\0';
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), -1);
+	memcpy(m.receipt, RCPT, sizeof(m.receipt));
+	m.decoded = 0;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), -1);
+	/* Too small a buffer is an error, never a cut text. */
+	m.decoded = 1;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, 20, brief,
+	    sizeof(brief)), -1);
+}
+
+/* A long page: leading values, "..", the sum of all values. */
+static void
+test_long_page(void **state)
+{
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	size_t			 k;
+
+	(void)state;
+	make_msg(&m, CONTEST_DPR, 17, 9999, TALLY_MAXVALUES, 999);
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_OK;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	check_confirm(text, RCPT);
+	assert_non_null(strstr(text, ".. jml semua 127872."));
+	k = check_echo(REPLY_ID, text, &m.report);
+	assert_true(k >= 10);
+	assert_non_null(strstr(text, "hal 17 #9999"));
+	assert_string_equal(brief, "DPR h17 #9999 " RCPT);
+	/* A PPWP report fits whole. */
+	make_msg(&m, CONTEST_PPWP, -1, 1, 6, 0);
+	m.report.values[0] = 255;
+	m.report.values[1] = 120;
+	m.report.values[2] = 95;
+	m.report.values[3] = 36;
+	m.report.values[4] = 251;
+	m.report.values[5] = 4;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_non_null(strstr(text, ": 255 120 95 36 251 4."));
+	assert_null(strstr(text, ".."));
+	assert_string_equal(brief, "PPWP #1 " RCPT);
+}
+
+/* Every reason, with hostile details, in both languages. */
+static void
+test_reject_all_reasons(void **state)
+{
+	static const char *const texts[] = {
+		"", "X", "12345678", "ABCDEFGHIJKLMNOPQRSTUVW",
+		"1234567812345678", "0000000000001", "1OOOOOOO",
+	};
+	static const unsigned locks[] = { 0, LOCKOUT_FAIL_LOCKED };
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	char			 seen[REASON_MAX][REPLY_MAX + 1];
+	size_t			 l, t, d, k;
+	int			 reason, pg;
+
+	(void)state;
+	for (l = 0; l < 2; l++) {
+		memset(seen, 0, sizeof(seen));
+		for (reason = REASON_EMPTY; reason < REASON_MAX + 1; reason++)
+		for (t = 0; t < sizeof(texts) / sizeof(texts[0]); t++)
+		for (d = 0; d < 2; d++)
+		for (pg = 0; pg < 3; pg++)
+		for (k = 0; k < 2; k++) {
+			static const int pages[] = { -1, 12345678, 99 };
+
+			make_msg(&m, pg == 0 ? CONTEST_PPWP : CONTEST_DPRDK,
+			    pages[pg], 9999, 5, 1);
+			m.decoded = (int)d;
+			m.receipt[0] = '\0';
+			memset(&res, 0, sizeof(res));
+			res.verdict = VERDICT_REJECTED;
+			res.reason = (enum reason)reason;
+			res.err.reason = res.reason;
+			res.err.token = 131;
+			res.err.expected = k ? 128 : 0;
+			res.err.got = 127;
+			res.form.kind = k ? FORM_PARTY : FORM_SUMMARY;
+			res.form.nchoices = 125;
+			res.form.nvalues = 128;
+			res.lockout = (int)locks[k];
+			snprintf(res.err.text, sizeof(res.err.text), "%s",
+			    texts[t]);
+			if (reason == REASON_SEQ_USED && k)
+				memcpy(res.receipt, OTHER_RCPT,
+				    sizeof(res.receipt));
+			strcpy(brief, "junk");
+			assert_int_equal(reply_report(langs[l], &m, &res,
+			    text, sizeof(text), brief, sizeof(brief)), 0);
+			check_reject(text, reason == REASON_SEQ_USED ?
+			    OTHER_RCPT : NULL);
+			assert_string_equal(brief, "");
+			assert_true(strncmp(text, langs[l] == REPLY_EN ?
+			    "REJECTED" : "DITOLAK", 7) == 0);
+			/* Never the last-resort text for a known reason. */
+			if (reason < REASON_MAX && strstr(text, langs[l] ==
+			    REPLY_EN ? "cannot be processed" :
+			    "tidak bisa diproses") != NULL)
+				fail_msg("reason %d: \"%s\"", reason, text);
+			if (reason < REASON_MAX && t == 1 && d == 1 &&
+			    pg == 0 && k == 1)
+				memcpy(seen[reason], text, sizeof(text));
+		}
+		/* Each reason has its own text. */
+		for (reason = REASON_EMPTY; reason < REASON_MAX; reason++)
+			for (k = REASON_EMPTY; k < (size_t)reason; k++)
+				if (strcmp(seen[reason], seen[k]) == 0)
+					fail_msg("reasons %d and %zu share "
+					    "\"%s\"", reason, k, seen[reason]);
+	}
+}
+
+/* The details the officer needs, in the rejection texts. */
+static void
+test_reject_details(void **state)
+{
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1];
+
+	(void)state;
+	make_msg(&m, CONTEST_PPWP, -1, 5, 5, 1);
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_REJECTED;
+
+	res.reason = REASON_COUNT;
+	res.err.expected = 6;
+	res.err.got = 5;
+	res.form.kind = FORM_SUMMARY;
+	res.form.nchoices = 3;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "perlu 6 angka (PEMILIH, 3 pasangan, "
+	    "SAH, TDK SAH), ada 5"));
+	assert_non_null(strstr(text, "DITOLAK PPWP #5:"));
+	assert_int_equal(reply_report(REPLY_EN, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "needs 6 numbers (PEMILIH, 3 pairs"));
+
+	memset(&res.err, 0, sizeof(res.err));
+	res.reason = REASON_VALUE_RANGE;
+	res.err.token = 7;
+	snprintf(res.err.text, sizeof(res.err.text), "1000");
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "ke-7 '1000'"));
+
+	/* An 8-digit TPS typed by mistake is never echoed as 8 digits. */
+	m.decoded = 0;
+	res.reason = REASON_TPS_FORMAT;
+	snprintf(res.err.text, sizeof(res.err.text), "32010120");
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	check_reject(text, NULL);
+	assert_non_null(strstr(text, "'3201012..'"));
+	assert_non_null(strstr(text, "13 angka"));
+	m.decoded = 1;
+
+	res.reason = REASON_CODE_BAD;
+	res.lockout = LOCKOUT_FAIL_LOCKED;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "kode salah"));
+	assert_non_null(strstr(text, "baris 5"));
+	assert_non_null(strstr(text, "diblokir"));
+
+	res.reason = REASON_LOCKED;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "diblokir"));
+	assert_non_null(strstr(text, "3201012001001"));
+	assert_non_null(strstr(text, "PPK"));
+
+	res.reason = REASON_SEQ_USED;
+	memcpy(res.receipt, OTHER_RCPT, sizeof(res.receipt));
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_int_equal(count(text, OTHER_RCPT), 1);
+	assert_non_null(strstr(text, "SEQ berikutnya"));
+	assert_int_equal(reply_report(REPLY_EN, &m, &res, text, sizeof(text),
+	    NULL, 0), 0);
+	assert_non_null(strstr(text, "next SEQ"));
+}
+
+struct vfix {
+	struct election		*el;
+	struct key		 root;
+	struct memhist		*mh;
+	struct lockout		*lk;
+	struct verify_ctx	 ctx;
+};
+
+/* Append the MAC (card == 0) or a card row's code, like a phone. */
+static const char *
+sign(struct vfix *f, const char *text, int card, const char *bad)
+{
+	static char		 buf[1024];
+	struct report		 r;
+	struct decode_error	 e;
+	uint8_t			 kt[TALLY_KEY_LEN];
+	char			 code[9];
+
+	snprintf(buf, sizeof(buf), "%s 00000000", text);
+	if (decode_report(buf, strlen(buf), &r, &e) == -1)
+		fail_msg("cannot decode '%s'", text);
+	assert_int_equal(key_derive_tps(&f->root, r.tps, kt), 0);
+	if (card)
+		key_card(kt, (unsigned)card, code);
+	else
+		key_mac(kt, r.canon, code);
+	snprintf(buf, sizeof(buf), "%s %s", text, bad != NULL ? bad : code);
+	return buf;
+}
+
+/* Verify like the gateway, then reply; accepted reports are recorded. */
+static enum verdict
+verify_reply(struct vfix *f, const char *sms, char *text, char *brief,
+    struct verify_result *res)
+{
+	struct store_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(verify_report(&f->ctx, sms, strlen(sms), "+62811",
+	    1000000, &m.report, res), 0);
+	m.decoded = res->verdict != VERDICT_REJECTED;
+	memcpy(m.receipt, res->receipt, sizeof(m.receipt));
+	if (res->verdict == VERDICT_OK || res->verdict == VERDICT_FLAGGED)
+		memhist_add(f->mh, &m.report, res->receipt);
+	assert_int_equal(reply_report(REPLY_ID, &m, res, text, REPLY_MAX + 1,
+	    brief, REPLY_MAX + 1), 0);
+	if (res->verdict == VERDICT_REJECTED)
+		check_reject(text, res->reason == REASON_SEQ_USED ?
+		    res->receipt : NULL);
+	else
+		check_confirm(text, res->receipt);
+	return res->verdict;
+}
+
+/* Through verify, with the check-vector key and the 2024 election. */
+static void
+test_through_verify(void **state)
+{
+	struct vfix		 f;
+	struct verify_result	 res;
+	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	int			 i;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(key_init(), 0);
+	assert_non_null(f.el = election_default());
+	f.root.kind = KEY_ROOT;
+	for (i = 0; i < TALLY_KEY_LEN; i++)
+		f.root.k[i] = (uint8_t)i;
+	f.mh = memhist_new();
+	f.lk = lockout_new(NULL);
+	f.ctx.election = f.el;
+	f.ctx.key = &f.root;
+	f.ctx.history = memhist_history(f.mh);
+	f.ctx.lockout = f.lk;
+	f.ctx.default_dpt = VERIFY_DEFAULT_DPT;
+
+	/* The check vector: MAC 43058167, receipt 58331817. */
+	assert_int_equal(verify_reply(&f, "1*3201012001001*01*255*120*95*36*"
+	    "251*4*43058167", text, brief, &res), VERDICT_OK);
+	assert_string_equal(res.receipt, "58331817");
+	assert_string_equal(text, "DITERIMA PPWP 3201012001001 #1: 255 120 "
+	    "95 36 251 4. Tanda terima 58331817, tulis di C.Hasil.");
+	assert_string_equal(brief, "PPWP #1 58331817");
+	/* Sent again: a duplicate, the same receipt. */
+	assert_int_equal(verify_reply(&f, "PPWP 3201012001001 1 255 120 95 36 "
+	    "251 4 43058167", text, brief, &res), VERDICT_DUPLICATE);
+	assert_non_null(strstr(text, "SUDAH DITERIMA"));
+	assert_non_null(strstr(brief, "58331817"));
+	/* SEQ 1 again with other numbers: quotes the receipt once. */
+	assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 1 255 "
+	    "121 95 35 251 4", 0, NULL), text, brief, &res),
+	    VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_SEQ_USED);
+	assert_int_equal(count(text, "58331817"), 1);
+	/* A correction with SEQ 2, inconsistent: flagged. */
+	assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 2 255 "
+	    "121 95 36 251 4", 2, NULL), text, brief, &res),
+	    VERDICT_FLAGGED);
+	assert_non_null(strstr(text, "koreksi #1"));
+	assert_non_null(strstr(text, "jml pasangan!=SAH"));
+	/* Wrong count: names the form. */
+	assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 3 255 "
+	    "120 95 36 251", 3, NULL), text, brief, &res),
+	    VERDICT_REJECTED);
+	assert_non_null(strstr(text, "perlu 6 angka"));
+	assert_non_null(strstr(text, "ada 5"));
+	/* Five bad codes lock the sender; the sixth is LOCKED. */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 "
+		    "4 255 120 95 36 251 4", 0, "12345678"), text, brief,
+		    &res), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_CODE_BAD);
+	assert_non_null(strstr(text, "diblokir"));
+	assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 4 255 "
+	    "120 95 36 251 4", 4, NULL), text, brief, &res),
+	    VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_LOCKED);
+	/* A whole DPD report of Jawa Barat: 57 values. */
+	{
+		char	 sms[600];
+		size_t	 off;
+
+		off = (size_t)snprintf(sms, sizeof(sms),
+		    "DPD 3201012001002 1 280");
+		for (i = 0; i < 54; i++)
+			off += (size_t)snprintf(sms + off, sizeof(sms) - off,
+			    " %d", 5);
+		snprintf(sms + off, sizeof(sms) - off, " 270 10");
+		assert_int_equal(verify_reply(&f, sign(&f, sms, 0, NULL), text,
+		    brief, &res), VERDICT_OK);
+		assert_non_null(strstr(text, ".. jml semua 830."));
+	}
+	election_free(f.el);
+	memhist_free(f.mh);
+	lockout_free(f.lk);
+}
+
+static void
+test_merge(void **state)
+{
+	struct store_msg	 m;
+	struct verify_result	 res;
+	char			 briefs[30][REPLY_MAX + 1], out[REPLY_MAX + 1];
+	char			 first[9];
+	const char		*bp[30];
+	size_t			 i, k, used, total = 0, rounds = 0;
+
+	(void)state;
+	memset(&res, 0, sizeof(res));
+	for (i = 0; i < 30; i++) {
+		char	 text[REPLY_MAX + 1];
+
+		make_msg(&m, CONTEST_DPR, (int)i, (unsigned)(i + 100), 4, 9);
+		snprintf(m.receipt, sizeof(m.receipt), "%08zu",
+		    10000000 + i * 1234567);
+		res.verdict = i % 7 == 3 ? VERDICT_FLAGGED : i % 5 == 4 ?
+		    VERDICT_DUPLICATE : VERDICT_OK;
+		res.flags = res.verdict == VERDICT_FLAGGED ? FLAG_PARTY : 0;
+		assert_int_equal(reply_report(REPLY_ID, &m, &res, text,
+		    sizeof(text), briefs[i], sizeof(briefs[i])), 0);
+		bp[i] = briefs[i];
+	}
+	while (total < 30) {
+		used = reply_merge(REPLY_ID, bp + total, 30 - total, out,
+		    sizeof(out));
+		assert_true(used >= 1);
+		check_sms(out);
+		assert_true(strncmp(out, "DITERIMA: ", 10) == 0);
+		assert_int_equal(runs8(out, first), used);
+		for (k = 0; k < used; k++)
+			assert_int_equal(count(out, bp[total + k]), 1);
+		/* Full: the next one would not have fitted. */
+		if (total + used < 30)
+			assert_true(reply_gsm_length(out) +
+			    strlen(bp[total + used]) + 2 > REPLY_MAX);
+		total += used;
+		rounds++;
+	}
+	assert_int_equal(total, 30);
+	assert_true(rounds <= 6);	/* several per SMS */
+	assert_int_equal(reply_merge(REPLY_ID, bp, 0, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	used = reply_merge(REPLY_EN, bp, 2, out, sizeof(out));
+	assert_int_equal(used, 2);
+	assert_true(strncmp(out, "RECEIVED: ", 10) == 0);
+	/* A brief that cannot fit is not used. */
+	{
+		char		 big[200];
+		const char	*one[1] = { big };
+
+		memset(big, 'A', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		assert_int_equal(reply_merge(REPLY_ID, one, 1, out,
+		    sizeof(out)), 0);
+	}
+}
+
+static void
+test_cek(void **state)
+{
+	struct store_latest	 l[40];
+	char			 text[REPLY_MAX + 1], more[32];
+	size_t			 i, n;
+	size_t			 ln;
+
+	(void)state;
+	assert_int_equal(reply_cek(REPLY_ID, TPS, NULL, 0, text, sizeof(text)),
+	    0);
+	check_reject(text, NULL);
+	assert_non_null(strstr(text, "3201012001001"));
+	assert_non_null(strstr(text, "belum ada"));
+	memset(l, 0, sizeof(l));
+	for (i = 0; i < 40; i++) {
+		l[i].contest = i == 0 ? CONTEST_PPWP : i == 1 ? CONTEST_DPD :
+		    CONTEST_DPR;
+		l[i].page = (int)i - 2;
+		l[i].seq = (unsigned)(i + 1) * 250;
+		snprintf(l[i].receipt, sizeof(l[i].receipt), "%08zu",
+		    12345678 + i * 1111111);
+		l[i].verdict = i == 1 ? VERDICT_FLAGGED : VERDICT_OK;
+	}
+	assert_int_equal(reply_cek(REPLY_ID, TPS, l, 3, text, sizeof(text)),
+	    0);
+	check_sms(text);
+	assert_int_equal(runs8(text, NULL), 3);
+	assert_non_null(strstr(text, "PPWP #250 12345678"));
+	assert_non_null(strstr(text, "DPD #500 13456789!"));
+	assert_non_null(strstr(text, "DPR h0 #750 14567900"));
+	assert_null(strstr(text, "lagi"));
+	for (ln = 0; ln < 2; ln++) {
+		assert_int_equal(reply_cek(langs[ln], TPS, l, 40, text,
+		    sizeof(text)), 0);
+		check_sms(text);
+		n = runs8(text, NULL);
+		assert_true(n >= 3 && n < 40);
+		snprintf(more, sizeof(more), ln ? "+%zu more" : "+%zu lagi",
+		    40 - n);
+		if (strstr(text, more) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", text, more);
+		/* The last listed is n-1, in order. */
+		assert_non_null(strstr(text, l[n - 1].receipt));
+		assert_null(strstr(text, l[n].receipt));
+	}
+}
+
+static void
+test_fixed_texts(void **state)
+{
+	char	 text[REPLY_MAX + 1];
+	size_t	 l;
+
+	(void)state;
+	for (l = 0; l < 2; l++) {
+		assert_int_equal(reply_bantu(langs[l], text, sizeof(text)), 0);
+		check_reject(text, NULL);
+		assert_non_null(strstr(text, "PPWP"));
+		assert_non_null(strstr(text, "CEK"));
+		assert_non_null(strstr(text, "DPR"));
+		assert_int_equal(reply_other(langs[l], text, sizeof(text)), 0);
+		check_reject(text, NULL);
+		assert_non_null(strstr(text, "BANTU"));
+		assert_int_equal(reply_tps_unknown(langs[l], "12345678", text,
+		    sizeof(text)), 0);
+		check_reject(text, NULL);
+		assert_int_equal(reply_tps_unknown(langs[l],
+		    "\xef\xbc\xa3\xef\xbc\xa5 [x] `99999999999999999999`", text,
+		    sizeof(text)), 0);
+		check_reject(text, NULL);
+		assert_int_equal(reply_tps_unknown(langs[l], NULL, text,
+		    sizeof(text)), 0);
+		check_reject(text, NULL);
+		/* The whole message: the word CEK is not the TPS. */
+		assert_int_equal(reply_tps_unknown(langs[l], "cek 320101200",
+		    text, sizeof(text)), 0);
+		assert_non_null(strstr(text, "'320101200'"));
+		assert_int_equal(reply_tps_unknown(langs[l], "CEK", text,
+		    sizeof(text)), 0);
+		assert_null(strstr(text, "'"));
+		assert_int_equal(reply_tps_unknown(langs[l], "CEK123", text,
+		    sizeof(text)), 0);
+		assert_non_null(strstr(text, "'123'"));
+	}
+	assert_int_equal(reply_bantu(REPLY_ID, text, 10), -1);
+}
+
+static void
+test_classify(void **state)
+{
+	static const struct {
+		const char	*text;
+		enum msg_kind	 kind;
+		int		 ok;
+		uint64_t	 tps;
+	} cases[] = {
+		{ "CEK 3201012001001", MSG_CEK, 1, TPS },
+		{ "  cek  3201012001001 ", MSG_CEK, 1, TPS },
+		{ "Cek*32010I20O1001#", MSG_CEK, 1, TPS },
+		{ "CEK3201012001001", MSG_CEK, 1, TPS },
+		{ "cek 3201012001001 ppwp", MSG_CEK, 1, TPS },
+		{ "CEK 320101200100", MSG_CEK, 0, 0 },
+		{ "CEK 0000000000001", MSG_CEK, 0, 0 },
+		{ "CEK", MSG_CEK, 0, 0 },
+		{ "CEK12", MSG_CEK, 0, 0 },
+		{ "CEK TPS", MSG_CEK, 0, 0 },
+		{ "BANTU", MSG_BANTU, 0, 0 },
+		{ "bantu dong", MSG_BANTU, 0, 0 },
+		{ "Help", MSG_BANTU, 0, 0 },
+		{ "info", MSG_BANTU, 0, 0 },
+		{ "?", MSG_BANTU, 0, 0 },
+		{ " ?? ", MSG_BANTU, 0, 0 },
+		{ "PPWP 3201012001001 1 255 120 95 36 251 4 43058167",
+		    MSG_REPORT, 0, 0 },
+		{ "1*3201012001001*01*255*120*95*36*251*4*43058167",
+		    MSG_REPORT, 0, 0 },
+		{ "02#3201012001001#3#0#1", MSG_REPORT, 0, 0 },
+		{ "dprdk", MSG_REPORT, 0, 0 },
+		{ "5", MSG_REPORT, 0, 0 },
+		{ "6 3201012001001", MSG_OTHER, 0, 0 },
+		{ "PPWPX 1", MSG_OTHER, 0, 0 },
+		{ "CEKAP", MSG_OTHER, 0, 0 },
+		{ "Halo, selamat pagi", MSG_OTHER, 0, 0 },
+		{ "", MSG_OTHER, 0, 0 },
+		{ "  *#  ", MSG_OTHER, 0, 0 },
+	};
+	uint64_t	 tps;
+	size_t		 i;
+	int		 ok;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tps = 77;
+		ok = 77;
+		if (reply_classify(cases[i].text, &tps, &ok) != cases[i].kind)
+			fail_msg("\"%s\": kind %d, want %d", cases[i].text,
+			    reply_classify(cases[i].text, &tps, &ok),
+			    cases[i].kind);
+		if (ok != cases[i].ok || tps != cases[i].tps)
+			fail_msg("\"%s\": ok %d tps %llu", cases[i].text, ok,
+			    (unsigned long long)tps);
+	}
+	assert_int_equal(reply_classify(NULL, NULL, NULL), MSG_OTHER);
+	assert_int_equal(reply_classify("CEK 3201012001001", NULL, NULL),
+	    MSG_CEK);
+}
+
+static const struct CMUnitTest tests[] = {
+	cmocka_unit_test(test_gsm_length),
+	cmocka_unit_test(test_confirm_all_flags),
+	cmocka_unit_test(test_flag_words),
+	cmocka_unit_test(test_long_page),
+	cmocka_unit_test(test_reject_all_reasons),
+	cmocka_unit_test(test_reject_details),
+	cmocka_unit_test(test_through_verify),
+	cmocka_unit_test(test_merge),
+	cmocka_unit_test(test_cek),
+	cmocka_unit_test(test_fixed_texts),
+	cmocka_unit_test(test_classify),
+};
+
+UNIT_MAIN(tests)
