@@ -22,7 +22,7 @@ SHARED	?= ../shared/data
 # Debian packages: to build, to test against real peers.
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
-	libclang-rt-14-dev
+	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu smstools sqlite3 python3 curl
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
@@ -35,8 +35,10 @@ endif
 
 # Recursive on purpose: pkg-config runs only when a recipe needs it,
 # after 'deps' has installed the packages.
-PC_GW	= $(shell pkg-config --cflags libevent sqlite3 libsodium jansson)
-PC_GWL	= $(shell pkg-config --libs libevent sqlite3 libsodium jansson)
+PC_GW	= $(shell pkg-config --cflags libevent libevent_openssl openssl \
+	sqlite3 libsodium jansson)
+PC_GWL	= $(shell pkg-config --libs libevent libevent_openssl openssl \
+	sqlite3 libsodium jansson)
 PC_GAM	= $(shell pkg-config --cflags gammu)
 PC_GAML	= $(shell pkg-config --libs gammu)
 PC_CM	= $(shell pkg-config --cflags cmocka)
@@ -50,10 +52,11 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 # The protocol library: every program links it.
 # The protocol library and the gateway's stages: every program links
 # it; only the two main files stay out.
-GW_SRCS	:= gateway/tallygw.c gateway/bank.c gateway/control.c
+GW_SRCS	:= gateway/tallygw.c gateway/bank.c gateway/control.c \
+	gateway/outbox.c
 MAIN_SRCS := gateway/tallyctl.c $(GW_SRCS)
 LIB_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard gateway/*.c))
-HDRS	:= $(wildcard include/*.h)
+HDRS	:= $(wildcard include/*.h gateway/*.h)
 LIB_ASM	:= gateway/election_default.S
 ELECTION_DEFAULT := docs/examples/election-2024.conf
 
@@ -87,7 +90,7 @@ endif
 .PHONY: all check demo fuzz install clean deps test test-unit soak bench
 .DEFAULT_GOAL := all
 
-all: $(PROGS) $(UNIT_BINS)
+all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
 
 # --- packages -------------------------------------------------------
 
@@ -170,6 +173,11 @@ $(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
+
+# The modem worker's test driver (tests/regress/modem.sh): wire.c only.
+$(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(HDRS) $(B)/libtally.a
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libtally.a
 
 # Suites of pure sim/ modules link those sources too.
 SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c

@@ -1,0 +1,1601 @@
+/*
+ * forward: accepted reports, signed, to the central systems
+ * (docs/forward.md).
+ *
+ * Three layers. Pure functions build the JSON body, the idempotency key,
+ * the signature and the retry delays. An HTTP engine posts bodies on the
+ * caller's libevent loop, one kept-alive connection per central, and
+ * reports each request's end exactly once. The scheduler (fwd_queue_*)
+ * takes the store's forward rows through their state machine
+ * (pending -> sending -> acked | retry_wait | failed): one request at a
+ * time to a central that is failing, the whole backlog at full
+ * parallelism as soon as it answers again.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <sodium.h>
+
+#include "gw.h"
+#include "log.h"
+
+#define FWD_SIG_PREFIX		"ed25519="
+#define FWD_KEY_PREFIX		"ed25519-secret "
+#define FWD_SK_LEN		64	/* crypto_sign_SECRETKEYBYTES */
+#define FWD_BODY_MAX		(64 * 1024)	/* docs/forward.md */
+#define FWD_ANSWER_MAX		(64 * 1024)	/* answer body we read */
+#define FWD_HEADERS_MAX		(16 * 1024)
+#define FWD_KEY_FILE_MAX	512
+#define FWD_HOST_MAX		256
+#define FWD_TEXT_MAX		GW_DETAIL_MAX
+#define FWD_JITTER_PCT		20	/* backoff: +-20% */
+#define FWD_DRAIN_HORIZON	(10 * 365 * 86400)	/* "every row" */
+#define FWD_USER_AGENT		"tallygw"
+
+/* ------------------------------------------------------------------ */
+/* Pure parts                                                          */
+/* ------------------------------------------------------------------ */
+
+/* 1 when s is exactly n decimal digits. */
+static int
+fwd_digits(const char *s, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return s[n] == '\0';
+}
+
+/*
+ * Copy s, replacing each byte that is not part of a valid UTF-8
+ * sequence by '?': JSON must be UTF-8, and a stored message is never
+ * left unforwardable because of one bad byte.
+ */
+static void
+fwd_utf8_clean(const char *s, char *out, size_t outlen)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0, n, i;
+	uint32_t		 cp;
+
+	while (*p != '\0' && o + 1 < outlen) {
+		if (*p < 0x80) {
+			out[o++] = (char)*p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1;
+			cp = *p & 0x1f;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2;
+			cp = *p & 0x0f;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3;
+			cp = *p & 0x07;
+		} else
+			goto bad;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (p[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		if (o + n + 1 >= outlen)
+			break;
+		memcpy(out + o, p, n + 1);
+		o += n + 1;
+		p += n + 1;
+		continue;
+ bad:
+		out[o++] = '?';
+		p++;
+	}
+	out[o] = '\0';
+}
+
+int
+fwd_idempotency_key(const struct store_msg *m, char *buf, size_t len)
+{
+	int	 n;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (!m->decoded || m->report.seq < 1 ||
+	    m->report.seq > TALLY_SEQ_MAX ||
+	    !fwd_digits(m->receipt, TALLY_CODE_LEN))
+		return -1;
+	n = snprintf(buf, len, "%013" PRIu64 "-%u-%s", m->report.tps,
+	    m->report.seq, m->receipt);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	return 0;
+}
+
+/* Why a stored message cannot be forwarded; NULL when it can. */
+static const char *
+fwd_body_refusal(const struct store_msg *m, const char *gateway)
+{
+	if (m->kind != MSG_REPORT || !m->decoded)
+		return "not a decoded report";
+	if (m->verdict != VERDICT_OK && m->verdict != VERDICT_FLAGGED)
+		return "verdict is not OK or FLAGGED";
+	if (m->auth != AUTH_MAC && m->auth != AUTH_CARD)
+		return "no code checked (auth is neither mac nor card)";
+	if (decode_contest_name(m->report.contest) == NULL ||
+	    m->report.contest == CONTEST_NONE)
+		return "no contest";
+	if (m->report.tps > UINT64_C(9999999999999))
+		return "TPS over 13 digits";
+	if (m->report.page < -1 || m->report.page > 999)
+		return "page out of range";
+	if (m->report.nvalues < 1 || m->report.nvalues > TALLY_MAXVALUES)
+		return "no values";
+	if (m->report.canon[0] == '\0')
+		return "no canonical text";
+	if (!fwd_digits(m->receipt, TALLY_CODE_LEN))
+		return "no receipt";
+	if (gateway == NULL || gateway[0] == '\0')
+		return "no gateway name";
+	if (m->raw[0] == '\0' || m->sender[0] == '\0' ||
+	    m->modem_number[0] == '\0')
+		return "raw text, sender or modem number empty";
+	if (m->received_at[0] == '\0' || m->verified_at[0] == '\0')
+		return "received_at or verified_at empty";
+	return NULL;
+}
+
+/* Add one member; a NULL value (allocation failed) fails the body. */
+static int
+fwd_set(json_t *o, const char *name, json_t *v)
+{
+	if (v == NULL)
+		return -1;
+	return json_object_set_new(o, name, v);
+}
+
+/* The flags as an array of names, from verify.c's table. */
+static json_t *
+fwd_flags_json(unsigned flags)
+{
+	json_t	*a;
+	char	 text[128], *p, *tok, *save = NULL;
+
+	if ((a = json_array()) == NULL)
+		return NULL;
+	if (verify_flags_text(flags & FLAG_ALL, text, sizeof(text)) == -1) {
+		json_decref(a);
+		return NULL;
+	}
+	for (p = text; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL)
+		if (json_array_append_new(a, json_string(tok)) == -1) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/*
+ * The JSON body of docs/forward.md, members in the table's order,
+ * compact: the same message always gives the same bytes.
+ */
+int
+fwd_body(const struct store_msg *m, const char *gateway, char **body,
+    size_t *len)
+{
+	json_t		*o, *vals;
+	const char	*why;
+	char		 key[64], tps[16], *raw = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	*body = NULL;
+	*len = 0;
+	if ((why = fwd_body_refusal(m, gateway)) != NULL) {
+		log_warnx("forward: msg %" PRId64 ": cannot forward: %s",
+		    m->id, why);
+		return -1;
+	}
+	if (fwd_idempotency_key(m, key, sizeof(key)) == -1)
+		return -1;
+	snprintf(tps, sizeof(tps), "%013" PRIu64, m->report.tps);
+	if ((o = json_object()) == NULL)
+		return -1;
+	if ((raw = malloc(strlen(m->raw) + 1)) == NULL)
+		goto done;
+	fwd_utf8_clean(m->raw, raw, strlen(m->raw) + 1);
+	if ((vals = json_array()) == NULL)
+		goto done;
+	for (i = 0; i < m->report.nvalues; i++)
+		if (json_array_append_new(vals,
+		    json_integer(m->report.values[i])) == -1) {
+			json_decref(vals);
+			goto done;
+		}
+	if (fwd_set(o, "idempotency_key", json_string(key)) == -1 ||
+	    fwd_set(o, "gateway", json_string(gateway)) == -1 ||
+	    fwd_set(o, "tps", json_string(tps)) == -1 ||
+	    fwd_set(o, "contest", json_string(
+	    decode_contest_name(m->report.contest))) == -1 ||
+	    fwd_set(o, "page", m->report.page == -1 ? json_null() :
+	    json_integer(m->report.page)) == -1 ||
+	    fwd_set(o, "seq", json_integer(m->report.seq)) == -1 ||
+	    fwd_set(o, "values", vals) == -1 ||
+	    fwd_set(o, "canonical", json_string(m->report.canon)) == -1 ||
+	    fwd_set(o, "raw", json_string(raw)) == -1 ||
+	    fwd_set(o, "sender", json_string(m->sender)) == -1 ||
+	    fwd_set(o, "modem", json_string(m->modem_number)) == -1 ||
+	    fwd_set(o, "received_at", json_string(m->received_at)) == -1 ||
+	    fwd_set(o, "verified_at", json_string(m->verified_at)) == -1 ||
+	    fwd_set(o, "verdict", json_string(m->verdict == VERDICT_OK ?
+	    "OK" : "FLAGGED")) == -1 ||
+	    fwd_set(o, "flags", fwd_flags_json(m->flags)) == -1 ||
+	    fwd_set(o, "auth", json_string(m->auth == AUTH_MAC ? "mac" :
+	    "card")) == -1 ||
+	    fwd_set(o, "receipt", json_string(m->receipt)) == -1 ||
+	    fwd_set(o, "supersedes", m->supersedes == 0 ? json_null() :
+	    json_integer(m->supersedes)) == -1) {
+		log_warnx("forward: msg %" PRId64 ": cannot build the body "
+		    "(a text field is not valid UTF-8, or out of memory)",
+		    m->id);
+		goto done;
+	}
+	if ((*body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
+	    NULL)
+		goto done;
+	*len = strlen(*body);
+	rc = 0;
+ done:
+	free(raw);
+	json_decref(o);
+	return rc;
+}
+
+/* "ed25519=" and the base64 of the detached signature of the body. */
+int
+fwd_sign(const uint8_t *sk, const char *body, size_t len, char *out,
+    size_t outlen)
+{
+	unsigned char	 sig[crypto_sign_BYTES];
+	size_t		 plen = strlen(FWD_SIG_PREFIX);
+
+	if (outlen < plen + sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL))
+		return -1;
+	if (sodium_init() < 0 || crypto_sign_detached(sig, NULL,
+	    (const unsigned char *)body, len, sk) != 0)
+		return -1;
+	memcpy(out, FWD_SIG_PREFIX, plen);
+	sodium_bin2base64(out + plen, outlen - plen, sig, sizeof(sig),
+	    sodium_base64_VARIANT_ORIGINAL);
+	return 0;
+}
+
+/*
+ * Read `ed25519-secret HEX128' (mode 0600 or stricter) and check that
+ * the key is whole: its public half must be the one its seed makes.
+ */
+int
+fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
+{
+	unsigned char	 pk[crypto_sign_PUBLICKEYBYTES];
+	unsigned char	 sk2[FWD_SK_LEN];
+	char		 line[FWD_KEY_FILE_MAX];
+	const char	*hex, *end;
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 got, off = 0;
+	int		 fd, rc = -1;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium does not initialise");
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "%s: signing key file is accessible by "
+		    "group or others (mode %03o); run: chmod 600 %s", path,
+		    (unsigned)(st.st_mode & 0777), path);
+		close(fd);
+		return -1;
+	}
+	while (off < sizeof(line) - 1) {
+		n = read(fd, line + off, sizeof(line) - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	line[off] = '\0';
+	/* One line, an optional line end, nothing else. */
+	while (off > 0 && (line[off - 1] == '\n' || line[off - 1] == '\r'))
+		line[--off] = '\0';
+	if (strncmp(line, FWD_KEY_PREFIX, strlen(FWD_KEY_PREFIX)) != 0 ||
+	    strlen(hex = line + strlen(FWD_KEY_PREFIX)) != 2 * FWD_SK_LEN ||
+	    sodium_hex2bin(sk2, sizeof(sk2), hex, strlen(hex), NULL, &got,
+	    &end) != 0 || *end != '\0' || got != FWD_SK_LEN) {
+		snprintf(err, errlen, "%s: not a signing key file (expected "
+		    "one line 'ed25519-secret' and 128 hex digits)", path);
+		goto done;
+	}
+	/* The secret key is seed || public key: both halves must agree. */
+	if (crypto_sign_seed_keypair(pk, sk, sk2) != 0 ||
+	    sodium_memcmp(sk, sk2, FWD_SK_LEN) != 0) {
+		snprintf(err, errlen, "%s: damaged signing key (its public "
+		    "half does not match its seed)", path);
+		sodium_memzero(sk, FWD_SK_LEN);
+		goto done;
+	}
+	rc = 0;
+ done:
+	sodium_memzero(line, sizeof(line));
+	sodium_memzero(sk2, sizeof(sk2));
+	return rc;
+}
+
+/* A well-mixed 32-bit value of two integers (splitmix64's finaliser). */
+static uint32_t
+fwd_mix(uint64_t a, uint64_t b)
+{
+	uint64_t	 z = a * UINT64_C(0x9e3779b97f4a7c15) + b;
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+/*
+ * Seconds to wait after `attempts' failures: min * 2^(attempts-1),
+ * capped at max, spread by +-20% (deterministic in seed and attempts so
+ * that rows failed together do not all come back together), never
+ * above max and never below 1.
+ */
+time_t
+fwd_backoff(int attempts, int min, int max, uint32_t seed)
+{
+	int64_t	 d, j, r;
+	int	 i;
+
+	if (min < 1)
+		min = 1;
+	if (max < min)
+		max = min;
+	if (attempts < 1)
+		attempts = 1;
+	d = min;
+	for (i = 1; i < attempts && d < max; i++)
+		d *= 2;
+	if (d > max)
+		d = max;
+	/* j in -20%..+20% of d, in thousandths. */
+	j = (int64_t)(fwd_mix(seed, (uint64_t)attempts) % 401) - 200;
+	r = d + d * j / 1000;
+	if (r > max)
+		r = 2 * d - r;	/* fold the upper half of the spread down */
+	if (r > max)
+		r = max;
+	if (r < 1)
+		r = 1;
+	return (time_t)r;
+}
+
+/* ------------------------------------------------------------------ */
+/* The HTTP engine                                                     */
+/* ------------------------------------------------------------------ */
+
+struct fwd_conn;
+
+/* One request in flight; the caller knows it by id. */
+struct fwd_req {
+	TAILQ_ENTRY(fwd_req)	 entry;
+	struct fwd		*f;
+	struct fwd_conn		*conn;
+	int64_t			 id;
+	int			 timeout;
+	time_t			 started;
+	int			 posting;	/* inside evhttp_make_request */
+	int			 ended;		/* outcome known */
+	int			 has_err;
+	enum evhttp_request_error err;
+	/* The outcome, kept when it comes while still posting. */
+	enum fwd_outcome	 outcome;
+	int			 status;
+	char			 text[FWD_TEXT_MAX];
+	struct event		*deliver;
+};
+TAILQ_HEAD(fwd_reqs, fwd_req);
+
+/* One kept-alive connection to one scheme://host:port. */
+struct fwd_conn {
+	TAILQ_ENTRY(fwd_conn)	 entry;
+	struct fwd		*f;
+	char			 key[GW_URL_MAX];	/* scheme://host:port */
+	char			 host[FWD_HOST_MAX];	/* to connect */
+	char			 hosthdr[FWD_HOST_MAX + 8];
+	int			 port;
+	int			 tls;
+	int			 inflight;
+	int			 stale;	/* failed or closed: replace when idle */
+	struct evhttp_connection *evcon;
+};
+TAILQ_HEAD(fwd_conns, fwd_conn);
+
+struct fwd {
+	struct event_base	*base;
+	char			 gateway[GW_NAME_MAX];
+	uint8_t			 sk[FWD_SK_LEN];
+	int			 has_sk;
+	fwd_done_cb		 cb;
+	void			*arg;
+	SSL_CTX			*ssl;
+	struct evdns_base	*dns;		/* NULL: not needed yet */
+	int			 dns_tried;
+	struct fwd_conns	 conns;
+	struct fwd_conns	 dead;		/* freed outside callbacks */
+	struct fwd_reqs		 reqs;
+	struct event		*reap;
+};
+
+/* A URL taken apart: what fwd_post needs. */
+struct fwd_url {
+	int		 tls;
+	char		 host[FWD_HOST_MAX];	/* without IPv6 brackets */
+	char		 hosthdr[FWD_HOST_MAX + 8];
+	int		 port;
+	char		 path[GW_URL_MAX];
+	char		 key[GW_URL_MAX];
+};
+
+static void	fwd_req_done(struct evhttp_request *, void *);
+
+/* http://host[:port]/path or https://...; -1 with a reason otherwise. */
+static int
+fwd_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
+{
+	struct evhttp_uri	*uri;
+	const char		*scheme, *host, *path, *query;
+	size_t			 hl;
+	int			 rc = -1, port;
+
+	memset(u, 0, sizeof(*u));
+	if ((uri = evhttp_uri_parse(url)) == NULL) {
+		snprintf(err, errlen, "not a URL");
+		return -1;
+	}
+	scheme = evhttp_uri_get_scheme(uri);
+	host = evhttp_uri_get_host(uri);
+	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 &&
+	    strcasecmp(scheme, "https") != 0)) {
+		snprintf(err, errlen, "the URL must start with http:// or "
+		    "https://");
+		goto done;
+	}
+	u->tls = strcasecmp(scheme, "https") == 0;
+	if (host == NULL || host[0] == '\0' ||
+	    strlen(host) >= sizeof(u->host)) {
+		snprintf(err, errlen, "no host in the URL");
+		goto done;
+	}
+	if (evhttp_uri_get_userinfo(uri) != NULL) {
+		snprintf(err, errlen, "user:password@ in the URL is not "
+		    "supported");
+		goto done;
+	}
+	hl = strlen(host);
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']')
+		snprintf(u->host, sizeof(u->host), "%.*s", (int)(hl - 2),
+		    host + 1);
+	else
+		snprintf(u->host, sizeof(u->host), "%s", host);
+	port = evhttp_uri_get_port(uri);
+	u->port = port > 0 ? port : (u->tls ? 443 : 80);
+	if (port > 0)
+		snprintf(u->hosthdr, sizeof(u->hosthdr), "%s:%d", host, port);
+	else
+		snprintf(u->hosthdr, sizeof(u->hosthdr), "%s", host);
+	path = evhttp_uri_get_path(uri);
+	query = evhttp_uri_get_query(uri);
+	if ((size_t)snprintf(u->path, sizeof(u->path), "%s%s%s",
+	    path != NULL && path[0] != '\0' ? path : "/",
+	    query != NULL ? "?" : "", query != NULL ? query : "") >=
+	    sizeof(u->path)) {
+		snprintf(err, errlen, "URL too long");
+		goto done;
+	}
+	snprintf(u->key, sizeof(u->key), "%s://%s:%d", u->tls ? "https" :
+	    "http", u->host, u->port);
+	rc = 0;
+ done:
+	evhttp_uri_free(uri);
+	return rc;
+}
+
+/* Free the connections put aside by callbacks, now that none runs. */
+static void
+fwd_reap_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct fwd	*f = arg;
+	struct fwd_conn	*c;
+
+	while ((c = TAILQ_FIRST(&f->dead)) != NULL) {
+		TAILQ_REMOVE(&f->dead, c, entry);
+		if (c->evcon != NULL) {
+			evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+			evhttp_connection_free(c->evcon);
+		}
+		free(c);
+	}
+}
+
+/* The peer closed a kept-alive connection: open a new one next time. */
+static void
+fwd_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct fwd_conn	*c = arg;
+
+	c->stale = 1;
+}
+
+/* The client TLS context: TLS 1.2 or later, the system's CAs. */
+static int
+fwd_ssl_init(struct fwd *f)
+{
+	if (f->ssl != NULL)
+		return 0;
+	if ((f->ssl = SSL_CTX_new(TLS_client_method())) == NULL) {
+		log_warnx("forward: cannot create a TLS context");
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(f->ssl, TLS1_2_VERSION);
+	SSL_CTX_set_verify(f->ssl, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_set_default_verify_paths(f->ssl) != 1) {
+		log_warnx("forward: cannot load the system's CA "
+		    "certificates");
+		SSL_CTX_free(f->ssl);
+		f->ssl = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when host is an IPv4 or IPv6 address, not a name. */
+static int
+fwd_is_ip(const char *host)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+
+	return inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1;
+}
+
+/* A TLS session that checks the server's certificate names host. */
+static SSL *
+fwd_ssl_new(struct fwd *f, const char *host)
+{
+	SSL		*ssl;
+	char		 sni[FWD_HOST_MAX];	/* the macro wants it mutable */
+
+	if (fwd_ssl_init(f) == -1 || (ssl = SSL_new(f->ssl)) == NULL)
+		return NULL;
+	if (fwd_is_ip(host)) {
+		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    host) != 1)
+			goto fail;
+	} else {
+		X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(ssl),
+		    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		snprintf(sni, sizeof(sni), "%s", host);
+		if (SSL_set1_host(ssl, host) != 1 ||
+		    SSL_set_tlsext_host_name(ssl, sni) != 1)
+			goto fail;
+	}
+	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
+	return ssl;
+ fail:
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* The connection for u: the kept one, or a new one. */
+static struct fwd_conn *
+fwd_conn_get(struct fwd *f, const struct fwd_url *u)
+{
+	struct fwd_conn		*c;
+	struct bufferevent	*bev = NULL;
+	SSL			*ssl;
+
+	TAILQ_FOREACH(c, &f->conns, entry)
+		if (strcmp(c->key, u->key) == 0)
+			break;
+	if (c != NULL && c->stale && c->inflight == 0) {
+		/* Not freed here: we may be inside its own callback. */
+		TAILQ_REMOVE(&f->conns, c, entry);
+		TAILQ_INSERT_TAIL(&f->dead, c, entry);
+		event_active(f->reap, EV_TIMEOUT, 0);
+		c = NULL;
+	}
+	if (c != NULL)
+		return c;
+	if (!fwd_is_ip(u->host) && f->dns == NULL && !f->dns_tried) {
+		/* Resolve names without blocking the loop. */
+		f->dns_tried = 1;
+		if ((f->dns = evdns_base_new(f->base,
+		    EVDNS_BASE_INITIALIZE_NAMESERVERS)) == NULL)
+			log_warnx("forward: no resolver configured; host "
+			    "names are resolved blocking");
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->f = f;
+	c->tls = u->tls;
+	c->port = u->port;
+	snprintf(c->key, sizeof(c->key), "%s", u->key);
+	snprintf(c->host, sizeof(c->host), "%s", u->host);
+	snprintf(c->hosthdr, sizeof(c->hosthdr), "%s", u->hosthdr);
+	if (u->tls) {
+		if ((ssl = fwd_ssl_new(f, u->host)) == NULL) {
+			free(c);
+			return NULL;
+		}
+		bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
+		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+		    BEV_OPT_DEFER_CALLBACKS);
+		if (bev == NULL) {
+			SSL_free(ssl);
+			free(c);
+			return NULL;
+		}
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		c->evcon = evhttp_connection_base_bufferevent_new(f->base,
+		    f->dns, bev, c->host, (ev_uint16_t)c->port);
+		if (c->evcon == NULL)
+			bufferevent_free(bev);
+	} else
+		c->evcon = evhttp_connection_base_new(f->base, f->dns,
+		    c->host, (ev_uint16_t)c->port);
+	if (c->evcon == NULL) {
+		free(c);
+		return NULL;
+	}
+	evhttp_connection_set_retries(c->evcon, 0);
+	evhttp_connection_set_max_body_size(c->evcon, FWD_ANSWER_MAX);
+	evhttp_connection_set_max_headers_size(c->evcon, FWD_HEADERS_MAX);
+	evhttp_connection_set_closecb(c->evcon, fwd_conn_closed, c);
+	TAILQ_INSERT_TAIL(&f->conns, c, entry);
+	return c;
+}
+
+struct fwd *
+fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
+    fwd_done_cb cb, void *arg)
+{
+	struct fwd	*f;
+	struct sigaction sa;
+
+	if (sodium_init() < 0) {
+		log_warnx("forward: libsodium does not initialise");
+		return NULL;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		log_warn("forward: calloc");
+		return NULL;
+	}
+	f->base = base;
+	snprintf(f->gateway, sizeof(f->gateway), "%s",
+	    gateway != NULL ? gateway : "");
+	if (sk != NULL) {
+		memcpy(f->sk, sk, sizeof(f->sk));
+		f->has_sk = 1;
+	}
+	f->cb = cb;
+	f->arg = arg;
+	TAILQ_INIT(&f->conns);
+	TAILQ_INIT(&f->dead);
+	TAILQ_INIT(&f->reqs);
+	if ((f->reap = event_new(base, -1, 0, fwd_reap_cb, f)) == NULL) {
+		log_warnx("forward: cannot create an event");
+		free(f);
+		return NULL;
+	}
+	/* A peer that closes mid-write must cost a request, not us. */
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGPIPE, SIG_IGN);
+	return f;
+}
+
+/* Every request ends here, or in fwd_req_deliver_cb: tell the caller. */
+static void
+fwd_req_finish(struct fwd_req *r)
+{
+	struct fwd		*f = r->f;
+	char			 text[FWD_TEXT_MAX];
+	int64_t			 id = r->id;
+	int			 status = r->status;
+	enum fwd_outcome	 outcome = r->outcome;
+
+	snprintf(text, sizeof(text), "%s", r->text);
+	TAILQ_REMOVE(&f->reqs, r, entry);
+	if (r->conn != NULL)
+		r->conn->inflight--;
+	if (r->deliver != NULL)
+		event_free(r->deliver);
+	free(r);
+	if (f->cb != NULL)
+		f->cb(id, outcome, status, text, f->arg);
+}
+
+static void
+fwd_req_deliver_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	fwd_req_finish(arg);
+}
+
+/* The connection-level error of a request, as evhttp names it. */
+static void
+fwd_req_error(enum evhttp_request_error err, void *arg)
+{
+	struct fwd_req	*r = arg;
+
+	r->has_err = 1;
+	r->err = err;
+}
+
+/* Printable ASCII on one line: network text goes into logs and rows. */
+static void
+fwd_clean(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+/* Why a request got no answer: timeout, TLS, or the socket's errno. */
+static void
+fwd_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
+{
+	struct bufferevent	*bev;
+	unsigned long		 e = 0;
+	char			 ebuf[160];
+
+	if (r->has_err && r->err == EVREQ_HTTP_TIMEOUT) {
+		snprintf(buf, len, "no answer within %d s", r->timeout);
+		return;
+	}
+	if (r->conn != NULL && r->conn->tls && r->conn->evcon != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(r->conn->evcon)) !=
+	    NULL && (e = bufferevent_get_openssl_error(bev)) != 0) {
+		ERR_error_string_n(e, ebuf, sizeof(ebuf));
+		snprintf(buf, len, "TLS: %s", ebuf);
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+		return;
+	}
+	if (r->conn != NULL && r->conn->evcon != NULL &&
+	    (bev = evhttp_connection_get_bufferevent(r->conn->evcon)) !=
+	    NULL && (e = (unsigned long)bufferevent_socket_get_dns_error(
+	    bev)) != 0) {
+		snprintf(buf, len, "cannot resolve %.120s: %s", r->conn->host,
+		    evutil_gai_strerror((int)e));
+		return;
+	}
+	switch (saved_errno) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+	case ETIMEDOUT:
+	case EPIPE:
+		snprintf(buf, len, "%s", strerror(saved_errno));
+		if (buf[0] != '\0')
+			buf[0] = (char)tolower((unsigned char)buf[0]);
+		return;
+	default:
+		break;
+	}
+	if (!r->has_err) {
+		/* evhttp gives no cause when the connect itself fails. */
+		if (time(NULL) - r->started >= r->timeout)
+			snprintf(buf, len, "cannot connect within %d s",
+			    r->timeout);
+		else
+			snprintf(buf, len, "cannot connect (connection "
+			    "refused, or host unreachable)");
+		return;
+	}
+	if (r->has_err) {
+		switch (r->err) {
+		case EVREQ_HTTP_EOF:
+			snprintf(buf, len, "connection closed before the "
+			    "answer");
+			return;
+		case EVREQ_HTTP_INVALID_HEADER:
+			snprintf(buf, len, "not an HTTP answer");
+			return;
+		case EVREQ_HTTP_DATA_TOO_LONG:
+			snprintf(buf, len, "answer over %d bytes",
+			    FWD_ANSWER_MAX);
+			return;
+		default:
+			break;
+		}
+	}
+	snprintf(buf, len, "the connection failed");
+}
+
+/* What the answer's JSON says: "status", or "error" for a refusal. */
+static void
+fwd_answer_text(struct evhttp_request *req, int status, char *buf,
+    size_t len)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	const char	*line = evhttp_request_get_response_code_line(req);
+	json_t		*o = NULL, *v;
+	size_t		 n;
+
+	buf[0] = '\0';
+	if (in != NULL && (n = evbuffer_get_length(in)) > 0)
+		o = json_loadb((const char *)evbuffer_pullup(in, -1), n, 0,
+		    NULL);
+	if (json_is_object(o)) {
+		v = json_object_get(o, status >= 300 ? "error" : "status");
+		if (json_is_string(v))
+			snprintf(buf, len, "%s", json_string_value(v));
+		v = json_object_get(o, "status");
+		if (status >= 300 && buf[0] == '\0' && json_is_string(v))
+			snprintf(buf, len, "%s", json_string_value(v));
+	}
+	json_decref(o);
+	if (buf[0] == '\0')
+		snprintf(buf, len, "%s", line != NULL && line[0] != '\0' ?
+		    line : "no text");
+	fwd_clean(buf);
+}
+
+/* docs/forward.md's response table. */
+static enum fwd_outcome
+fwd_outcome_of(int status)
+{
+	switch (status) {
+	case 200:
+	case 201:
+		return FWD_OUT_STORED;
+	case 400:
+	case 401:
+	case 403:
+	case 409:
+	case 413:
+	case 422:
+		return FWD_OUT_REFUSED;
+	default:
+		return FWD_OUT_OUTAGE;
+	}
+}
+
+/* evhttp's end of a request: req is NULL or has no code on failure. */
+static void
+fwd_req_done(struct evhttp_request *req, void *arg)
+{
+	struct fwd_req	*r = arg;
+	int		 saved_errno = errno, status;
+
+	if (r->ended)
+		return;
+	r->ended = 1;
+	status = req != NULL ? evhttp_request_get_response_code(req) : 0;
+	if (status <= 0) {
+		r->status = 0;
+		r->outcome = FWD_OUT_OUTAGE;
+		fwd_req_why(r, saved_errno, r->text, sizeof(r->text));
+		if (r->conn != NULL)
+			r->conn->stale = 1;
+	} else {
+		r->status = status;
+		r->outcome = fwd_outcome_of(status);
+		fwd_answer_text(req, status, r->text, sizeof(r->text));
+	}
+	if (r->posting)
+		return;		/* fwd_post delivers it, after returning */
+	fwd_req_finish(r);
+}
+
+int
+fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
+    const char *idem_key, const char *body, size_t len)
+{
+	struct fwd_url		 u;
+	struct fwd_conn		*c;
+	struct fwd_req		*r;
+	struct evhttp_request	*req;
+	struct evkeyvalq	*h;
+	struct timeval		 zero = { 0, 0 };
+	char			 err[128], sig[128];
+
+	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1) {
+		log_warnx("forward: %s: %s", url, err);
+		return -1;
+	}
+	if (len > FWD_BODY_MAX) {
+		log_warnx("forward: request %" PRId64 ": body of %zu bytes, "
+		    "over %d", id, len, FWD_BODY_MAX);
+		return -1;
+	}
+	if (idem_key == NULL || idem_key[0] == '\0') {
+		log_warnx("forward: request %" PRId64 ": no idempotency key",
+		    id);
+		return -1;
+	}
+	if (f->has_sk && fwd_sign(f->sk, body, len, sig, sizeof(sig)) == -1) {
+		log_warnx("forward: request %" PRId64 ": cannot sign", id);
+		return -1;
+	}
+	if (timeout <= 0)
+		timeout = GW_FORWARD_TIMEOUT;
+	if ((c = fwd_conn_get(f, &u)) == NULL) {
+		log_warnx("forward: %s: cannot set up a connection%s", u.key,
+		    u.tls ? " (TLS)" : "");
+		return -1;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		log_warn("forward: calloc");
+		return -1;
+	}
+	r->f = f;
+	r->conn = c;
+	r->id = id;
+	r->timeout = timeout;
+	r->started = time(NULL);
+	if ((r->deliver = event_new(f->base, -1, 0, fwd_req_deliver_cb,
+	    r)) == NULL || (req = evhttp_request_new(fwd_req_done, r)) ==
+	    NULL) {
+		if (r->deliver != NULL)
+			event_free(r->deliver);
+		free(r);
+		return -1;
+	}
+	evhttp_request_set_error_cb(req, fwd_req_error);
+	h = evhttp_request_get_output_headers(req);
+	if (evhttp_add_header(h, "Host", c->hosthdr) == -1 ||
+	    evhttp_add_header(h, "Content-Type", "application/json") == -1 ||
+	    evhttp_add_header(h, "Accept", "application/json") == -1 ||
+	    evhttp_add_header(h, "User-Agent", FWD_USER_AGENT) == -1 ||
+	    evhttp_add_header(h, "Idempotency-Key", idem_key) == -1 ||
+	    (f->gateway[0] != '\0' &&
+	    evhttp_add_header(h, "X-Tally-Gateway", f->gateway) == -1) ||
+	    (f->has_sk &&
+	    evhttp_add_header(h, "X-Tally-Signature", sig) == -1) ||
+	    evbuffer_add(evhttp_request_get_output_buffer(req), body,
+	    len) == -1) {
+		log_warnx("forward: request %" PRId64 ": cannot build it "
+		    "(a header is not valid)", id);
+		evhttp_request_free(req);
+		event_free(r->deliver);
+		free(r);
+		return -1;
+	}
+	evhttp_connection_set_timeout(c->evcon, timeout);
+	TAILQ_INSERT_TAIL(&f->reqs, r, entry);
+	c->inflight++;
+	r->posting = 1;
+	if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST,
+	    u.path) == -1) {
+		r->posting = 0;
+		c->inflight--;
+		c->stale = 1;
+		TAILQ_REMOVE(&f->reqs, r, entry);
+		if (r->ended)
+			log_warnx("forward: request %" PRId64 ": failed at "
+			    "once: %s", id, r->text);
+		else
+			log_warnx("forward: %s: cannot start a request",
+			    u.key);
+		event_free(r->deliver);
+		free(r);
+		return -1;
+	}
+	r->posting = 0;
+	/* It ended already (e.g. the name did not resolve): tell soon. */
+	if (r->ended)
+		event_add(r->deliver, &zero);
+	return 0;
+}
+
+/* Requests started and not yet ended to the endpoint of url. */
+int
+fwd_inflight(struct fwd *f, const char *url)
+{
+	struct fwd_url	 u;
+	struct fwd_req	*r;
+	char		 err[128];
+	int		 n = 0;
+
+	if (url == NULL)
+		return 0;
+	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1)
+		return 0;
+	TAILQ_FOREACH(r, &f->reqs, entry)
+		if (r->conn != NULL && strcmp(r->conn->key, u.key) == 0)
+			n++;
+	return n;
+}
+
+/* Stop: requests in flight are dropped and no callback comes. */
+void
+fwd_free(struct fwd *f)
+{
+	struct fwd_conn	*c;
+	struct fwd_req	*r;
+
+	if (f == NULL)
+		return;
+	while ((c = TAILQ_FIRST(&f->conns)) != NULL) {
+		TAILQ_REMOVE(&f->conns, c, entry);
+		TAILQ_INSERT_TAIL(&f->dead, c, entry);
+	}
+	/* Frees every evhttp request (no callbacks) with its connection. */
+	fwd_reap_cb(-1, 0, f);
+	while ((r = TAILQ_FIRST(&f->reqs)) != NULL) {
+		TAILQ_REMOVE(&f->reqs, r, entry);
+		if (r->deliver != NULL)
+			event_free(r->deliver);
+		free(r);
+	}
+	event_free(f->reap);
+	if (f->dns != NULL)
+		evdns_base_free(f->dns, 1);
+	if (f->ssl != NULL)
+		SSL_CTX_free(f->ssl);
+	sodium_memzero(f->sk, sizeof(f->sk));
+	free(f);
+}
+
+/* ------------------------------------------------------------------ */
+/* The scheduler                                                       */
+/* ------------------------------------------------------------------ */
+
+/* A central's reachability, as the forwarder sees it. */
+enum fwd_link {
+	FWD_LINK_UP = 1,	/* answering: full parallelism */
+	FWD_LINK_DOWN,		/* failing: one probe at a time, backoff */
+};
+
+struct fwd_central {
+	TAILQ_ENTRY(fwd_central) entry;
+	char			 name[GW_MODEM_NAME_MAX];
+	char			 url[GW_URL_MAX];
+	int			 timeout;
+	enum fwd_link		 link;
+	int			 inflight;
+	int			 failures;	/* consecutive outages */
+	time_t			 probe_at;	/* DOWN: next probe */
+	int			 drain;		/* take rows whatever next_at */
+	time_t			 last_ok;
+	time_t			 last_fail;
+	int			 last_status;
+	char			 last_error[GW_DETAIL_MAX];
+	long			 acked, refused, outages;
+	uint32_t		 seed;		/* of its probe backoff */
+};
+TAILQ_HEAD(fwd_centrals, fwd_central);
+
+/* A forward row with a request in flight. */
+struct fwd_job {
+	TAILQ_ENTRY(fwd_job)	 entry;
+	struct fwd_central	*c;
+	int64_t			 id;
+	int64_t			 msg_id;
+	enum fwd_state		 state;
+	int			 attempts;
+	int			 probe;		/* sent while the central was down */
+};
+TAILQ_HEAD(fwd_jobs, fwd_job);
+
+struct fwd_queue {
+	struct event_base	*base;
+	struct store		*store;
+	struct fwd		*fwd;
+	char			 gateway[GW_NAME_MAX];
+	int			 fmin, fmax, parallel, timeout;
+	struct fwd_centrals	 centrals;
+	struct fwd_jobs		 jobs;
+	struct store_fwd	*rows;		/* parallel of them */
+	struct event		*timer;
+	struct event		*kick;
+};
+
+static const char *
+fwd_link_name(enum fwd_link l)
+{
+	return l == FWD_LINK_UP ? "up" : "down";
+}
+
+static const char *
+fwd_state_name(enum fwd_state s)
+{
+	const char	*n = store_fwd_state_name(s);
+
+	return n != NULL ? n : "?";
+}
+
+/* The one place a central's reachability changes, logged. */
+static void
+fwd_central_set(struct fwd_queue *q, struct fwd_central *c,
+    enum fwd_link to, const char *why)
+{
+	if (c->link == to)
+		return;
+	if (to == FWD_LINK_DOWN)
+		log_warnx("forward: central %s: %s -> %s (%s; probing with one "
+		    "request at a time)", c->name, fwd_link_name(c->link),
+		    fwd_link_name(to), why);
+	else
+		log_info("forward: central %s: %s -> %s (%s after %d failed "
+		    "attempts; draining the backlog)", c->name,
+		    fwd_link_name(c->link), fwd_link_name(to), why,
+		    c->failures);
+	c->link = to;
+}
+
+/*
+ * The one function that moves a forward row: persists the new state,
+ * then logs it. The job keeps the state the row is in.
+ */
+static int
+fwd_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
+    int status, time_t next_at, const char *error, const char *detail)
+{
+	enum fwd_state	 from = j->state;
+
+	if (store_fwd_set(q->store, j->id, to, j->attempts, next_at, status,
+	    error != NULL ? error : "") == -1) {
+		log_warnx("msg %" PRId64 ": forward to %s: cannot record %s "
+		    "-> %s", j->msg_id, j->c->name, fwd_state_name(from),
+		    fwd_state_name(to));
+		return -1;
+	}
+	j->state = to;
+	if (to == FWD_RETRY_WAIT || to == FWD_FAILED)
+		log_warnx("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
+		    j->msg_id, j->c->name, fwd_state_name(from),
+		    fwd_state_name(to), detail);
+	else if (detail != NULL)
+		log_info("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
+		    j->msg_id, j->c->name, fwd_state_name(from),
+		    fwd_state_name(to), detail);
+	else
+		log_info("msg %" PRId64 ": forward to %s: %s -> %s",
+		    j->msg_id, j->c->name, fwd_state_name(from),
+		    fwd_state_name(to));
+	return 0;
+}
+
+/* An outage for this row: wait, longer after each attempt. */
+static void
+fwd_retry(struct fwd_queue *q, struct fwd_job *j, int status,
+    const char *error, time_t now)
+{
+	char	 detail[GW_DETAIL_MAX + 96];
+	time_t	 wait;
+
+	wait = fwd_backoff(j->attempts, q->fmin, q->fmax, (uint32_t)j->id);
+	snprintf(detail, sizeof(detail), "outage: %s; attempt %d, next in "
+	    "%lld s", error, j->attempts, (long long)wait);
+	fwd_set_state(q, j, FWD_RETRY_WAIT, status, now + wait, error,
+	    detail);
+}
+
+/* Refused for good: the row fails, the operator is alerted. */
+static void
+fwd_fail(struct fwd_queue *q, struct fwd_job *j, int status,
+    const char *error, time_t now)
+{
+	char	 detail[GW_DETAIL_MAX + 32];
+
+	if (status > 0)
+		snprintf(detail, sizeof(detail), "%d: %s", status, error);
+	else
+		snprintf(detail, sizeof(detail), "%s", error);
+	fwd_set_state(q, j, FWD_FAILED, status, now, error, detail);
+}
+
+static struct fwd_job *
+fwd_job_find(struct fwd_queue *q, int64_t id)
+{
+	struct fwd_job	*j;
+
+	TAILQ_FOREACH(j, &q->jobs, entry)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+/* The central answered (any status): it is up; drain after an outage. */
+static void
+fwd_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
+    time_t now)
+{
+	char	 why[32];
+
+	c->last_ok = now;
+	c->last_status = status;
+	if (c->link == FWD_LINK_DOWN) {
+		snprintf(why, sizeof(why), "answered %d", status);
+		fwd_central_set(q, c, FWD_LINK_UP, why);
+		c->drain = 1;
+	}
+	c->failures = 0;
+	c->probe_at = 0;
+}
+
+/* No usable answer: the central is down; probe later, one at a time. */
+static void
+fwd_central_fail(struct fwd_queue *q, struct fwd_central *c,
+    const struct fwd_job *j, int status, const char *error, time_t now)
+{
+	c->last_fail = now;
+	c->last_status = status;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", error);
+	c->drain = 0;
+	if (c->link == FWD_LINK_UP) {
+		c->failures = 1;
+		fwd_central_set(q, c, FWD_LINK_DOWN, error);
+	} else if (j == NULL || j->probe)
+		c->failures++;
+	else
+		return;		/* a straggler sent before it went down */
+	c->probe_at = now + fwd_backoff(c->failures, q->fmin, q->fmax,
+	    c->seed);
+}
+
+/* The engine's callback: one request to a central ended. */
+static void
+fwd_queue_done(int64_t id, enum fwd_outcome outcome, int status,
+    const char *text, void *arg)
+{
+	struct fwd_queue	*q = arg;
+	struct fwd_job		*j;
+	struct fwd_central	*c;
+	char			 st[16];
+	time_t			 now = time(NULL);
+
+	if ((j = fwd_job_find(q, id)) == NULL) {
+		log_warnx("forward: an answer for row %" PRId64 " that is "
+		    "not in flight", id);
+		return;
+	}
+	c = j->c;
+	c->inflight--;
+	switch (outcome) {
+	case FWD_OUT_STORED:
+		c->acked++;
+		fwd_central_ok(q, c, status, now);
+		snprintf(st, sizeof(st), "%d", status);
+		fwd_set_state(q, j, FWD_ACKED, status, now, "", st);
+		break;
+	case FWD_OUT_REFUSED:
+		c->refused++;
+		snprintf(c->last_error, sizeof(c->last_error), "%d: %s",
+		    status, text);
+		fwd_central_ok(q, c, status, now);
+		fwd_fail(q, j, status, text, now);
+		break;
+	case FWD_OUT_OUTAGE:
+	default:
+		c->outages++;
+		if (status > 0) {
+			char	 e[GW_DETAIL_MAX];
+
+			snprintf(e, sizeof(e), "%d: %s", status, text);
+			fwd_central_fail(q, c, j, status, e, now);
+			fwd_retry(q, j, status, e, now);
+		} else {
+			fwd_central_fail(q, c, j, 0, text, now);
+			fwd_retry(q, j, 0, text, now);
+		}
+		break;
+	}
+	TAILQ_REMOVE(&q->jobs, j, entry);
+	free(j);
+	fwd_queue_kick(q);
+}
+
+/* Load, build, sign and post one due row; its state follows. */
+static void
+fwd_queue_start(struct fwd_queue *q, struct fwd_central *c,
+    const struct store_fwd *row, time_t now)
+{
+	struct store_msg	*m;
+	struct fwd_job		*j;
+	char			 key[64], *body = NULL;
+	size_t			 len = 0;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("forward: calloc");
+		free(j);
+		return;
+	}
+	j->c = c;
+	j->id = row->id;
+	j->msg_id = row->msg_id;
+	j->state = row->state;
+	j->attempts = row->attempts;
+	switch (store_msg_get(q->store, row->msg_id, m)) {
+	case 1:
+		break;
+	case 0:
+		fwd_fail(q, j, 0, "the message is not in the store", now);
+		goto done;
+	default:
+		/* Perhaps a passing store error: count it, try later. */
+		j->attempts++;
+		fwd_retry(q, j, 0, "cannot read the message from the store",
+		    now);
+		goto done;
+	}
+	if (fwd_body(m, q->gateway, &body, &len) == -1 ||
+	    fwd_idempotency_key(m, key, sizeof(key)) == -1) {
+		fwd_fail(q, j, 0, "the stored message cannot be forwarded "
+		    "(not an accepted, complete report)", now);
+		goto done;
+	}
+	if (len > FWD_BODY_MAX) {
+		fwd_fail(q, j, 0, "body over 64 KiB", now);
+		goto done;
+	}
+	j->attempts++;
+	j->probe = c->link == FWD_LINK_DOWN;
+	if (fwd_set_state(q, j, FWD_SENDING, 0, now, "", NULL) == -1)
+		goto done;
+	if (fwd_post(q->fwd, c->url, c->timeout, j->id, key, body,
+	    len) == -1) {
+		fwd_retry(q, j, 0, "cannot start the request", now);
+		goto done;
+	}
+	c->inflight++;
+	TAILQ_INSERT_TAIL(&q->jobs, j, entry);
+	j = NULL;
+ done:
+	free(body);
+	free(m);
+	free(j);
+}
+
+/* Start what is due: per central, up to its window of requests. */
+static void
+fwd_queue_run(struct fwd_queue *q)
+{
+	struct fwd_central	*c;
+	time_t			 now = time(NULL), horizon;
+	size_t			 n, i, want;
+	int			 cap;
+
+	TAILQ_FOREACH(c, &q->centrals, entry) {
+		if (c->link == FWD_LINK_DOWN && now < c->probe_at)
+			continue;
+		cap = c->link == FWD_LINK_DOWN ? 1 : q->parallel;
+		if (c->inflight >= cap)
+			continue;
+		want = (size_t)(cap - c->inflight);
+		/* After an outage, every waiting row is due at once. */
+		horizon = c->drain ? now + FWD_DRAIN_HORIZON : now;
+		if (store_fwd_due(q->store, c->name, horizon, q->rows, want,
+		    &n) == -1) {
+			log_warnx("forward: central %s: cannot read the due "
+			    "rows", c->name);
+			continue;
+		}
+		for (i = 0; i < n && i < want; i++) {
+			if (fwd_job_find(q, q->rows[i].id) != NULL)
+				continue;	/* already in flight */
+			if (q->rows[i].state != FWD_PENDING &&
+			    q->rows[i].state != FWD_RETRY_WAIT)
+				continue;
+			fwd_queue_start(q, c, &q->rows[i], now);
+		}
+		if (c->drain && n < want)
+			c->drain = 0;
+	}
+}
+
+static void
+fwd_queue_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	fwd_queue_run(arg);
+}
+
+struct fwd_queue *
+fwd_queue_new(struct event_base *base, struct store *store,
+    const struct gw_conf *conf, const uint8_t *sk)
+{
+	struct fwd_queue	*q;
+	struct fwd_central	*fc;
+	struct conf_central	*cc;
+	struct fwd_url		 u;
+	struct timeval		 tv = { 1, 0 };
+	char			 err[128];
+	size_t			 i;
+	int			 n;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL) {
+		log_warn("forward: calloc");
+		return NULL;
+	}
+	q->base = base;
+	q->store = store;
+	TAILQ_INIT(&q->centrals);
+	TAILQ_INIT(&q->jobs);
+	snprintf(q->gateway, sizeof(q->gateway), "%s", conf->name);
+	q->fmin = conf->t.forward_min > 0 ? conf->t.forward_min :
+	    GW_FORWARD_MIN;
+	q->fmax = conf->t.forward_max > 0 ? conf->t.forward_max :
+	    GW_FORWARD_MAX;
+	q->parallel = conf->t.forward_parallel > 0 ?
+	    conf->t.forward_parallel : GW_FORWARD_PARALLEL;
+	q->timeout = conf->t.forward_timeout > 0 ? conf->t.forward_timeout :
+	    GW_FORWARD_TIMEOUT;
+	TAILQ_FOREACH(cc, &conf->centrals, entry) {
+		if (fwd_url_parse(cc->url, &u, err, sizeof(err)) == -1) {
+			log_warnx("forward: central %s: %s: %s", cc->name,
+			    cc->url, err);
+			goto fail;
+		}
+		if ((fc = calloc(1, sizeof(*fc))) == NULL) {
+			log_warn("forward: calloc");
+			goto fail;
+		}
+		snprintf(fc->name, sizeof(fc->name), "%s", cc->name);
+		snprintf(fc->url, sizeof(fc->url), "%s", cc->url);
+		fc->timeout = cc->timeout > 0 ? cc->timeout : q->timeout;
+		fc->link = FWD_LINK_UP;
+		fc->seed = fwd_mix(0,
+		    (uint64_t)strlen(fc->name));
+		for (i = 0; fc->name[i] != '\0'; i++)
+			fc->seed = fwd_mix(fc->seed,
+			    (unsigned char)fc->name[i]);
+		TAILQ_INSERT_TAIL(&q->centrals, fc, entry);
+	}
+	if ((q->rows = calloc((size_t)q->parallel, sizeof(*q->rows))) ==
+	    NULL ||
+	    (q->fwd = fwd_new(base, conf->name, sk, fwd_queue_done, q)) ==
+	    NULL ||
+	    (q->timer = event_new(base, -1, EV_PERSIST, fwd_queue_timer_cb,
+	    q)) == NULL ||
+	    (q->kick = event_new(base, -1, 0, fwd_queue_timer_cb, q)) ==
+	    NULL || evtimer_add(q->timer, &tv) == -1) {
+		log_warnx("forward: cannot set up the scheduler");
+		goto fail;
+	}
+	/* Rows left in flight by a previous run go back in the queue. */
+	if ((n = store_fwd_requeue(store)) == -1) {
+		log_warnx("forward: cannot requeue the forwards in flight");
+		goto fail;
+	}
+	if (n > 0)
+		log_info("forward: %d forwards in flight at the last stop: "
+		    "sending -> retry_wait, to be sent again now", n);
+	return q;
+ fail:
+	fwd_queue_free(q);
+	return NULL;
+}
+
+/* New rows were committed: look at the queue as soon as we can. */
+void
+fwd_queue_kick(struct fwd_queue *q)
+{
+	if (q != NULL && q->kick != NULL)
+		event_active(q->kick, EV_TIMEOUT, 0);
+}
+
+int
+fwd_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
+    size_t max, size_t *n)
+{
+	struct fwd_central	*c;
+	size_t			 i = 0;
+
+	TAILQ_FOREACH(c, &q->centrals, entry) {
+		if (i < max) {
+			memset(&out[i], 0, sizeof(out[i]));
+			snprintf(out[i].name, sizeof(out[i].name), "%s",
+			    c->name);
+			snprintf(out[i].url, sizeof(out[i].url), "%s",
+			    c->url);
+			out[i].up = c->link == FWD_LINK_UP;
+			out[i].inflight = c->inflight;
+			out[i].failures = c->failures;
+			out[i].next_probe = c->link == FWD_LINK_DOWN ?
+			    c->probe_at : 0;
+			out[i].last_ok = c->last_ok;
+			out[i].last_fail = c->last_fail;
+			out[i].last_status = c->last_status;
+			snprintf(out[i].last_error, sizeof(out[i].last_error),
+			    "%s", c->last_error);
+			out[i].acked = c->acked;
+			out[i].refused = c->refused;
+			out[i].outages = c->outages;
+		}
+		i++;
+	}
+	if (n != NULL)
+		*n = i;
+	return 0;
+}
+
+/* Stop: requests in flight are dropped; their rows stay `sending' and
+ * store_fwd_requeue puts them back at the next start. */
+void
+fwd_queue_free(struct fwd_queue *q)
+{
+	struct fwd_central	*c;
+	struct fwd_job		*j;
+
+	if (q == NULL)
+		return;
+	fwd_free(q->fwd);
+	if (q->timer != NULL)
+		event_free(q->timer);
+	if (q->kick != NULL)
+		event_free(q->kick);
+	while ((j = TAILQ_FIRST(&q->jobs)) != NULL) {
+		TAILQ_REMOVE(&q->jobs, j, entry);
+		free(j);
+	}
+	while ((c = TAILQ_FIRST(&q->centrals)) != NULL) {
+		TAILQ_REMOVE(&q->centrals, c, entry);
+		free(c);
+	}
+	free(q->rows);
+	free(q);
+}
