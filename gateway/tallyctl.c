@@ -4,6 +4,10 @@
  * (docs/tallyctl.md): scripts rely on them.
  */
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -11,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "memhist.h"
@@ -36,6 +41,7 @@ static int	ctl_card(int, char **);
 static int	ctl_receipt(int, char **);
 static int	ctl_import(int, char **);
 static int	ctl_form(int, char **);
+static int	ctl_gw(int, char **);
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "keygen", ctl_keygen, "keygen -o FILE",
@@ -58,6 +64,19 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "form", ctl_form, "form [--election FILE] --tps TPS --contest C "
 	  "[--page P]",
 	  "show which values a report for that TPS and contest needs" },
+	{ "status", ctl_gw, "status [--sock FILE | --state DIR]",
+	  "one line of the running gateway's counters" },
+	{ "modems", ctl_gw, "modems [--sock FILE | --state DIR]",
+	  "one line per modem of the running gateway" },
+	{ "modem", ctl_gw, "modem enable|disable NAME [--sock FILE | "
+	  "--state DIR]",
+	  "start or stop one modem's worker until the next reload" },
+	{ "msg", ctl_gw, "msg ID [--sock FILE | --state DIR]",
+	  "what the gateway stored and decided for message ID" },
+	{ "sweep", ctl_gw, "sweep [--sock FILE | --state DIR]",
+	  "read every modem's SIM storage now" },
+	{ "reload", ctl_gw, "reload [--sock FILE | --state DIR]",
+	  "re-read the config: add, remove, enable and disable modems" },
 };
 #define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -105,7 +124,7 @@ ctl_fail(const char *fmt, ...)
 enum {
 	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
-	OPT_DPT, OPT_CONTEST, OPT_PAGE,
+	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE,
 };
 static const struct option ctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
@@ -122,13 +141,15 @@ static const struct option ctl_longopts[] = {
 	{ "dpt",	required_argument,	NULL, OPT_DPT },
 	{ "contest",	required_argument,	NULL, OPT_CONTEST },
 	{ "page",	required_argument,	NULL, OPT_PAGE },
+	{ "sock",	required_argument,	NULL, OPT_SOCK },
+	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 },
 };
 
 struct ctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
-	const char	*batch, *desa, *dpt, *contest;
+	const char	*batch, *desa, *dpt, *contest, *sock, *state;
 	int		 province, rows, html, page;
 	uint64_t	 tps;
 	int		 has_tps;
@@ -218,6 +239,12 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			break;
 		case OPT_CONTEST:
 			o->contest = optarg;
+			break;
+		case OPT_SOCK:
+			o->sock = optarg;
+			break;
+		case OPT_STATE:
+			o->state = optarg;
 			break;
 		case OPT_PAGE:
 			errno = 0;
@@ -739,6 +766,70 @@ ctl_form(int argc, char **argv)
 		printf("  SAH\n  TIDAK_SAH\n");
 	}
 	election_free(el);
+	return CTL_EXIT_OK;
+}
+
+/*
+ * The commands of a running tallygw: one request line on its control
+ * socket; the answer is printed without its final OK line.
+ */
+static int
+ctl_gw(int argc, char **argv)
+{
+	static const int	 allowed[] = { OPT_SOCK, OPT_STATE, 0 };
+	struct ctl_opts		 o;
+	struct sockaddr_un	 sun;
+	char			 req[512], line[4096];
+	FILE			*fp;
+	int			 i, fd, ok = 0;
+	size_t			 off;
+
+	i = ctl_getopt(argc, argv, allowed, &o);
+	off = snprintf(req, sizeof(req), "%s", ctl_current->name);
+	for (; i < argc; i++) {
+		if (strchr(argv[i], '\n') != NULL)
+			ctl_usage();
+		off += snprintf(req + off, sizeof(req) - off, " %s", argv[i]);
+		if (off >= sizeof(req))
+			ctl_usage();
+	}
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (o.sock != NULL)
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", o.sock);
+	else
+		snprintf(sun.sun_path, sizeof(sun.sun_path),
+		    "%s/tallygw.sock", o.state ? o.state : "/var/lib/tallygw");
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
+		return ctl_fail("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		close(fd);
+		return ctl_fail("%s: %s (is tallygw running?)", sun.sun_path,
+		    strerror(errno));
+	}
+	if (write(fd, req, strlen(req)) == -1 || write(fd, "\n", 1) == -1) {
+		close(fd);
+		return ctl_fail("%s: %s", sun.sun_path, strerror(errno));
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return ctl_fail("fdopen: %s", strerror(errno));
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strcmp(line, "OK\n") == 0) {
+			ok = 1;
+			break;
+		}
+		if (strncmp(line, "ERR ", 4) == 0) {
+			fclose(fp);
+			line[strcspn(line, "\n")] = '\0';
+			return ctl_fail("%s", line + 4);
+		}
+		fputs(line, stdout);
+	}
+	fclose(fp);
+	if (!ok)
+		return ctl_fail("%s: the answer ended early", sun.sun_path);
 	return CTL_EXIT_OK;
 }
 

@@ -1,0 +1,685 @@
+/*
+ * bank: the modem workers. One tallygw-modem process per enabled modem,
+ * each behind a socketpair; the bank starts them, reads their frames,
+ * notices death and hangs, and restarts them with backoff.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "log.h"
+#include "tallygw.h"
+
+static void	bank_spawn(struct modem *);
+static void	bank_lost(struct modem *, const char *);
+static void	bank_set_state(struct modem *, enum bank_state, const char *);
+
+static const char *bank_states[] = {
+	[BANK_OFF] = "off",
+	[BANK_RUNNING] = "running",
+	[BANK_WAIT] = "restart-wait",
+	[BANK_STOPPING] = "stopping",
+};
+
+const char *
+bank_state_name(enum bank_state s)
+{
+	if ((unsigned)s >= sizeof(bank_states) / sizeof(bank_states[0]))
+		return ("unknown");
+	return (bank_states[s]);
+}
+
+/* The one place a modem's supervision state changes. */
+static void
+bank_set_state(struct modem *m, enum bank_state s, const char *why)
+{
+	if (m->state == s)
+		return;
+	log_info("bank: modem %s: %s -> %s (%s)", m->conf.name,
+	    bank_state_name(m->state), bank_state_name(s), why);
+	m->state = s;
+}
+
+struct modem *
+bank_find(const char *name)
+{
+	struct modem	*m;
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (strcmp(m->conf.name, name) == 0)
+			return (m);
+	return (NULL);
+}
+
+static int
+bank_write(struct modem *m, const struct wire_msg *w)
+{
+	uint8_t	 buf[WIRE_HDR_LEN + WIRE_MAX_PAYLOAD];
+	size_t	 len;
+
+	if (m->bev == NULL || m->state != BANK_RUNNING)
+		return (-1);
+	if (wire_encode(w, buf, sizeof(buf), &len) == -1) {
+		log_warnx("bank: modem %s: cannot encode %s", m->conf.name,
+		    wire_type_name(w->type));
+		return (-1);
+	}
+	if (bufferevent_write(m->bev, buf, len) == -1)
+		return (-1);
+	return (0);
+}
+
+static void
+bank_cmd(struct modem *m, uint32_t type)
+{
+	struct wire_msg	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.type = type;
+	(void)bank_write(m, &w);
+}
+
+int
+bank_send(struct modem *m, int64_t id, const char *number, const char *text,
+    int flags)
+{
+	struct wire_msg	 w;
+
+	memset(&w, 0, sizeof(w));
+	w.type = WIRE_SEND;
+	w.id = id;
+	w.flags = flags;
+	snprintf(w.number, sizeof(w.number), "%s", number);
+	snprintf(w.text, sizeof(w.text), "%s", text);
+	return (bank_write(m, &w));
+}
+
+int
+bank_delete(struct modem *m, int location)
+{
+	struct wire_msg	 w;
+
+	if (location <= 0)
+		return (0);
+	memset(&w, 0, sizeof(w));
+	w.type = WIRE_DELETE;
+	w.location = location;
+	return (bank_write(m, &w));
+}
+
+static void
+bank_balance(struct modem *m)
+{
+	struct wire_msg	 w;
+	const char	*code = m->conf.balance;
+
+	if (code[0] == '\0')
+		code = balance_ussd_code(m->conf.oper[0] ? m->conf.oper :
+		    m->oper);
+	memset(&w, 0, sizeof(w));
+	w.type = WIRE_BALANCE;
+	snprintf(w.info, sizeof(w.info), "%s", code);
+	m->balance_at = time(NULL);
+	(void)bank_write(m, &w);
+}
+
+/* A frame from a worker: update what we know, hand events to the loop. */
+static void
+bank_frame(struct modem *m, const struct wire_msg *w)
+{
+	long	 rp;
+	char	 exp[16];
+
+	m->last_frame = time(NULL);
+	switch (w->type) {
+	case WIRE_HELLO:
+		if (w->info[0] != '\0')
+			snprintf(m->info, sizeof(m->info), "%s", w->info);
+		log_debug("bank: modem %s: hello %s %s", m->conf.name,
+		    w->text, w->info);
+		break;
+	case WIRE_STATE:
+		if (w->status < 0 || w->status > MODEM_STATE_MAX) {
+			log_warnx("bank: modem %s: bad state %d",
+			    m->conf.name, w->status);
+			break;
+		}
+		log_info("bank: modem %s: worker %s -> %s%s%s", m->conf.name,
+		    wire_state_name(m->wstate), wire_state_name(w->status),
+		    w->text[0] ? ": " : "", w->text);
+		m->wstate = w->status;
+		if (m->wstate == MODEM_READY) {
+			if (!m->ever_ready)
+				bank_balance(m);
+			m->ever_ready = 1;
+			m->backoff = 0;
+			gw_on_modem_ready(m);
+		} else if (m->wstate == MODEM_BROKEN ||
+		    m->wstate == MODEM_BACKOFF || m->wstate == MODEM_INIT)
+			gw_on_modem_lost(m);
+		break;
+	case WIRE_SMS:
+		m->received++;
+		gw_on_sms(m, w);
+		break;
+	case WIRE_SEND_RESULT:
+		gw_on_send_result(m, w);
+		break;
+	case WIRE_STATUS_REPORT:
+		gw_on_status_report(m, w);
+		break;
+	case WIRE_HEALTH:
+		m->signal = w->signal;
+		m->reg = w->reg;
+		if (w->info[0] != '\0')
+			snprintf(m->oper, sizeof(m->oper), "%.*s",
+			    (int)sizeof(m->oper) - 1, w->info);
+		m->sim_used = w->sim_used;
+		m->sim_total = w->sim_total;
+		m->errors = w->errors;
+		break;
+	case WIRE_USSD_ANSWER:
+		if (w->code != 0) {
+			log_warnx("bank: modem %s: balance query failed: %s",
+			    m->conf.name, w->text);
+			break;
+		}
+		snprintf(m->balance_text, sizeof(m->balance_text), "%.*s",
+		    (int)sizeof(m->balance_text) - 1, w->text);
+		if (balance_parse(m->conf.oper[0] ? m->conf.oper : m->oper,
+		    w->text, &rp, exp, sizeof(exp)) == 1) {
+			m->balance = rp;
+			log_info("bank: modem %s: balance Rp%ld%s%s",
+			    m->conf.name, rp, exp[0] ? " until " : "", exp);
+		} else
+			log_warnx("bank: modem %s: no balance in USSD answer "
+			    "\"%s\"", m->conf.name, w->text);
+		break;
+	case WIRE_DELETE_RESULT:
+		if (w->code != 0)
+			log_warnx("bank: modem %s: delete of SIM slot %d "
+			    "failed (%d); the next sweep retries",
+			    m->conf.name, w->location, w->code);
+		else
+			gw->stat_deleted++;
+		break;
+	case WIRE_HEARTBEAT:
+		break;
+	default:
+		log_warnx("bank: modem %s: unexpected %s from worker",
+		    m->conf.name, wire_type_name(w->type));
+		bank_lost(m, "protocol error");
+		break;
+	}
+}
+
+static void
+bank_readcb(struct bufferevent *bev, void *arg)
+{
+	struct modem	*m = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct wire_msg	 w;
+	size_t		 n, used;
+	uint8_t		*p;
+	int		 r;
+
+	while (m->bev == bev && (n = evbuffer_get_length(in)) > 0) {
+		if (n > WIRE_HDR_LEN + WIRE_MAX_PAYLOAD)
+			n = WIRE_HDR_LEN + WIRE_MAX_PAYLOAD;
+		if ((p = evbuffer_pullup(in, n)) == NULL)
+			return;
+		r = wire_decode(p, n, &w, &used);
+		if (r == 0)
+			return;
+		if (r == -1) {
+			log_warnx("bank: modem %s: garbage frame from worker",
+			    m->conf.name);
+			bank_lost(m, "protocol error");
+			return;
+		}
+		evbuffer_drain(in, used);
+		bank_frame(m, &w);
+	}
+}
+
+static void
+bank_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct modem	*m = arg;
+
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		bank_lost(m, (what & BEV_EVENT_EOF) ? "worker closed its socket" :
+		    "socket error");
+}
+
+static void
+bank_restartcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct modem	*m = arg;
+
+	if (m->state == BANK_WAIT && !m->removed && m->conf.enabled &&
+	    !gw->stopping)
+		bank_spawn(m);
+}
+
+static void
+bank_sweepcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct modem	*m = arg;
+	time_t		 now = time(NULL);
+
+	if (m->state == BANK_RUNNING && m->wstate == MODEM_READY) {
+		bank_cmd(m, WIRE_SWEEP);
+		if (gw->conf.t.balance_interval > 0 &&
+		    now - m->balance_at >= gw->conf.t.balance_interval)
+			bank_balance(m);
+	}
+}
+
+/* Where tallygw-modem is: the config, else beside our own binary. */
+static void
+bank_program(char *buf, size_t len)
+{
+	const char	*slash;
+
+	if (gw->conf.modem_prog[0] != '\0') {
+		snprintf(buf, len, "%s", gw->conf.modem_prog);
+		return;
+	}
+	if ((slash = strrchr(gw->self, '/')) == NULL)
+		snprintf(buf, len, "tallygw-modem");
+	else
+		snprintf(buf, len, "%.*s/tallygw-modem",
+		    (int)(slash - gw->self), gw->self);
+}
+
+static void
+bank_spawn(struct modem *m)
+{
+	char		 prog[PATH_MAX], health[16];
+	char		*argv[16];
+	int		 sp[2], i = 0;
+	pid_t		 pid;
+	struct timeval	 tv;
+
+	bank_program(prog, sizeof(prog));
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
+		log_warn("bank: modem %s: socketpair", m->conf.name);
+		bank_lost(m, "cannot create socket");
+		return;
+	}
+	snprintf(health, sizeof(health), "%d", gw->conf.t.health_interval);
+	argv[i++] = prog;
+	argv[i++] = (char *)(uintptr_t)"-n";
+	argv[i++] = m->conf.name;
+	argv[i++] = (char *)(uintptr_t)"-d";
+	argv[i++] = m->conf.device;
+	argv[i++] = (char *)(uintptr_t)"-c";
+	argv[i++] = m->conf.connection;
+	argv[i++] = (char *)(uintptr_t)"-H";
+	argv[i++] = health;
+	if (gw->conf.log_syslog)
+		argv[i++] = (char *)(uintptr_t)"-s";
+	if (gw->conf.log_level > 0)
+		argv[i++] = (char *)(uintptr_t)"-v";
+	argv[i] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("bank: modem %s: fork", m->conf.name);
+		close(sp[0]);
+		close(sp[1]);
+		bank_lost(m, "cannot fork");
+		return;
+	case 0:
+		close(sp[0]);
+		if (sp[1] != 3) {
+			if (dup2(sp[1], 3) == -1)
+				_exit(127);
+			close(sp[1]);
+		}
+		for (i = 4; i < 1024; i++)
+			close(i);
+		signal(SIGPIPE, SIG_DFL);
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_IGN);	/* the main process decides */
+		execv(prog, argv);
+		fprintf(stderr, "tallygw: cannot run %s: %s\n", prog,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(sp[1]);
+	evutil_make_socket_nonblocking(sp[0]);
+	fcntl(sp[0], F_SETFD, FD_CLOEXEC);
+	m->pid = pid;
+	m->bev = bufferevent_socket_new(gw->base, sp[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (m->bev == NULL) {
+		close(sp[0]);
+		bank_lost(m, "cannot set up the socket");
+		return;
+	}
+	bufferevent_setcb(m->bev, bank_readcb, NULL, bank_eventcb, m);
+	bufferevent_enable(m->bev, EV_READ | EV_WRITE);
+	m->wstate = MODEM_INIT;
+	m->last_frame = m->started = time(NULL);
+	bank_set_state(m, BANK_RUNNING, "worker started");
+	log_info("bank: modem %s: worker pid %ld on %s", m->conf.name,
+	    (long)pid, m->conf.device);
+	if (m->ev_sweep == NULL)
+		m->ev_sweep = event_new(gw->base, -1, EV_PERSIST,
+		    bank_sweepcb, m);
+	tv.tv_sec = gw->conf.t.sweep_interval > 0 ?
+	    gw->conf.t.sweep_interval : GW_SWEEP_INTERVAL;
+	tv.tv_usec = 0;
+	evtimer_add(m->ev_sweep, &tv);
+}
+
+/*
+ * The worker is gone or must go: close its socket, kill it, hand its
+ * send back to the outbox and schedule a restart with backoff.
+ */
+static void
+bank_lost(struct modem *m, const char *why)
+{
+	struct timeval	 tv;
+
+	if (m->bev != NULL) {
+		bufferevent_free(m->bev);
+		m->bev = NULL;
+	}
+	if (m->pid > 0)
+		kill(m->pid, SIGKILL);	/* reaped in bank_reap */
+	if (m->ev_sweep != NULL)
+		evtimer_del(m->ev_sweep);
+	m->wstate = MODEM_BROKEN;
+	gw_on_modem_lost(m);
+	if (m->state == BANK_STOPPING || m->removed || !m->conf.enabled ||
+	    gw->stopping) {
+		bank_set_state(m, BANK_OFF, why);
+		return;
+	}
+	if (time(NULL) - m->started > 10 * gw->conf.t.restart_max)
+		m->backoff = 0;
+	if (m->backoff == 0)
+		m->backoff = gw->conf.t.restart_min;
+	else if ((m->backoff *= 2) > gw->conf.t.restart_max)
+		m->backoff = gw->conf.t.restart_max;
+	m->restarts++;
+	bank_set_state(m, BANK_WAIT, why);
+	log_warnx("bank: modem %s: %s; restart in %d s", m->conf.name, why,
+	    m->backoff);
+	if (m->ev_restart == NULL)
+		m->ev_restart = evtimer_new(gw->base, bank_restartcb, m);
+	tv.tv_sec = m->backoff;
+	tv.tv_usec = 0;
+	evtimer_add(m->ev_restart, &tv);
+}
+
+/* SIGCHLD: collect exit statuses; a worker that exits is lost. */
+void
+bank_reap(void)
+{
+	struct modem	*m;
+	pid_t		 pid;
+	int		 status;
+	char		 why[64];
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		TAILQ_FOREACH(m, &gw->modems, entry)
+			if (m->pid == pid)
+				break;
+		if (m == NULL)
+			continue;
+		m->pid = 0;
+		if (WIFEXITED(status))
+			snprintf(why, sizeof(why), "worker exited %d",
+			    WEXITSTATUS(status));
+		else
+			snprintf(why, sizeof(why), "worker killed by signal %d",
+			    WTERMSIG(status));
+		if (m->state == BANK_RUNNING || m->state == BANK_STOPPING)
+			bank_lost(m, why);
+		else
+			log_debug("bank: modem %s: %s", m->conf.name, why);
+	}
+}
+
+/* Once a second: hung workers, and modems whose send never answered. */
+void
+bank_tick(time_t now)
+{
+	struct modem	*m, *tmp;
+
+	TAILQ_FOREACH_SAFE(m, &gw->modems, entry, tmp) {
+		if (m->state == BANK_RUNNING && now - m->last_frame >
+		    gw->conf.t.heartbeat_timeout) {
+			log_warnx("bank: modem %s: no frame for %ld s: hung",
+			    m->conf.name, (long)(now - m->last_frame));
+			bank_lost(m, "worker hung");
+		}
+		if (m->out_id != 0 && now > m->out_deadline) {
+			log_warnx("bank: modem %s: send of outbox %lld got no "
+			    "result in %d s", m->conf.name,
+			    (long long)m->out_id, gw->conf.t.send_timeout);
+			outbox_result(m, m->out_id, -1, -1, "send timeout");
+			bank_lost(m, "send timeout");
+		}
+		if (m->removed && m->state == BANK_OFF && m->pid == 0) {
+			TAILQ_REMOVE(&gw->modems, m, entry);
+			if (m->ev_restart != NULL)
+				event_free(m->ev_restart);
+			if (m->ev_sweep != NULL)
+				event_free(m->ev_sweep);
+			log_info("bank: modem %s removed", m->conf.name);
+			free(m);
+		}
+	}
+}
+
+static struct modem *
+bank_add(const struct conf_modem *cm)
+{
+	struct modem	*m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		log_warn("bank: calloc");
+		return (NULL);
+	}
+	m->conf = *cm;
+	m->balance = -1;
+	m->sent_day = -1;
+	m->state = BANK_OFF;
+	TAILQ_INSERT_TAIL(&gw->modems, m, entry);
+	if (cm->enabled)
+		bank_spawn(m);
+	else
+		log_info("bank: modem %s is disabled", m->conf.name);
+	return (m);
+}
+
+static void
+bank_shutdown(struct modem *m, const char *why)
+{
+	if (m->state == BANK_WAIT) {
+		evtimer_del(m->ev_restart);
+		bank_set_state(m, BANK_OFF, why);
+		return;
+	}
+	if (m->state != BANK_RUNNING)
+		return;
+	bank_cmd(m, WIRE_SHUTDOWN);
+	bank_set_state(m, BANK_STOPPING, why);
+	gw_on_modem_lost(m);
+	if (m->pid > 0)
+		kill(m->pid, SIGTERM);
+}
+
+int
+bank_start(void)
+{
+	struct conf_modem	*cm;
+
+	TAILQ_FOREACH(cm, &gw->conf.modems, entry)
+		if (bank_add(cm) == NULL)
+			return (-1);
+	return (0);
+}
+
+void
+bank_stop(void)
+{
+	struct modem	*m;
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		bank_shutdown(m, "gateway stopping");
+}
+
+/* A new config: add, remove, enable, disable, or restart changed modems. */
+int
+bank_reload(const struct gw_conf *nc, char *err, size_t errlen)
+{
+	struct conf_modem	*cm;
+	struct modem		*m;
+	int			 changed;
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (config_modem(nc, m->conf.name) == NULL && !m->removed) {
+			m->removed = 1;
+			bank_shutdown(m, "removed from the config");
+			if (m->state == BANK_OFF && m->ev_restart != NULL)
+				evtimer_del(m->ev_restart);
+		}
+	TAILQ_FOREACH(cm, &nc->modems, entry) {
+		if ((m = bank_find(cm->name)) == NULL || m->removed) {
+			if (m != NULL)
+				continue;	/* still going away */
+			log_info("bank: modem %s added", cm->name);
+			if (bank_add(cm) == NULL) {
+				snprintf(err, errlen, "out of memory");
+				return (-1);
+			}
+			continue;
+		}
+		changed = strcmp(m->conf.device, cm->device) != 0 ||
+		    strcmp(m->conf.connection, cm->connection) != 0;
+		m->conf = *cm;
+		if (!cm->enabled)
+			bank_shutdown(m, "disabled in the config");
+		else if (m->state == BANK_OFF)
+			bank_spawn(m);
+		else if (changed && m->state == BANK_RUNNING)
+			bank_lost(m, "device changed");
+	}
+	return (0);
+}
+
+/* tallyctl modem enable|disable NAME: until the next reload. */
+int
+bank_enable(const char *name, int on, char *err, size_t errlen)
+{
+	struct modem	*m;
+
+	if ((m = bank_find(name)) == NULL || m->removed) {
+		snprintf(err, errlen, "no modem %s", name);
+		return (-1);
+	}
+	m->conf.enabled = on;
+	if (on && (m->state == BANK_OFF || m->state == BANK_WAIT)) {
+		if (m->state == BANK_WAIT)
+			evtimer_del(m->ev_restart);
+		m->backoff = 0;
+		bank_spawn(m);
+	} else if (!on)
+		bank_shutdown(m, "disabled by the operator");
+	return (0);
+}
+
+static int
+bank_usable(struct modem *m)
+{
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+	int		 day;
+
+	if (m->state != BANK_RUNNING || m->wstate != MODEM_READY ||
+	    m->out_id != 0)
+		return (0);
+	if (m->conf.send_cap > 0) {
+		now += 7 * 3600;	/* days in WIB */
+		gmtime_r(&now, &tm);
+		day = tm.tm_year * 400 + tm.tm_yday;
+		if (day != m->sent_day) {
+			if (store_out_sent_today(gw->store, m->conf.name,
+			    time(NULL), &m->sent_today) == -1)
+				return (0);
+			m->sent_day = day;
+		}
+		if (m->sent_today >= m->conf.send_cap)
+			return (0);
+	}
+	return (1);
+}
+
+/*
+ * The modem to send a reply from: the one it came in on when it is
+ * free, else one of the same operator, else any free modem.
+ */
+struct modem *
+bank_pick(const char *prefer, const char *oper)
+{
+	struct modem	*m, *same = NULL, *any = NULL;
+
+	TAILQ_FOREACH(m, &gw->modems, entry) {
+		if (!bank_usable(m))
+			continue;
+		if (prefer != NULL && strcmp(m->conf.name, prefer) == 0)
+			return (m);
+		if (same == NULL && oper != NULL && oper[0] != '\0' &&
+		    strcasecmp(m->conf.oper, oper) == 0)
+			same = m;
+		if (any == NULL || m->sent < any->sent)
+			any = m;
+	}
+	return (same != NULL ? same : any);
+}
+
+int
+bank_all_ready(void)
+{
+	struct modem	*m;
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (m->conf.enabled && !m->removed && !m->ever_ready)
+			return (0);
+	return (1);
+}
+
+int
+bank_count(int *ready, int *total)
+{
+	struct modem	*m;
+
+	*ready = *total = 0;
+	TAILQ_FOREACH(m, &gw->modems, entry) {
+		if (m->removed)
+			continue;
+		(*total)++;
+		if (m->state == BANK_RUNNING && m->wstate == MODEM_READY)
+			(*ready)++;
+	}
+	return (0);
+}
