@@ -199,9 +199,12 @@ drive_keep(const char *line)
 	drive_nlines++;
 }
 
-/* Read and print frames for up to ms ms (0: only what is there). */
+/*
+ * Read and print frames for up to ms ms (0: only what is there); with
+ * once, return after the first frame.
+ */
 static void
-drive_pump(int ms)
+drive_pump(int ms, int once)
 {
 	struct wire_msg	 m;
 	char		 line[DRIVE_LINE_MAX];
@@ -226,6 +229,8 @@ drive_pump(int ms)
 		printf("%s\n", line);
 		fflush(stdout);
 		drive_keep(line);
+		if (once)
+			break;
 	}
 }
 
@@ -261,7 +266,7 @@ drive_reap(int ms)
 			return (1);
 		if (drive_now() >= end)
 			return (-1);
-		drive_pump(20);
+		drive_pump(20, 0);
 		if (drive_eof)
 			usleep(20000);
 	}
@@ -404,7 +409,7 @@ drive_expect(char *args, int want)
 		from = drive_nlines;
 		if (found || drive_now() >= end || drive_eof)
 			break;
-		drive_pump((int)(end - drive_now()));
+		drive_pump((int)(end - drive_now()), 1);
 	}
 	regfree(&re);
 	if (want && !found)
@@ -461,13 +466,13 @@ drive_command(char *line)
 		m.type = (uint32_t)drive_id(drive_word(&p), cmd);
 		drive_write(&m);
 	} else if (strcmp(cmd, "sleep") == 0) {
-		drive_pump(drive_ms(drive_word(&p), cmd));
+		drive_pump(drive_ms(drive_word(&p), cmd), 0);
 	} else if (strcmp(cmd, "expect") == 0) {
 		drive_expect(p, 1);
 	} else if (strcmp(cmd, "absent") == 0) {
 		drive_expect(p, 0);
 	} else if (strcmp(cmd, "mark") == 0) {
-		drive_pump(0);
+		drive_pump(0, 0);
 		drive_cursor = drive_nlines;
 	} else if (strcmp(cmd, "close") == 0) {
 		if (drive_fd != -1)
@@ -505,7 +510,7 @@ drive_loop(void)
 		if (n == -1)
 			drive_fail("poll: %s", strerror(errno));
 		if (pfd[1].revents != 0)
-			drive_pump(0);
+			drive_pump(0, 0);
 		if (pfd[0].revents == 0)
 			continue;
 		r = read(STDIN_FILENO, buf + have, sizeof(buf) - 1 - have);
@@ -571,7 +576,7 @@ main(int argc, char *argv[])
 	drive_loop();
 
 	/* End of commands: let the worker see EOF and go. */
-	drive_pump(0);
+	drive_pump(0, 0);
 	if (drive_fd != -1)
 		close(drive_fd);
 	drive_fd = -1;

@@ -1,0 +1,739 @@
+/*
+ * tallygw-modem: one modem worker. It owns one libGammu state machine
+ * (modem/gsm.c) and talks to the main process only through fd 3, in
+ * the frames of wire.h. It decides nothing about messages: it hands up
+ * what the modem receives, sends and deletes when told, and keeps the
+ * modem alive (reconnecting with backoff when it stops answering).
+ *
+ * docs/modem.md describes the states, messages and timeouts.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gsm.h"
+#include "log.h"
+#include "wire.h"
+
+#define WORKER_FD		3	/* our end of the socketpair */
+#define WORKER_HEARTBEAT	5	/* s between heartbeats */
+#define WORKER_HEALTH_DEFAULT	60	/* s between health frames */
+#define WORKER_WAIT_MS		100	/* wait for a command per turn */
+#define WORKER_ERRORS_MAX	3	/* libGammu errors in a row: broken */
+#define WORKER_BACKOFF_MIN	1	/* s before the first reconnect */
+#define WORKER_BACKOFF_MAX	60	/* s, the longest backoff */
+#define WORKER_PRESENT_MS	1000	/* how often to look for the device */
+
+/* What we last handed up from a location, to delete only that. */
+struct worker_seen {
+	TAILQ_ENTRY(worker_seen) entry;
+	int			 location;
+	uint64_t		 fp;
+	unsigned int		 gen;
+};
+TAILQ_HEAD(worker_seens, worker_seen);
+
+struct worker {
+	const char		*name;
+	struct gsm_conf		 conf;
+	int			 health_secs;
+	int			 fd;
+	enum modem_state	 state;
+	struct gsm		*gsm;
+	int			 errors;	/* libGammu errors in a row */
+	int			 backoff;	/* s, the next delay */
+	long long		 until;		/* BACKOFF ends, ms */
+	long long		 last_beat;
+	long long		 last_health;
+	long long		 last_present;
+	int			 quit;
+	unsigned int		 gen;		/* sweep generation */
+	struct worker_seens	 seen;
+};
+
+static struct worker		 worker;
+static volatile sig_atomic_t	 worker_term;
+
+static void	worker_state(struct worker *, enum modem_state, const char *);
+static void	worker_beat(struct worker *);
+
+static void __attribute__((__noreturn__))
+usage(void)
+{
+	fprintf(stderr, "usage: tallygw-modem -n name -d device "
+	    "[-c connection] [-H seconds] [-g gammu-log] [-s] [-v]\n");
+	exit(1);
+}
+
+static void
+worker_vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	logit(pri, "modem %s: %s", worker.name != NULL ? worker.name : "?",
+	    buf);
+}
+
+void
+worker_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	worker_vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void
+worker_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	worker_vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+worker_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	worker_vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+static long long
+worker_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Up one frame; a main process that went away ends the worker. */
+static void
+worker_send(struct worker *w, struct wire_msg *m)
+{
+	if (wire_write(w->fd, m) == -1) {
+		if (!w->quit)
+			worker_warnx("cannot write %s to the main process: "
+			    "%s", wire_type_name(m->type), strerror(errno));
+		w->quit = 1;
+	}
+}
+
+/* FNV-1a over what identifies a message at a location. */
+static uint64_t
+worker_fp(const struct wire_msg *m)
+{
+	uint64_t	 h = 1469598103934665603ULL;
+	int32_t		 v[8];
+	const char	*s[3];
+	size_t		 i, j;
+
+	v[0] = m->type;
+	v[1] = m->ref;
+	v[2] = m->part;
+	v[3] = m->total;
+	v[4] = m->msgref;
+	v[5] = m->status;
+	v[6] = m->flags & WIRE_F_UNICODE;
+	v[7] = 0;
+	for (i = 0; i < sizeof(v); i++) {
+		h ^= ((const unsigned char *)v)[i];
+		h *= 1099511628211ULL;
+	}
+	s[0] = m->number;
+	s[1] = m->time;
+	s[2] = m->text;
+	for (j = 0; j < 3; j++)
+		for (i = 0; i <= strlen(s[j]); i++) {
+			h ^= (unsigned char)s[j][i];
+			h *= 1099511628211ULL;
+		}
+	return (h);
+}
+
+static struct worker_seen *
+worker_seen_find(struct worker *w, int location)
+{
+	struct worker_seen	*ws;
+
+	TAILQ_FOREACH(ws, &w->seen, entry)
+		if (ws->location == location)
+			return (ws);
+	return (NULL);
+}
+
+static void
+worker_seen_drop(struct worker *w, struct worker_seen *ws)
+{
+	TAILQ_REMOVE(&w->seen, ws, entry);
+	free(ws);
+}
+
+/* Forget locations the last complete sweep did not find. */
+static void
+worker_seen_expire(struct worker *w)
+{
+	struct worker_seen	*ws, *next;
+
+	for (ws = TAILQ_FIRST(&w->seen); ws != NULL; ws = next) {
+		next = TAILQ_NEXT(ws, entry);
+		if (ws->gen != w->gen)
+			worker_seen_drop(w, ws);
+	}
+}
+
+static void
+worker_seen_clear(struct worker *w)
+{
+	struct worker_seen	*ws;
+
+	while ((ws = TAILQ_FIRST(&w->seen)) != NULL)
+		worker_seen_drop(w, ws);
+}
+
+/* gsm.c hands up a received message or status report. */
+static void
+worker_emit(void *arg, const struct wire_msg *msg)
+{
+	struct worker		*w = arg;
+	struct worker_seen	*ws;
+	struct wire_msg		 m = *msg;
+
+	if (m.location > 0) {
+		if ((ws = worker_seen_find(w, m.location)) == NULL &&
+		    (ws = calloc(1, sizeof(*ws))) != NULL) {
+			ws->location = m.location;
+			TAILQ_INSERT_TAIL(&w->seen, ws, entry);
+		}
+		if (ws != NULL) {
+			ws->fp = worker_fp(&m);
+			ws->gen = w->gen;
+		}
+	}
+	if (m.type == WIRE_SMS)
+		worker_info("sms from %s at location %d, part %d/%d ref %d, "
+		    "%zu bytes", m.number, m.location, m.part, m.total, m.ref,
+		    strlen(m.text));
+	else
+		worker_info("status report for %s at location %d: "
+		    "reference %d, status %d", m.number, m.location, m.msgref,
+		    m.status);
+	worker_send(w, &m);
+}
+
+static void
+worker_tick(void *arg)
+{
+	worker_beat(arg);
+}
+
+/* A heartbeat every WORKER_HEARTBEAT s, whatever else is going on. */
+static void
+worker_beat(struct worker *w)
+{
+	struct wire_msg	 m;
+	long long	 now = worker_now();
+
+	if (now - w->last_beat < WORKER_HEARTBEAT * 1000LL)
+		return;
+	w->last_beat = now;
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_HEARTBEAT;
+	worker_send(w, &m);
+}
+
+/*
+ * The one function that changes the worker's state: it logs the change
+ * and tells the main process, which re-routes sends when we leave READY.
+ */
+static void
+worker_state(struct worker *w, enum modem_state next, const char *why)
+{
+	struct wire_msg	 m;
+
+	if (w->state == next)
+		return;
+	worker_info("%s -> %s: %s", wire_state_name(w->state),
+	    wire_state_name(next), why);
+	w->state = next;
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_STATE;
+	m.status = next;
+	snprintf(m.text, sizeof(m.text), "%s", why);
+	worker_send(w, &m);
+}
+
+/* Close the connection and free the state machine; never fails. */
+static void
+worker_teardown(struct worker *w)
+{
+	if (w->gsm != NULL) {
+		gsm_close(w->gsm);
+		w->gsm = NULL;
+	}
+}
+
+/*
+ * BROKEN: drop the connection, then BACKOFF with a delay that doubles
+ * up to WORKER_BACKOFF_MAX, or straight to INIT when asked to.
+ */
+static void
+worker_broken(struct worker *w, const char *why, int now)
+{
+	char	 buf[64];
+
+	worker_state(w, MODEM_BROKEN, why);
+	worker_teardown(w);
+	w->errors = 0;
+	if (now) {
+		worker_state(w, MODEM_INIT, "reconnecting now");
+		return;
+	}
+	w->until = worker_now() + w->backoff * 1000LL;
+	snprintf(buf, sizeof(buf), "reconnecting in %d s", w->backoff);
+	worker_state(w, MODEM_BACKOFF, buf);
+	w->backoff *= 2;
+	if (w->backoff > WORKER_BACKOFF_MAX)
+		w->backoff = WORKER_BACKOFF_MAX;
+}
+
+/*
+ * How an operation went: successes reset the error count and the
+ * backoff; errors count towards BROKEN; a dead modem is BROKEN now.
+ * Returns 0 while the modem is still usable.
+ */
+static int
+worker_outcome(struct worker *w, enum gsm_rc rc, const char *what)
+{
+	char	 why[WIRE_TEXT_MAX];
+
+	switch (rc) {
+	case GSM_OK:
+		w->errors = 0;
+		w->backoff = WORKER_BACKOFF_MIN;
+		return (0);
+	case GSM_REFUSED:
+		return (0);
+	case GSM_ERROR:
+		if (++w->errors < WORKER_ERRORS_MAX)
+			return (0);
+		snprintf(why, sizeof(why), "%s: %d errors in a row, the "
+		    "last: %s", what, w->errors, gsm_reason());
+		break;
+	case GSM_DEAD:
+		snprintf(why, sizeof(why), "%s: %s", what, gsm_reason());
+		break;
+	}
+	worker_broken(w, why, 0);
+	return (-1);
+}
+
+static void
+worker_health(struct worker *w)
+{
+	struct wire_msg	 m;
+	enum gsm_rc	 rc;
+
+	w->last_health = worker_now();
+	rc = gsm_health(w->gsm, &m);
+	if (worker_outcome(w, rc, "health") == -1)
+		return;
+	m.type = WIRE_HEALTH;
+	m.errors = w->errors;
+	worker_debug("health: %d dBm, reg %d, %s, SIM %d/%d, errors %d",
+	    m.signal, m.reg, m.info, m.sim_used, m.sim_total, m.errors);
+	worker_send(w, &m);
+}
+
+/* SWEEPING: read the whole SIM, then READY and a HEALTH frame. */
+static void
+worker_sweep(struct worker *w, const char *why)
+{
+	enum gsm_rc	 rc;
+	int		 n;
+	char		 buf[64];
+
+	worker_state(w, MODEM_SWEEPING, why);
+	w->gen++;
+	rc = gsm_sweep(w->gsm, &n);
+	if (worker_outcome(w, rc, "sweep") == -1)
+		return;
+	if (rc == GSM_OK)
+		worker_seen_expire(w);
+	snprintf(buf, sizeof(buf), "sweep done: %d message%s", n,
+	    n == 1 ? "" : "s");
+	worker_state(w, MODEM_READY, buf);
+	worker_health(w);
+}
+
+/* INIT: connect; READY, an immediate sweep and health; else BROKEN. */
+static void
+worker_connect(struct worker *w)
+{
+	struct gsm_hooks	 hooks;
+	struct wire_msg		 m;
+	char			 why[WIRE_TEXT_MAX], ident[WIRE_INFO_MAX];
+
+	hooks.emit = worker_emit;
+	hooks.tick = worker_tick;
+	hooks.arg = w;
+	worker_info("connecting to %s (%s)", w->conf.device,
+	    w->conf.connection);
+	w->gsm = gsm_open(&w->conf, &hooks, why, sizeof(why), ident,
+	    sizeof(ident));
+	if (w->gsm == NULL) {
+		worker_warnx("%s", why);
+		worker_broken(w, why, 0);
+		return;
+	}
+	worker_info("connected: %s", ident);
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_HELLO;
+	snprintf(m.text, sizeof(m.text), "%s", w->conf.device);
+	snprintf(m.info, sizeof(m.info), "%s", ident);
+	worker_send(w, &m);
+	worker_seen_clear(w);
+	w->errors = 0;
+	worker_state(w, MODEM_READY, "connected");
+	worker_sweep(w, "initial sweep");
+}
+
+static void
+worker_reply(struct worker *w, uint32_t type, uint64_t id, int location,
+    int code, int msgref, const char *text)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.id = id;
+	m.location = location;
+	m.code = code;
+	m.msgref = msgref;
+	snprintf(m.text, sizeof(m.text), "%s", text != NULL ? text : "");
+	worker_send(w, &m);
+}
+
+static void
+worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
+{
+	struct gsm_result	 res;
+	enum gsm_rc		 rc;
+	char			 why[96];
+
+	if (w->state != MODEM_READY) {
+		snprintf(why, sizeof(why), "modem not ready (%s)",
+		    wire_state_name(w->state));
+		worker_reply(w, WIRE_SEND_RESULT, cmd->id, 0,
+		    GSM_CODE_NOTREADY, -1, why);
+		return;
+	}
+	snprintf(why, sizeof(why), "send %llu to %s",
+	    (unsigned long long)cmd->id, cmd->number);
+	worker_state(w, MODEM_SENDING, why);
+	rc = gsm_send(w->gsm, cmd->number, cmd->text,
+	    (cmd->flags & WIRE_F_REPORT) != 0, &res);
+	if (rc == GSM_OK)
+		worker_info("send %llu to %s: message reference %d",
+		    (unsigned long long)cmd->id, cmd->number, res.msgref);
+	else
+		worker_warnx("send %llu to %s failed: %s",
+		    (unsigned long long)cmd->id, cmd->number, res.text);
+	worker_reply(w, WIRE_SEND_RESULT, cmd->id, 0,
+	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1),
+	    rc == GSM_OK ? res.msgref : -1, rc == GSM_OK ? "" : res.text);
+	if (worker_outcome(w, rc, "send") == 0)
+		worker_state(w, MODEM_READY, "send done");
+}
+
+/*
+ * Delete a location only if it still holds what we handed up from it:
+ * a slot freed and refilled must not lose its new message.
+ */
+static void
+worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
+{
+	struct gsm_result	 res;
+	struct worker_seen	*ws;
+	struct wire_msg		 cur;
+	enum gsm_rc		 rc;
+	char			 why[96];
+
+	if (w->state != MODEM_READY) {
+		snprintf(why, sizeof(why), "modem not ready (%s)",
+		    wire_state_name(w->state));
+		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+		    GSM_CODE_NOTREADY, 0, why);
+		return;
+	}
+	if (cmd->location <= 0) {
+		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+		    GSM_CODE_BADREQ, 0, "no such location");
+		return;
+	}
+	rc = gsm_read(w->gsm, cmd->location, &cur, &res);
+	if (rc != GSM_OK) {
+		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+		    res.code != 0 ? res.code : -1, 0, res.text);
+		(void)worker_outcome(w, rc, "delete");
+		return;
+	}
+	ws = worker_seen_find(w, cmd->location);
+	if (cur.type == WIRE_NONE) {
+		worker_info("delete %llu: location %d is already empty",
+		    (unsigned long long)cmd->id, cmd->location);
+		if (ws != NULL)
+			worker_seen_drop(w, ws);
+		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+		    0, 0, "");
+		return;
+	}
+	if (ws == NULL || ws->fp != worker_fp(&cur)) {
+		worker_warnx("delete %llu: location %d holds a message not "
+		    "handed up yet; kept and handed up now",
+		    (unsigned long long)cmd->id, cmd->location);
+		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+		    GSM_CODE_CHANGED, 0, "location holds another message");
+		worker_emit(w, &cur);
+		return;
+	}
+	rc = gsm_delete(w->gsm, cmd->location, &res);
+	if (rc == GSM_OK) {
+		worker_info("delete %llu: location %d deleted",
+		    (unsigned long long)cmd->id, cmd->location);
+		worker_seen_drop(w, ws);
+	}
+	worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
+	(void)worker_outcome(w, rc, "delete");
+}
+
+static void
+worker_cmd_balance(struct worker *w, const struct wire_msg *cmd)
+{
+	struct gsm_result	 res;
+	enum gsm_rc		 rc;
+	char			 why[96];
+
+	if (w->state != MODEM_READY) {
+		snprintf(why, sizeof(why), "modem not ready (%s)",
+		    wire_state_name(w->state));
+		worker_reply(w, WIRE_USSD_ANSWER, cmd->id, 0,
+		    GSM_CODE_NOTREADY, 0, why);
+		return;
+	}
+	rc = gsm_ussd(w->gsm, cmd->info, &res);
+	if (rc == GSM_OK)
+		worker_info("USSD %s: %s", cmd->info, res.text);
+	else
+		worker_warnx("USSD %s failed: %s", cmd->info, res.text);
+	worker_reply(w, WIRE_USSD_ANSWER, cmd->id, 0,
+	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
+	(void)worker_outcome(w, rc, "USSD");
+}
+
+static void
+worker_command(struct worker *w, const struct wire_msg *cmd)
+{
+	worker_debug("command %s id %llu", wire_type_name(cmd->type),
+	    (unsigned long long)cmd->id);
+	switch (cmd->type) {
+	case WIRE_SEND:
+		worker_cmd_send(w, cmd);
+		break;
+	case WIRE_DELETE:
+		worker_cmd_delete(w, cmd);
+		break;
+	case WIRE_SWEEP:
+		if (w->state == MODEM_READY)
+			worker_sweep(w, "sweep requested");
+		else
+			worker_info("sweep ignored: %s",
+			    wire_state_name(w->state));
+		break;
+	case WIRE_BALANCE:
+		worker_cmd_balance(w, cmd);
+		break;
+	case WIRE_RECONNECT:
+		worker_broken(w, "reconnect requested", 1);
+		break;
+	case WIRE_SHUTDOWN:
+		worker_info("shutdown requested");
+		w->quit = 1;
+		break;
+	default:
+		worker_warnx("unexpected %s from the main process, ignored",
+		    wire_type_name(cmd->type));
+		break;
+	}
+}
+
+/* A USB modem that is pulled out takes its device node with it. */
+static void
+worker_present(struct worker *w)
+{
+	struct stat	 st;
+	long long	 now = worker_now();
+	char		 why[96];
+
+	if (now - w->last_present < WORKER_PRESENT_MS)
+		return;
+	w->last_present = now;
+	if (stat(w->conf.device, &st) == -1 && errno == ENOENT) {
+		snprintf(why, sizeof(why), "device %s is gone",
+		    w->conf.device);
+		worker_broken(w, why, 0);
+	}
+}
+
+static void
+worker_sigterm(int sig)
+{
+	(void)sig;
+	worker_term = 1;
+	gsm_interrupt();
+}
+
+static void
+worker_loop(struct worker *w)
+{
+	struct wire_msg	 m;
+	int		 r;
+
+	while (!w->quit && !worker_term) {
+		switch (w->state) {
+		case MODEM_INIT:
+			worker_connect(w);
+			break;
+		case MODEM_BACKOFF:
+			if (worker_now() >= w->until)
+				worker_state(w, MODEM_INIT, "backoff over");
+			break;
+		default:
+			break;
+		}
+		if (w->quit || worker_term)
+			break;
+		r = wire_read(w->fd, &m, WORKER_WAIT_MS);
+		if (r == -1) {
+			worker_info("main process closed the connection");
+			w->quit = 1;
+			break;
+		}
+		if (r == 1)
+			worker_command(w, &m);
+		if (w->state == MODEM_READY && !w->quit)
+			(void)worker_outcome(w, gsm_poll(w->gsm), "reading");
+		if (w->state == MODEM_READY && !w->quit)
+			worker_present(w);
+		if (w->state == MODEM_READY && !w->quit &&
+		    worker_now() - w->last_health >= w->health_secs * 1000LL)
+			worker_health(w);
+		worker_beat(w);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct worker		*w = &worker;
+	struct sigaction	 sa;
+	struct wire_msg		 m;
+	const char		*errstr = NULL;
+	int			 ch, use_syslog = 0, verbose = 1;
+	long			 l;
+	char			*end;
+
+	memset(w, 0, sizeof(*w));
+	w->conf.connection = "at";
+	w->health_secs = WORKER_HEALTH_DEFAULT;
+	w->fd = WORKER_FD;
+	TAILQ_INIT(&w->seen);
+	while ((ch = getopt(argc, argv, "c:d:g:H:n:sv")) != -1) {
+		switch (ch) {
+		case 'c':
+			w->conf.connection = optarg;
+			break;
+		case 'd':
+			w->conf.device = optarg;
+			break;
+		case 'g':
+			w->conf.debuglog = optarg;
+			break;
+		case 'H':
+			errno = 0;
+			l = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || l < 1 || l > 86400)
+				errstr = "-H wants seconds, 1..86400";
+			else
+				w->health_secs = (int)l;
+			break;
+		case 'n':
+			w->name = optarg;
+			break;
+		case 's':
+			use_syslog = 1;
+			break;
+		case 'v':
+			verbose = 2;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || w->name == NULL || w->conf.device == NULL)
+		usage();
+	log_init("tallygw-modem", use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR,
+	    verbose);
+	if (errstr != NULL)
+		fatalx("modem %s: %s", w->name, errstr);
+	if (fcntl(w->fd, F_GETFD) == -1)
+		fatalx("modem %s: fd %d is not open: run me from tallygw",
+		    w->name, w->fd);
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	gsm_setup();
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_HELLO;
+	snprintf(m.text, sizeof(m.text), "%s", w->conf.device);
+	worker_send(w, &m);
+	w->state = MODEM_INIT;
+	w->backoff = WORKER_BACKOFF_MIN;
+	w->last_beat = worker_now();
+	worker_info("started on %s, health every %d s", w->conf.device,
+	    w->health_secs);
+
+	worker_loop(w);
+
+	if (worker_term)
+		worker_info("terminated by signal");
+	worker_teardown(w);
+	worker_seen_clear(w);
+	worker_info("exiting");
+	return (0);
+}
