@@ -207,6 +207,7 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 			    "\"%s\"", m->conf.name, w->text);
 		break;
 	case WIRE_DELETE_RESULT:
+		gw_on_delete_result(m, w->location, w->code);
 		if (w->code != 0)
 			log_warnx("bank: modem %s: delete of SIM slot %d "
 			    "failed (%d); the next sweep retries",

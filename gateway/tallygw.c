@@ -188,15 +188,103 @@ rate_over(const char *sender, time_t now)
 	return (++e->count > gw->conf.t.rate_limit);
 }
 
-static void
-gw_delete_parts(struct modem *m, const struct parts_done *d)
-{
-	int	 i;
+/*
+ * SIM slots whose message is committed and whose DELETE is not yet
+ * confirmed. A sweep that reads such a slot again sees the same
+ * message: it is deleted again, not handled twice.
+ */
+struct slot {
+	TAILQ_ENTRY(slot)	 entry;
+	char			 modem[GW_MODEM_NAME_MAX];
+	int			 location;
+	char			 sender[WIRE_NUMBER_MAX];
+	char			 smsc_time[WIRE_TIME_MAX];
+	int			 multipart;
+	int64_t			 msg_id;
+	time_t			 sent;		/* DELETE sent, 0 not */
+};
+static TAILQ_HEAD(, slot) gw_slots = TAILQ_HEAD_INITIALIZER(gw_slots);
 
-	if (m == NULL)
+static struct slot *
+gw_slot_find(const char *modem, int location)
+{
+	struct slot	*sl;
+
+	TAILQ_FOREACH(sl, &gw_slots, entry)
+		if (sl->location == location && strcmp(sl->modem, modem) == 0)
+			return (sl);
+	return (NULL);
+}
+
+static void
+gw_slot_delete(struct modem *m, struct slot *sl)
+{
+	if (m != NULL && bank_delete(m, sl->location) == 0)
+		sl->sent = time(NULL);
+}
+
+static void
+gw_delete_parts(struct modem *m, const struct parts_done *d, int64_t id)
+{
+	struct slot	*sl;
+	int		 i;
+
+	for (i = 0; i < d->nlocations; i++) {
+		if (d->locations[i] <= 0)
+			continue;
+		if ((sl = gw_slot_find(d->modem, d->locations[i])) == NULL) {
+			if ((sl = calloc(1, sizeof(*sl))) == NULL)
+				continue;	/* the next sweep retries */
+			TAILQ_INSERT_TAIL(&gw_slots, sl, entry);
+		}
+		snprintf(sl->modem, sizeof(sl->modem), "%s", d->modem);
+		sl->location = d->locations[i];
+		snprintf(sl->sender, sizeof(sl->sender), "%s", d->sender);
+		snprintf(sl->smsc_time, sizeof(sl->smsc_time), "%s",
+		    d->smsc_time);
+		sl->multipart = d->total > 1;
+		sl->msg_id = id;
+		gw_slot_delete(m, sl);
+	}
+}
+
+/* The worker answered a DELETE: 0 done; else the slot stays listed. */
+void
+gw_on_delete_result(struct modem *m, int location, int code)
+{
+	struct slot	*sl;
+
+	if ((sl = gw_slot_find(m->conf.name, location)) == NULL)
 		return;
-	for (i = 0; i < d->nlocations; i++)
-		bank_delete(m, d->locations[i]);
+	if (code == 0 || code == -2) {
+		/* -2: the slot holds another message now; ours is gone. */
+		TAILQ_REMOVE(&gw_slots, sl, entry);
+		free(sl);
+	} else
+		sl->sent = 0;
+}
+
+/* 1 if this SMS is a committed message still on the SIM: delete again. */
+static int
+gw_slot_again(struct modem *m, const struct wire_msg *w)
+{
+	struct slot	*sl;
+
+	if (!(w->flags & WIRE_F_STORED) || w->location <= 0 ||
+	    (sl = gw_slot_find(m->conf.name, w->location)) == NULL)
+		return (0);
+	if (strcmp(sl->sender, w->number) != 0 || (!sl->multipart &&
+	    strcmp(sl->smsc_time, w->time) != 0)) {
+		/* Another message took the slot: ours was deleted. */
+		TAILQ_REMOVE(&gw_slots, sl, entry);
+		free(sl);
+		return (0);
+	}
+	log_debug("msg %lld: still on %s slot %d: deleting again",
+	    (long long)sl->msg_id, m->conf.name, w->location);
+	if (sl->sent == 0 || time(NULL) - sl->sent > 30)
+		gw_slot_delete(m, sl);
+	return (1);
 }
 
 /* Verify a report and fill the message and the reply from the verdict. */
@@ -258,12 +346,17 @@ gw_receive(struct modem *m, const struct parts_done *d)
 	time_t			 now = time(NULL);
 	const char		*mname = m != NULL ? m->conf.name : d->modem;
 
-	if (store_msg_seen(gw->store, mname, d->sender, d->smsc_time,
+	/*
+	 * A message older than this run that is already stored was left on
+	 * the SIM by a crash between commit and delete: delete it only.
+	 */
+	if (strcmp(d->smsc_time, gw->started_iso) < 0 &&
+	    store_msg_seen(gw->store, mname, d->sender, d->smsc_time,
 	    d->text, &seen) == 1) {
 		log_info("msg %lld: seen again on %s (slots %d...): deleting "
 		    "the copy", (long long)seen, mname,
 		    d->nlocations ? d->locations[0] : 0);
-		gw_delete_parts(m, d);
+		gw_delete_parts(m, d, seen);
 		return;
 	}
 	if ((msg = calloc(1, sizeof(*msg))) == NULL) {
@@ -358,7 +451,7 @@ gw_receive(struct modem *m, const struct parts_done *d)
 		log_info("msg %lld: from %s on %s: %s: \"%.60s\"",
 		    (long long)msg->id, msg->sender, mname,
 		    store_kind_name(msg->kind), msg->raw);
-	gw_delete_parts(m, d);
+	gw_delete_parts(m, d, msg->id);
 	if (rep.text[0] != '\0')
 		outbox_kick();
 	if (forward)
@@ -378,6 +471,8 @@ gw_on_sms(struct modem *m, const struct wire_msg *w)
 {
 	struct parts_done	*d;
 
+	if (gw_slot_again(m, w))
+		return;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return;
 	if (parts_add(gw->parts, m->conf.name, w, time(NULL), d) == 1)
@@ -615,6 +710,14 @@ main(int argc, char *argv[])
 	    LOG_TO_STDERR, verbose);
 	signal(SIGPIPE, SIG_IGN);
 
+	{
+		time_t		 t = time(NULL);
+		struct tm	 tm;
+
+		gmtime_r(&t, &tm);
+		strftime(gw->started_iso, sizeof(gw->started_iso),
+		    "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
 	if ((gw->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (i = 0; sigs[i] != 0; i++) {

@@ -91,6 +91,7 @@ struct gw {
 	struct event		*ev_outbox;
 	/* rate limiting: sender → recent message times */
 	struct rate		*rate;
+	char			 started_iso[GW_ISO_MAX];	/* UTC */
 	long			 stat_received;
 	long			 stat_deleted;
 };
@@ -103,6 +104,7 @@ void		 gw_on_status_report(struct modem *, const struct wire_msg *);
 void		 gw_on_send_result(struct modem *, const struct wire_msg *);
 void		 gw_on_modem_ready(struct modem *);
 void		 gw_on_modem_lost(struct modem *);
+void		 gw_on_delete_result(struct modem *, int, int);
 void		 gw_check_ready(void);
 
 /* bank.c: the modem workers */
