@@ -24,6 +24,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "central.h"
 #include "log.h"
 #include "sim.h"
 
@@ -41,6 +42,7 @@ static void	ctl_event(struct bufferevent *, short, void *);
 static void	ctl_written(struct bufferevent *, void *);
 static int	ctl_split(char *, char **, int);
 static void	ctl_time(time_t, char *, size_t);
+static int	ctl_central(const char *, int, char **);
 
 static int	ctl_inject(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_inbox(int, char **, struct evbuffer *, char *, size_t);
@@ -550,6 +552,36 @@ ctl_timing(int argc, char **argv, struct evbuffer *out, char *err,
 
 /* --- the client: tallysim ctl --dir RUNDIR ... --------------------- */
 
+/*
+ * central [--json|--table]: what the central receiver running in
+ * RUNDIR holds.  It has its own socket (RUNDIR/central.sock), so the
+ * client asks it directly; the simulator need not be running.
+ */
+static int
+ctl_central(const char *dir, int argc, char **argv)
+{
+	const char	*line = "dump --json";
+	int		 i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			line = "dump --json";
+		else if (strcmp(argv[i], "--table") == 0)
+			line = "dump";
+		else {
+			fprintf(stderr, "tallysim: usage: ctl --dir RUNDIR "
+			    "central [--json|--table]\n");
+			return 1;
+		}
+	}
+	if (central_ctl(dir, line, stdout) == -1) {
+		fprintf(stderr, "tallysim: no central receiver answers in "
+		    "%s\n", dir);
+		return 1;
+	}
+	return 0;
+}
+
 int
 ctl_client(const char *dir, int argc, char **argv)
 {
@@ -562,6 +594,8 @@ ctl_client(const char *dir, int argc, char **argv)
 	ssize_t			 n;
 	int			 fd, i;
 
+	if (argc >= 1 && strcmp(argv[0], "central") == 0)
+		return ctl_central(dir, argc, argv);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),

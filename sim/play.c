@@ -8,7 +8,8 @@
  *   oracle [--json] [--central-dir DIR]
  *
  * Each message of the scenario is injected, at its time offset, from
- * its phone's MSISDN to a gateway modem chosen round robin.  The oracle
+ * its phone's MSISDN to the gateway modem of that phone (each phone
+ * sends to one number; phones are spread over the modems).  The oracle
  * compares the phones' inboxes and the central receiver's records with
  * what the protocol says must happen.  docs/sim.md.
  */
@@ -49,7 +50,6 @@ struct play {
 	double			 ms_per_sec;	/* real ms per scenario second */
 	int			 to[SIM_MODEMS_MAX];
 	int			 nto;
-	int			 rr;
 	size_t			 ntps;
 	uint64_t		 seed;
 	unsigned		 night;
@@ -117,7 +117,9 @@ play_tick(int fd, short ev, void *arg)
 			sim_after(play->ev, (int)(due - now));
 			return;
 		}
-		mo = &sim->modems[play->to[play->rr++ % play->nto]];
+		/* A KPPS phone keeps sending to the one number it was given. */
+		mo = &sim->modems[play->to[(m->phone->tps * 0x9e3779b97f4a7c15ULL
+		    >> 32) % play->nto]];
 		n = 0;
 		if (smsc_inject(m->phone->msisdn, mo, m->text, &n) == -1) {
 			log_warnx("sim: scenario message %zu from %s: cannot "
@@ -188,6 +190,7 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	const char		*s, *keyfile;
 	unsigned long long	 v;
 	char			 path[PATH_MAX + 32], kerr[256];
+	char			 regpath[PATH_MAX + 32];
 	char			 csv[PATH_MAX], desa[PATH_MAX];
 	FILE			*f;
 	unsigned		 last;
@@ -269,6 +272,10 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	}
 	conf.key = &p->key;
 	conf.election = p->el;
+	/* The gateway of a world checks DPT against RUNDIR/registry.db. */
+	if ((size_t)snprintf(regpath, sizeof(regpath), "%s/registry.db",
+	    sim->dir) < sizeof(regpath) && access(regpath, R_OK) == 0)
+		conf.registry = regpath;
 	if (scenario_build(&conf, &p->sc, kerr, sizeof(kerr)) == -1) {
 		snprintf(err, errlen, "scenario: %.200s", kerr);
 		goto fail;

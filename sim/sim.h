@@ -7,6 +7,7 @@
  *   ctl.c       the control socket (RUNDIR/ctl.sock) and `tallysim ctl'
  *   fault.c     timing profiles and faults
  *   play.c      plays a scenario through the network; the oracle
+ *   world.c     `tallysim world': the simulator, central and tallygw
  */
 
 #ifndef SIM_H
@@ -241,7 +242,21 @@ extern struct sim	*sim;
 extern const struct operator operators[];
 extern const int	 noperators;
 
+/* The options run and world share. */
+struct sim_args {
+	const char	*dir;
+	long		 modems;
+	const char	*profile;
+	double		 scale;
+	uint64_t	 seed;
+	int		 verbose;
+};
+
 /* tallysim.c */
+void		 sim_args_init(struct sim_args *);
+int		 sim_arg(struct sim_args *, int, char **, int *);
+void		 sim_start(const struct sim_args *);
+void		 sim_stop(void);
 uint64_t	 sim_now_ms(void);
 uint32_t	 sim_random(void);
 int		 sim_scaled_ms(int);
@@ -297,6 +312,9 @@ int		 play_ctl_scenario(int, char **, struct evbuffer *, char *,
 int		 play_ctl_oracle(int, char **, struct evbuffer *, char *,
 		    size_t);
 void		 play_free(void);
+
+/* world.c */
+int		 world_main(int, char **);
 
 /* fault.c */
 int		 timing_set(const char *, double);

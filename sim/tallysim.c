@@ -2,7 +2,9 @@
  * tallysim: main, arguments, start-up and shutdown.
  *
  *   tallysim run --dir RUNDIR --modems K [--profile P] [--seed N] [-v]
+ *   tallysim world --dir RUNDIR --modems K [...]	(world.c)
  *   tallysim ctl --dir RUNDIR COMMAND [ARGS...]
+ *   tallysim central --dir RUNDIR [...]		(central.c)
  */
 
 #include <sys/inotify.h>
@@ -51,7 +53,11 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tallysim run --dir RUNDIR --modems K "
 	    "[--profile instant|realistic] [--seed N] [--scale X] [-v]\n"
+	    "       tallysim world --dir RUNDIR --modems K [run's options] "
+	    "[--data DIR]\n"
+	    "              [--tallygw PATH] [--balance RP] [--daily-cap N]\n"
 	    "       tallysim ctl --dir RUNDIR command [args ...]\n"
+	    "       tallysim ctl --dir RUNDIR central [--json|--table]\n"
 	    "       tallysim central --dir RUNDIR [options]\n"
 	    "see docs/sim.md\n");
 	exit(2);
@@ -161,49 +167,81 @@ sim_identity(struct modem *m, int idx)
 	m->rssi = 14 + sim_random() % 14;
 }
 
-static int
-sim_run(int argc, char **argv)
+/*
+ * One option shared by run and world at argv[*i]: 1 when it was taken
+ * (and *i moved past its value), 0 when it is not one of them.
+ */
+int
+sim_arg(struct sim_args *a, int argc, char **argv, int *i)
 {
-	struct event	*ev_term, *ev_int;
-	const char	*dir = NULL, *profile = "instant";
-	char		*ep;
-	long		 k = -1;
-	double		 scale = 1.0;
-	int		 i, verbose = 0;
-	struct stat	 sb;
+	char	*ep;
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (strcmp(argv[i], "--modems") == 0 && i + 1 < argc) {
-			k = strtol(argv[++i], &ep, 10);
-			if (*ep != '\0')
-				k = -1;
-		} else if (strcmp(argv[i], "--profile") == 0 && i + 1 < argc)
-			profile = argv[++i];
-		else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc)
-			scale = strtod(argv[++i], NULL);
-		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
-			sim->seed = strtoull(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "-v") == 0)
-			verbose++;
-		else
-			usage();
+	if (strcmp(argv[*i], "-v") == 0) {
+		a->verbose++;
+		return 1;
 	}
-	if (dir == NULL || k < 1 || k > SIM_MODEMS_MAX) {
-		fprintf(stderr, "tallysim: need --dir and --modems 1..%d\n",
-		    SIM_MODEMS_MAX);
-		usage();
+	if (*i + 1 >= argc)
+		return 0;
+	if (strcmp(argv[*i], "--dir") == 0)
+		a->dir = argv[*i + 1];
+	else if (strcmp(argv[*i], "--modems") == 0) {
+		a->modems = strtol(argv[*i + 1], &ep, 10);
+		if (*ep != '\0' || ep == argv[*i + 1])
+			a->modems = -1;
+	} else if (strcmp(argv[*i], "--profile") == 0)
+		a->profile = argv[*i + 1];
+	else if (strcmp(argv[*i], "--scale") == 0) {
+		a->scale = strtod(argv[*i + 1], &ep);
+		if (*ep != '\0' || ep == argv[*i + 1])
+			a->scale = -1;
+	} else if (strcmp(argv[*i], "--seed") == 0)
+		a->seed = strtoull(argv[*i + 1], NULL, 10);
+	else
+		return 0;
+	(*i)++;
+	return 1;
+}
+
+void
+sim_args_init(struct sim_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->modems = -1;
+	a->profile = "instant";
+	a->scale = 1.0;
+}
+
+/*
+ * Bring the simulated world up: modems, SMS centre, control socket.
+ * Start-up only, so a failure is fatal.  No signals, no `ready': the
+ * caller adds its own.
+ */
+void
+sim_start(const struct sim_args *a)
+{
+	struct stat	 sb;
+	int		 i;
+
+	if (a->dir == NULL || a->modems < 1 || a->modems > SIM_MODEMS_MAX) {
+		fprintf(stderr, "tallysim: need --dir and --modems 1..%d "
+		    "(see docs/sim.md)\n", SIM_MODEMS_MAX);
+		exit(2);
 	}
-	log_init("tallysim", LOG_TO_STDERR, verbose);
-	if (stat(dir, &sb) == -1 && mkdir(dir, 0755) == -1)
-		fatal("sim: %s", dir);
-	if (realpath(dir, sim->dir) == NULL)
-		fatal("sim: %s", dir);
-	if (timing_set(profile, scale) == -1)
-		fatalx("sim: unknown profile %s (instant, realistic)", profile);
+	if (a->scale <= 0) {
+		fprintf(stderr, "tallysim: --scale must be a number > 0\n");
+		exit(2);
+	}
+	log_init("tallysim", LOG_TO_STDERR, a->verbose);
+	if (stat(a->dir, &sb) == -1 && mkdir(a->dir, 0755) == -1)
+		fatal("sim: %s", a->dir);
+	if (realpath(a->dir, sim->dir) == NULL)
+		fatal("sim: %s", a->dir);
+	if (timing_set(a->profile, a->scale) == -1)
+		fatalx("sim: unknown profile %s (instant, realistic)",
+		    a->profile);
+	sim->seed = a->seed;
 	sim->rng = sim->seed;
-	sim->nmodems = k;
+	sim->nmodems = a->modems;
 	sim->next_ref = sim_random() % 256;
 	TAILQ_INIT(&sim->phones);
 	TAILQ_INIT(&sim->queue);
@@ -218,11 +256,12 @@ sim_run(int argc, char **argv)
 	sim->ev_inotify = event_new(sim->base, sim->inotify,
 	    EV_READ | EV_PERSIST, modem_inotify, NULL);
 	event_add(sim->ev_inotify, NULL);
-	if ((sim->modems = calloc(k, sizeof(*sim->modems))) == NULL)
+	if ((sim->modems = calloc(sim->nmodems, sizeof(*sim->modems))) ==
+	    NULL)
 		fatal("sim: calloc");
-	for (i = 0; i < k; i++)
+	for (i = 0; i < sim->nmodems; i++)
 		sim_identity(&sim->modems[i], i);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < sim->nmodems; i++)
 		if (modem_setup(&sim->modems[i], i) == -1)
 			fatalx("sim: cannot set up modem %d", i);
 	if (smsc_init() == -1)
@@ -231,29 +270,56 @@ sim_run(int argc, char **argv)
 	    "%s/ctl.sock", sim->dir) >= sizeof(sim->ctl_path) ||
 	    ctl_listen(sim->ctl_path) == -1)
 		fatalx("sim: cannot listen on %s", sim->ctl_path);
+	fault_random_start();
+	log_info("sim: %d modems in %s, profile %s, seed %llu", sim->nmodems,
+	    sim->dir, a->profile, (unsigned long long)sim->seed);
+}
+
+/* Take the world down: the links and the control socket go away. */
+void
+sim_stop(void)
+{
+	int	 i;
+
+	ctl_close();
+	play_free();
+	for (i = 0; i < sim->nmodems; i++)
+		modem_teardown(&sim->modems[i]);
+	smsc_free();
+	if (sim->ev_chaos != NULL)
+		event_free(sim->ev_chaos);
+	sim->ev_chaos = NULL;
+	event_free(sim->ev_inotify);
+	close(sim->inotify);
+	free(sim->modems);
+	sim->modems = NULL;
+	event_base_free(sim->base);
+	sim->base = NULL;
+}
+
+static int
+sim_run(int argc, char **argv)
+{
+	struct event	*ev_term, *ev_int;
+	struct sim_args	 a;
+	int		 i;
+
+	sim_args_init(&a);
+	for (i = 0; i < argc; i++)
+		if (!sim_arg(&a, argc, argv, &i))
+			usage();
+	sim_start(&a);
 	ev_term = evsignal_new(sim->base, SIGTERM, sim_signal, NULL);
 	ev_int = evsignal_new(sim->base, SIGINT, sim_signal, NULL);
 	evsignal_add(ev_term, NULL);
 	evsignal_add(ev_int, NULL);
-	fault_random_start();
-
-	log_info("sim: %d modems in %s, profile %s, seed %llu", sim->nmodems,
-	    sim->dir, profile, (unsigned long long)sim->seed);
 	printf("ready\n");
 	fflush(stdout);
 	event_base_dispatch(sim->base);
 
-	ctl_close();
-	play_free();
-	for (i = 0; i < k; i++)
-		modem_teardown(&sim->modems[i]);
-	smsc_free();
 	event_free(ev_term);
 	event_free(ev_int);
-	event_free(sim->ev_inotify);
-	close(sim->inotify);
-	free(sim->modems);
-	event_base_free(sim->base);
+	sim_stop();
 	return 0;
 }
 
@@ -268,6 +334,8 @@ main(int argc, char *argv[])
 		usage();
 	if (strcmp(argv[1], "run") == 0)
 		return sim_run(argc - 2, argv + 2);
+	if (strcmp(argv[1], "world") == 0)
+		return world_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "central") == 0)
 		return central_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "ctl") == 0) {

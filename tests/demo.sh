@@ -1,105 +1,171 @@
 #!/bin/sh
-# make demo: the coded tally protocol end to end on real 2024 data.
-# Keys, a printed card, reports typed by KPPS officers (with their
-# usual mistakes), verification against the national TPS registry, and
-# every complete row of the real presidential results verified in bulk.
-# (When the gateway exists, the demo becomes the simulated election.)
+# make demo: a simulated election night, end to end.
+#
+# `tallysim world' runs 8 simulated GSM modems, the SMS network and
+# tallysim's central receiver, and starts tallygw on them.  300 polling
+# stations' KPPS officers send their coded tally SMS over a 12-hour
+# night, compressed into about three minutes.  The demo shows the
+# progress live, then the oracle's verdict on every reply and every
+# forwarded record; its exit status is the oracle's.
+#
+# DEMO_DIR=DIR keeps the run there; DEMO_TPS, DEMO_SCALE, DEMO_MODEMS,
+# DEMO_DAILY_CAP and DEMO_SETTLE change the size and the speed.
 set -u
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
-CTL=$B/tallyctl
+SIM=$B/tallysim
+GWCTL=$B/tallyctl
+TPS=${DEMO_TPS:-300}
+MODEMS=${DEMO_MODEMS:-8}
+NIGHT=43200			# seconds of election night: 12 hours
+SCALE=${DEMO_SCALE:-240}	# 12 hours in 3 minutes
+CAP=${DEMO_DAILY_CAP:-2000}	# SMS a SIM may send per day
+POLL=3				# seconds between progress lines
+SETTLE=${DEMO_SETTLE:-180}	# seconds to wait for replies after the night
+KEEP=${DEMO_DIR:+1}
 RUN=${DEMO_DIR:-$(mktemp -d /tmp/tallydemo.XXXXXX)}
-mkdir -p "$RUN"
-DESA=$SHARED/desa_tps_2024.csv
-PIL=$SHARED/pilpres2024_tps.csv
+PID=
 
-for f in "$DESA" "$PIL"; do
-	if [ ! -r "$f" ]; then
-		echo "demo: $f is missing: the demo reads the shared 2024 data" \
-		    "from ../shared/data (set SHARED=DIR to point elsewhere)" >&2
+fail() {
+	echo "demo: $*" >&2
+	exit 1
+}
+
+for f in "$SHARED/desa_tps_2024.csv" "$SHARED/pilpres2024_tps.csv"; do
+	[ -r "$f" ] || fail "$f is missing: the demo reads the shared 2024" \
+	    "data from ../shared/data (set SHARED=DIR to point elsewhere)"
+done
+for p in "$SIM" "$GWCTL" "$B/tallygw"; do
+	[ -x "$p" ] || fail "$p is not built (run make)"
+done
+mkdir -p "$RUN" || fail "cannot create $RUN"
+RUN=$(cd "$RUN" && pwd -P)
+DATA=$(cd "$SHARED" && pwd -P)
+
+# Stop the world whatever happens; keep the run only when asked or
+# when something went wrong.
+RC=1
+cleanup() {
+	if [ -n "$PID" ]; then
+		kill -TERM "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	if [ -z "$KEEP" ] && [ "$RC" -eq 0 ]; then
+		rm -rf "$RUN"
+	else
+		echo "   the run is kept in $RUN (tallygw.log, central.db," \
+		    "scenario.jsonl, ...)"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ctl() { timeout 30 "$SIM" ctl --dir "$RUN" "$@"; }
+jnum() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+jstr() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
+
+cat <<EOF
+== tallygw demo: a simulated election night
+
+   Simulated: $MODEMS USB GSM modems on pseudo-terminals (AT commands, PDU
+   mode, SIM storage), the Indonesian SMS network behind them, and the
+   KPPS officers of $TPS real polling stations (2024 data) typing coded
+   tally SMS on basic phones, with their usual mistakes: typos, wrong or
+   missing codes, values left out, resends and corrections.
+   Real: tallygw drives the modems through libGammu, verifies every SMS,
+   stores it in SQLite, answers the officer and forwards each accepted
+   report, signed, to the central receiver.  An oracle then checks every
+   reply and every central record against what the protocol demands.
+   The $((NIGHT / 3600))-hour night runs $SCALE times faster, with realistic
+   network delays; each SIM may send $CAP SMS a day.
+   Files: $RUN
+
+EOF
+
+rm -f "$RUN/world.out" "$RUN/world.err"
+"$SIM" world --dir "$RUN" --modems "$MODEMS" --profile realistic \
+    --scale "$SCALE" --daily-cap "$CAP" --data "$DATA" \
+    >"$RUN/world.out" 2>"$RUN/world.err" &
+PID=$!
+echo "== starting the world (registry of every TPS, keys, modems, gateway)"
+end=$(($(date +%s) + 120))
+until grep -q '^ready$' "$RUN/world.out" 2>/dev/null; do
+	if ! kill -0 "$PID" 2>/dev/null || [ "$(date +%s)" -ge "$end" ]; then
+		echo "demo: the world did not start:" >&2
+		tail -20 "$RUN/world.err" >&2
 		exit 1
 	fi
+	sleep 0.5
+done
+ctl modems | sed 's/^/   modem /'
+
+echo
+echo "== the night: $TPS polling stations"
+out=$(ctl scenario start --tps "$TPS" --night "$NIGHT" --data "$DATA") ||
+    exit 1
+echo "   $out"
+
+# One progress line: the phones' side, the gateway's, the central's.
+progress() {
+	st=$(ctl scenario status --json)
+	state=$(jstr state "$st")
+	sent=$(jnum sent "$st")
+	total=$(jnum total "$st")
+	replies=$(jnum delivered_to_phones "$(ctl stats --json)")
+	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null |
+	    head -1)
+	central=$(ctl central 2>/dev/null | grep -c .)
+	line="sent $sent/$total, replies $replies"
+	[ -n "$gw" ] && line="$line | gateway: $gw"
+	printf '   [%4ds] %s | central: %s records\n' \
+	    $(($(date +%s) - T0)) "$line" "$central"
+}
+
+T0=$(date +%s)
+last=
+same=0
+done_at=
+while :; do
+	sleep $POLL
+	kill -0 "$PID" 2>/dev/null || {
+		echo "demo: the world stopped:" >&2
+		tail -20 "$RUN/world.err" >&2
+		exit 1
+	}
+	progress
+	[ "$state" = done ] || continue
+	[ -n "$done_at" ] || done_at=$(date +%s)
+	# Settled: nothing moved for 5 lines, or the oracle is content.
+	now="$replies $central $gw"
+	if [ "$now" = "$last" ]; then
+		same=$((same + 1))
+	else
+		same=0
+	fi
+	last=$now
+	[ $same -ge 5 ] && break
+	ctl oracle >/dev/null 2>&1 && break
+	[ $(($(date +%s) - done_at)) -ge $SETTLE ] && break
 done
 
-say() { printf '\n== %s\n' "$*"; }
-show() { printf '   $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/     /'; }
-
-say "1. Keys (libsodium): a root key, and the key of one province"
-show $CTL keygen -o "$RUN/root.key"
-show $CTL keyderive --root "$RUN/root.key" --province 34 -o "$RUN/prov34.key"
-ls -l "$RUN/root.key" "$RUN/prov34.key" | awk '{print "     " $1, $NF}'
-
-say "2. The TPS registry: every TPS in Indonesia, DPT from the results"
-show $CTL import --registry "$RUN/registry.db" --desa "$DESA" --dpt "$PIL"
-
-# A real TPS of DI Yogyakarta with a complete, consistent row.
-ROW=$(awk -F, 'NR > 1 && $2 == 34 && $25 + 0 == 1 { print; exit }' "$PIL")
-TPS=$(echo "$ROW" | cut -d, -f1)
-DESA_NAME=$(echo "$ROW" | cut -d, -f9)
-eval "$(echo "$ROW" | awk -F, '{ printf "P1=%s P2=%s P3=%s PEM=%s SAH=%s TS=%s\n", $11, $12, $13, $20, $21, $22 }')"
-K="--key $RUN/prov34.key"
-
-say "3. The sealed one-time card of TPS $TPS ($DESA_NAME), first rows"
-show $CTL card $K --tps "$TPS" --rows 4
-$CTL card $K --tps "$TPS" --html >"$RUN/card-$TPS.html"
-echo "     printable card: $RUN/card-$TPS.html"
-
-say "4. The form for a presidential report at this TPS"
-show $CTL form --tps "$TPS" --contest PPWP
-
-C1=$($CTL card $K --tps "$TPS" --rows 1 | awk 'END { print $2 }')
-C2=$($CTL card $K --tps "$TPS" --rows 2 | awk 'END { print $2 }')
-C3=$($CTL card $K --tps "$TPS" --rows 3 | awk 'END { print $2 }')
-MSG1="1*$TPS*1*$PEM*$P1*$P2*$P3*$SAH*$TS*$C1"
-say "5. The officer types the real numbers on a basic phone (card row 1)"
-echo "$MSG1" >"$RUN/night.txt"
-echo "1*$TPS*1*$PEM*$P1*$P2*$P3*$SAH*$TS*$C1" >>"$RUN/night.txt"
-echo "1*$TPS*2*$PEM*$P1*$P2*$P3*$SAH*$TS*$(echo "$C2" | cut -c1-7)0" >>"$RUN/night.txt"
-echo "1*$TPS*2*$PEM*$P1*$P2*$SAH*$TS*$C2" >>"$RUN/night.txt"
-echo "1*$TPS*2*$PEM*$P1*$((P2 + 10))*$P3*$SAH*$TS*$C2" >>"$RUN/night.txt"
-echo "1*$TPS*3*$PEM*$P1*$P2*$P3*$SAH*$TS*$C3" >>"$RUN/night.txt"
-echo "5*3171011001001*4*0*1*1*1*1*1*1*12345678" >>"$RUN/night.txt"
-cat <<TXT
-     the messages of the night, in order:
-       a. the report                         b. the same SMS sent again
-       c. a mistyped code                    d. a value left out
-       e. a typo in pair 02 (flagged)        f. the correction, row 3
-       g. DPRDK at a Jakarta TPS (no DPRDK there)
-TXT
-$CTL verify $K --registry "$RUN/registry.db" --batch "$RUN/night.txt" \
-    2>/dev/null | awk '{ printf "     %c. %s\n", 96 + NR, $0 }'
-R=$($CTL receipt $K "$MSG1")
-echo "     receipt of report a, for the paper form: $R"
-
-say "6. Every complete row of the real 2024 presidential results"
-echo "     (DIY, NTT, Kaltara, Gorontalo, Maluku Utara, Papua Barat Daya)"
-echo "     as a PPWP report with its content MAC, verified with the root key"
-T0=$(date +%s.%N)
-awk -F, 'NR > 1 && $11 != "" && $12 != "" && $13 != "" && $20 != "" &&
-    $21 != "" && $22 != "" && $14 != "" {
-	printf "PPWP*%s*1*%s*%s*%s*%s*%s*%s\n", $1, $20, $11, $12, $13, $21, $22
-}' "$PIL" >"$RUN/all.txt"
-$CTL mac --key "$RUN/root.key" --batch "$RUN/all.txt" 2>/dev/null |
-    awk '/^REJECTED/ { print "PPWP 0 0 0 0 0 0 0 0 x"; next } { print }' \
-    >"$RUN/all.signed"
-$CTL verify --key "$RUN/root.key" --registry "$RUN/registry.db" \
-    --batch "$RUN/all.signed" >"$RUN/all.verdicts" 2>"$RUN/all.summary"
-T1=$(date +%s.%N)
-awk -v t0="$T0" -v t1="$T1" '
-	{ v[$1]++; n++ }
-	/SUM: / { f["SUM  (pairs do not add up to SAH)"]++ }
-	/TOTAL: / { f["TOTAL (SAH + TIDAK_SAH differs from PEMILIH)"]++ }
-	/DPT: / { f["DPT  (more voters than ballots)"]++ }
-	/over 999/ { f["a value over 999 (REJECTED)"]++ }
-	END {
-		printf "     %d reports in %.1f s:\n", n, t1 - t0
-		printf "       OK        %6d\n", v["OK"]
-		printf "       FLAGGED   %6d   accepted, transmitted as typed, and marked\n", v["FLAGGED"]
-		printf "       REJECTED  %6d\n", v["REJECTED"]
-		for (k in f) printf "         %6d  %s\n", f[k], k
-	}' "$RUN/all.verdicts"
-echo "     examples of flagged reports:"
-grep -m 3 '^FLAGGED' "$RUN/all.verdicts" | cut -c1-150 | sed 's/^/       /'
-
-say "Summary"
-echo "     every message got exactly one verdict; files are in $RUN"
+echo
+echo "== the oracle"
+ctl oracle >"$RUN/oracle.txt" 2>"$RUN/oracle.err"
+RC=$?
+grep '^oracle:' "$RUN/oracle.txt" | sed 's/^/   /'
+n=$(grep -vc '^oracle:' "$RUN/oracle.txt")
+if [ "$n" -gt 0 ]; then
+	printf '   by check:'
+	grep -v '^oracle:' "$RUN/oracle.txt" | awk '{ print $1 }' | sort |
+	    uniq -c | awk '{ printf " %s %s", $2, $1 } END { print "" }'
+	grep -v '^oracle:' "$RUN/oracle.txt" | head -10 | cut -c1-160 |
+	    sed 's/^/   /'
+	[ "$n" -gt 10 ] && echo "   ... $((n - 10)) more in $RUN/oracle.txt"
+fi
+if [ $RC -eq 0 ]; then
+	echo "   every officer got the right answer; every accepted report" \
+	    "reached the central system"
+else
+	echo "   the oracle found discrepancies (exit $RC)"
+fi
+exit $RC
