@@ -861,6 +861,60 @@ gsm_prune(struct gsm *g, const int *locs, int nlocs)
 	}
 }
 
+/* A sweep's messages, held to be handed up oldest first. */
+struct gsm_sweepbuf {
+	struct wire_msg	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void
+gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
+{
+	struct wire_msg	*nv;
+
+	if (sw->n == sw->cap) {
+		sw->cap = sw->cap ? sw->cap * 2 : 32;
+		if ((nv = reallocarray(sw->v, sw->cap, sizeof(*nv))) == NULL) {
+			sw->cap = sw->n;
+			worker_warnx("out of memory in a sweep; location %d "
+			    "waits for the next one", sms->Location);
+			return;
+		}
+		sw->v = nv;
+	}
+	if (gsm_to_wire(sms, sms->Location, &sw->v[sw->n]) == 0)
+		sw->n++;
+	else
+		worker_debug("location %d holds a message that is not "
+		    "incoming (PDU type %d): left alone", sms->Location,
+		    (int)sms->PDU);
+}
+
+/* SMSC time first: slot order is not arrival order once slots are reused. */
+static int
+gsm_sweep_cmp(const void *a, const void *b)
+{
+	const struct wire_msg	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->time, y->time)) != 0)
+		return (c);
+	return (x->location < y->location ? -1 : x->location > y->location);
+}
+
+static void
+gsm_sweep_emit(struct gsm *g, struct gsm_sweepbuf *sw)
+{
+	size_t	 i;
+
+	if (sw->n > 1)
+		qsort(sw->v, sw->n, sizeof(*sw->v), gsm_sweep_cmp);
+	for (i = 0; i < sw->n; i++)
+		g->hooks.emit(g->hooks.arg, &sw->v[i]);
+	free(sw->v);
+}
+
 /*
  * Read every message in the storage (AT+CMGL through GetNextSMS) and
  * emit each; *count says how many. The tick between messages keeps
@@ -873,6 +927,7 @@ gsm_sweep(struct gsm *g, int *count)
 	int		 start = 1, i, *locs = NULL, nlocs = 0, cap = 0, *nl;
 	int		 last_bad = -1;
 	enum gsm_rc	 rc = GSM_OK;
+	struct gsm_sweepbuf sw = { NULL, 0, 0 };
 
 	*count = 0;
 	memset(g->multi, 0, sizeof(*g->multi));
@@ -899,7 +954,7 @@ gsm_sweep(struct gsm *g, int *count)
 			break;
 		}
 		for (i = 0; i < g->multi->Number; i++) {
-			gsm_emit_read(g, &g->multi->SMS[i]);
+			gsm_sweep_keep(&sw, &g->multi->SMS[i]);
 			(*count)++;
 			if (nlocs == cap) {
 				cap = cap == 0 ? 64 : cap * 2;
@@ -914,6 +969,7 @@ gsm_sweep(struct gsm *g, int *count)
 		}
 		g->hooks.tick(g->hooks.arg);
 	}
+	gsm_sweep_emit(g, &sw);
 	gsm_prune(g, locs, nlocs);
 	free(locs);
 	return (rc);

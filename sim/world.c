@@ -332,12 +332,7 @@ world_write_conf(int port)
 	char		 tmp[PATH_MAX];
 	int		 i, sweep = WORLD_SWEEP;
 
-	if (sim->timing.profile == PROFILE_REALISTIC &&
-	    sim->timing.scale > 1) {
-		sweep = (int)(WORLD_SWEEP / sim->timing.scale + 0.5);
-		if (sweep < 1)
-			sweep = 1;
-	}
+	/* Not scaled: the sweep is a backstop; +CMTI brings messages. */
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", world->conf) >=
 	    sizeof(tmp)) {
 		log_warnx("world: %s: path too long", world->conf);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # make demo: a simulated election night, end to end.
 #
-# `tallysim world' runs 8 simulated GSM modems, the SMS network and
+# `tallysim world' runs 10 simulated GSM modems, the SMS network and
 # tallysim's central receiver, and starts tallygw on them.  300 polling
 # stations' KPPS officers send their coded tally SMS over a 12-hour
 # night, compressed into about three minutes.  The demo shows the
@@ -16,7 +16,7 @@ SHARED=${SHARED:-../shared/data}
 SIM=$B/tallysim
 GWCTL=$B/tallyctl
 TPS=${DEMO_TPS:-300}
-MODEMS=${DEMO_MODEMS:-8}
+MODEMS=${DEMO_MODEMS:-10}
 NIGHT=43200			# seconds of election night: 12 hours
 SCALE=${DEMO_SCALE:-240}	# 12 hours in 3 minutes
 CAP=${DEMO_DAILY_CAP:-2000}	# SMS a SIM may send per day
@@ -105,6 +105,9 @@ out=$(ctl scenario start --tps "$TPS" --night "$NIGHT" --data "$DATA") ||
     exit 1
 echo "   $out"
 
+# gwv NAME: one count of the gateway's status line.
+gwv() { printf '%s\n' "$gw" | tr ' ' '\n' | sed -n "/^$1\$/{n;p;}"; }
+
 # One progress line: the phones' side, the gateway's, the central's.
 progress() {
 	st=$(ctl scenario status --json)
@@ -115,9 +118,12 @@ progress() {
 	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null |
 	    head -1)
 	central=$(ctl central 2>/dev/null | grep -c .)
-	line="sent $sent/$total, replies $replies"
-	[ -n "$gw" ] && line="$line | gateway: $gw"
-	printf '   [%4ds] %s | central: %s records\n' \
+	line="phones sent $sent/$total"
+	[ -n "$gw" ] && line="$line | received $(gwv received): ok $(gwv ok) \
+flagged $(gwv flagged) dup $(gwv duplicate) rejected $(gwv rejected) \
+| replies sent $(gwv confirmed), waiting $(gwv replies_queued) \
+| forwarded $(gwv forwarded), waiting $(gwv forward_pending)"
+	printf '   [%4ds] %s | central %s\n' \
 	    $(($(date +%s) - T0)) "$line" "$central"
 }
 

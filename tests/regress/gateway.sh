@@ -1,0 +1,207 @@
+#!/bin/sh
+# System tests of tallygw through tallysim and the oracle.
+#
+# Part 1: `tallysim world' with 3 modems plays a 30-TPS scenario while
+# one modem is unplugged and the central receiver is down for a while:
+# the oracle must find nothing lost, nothing twice. Then the operator's
+# side: CEK, BANTU, garbage, tallyctl status/modems/msg, a modem
+# disabled and enabled while the gateway runs.
+# Part 2: the pieces started by hand, and tallygw killed with SIGKILL in
+# the middle of a scenario and started again: every report still reaches
+# the central receiver once and every sender gets its confirmation
+# (a reply in flight at the crash may come twice: that is allowed).
+# Part 3: `tallygw -n' names the file and line of a bad config.
+# TAP; every wait is time-boxed.
+
+. tests/regress/lib.sh
+
+BB=$(cd "$B" 2>/dev/null && pwd)
+SIM=$BB/tallysim
+GW=$BB/tallygw
+CTL=$BB/tallyctl
+DATA=$(cd "$SHARED" 2>/dev/null && pwd)
+D=$(mktemp -d /tmp/gateway.XXXXXX)
+D=$(cd "$D" && pwd -P)
+R=$D/run
+PID=
+PIDS=
+cleanup() {
+	t_stop "$PID" $PIDS
+	rm -rf "$D"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
+	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
+	finish
+	exit 1
+fi
+
+ctl() { timeout 30 "$SIM" ctl --dir "$R" "$@"; }
+gwctl() { timeout 10 "$CTL" "$@" --state "$R/gw"; }
+# A count of the gateway's status line: stat NAME.
+stat() { gwctl status | tr ' ' '\n' | sed -n "/^$1\$/{n;p;}"; }
+# Discrepancies of the oracle's JSON output, by check name.
+checks() { ctl oracle --json 2>/dev/null | sed -n 's/.*"check":"\([A-Z_]*\)".*/\1/p' | sort | uniq -c; }
+
+# --- part 1: a world with faults ------------------------------------
+
+"$SIM" world --dir "$R" --modems 3 --seed 3 --profile instant \
+    --data "$DATA" >"$D/world.out" 2>"$D/world.err" &
+PID=$!
+if wait_for 120 grep -q '^ready$' "$D/world.out"; then
+	t_ok "the world is ready"
+else
+	t_fail "the world is ready"
+	tail -20 "$D/world.err" "$R/tallygw.log" | sed 's/^/#   /'
+	finish
+	exit 1
+fi
+expect_match "tallyctl status answers" "$(gwctl status)" \
+    '^received 0 .*modems_ready 3/3'
+
+out=$(ctl scenario start --tps 30 --seed 3 --data "$DATA")
+expect_match "the scenario starts" "$out" '^scenario seed 3: 30 phones'
+sleep 1
+ctl fault --modem 1 unplug 6 >/dev/null
+expect "modem 1 unplugged mid-run" "$?" 0
+timeout 10 "$SIM" central --dir "$R" --ctl down >/dev/null
+expect "the central receiver goes down" "$?" 0
+sleep 8
+pend=$(stat forward_pending)
+expect_match "forwards wait while the central is down" "$pend" '^[1-9]'
+timeout 10 "$SIM" central --dir "$R" --ctl up >/dev/null
+expect "the central receiver is back" "$?" 0
+
+wait_for 240 ctl oracle
+ctl oracle >"$D/oracle.txt" 2>&1
+rc=$?
+expect "the oracle finds no discrepancy after unplug and outage" "$rc" 0
+[ "$rc" -ne 0 ] && head -20 "$D/oracle.txt" | sed 's/^/#   /'
+expect_match "every report was forwarded" "$(sed -n 2p "$D/oracle.txt")" \
+    'forwarded ([0-9]+)/\1 '
+expect_match "the gateway saw the modem go and come back" \
+    "$(grep -c 'modem m1: worker .* -> ready' "$R/tallygw.log")" '^([2-9]|[1-9][0-9])$'
+expect_match "the gateway logged the central outage" \
+    "$(grep -c 'retry_wait' "$R/tallygw.log")" '^[1-9]'
+expect "no forward failed for good" "$(stat forward_failed)" 0
+
+# The officer's other messages, about a TPS the scenario reported.
+P=081299990001
+X=$(ctl central | head -1 | sed -n 's/.*"tps":"\([0-9]*\)".*/\1/p')
+expect_match "the central holds a TPS to ask about" "$X" '^[0-9]{13}$'
+ctl inject --from $P --to 0 "BANTU" >/dev/null
+ctl inject --from $P --to 0 "cek $X" >/dev/null
+ctl inject --from $P --to 0 "selamat malam pak" >/dev/null
+ctl inject --from $P --to 0 "PPWP $X 1 10 2 3 4 9 1 12345678" >/dev/null
+wait_for 30 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$R' inbox --phone $P | wc -l) -ge 4 ]"
+inbox=$(ctl inbox --phone $P)
+expect_match "BANTU is answered with the format" "$inbox" 'PPWP'
+expect_match "CEK answers with what is recorded" "$inbox" "$X.*[0-9]{8}"
+expect_match "garbage is answered with a pointer to BANTU" "$inbox" \
+    'BANTU'
+expect_match "a bad code is rejected and said so" "$inbox" 'DITOLAK'
+n=$(printf '%s\n' "$inbox" | wc -l)
+expect "four messages, four replies" "$n" 4
+other=$(stat other)
+expect_match "CEK, BANTU and garbage are stored" "$other" '^[3-9]'
+last=$(sqlite3 "$R/gw/tallygw.db" "SELECT max(id) FROM messages")
+expect_match "tallyctl msg shows the stored verdict" \
+    "$(gwctl msg "$last")" 'verdict: REJECTED'
+expect_match "the rejected message keeps its reason" \
+    "$(sqlite3 "$R/gw/tallygw.db" "SELECT reason FROM messages WHERE id=$last")" \
+    'CODE_BAD'
+
+# Modems while the gateway runs.
+expect_match "tallyctl modems lists three" "$(gwctl modems | wc -l)" '^3$'
+gwctl modem disable m2 >/dev/null
+expect "tallyctl modem disable" "$?" 0
+wait_for 15 sh -c "timeout 5 '$CTL' modems --state '$R/gw' | grep -q '^m2 .* off/'"
+expect "the disabled modem's worker is stopped" "$?" 0
+gwctl modem enable m2 >/dev/null
+expect "tallyctl modem enable" "$?" 0
+wait_for 30 sh -c "timeout 5 '$CTL' modems --state '$R/gw' | grep -q '^m2 .* running/ready'"
+expect "the enabled modem is ready again" "$?" 0
+expect_rc "an unknown modem is refused" 1 gwctl modem disable m9
+kill -TERM "$PID"
+wait "$PID"
+expect "the world stops on SIGTERM" "$?" 0
+PID=
+
+# --- part 2: tallygw killed in the middle ---------------------------
+
+R2=$D/crash
+mkdir -p "$R2"
+"$SIM" run --dir "$R2/sim" --modems 2 --seed 5 >"$D/sim.out" 2>"$D/sim.err" &
+PIDS="$PIDS $!"
+wait_for 30 grep -q '^ready$' "$D/sim.out"
+cp "$R/root.key" "$R/gateway.sec" "$R/gateway.pub" "$R2/"
+chmod 600 "$R2/root.key" "$R2/gateway.sec"
+"$SIM" central --dir "$R2/c" --pubkey "$R2/gateway.pub" >"$D/c.out" \
+    2>"$D/c.err" &
+PIDS="$PIDS $!"
+wait_for 30 grep -q '^ready$' "$D/c.out"
+{
+	echo "[gateway]"
+	echo "name = crash-gw"
+	echo "state = $R2/gw"
+	echo "key = $R2/root.key"
+	echo "sign_key = $R2/gateway.sec"
+	echo "registry = $R/registry.db"
+	echo "[tunables]"
+	echo "sweep_interval = 2"
+	i=0
+	timeout 10 "$SIM" ctl --dir "$R2/sim" modems --json |
+	while read -r line; do
+		num=$(printf '%s' "$line" | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p')
+		echo "[modem m$i]"
+		echo "device = $R2/sim/modem$i"
+		echo "number = $num"
+		i=$((i + 1))
+	done
+	echo "[central sim]"
+	echo "url = http://127.0.0.1:$(cat "$R2/c/central.port")/v1/reports"
+} >"$R2/tallygw.conf"
+"$GW" -n -f "$R2/tallygw.conf" 2>"$D/n.err"
+expect "the hand-written config checks" "$?" 0
+
+"$GW" -d -f "$R2/tallygw.conf" >"$D/gw1.out" 2>"$D/gw1.err" &
+G=$!
+wait_for 60 grep -q '^ready$' "$D/gw1.out"
+expect "tallygw prints ready" "$?" 0
+cp "$R/registry.db" "$R2/sim/registry.db" 2>/dev/null
+timeout 30 "$SIM" ctl --dir "$R2/sim" scenario start --tps 15 --seed 9 \
+    --key "$R2/root.key" --data "$DATA" >/dev/null
+expect "the second scenario starts" "$?" 0
+# Let part of it through, then kill the gateway without warning.
+wait_for 60 sh -c "[ \$(sqlite3 '$R2/gw/tallygw.db' 'SELECT count(*) FROM messages' 2>/dev/null || echo 0) -ge 40 ]"
+kill -KILL "$G"
+wait "$G" 2>/dev/null
+pkill -KILL -f "tallygw-modem -n m[01] -d $R2" 2>/dev/null
+before=$(sqlite3 "$R2/gw/tallygw.db" "SELECT count(*) FROM messages")
+expect_match "messages were stored before the crash" "$before" '^[1-9]'
+"$GW" -d -f "$R2/tallygw.conf" >"$D/gw2.out" 2>"$D/gw2.err" &
+G=$!
+PIDS="$PIDS $G"
+wait_for 60 grep -q '^ready$' "$D/gw2.out"
+expect "tallygw starts again" "$?" 0
+sctl() { timeout 30 "$SIM" ctl --dir "$R2/sim" "$@"; }
+wait_for 180 sh -c "timeout 30 '$SIM' ctl --dir '$R2/sim' oracle --central-dir '$R2/c' >/dev/null"
+sctl oracle --json --central-dir "$R2/c" >"$D/o2.json" 2>/dev/null
+lost=$(grep -c '"check":"\(FORWARD_MISSING\|FORWARD_TWICE\|FORWARD_VALUES\|CONFIRM_MISSING\|REJECT_UNANSWERED\|LATEST_MISSING\|LATEST_WRONG\|RECEIPT_WRONG\)"' "$D/o2.json")
+expect "after the crash nothing is lost or forwarded twice" "$lost" 0
+[ "$lost" -ne 0 ] && grep '"check"' "$D/o2.json" | head -10 | sed 's/^/#   /'
+expect_match "the restart found the lockout and queues" \
+    "$(cat "$D/gw2.err")" 'starting'
+t_stop "$G"
+
+# --- part 3: a bad config -------------------------------------------
+
+printf '[gateway]\nname = x\nstate = /tmp\n[modem m1]\ndevise = /dev/ttyUSB0\n' \
+    >"$D/bad.conf"
+out=$("$GW" -n -f "$D/bad.conf" 2>&1)
+expect "tallygw -n refuses a bad config" "$?" 1
+expect_match "it names the file and the line" "$out" 'bad.conf:5: '
+
+finish
