@@ -118,7 +118,7 @@ control_request(char *line, struct evbuffer *out)
 		evbuffer_add_printf(out, "ERR empty request\n");
 		return;
 	}
-	if (strcmp(cmd, "stats") == 0)
+	if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "status") == 0)
 		control_stats(out);
 	else if (strcmp(cmd, "modems") == 0)
 		control_modems(out);

@@ -350,7 +350,7 @@ gw_receive(struct modem *m, const struct parts_done *d)
 	 * A message older than this run that is already stored was left on
 	 * the SIM by a crash between commit and delete: delete it only.
 	 */
-	if (strcmp(d->smsc_time, gw->started_iso) < 0 &&
+	if (strcmp(d->smsc_time, gw->started_iso) <= 0 &&
 	    store_msg_seen(gw->store, mname, d->sender, d->smsc_time,
 	    d->text, &seen) == 1) {
 		log_info("msg %lld: seen again on %s (slots %d...): deleting "
@@ -734,8 +734,8 @@ main(int argc, char *argv[])
 	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, gw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
 		fatalx("cannot start the timer");
-	log_info("tallygw: %s starting, state in %s", gw->conf.name,
-	    gw->conf.state_dir);
+	log_info("tallygw: %s starting at %s, state in %s", gw->conf.name,
+	    gw->started_iso, gw->conf.state_dir);
 	if (bank_start() == -1)
 		fatalx("cannot start the modem workers");
 	gw_check_ready();
