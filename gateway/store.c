@@ -72,6 +72,9 @@ enum store_st {
 	ST_COUNT_MSGS,
 	ST_COUNT_OUT,
 	ST_COUNT_FWD,
+	ST_SLOT_ADD,
+	ST_SLOT_DONE,
+	ST_SLOT_LOAD,
 	ST_MAX
 };
 
@@ -166,7 +169,13 @@ static const char store_schema_sql[] =
 	" updated INTEGER NOT NULL,"
 	" UNIQUE (msg_id, central)"
 	");"
-	"CREATE INDEX forwards_due ON forwards (central, state, next_at);";
+	"CREATE INDEX forwards_due ON forwards (central, state, next_at);"
+	"CREATE TABLE sim_slots ("
+	" modem TEXT NOT NULL,"
+	" location INTEGER NOT NULL,"
+	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
+	" PRIMARY KEY (modem, location)"
+	");";
 
 #define MSG_COLUMNS							\
 	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
@@ -264,6 +273,13 @@ static const char *store_sql[ST_MAX] = {
 	    " GROUP BY state",
 	[ST_COUNT_FWD] =	"SELECT state, count(*) FROM forwards"
 	    " GROUP BY state",
+	[ST_SLOT_ADD] =		"INSERT OR REPLACE INTO sim_slots (modem,"
+	    " location, msg_id) VALUES (?1, ?2, ?3)",
+	[ST_SLOT_DONE] =	"DELETE FROM sim_slots WHERE modem = ?1"
+	    " AND location = ?2",
+	[ST_SLOT_LOAD] =	"SELECT s.modem, s.location, s.msg_id, m.sender,"
+	    " m.smsc_time, m.parts FROM sim_slots s JOIN messages m"
+	    " ON m.id = s.msg_id ORDER BY s.modem, s.location",
 };
 
 /* The stable name of each reason in messages.reason. */
@@ -1562,4 +1578,66 @@ store_counts(struct store *s, struct store_counts *c)
 	    store_count_states(s, ST_COUNT_FWD, "counts: forwards", c) == -1)
 		return -1;
 	return 0;
+}
+
+/*
+ * SIM slots whose message is committed but whose delete is not yet
+ * confirmed: after a crash, a sweep that reads one again must not
+ * handle that message twice.
+ */
+int
+store_slot_add(struct store *s, const char *modem, int location,
+    int64_t msg_id)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_ADD);
+	int		 rc;
+
+	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, location) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, msg_id) != SQLITE_OK)
+		return store_fail(s, "slot add");
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "slot add");
+	return 0;
+}
+
+int
+store_slot_done(struct store *s, const char *modem, int location)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_DONE);
+	int		 rc;
+
+	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, location) != SQLITE_OK)
+		return store_fail(s, "slot done");
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "slot done");
+	return 0;
+}
+
+int
+store_slot_load(struct store *s, void (*cb)(const char *, int, int64_t,
+    const char *, const char *, int, void *), void *arg)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_LOAD);
+	const char	*m, *snd, *t;
+	int		 rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m = (const char *)sqlite3_column_text(st, 0);
+		snd = (const char *)sqlite3_column_text(st, 3);
+		t = (const char *)sqlite3_column_text(st, 4);
+		cb(m ? m : "", sqlite3_column_int(st, 1),
+		    sqlite3_column_int64(st, 2), snd ? snd : "", t ? t : "",
+		    sqlite3_column_int(st, 5) > 1, arg);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "slot load");
+	return n;
 }

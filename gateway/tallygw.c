@@ -248,6 +248,24 @@ gw_delete_parts(struct modem *m, const struct parts_done *d, int64_t id)
 	}
 }
 
+/* At start: the slots a crash may have left undeleted. */
+static void
+gw_slot_loaded(const char *modem, int location, int64_t id,
+    const char *sender, const char *smsc_time, int multipart, void *arg)
+{
+	struct slot	*sl;
+
+	if ((sl = calloc(1, sizeof(*sl))) == NULL)
+		fatal("calloc");
+	snprintf(sl->modem, sizeof(sl->modem), "%s", modem);
+	sl->location = location;
+	snprintf(sl->sender, sizeof(sl->sender), "%s", sender);
+	snprintf(sl->smsc_time, sizeof(sl->smsc_time), "%s", smsc_time);
+	sl->multipart = multipart;
+	sl->msg_id = id;
+	TAILQ_INSERT_TAIL(&gw_slots, sl, entry);
+}
+
 /* The worker answered a DELETE: 0 done; else the slot stays listed. */
 void
 gw_on_delete_result(struct modem *m, int location, int code)
@@ -258,6 +276,7 @@ gw_on_delete_result(struct modem *m, int location, int code)
 		return;
 	if (code == 0 || code == -2) {
 		/* -2: the slot holds another message now; ours is gone. */
+		store_slot_done(gw->store, sl->modem, sl->location);
 		TAILQ_REMOVE(&gw_slots, sl, entry);
 		free(sl);
 	} else
@@ -276,6 +295,7 @@ gw_slot_again(struct modem *m, const struct wire_msg *w)
 	if (strcmp(sl->sender, w->number) != 0 || (!sl->multipart &&
 	    strcmp(sl->smsc_time, w->time) != 0)) {
 		/* Another message took the slot: ours was deleted. */
+		store_slot_done(gw->store, sl->modem, sl->location);
 		TAILQ_REMOVE(&gw_slots, sl, entry);
 		free(sl);
 		return (0);
@@ -341,24 +361,10 @@ gw_receive(struct modem *m, const struct parts_done *d)
 	struct tps_info		 ti;
 	size_t			 nlat;
 	uint64_t		 tps;
-	int64_t			 seen;
-	int			 ok, forward = 0;
+	int			 ok, forward = 0, i;
 	time_t			 now = time(NULL);
 	const char		*mname = m != NULL ? m->conf.name : d->modem;
 
-	/*
-	 * A message older than this run that is already stored was left on
-	 * the SIM by a crash between commit and delete: delete it only.
-	 */
-	if (strcmp(d->smsc_time, gw->started_iso) <= 0 &&
-	    store_msg_seen(gw->store, mname, d->sender, d->smsc_time,
-	    d->text, &seen) == 1) {
-		log_info("msg %lld: seen again on %s (slots %d...): deleting "
-		    "the copy", (long long)seen, mname,
-		    d->nlocations ? d->locations[0] : 0);
-		gw_delete_parts(m, d, seen);
-		return;
-	}
 	if ((msg = calloc(1, sizeof(*msg))) == NULL) {
 		log_warn("msg: calloc");
 		return;		/* stays on the SIM; the next sweep retries */
@@ -439,6 +445,10 @@ gw_receive(struct modem *m, const struct parts_done *d)
 		TAILQ_FOREACH(c, &gw->conf.centrals, entry)
 			if (store_fwd_add(gw->store, msg->id, c->name) == -1)
 				goto rollback;
+	for (i = 0; i < d->nlocations; i++)
+		if (d->locations[i] > 0 && store_slot_add(gw->store, mname,
+		    d->locations[i], msg->id) == -1)
+			goto rollback;
 	if (store_commit(gw->store) == -1)
 		goto rollback;
 
@@ -595,7 +605,7 @@ gw_setup(int check)
 {
 	struct gw_conf	*c = &gw->conf;
 	char		 err[512], path[PATH_MAX + 32];
-	int		 fd;
+	int		 fd, n;
 
 	if (key_init() == -1)
 		fatalx("libsodium init failed");
@@ -634,6 +644,11 @@ gw_setup(int check)
 		fatalx("cannot rebuild the lockout table from the store");
 	if (store_out_requeue(gw->store) == -1)
 		fatalx("cannot requeue the replies in flight");
+	if ((n = store_slot_load(gw->store, gw_slot_loaded, NULL)) == -1)
+		fatalx("cannot read the SIM slots awaiting deletion");
+	if (n > 0)
+		log_info("tallygw: %d SIM slot%s still to delete from the last "
+		    "run", n, n == 1 ? "" : "s");
 	gw->vctx.election = gw->election;
 	gw->vctx.registry = gw->registry;
 	gw->vctx.key = &gw->key;

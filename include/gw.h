@@ -257,6 +257,10 @@ int		 store_fwd_set(struct store *, int64_t, enum fwd_state, int,
 		    time_t, int, const char *);
 int		 store_fwd_requeue(struct store *);
 int		 store_counts(struct store *, struct store_counts *);
+int		 store_slot_add(struct store *, const char *, int, int64_t);
+int		 store_slot_done(struct store *, const char *, int);
+int		 store_slot_load(struct store *, void (*)(const char *, int,
+		    int64_t, const char *, const char *, int, void *), void *);
 const char	*store_out_state_name(enum out_state);
 const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);
