@@ -225,8 +225,10 @@ demo:
 bench: all
 	@SHARED=$(SHARED) B=$(B) sh tests/bench.sh
 
+# A long night: 3,000 polling stations through the whole world.
 soak: all
-	@echo "soak: nothing to soak until the gateway exists"
+	@DEMO_TPS=3000 DEMO_MODEMS=16 DEMO_SCALE=60 DEMO_SETTLE=1800 \
+	    SHARED=$(SHARED) B=$(B) sh tests/demo.sh
 
 # --- install --------------------------------------------------------
 
