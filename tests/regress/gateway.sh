@@ -10,6 +10,8 @@
 # the middle of a scenario and started again: every report still reaches
 # the central receiver once and every sender gets its confirmation
 # (a reply in flight at the crash may come twice: that is allowed).
+# Then a report from a number not on the KPPS list of its TPS is
+# flagged SENDER.
 # Part 3: `tallygw -n' names the file and line of a bad config.
 # TAP; every wait is time-boxed.
 
@@ -137,6 +139,8 @@ mkdir -p "$R2"
 PIDS="$PIDS $!"
 wait_for 30 grep -q '^ready$' "$D/sim.out"
 cp "$R/root.key" "$R/gateway.sec" "$R/gateway.pub" "$R2/"
+# Registered KPPS numbers: one for the TPS asked about in part 1.
+printf 'tps,number\n%s,+628111111111\n' "$X" >"$R2/kpps.csv"
 chmod 600 "$R2/root.key" "$R2/gateway.sec"
 "$SIM" central --dir "$R2/c" --pubkey "$R2/gateway.pub" >"$D/c.out" \
     2>"$D/c.err" &
@@ -149,6 +153,7 @@ wait_for 30 grep -q '^ready$' "$D/c.out"
 	echo "key = $R2/root.key"
 	echo "sign_key = $R2/gateway.sec"
 	echo "registry = $R/registry.db"
+	echo "kpps = $R2/kpps.csv"
 	echo "[tunables]"
 	echo "sweep_interval = 2"
 	i=0
@@ -192,6 +197,18 @@ sctl oracle --json --central-dir "$R2/c" >"$D/o2.json" 2>/dev/null
 lost=$(grep -c '"check":"\(FORWARD_MISSING\|FORWARD_TWICE\|FORWARD_VALUES\|CONFIRM_MISSING\|REJECT_UNANSWERED\|LATEST_MISSING\|LATEST_WRONG\|RECEIPT_WRONG\)"' "$D/o2.json")
 expect "after the crash nothing is lost or forwarded twice" "$lost" 0
 [ "$lost" -ne 0 ] && grep '"check"' "$D/o2.json" | head -10 | sed 's/^/#   /'
+
+# A valid report from a number not registered for its TPS is flagged.
+rep() { "$CTL" mac --key "$R2/root.key" "PPWP $X $1 30 10 10 5 25 5"; }
+sctl inject --from 081299990002 --to 0 "$(rep 51)" >/dev/null
+sctl inject --from 08111111111 --to 0 "$(rep 52)" >/dev/null
+wait_for 30 sh -c "[ \$(sqlite3 '$R2/gw/tallygw.db' \"SELECT count(*) FROM messages WHERE tps = $X\") -ge 2 ]"
+expect "an unregistered number's report is FLAGGED SENDER" \
+    "$(sqlite3 "$R2/gw/tallygw.db" "SELECT verdict, flags FROM messages WHERE tps = $X AND seq = 51")" \
+    "FLAGGED|16"
+expect "the registered number's report is OK" \
+    "$(sqlite3 "$R2/gw/tallygw.db" "SELECT verdict, flags FROM messages WHERE tps = $X AND seq = 52")" \
+    "OK|0"
 t_stop "$G"
 
 # --- part 3: a bad config -------------------------------------------
