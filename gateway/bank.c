@@ -118,6 +118,17 @@ bank_delete(struct modem *m, int location)
 	return (bank_write(m, &w));
 }
 
+/* tallyctl sweep: every ready modem reads its SIM now. */
+void
+bank_sweep_all(void)
+{
+	struct modem	*m;
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (m->state == BANK_RUNNING && m->wstate == MODEM_READY)
+			bank_cmd(m, WIRE_SWEEP);
+}
+
 static void
 bank_balance(struct modem *m)
 {
@@ -212,8 +223,6 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 			log_warnx("bank: modem %s: delete of SIM slot %d "
 			    "failed (%d); the next sweep retries",
 			    m->conf.name, w->location, w->code);
-		else
-			gw->stat_deleted++;
 		break;
 	case WIRE_HEARTBEAT:
 		break;

@@ -505,8 +505,8 @@ config_modem_connection(struct config_ctx *c, const char *key, char *val)
  * An MSISDN: +DIGITS, or the national 08... and 628... forms, which
  * become +62...; spaces and dashes between digits are dropped.
  */
-static int
-config_modem_number(struct config_ctx *c, const char *key, char *val)
+int
+config_msisdn(const char *val, char *out, size_t len)
 {
 	char		 d[CONFIG_NUMBER_MAX + 4];
 	const char	*p;
@@ -527,20 +527,27 @@ config_modem_number(struct config_ctx *c, const char *key, char *val)
 	}
 	d[n] = '\0';
 	if (plus)
-		snprintf(c->modem->number, sizeof(c->modem->number), "+%s", d);
+		snprintf(out, len, "+%s", d);
 	else if (d[0] == '0' && d[1] != '0')
-		snprintf(c->modem->number, sizeof(c->modem->number), "+62%s",
-		    d + 1);
+		snprintf(out, len, "+62%s", d + 1);
 	else if (d[0] == '6' && d[1] == '2')
-		snprintf(c->modem->number, sizeof(c->modem->number), "+%s", d);
+		snprintf(out, len, "+%s", d);
 	else
 		goto bad;
-	n = strlen(c->modem->number + 1);
-	if (n >= CONFIG_NUMBER_MIN && n <= CONFIG_NUMBER_MAX &&
-	    c->modem->number[1] != '0')
+	n = strlen(out + 1);
+	if (n >= CONFIG_NUMBER_MIN && n <= CONFIG_NUMBER_MAX && out[1] != '0')
 		return (0);
  bad:
-	c->modem->number[0] = '\0';
+	out[0] = '\0';
+	return (-1);
+}
+
+static int
+config_modem_number(struct config_ctx *c, const char *key, char *val)
+{
+	if (config_msisdn(val, c->modem->number,
+	    sizeof(c->modem->number)) == 0)
+		return (0);
 	return (config_err(c, c->line, "%s: not a phone number (+62812..., "
 	    "0812... or 62812..., %d to %d digits): '%s'", key,
 	    CONFIG_NUMBER_MIN, CONFIG_NUMBER_MAX, val));

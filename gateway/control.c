@@ -138,17 +138,7 @@ control_request(char *line, struct evbuffer *out)
 		raise(SIGHUP);
 		evbuffer_add_printf(out, "OK\n");
 	} else if (strcmp(cmd, "sweep") == 0) {
-		struct modem	*m;
-		struct wire_msg	 w;
-		uint8_t		 buf[WIRE_HDR_LEN + WIRE_MAX_PAYLOAD];
-		size_t		 len;
-
-		memset(&w, 0, sizeof(w));
-		w.type = WIRE_SWEEP;
-		if (wire_encode(&w, buf, sizeof(buf), &len) == 0)
-			TAILQ_FOREACH(m, &gw->modems, entry)
-				if (m->bev != NULL && m->wstate == MODEM_READY)
-					bufferevent_write(m->bev, buf, len);
+		bank_sweep_all();
 		evbuffer_add_printf(out, "OK\n");
 	} else
 		evbuffer_add_printf(out, "ERR unknown command %s: stats, "

@@ -310,50 +310,18 @@ fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 	unsigned char	 sk2[FWD_SK_LEN];
 	char		 line[FWD_KEY_FILE_MAX];
 	const char	*hex, *end;
-	struct stat	 st;
 	ssize_t		 n;
-	size_t		 got, off = 0;
-	int		 fd, rc = -1;
+	size_t		 got, off;
+	int		 rc = -1;
 
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium does not initialise");
 		return -1;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((n = key_read_secret(path, "signing key", line, sizeof(line), err,
+	    errlen)) == -1)
 		return -1;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "%s: signing key file is accessible by "
-		    "group or others (mode %03o); run: chmod 600 %s", path,
-		    (unsigned)(st.st_mode & 0777), path);
-		close(fd);
-		return -1;
-	}
-	while (off < sizeof(line) - 1) {
-		n = read(fd, line + off, sizeof(line) - 1 - off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto done;
-	}
-	line[off] = '\0';
+	off = (size_t)n;
 	/* One line, an optional line end, nothing else. */
 	while (off > 0 && (line[off - 1] == '\n' || line[off - 1] == '\r'))
 		line[--off] = '\0';

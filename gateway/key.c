@@ -203,13 +203,18 @@ key_parse(const char *line, struct key *k)
 	return 0;
 }
 
-/* Read a key file; refuse one that group or others can read. */
-int
-key_load(const char *path, struct key *k, char *err, size_t errlen)
+/*
+ * Read a secret file whole into buf (NUL-terminated); refuse one that is
+ * not a regular file or that group or others can read. Returns its
+ * length, or -1 with the reason in err. 'what' names it in messages.
+ */
+ssize_t
+key_read_secret(const char *path, const char *what, char *buf, size_t len,
+    char *err, size_t errlen)
 {
-	char		 line[256];
 	struct stat	 st;
-	ssize_t		 n;
+	ssize_t		 n = 0;
+	size_t		 off = 0;
 	int		 fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -221,20 +226,45 @@ key_load(const char *path, struct key *k, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		snprintf(err, errlen, "%s: key file is accessible by group or "
-		    "others (mode %03o); run: chmod 600 %s", path,
+		snprintf(err, errlen, "%s: %s file is accessible by group or "
+		    "others (mode %03o); run: chmod 600 %s", path, what,
 		    (unsigned)(st.st_mode & 0777), path);
 		close(fd);
 		return -1;
 	}
-	n = read(fd, line, sizeof(line) - 1);
+	while (off < len - 1) {
+		n = read(fd, buf + off, len - 1 - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
 	close(fd);
+	buf[off] = '\0';
 	if (n < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		key_wipe(buf, len);
 		return -1;
 	}
-	line[n] = '\0';
+	return (ssize_t)off;
+}
+
+/* Read a key file; refuse one that group or others can read. */
+int
+key_load(const char *path, struct key *k, char *err, size_t errlen)
+{
+	char		 line[256];
+
+	if (key_read_secret(path, "key", line, sizeof(line), err,
+	    errlen) == -1)
+		return -1;
 	if (key_parse(line, k) == -1) {
 		key_wipe(line, sizeof(line));
 		snprintf(err, errlen, "%s: not a key file (expected "

@@ -121,16 +121,6 @@ done:
 	free(r);
 }
 
-static int
-outbox_backoff(int attempts)
-{
-	int	 s = 1;
-
-	while (attempts-- > 1 && s < OUTBOX_RETRY_MAX)
-		s *= 2;
-	return (s > OUTBOX_RETRY_MAX ? OUTBOX_RETRY_MAX : s);
-}
-
 /* Merge what has waited long enough, then hand due SMS to free modems. */
 void
 outbox_run(time_t now)
@@ -212,7 +202,8 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);
 	else
 		outbox_set_state(&o, OUT_QUEUED, NULL, -2,
-		    now + outbox_backoff(o.attempts), why);
+		    now + fwd_backoff(o.attempts, 1, OUTBOX_RETRY_MAX,
+		    (uint32_t)o.id), why);
 	outbox_kick();
 }
 

@@ -74,7 +74,7 @@ enum store_st {
 	ST_COUNT_FWD,
 	ST_SLOT_ADD,
 	ST_SLOT_DONE,
-	ST_SLOT_LOAD,
+	ST_SLOT_GET,
 	ST_MAX
 };
 
@@ -277,9 +277,9 @@ static const char *store_sql[ST_MAX] = {
 	    " location, msg_id) VALUES (?1, ?2, ?3)",
 	[ST_SLOT_DONE] =	"DELETE FROM sim_slots WHERE modem = ?1"
 	    " AND location = ?2",
-	[ST_SLOT_LOAD] =	"SELECT s.modem, s.location, s.msg_id, m.sender,"
-	    " m.smsc_time, m.parts FROM sim_slots s JOIN messages m"
-	    " ON m.id = s.msg_id ORDER BY s.modem, s.location",
+	[ST_SLOT_GET] =		"SELECT s.msg_id, m.sender, m.smsc_time, m.parts"
+	    " FROM sim_slots s JOIN messages m ON m.id = s.msg_id"
+	    " WHERE s.modem = ?1 AND s.location = ?2",
 };
 
 /* The stable name of each reason in messages.reason. */
@@ -1619,25 +1619,28 @@ store_slot_done(struct store *s, const char *modem, int location)
 	return 0;
 }
 
+/* 1 and the message held in that slot, 0 if none is, -1 on error. */
 int
-store_slot_load(struct store *s, void (*cb)(const char *, int, int64_t,
-    const char *, const char *, int, void *), void *arg)
+store_slot_get(struct store *s, const char *modem, int location,
+    int64_t *msg_id, char *sender, size_t slen, char *smsc_time, size_t tlen,
+    int *multipart)
 {
-	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_LOAD);
-	const char	*m, *snd, *t;
-	int		 rc, n = 0;
+	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_GET);
+	int		 rc;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		m = (const char *)sqlite3_column_text(st, 0);
-		snd = (const char *)sqlite3_column_text(st, 3);
-		t = (const char *)sqlite3_column_text(st, 4);
-		cb(m ? m : "", sqlite3_column_int(st, 1),
-		    sqlite3_column_int64(st, 2), snd ? snd : "", t ? t : "",
-		    sqlite3_column_int(st, 5) > 1, arg);
-		n++;
+	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, location) != SQLITE_OK)
+		return store_fail(s, "slot get");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*msg_id = sqlite3_column_int64(st, 0);
+		store_col(st, 1, sender, slen);
+		store_col(st, 2, smsc_time, tlen);
+		*multipart = sqlite3_column_int(st, 3) > 1;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "slot load");
-	return n;
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_fail(s, "slot get");
 }

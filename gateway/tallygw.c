@@ -7,7 +7,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,7 +27,7 @@ struct gw	*gw;
 /* Registered KPPS numbers: (TPS, number) pairs, sorted. */
 struct kpps_entry {
 	uint64_t	 tps;
-	char		 number[20];	/* digits, 62... */
+	char		 number[WIRE_NUMBER_MAX];	/* +62..., config_msisdn */
 };
 struct kpps {
 	struct kpps_entry *v;
@@ -53,23 +52,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: tallygw [-dnv] [-f file]\n");
 	exit(2);
-}
-
-/* Numbers compare as digits with the country code: 0812.. = +62812... */
-static void
-gw_number_norm(const char *in, char *out, size_t len)
-{
-	size_t	 o = 0;
-
-	if (in[0] == '0' && len > 3) {
-		out[o++] = '6';
-		out[o++] = '2';
-		in++;
-	}
-	for (; *in != '\0' && o + 1 < len; in++)
-		if (isdigit((unsigned char)*in))
-			out[o++] = *in;
-	out[o] = '\0';
 }
 
 static int
@@ -118,9 +100,8 @@ kpps_load(const char *path)
 				fatal("reallocarray");
 		}
 		k->v[k->n].tps = tps;
-		gw_number_norm(comma + 1, k->v[k->n].number,
-		    sizeof(k->v[k->n].number));
-		if (strlen(k->v[k->n].number) < 8)
+		if (config_msisdn(comma + 1, k->v[k->n].number,
+		    sizeof(k->v[k->n].number)) == -1)
 			fatalx("%s:%zu: bad number", path, ln);
 		k->n++;
 	}
@@ -135,7 +116,7 @@ static int
 kpps_unregistered(uint64_t tps, const char *sender)
 {
 	struct kpps	*k = gw->kpps;
-	char		 num[20];
+	char		 num[WIRE_NUMBER_MAX];
 	size_t		 lo = 0, hi, i;
 	int		 any = 0;
 
@@ -149,7 +130,8 @@ kpps_unregistered(uint64_t tps, const char *sender)
 		else
 			hi = i;
 	}
-	gw_number_norm(sender, num, sizeof(num));
+	if (config_msisdn(sender, num, sizeof(num)) == -1)
+		num[0] = '\0';		/* an alphanumeric sender: never listed */
 	for (i = lo; i < k->n && k->v[i].tps == tps; i++) {
 		any = 1;
 		if (strcmp(k->v[i].number, num) == 0)
@@ -189,121 +171,50 @@ rate_over(const char *sender, time_t now)
 }
 
 /*
- * SIM slots whose message is committed and whose DELETE is not yet
- * confirmed. A sweep that reads such a slot again sees the same
- * message: it is deleted again, not handled twice.
+ * Committed messages' SIM slots are in the store (sim_slots) until the
+ * worker confirms their DELETE: a sweep that reads one again, even
+ * after a crash, sees the same message and only deletes it again.
  */
-struct slot {
-	TAILQ_ENTRY(slot)	 entry;
-	char			 modem[GW_MODEM_NAME_MAX];
-	int			 location;
-	char			 sender[WIRE_NUMBER_MAX];
-	char			 smsc_time[WIRE_TIME_MAX];
-	int			 multipart;
-	int64_t			 msg_id;
-	time_t			 sent;		/* DELETE sent, 0 not */
-};
-static TAILQ_HEAD(, slot) gw_slots = TAILQ_HEAD_INITIALIZER(gw_slots);
-
-static struct slot *
-gw_slot_find(const char *modem, int location)
-{
-	struct slot	*sl;
-
-	TAILQ_FOREACH(sl, &gw_slots, entry)
-		if (sl->location == location && strcmp(sl->modem, modem) == 0)
-			return (sl);
-	return (NULL);
-}
-
 static void
-gw_slot_delete(struct modem *m, struct slot *sl)
+gw_delete_parts(struct modem *m, const struct parts_done *d)
 {
-	if (m != NULL && bank_delete(m, sl->location) == 0)
-		sl->sent = time(NULL);
+	int	 i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < d->nlocations; i++)
+		bank_delete(m, d->locations[i]);
 }
 
-static void
-gw_delete_parts(struct modem *m, const struct parts_done *d, int64_t id)
-{
-	struct slot	*sl;
-	int		 i;
-
-	for (i = 0; i < d->nlocations; i++) {
-		if (d->locations[i] <= 0)
-			continue;
-		if ((sl = gw_slot_find(d->modem, d->locations[i])) == NULL) {
-			if ((sl = calloc(1, sizeof(*sl))) == NULL)
-				continue;	/* the next sweep retries */
-			TAILQ_INSERT_TAIL(&gw_slots, sl, entry);
-		}
-		snprintf(sl->modem, sizeof(sl->modem), "%s", d->modem);
-		sl->location = d->locations[i];
-		snprintf(sl->sender, sizeof(sl->sender), "%s", d->sender);
-		snprintf(sl->smsc_time, sizeof(sl->smsc_time), "%s",
-		    d->smsc_time);
-		sl->multipart = d->total > 1;
-		sl->msg_id = id;
-		gw_slot_delete(m, sl);
-	}
-}
-
-/* At start: the slots a crash may have left undeleted. */
-static void
-gw_slot_loaded(const char *modem, int location, int64_t id,
-    const char *sender, const char *smsc_time, int multipart, void *arg)
-{
-	struct slot	*sl;
-
-	if ((sl = calloc(1, sizeof(*sl))) == NULL)
-		fatal("calloc");
-	snprintf(sl->modem, sizeof(sl->modem), "%s", modem);
-	sl->location = location;
-	snprintf(sl->sender, sizeof(sl->sender), "%s", sender);
-	snprintf(sl->smsc_time, sizeof(sl->smsc_time), "%s", smsc_time);
-	sl->multipart = multipart;
-	sl->msg_id = id;
-	TAILQ_INSERT_TAIL(&gw_slots, sl, entry);
-}
-
-/* The worker answered a DELETE: 0 done; else the slot stays listed. */
+/* The worker answered a DELETE: 0 done, -2 the slot holds another one. */
 void
 gw_on_delete_result(struct modem *m, int location, int code)
 {
-	struct slot	*sl;
-
-	if ((sl = gw_slot_find(m->conf.name, location)) == NULL)
-		return;
-	if (code == 0 || code == -2) {
-		/* -2: the slot holds another message now; ours is gone. */
-		store_slot_done(gw->store, sl->modem, sl->location);
-		TAILQ_REMOVE(&gw_slots, sl, entry);
-		free(sl);
-	} else
-		sl->sent = 0;
+	if (code == 0 || code == -2)
+		store_slot_done(gw->store, m->conf.name, location);
 }
 
 /* 1 if this SMS is a committed message still on the SIM: delete again. */
 static int
 gw_slot_again(struct modem *m, const struct wire_msg *w)
 {
-	struct slot	*sl;
+	char		 sender[WIRE_NUMBER_MAX], smsc_time[WIRE_TIME_MAX];
+	int64_t		 id;
+	int		 multipart;
 
 	if (!(w->flags & WIRE_F_STORED) || w->location <= 0 ||
-	    (sl = gw_slot_find(m->conf.name, w->location)) == NULL)
+	    store_slot_get(gw->store, m->conf.name, w->location, &id, sender,
+	    sizeof(sender), smsc_time, sizeof(smsc_time), &multipart) != 1)
 		return (0);
-	if (strcmp(sl->sender, w->number) != 0 || (!sl->multipart &&
-	    strcmp(sl->smsc_time, w->time) != 0)) {
+	if (strcmp(sender, w->number) != 0 || (!multipart &&
+	    strcmp(smsc_time, w->time) != 0)) {
 		/* Another message took the slot: ours was deleted. */
-		store_slot_done(gw->store, sl->modem, sl->location);
-		TAILQ_REMOVE(&gw_slots, sl, entry);
-		free(sl);
+		store_slot_done(gw->store, m->conf.name, w->location);
 		return (0);
 	}
 	log_debug("msg %lld: still on %s slot %d: deleting again",
-	    (long long)sl->msg_id, m->conf.name, w->location);
-	if (sl->sent == 0 || time(NULL) - sl->sent > 30)
-		gw_slot_delete(m, sl);
+	    (long long)id, m->conf.name, w->location);
+	bank_delete(m, w->location);
 	return (1);
 }
 
@@ -380,7 +291,6 @@ gw_receive(struct modem *m, const struct parts_done *d)
 	store_iso_now(msg->received_at, sizeof(msg->received_at));
 	msg->parts = d->nparts;
 	msg->report.page = -1;
-	gw->stat_received++;
 
 	if (rate_over(msg->sender, now)) {
 		msg->kind = MSG_RATE;
@@ -461,7 +371,7 @@ gw_receive(struct modem *m, const struct parts_done *d)
 		log_info("msg %lld: from %s on %s: %s: \"%.60s\"",
 		    (long long)msg->id, msg->sender, mname,
 		    store_kind_name(msg->kind), msg->raw);
-	gw_delete_parts(m, d, msg->id);
+	gw_delete_parts(m, d);
 	if (rep.text[0] != '\0')
 		outbox_kick();
 	if (forward)
@@ -605,7 +515,7 @@ gw_setup(int check)
 {
 	struct gw_conf	*c = &gw->conf;
 	char		 err[512], path[PATH_MAX + 32];
-	int		 fd, n;
+	int		 fd;
 
 	if (key_init() == -1)
 		fatalx("libsodium init failed");
@@ -644,11 +554,6 @@ gw_setup(int check)
 		fatalx("cannot rebuild the lockout table from the store");
 	if (store_out_requeue(gw->store) == -1)
 		fatalx("cannot requeue the replies in flight");
-	if ((n = store_slot_load(gw->store, gw_slot_loaded, NULL)) == -1)
-		fatalx("cannot read the SIM slots awaiting deletion");
-	if (n > 0)
-		log_info("tallygw: %d SIM slot%s still to delete from the last "
-		    "run", n, n == 1 ? "" : "s");
 	gw->vctx.election = gw->election;
 	gw->vctx.registry = gw->registry;
 	gw->vctx.key = &gw->key;
@@ -725,14 +630,6 @@ main(int argc, char *argv[])
 	    LOG_TO_STDERR, verbose);
 	signal(SIGPIPE, SIG_IGN);
 
-	{
-		time_t		 t = time(NULL);
-		struct tm	 tm;
-
-		gmtime_r(&t, &tm);
-		strftime(gw->started_iso, sizeof(gw->started_iso),
-		    "%Y-%m-%dT%H:%M:%SZ", &tm);
-	}
 	if ((gw->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (i = 0; sigs[i] != 0; i++) {
@@ -749,8 +646,8 @@ main(int argc, char *argv[])
 	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, gw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
 		fatalx("cannot start the timer");
-	log_info("tallygw: %s starting at %s, state in %s", gw->conf.name,
-	    gw->started_iso, gw->conf.state_dir);
+	log_info("tallygw: %s starting, state in %s", gw->conf.name,
+	    gw->conf.state_dir);
 	if (bank_start() == -1)
 		fatalx("cannot start the modem workers");
 	gw_check_ready();

@@ -88,12 +88,8 @@ struct gw {
 	int			 ready_said;
 	int			 stopping;
 	struct event		*ev_tick;
-	struct event		*ev_outbox;
 	/* rate limiting: sender → recent message times */
 	struct rate		*rate;
-	char			 started_iso[GW_ISO_MAX];	/* UTC */
-	long			 stat_received;
-	long			 stat_deleted;
 };
 
 extern struct gw	*gw;
@@ -117,6 +113,7 @@ struct modem	*bank_pick(const char *, const char *);
 int		 bank_send(struct modem *, int64_t, const char *,
 		    const char *, int);
 int		 bank_delete(struct modem *, int);
+void		 bank_sweep_all(void);
 void		 bank_reap(void);
 void		 bank_tick(time_t);
 int		 bank_all_ready(void);

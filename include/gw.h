@@ -113,6 +113,7 @@ int		 config_parse(const char *, const char *, size_t,
 void		 config_print(const struct gw_conf *, FILE *);
 void		 config_clear(struct gw_conf *);
 struct conf_modem *config_modem(const struct gw_conf *, const char *);
+int		 config_msisdn(const char *, char *, size_t);
 
 /* store.c: SQLite, WAL, synchronous=FULL */
 enum msg_kind {
@@ -259,8 +260,8 @@ int		 store_fwd_requeue(struct store *);
 int		 store_counts(struct store *, struct store_counts *);
 int		 store_slot_add(struct store *, const char *, int, int64_t);
 int		 store_slot_done(struct store *, const char *, int);
-int		 store_slot_load(struct store *, void (*)(const char *, int,
-		    int64_t, const char *, const char *, int, void *), void *);
+int		 store_slot_get(struct store *, const char *, int, int64_t *,
+		    char *, size_t, char *, size_t, int *);
 const char	*store_out_state_name(enum out_state);
 const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);

@@ -14,6 +14,8 @@
 #ifndef TALLY_H
 #define TALLY_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -114,6 +116,8 @@ int		 key_derive_province(const struct key *, int, struct key *);
 int		 key_derive_tps(const struct key *, uint64_t,
 		    uint8_t [TALLY_KEY_LEN]);
 int		 key_load(const char *, struct key *, char *, size_t);
+ssize_t		 key_read_secret(const char *, const char *, char *, size_t,
+		    char *, size_t);
 int		 key_save(const char *, const struct key *, char *, size_t);
 int		 key_format(const struct key *, char *, size_t);
 int		 key_parse(const char *, struct key *);
