@@ -417,9 +417,15 @@ bank_lost(struct modem *m, const char *why)
 		evtimer_del(m->ev_sweep);
 	m->wstate = MODEM_BROKEN;
 	gw_on_modem_lost(m);
-	if (m->state == BANK_STOPPING || m->removed || !m->conf.enabled ||
-	    gw->stopping) {
+	if (m->removed || !m->conf.enabled || gw->stopping) {
 		bank_set_state(m, BANK_OFF, why);
+		return;
+	}
+	if (m->state == BANK_STOPPING) {
+		/* enabled again while it was stopping */
+		bank_set_state(m, BANK_OFF, why);
+		m->backoff = 0;
+		bank_spawn(m);
 		return;
 	}
 	if (time(NULL) - m->started > 10 * gw->conf.t.restart_max)
@@ -481,6 +487,13 @@ bank_tick(time_t now)
 			    m->conf.name, (long)(now - m->last_frame));
 			bank_lost(m, "worker hung");
 		}
+		if (m->state == BANK_STOPPING && m->pid > 0 &&
+		    now - m->stop_at > GW_STOP_GRACE) {
+			log_warnx("bank: modem %s: worker did not stop in %d s, "
+			    "killed", m->conf.name, GW_STOP_GRACE);
+			kill(m->pid, SIGKILL);	/* reaped in bank_reap */
+			m->stop_at = now;
+		}
 		if (m->out_id != 0 && now > m->out_deadline) {
 			log_warnx("bank: modem %s: send of outbox %lld got no "
 			    "result in %d s", m->conf.name,
@@ -533,6 +546,7 @@ bank_shutdown(struct modem *m, const char *why)
 		return;
 	bank_cmd(m, WIRE_SHUTDOWN);
 	bank_set_state(m, BANK_STOPPING, why);
+	m->stop_at = time(NULL);
 	gw_on_modem_lost(m);
 	if (m->pid > 0)
 		kill(m->pid, SIGTERM);

@@ -40,6 +40,7 @@ struct modem {
 	struct event		*ev_sweep;
 	time_t			 last_frame;
 	time_t			 started;
+	time_t			 stop_at;	/* SHUTDOWN sent */
 	int			 restarts;	/* since the last stable run */
 	int			 backoff;	/* s, next restart delay */
 	int			 removed;	/* gone from the config */

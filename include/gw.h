@@ -28,6 +28,7 @@
 #define GW_SWEEP_INTERVAL	60	/* s between SIM sweeps */
 #define GW_MULTIPART_TIMEOUT	300	/* s to wait for missing parts */
 #define GW_HEARTBEAT_TIMEOUT	120	/* s without a frame: hung worker */
+#define GW_STOP_GRACE		5	/* s a stopping worker gets before SIGKILL */
 #define GW_RESTART_MIN		1	/* s, first restart backoff */
 #define GW_RESTART_MAX		300	/* s, backoff cap */
 #define GW_SEND_TIMEOUT		120	/* s for a SEND to get its result */

@@ -119,12 +119,16 @@ expect_match "the rejected message keeps its reason" \
 expect_match "tallyctl modems lists three" "$(gwctl modems | wc -l)" '^3$'
 gwctl modem disable m2 >/dev/null
 expect "tallyctl modem disable" "$?" 0
-wait_for 15 sh -c "timeout 5 '$CTL' modems --state '$R/gw' | grep -q '^m2 .* off/'"
-expect "the disabled modem's worker is stopped" "$?" 0
+wait_for 20 sh -c "timeout 5 '$CTL' modems --state '$R/gw' | grep -q '^m2 .* off/'"
+rc=$?
+expect "the disabled modem's worker is stopped" "$rc" 0
+[ "$rc" -ne 0 ] && grep 'm2' "$R/tallygw.log" | tail -15 | sed 's/^/#   /'
 gwctl modem enable m2 >/dev/null
 expect "tallyctl modem enable" "$?" 0
 wait_for 30 sh -c "timeout 5 '$CTL' modems --state '$R/gw' | grep -q '^m2 .* running/ready'"
-expect "the enabled modem is ready again" "$?" 0
+rc=$?
+expect "the enabled modem is ready again" "$rc" 0
+[ "$rc" -ne 0 ] && grep 'm2' "$R/tallygw.log" | tail -15 | sed 's/^/#   /'
 expect_rc "an unknown modem is refused" 1 gwctl modem disable m9
 kill -TERM "$PID"
 wait "$PID"
