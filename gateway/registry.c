@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "csv.h"
 #include "log.h"
 #include "tally.h"
 
@@ -37,8 +38,6 @@
 #define REGISTRY_BUSY_MS	5000	/* wait for a concurrent writer */
 #define REGISTRY_IMPORT_CACHE	65536	/* KiB of page cache in an import */
 
-#define CSV_MAXFIELDS		64
-#define CSV_MAXRECORD		65536	/* bytes of one record */
 
 struct registry {
 	sqlite3		*db;
@@ -50,27 +49,7 @@ struct registry {
 	int		 saved_cache;	/* PRAGMA cache_size outside imports */
 };
 
-/* One CSV file read record by record (RFC 4180). */
-struct csv {
-	FILE		*fp;
-	const char	*path;
-	char		*line;
-	size_t		 linecap;
-	char		*rec;		/* the fields, each NUL-terminated */
-	size_t		 reclen;
-	size_t		 reccap;
-	size_t		 nf;
-	size_t		 off[CSV_MAXFIELDS];
-	unsigned long	 lineno;	/* first line of the current record */
-	unsigned long	 nlines;	/* physical lines read so far */
-	char		 err[384];	/* what is wrong, without the place */
-};
 
-/* A column the importer looks for in a header. */
-struct column {
-	const char	*name;
-	int		 required;
-};
 
 /* A code met in this import, to find the same code on two lines. */
 struct seen {
@@ -98,7 +77,7 @@ enum desa_col {
 	DC_NTOTAL,
 	DC_MAX
 };
-static const struct column desa_columns[DC_MAX] = {
+static const struct csv_column desa_columns[DC_MAX] = {
 	[DC_KODE_DESA] =	{ "kode_desa", 1 },
 	[DC_KODE_PROV] =	{ "kode_prov", 0 },
 	[DC_KODE_KAB] =		{ "kode_kab", 0 },
@@ -124,7 +103,7 @@ enum dpt_col {
 	PC_DESA,
 	PC_MAX
 };
-static const struct column dpt_columns[PC_MAX] = {
+static const struct csv_column dpt_columns[PC_MAX] = {
 	[PC_KODE_TPS] =		{ "kode_tps", 1 },
 	[PC_DPT] =		{ "dpt", 1 },
 	[PC_KODE_DESA] =	{ "kode_desa", 0 },
@@ -165,8 +144,6 @@ static void	 reg_fail(char *, size_t, const char *, ...)
 static void	 reg_note(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
 static int	 import_end(struct registry *, int, char *, size_t);
-static int	 csv_fail(struct csv *, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
 
 /* Log a failure with the module name and hand it to the caller. */
 static void
@@ -196,239 +173,6 @@ reg_note(char *errbuf, size_t errlen, const char *fmt, ...)
 	log_info("registry: %s", msg);
 	if (errbuf != NULL && errlen > 0)
 		snprintf(errbuf, errlen, "%s", msg);
-}
-
-/* --- CSV ------------------------------------------------------------- */
-
-static int
-csv_fail(struct csv *c, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof(c->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int
-csv_open(struct csv *c, const char *path)
-{
-	memset(c, 0, sizeof(*c));
-	c->path = path;
-	if ((c->fp = fopen(path, "r")) == NULL)
-		return csv_fail(c, "%s", strerror(errno));
-	return 0;
-}
-
-static void
-csv_close(struct csv *c)
-{
-	if (c->fp != NULL)
-		fclose(c->fp);
-	free(c->line);
-	free(c->rec);
-	c->fp = NULL;
-	c->line = c->rec = NULL;
-}
-
-static int
-csv_putc(struct csv *c, char ch)
-{
-	char	*p;
-	size_t	 ncap;
-
-	if (c->reclen >= CSV_MAXRECORD)
-		return csv_fail(c, "record longer than %d bytes",
-		    CSV_MAXRECORD);
-	if (c->reclen == c->reccap) {
-		ncap = c->reccap == 0 ? 256 : c->reccap * 2;
-		if ((p = realloc(c->rec, ncap)) == NULL)
-			return csv_fail(c, "%s", strerror(errno));
-		c->rec = p;
-		c->reccap = ncap;
-	}
-	c->rec[c->reclen++] = ch;
-	return 0;
-}
-
-/* Close the current field and, if more follow, open the next. */
-static int
-csv_endfield(struct csv *c, int more)
-{
-	if (csv_putc(c, '\0') == -1)
-		return -1;
-	if (!more)
-		return 0;
-	if (c->nf == CSV_MAXFIELDS)
-		return csv_fail(c, "more than %d fields", CSV_MAXFIELDS);
-	c->off[c->nf++] = c->reclen;
-	return 0;
-}
-
-/* Read one physical line without its line end; -1 at end of file. */
-static ssize_t
-csv_getline(struct csv *c)
-{
-	ssize_t	 n;
-
-	if ((n = getline(&c->line, &c->linecap, c->fp)) == -1)
-		return -1;
-	c->nlines++;
-	if (n > 0 && c->line[n - 1] == '\n')
-		n--;
-	if (n > 0 && c->line[n - 1] == '\r')
-		n--;
-	c->line[n] = '\0';
-	return n;
-}
-
-/*
- * Read one record: fields split on commas, a field in double quotes may
- * hold commas, doubled quotes and line ends.  Blank lines carry no data
- * and are passed over.  1 read, 0 end of file, -1 malformed (c->err).
- */
-static int
-csv_read(struct csv *c)
-{
-	enum { F_START, F_PLAIN, F_QUOTED, F_QUOTE_END } st = F_START;
-	ssize_t	 n, i;
-	char	 ch;
-
-	c->nf = 0;
-	c->reclen = 0;
-	c->err[0] = '\0';
-	do {
-		if ((n = csv_getline(c)) == -1) {
-			if (ferror(c->fp))
-				return csv_fail(c, "read error: %s",
-				    strerror(errno));
-			return 0;
-		}
-	} while (n == 0);
-	c->lineno = c->nlines;
-	c->off[c->nf++] = 0;
-
-	for (;;) {
-		for (i = 0; i < n; i++) {
-			ch = c->line[i];
-			if (ch == '\0')
-				return csv_fail(c, "NUL byte in line %lu",
-				    c->nlines);
-			switch (st) {
-			case F_START:
-				if (ch == '"') {
-					st = F_QUOTED;
-					continue;
-				}
-				if (ch == ',') {
-					if (csv_endfield(c, 1) == -1)
-						return -1;
-					continue;
-				}
-				st = F_PLAIN;
-				break;
-			case F_PLAIN:
-				if (ch == ',') {
-					if (csv_endfield(c, 1) == -1)
-						return -1;
-					st = F_START;
-					continue;
-				}
-				if (ch == '"')
-					return csv_fail(c, "field %zu: quote "
-					    "inside an unquoted field", c->nf);
-				break;
-			case F_QUOTED:
-				if (ch == '"') {
-					st = F_QUOTE_END;
-					continue;
-				}
-				break;
-			case F_QUOTE_END:
-				if (ch == '"') {
-					st = F_QUOTED;
-					break;	/* a doubled quote */
-				}
-				if (ch == ',') {
-					if (csv_endfield(c, 1) == -1)
-						return -1;
-					st = F_START;
-					continue;
-				}
-				return csv_fail(c, "field %zu: text after the "
-				    "closing quote", c->nf);
-			}
-			if (csv_putc(c, ch) == -1)
-				return -1;
-		}
-		if (st != F_QUOTED)
-			break;
-		/* A quoted field goes on to the next line. */
-		if (csv_putc(c, '\n') == -1)
-			return -1;
-		if ((n = csv_getline(c)) == -1)
-			return csv_fail(c, "field %zu: quoted field not "
-			    "closed before the end of the file", c->nf);
-	}
-	if (csv_endfield(c, 0) == -1)
-		return -1;
-	return 1;
-}
-
-static const char *
-csv_field(const struct csv *c, size_t i)
-{
-	return c->rec + c->off[i];
-}
-
-/*
- * Read the header and find each wanted column by name; idx[i] is the
- * field number or -1.  Columns the importer does not know are ignored.
- */
-static int
-csv_header(struct csv *c, const struct column *cols, size_t ncols,
-    int *idx)
-{
-	const char	*f;
-	size_t		 i, j;
-	int		 rc;
-
-	if ((rc = csv_read(c)) == -1)
-		return -1;
-	if (rc == 0) {
-		c->lineno = 1;
-		return csv_fail(c, "empty file, expected a header line");
-	}
-	for (j = 0; j < ncols; j++)
-		idx[j] = -1;
-	for (i = 0; i < c->nf; i++) {
-		f = csv_field(c, i);
-		if (i == 0 && strncmp(f, "\xef\xbb\xbf", 3) == 0)
-			f += 3;		/* a UTF-8 byte order mark */
-		for (j = 0; j < ncols; j++) {
-			if (strcasecmp(f, cols[j].name) != 0)
-				continue;
-			if (idx[j] != -1)
-				return csv_fail(c, "column \"%s\" appears "
-				    "twice in the header", cols[j].name);
-			idx[j] = (int)i;
-		}
-	}
-	for (j = 0; j < ncols; j++)
-		if (cols[j].required && idx[j] == -1)
-			return csv_fail(c, "missing column \"%s\" in the "
-			    "header", cols[j].name);
-	return 0;
-}
-
-/* A field of an optional column: "" when the file has no such column. */
-static const char *
-csv_col(const struct csv *c, const int *idx, int col)
-{
-	if (idx[col] < 0)
-		return "";
-	return csv_field(c, (size_t)idx[col]);
 }
 
 /* --- small parsers --------------------------------------------------- */

@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "csv.h"
 #include "log.h"
 #include "tallygw.h"
 
@@ -64,34 +65,38 @@ kpps_cmp(const void *a, const void *b)
 	return (strcmp(x->number, y->number));
 }
 
-/* The optional list of registered numbers: "TPS,NUMBER" per line. */
+/*
+ * The optional list of registered numbers: CSV records TPS,NUMBER; an
+ * optional header line and lines starting with # are passed over.
+ */
 static struct kpps *
 kpps_load(const char *path)
 {
-	struct kpps	*k;
-	FILE		*fp;
-	char		 line[256], *comma, *end;
-	size_t		 cap = 0, ln = 0;
-	unsigned long long tps;
+	struct kpps		*k;
+	struct csv		 csv;
+	const char		*f;
+	char			*end;
+	size_t			 cap = 0;
+	unsigned long long	 tps;
+	int			 rc;
 
-	if ((fp = fopen(path, "r")) == NULL)
-		fatal("%s", path);
+	if (csv_open(&csv, path) == -1)
+		fatalx("%s: %s", path, csv.err);
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		fatal("calloc");
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		ln++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
+	while ((rc = csv_read(&csv)) == 1) {
+		f = csv_field(&csv, 0);
+		if (f[0] == '#')
 			continue;
-		if ((comma = strchr(line, ',')) == NULL)
-			fatalx("%s:%zu: not 'TPS,NUMBER'", path, ln);
-		*comma = '\0';
+		if (csv.nf != 2)
+			fatalx("%s:%lu: not 'TPS,NUMBER'", path, csv.lineno);
 		errno = 0;
-		tps = strtoull(line, &end, 10);
-		if (*end != '\0' || errno != 0 || strlen(line) != 13) {
-			if (ln == 1)
+		tps = strtoull(f, &end, 10);
+		if (*end != '\0' || errno != 0 || strlen(f) != 13) {
+			if (csv.lineno == 1)
 				continue;	/* a header line */
-			fatalx("%s:%zu: TPS is not 13 digits", path, ln);
+			fatalx("%s:%lu: TPS is not 13 digits", path,
+			    csv.lineno);
 		}
 		if (k->n == cap) {
 			cap = cap ? cap * 2 : 1024;
@@ -100,12 +105,14 @@ kpps_load(const char *path)
 				fatal("reallocarray");
 		}
 		k->v[k->n].tps = tps;
-		if (config_msisdn(comma + 1, k->v[k->n].number,
+		if (config_msisdn(csv_field(&csv, 1), k->v[k->n].number,
 		    sizeof(k->v[k->n].number)) == -1)
-			fatalx("%s:%zu: bad number", path, ln);
+			fatalx("%s:%lu: bad number", path, csv.lineno);
 		k->n++;
 	}
-	fclose(fp);
+	if (rc == -1)
+		fatalx("%s:%lu: %s", path, csv.lineno, csv.err);
+	csv_close(&csv);
 	qsort(k->v, k->n, sizeof(*k->v), kpps_cmp);
 	log_info("kpps: %zu registered numbers from %s", k->n, path);
 	return (k);

@@ -17,11 +17,11 @@
 
 #include <jansson.h>
 
+#include "csv.h"
 #include "memhist.h"
 #include "scenario.h"
 #include "tally.h"
 
-#define SC_NFIELDS	32
 #define SC_MAXPLAN	64		/* reports of one TPS */
 #define SC_BIGDPD	45		/* "long" DPD ballots: candidates */
 #define SC_GSM_SINGLE	160
@@ -232,51 +232,6 @@ scenario_defaults(struct scenario_conf *c)
 	c->epoch = 1707886800;	/* 2024-02-14 05:00 UTC, 13:00 WITA */
 }
 
-/* Split one CSV line in place; quoted fields may hold commas and "". */
-static int
-sc_csv_split(char *line, char **f, int max)
-{
-	char	*p = line, *w;
-	int	 n = 0;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	while (n < max) {
-		f[n++] = w = p;
-		if (*p == '"') {
-			for (p++; *p != '\0'; p++) {
-				if (*p == '"' && p[1] == '"')
-					*w++ = *p++;
-				else if (*p == '"') {
-					p++;
-					break;
-				} else
-					*w++ = *p;
-			}
-		} else {
-			while (*p != '\0' && *p != ',')
-				*w++ = *p++;
-		}
-		if (*p == '\0') {
-			*w = '\0';
-			break;
-		}
-		*w = '\0';
-		p++;
-	}
-	return n;
-}
-
-static int
-sc_csv_col(char **hdr, int n, const char *name)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(hdr[i], name) == 0)
-			return i;
-	return -1;
-}
-
 static int
 sc_tps_cmp(const void *a, const void *b)
 {
@@ -291,49 +246,39 @@ sc_tps_cmp(const void *a, const void *b)
 static int
 sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 {
-	static const char *names[] = { "kode_tps", "pengguna_total",
-	    "paslon_01", "paslon_02", "paslon_03", "suara_sah",
-	    "suara_tidak_sah" };
-	char		 line[4096], *hdr[SC_NFIELDS], *f[SC_NFIELDS], *end;
+	static const struct csv_column cols[] = { { "kode_tps", 1 },
+	    { "pengguna_total", 1 }, { "paslon_01", 1 }, { "paslon_02", 1 },
+	    { "paslon_03", 1 }, { "suara_sah", 1 }, { "suara_tidak_sah", 1 } };
+	struct csv	 csv;
+	const char	*f;
+	char		*end;
 	struct sc_tps	*v = NULL, *nv;
-	size_t		 n = 0, cap = 0, lineno = 1;
-	int		 c[7], nh, i, ok;
-	FILE		*fp;
+	size_t		 n = 0, cap = 0, nh;
+	int		 c[7], i, ok, rc;
 
-	if ((fp = fopen(b->conf->csv, "r")) == NULL) {
-		sc_error(b, "%s: %s", b->conf->csv, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL) {
-		sc_error(b, "%s: empty file", b->conf->csv);
+	if (csv_open(&csv, b->conf->csv) == -1 ||
+	    csv_header(&csv, cols, 7, c) == -1)
 		goto fail;
-	}
-	nh = sc_csv_split(line, hdr, SC_NFIELDS);
-	for (i = 0; i < 7; i++) {
-		if ((c[i] = sc_csv_col(hdr, nh, names[i])) == -1) {
-			sc_error(b, "%s:1: no column %s", b->conf->csv,
-			    names[i]);
-			goto fail;
-		}
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	nh = csv.nf;
+	while ((rc = csv_read(&csv)) == 1) {
 		struct sc_tps	 t;
 		unsigned long	 x;
 
-		lineno++;
-		if (sc_csv_split(line, f, SC_NFIELDS) != nh)
+		if (csv.nf != nh)
 			continue;
 		memset(&t, 0, sizeof(t));
-		t.tps = strtoull(f[c[0]], &end, 10);
-		if (*end != '\0' || strlen(f[c[0]]) != TALLY_TPS_DIGITS)
+		f = csv_col(&csv, c, 0);
+		t.tps = strtoull(f, &end, 10);
+		if (*end != '\0' || strlen(f) != TALLY_TPS_DIGITS)
 			continue;
 		ok = 1;
 		for (i = 1; i < 7 && ok; i++) {
-			if (*f[c[i]] == '\0') {
+			f = csv_col(&csv, c, i);
+			if (*f == '\0') {
 				ok = 0;
 				break;
 			}
-			x = strtoul(f[c[i]], &end, 10);
+			x = strtoul(f, &end, 10);
 			if (*end != '\0' || x > TALLY_VALUE_MAX)
 				ok = 0;
 			t.ppwp[i - 1] = (int)x;
@@ -351,7 +296,9 @@ sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 		}
 		v[n++] = t;
 	}
-	fclose(fp);
+	if (rc == -1)
+		goto fail;
+	csv_close(&csv);
 	if (n == 0) {
 		sc_error(b, "%s: no complete row", b->conf->csv);
 		free(v);
@@ -363,7 +310,9 @@ sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 	*nout = n;
 	return 0;
 fail:
-	fclose(fp);
+	if (csv.err[0] != '\0')
+		sc_error(b, "%s:%lu: %s", b->conf->csv, csv.lineno, csv.err);
+	csv_close(&csv);
 	free(v);
 	return -1;
 }
@@ -439,39 +388,32 @@ static int
 sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
     const struct sc_tps *taken, size_t ntaken)
 {
-	static const char *names[] = { "kode_desa", "n_tps_reguler" };
-	char		 line[4096], *hdr[SC_NFIELDS], *f[SC_NFIELDS];
+	static const struct csv_column cols[] = { { "kode_desa", 1 },
+	    { "n_tps_reguler", 1 } };
+	struct csv	 csv;
 	struct sc_tps	*v = NULL, *nv;
-	size_t		 nv_ = 0, cap = 0, got = 0, i, tries;
+	size_t		 nv_ = 0, cap = 0, got = 0, i, tries, nh;
 	struct sc_rng	 r;
 	struct form	 form;
 	enum reason	 why;
-	int		 big[100], c[2], nh, p, k;
-	FILE		*fp;
+	int		 big[100], c[2], p, rc;
 
 	if (n == 0)
 		return 0;
 	for (p = 0; p < 100; p++)
 		big[p] = -1;
-	if ((fp = fopen(b->conf->desa_csv, "r")) == NULL) {
-		sc_error(b, "%s: %s", b->conf->desa_csv, strerror(errno));
-		return -1;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL)
+	if (csv_open(&csv, b->conf->desa_csv) == -1 ||
+	    csv_header(&csv, cols, 2, c) == -1)
 		goto bad;
-	nh = sc_csv_split(line, hdr, SC_NFIELDS);
-	for (k = 0; k < 2; k++)
-		if ((c[k] = sc_csv_col(hdr, nh, names[k])) == -1)
-			goto bad;
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	nh = csv.nf;
+	while ((rc = csv_read(&csv)) == 1) {
 		struct sc_tps	 t;
 		unsigned long	 ntps;
 
-		if (sc_csv_split(line, f, SC_NFIELDS) != nh ||
-		    strlen(f[c[0]]) != 10)
+		if (csv.nf != nh || strlen(csv_col(&csv, c, 0)) != 10)
 			continue;
 		memset(&t, 0, sizeof(t));
-		t.tps = strtoull(f[c[0]], NULL, 10) * 1000;
+		t.tps = strtoull(csv_col(&csv, c, 0), NULL, 10) * 1000;
 		p = (int)(t.tps / 100000000000ULL);
 		if (p < 11 || p > 98)
 			continue;
@@ -479,7 +421,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 			big[p] = election_form(b->conf->election, CONTEST_DPD,
 			    t.tps + 1, -1, &form, &why) == 0 &&
 			    form.nchoices >= SC_BIGDPD;
-		ntps = strtoul(f[c[1]], NULL, 10);
+		ntps = strtoul(csv_col(&csv, c, 1), NULL, 10);
 		if (!big[p] || ntps == 0 || ntps > 999)
 			continue;
 		t.prov = p;
@@ -487,7 +429,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 		if (nv_ == cap) {
 			cap = cap ? cap * 2 : 4096;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				fclose(fp);
+				csv_close(&csv);
 				free(v);
 				sc_error(b, "out of memory");
 				return -1;
@@ -496,7 +438,11 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 		}
 		v[nv_++] = t;
 	}
-	fclose(fp);
+	if (rc == -1) {
+		free(v);
+		goto bad;
+	}
+	csv_close(&csv);
 	if (nv_ == 0) {
 		sc_error(b, "%s: no village in a province with %d or more DPD "
 		    "candidates", b->conf->desa_csv, SC_BIGDPD);
@@ -527,8 +473,8 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 	}
 	return 0;
 bad:
-	fclose(fp);
-	sc_error(b, "%s: no kode_desa/n_tps_reguler header", b->conf->desa_csv);
+	sc_error(b, "%s:%lu: %s", b->conf->desa_csv, csv.lineno, csv.err);
+	csv_close(&csv);
 	return -1;
 }
 

@@ -7,66 +7,21 @@
 
 #include <unistd.h>
 
+#include "csv.h"
 #include "unit.h"
 #include "tally.h"
-
-#define NFIELDS	32
-
-/* Split one CSV line in place; quoted fields may hold commas and "". */
-static int
-csv_split(char *line, char **f, int max)
-{
-	char	*p = line, *w;
-	int	 n = 0;
-
-	line[strcspn(line, "\r\n")] = '\0';
-	while (n < max) {
-		f[n++] = w = p;
-		if (*p == '"') {
-			for (p++; *p != '\0'; p++) {
-				if (*p == '"' && p[1] == '"')
-					*w++ = *p++;
-				else if (*p == '"') {
-					p++;
-					break;
-				} else
-					*w++ = *p;
-			}
-		} else {
-			while (*p != '\0' && *p != ',')
-				*w++ = *p++;
-		}
-		if (*p == '\0') {
-			*w = '\0';
-			break;
-		}
-		*w = '\0';
-		p++;
-	}
-	return n;
-}
-
-static int
-col(char **hdr, int n, const char *name)
-{
-	int	i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(hdr[i], name) == 0)
-			return i;
-	fail_msg("column %s missing", name);
-	return -1;
-}
 
 static void
 test_pilpres(void **state)
 {
-	static const char *names[] = { "kode_tps", "paslon_01", "paslon_02",
-	    "paslon_03", "pengguna_total", "suara_sah", "suara_tidak_sah",
-	    "dpt" };
+	static const struct csv_column cols[] = { { "kode_tps", 1 },
+	    { "paslon_01", 1 }, { "paslon_02", 1 }, { "paslon_03", 1 },
+	    { "pengguna_total", 1 }, { "suara_sah", 1 },
+	    { "suara_tidak_sah", 1 }, { "dpt", 1 } };
 	char			 dir[] = "/tmp/tallypilXXXXXX", db[128], err[512];
-	char			 line[4096], hline[4096], text[256], why[1024];
-	char			*hdr[NFIELDS], *f[NFIELDS], code[9];
+	char			 text[256], why[1024], code[9];
+	const char		*f[8];
+	struct csv		 csv;
 	struct registry		*reg;
 	struct election		*el;
 	struct key		 root;
@@ -74,10 +29,10 @@ test_pilpres(void **state)
 	struct verify_result	 res;
 	struct report		 r;
 	uint8_t			 kt[TALLY_KEY_LEN];
-	FILE			*fp;
 	size_t			 nrows = 0, ncomplete = 0, nok = 0, nflag = 0;
 	size_t			 nrej = 0, nflags[4] = { 0 }, imported;
-	int			 c[8], nh, i, k;
+	int			 c[8], i, k, rc;
+	size_t			 nh;
 
 	(void)state;
 	assert_int_equal(key_init(), 0);
@@ -98,23 +53,23 @@ test_pilpres(void **state)
 	ctx.key = &root;
 	ctx.default_dpt = VERIFY_DEFAULT_DPT;
 
-	fp = fopen(unit_shared("pilpres2024_tps.csv"), "r");
-	assert_non_null(fp);
-	assert_non_null(fgets(hline, sizeof(hline), fp));
-	nh = csv_split(hline, hdr, NFIELDS);
-	for (i = 0; i < 8; i++)
-		c[i] = col(hdr, nh, names[i]);
-	while (fgets(line, sizeof(line), fp) != NULL) {
+	if (csv_open(&csv, unit_shared("pilpres2024_tps.csv")) == -1 ||
+	    csv_header(&csv, cols, 8, c) == -1)
+		fail_msg("pilpres2024_tps.csv:%lu: %s", csv.lineno, csv.err);
+	nh = csv.nf;
+	while ((rc = csv_read(&csv)) == 1) {
 		long	 v[8];
 		unsigned exp = 0;
 		int	 complete = 1, over = 0, ballots;
 
 		nrows++;
-		assert_int_equal(csv_split(line, f, NFIELDS), nh);
+		assert_int_equal(csv.nf, nh);
+		for (i = 0; i < 8; i++)
+			f[i] = csv_col(&csv, c, i);
 		for (i = 1; i < 8; i++) {
-			if (*f[c[i]] == '\0')
+			if (*f[i] == '\0')
 				complete = 0;
-			v[i] = atol(f[c[i]]);
+			v[i] = atol(f[i]);
 			if (i < 7 && v[i] > 999)
 				over = 1;
 		}
@@ -123,8 +78,8 @@ test_pilpres(void **state)
 		ncomplete++;
 		/* PEMILIH, pairs, SAH, TIDAK_SAH; card row 1 or the MAC. */
 		snprintf(text, sizeof(text), "PPWP %s 1 %ld %ld %ld %ld %ld %ld",
-		    f[c[0]], v[4], v[1], v[2], v[3], v[5], v[6]);
-		assert_int_equal(key_derive_tps(&root, strtoull(f[c[0]], NULL,
+		    f[0], v[4], v[1], v[2], v[3], v[5], v[6]);
+		assert_int_equal(key_derive_tps(&root, strtoull(f[0], NULL,
 		    10), kt), 0);
 		if (ncomplete % 2)
 			key_card(kt, 1, code);
@@ -139,7 +94,7 @@ test_pilpres(void **state)
 			if (res.verdict != VERDICT_REJECTED ||
 			    res.reason != REASON_VALUE_RANGE)
 				fail_msg("%s: expected value over 999: %s",
-				    f[c[0]], why);
+				    f[0], why);
 			nrej++;
 			continue;
 		}
@@ -154,13 +109,13 @@ test_pilpres(void **state)
 			exp |= FLAG_DPT;
 		if (res.flags != exp || res.verdict != (exp ? VERDICT_FLAGGED :
 		    VERDICT_OK))
-			fail_msg("%s: expected flags %#x, got %s", f[c[0]], exp,
+			fail_msg("%s: expected flags %#x, got %s", f[0], exp,
 			    why);
 		if (((exp & FLAG_SUM) != 0) != (strstr(why, "SUM: ") != NULL) ||
 		    ((exp & FLAG_TOTAL) != 0) !=
 		    (strstr(why, "TOTAL: ") != NULL) ||
 		    ((exp & FLAG_DPT) != 0) != (strstr(why, "DPT: ") != NULL))
-			fail_msg("%s: flags not named: %s", f[c[0]], why);
+			fail_msg("%s: flags not named: %s", f[0], why);
 		if (exp == 0)
 			nok++;
 		else
@@ -169,7 +124,8 @@ test_pilpres(void **state)
 			if (exp & (1u << k))
 				nflags[k]++;
 	}
-	fclose(fp);
+	assert_int_equal(rc, 0);
+	csv_close(&csv);
 	print_message("%zu rows, %zu complete: %zu OK, %zu FLAGGED (SUM %zu, "
 	    "TOTAL %zu, DPT %zu), %zu REJECTED\n", nrows, ncomplete, nok,
 	    nflag, nflags[0], nflags[1], nflags[2], nrej);
