@@ -24,6 +24,7 @@
 static void	bank_spawn(struct modem *);
 static void	bank_lost(struct modem *, const char *);
 static void	bank_set_state(struct modem *, enum bank_state, const char *);
+static int	bank_today(struct modem *, time_t);
 
 static const char *bank_states[] = {
 	[BANK_OFF] = "off",
@@ -481,6 +482,8 @@ bank_tick(time_t now)
 	struct modem	*m, *tmp;
 
 	TAILQ_FOREACH_SAFE(m, &gw->modems, entry, tmp) {
+		if (!m->removed)
+			(void)bank_today(m, now);
 		if (m->state == BANK_RUNNING && now - m->last_frame >
 		    gw->conf.t.heartbeat_timeout) {
 			log_warnx("bank: modem %s: no frame for %ld s: hung",
@@ -632,29 +635,37 @@ bank_enable(const char *name, int on, char *err, size_t errlen)
 	return (0);
 }
 
+/*
+ * SMS the modem sent today (WIB), counted again from the store when
+ * the day changes: for its cap, and for tallyctl modems and status.
+ */
+static int
+bank_today(struct modem *m, time_t now)
+{
+	time_t		 local = now + 7 * 3600;	/* days in WIB */
+	struct tm	 tm;
+	int		 day, n;
+
+	gmtime_r(&local, &tm);
+	day = tm.tm_year * 400 + tm.tm_yday;
+	if (day == m->sent_day)
+		return (0);
+	if (store_out_sent_today(gw->store, m->conf.name, now, &n) == -1)
+		return (-1);
+	m->sent_today = n;
+	m->sent_day = day;
+	return (0);
+}
+
 static int
 bank_usable(struct modem *m)
 {
-	time_t		 now = time(NULL);
-	struct tm	 tm;
-	int		 day;
-
 	if (m->state != BANK_RUNNING || m->wstate != MODEM_READY ||
 	    m->out_id != 0)
 		return (0);
-	if (m->conf.send_cap > 0) {
-		now += 7 * 3600;	/* days in WIB */
-		gmtime_r(&now, &tm);
-		day = tm.tm_year * 400 + tm.tm_yday;
-		if (day != m->sent_day) {
-			if (store_out_sent_today(gw->store, m->conf.name,
-			    time(NULL), &m->sent_today) == -1)
-				return (0);
-			m->sent_day = day;
-		}
-		if (m->sent_today >= m->conf.send_cap)
-			return (0);
-	}
+	if (m->conf.send_cap > 0 && (bank_today(m, time(NULL)) == -1 ||
+	    m->sent_today >= m->conf.send_cap))
+		return (0);
 	return (1);
 }
 

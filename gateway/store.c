@@ -65,6 +65,8 @@ enum store_st {
 	ST_OUT_MSGREF,
 	ST_OUT_TODAY,
 	ST_OUT_REQUEUE,
+	ST_MSG_REPLIES,
+	ST_MSG_FORWARDS,
 	ST_FWD_ADD,
 	ST_FWD_DUE,
 	ST_FWD_SET,
@@ -189,9 +191,11 @@ static const char store_schema_sql[] =
 	"id, msg_id, dest, modem, text, brief, out_id, created"
 #define OUT_COLUMNS							\
 	"id, dest, text, modem, prefer, state, attempts, msgref, next_at,"\
-	" error"
+	" error, created, sent_at, delivered_at"
+#define OUT_NCOLUMNS	13
 #define FWD_COLUMNS							\
-	"id, msg_id, central, state, attempts, next_at, http_status, error"
+	"id, msg_id, central, state, attempts, next_at, http_status, error,"\
+	" updated"
 
 static const char *store_sql[ST_MAX] = {
 	[ST_BEGIN] =		"BEGIN IMMEDIATE",
@@ -256,6 +260,18 @@ static const char *store_sql[ST_MAX] = {
 	    " AND state IN ('sent', 'delivered', 'failed')",
 	[ST_OUT_REQUEUE] =	"UPDATE outbox SET state = 'queued'"
 	    " WHERE state = 'sending'",
+	/* A message's replies, each with its SMS and who shares that SMS. */
+	[ST_MSG_REPLIES] =	"SELECT r.id, r.msg_id, r.dest, r.modem, r.text,"
+	    " r.brief, r.out_id, r.created, o.id, o.dest, o.text, o.modem,"
+	    " o.prefer, o.state, o.attempts, o.msgref, o.next_at, o.error,"
+	    " o.created, o.sent_at, o.delivered_at,"
+	    " (SELECT group_concat(msg_id, ', ') FROM (SELECT x.msg_id"
+	    " FROM replies x WHERE x.out_id = r.out_id AND x.id != r.id"
+	    " ORDER BY x.msg_id))"
+	    " FROM replies r LEFT JOIN outbox o ON o.id = r.out_id"
+	    " WHERE r.msg_id = ?1 ORDER BY r.id LIMIT ?2",
+	[ST_MSG_FORWARDS] =	"SELECT " FWD_COLUMNS " FROM forwards"
+	    " WHERE msg_id = ?1 ORDER BY central, id LIMIT ?2",
 	[ST_FWD_ADD] =		"INSERT INTO forwards (msg_id, central, state,"
 	    " attempts, next_at, http_status, error, updated)"
 	    " VALUES (?1, ?2, 'pending', 0, 0, NULL, NULL, ?3)",
@@ -1104,13 +1120,27 @@ store_limit(size_t max)
 	return max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
 }
 
+/* Fill a struct store_reply from REPLY_COLUMNS starting at column c. */
+static void
+store_reply_row(sqlite3_stmt *st, int c, struct store_reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, c);
+	r->msg_id = sqlite3_column_int64(st, c + 1);
+	store_col(st, c + 2, r->dest, sizeof(r->dest));
+	store_col(st, c + 3, r->modem, sizeof(r->modem));
+	store_col(st, c + 4, r->text, sizeof(r->text));
+	store_col(st, c + 5, r->brief, sizeof(r->brief));
+	r->out_id = sqlite3_column_int64(st, c + 6);
+	r->created = (time_t)sqlite3_column_int64(st, c + 7);
+}
+
 /* The replies to dest not yet put in an SMS, oldest first. */
 int
 store_reply_pending(struct store *s, const char *dest,
     struct store_reply *out, size_t max, size_t *np)
 {
 	sqlite3_stmt		*st = store_stmt(s, ST_REPLY_PENDING);
-	struct store_reply	*r;
 	size_t			 n = 0;
 	int			 rc = SQLITE_DONE;
 
@@ -1118,18 +1148,8 @@ store_reply_pending(struct store *s, const char *dest,
 	if (store_bind_text(st, 1, dest) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
 		return store_fail(s, "reply pending");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = &out[n++];
-		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->msg_id = sqlite3_column_int64(st, 1);
-		store_col(st, 2, r->dest, sizeof(r->dest));
-		store_col(st, 3, r->modem, sizeof(r->modem));
-		store_col(st, 4, r->text, sizeof(r->text));
-		store_col(st, 5, r->brief, sizeof(r->brief));
-		r->out_id = sqlite3_column_int64(st, 6);
-		r->created = (time_t)sqlite3_column_int64(st, 7);
-	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_reply_row(st, 0, &out[n++]);
 	if (n == max)
 		rc = SQLITE_DONE;
 	sqlite3_reset(st);
@@ -1177,6 +1197,7 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 {
 	sqlite3_stmt	*st;
 	int64_t		 id;
+	time_t		 now = time(NULL);
 	size_t		 i;
 	int		 b = SQLITE_OK;
 
@@ -1190,7 +1211,7 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 	b |= store_bind_text(st, 5, store_out_state_name(o->state));
 	b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)o->next_at);
 	b |= store_bind_opt(st, 7, o->error);
-	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "out add");
 		sqlite3_reset(st);
@@ -1219,6 +1240,8 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 	o->id = id;
 	o->attempts = 0;
 	o->msgref = -1;
+	o->created = now;
+	o->sent_at = o->delivered_at = 0;
 	return 0;
 fail:
 	store_run(s, ST_ROLLBACK_TO, "out add: rollback");
@@ -1226,21 +1249,24 @@ fail:
 	return -1;
 }
 
-/* Fill a struct store_out from a row of OUT_COLUMNS. */
+/* Fill a struct store_out from OUT_COLUMNS starting at column c. */
 static void
-store_out_row(sqlite3_stmt *st, struct store_out *o)
+store_out_row(sqlite3_stmt *st, int c, struct store_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->id = sqlite3_column_int64(st, 0);
-	store_col(st, 1, o->dest, sizeof(o->dest));
-	store_col(st, 2, o->text, sizeof(o->text));
-	store_col(st, 3, o->modem, sizeof(o->modem));
-	store_col(st, 4, o->prefer, sizeof(o->prefer));
-	o->state = store_out_state_parse(store_col_str(st, 5));
-	o->attempts = sqlite3_column_int(st, 6);
-	o->msgref = sqlite3_column_int(st, 7);
-	o->next_at = (time_t)sqlite3_column_int64(st, 8);
-	store_col(st, 9, o->error, sizeof(o->error));
+	o->id = sqlite3_column_int64(st, c);
+	store_col(st, c + 1, o->dest, sizeof(o->dest));
+	store_col(st, c + 2, o->text, sizeof(o->text));
+	store_col(st, c + 3, o->modem, sizeof(o->modem));
+	store_col(st, c + 4, o->prefer, sizeof(o->prefer));
+	o->state = store_out_state_parse(store_col_str(st, c + 5));
+	o->attempts = sqlite3_column_int(st, c + 6);
+	o->msgref = sqlite3_column_int(st, c + 7);
+	o->next_at = (time_t)sqlite3_column_int64(st, c + 8);
+	store_col(st, c + 9, o->error, sizeof(o->error));
+	o->created = (time_t)sqlite3_column_int64(st, c + 10);
+	o->sent_at = (time_t)sqlite3_column_int64(st, c + 11);
+	o->delivered_at = (time_t)sqlite3_column_int64(st, c + 12);
 }
 
 int
@@ -1253,7 +1279,7 @@ store_out_get(struct store *s, int64_t id, struct store_out *o)
 		return store_fail(s, "out get");
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		store_out_row(st, o);
+		store_out_row(st, 0, o);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -1276,7 +1302,7 @@ store_out_due(struct store *s, time_t now, struct store_out *out,
 	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
 		return store_fail(s, "out due");
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_out_row(st, &out[n++]);
+		store_out_row(st, 0, &out[n++]);
 	if (n == max)
 		rc = SQLITE_DONE;
 	sqlite3_reset(st);
@@ -1402,13 +1428,28 @@ store_fwd_add(struct store *s, int64_t msg_id, const char *central)
 	return 0;
 }
 
+/* Fill a struct store_fwd from a row of FWD_COLUMNS. */
+static void
+store_fwd_row(sqlite3_stmt *st, struct store_fwd *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = sqlite3_column_int64(st, 0);
+	f->msg_id = sqlite3_column_int64(st, 1);
+	store_col(st, 2, f->central, sizeof(f->central));
+	f->state = store_fwd_state_parse(store_col_str(st, 3));
+	f->attempts = sqlite3_column_int(st, 4);
+	f->next_at = (time_t)sqlite3_column_int64(st, 5);
+	f->http_status = sqlite3_column_int(st, 6);
+	store_col(st, 7, f->error, sizeof(f->error));
+	f->updated = (time_t)sqlite3_column_int64(st, 8);
+}
+
 /* Forwards to try now for one central, oldest message first. */
 int
 store_fwd_due(struct store *s, const char *central, time_t now,
     struct store_fwd *out, size_t max, size_t *np)
 {
 	sqlite3_stmt		*st = store_stmt(s, ST_FWD_DUE);
-	struct store_fwd	*f;
 	size_t			 n = 0;
 	int			 rc = SQLITE_DONE;
 
@@ -1417,18 +1458,8 @@ store_fwd_due(struct store *s, const char *central, time_t now,
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, store_limit(max)) != SQLITE_OK)
 		return store_fail(s, "fwd due");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		f = &out[n++];
-		memset(f, 0, sizeof(*f));
-		f->id = sqlite3_column_int64(st, 0);
-		f->msg_id = sqlite3_column_int64(st, 1);
-		store_col(st, 2, f->central, sizeof(f->central));
-		f->state = store_fwd_state_parse(store_col_str(st, 3));
-		f->attempts = sqlite3_column_int(st, 4);
-		f->next_at = (time_t)sqlite3_column_int64(st, 5);
-		f->http_status = sqlite3_column_int(st, 6);
-		store_col(st, 7, f->error, sizeof(f->error));
-	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_fwd_row(st, &out[n++]);
 	if (n == max)
 		rc = SQLITE_DONE;
 	sqlite3_reset(st);
@@ -1481,6 +1512,66 @@ store_fwd_requeue(struct store *s)
 	}
 	sqlite3_reset(st);
 	return sqlite3_changes(s->db);
+}
+
+/*
+ * What became of one message's replies (tallyctl msg): each reply with
+ * the SMS that carries it (out.id 0 while it waits to be merged) and
+ * the other messages whose replies share that SMS.
+ */
+int
+store_msg_replies(struct store *s, int64_t msg_id,
+    struct store_msg_reply *out, size_t max, size_t *np)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_MSG_REPLIES);
+	struct store_msg_reply	*r;
+	size_t			 n = 0;
+	int			 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "msg replies");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = &out[n++];
+		store_reply_row(st, 0, &r->reply);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			store_out_row(st, 8, &r->out);
+		else
+			memset(&r->out, 0, sizeof(r->out));
+		store_col(st, 8 + OUT_NCOLUMNS, r->shared, sizeof(r->shared));
+	}
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "msg replies");
+	*np = n;
+	return 0;
+}
+
+/* One message's forward rows, one per central, by central name. */
+int
+store_msg_forwards(struct store *s, int64_t msg_id, struct store_fwd *out,
+    size_t max, size_t *np)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_MSG_FORWARDS);
+	size_t		 n = 0;
+	int		 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+		return store_fail(s, "msg forwards");
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		store_fwd_row(st, &out[n++]);
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, "msg forwards");
+	*np = n;
+	return 0;
 }
 
 /* Add the rows of a (state, count) query into the counters it names. */

@@ -781,7 +781,7 @@ ctl_gw(int argc, char **argv)
 	struct sockaddr_un	 sun;
 	char			 req[512], line[4096];
 	FILE			*fp;
-	int			 i, fd, ok = 0;
+	int			 i, fd, ok = 0, bol = 1;
 	size_t			 off;
 
 	i = ctl_getopt(argc, argv, allowed, &o);
@@ -815,16 +815,18 @@ ctl_gw(int argc, char **argv)
 		close(fd);
 		return ctl_fail("fdopen: %s", strerror(errno));
 	}
+	/* OK and ERR count only at the start of a line, not of a chunk. */
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (strcmp(line, "OK\n") == 0) {
+		if (bol && strcmp(line, "OK\n") == 0) {
 			ok = 1;
 			break;
 		}
-		if (strncmp(line, "ERR ", 4) == 0) {
+		if (bol && strncmp(line, "ERR ", 4) == 0) {
 			fclose(fp);
 			line[strcspn(line, "\n")] = '\0';
 			return ctl_fail("%s", line + 4);
 		}
+		bol = strchr(line, '\n') != NULL;
 		fputs(line, stdout);
 	}
 	fclose(fp);

@@ -180,6 +180,9 @@ struct store_out {
 	int		 msgref;			/* -1 unknown */
 	time_t		 next_at;		/* OUT_QUEUED: not before */
 	char		 error[GW_DETAIL_MAX];
+	time_t		 created;		/* queued */
+	time_t		 sent_at;		/* the network took it, 0 not */
+	time_t		 delivered_at;		/* status report, 0 none */
 };
 
 /* The forward state machine (one row per message and central). */
@@ -200,6 +203,14 @@ struct store_fwd {
 	time_t		 next_at;
 	int		 http_status;		/* last, 0 none */
 	char		 error[GW_DETAIL_MAX];
+	time_t		 updated;		/* last state change */
+};
+
+/* One reply owed for a message and the SMS that carries it (tallyctl). */
+struct store_msg_reply {
+	struct store_reply reply;
+	struct store_out out;		/* out.id 0: not in an SMS yet */
+	char		 shared[128];	/* other msg ids in it: "12, 13" */
 };
 
 /* What CEK reports for one (contest, page) of a TPS. */
@@ -258,6 +269,10 @@ int		 store_fwd_due(struct store *, const char *, time_t,
 int		 store_fwd_set(struct store *, int64_t, enum fwd_state, int,
 		    time_t, int, const char *);
 int		 store_fwd_requeue(struct store *);
+int		 store_msg_replies(struct store *, int64_t,
+		    struct store_msg_reply *, size_t, size_t *);
+int		 store_msg_forwards(struct store *, int64_t, struct store_fwd *,
+		    size_t, size_t *);
 int		 store_counts(struct store *, struct store_counts *);
 int		 store_slot_add(struct store *, const char *, int, int64_t);
 int		 store_slot_done(struct store *, const char *, int);

@@ -945,6 +945,155 @@ test_replies_outbox(void **state)
 	    -1, NULL), -1);
 }
 
+/*
+ * tallyctl msg: a message's replies with the SMS that carries each (and
+ * who shares it), and its forward rows, with their times.
+ */
+static void
+test_msg_trace(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_msg_reply	 mr[4];
+	struct store_fwd	 fw[4];
+	struct store_out	 o;
+	char			 shared[64];
+	int64_t			 a, b, c, d, ra, rb, ids[2], o1;
+	time_t			 t0 = time(NULL);
+	size_t			 n;
+
+	a = addmsg(f, MSG_REPORT, VERDICT_OK, "a");
+	b = addmsg(f, MSG_REPORT, VERDICT_OK, "b");
+	c = addmsg(f, MSG_OTHER, 0, "c");
+	d = addmsg(f, MSG_RATE, 0, "d");
+	ra = addreply(f, a, "+62811", 100, "one");
+	rb = addreply(f, b, "+62811", 101, "two");
+	addreply(f, c, "+62822", 102, "three");
+
+	/* Owed, not yet in an SMS. */
+	assert_int_equal(store_msg_replies(f->s, a, mr, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mr[0].reply.id, ra);
+	assert_int_equal(mr[0].reply.msg_id, a);
+	assert_string_equal(mr[0].reply.dest, "+62811");
+	assert_string_equal(mr[0].reply.text, "one");
+	assert_int_equal(mr[0].reply.created, 100);
+	assert_int_equal(mr[0].reply.out_id, 0);
+	assert_int_equal(mr[0].out.id, 0);
+	assert_int_equal(mr[0].out.state, 0);
+	assert_string_equal(mr[0].shared, "");
+	/* A message without a reply (rate-limited), and no message. */
+	assert_int_equal(store_msg_replies(f->s, d, mr, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_msg_replies(f->s, d + 100, mr, 4, &n), 0);
+	assert_int_equal(n, 0);
+
+	/* Merged into one SMS: each sees the SMS and the other message. */
+	ids[0] = ra;
+	ids[1] = rb;
+	o1 = addout(f, "+62811", 0, ids, 2);
+	assert_int_equal(store_msg_replies(f->s, a, mr, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mr[0].reply.out_id, o1);
+	assert_int_equal(mr[0].out.id, o1);
+	assert_string_equal(mr[0].out.text, "OK diterima");
+	assert_string_equal(mr[0].out.prefer, "m0");
+	assert_string_equal(mr[0].out.modem, "");
+	assert_int_equal(mr[0].out.state, OUT_QUEUED);
+	assert_int_equal(mr[0].out.attempts, 0);
+	assert_in_range(mr[0].out.created, t0, time(NULL));
+	assert_int_equal(mr[0].out.sent_at, 0);
+	assert_int_equal(mr[0].out.delivered_at, 0);
+	snprintf(shared, sizeof(shared), "%lld", (long long)b);
+	assert_string_equal(mr[0].shared, shared);
+	assert_int_equal(store_msg_replies(f->s, b, mr, 4, &n), 0);
+	assert_int_equal(n, 1);
+	snprintf(shared, sizeof(shared), "%lld", (long long)a);
+	assert_string_equal(mr[0].shared, shared);
+	assert_int_equal(mr[0].out.id, o1);
+	/* Three in one SMS: the others in id order. */
+	assert_int_equal(raw_int(f, "UPDATE replies SET out_id = %lld WHERE"
+	    " msg_id = %lld", (long long)o1, (long long)c), -999);
+	assert_int_equal(store_msg_replies(f->s, b, mr, 4, &n), 0);
+	snprintf(shared, sizeof(shared), "%lld, %lld", (long long)a,
+	    (long long)c);
+	assert_string_equal(mr[0].shared, shared);
+
+	/* Sent on another modem after a failure, then delivered. */
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENDING, "m1", -2, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_set(f->s, o1, OUT_QUEUED, NULL, -2, 0,
+	    "m1: error 38"), 0);
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENDING, "m2", -2, -1,
+	    NULL), 0);
+	assert_int_equal(store_out_set(f->s, o1, OUT_SENT, NULL, 42, -1,
+	    NULL), 0);
+	assert_int_equal(store_msg_replies(f->s, a, mr, 4, &n), 0);
+	assert_int_equal(mr[0].out.state, OUT_SENT);
+	assert_int_equal(mr[0].out.attempts, 2);
+	assert_int_equal(mr[0].out.msgref, 42);
+	assert_string_equal(mr[0].out.modem, "m2");
+	assert_string_equal(mr[0].out.error, "m1: error 38");
+	assert_in_range(mr[0].out.sent_at, t0, time(NULL));
+	assert_int_equal(mr[0].out.delivered_at, 0);
+	assert_int_equal(store_out_set(f->s, o1, OUT_DELIVERED, NULL, -2, -1,
+	    NULL), 0);
+	assert_int_equal(store_msg_replies(f->s, a, mr, 4, &n), 0);
+	assert_int_equal(mr[0].out.state, OUT_DELIVERED);
+	assert_in_range(mr[0].out.delivered_at, t0, time(NULL));
+	/* store_out_get reads the same times. */
+	assert_int_equal(store_out_get(f->s, o1, &o), 1);
+	assert_int_equal(o.created, mr[0].out.created);
+	assert_int_equal(o.sent_at, mr[0].out.sent_at);
+	assert_int_equal(o.delivered_at, mr[0].out.delivered_at);
+	/* Two replies for one message, and the row limit. */
+	addreply(f, a, "+62811", 200, "again");
+	assert_int_equal(store_msg_replies(f->s, a, mr, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(mr[0].reply.id, ra);
+	assert_string_equal(mr[1].reply.text, "again");
+	assert_int_equal(mr[1].out.id, 0);
+	assert_int_equal(store_msg_replies(f->s, a, mr, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mr[0].reply.id, ra);
+
+	/* Forwards: one row per central, by name, with the last change. */
+	assert_int_equal(store_msg_forwards(f->s, a, fw, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_fwd_add(f->s, a, "mirror"), 0);
+	assert_int_equal(store_fwd_add(f->s, a, "kpu"), 0);
+	assert_int_equal(store_fwd_add(f->s, b, "kpu"), 0);
+	assert_int_equal(store_msg_forwards(f->s, a, fw, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(fw[0].central, "kpu");
+	assert_string_equal(fw[1].central, "mirror");
+	assert_int_equal(fw[0].msg_id, a);
+	assert_int_equal(fw[0].state, FWD_PENDING);
+	assert_int_equal(fw[0].attempts, 0);
+	assert_in_range(fw[0].updated, t0, time(NULL));
+	assert_int_equal(store_fwd_set(f->s, fw[0].id, FWD_ACKED, 3, 0, 201,
+	    NULL), 0);
+	assert_int_equal(store_fwd_set(f->s, fw[1].id, FWD_RETRY_WAIT, 2,
+	    t0 + 60, 503, "Service Unavailable"), 0);
+	assert_int_equal(raw_int(f, "UPDATE forwards SET updated = 1234"
+	    " WHERE id = %lld", (long long)fw[0].id), -999);
+	assert_int_equal(store_msg_forwards(f->s, a, fw, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(fw[0].state, FWD_ACKED);
+	assert_int_equal(fw[0].attempts, 3);
+	assert_int_equal(fw[0].http_status, 201);
+	assert_string_equal(fw[0].error, "");
+	assert_int_equal(fw[0].updated, 1234);
+	assert_int_equal(fw[1].state, FWD_RETRY_WAIT);
+	assert_int_equal(fw[1].next_at, t0 + 60);
+	assert_int_equal(fw[1].http_status, 503);
+	assert_string_equal(fw[1].error, "Service Unavailable");
+	assert_int_equal(store_msg_forwards(f->s, a, fw, 1, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(fw[0].central, "kpu");
+	assert_int_equal(store_msg_forwards(f->s, c, fw, 4, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 /* The daily cap counts from midnight WIB (UTC+7), not UTC. */
 static void
 test_sent_today_wib(void **state)
@@ -1337,6 +1486,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lockout_rebuild, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_replies_outbox, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_msg_trace, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sent_today_wib, setup,
 		    teardown),
