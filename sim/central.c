@@ -1603,6 +1603,126 @@ central_ctl(const char *dir, const char *line, FILE *out)
 	return rc;
 }
 
+/* --- the control socket, asked from another loop ------------------- */
+
+struct central_query {
+	struct bufferevent	*bev;
+	char			 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int			 timeout;
+	central_query_cb	 cb;
+	void			*arg;
+};
+
+static void	central_query_event(struct bufferevent *, short, void *);
+
+/* Hand the outcome to the caller, then forget the exchange. */
+static void
+central_query_done(struct central_query *q, int rc, const char *err)
+{
+	struct evbuffer	*in = bufferevent_get_input(q->bev);
+
+	q->cb(rc, err, in, q->arg);
+	central_query_cancel(q);
+}
+
+/*
+ * The receiver closes the connection once it has answered: EOF is the
+ * end of the answer.  Silence for q->timeout seconds ends it too.
+ */
+static void
+central_query_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct central_query	*q = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_ptr	 eol;
+	char			 err[256], *p;
+	size_t			 n;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		snprintf(err, sizeof(err), "no answer within %d s",
+		    q->timeout);
+		log_warnx("central: %s: %s", q->path, err);
+		central_query_done(q, -1, err);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		log_warnx("central: %s: %s", q->path, err);
+		central_query_done(q, -1, err);
+		return;
+	}
+	/* EOF: a first line "error: ..." is the receiver's refusal. */
+	if (evbuffer_get_length(in) >= 6 &&
+	    (p = (char *)evbuffer_pullup(in, 6)) != NULL &&
+	    memcmp(p, "error:", 6) == 0) {
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		n = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
+		if (n >= sizeof(err))
+			n = sizeof(err) - 1;
+		evbuffer_copyout(in, err, n);
+		err[n] = '\0';
+		central_query_done(q, -1, err);
+		return;
+	}
+	central_query_done(q, 0, NULL);
+}
+
+struct central_query *
+central_query(struct event_base *base, const char *dir, const char *line,
+    int timeout, central_query_cb cb, void *arg)
+{
+	struct central_query	*q;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { timeout, 0 };
+	int			 fd, saved;
+
+	if (central_sun(dir, &sun) == -1) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return NULL;
+	/* A UNIX socket connects at once, or not at all. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return NULL;
+	}
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->bev = bufferevent_socket_new(base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(q);
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memcpy(q->path, sun.sun_path, sizeof(q->path));
+	q->timeout = timeout;
+	q->cb = cb;
+	q->arg = arg;
+	bufferevent_setcb(q->bev, NULL, NULL, central_query_event, q);
+	bufferevent_set_timeouts(q->bev, &tv, &tv);
+	if (bufferevent_write(q->bev, line, strlen(line)) == -1 ||
+	    bufferevent_write(q->bev, "\n", 1) == -1 ||
+	    bufferevent_enable(q->bev, EV_READ | EV_WRITE) == -1) {
+		central_query_cancel(q);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return q;
+}
+
+void
+central_query_cancel(struct central_query *q)
+{
+	if (q == NULL)
+		return;
+	bufferevent_free(q->bev);
+	free(q);
+}
+
 /* --- standalone: tallysim central ---------------------------------- */
 
 static void

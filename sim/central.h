@@ -49,6 +49,23 @@ int		 central_keygen(const char *, const char *);
 int		 central_ctl(const char *, const char *, FILE *);
 
 /*
+ * The same exchange without blocking, for a program with its own loop:
+ * connect to the receiver in rundir and send the line; the callback
+ * runs from the loop with rc 0 and the whole answer once the receiver
+ * has closed, or rc -1 and a reason if it refused ("error: ..."), the
+ * connection failed or it said nothing for timeout seconds.  NULL and
+ * errno if it cannot connect (ENOENT or ECONNREFUSED: none runs there).
+ * The query is freed after the callback; cancel frees it before.
+ */
+struct evbuffer;
+struct central_query;
+typedef void	(*central_query_cb)(int, const char *, struct evbuffer *,
+		    void *);
+struct central_query *central_query(struct event_base *, const char *,
+		    const char *, int, central_query_cb, void *);
+void		 central_query_cancel(struct central_query *);
+
+/*
  * `tallysim central --dir RUNDIR [--listen ADDR:PORT] [--pubkey FILE]
  * [-v]': argv[0] is the command name. With `--ctl LINE' it sends LINE
  * to the receiver running in RUNDIR instead.

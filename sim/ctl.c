@@ -8,6 +8,7 @@
  * closes the connection.
  */
 
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,16 +31,42 @@
 
 #define CTL_LINE_MAX	8192
 #define CTL_WORDS_MAX	64
+#define CTL_CENTRAL_WAIT 20	/* seconds the oracle waits for the central */
+
+/*
+ * One request on the control socket.  Most are answered at once; one
+ * that must ask another process (the oracle asks the central receiver)
+ * is answered later, from the loop, which keeps serving the modems.
+ */
+struct ctl_req {
+	TAILQ_ENTRY(ctl_req)	 entry;
+	struct bufferevent	*bev;
+	char			*line;		/* the words point into it */
+	char			*w[CTL_WORDS_MAX];
+	int			 argc;
+	struct central_query	*query;		/* pending: waiting on it */
+	char			 cdir[PATH_MAX];
+};
+TAILQ_HEAD(ctl_reqq, ctl_req);
 
 struct ctl_cmd {
 	const char	*name;
+	/* answers at once: 0 OK, -1 ERR */
 	int		(*fn)(int, char **, struct evbuffer *, char *, size_t);
+	/* may answer later: 1 pending, 0 OK, -1 ERR */
+	int		(*later)(struct ctl_req *, struct evbuffer *, char *,
+			    size_t);
 };
+
+static struct ctl_reqq	ctl_pending = TAILQ_HEAD_INITIALIZER(ctl_pending);
 
 static void	ctl_accept(int, short, void *);
 static void	ctl_read(struct bufferevent *, void *);
 static void	ctl_event(struct bufferevent *, short, void *);
 static void	ctl_written(struct bufferevent *, void *);
+static void	ctl_answer(struct ctl_req *, struct evbuffer *, int,
+		    const char *);
+static void	ctl_req_free(struct ctl_req *);
 static int	ctl_split(char *, char **, int);
 static void	ctl_time(time_t, char *, size_t);
 static int	ctl_central(const char *, int, char **);
@@ -52,18 +79,21 @@ static int	ctl_stats(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_fault(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_timing(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_phones(int, char **, struct evbuffer *, char *, size_t);
+static int	ctl_oracle(struct ctl_req *, struct evbuffer *, char *, size_t);
+static void	ctl_oracle_central(int, const char *, struct evbuffer *,
+		    void *);
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ "inject", ctl_inject },
-	{ "inbox", ctl_inbox },
-	{ "modems", ctl_modems },
-	{ "sim", ctl_sim },
-	{ "stats", ctl_stats },
-	{ "fault", ctl_fault },
-	{ "timing", ctl_timing },
-	{ "phones", ctl_phones },
-	{ "scenario", play_ctl_scenario },
-	{ "oracle", play_ctl_oracle },
+	{ "inject", ctl_inject, NULL },
+	{ "inbox", ctl_inbox, NULL },
+	{ "modems", ctl_modems, NULL },
+	{ "sim", ctl_sim, NULL },
+	{ "stats", ctl_stats, NULL },
+	{ "fault", ctl_fault, NULL },
+	{ "timing", ctl_timing, NULL },
+	{ "phones", ctl_phones, NULL },
+	{ "scenario", play_ctl_scenario, NULL },
+	{ "oracle", NULL, ctl_oracle },
 };
 
 int
@@ -102,6 +132,18 @@ ctl_listen(const char *path)
 void
 ctl_close(void)
 {
+	static const char	 bye[] = "ERR the simulator is stopping\n";
+	struct ctl_req		*req;
+
+	/* Waiting clients get a last line; the socket takes it at once. */
+	while ((req = TAILQ_FIRST(&ctl_pending)) != NULL) {
+		TAILQ_REMOVE(&ctl_pending, req, entry);
+		if (write(bufferevent_getfd(req->bev), bye, sizeof(bye) - 1) ==
+		    -1)
+			log_debug("sim: ctl: %s", strerror(errno));
+		bufferevent_free(req->bev);
+		ctl_req_free(req);
+	}
 	if (sim->ev_ctl == NULL)
 		return;
 	event_free(sim->ev_ctl);
@@ -177,42 +219,80 @@ ctl_split(char *s, char **w, int max)
 }
 
 static void
-ctl_read(struct bufferevent *bev, void *arg)
+ctl_req_free(struct ctl_req *req)
 {
-	struct evbuffer	*in = bufferevent_get_input(bev);
-	struct evbuffer	*out;
-	char		*line, *w[CTL_WORDS_MAX], err[256];
-	size_t		 len, i;
-	int		 n, rc = -1;
+	central_query_cancel(req->query);
+	free(req->line);
+	free(req);
+}
 
-	line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-	if (line == NULL) {
-		if (evbuffer_get_length(in) > CTL_LINE_MAX)
-			bufferevent_free(bev);
-		return;
-	}
-	bufferevent_disable(bev, EV_READ);
-	out = evbuffer_new();
-	snprintf(err, sizeof(err), "unknown command");
-	if ((n = ctl_split(line, w, CTL_WORDS_MAX)) <= 0)
-		snprintf(err, sizeof(err), "bad request");
-	else
-		for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++)
-			if (strcmp(ctl_cmds[i].name, w[0]) == 0) {
-				rc = ctl_cmds[i].fn(n, w, out, err,
-				    sizeof(err));
-				break;
-			}
+/* The data lines, then OK or ERR; the connection closes once sent. */
+static void
+ctl_answer(struct ctl_req *req, struct evbuffer *out, int rc,
+    const char *err)
+{
+	struct bufferevent	*bev = req->bev;
+
 	if (rc == 0)
 		evbuffer_add_printf(out, "OK\n");
 	else {
 		evbuffer_add_printf(out, "ERR %s\n", err);
-		log_info("sim: ctl %s: %s", n > 0 ? w[0] : "?", err);
+		log_info("sim: ctl %s: %s", req->argc > 0 ? req->w[0] : "?",
+		    err);
 	}
 	bufferevent_write_buffer(bev, out);
-	evbuffer_free(out);
-	free(line);
 	bufferevent_setcb(bev, NULL, ctl_written, ctl_event, NULL);
+	ctl_req_free(req);
+}
+
+static void
+ctl_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer	*in = bufferevent_get_input(bev);
+	struct evbuffer	*out;
+	struct ctl_req	*req;
+	char		 err[256];
+	size_t		 len, i;
+	int		 rc = -1;
+
+	if (evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF).pos == -1) {
+		if (evbuffer_get_length(in) > CTL_LINE_MAX)
+			bufferevent_free(bev);
+		return;
+	}
+	if ((req = calloc(1, sizeof(*req))) == NULL ||
+	    (out = evbuffer_new()) == NULL) {
+		log_warn("sim: ctl");
+		free(req);
+		bufferevent_free(bev);
+		return;
+	}
+	req->bev = bev;
+	req->line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
+	bufferevent_disable(bev, EV_READ);
+	snprintf(err, sizeof(err), "unknown command");
+	if (req->line == NULL ||
+	    (req->argc = ctl_split(req->line, req->w, CTL_WORDS_MAX)) <= 0)
+		snprintf(err, sizeof(err), "bad request");
+	else
+		for (i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+			if (strcmp(ctl_cmds[i].name, req->w[0]) != 0)
+				continue;
+			if (ctl_cmds[i].fn != NULL)
+				rc = ctl_cmds[i].fn(req->argc, req->w, out,
+				    err, sizeof(err));
+			else
+				rc = ctl_cmds[i].later(req, out, err,
+				    sizeof(err));
+			break;
+		}
+	if (rc == 1) {
+		/* Nothing to read or write until the answer: no events. */
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		TAILQ_INSERT_TAIL(&ctl_pending, req, entry);
+	} else
+		ctl_answer(req, out, rc, err);
+	evbuffer_free(out);
 }
 
 /* The value after an option ("--from X"), or NULL. */
@@ -548,6 +628,79 @@ ctl_timing(int argc, char **argv, struct evbuffer *out, char *err,
 	}
 	evbuffer_add_printf(out, "profile %s x%g\n", prof, x);
 	return 0;
+}
+
+/*
+ * oracle [--json] [--central-dir DIR]: the central receiver is asked
+ * for its records without blocking the loop (it may be slow, stopped,
+ * or busy with the gateway's forwards); the judging waits for them.
+ */
+static int
+ctl_oracle(struct ctl_req *req, struct evbuffer *out, char *err,
+    size_t errlen)
+{
+	const char	*cdir;
+
+	if (play_oracle_ready(err, errlen) == -1)
+		return -1;
+	if ((cdir = ctl_opt(req->argc, req->w, "--central-dir")) == NULL)
+		cdir = sim->dir;
+	if ((size_t)snprintf(req->cdir, sizeof(req->cdir), "%s", cdir) >=
+	    sizeof(req->cdir)) {
+		snprintf(err, errlen, "--central-dir: path too long");
+		return -1;
+	}
+	req->query = central_query(sim->base, req->cdir, "dump --json",
+	    CTL_CENTRAL_WAIT, ctl_oracle_central, req);
+	if (req->query != NULL)
+		return 1;
+	/* No receiver runs there: it holds nothing. */
+	if (errno == ENOENT || errno == ECONNREFUSED)
+		return play_oracle(req->argc, req->w, NULL, req->cdir, out,
+		    err, errlen);
+	snprintf(err, errlen, "central receiver in %.120s: %s", req->cdir,
+	    strerror(errno));
+	return -1;
+}
+
+/* The central receiver answered (or failed to): judge, then answer. */
+static void
+ctl_oracle_central(int rc, const char *why, struct evbuffer *answer,
+    void *arg)
+{
+	struct ctl_req	*req = arg;
+	struct evbuffer	*out;
+	char		 err[256];
+	unsigned char	*p;
+	size_t		 len = evbuffer_get_length(answer);
+	FILE		*f = NULL;
+
+	req->query = NULL;	/* freed by central.c after this */
+	TAILQ_REMOVE(&ctl_pending, req, entry);
+	if ((out = evbuffer_new()) == NULL) {
+		log_warn("sim: ctl oracle");
+		bufferevent_free(req->bev);
+		ctl_req_free(req);
+		return;
+	}
+	if (rc == -1)
+		snprintf(err, sizeof(err), "central receiver in %.100s: %.120s",
+		    req->cdir, why);
+	else if ((f = tmpfile()) == NULL ||
+	    (len > 0 && ((p = evbuffer_pullup(answer, -1)) == NULL ||
+	    fwrite(p, 1, len, f) != len))) {
+		snprintf(err, sizeof(err), "central receiver's records: %s",
+		    strerror(errno));
+		rc = -1;
+	} else {
+		rewind(f);
+		rc = play_oracle(req->argc, req->w, f, req->cdir, out, err,
+		    sizeof(err));
+	}
+	if (f != NULL)
+		fclose(f);
+	ctl_answer(req, out, rc, err);
+	evbuffer_free(out);
 }
 
 /* --- the client: tallysim ctl --dir RUNDIR ... --------------------- */

@@ -372,28 +372,10 @@ play_ctl_scenario(int argc, char **argv, struct evbuffer *out, char *err,
 	return -1;
 }
 
-/*
- * oracle [--json] [--central-dir DIR]: judges the played scenario.  The
- * central receiver is asked over its socket (this blocks the loop for
- * at most its control timeout); if none answers it holds nothing.
- */
+/* Whether there is a played scenario to judge; -1 and why if not. */
 int
-play_ctl_oracle(int argc, char **argv, struct evbuffer *out, char *err,
-    size_t errlen)
+play_oracle_ready(char *err, size_t errlen)
 {
-	struct oracle_input	*in = NULL;
-	struct oracle_report	 rep;
-	struct phone		*ph;
-	struct inmsg		*im;
-	struct tm		 tm;
-	const char		*cdir;
-	char			 ts[32], lerr[256], *buf = NULL;
-	char			 sock[PATH_MAX + 32];
-	size_t			 len = 0;
-	FILE			*f = NULL, *mf;
-	int			 json = ctl_flag(argc, argv, "--json");
-	int			 rc = -1, central = 1;
-
 	if (play == NULL) {
 		snprintf(err, errlen, "no scenario: run scenario start first");
 		return -1;
@@ -403,8 +385,32 @@ play_ctl_oracle(int argc, char **argv, struct evbuffer *out, char *err,
 		    "%zu/%zu)", play->sent, play->sc->nmsgs);
 		return -1;
 	}
-	if ((cdir = ctl_opt(argc, argv, "--central-dir")) == NULL)
-		cdir = sim->dir;
+	return 0;
+}
+
+/*
+ * oracle [--json]: judges the played scenario against what the phones
+ * received and the central receiver's records, read from central (its
+ * `dump --json'), or NULL if no receiver runs in cdir: it holds nothing.
+ * ctl.c asks the receiver without blocking the loop.
+ */
+int
+play_oracle(int argc, char **argv, FILE *central, const char *cdir,
+    struct evbuffer *out, char *err, size_t errlen)
+{
+	struct oracle_input	*in = NULL;
+	struct oracle_report	 rep;
+	struct phone		*ph;
+	struct inmsg		*im;
+	struct tm		 tm;
+	char			 ts[32], lerr[256], *buf = NULL;
+	size_t			 len = 0;
+	FILE			*mf;
+	int			 json = ctl_flag(argc, argv, "--json");
+	int			 rc = -1;
+
+	if (play_oracle_ready(err, errlen) == -1)
+		return -1;
 	if ((in = oracle_input_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -419,22 +425,10 @@ play_ctl_oracle(int argc, char **argv, struct evbuffer *out, char *err,
 				goto out;
 			}
 		}
-	if ((f = tmpfile()) == NULL) {
-		snprintf(err, errlen, "tmpfile: %s", strerror(errno));
+	if (central != NULL &&
+	    oracle_load_central_jsonl(in, central, lerr, sizeof(lerr)) == -1) {
+		snprintf(err, errlen, "central %.100s: %.120s", cdir, lerr);
 		goto out;
-	}
-	snprintf(sock, sizeof(sock), "%s/central.sock", cdir);
-	if (access(sock, F_OK) == -1 ||
-	    central_ctl(cdir, "dump --json", f) == -1)
-		central = 0;	/* no receiver running: it holds nothing */
-	else {
-		rewind(f);
-		if (oracle_load_central_jsonl(in, f, lerr, sizeof(lerr)) ==
-		    -1) {
-			snprintf(err, errlen, "central %.100s: %.120s", cdir,
-			    lerr);
-			goto out;
-		}
 	}
 	if (oracle_judge(play->sc, in, &rep) == -1) {
 		snprintf(err, errlen, "oracle failed (out of memory?)");
@@ -445,7 +439,7 @@ play_ctl_oracle(int argc, char **argv, struct evbuffer *out, char *err,
 		snprintf(err, errlen, "open_memstream: %s", strerror(errno));
 		goto out;
 	}
-	if (!central && !json)
+	if (central == NULL && !json)
 		fprintf(mf, "oracle: no central receiver in %s: it holds "
 		    "nothing\n", cdir);
 	oracle_print(mf, &rep, json);
@@ -459,8 +453,6 @@ play_ctl_oracle(int argc, char **argv, struct evbuffer *out, char *err,
 	oracle_report_free(&rep);
 out:
 	free(buf);
-	if (f != NULL)
-		fclose(f);
 	oracle_input_free(in);
 	return rc;
 }

@@ -18,13 +18,14 @@
 
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <event2/event.h>
 
 #include "pdu.h"
 
-#define SIM_MODEMS_MAX		256
+#define SIM_MODEMS_MAX		64	/* issue 3: K = 1..64 modems */
 #define SIM_SLOTS		30	/* SIM message storage, per modem */
 #define SIM_LINE_MAX		1024	/* one AT command line */
 #define SIM_URC_GAP_MS		30	/* quiet time before unsolicited lines */
@@ -309,8 +310,9 @@ int		 ctl_flag(int, char **, const char *);
 struct evbuffer;
 int		 play_ctl_scenario(int, char **, struct evbuffer *, char *,
 		    size_t);
-int		 play_ctl_oracle(int, char **, struct evbuffer *, char *,
-		    size_t);
+int		 play_oracle_ready(char *, size_t);
+int		 play_oracle(int, char **, FILE *, const char *,
+		    struct evbuffer *, char *, size_t);
 void		 play_free(void);
 
 /* world.c */

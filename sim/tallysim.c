@@ -222,9 +222,14 @@ sim_start(const struct sim_args *a)
 	struct stat	 sb;
 	int		 i;
 
-	if (a->dir == NULL || a->modems < 1 || a->modems > SIM_MODEMS_MAX) {
-		fprintf(stderr, "tallysim: need --dir and --modems 1..%d "
-		    "(see docs/sim.md)\n", SIM_MODEMS_MAX);
+	if (a->dir == NULL) {
+		fprintf(stderr, "tallysim: need --dir RUNDIR (see "
+		    "docs/sim.md)\n");
+		exit(2);
+	}
+	if (a->modems < 1 || a->modems > SIM_MODEMS_MAX) {
+		fprintf(stderr, "tallysim: --modems must be a number from 1 "
+		    "to %d (see docs/sim.md)\n", SIM_MODEMS_MAX);
 		exit(2);
 	}
 	if (a->scale <= 0) {
