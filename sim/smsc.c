@@ -218,6 +218,13 @@ smsc_try(struct delivery *d)
 		return 0;
 	}
 	if (m->cnmi[1] == 2 && m->cnmi[0] != 0) {
+		/* As on a real modem: routed to a port nobody reads. */
+		if (m->opens == 0) {
+			log_warnx("sim: modem%d: +CMT with the port closed: "
+			    "message lost", m->idx);
+			sim->st_lost++;
+			return 0;
+		}
 		modem_urc(m, "+CMT: ,%d\r\n%s", d->pdu.tpdu_len, d->pdu.hex);
 	} else {
 		if ((idx = modem_sim_store(m, &d->pdu, 0)) == -1) {

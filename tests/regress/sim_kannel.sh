@@ -364,4 +364,16 @@ check "Kannel counts no failed send on m0" sh -c "curl -sf -m 5 'http://127.0.0.
 check "Kannel counts no failed send on m1" sh -c "curl -sf -m 5 'http://127.0.0.1:$PA/status.txt?password=tally' | grep -q '^ *m1\\[m1\\] .*(online.* failed 0,'"
 check "modem0's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 0 | grep -q ."
 check "modem1's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 1 | grep -q ."
+
+# Direct delivery to a port nobody reads: lost, as on a real modem,
+# and counted so (the reason tallygw stores on the SIM, +CMTI).
+lost0=$(ctl stats | sed -n 's/^lost //p')
+stop "$SPID"
+SPID=
+stop "$BPID"
+BPID=
+check "modem0's port is closed once Kannel is gone" wait_for 15 sh -c "! '$SIM' ctl --dir '$T/run' modems | grep -q '^0 .* open'"
+ctl inject --from 081255551234 --to 0 "tidak ada yang membaca" >/dev/null
+check "a +CMT to a closed port is counted as lost" wait_for 15 sh -c "[ \$('$SIM' ctl --dir '$T/run' stats | sed -n 's/^lost //p') -gt $lost0 ]"
+check "and is not on the SIM" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 0 | grep -q ."
 finish
