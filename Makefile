@@ -23,7 +23,7 @@ SHARED	?= ../shared/data
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
-DEB_TEST := gammu smstools kannel sqlite3 python3 curl
+DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \

@@ -125,9 +125,21 @@ bench_verify() {
 	sed 's/^tallyctl verify: /verify: verdicts: /' "$WORK/many.err"
 }
 
+# --- gateway: tallygw and its peers on the simulated modem bank -----
+#
+# tests/bench/gateway.sh: intake, latency, forwarding, replies and peak
+# RSS of tallygw on K simulated modems, then smstools' smsd and
+# gammu-smsd on the same bank with the same messages (docs/bench.md).
+# About 6 minutes.
+bench_gateway() {
+	sh tests/bench/gateway.sh
+}
+
 echo "== registry"
 bench_registry || status=1
 echo "== verify"
 bench_verify || status=1
+echo "== gateway"
+bench_gateway || status=1
 
 exit $status
