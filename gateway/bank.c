@@ -663,6 +663,8 @@ bank_usable(struct modem *m)
 	if (m->state != BANK_RUNNING || m->wstate != MODEM_READY ||
 	    m->out_id != 0)
 		return (0);
+	if (m->send_hold > time(NULL))
+		return (0);
 	if (m->conf.send_cap > 0 && (bank_today(m, time(NULL)) == -1 ||
 	    m->sent_today >= m->conf.send_cap))
 		return (0);

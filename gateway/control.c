@@ -65,14 +65,16 @@ control_modems(struct evbuffer *out)
 			continue;
 		evbuffer_add_printf(out, "%s %s %s %s/%s signal %d reg %d "
 		    "sim %d/%d sent %ld today %d cap %d failed %ld received %ld "
-		    "balance %ld restarts %d errors %d device %s\n",
+		    "balance %ld restarts %d errors %d hold %lld device %s\n",
 		    m->conf.name, m->conf.number[0] ? m->conf.number : "-",
 		    m->conf.oper[0] ? m->conf.oper : (m->oper[0] ? m->oper :
 		    "-"), bank_state_name(m->state),
 		    wire_state_name(m->wstate), m->signal, m->reg, m->sim_used,
 		    m->sim_total, m->sent, m->sent_today, m->conf.send_cap,
 		    m->send_failed, m->received, m->balance, m->restarts,
-		    m->errors, m->conf.device);
+		    m->errors, m->send_hold > time(NULL) ?
+		    (long long)(m->send_hold - time(NULL)) : 0LL,
+		    m->conf.device);
 	}
 	evbuffer_add_printf(out, "OK\n");
 }

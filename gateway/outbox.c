@@ -167,6 +167,29 @@ outbox_run(time_t now)
 	free(o);
 }
 
+/*
+ * A refused send rests its modem (an operator's cap, congestion, no
+ * credit: the next send would be refused too), longer as refusals go
+ * on; the replies go out through the other modems meanwhile. Returns 1
+ * if the modem's last send had worked, so the failure may be the
+ * SMS's own and counts against the reply; a modem that keeps failing
+ * does not use up the attempts of every reply that waits for it.
+ */
+static int
+outbox_hold(struct modem *m, time_t now, const char *why)
+{
+	int	 secs = GW_SEND_HOLD_MIN, i;
+
+	for (i = 0; i < m->send_fails && secs < GW_SEND_HOLD_MAX; i++)
+		secs *= 2;
+	if (secs > GW_SEND_HOLD_MAX)
+		secs = GW_SEND_HOLD_MAX;
+	m->send_hold = now + secs;
+	log_warnx("outbox: modem %s: send refused (%s); no sends for %d s",
+	    m->conf.name, why, secs);
+	return (m->send_fails++ == 0);
+}
+
 /* A SEND finished (code 0: the network took it), or never will. */
 void
 outbox_result(struct modem *m, int64_t id, int code, int msgref,
@@ -175,6 +198,7 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	struct store_out	 o;
 	char			 why[GW_DETAIL_MAX];
 	time_t			 now = time(NULL);
+	int			 counted;
 
 	if (m->out_id == id)
 		m->out_id = 0;
@@ -191,6 +215,8 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	if (code == 0 && msgref >= 0) {
 		m->sent++;
 		m->sent_today++;
+		m->send_fails = 0;
+		m->send_hold = 0;
 		outbox_set_state(&o, OUT_SENT, m->conf.name, msgref, -1, NULL);
 		outbox_kick();
 		return;
@@ -198,7 +224,8 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	m->send_failed++;
 	snprintf(why, sizeof(why), "%s: error %d%s%s", m->conf.name, code,
 	    err && err[0] ? ": " : "", err ? err : "");
-	if (o.attempts >= gw->conf.t.reply_attempts)
+	counted = outbox_hold(m, now, why);
+	if (counted && o.attempts >= gw->conf.t.reply_attempts)
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);
 	else
 		outbox_set_state(&o, OUT_QUEUED, NULL, -2,

@@ -49,6 +49,8 @@ struct modem {
 	time_t			 out_deadline;
 	int			 sent_today;
 	int			 sent_day;	/* WIB day number of sent_today */
+	int			 send_fails;	/* refused sends in a row */
+	time_t			 send_hold;	/* no sends before this */
 	/* health, as the worker last told */
 	int			 signal;
 	int			 reg;

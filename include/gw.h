@@ -29,6 +29,8 @@
 #define GW_MULTIPART_TIMEOUT	300	/* s to wait for missing parts */
 #define GW_HEARTBEAT_TIMEOUT	120	/* s without a frame: hung worker */
 #define GW_STOP_GRACE		5	/* s a stopping worker gets before SIGKILL */
+#define GW_SEND_HOLD_MIN	30	/* s a modem rests after a refused send */
+#define GW_SEND_HOLD_MAX	1800	/* s, cap of that rest as refusals go on */
 #define GW_RESTART_MIN		1	/* s, first restart backoff */
 #define GW_RESTART_MAX		300	/* s, backoff cap */
 #define GW_SEND_TIMEOUT		120	/* s for a SEND to get its result */

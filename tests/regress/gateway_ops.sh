@@ -15,6 +15,8 @@
 # hung after heartbeat_timeout, kill and restart it, show m1 running/ready
 # again, and then store and answer that SMS.
 # Part 3: tallygw restarted without caps still counts the day's sends.
+# Part 4: the network refuses m0's sends: m0 rests, the replies go out
+# through the other modems, and none is failed.
 # TAP; every wait is time-boxed.
 
 . tests/regress/lib.sh
@@ -320,6 +322,31 @@ ml=$(gwctl modems | sed -n 's/^\(m[0-9]\) .* today \([0-9]*\) cap \([0-9]*\) .*/
 expect "tallyctl modems: today's sends are counted from the store" \
     "$ml" "m0 2 0 m1 5 0 m2 3 0 "
 expect "no modem is capped" "$(stat modems_capped)" 0
+
+# --- part 4: the network refuses a modem's sends ---------------------
+# m0's sends fail (+CMS ERROR: 42, congestion, as an operator's own cap
+# answers): m0 rests, the replies go out through the others, and no
+# reply is failed for it.
+sctl fault --modem 0 cms 42 >/dev/null
+expect "m0's sends are refused from now on" "$?" 0
+PR=081200000201
+sctl inject --from $PR --to 0 "apa kabar" >/dev/null
+wait_for 45 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$D/sim' inbox --phone $PR | wc -l) -ge 1 ]"
+expect "the phone still gets its reply" "$?" 0
+expect_match "from another modem than m0" "$(inbox $PR)" \
+    "\"from\":\"(\\$N1|\\$N2)\""
+expect_match "m0 rests after the refusal" "$(mline m0)" ' hold [1-9][0-9]* '
+expect_match "the gateway logged the refusal" \
+    "$(grep -c 'modem m0: send refused' "$D/gw2.err")" '^[1-9]'
+PS2=081200000202
+sctl inject --from $PS2 --to 0 "selamat malam" >/dev/null
+wait_for 30 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$D/sim' inbox --phone $PS2 | wc -l) -ge 1 ]"
+expect "a second message to m0 is answered too" "$?" 0
+expect "and m0 was not tried again while it rests" \
+    "$(grep -c 'modem m0: send refused' "$D/gw2.err")" 1
+expect "no reply failed or waits" "$(stat reply_failed) $(stat replies_queued)" \
+    "0 0"
+sctl fault --modem 0 cms off >/dev/null
 
 t_stop "$G"
 G=
