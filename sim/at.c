@@ -225,6 +225,7 @@ at_set_state(struct modem *m, enum at_state st)
 void
 at_reset(struct modem *m)
 {
+	m->csms = 0;
 	m->echo = 1;
 	m->verbose = 1;
 	m->quiet = 0;
@@ -239,6 +240,7 @@ at_reset(struct modem *m)
 	m->cmms = 0;
 	m->cfun = 1;
 	m->cusd = 0;
+	smsc_ack_drop(m, "reset");	/* after the reset: nothing waits */
 }
 
 /* Bytes from the client. */
@@ -1083,17 +1085,35 @@ cmd_cmgf(struct modem *m, enum at_op op, const char *args)
 	return R_ERROR;
 }
 
+/*
+ * Message service (27.005 3.2.1): 0, or 1 = phase 2+, where a +CMT or
+ * +CDS routed to the TE must be acknowledged with AT+CNMA.
+ */
 static int
 cmd_csms(struct modem *m, enum at_op op, const char *args)
 {
+	struct at_args	 a;
+	int		 v = 0;
+
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CSMS: (0,1)");
 		return R_OK;
 	case OP_READ:
-		at_info(m, "+CSMS: 0,1,1,1");
+		at_info(m, "+CSMS: %d,1,1,1", m->csms);
 		return R_OK;
 	case OP_SET:
+		if (at_parse_args(args, &a) != 1 || a.v[0][0] == '\0' ||
+		    at_int(&a, 0, 0, 255, &v))
+			return R_CMS(304);
+		if (v > 1)
+			return R_CMS(303);	/* service not supported */
+		if (m->csms != v)
+			log_debug("sim: modem%d: message service %d", m->idx,
+			    v);
+		m->csms = v;
+		if (v == 0)
+			smsc_ack_drop(m, "AT+CSMS=0");
 		at_info(m, "+CSMS: 1,1,1");
 		return R_OK;
 	default:
@@ -1366,9 +1386,38 @@ cmd_cnmi(struct modem *m, enum at_op op, const char *args)
 	}
 }
 
+/*
+ * New message acknowledgement (27.005 3.4.4), PDU mode: AT+CNMA or
+ * AT+CNMA=0 or 1 positive, 2 negative.  An acknowledgement TPDU
+ * (<length> > 0) is not supported.
+ */
 static int
 cmd_cnma(struct modem *m, enum at_op op, const char *args)
 {
+	struct at_args	 a;
+	int		 n = 0, len = 0;
+
+	switch (op) {
+	case OP_TEST:
+		at_info(m, "+CNMA: (0-2)");
+		return R_OK;
+	case OP_READ:
+		return R_ERROR;
+	case OP_SET:
+		if (at_parse_args(args, &a) < 1 || a.n > 2 ||
+		    at_int(&a, 0, 0, 2, &n) || at_int(&a, 1, 0, 255, &len))
+			return R_CMS(304);
+		break;
+	case OP_EXEC:
+		break;
+	}
+	/* 340: no +CNMA acknowledgement expected */
+	if (!smsc_ack_expected(m))
+		return R_CMS(340);
+	if (len > 0)
+		return R_CMS(303);
+	if (smsc_cnma(m, n) == -1)
+		return R_CMS(340);
 	return R_OK;
 }
 

@@ -34,6 +34,8 @@ static void	modem_writable(int, short, void *);
 static void	modem_flush(struct modem *);
 static void	modem_urc_timer(int, short, void *);
 static void	modem_client_gone(struct modem *);
+static void	modem_urc_add(struct modem *, int, const char *, va_list)
+		    __attribute__((__format__ (printf, 3, 0)));
 
 static const char *modem_state_names[] = {
 	"up", "unplugged",
@@ -67,6 +69,7 @@ modem_setup(struct modem *m, int idx)
 		return -1;
 	m->ev_urc = evtimer_new(sim->base, modem_urc_timer, m);
 	m->ev_busy = evtimer_new(sim->base, at_busy_done, m);
+	m->ev_cnma = evtimer_new(sim->base, smsc_ack_timeout, m);
 	at_reset(m);
 	m->mr = sim_random() % 256;
 	m->state = MODEM_UNPLUGGED;
@@ -157,6 +160,9 @@ modem_close_pty(struct modem *m)
 	m->pending = NULL;
 	m->opens = 0;
 	modem_set_state(m, MODEM_UNPLUGGED);
+	/* Power lost: the service goes back to 0, no +CNMA will come. */
+	m->csms = 0;
+	smsc_ack_drop(m, "unplugged");
 }
 
 void
@@ -167,6 +173,8 @@ modem_teardown(struct modem *m)
 		event_free(m->ev_urc);
 	if (m->ev_busy)
 		event_free(m->ev_busy);
+	if (m->ev_cnma)
+		event_free(m->ev_cnma);
 	if (m->out)
 		evbuffer_free(m->out);
 	free(m->slots);
@@ -247,22 +255,16 @@ modem_printf(struct modem *m, const char *fmt, ...)
 	free(s);
 }
 
-/* Queue an unsolicited result; it goes out when the line is quiet. */
-void
-modem_urc(struct modem *m, const char *fmt, ...)
+static void
+modem_urc_add(struct modem *m, int ack, const char *fmt, va_list ap)
 {
 	struct urc	*u;
-	va_list		 ap;
 	char		*s;
 
 	if (m->state != MODEM_UP)
 		return;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1) {
-		va_end(ap);
+	if (vasprintf(&s, fmt, ap) == -1)
 		return;
-	}
-	va_end(ap);
 	if ((u = calloc(1, sizeof(*u))) == NULL ||
 	    asprintf(&u->text, "\r\n%s\r\n", s) == -1) {
 		free(u);
@@ -270,8 +272,62 @@ modem_urc(struct modem *m, const char *fmt, ...)
 		return;
 	}
 	free(s);
+	u->ack = ack;
 	TAILQ_INSERT_TAIL(&m->urcs, u, entry);
 	modem_urc_kick(m);
+}
+
+/* Queue an unsolicited result; it goes out when the line is quiet. */
+void
+modem_urc(struct modem *m, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	modem_urc_add(m, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same for a +CMT/+CDS the network waits to see acknowledged. */
+void
+modem_urc_ack(struct modem *m, const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	modem_urc_add(m, 1, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The network took back the unacknowledged +CMT/+CDS: if it is still
+ * held (line busy, mute fault), it must never reach the TE.
+ */
+void
+modem_urc_unsend(struct modem *m)
+{
+	struct urc	*u, *next;
+
+	for (u = TAILQ_FIRST(&m->urcs); u != NULL; u = next) {
+		next = TAILQ_NEXT(u, entry);
+		if (!u->ack)
+			continue;
+		TAILQ_REMOVE(&m->urcs, u, entry);
+		free(u->text);
+		free(u);
+	}
+}
+
+/* A +CMT/+CDS the network waits on is still held, unseen by the TE. */
+int
+modem_urc_ack_held(const struct modem *m)
+{
+	const struct urc	*u;
+
+	TAILQ_FOREACH(u, &m->urcs, entry)
+		if (u->ack)
+			return 1;
+	return 0;
 }
 
 /*

@@ -34,6 +34,7 @@
 #define SIM_BALANCE		12345	/* starting airtime, rupiah */
 #define SIM_SMS_PRICE		150	/* rupiah per SMS part sent */
 #define SIM_DAILY_CAP		500	/* realistic profile: parts/SIM/day */
+#define SIM_CNMA_SEC		15	/* wait for AT+CNMA (TR2M: 12-20 s) */
 
 enum profile {
 	PROFILE_INSTANT = 0,
@@ -70,6 +71,7 @@ struct slot {
 struct urc {
 	TAILQ_ENTRY(urc) entry;
 	char		*text;		/* complete, CRLF included */
+	int		 ack;		/* a +CMT/+CDS the network waits on */
 };
 TAILQ_HEAD(urcq, urc);
 
@@ -79,6 +81,15 @@ enum at_state {
 	AT_BUSY,		/* a command runs; its answer comes later */
 	AT_PROMPT,		/* after "> ": collecting a PDU until ^Z */
 	AT_SENDING,		/* PDU submitted, network answer pending */
+};
+
+/*
+ * Phase 2+ acknowledgement (AT+CSMS=1, 27.005 3.4.4): after a +CMT or
+ * +CDS the network waits for AT+CNMA.  Changed by smsc_ack_set().
+ */
+enum ack_state {
+	ACK_NONE = 0,		/* nothing routed to the TE awaits +CNMA */
+	ACK_WAITING,		/* a +CMT/+CDS went out; no other until ack */
 };
 
 /* Modem link state, changed by modem_set_state(). */
@@ -96,6 +107,8 @@ struct faults {
 	int		 noreg;		/* CREG stat 0 or 3 */
 	int		 rssi;		/* CSQ override, -1 none */
 };
+
+struct delivery;
 
 struct modem {
 	int		 idx;
@@ -136,6 +149,7 @@ struct modem {
 	int		 cmms;
 	int		 cfun;
 	int		 cusd;
+	int		 csms;		/* AT+CSMS service: 1 = +CNMA needed */
 	int		 mem[3];	/* CPMS memories: 0 = SM, 1 = ME, 2 = SR */
 	size_t		 cmgs_len;
 	char		 pdu[PDU_HEX_MAX + 8];
@@ -144,6 +158,11 @@ struct modem {
 	int		 mr;		/* next TP-MR the network assigns */
 	struct urcq	 urcs;
 	uint64_t	 last_input_ms;
+
+	/* phase 2+: the +CMT/+CDS the network waits to see acknowledged */
+	enum ack_state	 ack;
+	struct delivery	*unacked;
+	struct event	*ev_cnma;	/* the network waits for AT+CNMA */
 
 	/* SIM storage */
 	int		 nslots;
@@ -275,6 +294,10 @@ void		 modem_printf(struct modem *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 void		 modem_urc(struct modem *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
+void		 modem_urc_ack(struct modem *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+void		 modem_urc_unsend(struct modem *);
+int		 modem_urc_ack_held(const struct modem *);
 void		 modem_urc_kick(struct modem *);
 void		 modem_inotify(int, short, void *);
 int		 modem_sim_store(struct modem *, const struct pdu_part *, int);
@@ -294,6 +317,10 @@ int		 smsc_init(void);
 int		 smsc_inject(const char *, struct modem *, const char *, int *);
 int		 smsc_submit(struct modem *, const char *, int *);
 void		 smsc_kick(void);
+int		 smsc_ack_expected(const struct modem *);
+int		 smsc_cnma(struct modem *, int);
+void		 smsc_ack_drop(struct modem *, const char *);
+void		 smsc_ack_timeout(int, short, void *);
 struct phone	*smsc_phone(const char *, int);
 void		 smsc_norm(const char *, char *, size_t);
 void		 smsc_free(void);

@@ -5,6 +5,13 @@
  * wait in a queue until the modem can take them (plugged in,
  * registered, room on its SIM) and are retried; the network can be
  * told to lose, duplicate, delay or reorder them (fault.c).
+ *
+ * With AT+CSMS=1 (phase 2+, 27.005 3.2.1 and 3.4.4) a message or
+ * status report routed straight to the TE (+CMT, +CDS) counts as
+ * delivered only once the TE acknowledges it with AT+CNMA; until then
+ * the modem holds it and routes no other +CMT/+CDS.  Without an
+ * acknowledgement within SIM_CNMA_SEC the network keeps it and retries
+ * later, and the modem sets CNMI <mt> and <ds> to 0.
  */
 
 #include <ctype.h>
@@ -19,9 +26,25 @@
 #include "pdu.h"
 #include "sim.h"
 
+/* What became of one attempt to hand a queued PDU to its modem. */
+enum smsc_try_result {
+	TRY_DONE = 0,		/* delivered (or dropped): free it */
+	TRY_LATER,		/* the modem cannot take it: retry later */
+	TRY_HELD,		/* waits for the +CNMA of the one before */
+	TRY_TAKEN,		/* routed to the TE; the modem holds it */
+};
+
+static const char *smsc_ack_names[] = {
+	"none", "waiting",
+};
+
 static void	smsc_run(int, short, void *);
 static int	smsc_queue(struct modem *, const struct pdu_part *, int, int);
-static int	smsc_try(struct delivery *);
+static enum smsc_try_result smsc_try(struct delivery *);
+static void	smsc_count(struct modem *, const struct delivery *);
+static void	smsc_ack_set(struct modem *, enum ack_state);
+static void	smsc_requeue(struct delivery *);
+static void	smsc_release(struct modem *);
 static void	smsc_to_phone(struct modem *, const struct pdu_msg *);
 static void	smsc_inbox_add(struct phone *, const char *, const char *,
 		    int);
@@ -189,15 +212,45 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 	return 0;
 }
 
-/* Try to hand one queued PDU to its modem; 0 done, -1 keep it. */
-static int
+/* Delivery statistics, once a PDU is in the modem's (or TE's) hands. */
+static void
+smsc_count(struct modem *m, const struct delivery *d)
+{
+	if (d->is_report) {
+		sim->st_reports++;
+		return;
+	}
+	m->st_received++;
+	sim->st_delivered++;
+}
+
+/* Try to hand one queued PDU to its modem. */
+static enum smsc_try_result
 smsc_try(struct delivery *d)
 {
 	struct modem	*m = &sim->modems[d->modem];
-	int		 idx;
+	int		 idx, direct;
 
 	if (m->state != MODEM_UP || m->cfun != 1 || m->fault.noreg)
-		return -1;
+		return TRY_LATER;
+	if (d->is_report)
+		direct = m->cnmi[3] == 1;
+	else
+		direct = m->cnmi[1] == 2 && m->cnmi[0] != 0;
+	if (direct && m->csms == 1) {
+		/* 27.005 3.4.4: no other +CMT/+CDS before the +CNMA. */
+		if (m->ack != ACK_NONE)
+			return TRY_HELD;
+		if (d->is_report)
+			modem_urc_ack(m, "+CDS: %d\r\n%s", d->pdu.tpdu_len,
+			    d->pdu.hex);
+		else
+			modem_urc_ack(m, "+CMT: ,%d\r\n%s", d->pdu.tpdu_len,
+			    d->pdu.hex);
+		m->unacked = d;
+		smsc_ack_set(m, ACK_WAITING);
+		return TRY_TAKEN;
+	}
 	if (d->is_report) {
 		switch (m->cnmi[3]) {
 		case 1:
@@ -206,7 +259,7 @@ smsc_try(struct delivery *d)
 			break;
 		case 2:
 			if ((idx = modem_sim_store(m, &d->pdu, 0)) == -1)
-				return -1;
+				return TRY_LATER;
 			modem_urc(m, "+CDSI: \"SM\",%d", idx);
 			break;
 		default:
@@ -214,16 +267,16 @@ smsc_try(struct delivery *d)
 			    "(CNMI ds=0)", m->idx);
 			break;
 		}
-		sim->st_reports++;
-		return 0;
+		smsc_count(m, d);
+		return TRY_DONE;
 	}
-	if (m->cnmi[1] == 2 && m->cnmi[0] != 0) {
+	if (direct) {
 		/* As on a real modem: routed to a port nobody reads. */
 		if (m->opens == 0) {
 			log_warnx("sim: modem%d: +CMT with the port closed: "
 			    "message lost", m->idx);
 			sim->st_lost++;
-			return 0;
+			return TRY_DONE;
 		}
 		modem_urc(m, "+CMT: ,%d\r\n%s", d->pdu.tpdu_len, d->pdu.hex);
 	} else {
@@ -231,14 +284,13 @@ smsc_try(struct delivery *d)
 			if (d->attempts == 0)
 				log_info("sim: modem%d: SIM full, network "
 				    "keeps the message", m->idx);
-			return -1;
+			return TRY_LATER;
 		}
 		if (m->cnmi[1] != 0 && m->cnmi[0] != 0)
 			modem_urc(m, "+CMTI: \"SM\",%d", idx);
 	}
-	m->st_received++;
-	sim->st_delivered++;
-	return 0;
+	smsc_count(m, d);
+	return TRY_DONE;
 }
 
 static void
@@ -254,10 +306,18 @@ smsc_run(int fd, short ev, void *arg)
 				wake = d->due_ms;
 			continue;
 		}
-		if (smsc_try(d) == 0) {
+		switch (smsc_try(d)) {
+		case TRY_DONE:
 			TAILQ_REMOVE(&sim->queue, d, entry);
 			free(d);
 			continue;
+		case TRY_TAKEN:
+			TAILQ_REMOVE(&sim->queue, d, entry);
+			continue;
+		case TRY_HELD:
+			continue;	/* smsc_release() when the ack comes */
+		case TRY_LATER:
+			break;
 		}
 		d->attempts++;
 		sim->st_retries++;
@@ -267,6 +327,155 @@ smsc_run(int fd, short ev, void *arg)
 	}
 	if (wake != 0)
 		sim_after(sim->ev_queue, (int)(wake - now));
+}
+
+/* The network's wait for +CNMA, in real milliseconds, scaled as faults are. */
+static int
+smsc_ack_ms(void)
+{
+	if (sim->timing.profile == PROFILE_INSTANT)
+		return SIM_CNMA_SEC * 1000;
+	return (int)(SIM_CNMA_SEC * 1000 / sim->timing.scale);
+}
+
+/* The one function that changes a modem's acknowledgement state. */
+static void
+smsc_ack_set(struct modem *m, enum ack_state st)
+{
+	if (m->ack == st)
+		return;
+	log_debug("sim: modem%d: ack %s -> %s", m->idx,
+	    smsc_ack_names[m->ack], smsc_ack_names[st]);
+	m->ack = st;
+	if (st == ACK_WAITING)
+		sim_after(m->ev_cnma, smsc_ack_ms());
+	else {
+		evtimer_del(m->ev_cnma);
+		m->unacked = NULL;
+	}
+}
+
+/* Not acknowledged: the network keeps the PDU and tries again later. */
+static void
+smsc_requeue(struct delivery *d)
+{
+	d->attempts++;
+	sim->st_retries++;
+	d->due_ms = sim_now_ms() + SIM_RETRY_SEC * 1000;
+	TAILQ_INSERT_HEAD(&sim->queue, d, entry);
+	smsc_kick();
+}
+
+/*
+ * The wait for +CNMA is over: what the modem held back goes now, in
+ * order.  Only this modem's PDUs that are due are tried, so that the
+ * retry rhythm of the rest of the queue stays as it was.
+ */
+static void
+smsc_release(struct modem *m)
+{
+	struct delivery	*d, *next;
+	uint64_t	 now = sim_now_ms();
+	int		 later = 0;
+
+	for (d = TAILQ_FIRST(&sim->queue); d != NULL; d = next) {
+		next = TAILQ_NEXT(d, entry);
+		if (d->modem != m->idx || d->due_ms > now)
+			continue;
+		switch (smsc_try(d)) {
+		case TRY_DONE:
+			TAILQ_REMOVE(&sim->queue, d, entry);
+			free(d);
+			break;
+		case TRY_TAKEN:
+			TAILQ_REMOVE(&sim->queue, d, entry);
+			break;
+		case TRY_HELD:
+			break;
+		case TRY_LATER:
+			later = 1;	/* smsc_run() sets its next try */
+			break;
+		}
+	}
+	if (later)
+		smsc_kick();
+}
+
+/* A +CMT/+CDS went to the TE and the network waits for its AT+CNMA. */
+int
+smsc_ack_expected(const struct modem *m)
+{
+	return m->csms == 1 && m->ack == ACK_WAITING && m->unacked != NULL &&
+	    !modem_urc_ack_held(m);
+}
+
+/*
+ * AT+CNMA from the TE: n 0 or 1 acknowledges the +CMT/+CDS (RP-ACK),
+ * 2 refuses it (RP-ERROR: the network keeps it and retries).  -1 when
+ * no acknowledgement is expected (+CMS ERROR: 340).
+ */
+int
+smsc_cnma(struct modem *m, int n)
+{
+	struct delivery	*d = m->unacked;
+
+	if (!smsc_ack_expected(m))
+		return -1;
+	smsc_ack_set(m, ACK_NONE);
+	if (n == 2) {
+		log_info("sim: modem%d: +CNMA=2: the TE refuses the %s, the "
+		    "network keeps it", m->idx,
+		    d->is_report ? "status report" : "message");
+		smsc_requeue(d);
+		smsc_release(m);
+		return 0;
+	}
+	smsc_count(m, d);
+	free(d);
+	smsc_release(m);	/* the next +CMT/+CDS may go */
+	return 0;
+}
+
+/*
+ * The acknowledgement will not come (modem reset, unplugged, AT+CSMS=0):
+ * the network never got its RP-ACK, so it keeps the PDU.
+ */
+void
+smsc_ack_drop(struct modem *m, const char *why)
+{
+	struct delivery	*d = m->unacked;
+
+	if (m->ack == ACK_NONE || d == NULL)
+		return;
+	modem_urc_unsend(m);
+	smsc_ack_set(m, ACK_NONE);
+	log_info("sim: modem%d: %s: unacknowledged %s kept by the network",
+	    m->idx, why, d->is_report ? "status report" : "message");
+	smsc_requeue(d);
+	smsc_release(m);
+}
+
+/*
+ * No AT+CNMA in time (27.005 3.4.4): the network keeps the PDU and the
+ * modem stops routing to the TE, CNMI <mt> and <ds> back to 0.
+ */
+void
+smsc_ack_timeout(int fd, short ev, void *arg)
+{
+	struct modem	*m = arg;
+	struct delivery	*d = m->unacked;
+
+	if (m->ack != ACK_WAITING || d == NULL)
+		return;
+	modem_urc_unsend(m);
+	smsc_ack_set(m, ACK_NONE);
+	m->cnmi[1] = 0;
+	m->cnmi[3] = 0;
+	log_warnx("sim: modem%d: no +CNMA within %d s: the network keeps the "
+	    "%s; CNMI mt and ds set to 0", m->idx, SIM_CNMA_SEC,
+	    d->is_report ? "status report" : "message");
+	smsc_requeue(d);
+	smsc_release(m);
 }
 
 static void

@@ -5,8 +5,9 @@
 # dir, on ports chosen free at run time (never the system service, which
 # may hold 13000/13001/13013).  Received SMS go to a small local HTTP
 # listener (the sms-service's get-url); sending is Kannel's sendsms
-# interface.  If Kannel disagrees, tallysim is wrong.  TAP; every wait
-# is time-boxed.
+# interface.  Then Kannel runs again with `no-pin = true', which makes
+# it use phase 2+ (AT+CSMS=1, AT+CNMA).  If Kannel disagrees, tallysim
+# is wrong.  TAP; every wait is time-boxed.
 
 B=${B:-build}
 . tests/regress/lib.sh
@@ -57,7 +58,8 @@ cleanup() {
 	stop "$LPID"
 	stop "$PID"
 	if [ "$T_FAILED" -ne 0 ]; then
-		for f in got.jsonl inbox.jsonl send.out bearerbox.log smsbox.log sim.err; do
+		for f in got.jsonl inbox.jsonl send.out bearerbox.log smsbox.log \
+		    bearerbox2.log smsbox2.log sim.err; do
 			[ -f "$T/$f" ] || continue
 			echo "# $f (tail):"
 			tail -40 "$T/$f" | sed 's/^/# /'
@@ -200,7 +202,16 @@ sendsms_up() { curl -s -m 5 -o /dev/null "http://127.0.0.1:$PH/"; }
 # sim-buffering: read and delete what waits on the SIM (at start, then
 # every keepalive seconds); the default init string AT+CNMI=1,2,0,1,0
 # delivers new messages and status reports directly (+CMT, +CDS).
+# RUN names the logs (bearerbox$RUN.log); NOPIN, when set, adds
+# `no-pin = true' to the modems group (then Kannel uses phase 2+).
+RUN=
+NOPIN=
 write_conf() {
+	if [ -n "$NOPIN" ]; then
+		nopin=$(printf '\nno-pin = true')
+	else
+		nopin=
+	fi
 	cat >"$T/kannel.conf" <<EOF
 group = core
 admin-port = $PA
@@ -208,9 +219,9 @@ admin-password = tally
 admin-allow-ip = "127.0.0.1"
 smsbox-port = $PS
 box-allow-ip = "127.0.0.1"
-log-file = "$T/bearerbox.log"
+log-file = "$T/bearerbox$RUN.log"
 log-level = 0
-access-log = "$T/access.log"
+access-log = "$T/access$RUN.log"
 dlr-storage = internal
 
 group = smsc
@@ -239,7 +250,7 @@ group = modems
 id = tallysim
 name = "tallysim"
 detect-string = "Tallysim"
-message-storage = "SM"
+message-storage = "SM"$nopin
 
 group = modems
 id = generic
@@ -249,7 +260,7 @@ group = smsbox
 bearerbox-host = 127.0.0.1
 bearerbox-port = $PS
 sendsms-port = $PH
-log-file = "$T/smsbox.log"
+log-file = "$T/smsbox$RUN.log"
 log-level = 0
 
 group = sendsms-user
@@ -266,45 +277,53 @@ max-messages = 0
 EOF
 }
 
-# bearerbox: admin port and smsbox port, three tries.  A port taken
-# makes it exit at once, before it opens any modem.
-tries=0
-while :; do
-	set -- $(free_ports 3)
-	PA=$1
-	PS=$2
-	PH=$3
-	write_conf
-	"$BEARERBOX" "$T/kannel.conf" >"$T/bearerbox.out" 2>&1 &
-	BPID=$!
-	wait_up 30 "$BPID" status && break
-	stop "$BPID"
-	BPID=
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		t_fail "bearerbox answers on its admin port"
-		finish
-		exit 1
-	fi
-done
-# smsbox: the sendsms port, three tries; it binds the port before it
-# connects to bearerbox, so a failed try loses nothing.
-tries=0
-while :; do
-	"$SMSBOX" "$T/kannel.conf" >"$T/smsbox.out" 2>&1 &
-	SPID=$!
-	wait_up 30 "$SPID" sendsms_up && break
-	stop "$SPID"
-	SPID=
-	tries=$((tries + 1))
-	if [ "$tries" -ge 3 ]; then
-		t_fail "smsbox answers on its sendsms port"
-		finish
-		exit 1
-	fi
-	PH=$(free_ports 1)
-	write_conf
-done
+# start_kannel: bearerbox and smsbox with the configuration, on free
+# ports; 1 if either cannot be started.
+start_kannel() {
+	# bearerbox: admin port and smsbox port, three tries.  A port
+	# taken makes it exit at once, before it opens any modem.
+	tries=0
+	while :; do
+		set -- $(free_ports 3)
+		PA=$1
+		PS=$2
+		PH=$3
+		write_conf
+		"$BEARERBOX" "$T/kannel.conf" >"$T/bearerbox$RUN.out" 2>&1 &
+		BPID=$!
+		wait_up 30 "$BPID" status && break
+		stop "$BPID"
+		BPID=
+		tries=$((tries + 1))
+		if [ "$tries" -ge 3 ]; then
+			t_fail "bearerbox answers on its admin port"
+			return 1
+		fi
+	done
+	# smsbox: the sendsms port, three tries; it binds the port before
+	# it connects to bearerbox, so a failed try loses nothing.
+	tries=0
+	while :; do
+		"$SMSBOX" "$T/kannel.conf" >"$T/smsbox$RUN.out" 2>&1 &
+		SPID=$!
+		wait_up 30 "$SPID" sendsms_up && break
+		stop "$SPID"
+		SPID=
+		tries=$((tries + 1))
+		if [ "$tries" -ge 3 ]; then
+			t_fail "smsbox answers on its sendsms port"
+			return 1
+		fi
+		PH=$(free_ports 1)
+		write_conf
+	done
+	return 0
+}
+
+if ! start_kannel; then
+	finish
+	exit 1
+fi
 
 check "Kannel brings modem0 online (smsc m0)" wait_for 60 online m0
 check "Kannel brings modem1 online (smsc m1)" wait_for 60 online m1
@@ -366,7 +385,11 @@ check "modem0's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --mode
 check "modem1's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 1 | grep -q ."
 
 # Direct delivery to a port nobody reads: lost, as on a real modem,
-# and counted so (the reason tallygw stores on the SIM, +CMTI).
+# and counted so (the reason tallygw stores on the SIM, +CMTI).  This
+# holds for service 0: without no-pin Kannel never sent AT+CSMS=1
+# (its autodetection of modem1 logs "Phase 2+ is supported", but the
+# init after it misses the range).
+check "without no-pin, Kannel never sends AT+CSMS=1" sh -c "! grep -q -- '--> AT+CSMS=1' '$T/bearerbox.log'"
 lost0=$(ctl stats | sed -n 's/^lost //p')
 stop "$SPID"
 SPID=
@@ -376,4 +399,72 @@ check "modem0's port is closed once Kannel is gone" wait_for 15 sh -c "! '$SIM' 
 ctl inject --from 081255551234 --to 0 "tidak ada yang membaca" >/dev/null
 check "a +CMT to a closed port is counted as lost" wait_for 15 sh -c "[ \$('$SIM' ctl --dir '$T/run' stats | sed -n 's/^lost //p') -gt $lost0 ]"
 check "and is not on the SIM" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 0 | grep -q ."
+
+# Phase 2+: with `no-pin = true' Kannel reads the AT+CSMS=? range, sends
+# AT+CSMS=1 and acknowledges every +CMT and +CDS with AT+CNMA; tallysim
+# holds the next one until then.  A burst to both modems must arrive
+# once each: none lost, none doubled, no acknowledgement timed out.
+RUN=2
+NOPIN=1
+lost1=$(ctl stats | sed -n 's/^lost //p')
+if ! start_kannel; then
+	finish
+	exit 1
+fi
+check "no-pin: Kannel brings modem0 online again" wait_for 60 online m0
+check "no-pin: Kannel brings modem1 online again" wait_for 60 online m1
+check "no-pin: Kannel sends AT+CSMS=1 to modem0" grep -q 'AT2\[m0\]: --> AT+CSMS=1' "$T/bearerbox2.log"
+check "no-pin: Kannel sends AT+CSMS=1 to modem1" grep -q 'AT2\[m1\]: --> AT+CSMS=1' "$T/bearerbox2.log"
+check "no-pin: smsbox is connected to bearerbox" wait_for 30 sh -c "curl -sf -m 5 'http://127.0.0.1:$PA/status.txt?password=tally' | grep -q '^ *smsbox:'"
+# parts N: the part count `ctl inject' printed into inj.p2
+parts() { sed -n 's/^injected \([0-9]*\) part.*/\1/p' "$T/inj.p2"; }
+parts0=0
+parts1=0
+for i in 1 2 3 4; do
+	ctl inject --from 081244440000 --to 0 "CSMS m0 pesan $i" >"$T/inj.p2"
+	parts0=$((parts0 + $(parts)))
+	ctl inject --from 081244440000 --to 1 "CSMS m1 pesan $i" >"$T/inj.p2"
+	parts1=$((parts1 + $(parts)))
+done
+LONG3="CSMS panjang: $(i=0; while [ $i -lt 45 ]; do printf 'bagian%d ' $i; i=$((i + 1)); done)akhir"
+ctl inject --from 081244440000 --to 0 "$LONG3" >"$T/inj.p2"
+parts0=$((parts0 + $(parts)))
+burst_in() {
+	for i in 1 2 3 4; do
+		got path /mo smsc m0 text "CSMS m0 pesan $i" || return 1
+		got path /mo smsc m1 text "CSMS m1 pesan $i" || return 1
+	done
+	got path /mo smsc m0 text "$LONG3"
+}
+check "no-pin: the burst of $parts0 + $parts1 parts reaches Kannel" wait_for 40 burst_in
+DURL2="http://127.0.0.1:$PL/dlr?tag=k2&type=%d&smsc=%i"
+send "smsc=m0&to=081298765432&text=$(urlenc "fase dua")&dlr-mask=3&dlr-url=$(urlenc "$DURL2")"
+check "no-pin: sendsms via m0 reaches the phone" wait_for 30 inbox_has 081298765432 text "fase dua" from "$N0"
+check "no-pin: the delivery report (+CDS) reaches the dlr-url" wait_for 30 got path /dlr tag k2 type 1 smsc m0
+# Give a doubled message or report time to show.
+sleep 2
+python3 - "$T/got.jsonl" "$LONG3" >"$T/dups" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8')]
+texts = [r.get('text') for r in recs if r.get('path') == '/mo']
+want = ['CSMS m%d pesan %d' % (m, i) for m in (0, 1) for i in (1, 2, 3, 4)]
+want.append(sys.argv[2])
+for w in want:
+    if texts.count(w) != 1:
+        print('%dx %s' % (texts.count(w), w[:40]))
+if sum(1 for r in recs if r.get('tag') == 'k2') != 1:
+    print('delivery reports k2: %d' % sum(1 for r in recs if r.get('tag') == 'k2'))
+EOF
+check "no-pin: every message of the burst and the report arrived exactly once" test ! -s "$T/dups"
+# Kannel acknowledges each +CMT part and the +CDS: one AT+CNMA each.
+cnma0=$(grep -c 'AT2\[m0\]: --> AT+CNMA' "$T/bearerbox2.log")
+cnma1=$(grep -c 'AT2\[m1\]: --> AT+CNMA' "$T/bearerbox2.log")
+expect "no-pin: Kannel sends AT+CNMA for each of m0's $parts0 parts and its report" "$cnma0" $((parts0 + 1))
+expect "no-pin: Kannel sends AT+CNMA for each of m1's $parts1 parts" "$cnma1" "$parts1"
+check "no-pin: no AT+CNMA is refused (+CMS ERROR)" sh -c "! grep -q 'CMS ERROR' '$T/bearerbox2.log'"
+check "no-pin: no acknowledgement timed out in tallysim" sh -c "! grep -q 'no +CNMA within' '$T/sim.err'"
+check "no-pin: the network lost nothing" test "$(ctl stats | sed -n 's/^lost //p')" = "$lost1"
+check "no-pin: modem0's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 0 | grep -q ."
+check "no-pin: modem1's SIM is left empty" sh -c "! '$SIM' ctl --dir '$T/run' sim --modem 1 | grep -q ."
+check "no-pin: Kannel counts no failed send on m0" sh -c "curl -sf -m 5 'http://127.0.0.1:$PA/status.txt?password=tally' | grep -q '^ *m0\\[m0\\] .*(online.* failed 0,'"
 finish
