@@ -1270,7 +1270,7 @@ cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 		if (idx < 1 || idx > m->nslots)
 			return R_CMS(321);
 		m->slots[idx - 1].used = 0;
-		smsc_kick();
+		smsc_room(m);
 		return R_OK;
 	}
 	for (i = 0; i < m->nslots; i++) {
@@ -1293,7 +1293,7 @@ cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 		if (del)
 			m->slots[i].used = 0;
 	}
-	smsc_kick();
+	smsc_room(m);
 	return R_OK;
 }
 

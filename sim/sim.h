@@ -220,6 +220,7 @@ struct delivery {
 	struct pdu_part	 pdu;
 	uint64_t	 due_ms;
 	int		 attempts;
+	int		 simfull;	/* waits for room on the SIM */
 };
 TAILQ_HEAD(deliveryq, delivery);
 
@@ -317,6 +318,7 @@ int		 smsc_init(void);
 int		 smsc_inject(const char *, struct modem *, const char *, int *);
 int		 smsc_submit(struct modem *, const char *, int *);
 void		 smsc_kick(void);
+void		 smsc_room(struct modem *);
 int		 smsc_ack_expected(const struct modem *);
 int		 smsc_cnma(struct modem *, int);
 void		 smsc_ack_drop(struct modem *, const char *);

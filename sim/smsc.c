@@ -284,6 +284,7 @@ smsc_try(struct delivery *d)
 			if (d->attempts == 0)
 				log_info("sim: modem%d: SIM full, network "
 				    "keeps the message", m->idx);
+			d->simfull = 1;
 			return TRY_LATER;
 		}
 		if (m->cnmi[1] != 0 && m->cnmi[0] != 0)
@@ -367,8 +368,8 @@ smsc_requeue(struct delivery *d)
 }
 
 /*
- * The wait for +CNMA is over: what the modem held back goes now, in
- * order.  Only this modem's PDUs that are due are tried, so that the
+ * The wait for +CNMA is over, or the SIM has room again: what the modem
+ * held back goes now, in order.  Only this modem's PDUs that are due are tried, so that the
  * retry rhythm of the rest of the queue stays as it was.
  */
 static void
@@ -399,6 +400,28 @@ smsc_release(struct modem *m)
 	}
 	if (later)
 		smsc_kick();
+}
+
+/*
+ * A slot on the modem's SIM was freed: as after the phone's "memory
+ * available" (SMMA), the network delivers what it kept for want of
+ * room at once, oldest first, instead of at its next retry.
+ */
+void
+smsc_room(struct modem *m)
+{
+	struct delivery	*d;
+	uint64_t	 now = sim_now_ms();
+	int		 any = 0;
+
+	TAILQ_FOREACH(d, &sim->queue, entry)
+		if (d->modem == m->idx && d->simfull) {
+			d->simfull = 0;
+			d->due_ms = now;
+			any = 1;
+		}
+	if (any)
+		smsc_release(m);
 }
 
 /* A +CMT/+CDS went to the TE and the network waits for its AT+CNMA. */

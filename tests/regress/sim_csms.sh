@@ -7,7 +7,9 @@
 # AT+CNMA=2 makes the network send the message again; with no
 # acknowledgement the network keeps the message and sends it again
 # later, and CNMI <mt> and <ds> fall back to 0; ATZ and unplugging reset
-# the service to 0; service 0 needs no acknowledgement, as before.
+# the service to 0; service 0 needs no acknowledgement, as before. And
+# a message the network kept for a full SIM comes as soon as AT+CMGD
+# frees a slot.
 # TAP; every wait is time-boxed.
 
 B=${B:-build}
@@ -384,6 +386,46 @@ check('nothing more comes (1 s)', m0.quiet(1), 'an extra +CMT/+CDS came')
 stats = ctl('stats')
 check('the network lost nothing', re.search(r'^lost 0$', stats, re.M)
       is not None, stats.replace('\n', ' '))
+
+# A freed slot: the network delivers what it kept for want of room at
+# once (as after the phone's "memory available"), not at its next retry.
+def stat(name):
+    m = re.search(r'^%s (\d+)$' % name, ctl('stats'), re.M)
+    return int(m.group(1)) if m else -1
+
+
+def used():
+    info, _ = m0.cmd('AT+CPMS?')
+    m = re.search(r'"SM",(\d+),(\d+)', ' '.join(info))
+    return (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
+
+
+m0.cmd('AT+CNMI=0,0,0,0,0')
+m0.cmd('AT+CMGD=1,4')
+cap = used()[1]
+for i in range(cap + 1):
+    inject(0, 'isi %d' % i)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline and not (used()[0] == cap and
+                                           stat('queued') >= 1):
+    time.sleep(0.2)
+r0 = stat('retries')
+deadline = time.monotonic() + 10
+while time.monotonic() < deadline and stat('retries') == r0:
+    time.sleep(0.05)
+m0.cmd('AT+CMGD=1')
+t0 = time.monotonic()
+while time.monotonic() < t0 + 4 and used()[0] != cap:
+    time.sleep(0.05)
+took = time.monotonic() - t0
+check('a message kept for a full SIM comes as soon as a slot is freed',
+      used()[0] == cap and took < 2, 'SIM %r after %.1f s' % (used(), took))
+print('# it came %.2f s after AT+CMGD' % took, flush=True)
+info, res = m0.cmd('AT+CMGR=1')
+check('it is the one the network kept',
+      any(deliver_text(l) == 'isi %d' % cap for l in info
+          if not l.startswith('+CMGR')), repr(info))
+m0.cmd('AT+CMGD=1,4')
 m0.close()
 EOF
 
@@ -400,5 +442,5 @@ if [ $rc -ne 0 ]; then
 	t_fail "the AT client ran to its end (exit $rc)"
 	sed 's/^/# /' "$T/py.err"
 fi
-expect "the AT client ran every check" "$(grep -c '^PASS\|^FAIL' "$T/result")" 55
+expect "the AT client ran every check" "$(grep -c '^PASS\|^FAIL' "$T/result")" 57
 finish
