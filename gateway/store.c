@@ -1120,6 +1120,35 @@ store_limit(size_t max)
 	return max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
 }
 
+/*
+ * The loop of every list query: bind max as the LIMIT (parameter
+ * limit_at; its other parameters are bound by the caller), hand each
+ * row to row(st, arg, i), and say what went wrong once.
+ */
+static int
+store_rows(struct store *s, sqlite3_stmt *st, int limit_at, size_t max,
+    const char *what, void (*row)(sqlite3_stmt *, void *, size_t),
+    void *arg, size_t *np)
+{
+	size_t	 n = 0;
+	int	 rc = SQLITE_DONE;
+
+	*np = 0;
+	if (sqlite3_bind_int64(st, limit_at, store_limit(max)) != SQLITE_OK) {
+		sqlite3_reset(st);
+		return store_fail(s, what);
+	}
+	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		row(st, arg, n++);
+	if (n == max)
+		rc = SQLITE_DONE;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, what);
+	*np = n;
+	return 0;
+}
+
 /* Fill a struct store_reply from REPLY_COLUMNS starting at column c. */
 static void
 store_reply_row(sqlite3_stmt *st, int c, struct store_reply *r)
@@ -1135,28 +1164,39 @@ store_reply_row(sqlite3_stmt *st, int c, struct store_reply *r)
 	r->created = (time_t)sqlite3_column_int64(st, c + 7);
 }
 
+static void
+store_reply_pending_row(sqlite3_stmt *st, void *arg, size_t i)
+{
+	store_reply_row(st, 0, (struct store_reply *)arg + i);
+}
+
 /* The replies to dest not yet put in an SMS, oldest first. */
 int
 store_reply_pending(struct store *s, const char *dest,
     struct store_reply *out, size_t max, size_t *np)
 {
-	sqlite3_stmt		*st = store_stmt(s, ST_REPLY_PENDING);
-	size_t			 n = 0;
-	int			 rc = SQLITE_DONE;
+	sqlite3_stmt	*st = store_stmt(s, ST_REPLY_PENDING);
 
 	*np = 0;
-	if (store_bind_text(st, 1, dest) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+	if (store_bind_text(st, 1, dest) != SQLITE_OK)
 		return store_fail(s, "reply pending");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_reply_row(st, 0, &out[n++]);
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "reply pending");
-	*np = n;
-	return 0;
+	return store_rows(s, st, 2, max, "reply pending",
+	    store_reply_pending_row, out, np);
+}
+
+struct store_dests {
+	char	(*dests)[WIRE_NUMBER_MAX];
+	time_t	 *newest;
+};
+
+static void
+store_reply_dests_row(sqlite3_stmt *st, void *arg, size_t i)
+{
+	struct store_dests	*d = arg;
+
+	store_col(st, 0, d->dests[i], sizeof(d->dests[i]));
+	if (d->newest != NULL)
+		d->newest[i] = (time_t)sqlite3_column_int64(st, 1);
 }
 
 /* Who is owed replies, with the newest reply of each, oldest dest first. */
@@ -1164,26 +1204,10 @@ int
 store_reply_dests(struct store *s, char (*dests)[WIRE_NUMBER_MAX],
     time_t *newest, size_t max, size_t *np)
 {
-	sqlite3_stmt	*st = store_stmt(s, ST_REPLY_DESTS);
-	size_t		 n = 0;
-	int		 rc = SQLITE_DONE;
+	struct store_dests	 d = { dests, newest };
 
-	*np = 0;
-	if (sqlite3_bind_int64(st, 1, store_limit(max)) != SQLITE_OK)
-		return store_fail(s, "reply dests");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_col(st, 0, dests[n], sizeof(dests[n]));
-		if (newest != NULL)
-			newest[n] = (time_t)sqlite3_column_int64(st, 1);
-		n++;
-	}
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "reply dests");
-	*np = n;
-	return 0;
+	return store_rows(s, store_stmt(s, ST_REPLY_DESTS), 1, max,
+	    "reply dests", store_reply_dests_row, &d, np);
 }
 
 /*
@@ -1288,28 +1312,24 @@ store_out_get(struct store *s, int64_t id, struct store_out *o)
 	return store_fail(s, "out get");
 }
 
+static void
+store_out_due_row(sqlite3_stmt *st, void *arg, size_t i)
+{
+	store_out_row(st, 0, (struct store_out *)arg + i);
+}
+
 /* Queued SMS whose time has come, oldest first. */
 int
 store_out_due(struct store *s, time_t now, struct store_out *out,
     size_t max, size_t *np)
 {
 	sqlite3_stmt	*st = store_stmt(s, ST_OUT_DUE);
-	size_t		 n = 0;
-	int		 rc = SQLITE_DONE;
 
 	*np = 0;
-	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK)
 		return store_fail(s, "out due");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_out_row(st, 0, &out[n++]);
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "out due");
-	*np = n;
-	return 0;
+	return store_rows(s, st, 2, max, "out due", store_out_due_row, out,
+	    np);
 }
 
 /*
@@ -1444,29 +1464,25 @@ store_fwd_row(sqlite3_stmt *st, struct store_fwd *f)
 	f->updated = (time_t)sqlite3_column_int64(st, 8);
 }
 
+static void
+store_fwd_due_row(sqlite3_stmt *st, void *arg, size_t i)
+{
+	store_fwd_row(st, (struct store_fwd *)arg + i);
+}
+
 /* Forwards to try now for one central, oldest message first. */
 int
 store_fwd_due(struct store *s, const char *central, time_t now,
     struct store_fwd *out, size_t max, size_t *np)
 {
-	sqlite3_stmt		*st = store_stmt(s, ST_FWD_DUE);
-	size_t			 n = 0;
-	int			 rc = SQLITE_DONE;
+	sqlite3_stmt	*st = store_stmt(s, ST_FWD_DUE);
 
 	*np = 0;
 	if (store_bind_text(st, 1, central) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, store_limit(max)) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK)
 		return store_fail(s, "fwd due");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_fwd_row(st, &out[n++]);
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "fwd due");
-	*np = n;
-	return 0;
+	return store_rows(s, st, 3, max, "fwd due", store_fwd_due_row, out,
+	    np);
 }
 
 /* Persist a transition of the forward state machine (forward decides). */
@@ -1514,6 +1530,19 @@ store_fwd_requeue(struct store *s)
 	return sqlite3_changes(s->db);
 }
 
+static void
+store_msg_reply_row(sqlite3_stmt *st, void *arg, size_t i)
+{
+	struct store_msg_reply	*r = (struct store_msg_reply *)arg + i;
+
+	store_reply_row(st, 0, &r->reply);
+	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+		store_out_row(st, 8, &r->out);
+	else
+		memset(&r->out, 0, sizeof(r->out));
+	store_col(st, 8 + OUT_NCOLUMNS, r->shared, sizeof(r->shared));
+}
+
 /*
  * What became of one message's replies (tallyctl msg): each reply with
  * the SMS that carries it (out.id 0 while it waits to be merged) and
@@ -1523,31 +1552,13 @@ int
 store_msg_replies(struct store *s, int64_t msg_id,
     struct store_msg_reply *out, size_t max, size_t *np)
 {
-	sqlite3_stmt		*st = store_stmt(s, ST_MSG_REPLIES);
-	struct store_msg_reply	*r;
-	size_t			 n = 0;
-	int			 rc = SQLITE_DONE;
+	sqlite3_stmt	*st = store_stmt(s, ST_MSG_REPLIES);
 
 	*np = 0;
-	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK)
 		return store_fail(s, "msg replies");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = &out[n++];
-		store_reply_row(st, 0, &r->reply);
-		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-			store_out_row(st, 8, &r->out);
-		else
-			memset(&r->out, 0, sizeof(r->out));
-		store_col(st, 8 + OUT_NCOLUMNS, r->shared, sizeof(r->shared));
-	}
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "msg replies");
-	*np = n;
-	return 0;
+	return store_rows(s, st, 2, max, "msg replies", store_msg_reply_row,
+	    out, np);
 }
 
 /* One message's forward rows, one per central, by central name. */
@@ -1556,22 +1567,12 @@ store_msg_forwards(struct store *s, int64_t msg_id, struct store_fwd *out,
     size_t max, size_t *np)
 {
 	sqlite3_stmt	*st = store_stmt(s, ST_MSG_FORWARDS);
-	size_t		 n = 0;
-	int		 rc = SQLITE_DONE;
 
 	*np = 0;
-	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, store_limit(max)) != SQLITE_OK)
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK)
 		return store_fail(s, "msg forwards");
-	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		store_fwd_row(st, &out[n++]);
-	if (n == max)
-		rc = SQLITE_DONE;
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return store_fail(s, "msg forwards");
-	*np = n;
-	return 0;
+	return store_rows(s, st, 2, max, "msg forwards", store_fwd_due_row,
+	    out, np);
 }
 
 /* Add the rows of a (state, count) query into the counters it names. */
