@@ -49,21 +49,27 @@ ALLCFLAGS = -std=gnu11 $(CFLAGS) $(WARN) -Iinclude -D_GNU_SOURCE
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
-# The protocol library: every program links it.
-# The protocol library and the gateway's stages: every program links
-# it; only the two main files stay out.
-GW_SRCS	:= gateway/tallygw.c gateway/bank.c gateway/control.c \
-	gateway/outbox.c
-MAIN_SRCS := gateway/tallyctl.c $(GW_SRCS)
-LIB_SRCS := $(filter-out $(MAIN_SRCS),$(wildcard gateway/*.c))
-HDRS	:= $(wildcard include/*.h gateway/*.h)
-LIB_ASM	:= gateway/election_default.S
+# The house (docs/design.md):
+#   gateway/tally/  the protocol library, libtally.a: every program links it
+#   gateway/        the daemon tallygw; its stages also make libgw.a, which
+#                   the unit tests link (tallygw.c, the main, stays out)
+#   gateway/ctl/    tallyctl, the operator's tool
+#   modem/          tallygw-modem, the only code that includes <gammu.h>
+#   sim/            tallysim
+# sim/, modem/ and gateway/ctl/ see include/ only (the library's headers),
+# never the daemon's: the build enforces it.
+TALLY_SRCS := $(wildcard gateway/tally/*.c)
+TALLY_ASM := gateway/tally/election_default.S
 ELECTION_DEFAULT := docs/examples/election-2024.conf
+GW_MAIN	:= gateway/tallygw.c
+GW_SRCS	:= $(filter-out $(GW_MAIN),$(wildcard gateway/*.c))
+CTL_SRCS := $(wildcard gateway/ctl/*.c)
+TALLY_HDRS := $(wildcard include/*.h)
+GW_HDRS	:= $(TALLY_HDRS) $(wildcard gateway/*.h)
+GW_INC	:= -Igateway
 
-CTL_SRCS := gateway/tallyctl.c
 # The modem worker: the only program that links libGammu's state machine.
 MODEM_SRCS := $(wildcard modem/*.c)
-
 SIM_SRCS := $(wildcard sim/*.c)
 MODEM_SIM_SRCS := $(wildcard modem/pdu.c)
 
@@ -73,19 +79,17 @@ ASAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/asan/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(LIB_ASM:%.S=$(B)/%.o)
-LIB_ASAN := $(LIB_SRCS:%.c=$(B)/asan/%.o) $(LIB_ASM:%.S=$(B)/asan/%.o)
+TALLY_OBJS := $(TALLY_SRCS:%.c=$(B)/%.o) $(TALLY_ASM:%.S=$(B)/%.o)
+TALLY_ASAN := $(TALLY_SRCS:%.c=$(B)/asan/%.o) $(TALLY_ASM:%.S=$(B)/asan/%.o)
+TALLY_FUZZ := $(TALLY_SRCS:%.c=$(B)/fuzz/%.o) $(TALLY_ASM:%.S=$(B)/%.o)
+GW_OBJS	:= $(GW_SRCS:%.c=$(B)/%.o)
+GW_ASAN	:= $(GW_SRCS:%.c=$(B)/asan/%.o)
+GW_FUZZ	:= $(GW_SRCS:%.c=$(B)/fuzz/%.o)
+LIBS	:= $(B)/libgw.a $(B)/libtally.a
+LIBS_ASAN := $(B)/asan/libgw.a $(B)/asan/libtally.a
+LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 
-PROGS	:= $(B)/tallyctl
-ifneq ($(wildcard gateway/tallygw.c),)
-PROGS	+= $(B)/tallygw
-endif
-ifneq ($(wildcard modem/worker.c),)
-PROGS	+= $(B)/tallygw-modem
-endif
-ifneq ($(SIM_SRCS),)
-PROGS	+= $(B)/tallysim
-endif
+PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
 .PHONY: all check demo fuzz install clean deps test test-unit soak bench
 .DEFAULT_GOAL := all
@@ -115,32 +119,44 @@ deps:
 
 # --- objects --------------------------------------------------------
 
-$(B)/gateway/%.o: gateway/%.c $(HDRS)
+$(B)/gateway/tally/%.o: gateway/tally/%.c $(TALLY_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
 
-$(B)/gateway/election_default.o: gateway/election_default.S \
+$(B)/gateway/tally/election_default.o: gateway/tally/election_default.S \
     $(ELECTION_DEFAULT)
 	@mkdir -p $(@D)
 	$(CC) -c -DELECTION_FILE='"$(ELECTION_DEFAULT)"' $< -o $@
 
-$(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(HDRS)
+$(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
+
+$(B)/gateway/%.o: gateway/%.c $(GW_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(GW_INC) $(PC_GW) -c $< -o $@
+
+$(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(TALLY_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GAM) $(PC_GW) -c $< -o $@
 
 $(B)/sim/%.o: sim/%.c $(wildcard sim/*.h) $(wildcard modem/*.h) \
-    $(HDRS)
+    $(TALLY_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Imodem $(PC_GW) -c $< -o $@
 
-$(B)/libtally.a: $(LIB_OBJS)
+$(B)/libtally.a: $(TALLY_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/libgw.a: $(GW_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
 $(B)/tallyctl: $(CTL_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lm
 
-$(B)/tallygw: $(patsubst %.c,$(B)/%.o,$(wildcard $(GW_SRCS))) $(B)/libtally.a
+$(B)/tallygw: $(GW_MAIN:%.c=$(B)/%.o) $(LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lm
 
 $(B)/tallygw-modem: $(MODEM_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
@@ -152,34 +168,45 @@ $(B)/tallysim: $(SIM_SRCS:%.c=$(B)/%.o) $(MODEM_SIM_SRCS:%.c=$(B)/%.o) \
 
 # --- tests ----------------------------------------------------------
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/libtally.a
+$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(PC_GW) $(PC_CM) -o $@ $< $(B)/libtally.a \
+	$(CC) $(ALLCFLAGS) $(GW_INC) $(PC_GW) $(PC_CM) -o $@ $< $(LIBS) \
 	    $(PC_GWL) $(PC_CML) -lm
 
-$(B)/asan/gateway/%.o: gateway/%.c $(HDRS)
+$(B)/asan/gateway/tally/%.o: gateway/tally/%.c $(TALLY_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) -c $< -o $@
 
-$(B)/asan/gateway/election_default.o: $(B)/gateway/election_default.o
+$(B)/asan/gateway/%.o: gateway/%.c $(GW_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(GW_INC) $(PC_GW) -c $< -o $@
+
+$(B)/asan/gateway/tally/election_default.o: \
+    $(B)/gateway/tally/election_default.o
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(B)/asan/libtally.a: $(LIB_ASAN)
+$(B)/asan/libtally.a: $(TALLY_ASAN)
 	rm -f $@
 	ar rcs $@ $^
 
-$(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/asan/libtally.a
+$(B)/asan/libgw.a: $(GW_ASAN)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBS_ASAN)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GW) $(PC_CM) -o $@ $< \
-	    $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(GW_INC) $(PC_GW) $(PC_CM) -o $@ $< \
+	    $(LIBS_ASAN) $(PC_GWL) $(PC_CML) -lm
 
 # The modem worker's test driver (tests/regress/modem.sh): wire.c only.
-$(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(HDRS) $(B)/libtally.a
+$(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(TALLY_HDRS) \
+    $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libtally.a
 
-# Suites of pure sim/ modules link those sources too.
+# Suites of pure sim/ modules link those sources too (and, like sim/,
+# see the library's headers only).
 SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
 
 $(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
@@ -206,14 +233,31 @@ check:
 # --- fuzzing --------------------------------------------------------
 
 FUZZFLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 fuzz: $(FUZZ_BINS)
 
-$(B)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(B)/gateway/election_default.o
+$(B)/fuzz/gateway/tally/%.o: gateway/tally/%.c $(TALLY_HDRS)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZFLAGS) $(PC_GW) -o $@ $< $(LIB_SRCS) \
-	    $(B)/gateway/election_default.o $(PC_GWL) -lm
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(PC_GW) -c $< -o $@
+
+$(B)/fuzz/gateway/%.o: gateway/%.c $(GW_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer-no-link $(GW_INC) $(PC_GW) \
+	    -c $< -o $@
+
+$(B)/fuzz/libtally.a: $(TALLY_FUZZ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/libgw.a: $(GW_FUZZ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $(GW_INC) $(PC_GW) -o $@ $< \
+	    $(LIBS_FUZZ) $(PC_GWL) -lm
 
 # --- demo, soak, bench ----------------------------------------------
 

@@ -19,7 +19,7 @@
 #include <event2/buffer.h>
 
 #include "log.h"
-#include "tallygw.h"
+#include "daemon.h"
 
 static void	bank_spawn(struct modem *);
 static void	bank_lost(struct modem *, const char *);

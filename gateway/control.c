@@ -20,7 +20,7 @@
 #include <event2/listener.h>
 
 #include "log.h"
-#include "tallygw.h"
+#include "daemon.h"
 
 #define CONTROL_LINE_MAX	1024
 

@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "log.h"
-#include "tallygw.h"
+#include "daemon.h"
 
 #define OUTBOX_BATCH		64	/* rows looked at per run */
 #define OUTBOX_RETRY_MAX	60	/* s, cap of the resend backoff */

@@ -21,7 +21,7 @@
 
 #include "csv.h"
 #include "log.h"
-#include "tallygw.h"
+#include "daemon.h"
 
 struct gw	*gw;
 

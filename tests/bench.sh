@@ -60,8 +60,8 @@ bench_registry() {
 		    $(pkg-config --libs libsodium libevent) -lm
 	else
 		$CC -std=gnu11 -O2 -Iinclude -D_GNU_SOURCE -o "$bin" \
-		    tests/bench/bench_registry.c gateway/registry.c \
-		    gateway/log.c $libs
+		    tests/bench/bench_registry.c gateway/tally/registry.c \
+		    gateway/tally/csv.c gateway/tally/log.c $libs
 	fi || { echo "registry: FAILED to build the benchmark"; return 1; }
 
 	echo "registry: $(nproc 2>/dev/null || echo '?') CPUs," \

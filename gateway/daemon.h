@@ -1,9 +1,9 @@
 /*
- * tallygw.h: the daemon's own parts (main loop, modem bank, outbox,
+ * daemon.h: the daemon's own parts (main loop, modem bank, outbox,
  * control socket). Only the daemon's files include it.
  */
-#ifndef TALLYGW_H
-#define TALLYGW_H
+#ifndef DAEMON_H
+#define DAEMON_H
 
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -136,4 +136,4 @@ void		 outbox_lost(struct modem *);
 int		 control_start(const char *);
 void		 control_stop(void);
 
-#endif /* TALLYGW_H */
+#endif /* DAEMON_H */
