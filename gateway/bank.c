@@ -26,6 +26,9 @@ static void	bank_lost(struct modem *, const char *);
 static void	bank_set_state(struct modem *, enum bank_state, const char *);
 static int	bank_today(struct modem *, time_t);
 
+/* Where the bank's events go (bank_start): the daemon's, never called by name. */
+static const struct bank_events	*bank_ev;
+
 static const char *bank_states[] = {
 	[BANK_OFF] = "off",
 	[BANK_RUNNING] = "running",
@@ -176,20 +179,23 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 				bank_balance(m);
 			m->ever_ready = 1;
 			m->backoff = 0;
-			gw_on_modem_ready(m);
+			bank_ev->ready(m);
 		} else if (m->wstate == MODEM_BROKEN ||
 		    m->wstate == MODEM_BACKOFF || m->wstate == MODEM_INIT)
-			gw_on_modem_lost(m);
+			bank_ev->lost(m);
 		break;
 	case WIRE_SMS:
 		m->received++;
-		gw_on_sms(m, w);
+		bank_ev->sms(m, w);
 		break;
 	case WIRE_SEND_RESULT:
-		gw_on_send_result(m, w);
+		bank_ev->send_result(m, (int64_t)w->id, w->code, w->msgref,
+		    w->text);
 		break;
 	case WIRE_STATUS_REPORT:
-		gw_on_status_report(m, w);
+		bank_ev->status_report(m, w->msgref, w->status);
+		if (w->location > 0)
+			bank_delete(m, w->location);
 		break;
 	case WIRE_HEALTH:
 		m->signal = w->signal;
@@ -219,7 +225,7 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 			    "\"%s\"", m->conf.name, w->text);
 		break;
 	case WIRE_DELETE_RESULT:
-		gw_on_delete_result(m, w->location, w->code);
+		bank_ev->deleted(m, w->location, w->code);
 		if (w->code != 0)
 			log_warnx("bank: modem %s: delete of SIM slot %d "
 			    "failed (%d); the next sweep retries",
@@ -417,7 +423,7 @@ bank_lost(struct modem *m, const char *why)
 	if (m->ev_sweep != NULL)
 		evtimer_del(m->ev_sweep);
 	m->wstate = MODEM_BROKEN;
-	gw_on_modem_lost(m);
+	bank_ev->lost(m);
 	if (m->removed || !m->conf.enabled || gw->stopping) {
 		bank_set_state(m, BANK_OFF, why);
 		return;
@@ -501,7 +507,8 @@ bank_tick(time_t now)
 			log_warnx("bank: modem %s: send of outbox %lld got no "
 			    "result in %d s", m->conf.name,
 			    (long long)m->out_id, gw->conf.t.send_timeout);
-			outbox_result(m, m->out_id, -1, -1, "send timeout");
+			bank_ev->send_result(m, m->out_id, -1, -1,
+			    "send timeout");
 			bank_lost(m, "send timeout");
 		}
 		if (m->removed && m->state == BANK_OFF && m->pid == 0) {
@@ -550,16 +557,17 @@ bank_shutdown(struct modem *m, const char *why)
 	bank_cmd(m, WIRE_SHUTDOWN);
 	bank_set_state(m, BANK_STOPPING, why);
 	m->stop_at = time(NULL);
-	gw_on_modem_lost(m);
+	bank_ev->lost(m);
 	if (m->pid > 0)
 		kill(m->pid, SIGTERM);
 }
 
 int
-bank_start(void)
+bank_start(const struct bank_events *ev)
 {
 	struct conf_modem	*cm;
 
+	bank_ev = ev;
 	TAILQ_FOREACH(cm, &gw->conf.modems, entry)
 		if (bank_add(cm) == NULL)
 			return (-1);

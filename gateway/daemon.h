@@ -1,6 +1,8 @@
 /*
- * daemon.h: the daemon's own parts (main loop, modem bank, outbox,
- * control socket). Only the daemon's files include it.
+ * daemon.h: the daemon's processes and loop: the state the loop owns
+ * (daemon.c), the modem bank (bank.c), the intake (sms.c, receive.c),
+ * the outbox and the control socket. Only the daemon's files include
+ * it; the stages it uses are in gw.h.
  */
 #ifndef DAEMON_H
 #define DAEMON_H
@@ -69,9 +71,7 @@ struct modem {
 };
 TAILQ_HEAD(modems, modem);
 
-struct kpps;
-
-/* The daemon: everything the loop owns. */
+/* The daemon: everything the loop owns (defined in daemon.c). */
 struct gw {
 	struct gw_conf		 conf;
 	struct event_base	*base;
@@ -91,23 +91,26 @@ struct gw {
 	int			 ready_said;
 	int			 stopping;
 	struct event		*ev_tick;
-	/* rate limiting: sender → recent message times */
-	struct rate		*rate;
 };
 
 extern struct gw	*gw;
 
-/* tallygw.c: the pipeline's decisions */
-void		 gw_on_sms(struct modem *, const struct wire_msg *);
-void		 gw_on_status_report(struct modem *, const struct wire_msg *);
-void		 gw_on_send_result(struct modem *, const struct wire_msg *);
-void		 gw_on_modem_ready(struct modem *);
-void		 gw_on_modem_lost(struct modem *);
-void		 gw_on_delete_result(struct modem *, int, int);
-void		 gw_check_ready(void);
+/*
+ * bank.c: the modem workers, transport and supervision only. What a
+ * worker reports reaches the rest of the daemon through this table,
+ * registered at bank_start: bank.c calls no other file of the daemon.
+ */
+struct bank_events {
+	void	(*ready)(struct modem *);	/* worker says READY */
+	void	(*lost)(struct modem *);	/* worker broken, gone, stopping */
+	void	(*sms)(struct modem *, const struct wire_msg *);
+	void	(*deleted)(struct modem *, int, int);	/* location, code */
+	void	(*send_result)(struct modem *, int64_t, int, int,
+		    const char *);		/* id, code, msgref, error */
+	void	(*status_report)(struct modem *, int, int); /* msgref, st */
+};
 
-/* bank.c: the modem workers */
-int		 bank_start(void);
+int		 bank_start(const struct bank_events *);
 void		 bank_stop(void);
 int		 bank_reload(const struct gw_conf *, char *, size_t);
 int		 bank_enable(const char *, int, char *, size_t);
@@ -122,6 +125,55 @@ void		 bank_tick(time_t);
 int		 bank_all_ready(void);
 int		 bank_count(int *, int *);
 const char	*bank_state_name(enum bank_state);
+
+/* receive.c: the one intake stage of every channel */
+enum channel {
+	CHANNEL_SMS = 1,
+	CHANNEL_USSD,
+};
+
+/* One whole inbound message, whatever its channel. */
+struct inbound {
+	enum channel	 channel;
+	const char	*sender;	/* the phone, as the network says */
+	const char	*text;		/* UTF-8, reassembled */
+	time_t		 arrived;
+	const char	*via;		/* modem name (stored as the message's) */
+	const char	*via_number;	/* our number it came to, "" unknown */
+	const char	*ref;		/* channel reference: SMSC time, ... */
+	int		 parts;		/* SMS parts; 1 for other channels */
+	/* the channel's own rows, written in the message's transaction */
+	int		(*rows)(void *, int64_t);
+	void		*arg;
+};
+
+/* What the stage decided, for the channel to act on after the commit. */
+struct received {
+	int64_t		 id;		/* the message's id in the store */
+	enum msg_kind	 kind;
+	enum verdict	 verdict;	/* MSG_REPORT only */
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 reply[REPLY_MAX + 1];	/* the answer, "" none */
+};
+
+/* A message's life up to its commit (then: outbox and forward). */
+enum msg_state {
+	MSG_RECEIVED = 0,	/* whole, from its channel */
+	MSG_CLASSIFIED,		/* report, CEK, BANTU, other, over rate */
+	MSG_VERIFIED,		/* verdict, flags and answer decided */
+	MSG_COMMITTED,		/* stored with reply, forwards, channel rows */
+	MSG_DEFERRED,		/* not stored: the channel keeps it */
+};
+
+int		 receive_init(void);
+int		 receive_item(const struct inbound *, struct received *);
+const char	*receive_state_name(enum msg_state);
+const char	*receive_channel_name(enum channel);
+
+/* sms.c: the SMS channel of the intake (bank events) */
+void		 sms_on_sms(struct modem *, const struct wire_msg *);
+void		 sms_deleted(struct modem *, int, int);
+void		 sms_expire(time_t);
 
 /* outbox.c: replies through the modems (queued → sending → sent →
  * delivered | failed) */

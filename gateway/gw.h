@@ -285,6 +285,12 @@ const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);
 void		 store_iso_now(char *, size_t);
 
+/* kpps.c: the registered KPPS numbers of each TPS (optional) */
+struct kpps;
+struct kpps	*kpps_load(const char *, char *, size_t);
+void		 kpps_free(struct kpps *);
+int		 kpps_unregistered(const struct kpps *, uint64_t, const char *);
+
 /* reply.c: the texts officers receive (Indonesian, or English) */
 enum reply_lang {
 	REPLY_ID = 0,

@@ -1,0 +1,355 @@
+/*
+ * receive: the one intake stage of every channel. A channel (SMS today,
+ * USSD next) hands one whole inbound message; this stage classifies it,
+ * verifies a report, decides the answer, and commits the message with
+ * its reply, its forwards and the channel's own rows in one
+ * transaction. Only then does it hand back what the channel does next
+ * (delete the SIM slots, answer the session): nothing is answered or
+ * deleted before the commit.
+ *
+ * The message's life before the commit is one enum (msg_state) changed
+ * by receive_set_state alone; after the commit the reply (outbox.c) and
+ * each forward (forward.c) have state machines of their own.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "daemon.h"
+
+#define RECEIVE_RATE_BUCKETS	4096
+#define RECEIVE_CEK_MAX		64	/* latest reports listed by CEK */
+
+/* Per-sender message counts in fixed windows (rate_limit, rate_window). */
+struct rate_entry {
+	TAILQ_ENTRY(rate_entry)	 entry;
+	char			 sender[WIRE_NUMBER_MAX];
+	time_t			 start;
+	int			 count;
+};
+TAILQ_HEAD(rate_list, rate_entry);
+
+/* One message on its way through the stage. */
+struct receive_job {
+	const struct inbound	*in;
+	enum msg_state		 state;
+	struct store_msg	*msg;
+	struct store_reply	 rep;
+	int			 forward;	/* forward rows made */
+};
+
+static struct rate_list	*receive_rate;
+
+static const char *const receive_state_names[] = {
+	[MSG_RECEIVED] = "received",
+	[MSG_CLASSIFIED] = "classified",
+	[MSG_VERIFIED] = "verified",
+	[MSG_COMMITTED] = "committed",
+	[MSG_DEFERRED] = "deferred",
+};
+
+static const char *const receive_channel_names[] = {
+	[CHANNEL_SMS] = "sms",
+	[CHANNEL_USSD] = "ussd",
+};
+
+const char *
+receive_state_name(enum msg_state s)
+{
+	if ((size_t)s >= sizeof(receive_state_names) /
+	    sizeof(receive_state_names[0]) || receive_state_names[s] == NULL)
+		return ("?");
+	return (receive_state_names[s]);
+}
+
+const char *
+receive_channel_name(enum channel c)
+{
+	if ((size_t)c >= sizeof(receive_channel_names) /
+	    sizeof(receive_channel_names[0]) || receive_channel_names[c] == NULL)
+		return ("?");
+	return (receive_channel_names[c]);
+}
+
+int
+receive_init(void)
+{
+	size_t	 i;
+
+	if ((receive_rate = calloc(RECEIVE_RATE_BUCKETS,
+	    sizeof(*receive_rate))) == NULL)
+		return (-1);
+	for (i = 0; i < RECEIVE_RATE_BUCKETS; i++)
+		TAILQ_INIT(&receive_rate[i]);
+	return (0);
+}
+
+/* The one place a message changes state before its commit. */
+static void
+receive_set_state(struct receive_job *j, enum msg_state s, const char *why)
+{
+	const struct inbound	*in = j->in;
+
+	if (s == MSG_DEFERRED)
+		log_warnx("receive: %s from %s via %s: %s -> %s: %s",
+		    receive_channel_name(in->channel), in->sender, in->via,
+		    receive_state_name(j->state), receive_state_name(s), why);
+	else
+		log_debug("receive: %s from %s via %s: %s -> %s%s%s",
+		    receive_channel_name(in->channel), in->sender, in->via,
+		    receive_state_name(j->state), receive_state_name(s),
+		    why[0] ? ": " : "", why);
+	j->state = s;
+}
+
+/* 1 if this sender has sent more than the limit in the current window. */
+static int
+receive_rate_over(const char *sender, time_t now)
+{
+	struct rate_entry	*e;
+	unsigned		 h = 5381;
+	const char		*p;
+
+	if (gw->conf.t.rate_limit <= 0 || receive_rate == NULL)
+		return (0);
+	for (p = sender; *p != '\0'; p++)
+		h = h * 33 + (unsigned char)*p;
+	h %= RECEIVE_RATE_BUCKETS;
+	TAILQ_FOREACH(e, &receive_rate[h], entry)
+		if (strcmp(e->sender, sender) == 0)
+			break;
+	if (e == NULL) {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			return (0);
+		snprintf(e->sender, sizeof(e->sender), "%s", sender);
+		e->start = now;
+		TAILQ_INSERT_HEAD(&receive_rate[h], e, entry);
+	}
+	if (now - e->start >= gw->conf.t.rate_window) {
+		e->start = now;
+		e->count = 0;
+	}
+	return (++e->count > gw->conf.t.rate_limit);
+}
+
+/* The message row as the channel gave it, before anything is decided. */
+static void
+receive_fill(struct receive_job *j)
+{
+	const struct inbound	*in = j->in;
+	struct store_msg	*msg = j->msg;
+
+	snprintf(msg->modem, sizeof(msg->modem), "%s", in->via);
+	snprintf(msg->modem_number, sizeof(msg->modem_number), "%s",
+	    in->via_number != NULL ? in->via_number : "");
+	snprintf(msg->sender, sizeof(msg->sender), "%s", in->sender);
+	snprintf(msg->smsc_time, sizeof(msg->smsc_time), "%s",
+	    in->ref != NULL ? in->ref : "");
+	snprintf(msg->raw, sizeof(msg->raw), "%s", in->text);
+	store_iso_now(msg->received_at, sizeof(msg->received_at));
+	msg->parts = in->parts;
+	msg->report.page = -1;
+}
+
+/* Verify a report and fill the message and the reply from the verdict. */
+static int
+receive_verify(struct receive_job *j)
+{
+	struct store_msg	*msg = j->msg;
+	struct verify_result	 res;
+
+	if (verify_report(&gw->vctx, msg->raw, strlen(msg->raw),
+	    msg->sender, j->in->arrived, &msg->report, &res) == -1)
+		return (-1);
+	if ((res.verdict == VERDICT_OK || res.verdict == VERDICT_FLAGGED) &&
+	    kpps_unregistered(gw->kpps, msg->report.tps, msg->sender)) {
+		res.flags |= FLAG_SENDER;
+		res.verdict = VERDICT_FLAGGED;
+	}
+	msg->verdict = res.verdict;
+	msg->reason = res.reason;
+	msg->flags = res.flags;
+	msg->auth = res.auth;
+	msg->supersedes = res.supersedes;
+	memcpy(msg->receipt, res.receipt, sizeof(msg->receipt));
+	msg->decoded = res.verdict != VERDICT_REJECTED ||
+	    res.reason >= REASON_COUNT;
+	if (verify_explain(&res, &msg->report, msg->detail,
+	    sizeof(msg->detail)) == -1)
+		msg->detail[sizeof(msg->detail) - 1] = '\0';
+	if (res.lockout & LOCKOUT_FAIL_LOCKED)
+		log_warnx("msg: sender %s locked out of TPS %013llu after "
+		    "repeated bad codes", msg->sender,
+		    (unsigned long long)msg->report.tps);
+	if (res.lockout & LOCKOUT_FAIL_ALERT)
+		log_warnx("msg: TPS %013llu: many bad codes from several "
+		    "senders: check for an attack",
+		    (unsigned long long)msg->report.tps);
+	j->forward = msg->verdict == VERDICT_OK ||
+	    msg->verdict == VERDICT_FLAGGED;
+	return (reply_report(gw->lang, msg, &res, j->rep.text,
+	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)));
+}
+
+/* CEK TPS: the latest accepted reports of that TPS, or "unknown". */
+static int
+receive_cek(struct receive_job *j, uint64_t tps, int ok)
+{
+	struct store_latest	 lat[RECEIVE_CEK_MAX];
+	struct tps_info		 ti;
+	size_t			 nlat;
+
+	snprintf(j->msg->detail, sizeof(j->msg->detail), "CEK");
+	if (!ok || (gw->registry != NULL &&
+	    registry_lookup(gw->registry, tps, &ti) != 1))
+		return (reply_tps_unknown(gw->lang, j->msg->raw, j->rep.text,
+		    sizeof(j->rep.text)));
+	if (store_tps_latest(gw->store, tps, lat, RECEIVE_CEK_MAX,
+	    &nlat) == -1)
+		return (-1);
+	return (reply_cek(gw->lang, tps, lat, nlat, j->rep.text,
+	    sizeof(j->rep.text)));
+}
+
+/*
+ * Classify the text (or keep it unanswered over the sender's rate) and
+ * decide its verdict and answer. -1: a store error; nothing decided.
+ */
+static int
+receive_decide(struct receive_job *j)
+{
+	struct store_msg	*msg = j->msg;
+	uint64_t		 tps = 0;
+	int			 ok = 0;
+
+	if (receive_rate_over(msg->sender, j->in->arrived)) {
+		msg->kind = MSG_RATE;
+		snprintf(msg->detail, sizeof(msg->detail), "over %d messages "
+		    "in %d s from this sender: kept, not answered",
+		    gw->conf.t.rate_limit, gw->conf.t.rate_window);
+	} else
+		msg->kind = reply_classify(msg->raw, &tps, &ok);
+	receive_set_state(j, MSG_CLASSIFIED, store_kind_name(msg->kind));
+	switch (msg->kind) {
+	case MSG_REPORT:
+		if (receive_verify(j) == -1)
+			return (-1);
+		break;
+	case MSG_CEK:
+		if (receive_cek(j, tps, ok) == -1)
+			return (-1);
+		break;
+	case MSG_BANTU:
+		reply_bantu(gw->lang, j->rep.text, sizeof(j->rep.text));
+		snprintf(msg->detail, sizeof(msg->detail), "BANTU");
+		break;
+	case MSG_OTHER:
+		reply_other(gw->lang, j->rep.text, sizeof(j->rep.text));
+		snprintf(msg->detail, sizeof(msg->detail), "not a report");
+		break;
+	case MSG_RATE:
+		break;
+	}
+	store_iso_now(msg->verified_at, sizeof(msg->verified_at));
+	receive_set_state(j, MSG_VERIFIED, msg->detail);
+	return (0);
+}
+
+/* The message, its reply, its forwards and the channel's rows: all or none. */
+static int
+receive_commit(struct receive_job *j)
+{
+	const struct inbound	*in = j->in;
+	struct store_msg	*msg = j->msg;
+	struct conf_central	*c;
+
+	if (store_begin(gw->store) == -1)
+		return (-1);
+	if (store_msg_add(gw->store, msg) == -1)
+		goto rollback;
+	if (j->rep.text[0] != '\0') {
+		j->rep.msg_id = msg->id;
+		j->rep.created = time(NULL);
+		snprintf(j->rep.dest, sizeof(j->rep.dest), "%s", msg->sender);
+		snprintf(j->rep.modem, sizeof(j->rep.modem), "%s", in->via);
+		if (store_reply_add(gw->store, &j->rep) == -1)
+			goto rollback;
+	}
+	if (j->forward)
+		TAILQ_FOREACH(c, &gw->conf.centrals, entry)
+			if (store_fwd_add(gw->store, msg->id, c->name) == -1)
+				goto rollback;
+	if (in->rows != NULL && in->rows(in->arg, msg->id) == -1)
+		goto rollback;
+	if (store_commit(gw->store) == -1)
+		goto rollback;
+	return (0);
+rollback:
+	store_rollback(gw->store);
+	return (-1);
+}
+
+/* The operator's line for a committed message. */
+static void
+receive_log(const struct receive_job *j)
+{
+	const struct store_msg	*msg = j->msg;
+
+	if (msg->kind == MSG_REPORT)
+		log_info("msg %lld: from %s on %s (%d part%s): %s%s%s",
+		    (long long)msg->id, msg->sender, msg->modem, msg->parts,
+		    msg->parts == 1 ? "" : "s", msg->detail,
+		    msg->receipt[0] ? " receipt " : "", msg->receipt);
+	else
+		log_info("msg %lld: from %s on %s: %s: \"%.60s\"",
+		    (long long)msg->id, msg->sender, msg->modem,
+		    store_kind_name(msg->kind), msg->raw);
+}
+
+/*
+ * One whole inbound message: decide and commit it, then let its reply
+ * and forwards go. 0: committed, out says what was decided; -1: not
+ * stored (the channel keeps the message and offers it again).
+ */
+int
+receive_item(const struct inbound *in, struct received *out)
+{
+	struct receive_job	 j;
+	int			 rc = -1;
+
+	memset(&j, 0, sizeof(j));
+	memset(out, 0, sizeof(*out));
+	j.in = in;
+	j.state = MSG_RECEIVED;
+	if ((j.msg = calloc(1, sizeof(*j.msg))) == NULL) {
+		receive_set_state(&j, MSG_DEFERRED, "out of memory");
+		return (-1);
+	}
+	receive_fill(&j);
+	if (receive_decide(&j) == -1)
+		receive_set_state(&j, MSG_DEFERRED, "verification failed "
+		    "(store error)");
+	else if (receive_commit(&j) == -1)
+		receive_set_state(&j, MSG_DEFERRED, "not stored");
+	else {
+		receive_set_state(&j, MSG_COMMITTED, "");
+		receive_log(&j);
+		out->id = j.msg->id;
+		out->kind = j.msg->kind;
+		out->verdict = j.msg->verdict;
+		memcpy(out->receipt, j.msg->receipt, sizeof(out->receipt));
+		snprintf(out->reply, sizeof(out->reply), "%s", j.rep.text);
+		if (j.rep.text[0] != '\0')
+			outbox_kick();
+		if (j.forward)
+			fwd_queue_kick(gw->fwdq);
+		rc = 0;
+	}
+	free(j.msg);
+	return (rc);
+}
