@@ -12,6 +12,7 @@
 #define LOG_TO_SYSLOG	1
 
 void	log_init(const char *, int, int);
+void	log_setprefix(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
 void	log_warn(const char *, ...)

@@ -27,6 +27,7 @@
 #include <gammu.h>
 
 #include "gsm.h"
+#include "log.h"
 #include "wire.h"
 
 enum gsm_event_kind {
@@ -170,7 +171,7 @@ gsm_why(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(gsm_reason_buf, sizeof(gsm_reason_buf), fmt, ap);
 	va_end(ap);
-	worker_warnx("%s", gsm_reason_buf);
+	log_warnx("%s", gsm_reason_buf);
 }
 
 const char *
@@ -522,7 +523,7 @@ gsm_strdup(const char *s)
 	char	*p;
 
 	if ((p = strdup(s)) == NULL)
-		worker_warnx("gsm: out of memory");
+		log_warnx("gsm: out of memory");
 	return (p);
 }
 
@@ -549,7 +550,7 @@ gsm_flush_direct(struct gsm *g)
 		if (gsm_to_wire(ev->sms, 0, &m) == 0)
 			g->hooks.emit(g->hooks.arg, &m);
 		else
-			worker_info("delivered message that is no DELIVER "
+			log_info("delivered message that is no DELIVER "
 			    "(PDU type %d) ignored", (int)ev->sms->PDU);
 		gsm_free_event(ev);
 	}
@@ -596,7 +597,7 @@ gsm_ask(struct gsm *g, GSM_Error (*fn)(GSM_StateMachine *, char *),
 	buf[0] = '\0';
 	if (gsm_rc_of(err) == GSM_DEAD)
 		return (gsm_fail(what, err, NULL));
-	worker_debug("%s: %s", what, GSM_ErrorString(err));
+	log_debug("%s: %s", what, GSM_ErrorString(err));
 	return (GSM_OK);
 }
 
@@ -653,7 +654,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 	cfg = GSM_GetConfig(g->sm, 0);
 	err = GSM_ReadConfig(NULL, cfg, 0);
 	if (err != ERR_USING_DEFAULTS && err != ERR_NONE)
-		worker_debug("GSM_ReadConfig: %s", GSM_ErrorString(err));
+		log_debug("GSM_ReadConfig: %s", GSM_ErrorString(err));
 	/* libGammu frees these three: heap strings only. */
 	free(cfg->Device);
 	free(cfg->Connection);
@@ -702,7 +703,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 			gsm_close(g);
 			return (NULL);
 		}
-		worker_warnx("no +CMTI notifications: messages are found "
+		log_warnx("no +CMTI notifications: messages are found "
 		    "by sweeps only");
 	}
 
@@ -716,7 +717,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 		g->have_smsc = 1;
 		gsm_ucs2_to_utf8(g->smsc.Number, sizeof(g->smsc.Number) / 2,
 		    num, sizeof(num));
-		worker_info("SMSC %s", num);
+		log_info("SMSC %s", num);
 	} else if (err != ERR_NONE &&
 	    gsm_fail("reading the SMSC", err, NULL) == GSM_DEAD) {
 		snprintf(why, whysz, "reading the SMSC: %s",
@@ -724,7 +725,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 		gsm_close(g);
 		return (NULL);
 	} else
-		worker_warnx("no SMSC known: each send asks the modem");
+		log_warnx("no SMSC known: each send asks the modem");
 
 	g->hooks.tick(g->hooks.arg);
 	if (gsm_identify(g, ident, identsz) == GSM_DEAD) {
@@ -744,7 +745,7 @@ gsm_emit_read(struct gsm *g, const GSM_SMSMessage *sms)
 	if (gsm_to_wire(sms, sms->Location, &m) == 0)
 		g->hooks.emit(g->hooks.arg, &m);
 	else
-		worker_debug("location %d holds a message that is not "
+		log_debug("location %d holds a message that is not "
 		    "incoming (PDU type %d): left alone", sms->Location,
 		    (int)sms->PDU);
 }
@@ -777,7 +778,7 @@ gsm_events(struct gsm *g)
 	char			 what[64];
 
 	if (g->dropped > 0) {
-		worker_warnx("%d notifications dropped (queue full or out "
+		log_warnx("%d notifications dropped (queue full or out "
 		    "of memory); the next sweep finds stored messages",
 		    g->dropped);
 		g->dropped = 0;
@@ -786,14 +787,14 @@ gsm_events(struct gsm *g)
 	while (rc == GSM_OK && (ev = TAILQ_FIRST(&g->events)) != NULL) {
 		TAILQ_REMOVE(&g->events, ev, entry);
 		g->nevents--;
-		worker_debug("notified: location %d (folder %d)",
+		log_debug("notified: location %d (folder %d)",
 		    ev->location, ev->folder);
 		err = gsm_get(g, ev->location, ev->folder, ev->memory);
 		if (err == ERR_EMPTY)
-			worker_info("notified location %d is empty",
+			log_info("notified location %d is empty",
 			    ev->location);
 		else if (err == ERR_CORRUPTED)
-			worker_warnx("location %d holds a message libGammu "
+			log_warnx("location %d holds a message libGammu "
 			    "cannot decode; left on the SIM", ev->location);
 		else if (err != ERR_NONE) {
 			snprintf(what, sizeof(what), "reading location %d",
@@ -877,7 +878,7 @@ gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
 		sw->cap = sw->cap ? sw->cap * 2 : 32;
 		if ((nv = reallocarray(sw->v, sw->cap, sizeof(*nv))) == NULL) {
 			sw->cap = sw->n;
-			worker_warnx("out of memory in a sweep; location %d "
+			log_warnx("out of memory in a sweep; location %d "
 			    "waits for the next one", sms->Location);
 			return;
 		}
@@ -886,7 +887,7 @@ gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
 	if (gsm_to_wire(sms, sms->Location, &sw->v[sw->n]) == 0)
 		sw->n++;
 	else
-		worker_debug("location %d holds a message that is not "
+		log_debug("location %d holds a message that is not "
 		    "incoming (PDU type %d): left alone", sms->Location,
 		    (int)sms->PDU);
 }
@@ -944,7 +945,7 @@ gsm_sweep(struct gsm *g, int *count)
 			if (g->multi->SMS[0].Location == last_bad)
 				break;
 			last_bad = g->multi->SMS[0].Location;
-			worker_warnx("location %d holds a message libGammu "
+			log_warnx("location %d holds a message libGammu "
 			    "cannot decode; left on the SIM",
 			    g->multi->SMS[0].Location);
 			continue;
@@ -1020,7 +1021,7 @@ gsm_delete(struct gsm *g, int location, struct gsm_result *res)
 	gsm_disarm();
 	free(sms);
 	if (err == ERR_EMPTY) {
-		worker_info("location %d already empty", location);
+		log_info("location %d already empty", location);
 		return (GSM_OK);
 	}
 	if (err != ERR_NONE) {
@@ -1191,7 +1192,7 @@ gsm_send(struct gsm *g, const char *number, const char *text, int report,
 			snprintf(what, sizeof(what), "sending");
 		if ((rc = gsm_send_part(g, sms, what, res)) != GSM_OK)
 			return (rc);
-		worker_debug("%s: message reference %d", what, res->msgref);
+		log_debug("%s: message reference %d", what, res->msgref);
 	}
 	return (GSM_OK);
 }

@@ -73,12 +73,4 @@ enum gsm_rc	 gsm_send(struct gsm *, const char *, const char *, int,
 enum gsm_rc	 gsm_ussd(struct gsm *, const char *, struct gsm_result *);
 enum gsm_rc	 gsm_health(struct gsm *, struct wire_msg *);
 
-/* modem/worker.c: log lines that name the modem. */
-void		 worker_warnx(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
-void		 worker_info(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
-void		 worker_debug(const char *, ...)
-		    __attribute__((__format__ (printf, 1, 2)));
-
 #endif /* MODEM_GSM_H */

@@ -78,46 +78,6 @@ usage(void)
 	exit(1);
 }
 
-static void
-worker_vlog(int pri, const char *fmt, va_list ap)
-{
-	char	 buf[1024];
-
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	logit(pri, "modem %s: %s", worker.name != NULL ? worker.name : "?",
-	    buf);
-}
-
-void
-worker_warnx(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	worker_vlog(LOG_WARNING, fmt, ap);
-	va_end(ap);
-}
-
-void
-worker_info(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	worker_vlog(LOG_INFO, fmt, ap);
-	va_end(ap);
-}
-
-void
-worker_debug(const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	worker_vlog(LOG_DEBUG, fmt, ap);
-	va_end(ap);
-}
-
 static long long
 worker_now(void)
 {
@@ -133,7 +93,7 @@ worker_send(struct worker *w, struct wire_msg *m)
 {
 	if (wire_write(w->fd, m) == -1) {
 		if (!w->quit)
-			worker_warnx("cannot write %s to the main process: "
+			log_warnx("cannot write %s to the main process: "
 			    "%s", wire_type_name(m->type), strerror(errno));
 		w->quit = 1;
 	}
@@ -231,11 +191,11 @@ worker_emit(void *arg, const struct wire_msg *msg)
 		}
 	}
 	if (m.type == WIRE_SMS)
-		worker_info("sms from %s at location %d, part %d/%d ref %d, "
+		log_info("sms from %s at location %d, part %d/%d ref %d, "
 		    "%zu bytes", m.number, m.location, m.part, m.total, m.ref,
 		    strlen(m.text));
 	else
-		worker_info("status report for %s at location %d: "
+		log_info("status report for %s at location %d: "
 		    "reference %d, status %d", m.number, m.location, m.msgref,
 		    m.status);
 	worker_send(w, &m);
@@ -273,7 +233,7 @@ worker_state(struct worker *w, enum modem_state next, const char *why)
 
 	if (w->state == next)
 		return;
-	worker_info("%s -> %s: %s", wire_state_name(w->state),
+	log_info("%s -> %s: %s", wire_state_name(w->state),
 	    wire_state_name(next), why);
 	w->state = next;
 	memset(&m, 0, sizeof(m));
@@ -360,7 +320,7 @@ worker_health(struct worker *w)
 		return;
 	m.type = WIRE_HEALTH;
 	m.errors = w->errors;
-	worker_debug("health: %d dBm, reg %d, %s, SIM %d/%d, errors %d",
+	log_debug("health: %d dBm, reg %d, %s, SIM %d/%d, errors %d",
 	    m.signal, m.reg, m.info, m.sim_used, m.sim_total, m.errors);
 	worker_send(w, &m);
 }
@@ -397,16 +357,16 @@ worker_connect(struct worker *w)
 	hooks.emit = worker_emit;
 	hooks.tick = worker_tick;
 	hooks.arg = w;
-	worker_info("connecting to %s (%s)", w->conf.device,
+	log_info("connecting to %s (%s)", w->conf.device,
 	    w->conf.connection);
 	w->gsm = gsm_open(&w->conf, &hooks, why, sizeof(why), ident,
 	    sizeof(ident));
 	if (w->gsm == NULL) {
-		worker_warnx("%s", why);
+		log_warnx("%s", why);
 		worker_broken(w, why, 0);
 		return;
 	}
-	worker_info("connected: %s", ident);
+	log_info("connected: %s", ident);
 	memset(&m, 0, sizeof(m));
 	m.type = WIRE_HELLO;
 	snprintf(m.text, sizeof(m.text), "%s", w->conf.device);
@@ -454,10 +414,10 @@ worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 	rc = gsm_send(w->gsm, cmd->number, cmd->text,
 	    (cmd->flags & WIRE_F_REPORT) != 0, &res);
 	if (rc == GSM_OK)
-		worker_info("send %llu to %s: message reference %d",
+		log_info("send %llu to %s: message reference %d",
 		    (unsigned long long)cmd->id, cmd->number, res.msgref);
 	else
-		worker_warnx("send %llu to %s failed: %s",
+		log_warnx("send %llu to %s failed: %s",
 		    (unsigned long long)cmd->id, cmd->number, res.text);
 	worker_reply(w, WIRE_SEND_RESULT, cmd->id, 0,
 	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1),
@@ -500,7 +460,7 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 	}
 	ws = worker_seen_find(w, cmd->location);
 	if (cur.type == WIRE_NONE) {
-		worker_info("delete %llu: location %d is already empty",
+		log_info("delete %llu: location %d is already empty",
 		    (unsigned long long)cmd->id, cmd->location);
 		if (ws != NULL)
 			worker_seen_drop(w, ws);
@@ -509,7 +469,7 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 		return;
 	}
 	if (ws == NULL || ws->fp != worker_fp(&cur)) {
-		worker_warnx("delete %llu: location %d holds a message not "
+		log_warnx("delete %llu: location %d holds a message not "
 		    "handed up yet; kept and handed up now",
 		    (unsigned long long)cmd->id, cmd->location);
 		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
@@ -519,7 +479,7 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 	}
 	rc = gsm_delete(w->gsm, cmd->location, &res);
 	if (rc == GSM_OK) {
-		worker_info("delete %llu: location %d deleted",
+		log_info("delete %llu: location %d deleted",
 		    (unsigned long long)cmd->id, cmd->location);
 		worker_seen_drop(w, ws);
 	}
@@ -544,9 +504,9 @@ worker_cmd_balance(struct worker *w, const struct wire_msg *cmd)
 	}
 	rc = gsm_ussd(w->gsm, cmd->info, &res);
 	if (rc == GSM_OK)
-		worker_info("USSD %s: %s", cmd->info, res.text);
+		log_info("USSD %s: %s", cmd->info, res.text);
 	else
-		worker_warnx("USSD %s failed: %s", cmd->info, res.text);
+		log_warnx("USSD %s failed: %s", cmd->info, res.text);
 	worker_reply(w, WIRE_USSD_ANSWER, cmd->id, 0,
 	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
 	(void)worker_outcome(w, rc, "USSD");
@@ -555,7 +515,7 @@ worker_cmd_balance(struct worker *w, const struct wire_msg *cmd)
 static void
 worker_command(struct worker *w, const struct wire_msg *cmd)
 {
-	worker_debug("command %s id %llu", wire_type_name(cmd->type),
+	log_debug("command %s id %llu", wire_type_name(cmd->type),
 	    (unsigned long long)cmd->id);
 	switch (cmd->type) {
 	case WIRE_SEND:
@@ -568,7 +528,7 @@ worker_command(struct worker *w, const struct wire_msg *cmd)
 		if (w->state == MODEM_READY)
 			worker_sweep(w, "sweep requested");
 		else
-			worker_info("sweep ignored: %s",
+			log_info("sweep ignored: %s",
 			    wire_state_name(w->state));
 		break;
 	case WIRE_BALANCE:
@@ -578,11 +538,11 @@ worker_command(struct worker *w, const struct wire_msg *cmd)
 		worker_broken(w, "reconnect requested", 1);
 		break;
 	case WIRE_SHUTDOWN:
-		worker_info("shutdown requested");
+		log_info("shutdown requested");
 		w->quit = 1;
 		break;
 	default:
-		worker_warnx("unexpected %s from the main process, ignored",
+		log_warnx("unexpected %s from the main process, ignored",
 		    wire_type_name(cmd->type));
 		break;
 	}
@@ -636,7 +596,7 @@ worker_loop(struct worker *w)
 			break;
 		r = wire_read(w->fd, &m, WORKER_WAIT_MS);
 		if (r == -1) {
-			worker_info("main process closed the connection");
+			log_info("main process closed the connection");
 			w->quit = 1;
 			break;
 		}
@@ -662,7 +622,7 @@ main(int argc, char *argv[])
 	const char		*errstr = NULL;
 	int			 ch, use_syslog = 0, verbose = 1;
 	long			 l;
-	char			*end;
+	char			*end, prefix[128];
 
 	memset(w, 0, sizeof(*w));
 	w->conf.connection = "at";
@@ -705,11 +665,12 @@ main(int argc, char *argv[])
 		usage();
 	log_init("tallygw-modem", use_syslog ? LOG_TO_SYSLOG : LOG_TO_STDERR,
 	    verbose);
+	snprintf(prefix, sizeof(prefix), "modem %s: ", w->name);
+	log_setprefix(prefix);
 	if (errstr != NULL)
-		fatalx("modem %s: %s", w->name, errstr);
+		fatalx("%s", errstr);
 	if (fcntl(w->fd, F_GETFD) == -1)
-		fatalx("modem %s: fd %d is not open: run me from tallygw",
-		    w->name, w->fd);
+		fatalx("fd %d is not open: run me from tallygw", w->fd);
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
@@ -725,15 +686,15 @@ main(int argc, char *argv[])
 	w->state = MODEM_INIT;
 	w->backoff = WORKER_BACKOFF_MIN;
 	w->last_beat = worker_now();
-	worker_info("started on %s, health every %d s", w->conf.device,
+	log_info("started on %s, health every %d s", w->conf.device,
 	    w->health_secs);
 
 	worker_loop(w);
 
 	if (worker_term)
-		worker_info("terminated by signal");
+		log_info("terminated by signal");
 	worker_teardown(w);
 	worker_seen_clear(w);
-	worker_info("exiting");
+	log_info("exiting");
 	return (0);
 }

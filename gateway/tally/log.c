@@ -15,6 +15,7 @@
 static int	 log_to = LOG_TO_STDERR;
 static int	 log_verbose;
 static const char *log_procname = "tally";
+static char	 log_prefix[128];	/* before every line, "" none */
 
 void
 log_init(const char *procname, int to, int verbose)
@@ -25,6 +26,13 @@ log_init(const char *procname, int to, int verbose)
 	if (log_to == LOG_TO_SYSLOG)
 		openlog(procname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	tzset();
+}
+
+/* A process that serves one thing (a modem worker) names it on every line. */
+void
+log_setprefix(const char *prefix)
+{
+	snprintf(log_prefix, sizeof(log_prefix), "%s", prefix);
 }
 
 void
@@ -53,7 +61,7 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (log_to == LOG_TO_SYSLOG) {
-		syslog(pri, "%s", buf);
+		syslog(pri, "%s%s", log_prefix, buf);
 		return;
 	}
 	switch (pri) {
@@ -71,7 +79,7 @@ vlog(int pri, const char *fmt, va_list ap)
 		lvl = "debug";
 		break;
 	}
-	fprintf(stderr, "%s: %s: %s\n", log_procname, lvl, buf);
+	fprintf(stderr, "%s: %s: %s%s\n", log_procname, lvl, log_prefix, buf);
 	fflush(stderr);
 }
 
