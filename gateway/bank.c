@@ -497,9 +497,9 @@ bank_tick(time_t now)
 			bank_lost(m, "worker hung");
 		}
 		if (m->state == BANK_STOPPING && m->pid > 0 &&
-		    now - m->stop_at > GW_STOP_GRACE) {
+		    now - m->stop_at > gw->conf.t.stop_grace) {
 			log_warnx("bank: modem %s: worker did not stop in %d s, "
-			    "killed", m->conf.name, GW_STOP_GRACE);
+			    "killed", m->conf.name, gw->conf.t.stop_grace);
 			kill(m->pid, SIGKILL);	/* reaped in bank_reap */
 			m->stop_at = now;
 		}

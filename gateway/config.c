@@ -150,9 +150,13 @@ static const struct config_tunable {
 	TUN(heartbeat_timeout,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(restart_min,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(restart_max,	T_INT,	1, CONFIG_SECONDS_MAX),
+	TUN(stop_grace,		T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(send_timeout,	T_INT,	1, CONFIG_SECONDS_MAX),
+	TUN(send_hold_min,	T_INT,	1, CONFIG_SECONDS_MAX),
+	TUN(send_hold_max,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(reply_attempts,	T_INT,	1, 1000),
 	TUN(reply_merge_wait,	T_INT,	0, 3600),
+	TUN(reply_retry_max,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(forward_min,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(forward_max,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(forward_timeout,	T_INT,	1, 3600),
@@ -225,9 +229,13 @@ config_defaults(struct gw_conf *conf)
 	t->heartbeat_timeout = GW_HEARTBEAT_TIMEOUT;
 	t->restart_min = GW_RESTART_MIN;
 	t->restart_max = GW_RESTART_MAX;
+	t->stop_grace = GW_STOP_GRACE;
 	t->send_timeout = GW_SEND_TIMEOUT;
+	t->send_hold_min = GW_SEND_HOLD_MIN;
+	t->send_hold_max = GW_SEND_HOLD_MAX;
 	t->reply_attempts = GW_REPLY_ATTEMPTS;
 	t->reply_merge_wait = GW_REPLY_MERGE_WAIT;
+	t->reply_retry_max = GW_REPLY_RETRY_MAX;
 	t->forward_min = GW_FORWARD_MIN;
 	t->forward_max = GW_FORWARD_MAX;
 	t->forward_timeout = GW_FORWARD_TIMEOUT;
@@ -1029,6 +1037,8 @@ config_finish(struct config_ctx *c)
 		    "required"));
 	if (config_order(c, "restart_min", "restart_max",
 	    conf->t.restart_min, conf->t.restart_max) == -1 ||
+	    config_order(c, "send_hold_min", "send_hold_max",
+	    conf->t.send_hold_min, conf->t.send_hold_max) == -1 ||
 	    config_order(c, "forward_min", "forward_max",
 	    conf->t.forward_min, conf->t.forward_max) == -1)
 		return (-1);

@@ -34,6 +34,7 @@
 #define GW_RESTART_MIN		1	/* s, first restart backoff */
 #define GW_RESTART_MAX		300	/* s, backoff cap */
 #define GW_SEND_TIMEOUT		120	/* s for a SEND to get its result */
+#define GW_REPLY_RETRY_MAX	60	/* s, cap of a reply's resend backoff */
 #define GW_REPLY_ATTEMPTS	6	/* sends before a reply fails */
 #define GW_REPLY_MERGE_WAIT	2	/* s to wait for more pages */
 #define GW_FORWARD_MIN		1	/* s, first forward retry */
@@ -76,9 +77,13 @@ struct gw_tunables {
 	int		 heartbeat_timeout;
 	int		 restart_min;
 	int		 restart_max;
+	int		 stop_grace;
 	int		 send_timeout;
+	int		 send_hold_min;
+	int		 send_hold_max;
 	int		 reply_attempts;
 	int		 reply_merge_wait;
+	int		 reply_retry_max;
 	int		 forward_min;
 	int		 forward_max;
 	int		 forward_timeout;

@@ -14,7 +14,6 @@
 #include "daemon.h"
 
 #define OUTBOX_BATCH		64	/* rows looked at per run */
-#define OUTBOX_RETRY_MAX	60	/* s, cap of the resend backoff */
 
 static int	outbox_set_state(struct store_out *, enum out_state,
 		    const char *, int, time_t, const char *);
@@ -178,12 +177,12 @@ outbox_run(time_t now)
 static int
 outbox_hold(struct modem *m, time_t now, const char *why)
 {
-	int	 secs = GW_SEND_HOLD_MIN, i;
+	int	 secs = gw->conf.t.send_hold_min, i;
 
-	for (i = 0; i < m->send_fails && secs < GW_SEND_HOLD_MAX; i++)
+	for (i = 0; i < m->send_fails && secs < gw->conf.t.send_hold_max; i++)
 		secs *= 2;
-	if (secs > GW_SEND_HOLD_MAX)
-		secs = GW_SEND_HOLD_MAX;
+	if (secs > gw->conf.t.send_hold_max)
+		secs = gw->conf.t.send_hold_max;
 	m->send_hold = now + secs;
 	log_warnx("outbox: modem %s: send refused (%s); no sends for %d s",
 	    m->conf.name, why, secs);
@@ -228,8 +227,8 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	if (counted && o.attempts >= gw->conf.t.reply_attempts)
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);
 	else
-		outbox_set_state(&o, OUT_QUEUED, NULL, -2,
-		    now + fwd_backoff(o.attempts, 1, OUTBOX_RETRY_MAX,
+		outbox_set_state(&o, OUT_QUEUED, NULL, -2, now +
+		    fwd_backoff(o.attempts, 1, gw->conf.t.reply_retry_max,
 		    (uint32_t)o.id), why);
 	outbox_kick();
 }

@@ -173,6 +173,10 @@ test_defaults(void **state)
 	assert_int_equal(conf.t.restart_min, GW_RESTART_MIN);
 	assert_int_equal(conf.t.restart_max, GW_RESTART_MAX);
 	assert_int_equal(conf.t.send_timeout, GW_SEND_TIMEOUT);
+	assert_int_equal(conf.t.stop_grace, GW_STOP_GRACE);
+	assert_int_equal(conf.t.send_hold_min, GW_SEND_HOLD_MIN);
+	assert_int_equal(conf.t.send_hold_max, GW_SEND_HOLD_MAX);
+	assert_int_equal(conf.t.reply_retry_max, GW_REPLY_RETRY_MAX);
 	assert_int_equal(conf.t.reply_attempts, GW_REPLY_ATTEMPTS);
 	assert_int_equal(conf.t.reply_merge_wait, GW_REPLY_MERGE_WAIT);
 	assert_int_equal(conf.t.forward_min, GW_FORWARD_MIN);
@@ -210,16 +214,17 @@ test_tunables(void **state)
 		"rate_limit", "rate_window", "health_interval",
 		"balance_interval", "default_dpt", "lockout_max_failures",
 		"lockout_window", "lockout_duration",
-		"lockout_alert_failures",
+		"lockout_alert_failures", "stop_grace", "send_hold_min",
+		"send_hold_max", "reply_retry_max",
 	};
 	struct gw_conf	 conf;
 	char		 text[4096], err[512], want[512];
 	size_t		 i, n;
-	long		 got[21];
+	long		 got[25];
 
 	(void)state;
 	n = snprintf(text, sizeof(text), "%s%s[tunables]\n", GW, CENTRAL);
-	for (i = 0; i < 21; i++)
+	for (i = 0; i < 25; i++)
 		n += snprintf(text + n, sizeof(text) - n, "%s = %zu\n",
 		    names[i], 100 + i);
 	assert_int_equal(parse("tallygw.conf", text, &conf, err, sizeof(err)),
@@ -245,12 +250,16 @@ test_tunables(void **state)
 	got[18] = conf.t.lockout.window;
 	got[19] = conf.t.lockout.duration;
 	got[20] = conf.t.lockout.alert_failures;
-	for (i = 0; i < 21; i++)
+	got[21] = conf.t.stop_grace;
+	got[22] = conf.t.send_hold_min;
+	got[23] = conf.t.send_hold_max;
+	got[24] = conf.t.reply_retry_max;
+	for (i = 0; i < 25; i++)
 		assert_int_equal(got[i], 100 + i);
 	config_clear(&conf);
 
 	/* Each refuses a negative value, naming itself and the line. */
-	for (i = 0; i < 21; i++) {
+	for (i = 0; i < 25; i++) {
 		snprintf(text, sizeof(text), "%s%s[tunables]\n%s = -1\n", GW,
 		    CENTRAL, names[i]);
 		assert_int_equal(parse("tallygw.conf", text, &conf, err,
@@ -417,6 +426,10 @@ test_errors(void **state)
 	expect_err(GW CENTRAL "[tunables]\nrestart_min = 10\n"
 	    "restart_max = 5\n",
 	    "tallygw.conf:10: restart_max (5) is less than restart_min (10)");
+	expect_err(GW CENTRAL "[tunables]\nsend_hold_min = 60\n"
+	    "send_hold_max = 30\n",
+	    "tallygw.conf:10: send_hold_max (30) is less than send_hold_min "
+	    "(60)");
 	expect_err(GW CENTRAL "[tunables]\nforward_min = 600\n",
 	    "tallygw.conf:9: forward_max (300) is less than forward_min "
 	    "(600)");
