@@ -96,8 +96,8 @@ balance_in(const char *w, size_t n, const char *const *list, size_t nlist)
 
 	for (i = 0; i < nlist; i++)
 		if (strlen(list[i]) == n && strncmp(w, list[i], n) == 0)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 static const struct balance_oper *
@@ -108,7 +108,7 @@ balance_oper_find(const char *oper)
 	size_t		 i, j, n, nd = 0;
 
 	if (oper == NULL || *oper == '\0')
-		return NULL;
+		return (NULL);
 	for (i = 0; oper[i] != '\0' && i + 1 < sizeof(low); i++)
 		low[i] = (char)tolower((unsigned char)oper[i]);
 	low[i] = '\0';
@@ -126,7 +126,7 @@ balance_oper_find(const char *oper)
 			for (j = 0; j < 3 && balance_opers[i].mccmnc[j]; j++)
 				if (strcmp(digits, balance_opers[i].mccmnc[j])
 				    == 0)
-					return &balance_opers[i];
+					return (&balance_opers[i]);
 	}
 	/* Otherwise a word of its name: "INDOSAT OOREDOO", "XL Axiata". */
 	for (i = 0; i < sizeof(balance_opers) / sizeof(balance_opers[0]);
@@ -142,10 +142,10 @@ balance_oper_find(const char *oper)
 				if (strlen(balance_opers[i].words[j]) == n &&
 				    strncmp(w, balance_opers[i].words[j], n) ==
 				    0)
-					return &balance_opers[i];
+					return (&balance_opers[i]);
 		}
 	}
-	return NULL;
+	return (NULL);
 }
 
 /* The balance USSD code of an operator; Telkomsel's if unknown. */
@@ -154,7 +154,7 @@ balance_ussd_code(const char *oper)
 {
 	const struct balance_oper	*op = balance_oper_find(oper);
 
-	return op != NULL ? op->ussd : BALANCE_DEFAULT_USSD;
+	return (op != NULL ? op->ussd : BALANCE_DEFAULT_USSD);
 }
 
 /*
@@ -187,22 +187,22 @@ balance_number(const char *p, long *out, int *ndigits)
 	    (ng > 2 && seps[ng - 2] != seps[0])))
 		keep = ng - 1;		/* decimals: dropped */
 	if (keep > 1 && glen[0] > 3)
-		return 0;		/* "12345.678": not a grouping */
+		return (0);		/* "12345.678": not a grouping */
 	for (i = 1; i < keep; i++)
 		if (glen[i] != 3 || seps[i - 1] != seps[0])
-			return 0;
+			return (0);
 	for (i = 0, p = s; i < keep; i++, p++) {
 		for (k = 0; k < glen[i]; k++, p++) {
 			if (nd == 0 && *p == '0')
 				continue;
 			if (++nd > BALANCE_DIGITS_MAX)
-				return 0;
+				return (0);
 			v = v * 10 + (*p - '0');
 		}
 	}
 	*out = v;
 	*ndigits = nd == 0 ? 1 : nd;
-	return (size_t)(end - s);
+	return ((size_t)(end - s));
 }
 
 /*
@@ -225,12 +225,12 @@ balance_amount(const char *p, long *rupiah)
 			break;
 		if (!isalpha((unsigned char)*p) || words++ ==
 		    BALANCE_GAP_WORDS)
-			return 0;
+			return (0);
 		for (w = p, n = 0; isalpha((unsigned char)w[n]); n++)
 			;
 		if (!balance_in(w, n, balance_gap, sizeof(balance_gap) /
 		    sizeof(balance_gap[0])))
-			return 0;
+			return (0);
 		if ((n == 2 && strncmp(w, "rp", 2) == 0) ||
 		    (n == 3 && strncmp(w, "idr", 3) == 0))
 			currency = 1;
@@ -239,7 +239,7 @@ balance_amount(const char *p, long *rupiah)
 			p++;
 	}
 	if ((used = balance_number(p, &v, &nd)) == 0)
-		return 0;
+		return (0);
 	p += used;
 	/* "5GB", "100 SMS": a quota, not rupiah. */
 	while (*p == ' ')
@@ -248,7 +248,7 @@ balance_amount(const char *p, long *rupiah)
 		;
 	if (n > 0 && balance_in(w, n, balance_units, sizeof(balance_units) /
 	    sizeof(balance_units[0])))
-		return 0;
+		return (0);
 	if ((n == 2 && strncmp(w, "rb", 2) == 0) ||
 	    (n == 4 && strncmp(w, "ribu", 4) == 0)) {
 		v *= 1000;		/* "Rp 12 rb" */
@@ -256,15 +256,15 @@ balance_amount(const char *p, long *rupiah)
 	}
 	/* Without "Rp", a number under 100 is a menu item, not a balance. */
 	if (!currency && nd < 3)
-		return 0;
+		return (0);
 	*rupiah = v;
-	return 1;
+	return (1);
 }
 
 static int
 balance_leap(int y)
 {
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0);
 }
 
 /* A month name at p (Indonesian or English, 3 letters or more). */
@@ -276,15 +276,15 @@ balance_month(const char *p, size_t *used)
 	for (n = 0; isalpha((unsigned char)p[n]); n++)
 		;
 	if (n < 3)
-		return 0;
+		return (0);
 	for (i = 0; i < 12; i++)
 		if (strncmp(p, balance_months[i], 3) == 0 ||
 		    strncmp(p, balance_months_en[i], 3) == 0 ||
 		    (i == 7 && strncmp(p, "agt", 3) == 0)) {
 			*used = n;
-			return (int)i + 1;
+			return ((int)i + 1);
 		}
-	return 0;
+	return (0);
 }
 
 static int
@@ -298,10 +298,10 @@ balance_int(const char **pp, int maxdigits, int *n)
 		k++;
 	}
 	if (k == 0 || isdigit((unsigned char)*p))
-		return -1;
+		return (-1);
 	*pp = p;
 	*n = k;
-	return v;
+	return (v);
 }
 
 /*
@@ -318,7 +318,7 @@ balance_date(const char *p, char *out, size_t outlen)
 	char	 sep;
 
 	if ((a = balance_int(&p, 4, &na)) < 0)
-		return 0;
+		return (0);
 	sep = *p;
 	if (sep == ' ' && (m = balance_month(p + 1, &used)) != 0) {
 		p += 1 + used;
@@ -326,35 +326,35 @@ balance_date(const char *p, char *out, size_t outlen)
 			p++;
 		if (*p++ != ' ' || (c = balance_int(&p, 4, &nc)) < 0 ||
 		    nc != 4)
-			return 0;
+			return (0);
 		d = a;
 		y = c;
 	} else {
 		if (sep != '-' && sep != '/' && sep != '.')
-			return 0;
+			return (0);
 		p++;
 		if ((b = balance_int(&p, 2, &nb)) < 0 || *p != sep)
-			return 0;
+			return (0);
 		p++;
 		if ((c = balance_int(&p, 4, &nc)) < 0)
-			return 0;
+			return (0);
 		m = b;
 		if (na == 4) {
 			y = a;
 			d = c;
 			if (nc > 2)
-				return 0;
+				return (0);
 		} else if (na <= 2 && (nc == 4 || nc == 2)) {
 			d = a;
 			y = nc == 2 ? 2000 + c : c;
 		} else
-			return 0;
+			return (0);
 	}
 	if (y < 2000 || y > 2099 || m < 1 || m > 12 || d < 1 ||
 	    d > mdays[m - 1] + (m == 2 && balance_leap(y)))
-		return 0;
+		return (0);
 	snprintf(out, outlen, "%04d-%02d-%02d", y, m, d);
-	return 1;
+	return (1);
 }
 
 /* The expiry: a date shortly after "aktif", "berlaku", "valid"... */
@@ -377,10 +377,10 @@ balance_expiry(const char *low, char *out, size_t outlen)
 				;
 			if (isdigit((unsigned char)*q) &&
 			    balance_date(q, out, outlen))
-				return 1;
+				return (1);
 		}
 	}
-	return 0;
+	return (0);
 }
 
 /* The first amount after one of the keywords. */
@@ -399,10 +399,10 @@ balance_find(const char *low, const char *const *keys, size_t nkeys,
 			if (isalpha((unsigned char)p[n]))
 				continue;	/* "saldonya"? not ours */
 			if (balance_amount(p + n, rupiah))
-				return 1;
+				return (1);
 		}
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -422,7 +422,7 @@ balance_parse(const char *oper, const char *text, long *rupiah,
 	if (text == NULL || rupiah == NULL ||
 	    (expiry != NULL && explen < sizeof("YYYY-MM-DD"))) {
 		log_warnx("balance: bad argument");
-		return -1;
+		return (-1);
 	}
 	if (expiry != NULL)
 		expiry[0] = '\0';
@@ -436,10 +436,10 @@ balance_parse(const char *oper, const char *text, long *rupiah,
 	    sizeof(balance_generic[0]), &v)) {
 		log_debug("balance: %s: no balance in \"%.60s\"",
 		    op != NULL ? op->name : "?", text);
-		return 0;
+		return (0);
 	}
 	*rupiah = v;
 	if (expiry != NULL && !balance_expiry(low, expiry, explen))
 		expiry[0] = '\0';
-	return 1;
+	return (1);
 }

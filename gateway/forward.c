@@ -68,8 +68,8 @@ fwd_digits(const char *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return s[n] == '\0';
+			return (0);
+	return (s[n] == '\0');
 }
 
 /*
@@ -132,12 +132,12 @@ fwd_idempotency_key(const struct store_msg *m, char *buf, size_t len)
 	if (!m->decoded || m->report.seq < 1 ||
 	    m->report.seq > TALLY_SEQ_MAX ||
 	    !fwd_digits(m->receipt, TALLY_CODE_LEN))
-		return -1;
+		return (-1);
 	n = snprintf(buf, len, "%013" PRIu64 "-%u-%s", m->report.tps,
 	    m->report.seq, m->receipt);
 	if (n < 0 || (size_t)n >= len)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Why a stored message cannot be forwarded; NULL when it can. */
@@ -145,32 +145,32 @@ static const char *
 fwd_body_refusal(const struct store_msg *m, const char *gateway)
 {
 	if (m->kind != MSG_REPORT || !m->decoded)
-		return "not a decoded report";
+		return ("not a decoded report");
 	if (m->verdict != VERDICT_OK && m->verdict != VERDICT_FLAGGED)
-		return "verdict is not OK or FLAGGED";
+		return ("verdict is not OK or FLAGGED");
 	if (m->auth != AUTH_MAC && m->auth != AUTH_CARD)
-		return "no code checked (auth is neither mac nor card)";
+		return ("no code checked (auth is neither mac nor card)");
 	if (decode_contest_name(m->report.contest) == NULL ||
 	    m->report.contest == CONTEST_NONE)
-		return "no contest";
+		return ("no contest");
 	if (m->report.tps > UINT64_C(9999999999999))
-		return "TPS over 13 digits";
+		return ("TPS over 13 digits");
 	if (m->report.page < -1 || m->report.page > 999)
-		return "page out of range";
+		return ("page out of range");
 	if (m->report.nvalues < 1 || m->report.nvalues > TALLY_MAXVALUES)
-		return "no values";
+		return ("no values");
 	if (m->report.canon[0] == '\0')
-		return "no canonical text";
+		return ("no canonical text");
 	if (!fwd_digits(m->receipt, TALLY_CODE_LEN))
-		return "no receipt";
+		return ("no receipt");
 	if (gateway == NULL || gateway[0] == '\0')
-		return "no gateway name";
+		return ("no gateway name");
 	if (m->raw[0] == '\0' || m->sender[0] == '\0' ||
 	    m->modem_number[0] == '\0')
-		return "raw text, sender or modem number empty";
+		return ("raw text, sender or modem number empty");
 	if (m->received_at[0] == '\0' || m->verified_at[0] == '\0')
-		return "received_at or verified_at empty";
-	return NULL;
+		return ("received_at or verified_at empty");
+	return (NULL);
 }
 
 /* Add one member; a NULL value (allocation failed) fails the body. */
@@ -178,8 +178,8 @@ static int
 fwd_set(json_t *o, const char *name, json_t *v)
 {
 	if (v == NULL)
-		return -1;
-	return json_object_set_new(o, name, v);
+		return (-1);
+	return (json_object_set_new(o, name, v));
 }
 
 /* The flags as an array of names, from verify.c's table. */
@@ -190,17 +190,17 @@ fwd_flags_json(unsigned flags)
 	char	 text[128], *p, *tok, *save = NULL;
 
 	if ((a = json_array()) == NULL)
-		return NULL;
+		return (NULL);
 	if (verify_flags_text(flags & FLAG_ALL, text, sizeof(text)) == -1) {
 		json_decref(a);
-		return NULL;
+		return (NULL);
 	}
 	for (p = text; (tok = strtok_r(p, ",", &save)) != NULL; p = NULL)
 		if (json_array_append_new(a, json_string(tok)) == -1) {
 			json_decref(a);
-			return NULL;
+			return (NULL);
 		}
-	return a;
+	return (a);
 }
 
 /*
@@ -222,13 +222,13 @@ fwd_body(const struct store_msg *m, const char *gateway, char **body,
 	if ((why = fwd_body_refusal(m, gateway)) != NULL) {
 		log_warnx("forward: msg %" PRId64 ": cannot forward: %s",
 		    m->id, why);
-		return -1;
+		return (-1);
 	}
 	if (fwd_idempotency_key(m, key, sizeof(key)) == -1)
-		return -1;
+		return (-1);
 	snprintf(tps, sizeof(tps), "%013" PRIu64, m->report.tps);
 	if ((o = json_object()) == NULL)
-		return -1;
+		return (-1);
 	if ((raw = malloc(strlen(m->raw) + 1)) == NULL)
 		goto done;
 	fwd_utf8_clean(m->raw, raw, strlen(m->raw) + 1);
@@ -276,7 +276,7 @@ fwd_body(const struct store_msg *m, const char *gateway, char **body,
  done:
 	free(raw);
 	json_decref(o);
-	return rc;
+	return (rc);
 }
 
 /* "ed25519=" and the base64 of the detached signature of the body. */
@@ -289,14 +289,14 @@ fwd_sign(const uint8_t *sk, const char *body, size_t len, char *out,
 
 	if (outlen < plen + sodium_base64_ENCODED_LEN(crypto_sign_BYTES,
 	    sodium_base64_VARIANT_ORIGINAL))
-		return -1;
+		return (-1);
 	if (sodium_init() < 0 || crypto_sign_detached(sig, NULL,
 	    (const unsigned char *)body, len, sk) != 0)
-		return -1;
+		return (-1);
 	memcpy(out, FWD_SIG_PREFIX, plen);
 	sodium_bin2base64(out + plen, outlen - plen, sig, sizeof(sig),
 	    sodium_base64_VARIANT_ORIGINAL);
-	return 0;
+	return (0);
 }
 
 /*
@@ -316,11 +316,11 @@ fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium does not initialise");
-		return -1;
+		return (-1);
 	}
 	if ((n = key_read_secret(path, "signing key", line, sizeof(line), err,
 	    errlen)) == -1)
-		return -1;
+		return (-1);
 	off = (size_t)n;
 	/* One line, an optional line end, nothing else. */
 	while (off > 0 && (line[off - 1] == '\n' || line[off - 1] == '\r'))
@@ -345,7 +345,7 @@ fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
  done:
 	sodium_memzero(line, sizeof(line));
 	sodium_memzero(sk2, sizeof(sk2));
-	return rc;
+	return (rc);
 }
 
 /* A well-mixed 32-bit value of two integers (splitmix64's finaliser). */
@@ -356,7 +356,7 @@ fwd_mix(uint64_t a, uint64_t b)
 
 	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return (uint32_t)((z ^ (z >> 31)) >> 32);
+	return ((uint32_t)((z ^ (z >> 31)) >> 32));
 }
 
 /*
@@ -391,7 +391,7 @@ fwd_backoff(int attempts, int min, int max, uint32_t seed)
 		r = max;
 	if (r < 1)
 		r = 1;
-	return (time_t)r;
+	return ((time_t)r);
 }
 
 /* ------------------------------------------------------------------ */
@@ -475,7 +475,7 @@ fwd_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
 	memset(u, 0, sizeof(*u));
 	if ((uri = evhttp_uri_parse(url)) == NULL) {
 		snprintf(err, errlen, "not a URL");
-		return -1;
+		return (-1);
 	}
 	scheme = evhttp_uri_get_scheme(uri);
 	host = evhttp_uri_get_host(uri);
@@ -522,7 +522,7 @@ fwd_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
 	rc = 0;
  done:
 	evhttp_uri_free(uri);
-	return rc;
+	return (rc);
 }
 
 /* Free the connections put aside by callbacks, now that none runs. */
@@ -556,10 +556,10 @@ static int
 fwd_ssl_init(struct fwd *f)
 {
 	if (f->ssl != NULL)
-		return 0;
+		return (0);
 	if ((f->ssl = SSL_CTX_new(TLS_client_method())) == NULL) {
 		log_warnx("forward: cannot create a TLS context");
-		return -1;
+		return (-1);
 	}
 	SSL_CTX_set_min_proto_version(f->ssl, TLS1_2_VERSION);
 	SSL_CTX_set_verify(f->ssl, SSL_VERIFY_PEER, NULL);
@@ -568,9 +568,9 @@ fwd_ssl_init(struct fwd *f)
 		    "certificates");
 		SSL_CTX_free(f->ssl);
 		f->ssl = NULL;
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* 1 when host is an IPv4 or IPv6 address, not a name. */
@@ -580,8 +580,8 @@ fwd_is_ip(const char *host)
 	struct in6_addr	 a6;
 	struct in_addr	 a4;
 
-	return inet_pton(AF_INET, host, &a4) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1;
+	return (inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1);
 }
 
 /* A TLS session that checks the server's certificate names host. */
@@ -592,7 +592,7 @@ fwd_ssl_new(struct fwd *f, const char *host)
 	char		 sni[FWD_HOST_MAX];	/* the macro wants it mutable */
 
 	if (fwd_ssl_init(f) == -1 || (ssl = SSL_new(f->ssl)) == NULL)
-		return NULL;
+		return (NULL);
 	if (fwd_is_ip(host)) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    host) != 1)
@@ -606,10 +606,10 @@ fwd_ssl_new(struct fwd *f, const char *host)
 			goto fail;
 	}
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-	return ssl;
+	return (ssl);
  fail:
 	SSL_free(ssl);
-	return NULL;
+	return (NULL);
 }
 
 /* The connection for u: the kept one, or a new one. */
@@ -631,7 +631,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 		c = NULL;
 	}
 	if (c != NULL)
-		return c;
+		return (c);
 	if (!fwd_is_ip(u->host) && f->dns == NULL && !f->dns_tried) {
 		/* Resolve names without blocking the loop. */
 		f->dns_tried = 1;
@@ -641,7 +641,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 			    "names are resolved blocking");
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
+		return (NULL);
 	c->f = f;
 	c->tls = u->tls;
 	c->port = u->port;
@@ -651,7 +651,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 	if (u->tls) {
 		if ((ssl = fwd_ssl_new(f, u->host)) == NULL) {
 			free(c);
-			return NULL;
+			return (NULL);
 		}
 		bev = bufferevent_openssl_socket_new(f->base, -1, ssl,
 		    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
@@ -659,7 +659,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 		if (bev == NULL) {
 			SSL_free(ssl);
 			free(c);
-			return NULL;
+			return (NULL);
 		}
 		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 		c->evcon = evhttp_connection_base_bufferevent_new(f->base,
@@ -671,14 +671,14 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 		    c->host, (ev_uint16_t)c->port);
 	if (c->evcon == NULL) {
 		free(c);
-		return NULL;
+		return (NULL);
 	}
 	evhttp_connection_set_retries(c->evcon, 0);
 	evhttp_connection_set_max_body_size(c->evcon, FWD_ANSWER_MAX);
 	evhttp_connection_set_max_headers_size(c->evcon, FWD_HEADERS_MAX);
 	evhttp_connection_set_closecb(c->evcon, fwd_conn_closed, c);
 	TAILQ_INSERT_TAIL(&f->conns, c, entry);
-	return c;
+	return (c);
 }
 
 struct fwd *
@@ -690,11 +690,11 @@ fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
 
 	if (sodium_init() < 0) {
 		log_warnx("forward: libsodium does not initialise");
-		return NULL;
+		return (NULL);
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		log_warn("forward: calloc");
-		return NULL;
+		return (NULL);
 	}
 	f->base = base;
 	snprintf(f->gateway, sizeof(f->gateway), "%s",
@@ -711,12 +711,12 @@ fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
 	if ((f->reap = event_new(base, -1, 0, fwd_reap_cb, f)) == NULL) {
 		log_warnx("forward: cannot create an event");
 		free(f);
-		return NULL;
+		return (NULL);
 	}
 	/* A peer that closes mid-write must cost a request, not us. */
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		signal(SIGPIPE, SIG_IGN);
-	return f;
+	return (f);
 }
 
 /* Every request ends here, or in fwd_req_deliver_cb: tell the caller. */
@@ -877,16 +877,16 @@ fwd_outcome_of(int status)
 	switch (status) {
 	case 200:
 	case 201:
-		return FWD_OUT_STORED;
+		return (FWD_OUT_STORED);
 	case 400:
 	case 401:
 	case 403:
 	case 409:
 	case 413:
 	case 422:
-		return FWD_OUT_REFUSED;
+		return (FWD_OUT_REFUSED);
 	default:
-		return FWD_OUT_OUTAGE;
+		return (FWD_OUT_OUTAGE);
 	}
 }
 
@@ -931,32 +931,32 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 
 	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1) {
 		log_warnx("forward: %s: %s", url, err);
-		return -1;
+		return (-1);
 	}
 	if (len > FWD_BODY_MAX) {
 		log_warnx("forward: request %" PRId64 ": body of %zu bytes, "
 		    "over %d", id, len, FWD_BODY_MAX);
-		return -1;
+		return (-1);
 	}
 	if (idem_key == NULL || idem_key[0] == '\0') {
 		log_warnx("forward: request %" PRId64 ": no idempotency key",
 		    id);
-		return -1;
+		return (-1);
 	}
 	if (f->has_sk && fwd_sign(f->sk, body, len, sig, sizeof(sig)) == -1) {
 		log_warnx("forward: request %" PRId64 ": cannot sign", id);
-		return -1;
+		return (-1);
 	}
 	if (timeout <= 0)
 		timeout = GW_FORWARD_TIMEOUT;
 	if ((c = fwd_conn_get(f, &u)) == NULL) {
 		log_warnx("forward: %s: cannot set up a connection%s", u.key,
 		    u.tls ? " (TLS)" : "");
-		return -1;
+		return (-1);
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		log_warn("forward: calloc");
-		return -1;
+		return (-1);
 	}
 	r->f = f;
 	r->conn = c;
@@ -969,7 +969,7 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 		if (r->deliver != NULL)
 			event_free(r->deliver);
 		free(r);
-		return -1;
+		return (-1);
 	}
 	evhttp_request_set_error_cb(req, fwd_req_error);
 	h = evhttp_request_get_output_headers(req);
@@ -989,7 +989,7 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 		evhttp_request_free(req);
 		event_free(r->deliver);
 		free(r);
-		return -1;
+		return (-1);
 	}
 	evhttp_connection_set_timeout(c->evcon, timeout);
 	TAILQ_INSERT_TAIL(&f->reqs, r, entry);
@@ -1009,13 +1009,13 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 			    u.key);
 		event_free(r->deliver);
 		free(r);
-		return -1;
+		return (-1);
 	}
 	r->posting = 0;
 	/* It ended already (e.g. the name did not resolve): tell soon. */
 	if (r->ended)
 		event_add(r->deliver, &zero);
-	return 0;
+	return (0);
 }
 
 /* Requests started and not yet ended to the endpoint of url. */
@@ -1028,13 +1028,13 @@ fwd_inflight(struct fwd *f, const char *url)
 	int		 n = 0;
 
 	if (url == NULL)
-		return 0;
+		return (0);
 	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1)
-		return 0;
+		return (0);
 	TAILQ_FOREACH(r, &f->reqs, entry)
 		if (r->conn != NULL && strcmp(r->conn->key, u.key) == 0)
 			n++;
-	return n;
+	return (n);
 }
 
 /* Stop: requests in flight are dropped and no callback comes. */
@@ -1124,7 +1124,7 @@ struct fwd_queue {
 static const char *
 fwd_link_name(enum fwd_link l)
 {
-	return l == FWD_LINK_UP ? "up" : "down";
+	return (l == FWD_LINK_UP ? "up" : "down");
 }
 
 static const char *
@@ -1132,7 +1132,7 @@ fwd_state_name(enum fwd_state s)
 {
 	const char	*n = store_fwd_state_name(s);
 
-	return n != NULL ? n : "?";
+	return (n != NULL ? n : "?");
 }
 
 /* The one place a central's reachability changes, logged. */
@@ -1169,7 +1169,7 @@ fwd_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
 		log_warnx("msg %" PRId64 ": forward to %s: cannot record %s "
 		    "-> %s", j->msg_id, j->c->name, fwd_state_name(from),
 		    fwd_state_name(to));
-		return -1;
+		return (-1);
 	}
 	j->state = to;
 	if (to == FWD_RETRY_WAIT || to == FWD_FAILED)
@@ -1184,7 +1184,7 @@ fwd_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
 		log_info("msg %" PRId64 ": forward to %s: %s -> %s",
 		    j->msg_id, j->c->name, fwd_state_name(from),
 		    fwd_state_name(to));
-	return 0;
+	return (0);
 }
 
 /* An outage for this row: wait, longer after each attempt. */
@@ -1223,8 +1223,8 @@ fwd_job_find(struct fwd_queue *q, int64_t id)
 
 	TAILQ_FOREACH(j, &q->jobs, entry)
 		if (j->id == id)
-			return j;
-	return NULL;
+			return (j);
+	return (NULL);
 }
 
 /* The central answered (any status): it is up; drain after an outage. */
@@ -1437,7 +1437,7 @@ fwd_queue_new(struct event_base *base, struct store *store,
 
 	if ((q = calloc(1, sizeof(*q))) == NULL) {
 		log_warn("forward: calloc");
-		return NULL;
+		return (NULL);
 	}
 	q->base = base;
 	q->store = store;
@@ -1492,10 +1492,10 @@ fwd_queue_new(struct event_base *base, struct store *store,
 	if (n > 0)
 		log_info("forward: %d forwards in flight at the last stop: "
 		    "sending -> retry_wait, to be sent again now", n);
-	return q;
+	return (q);
  fail:
 	fwd_queue_free(q);
-	return NULL;
+	return (NULL);
 }
 
 /* New rows were committed: look at the queue as soon as we can. */
@@ -1538,7 +1538,7 @@ fwd_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
 	}
 	if (n != NULL)
 		*n = i;
-	return 0;
+	return (0);
 }
 
 /* Stop: requests in flight are dropped; their rows stay `sending' and

@@ -332,17 +332,17 @@ store_kind_name(enum msg_kind k)
 {
 	switch (k) {
 	case MSG_REPORT:
-		return "report";
+		return ("report");
 	case MSG_CEK:
-		return "cek";
+		return ("cek");
 	case MSG_BANTU:
-		return "bantu";
+		return ("bantu");
 	case MSG_OTHER:
-		return "other";
+		return ("other");
 	case MSG_RATE:
-		return "rate";
+		return ("rate");
 	}
-	return "?";
+	return ("?");
 }
 
 const char *
@@ -350,17 +350,17 @@ store_out_state_name(enum out_state st)
 {
 	switch (st) {
 	case OUT_QUEUED:
-		return "queued";
+		return ("queued");
 	case OUT_SENDING:
-		return "sending";
+		return ("sending");
 	case OUT_SENT:
-		return "sent";
+		return ("sent");
 	case OUT_DELIVERED:
-		return "delivered";
+		return ("delivered");
 	case OUT_FAILED:
-		return "failed";
+		return ("failed");
 	}
-	return "?";
+	return ("?");
 }
 
 const char *
@@ -368,17 +368,17 @@ store_fwd_state_name(enum fwd_state st)
 {
 	switch (st) {
 	case FWD_PENDING:
-		return "pending";
+		return ("pending");
 	case FWD_SENDING:
-		return "sending";
+		return ("sending");
 	case FWD_ACKED:
-		return "acked";
+		return ("acked");
 	case FWD_RETRY_WAIT:
-		return "retry_wait";
+		return ("retry_wait");
 	case FWD_FAILED:
-		return "failed";
+		return ("failed");
 	}
-	return "?";
+	return ("?");
 }
 
 static const char *
@@ -386,13 +386,13 @@ store_auth_name(enum auth a)
 {
 	switch (a) {
 	case AUTH_MAC:
-		return "mac";
+		return ("mac");
 	case AUTH_CARD:
-		return "card";
+		return ("card");
 	case AUTH_NONE:
 		break;
 	}
-	return NULL;
+	return (NULL);
 }
 
 /* The names back to enums; 0 for NULL or a name this build does not know. */
@@ -403,8 +403,8 @@ store_kind_parse(const char *s)
 
 	for (k = MSG_REPORT; s != NULL && k <= MSG_RATE; k++)
 		if (strcmp(s, store_kind_name((enum msg_kind)k)) == 0)
-			return (enum msg_kind)k;
-	return 0;
+			return ((enum msg_kind)k);
+	return (0);
 }
 
 static enum verdict
@@ -414,8 +414,8 @@ store_verdict_parse(const char *s)
 
 	for (v = VERDICT_OK; s != NULL && v <= VERDICT_REJECTED; v++)
 		if (strcmp(s, verify_verdict_name((enum verdict)v)) == 0)
-			return (enum verdict)v;
-	return 0;
+			return ((enum verdict)v);
+	return (0);
 }
 
 static enum reason
@@ -425,20 +425,20 @@ store_reason_parse(const char *s)
 
 	for (r = REASON_NONE + 1; s != NULL && r < REASON_MAX; r++)
 		if (strcmp(s, store_reasons[r]) == 0)
-			return (enum reason)r;
-	return REASON_NONE;
+			return ((enum reason)r);
+	return (REASON_NONE);
 }
 
 static enum auth
 store_auth_parse(const char *s)
 {
 	if (s == NULL)
-		return AUTH_NONE;
+		return (AUTH_NONE);
 	if (strcmp(s, "mac") == 0)
-		return AUTH_MAC;
+		return (AUTH_MAC);
 	if (strcmp(s, "card") == 0)
-		return AUTH_CARD;
-	return AUTH_NONE;
+		return (AUTH_CARD);
+	return (AUTH_NONE);
 }
 
 static enum out_state
@@ -448,8 +448,8 @@ store_out_state_parse(const char *s)
 
 	for (st = OUT_QUEUED; s != NULL && st <= OUT_FAILED; st++)
 		if (strcmp(s, store_out_state_name((enum out_state)st)) == 0)
-			return (enum out_state)st;
-	return 0;
+			return ((enum out_state)st);
+	return (0);
 }
 
 static enum fwd_state
@@ -459,8 +459,8 @@ store_fwd_state_parse(const char *s)
 
 	for (st = FWD_PENDING; s != NULL && st <= FWD_FAILED; st++)
 		if (strcmp(s, store_fwd_state_name((enum fwd_state)st)) == 0)
-			return (enum fwd_state)st;
-	return 0;
+			return ((enum fwd_state)st);
+	return (0);
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ", the form every received_at takes. */
@@ -491,7 +491,7 @@ store_iso_parse(const char *s, time_t *t)
 
 	memset(&tm, 0, sizeof(tm));
 	if ((p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return -1;
+		return (-1);
 	if (*p == '.') {
 		for (p++; *p >= '0' && *p <= '9'; p++)
 			;
@@ -499,9 +499,9 @@ store_iso_parse(const char *s, time_t *t)
 	if (*p == 'Z')
 		p++;
 	if (*p != '\0')
-		return -1;
+		return (-1);
 	*t = timegm(&tm);
-	return 0;
+	return (0);
 }
 
 /* Log an SQLite failure with what was being done. */
@@ -509,7 +509,7 @@ static int
 store_fail(struct store *s, const char *what)
 {
 	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return -1;
+	return (-1);
 }
 
 /* A prepared statement, reset and unbound, ready for new values. */
@@ -518,7 +518,7 @@ store_stmt(struct store *s, enum store_st i)
 {
 	sqlite3_reset(s->st[i]);
 	sqlite3_clear_bindings(s->st[i]);
-	return s->st[i];
+	return (s->st[i]);
 }
 
 /* Run a statement that takes no values and returns no rows. */
@@ -531,14 +531,14 @@ store_run(struct store *s, enum store_st i, const char *what)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, what);
-	return 0;
+		return (store_fail(s, what));
+	return (0);
 }
 
 static int
 store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	return (sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
 }
 
 /* NULL for "nothing": a NULL or empty string. */
@@ -546,8 +546,8 @@ static int
 store_bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v == NULL || *v == '\0')
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+		return (sqlite3_bind_null(st, i));
+	return (sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
 }
 
 /* Copy a text column (NULL reads as "") into a buffer. */
@@ -562,7 +562,7 @@ store_col(sqlite3_stmt *st, int i, char *buf, size_t len)
 static const char *
 store_col_str(sqlite3_stmt *st, int i)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	return ((const char *)sqlite3_column_text(st, i));
 }
 
 /* "v1 v2 ... vn" of a report's values. */
@@ -574,15 +574,15 @@ store_values_text(const struct report *r, char *buf, size_t len)
 
 	buf[0] = '\0';
 	if (r->nvalues > TALLY_MAXVALUES)
-		return -1;
+		return (-1);
 	for (i = 0; i < r->nvalues; i++) {
 		n = snprintf(buf + off, len - off, "%s%u", i ? " " : "",
 		    r->values[i]);
 		if (n < 0 || (size_t)n >= len - off)
-			return -1;
+			return (-1);
 		off += (size_t)n;
 	}
-	return 0;
+	return (0);
 }
 
 /* Parse values_text back; it must hold exactly n numbers. */
@@ -595,22 +595,22 @@ store_values_parse(const char *text, uint16_t *values, size_t n)
 	size_t		 i;
 
 	if (n > TALLY_MAXVALUES)
-		return -1;
+		return (-1);
 	for (i = 0; i < n; i++) {
 		while (*p == ' ')
 			p++;
 		if (*p < '0' || *p > '9')
-			return -1;
+			return (-1);
 		errno = 0;
 		v = strtoul(p, &end, 10);
 		if (errno != 0 || v > UINT16_MAX)
-			return -1;
+			return (-1);
 		values[i] = (uint16_t)v;
 		p = end;
 	}
 	while (*p == ' ')
 		p++;
-	return *p == '\0' ? 0 : -1;
+	return (*p == '\0' ? 0 : -1);
 }
 
 /* Fill a struct prior from a row of PRIOR_COLUMNS. */
@@ -628,11 +628,11 @@ store_prior_row(sqlite3_stmt *st, struct prior *p)
 	    p->nvalues) == -1) {
 		log_warnx("store: history: SEQ %u: values do not match "
 		    "nvalues %zu", p->seq, p->nvalues);
-		return -1;
+		return (-1);
 	}
 	store_col(st, 5, p->canon, sizeof(p->canon));
 	store_col(st, 6, p->receipt, sizeof(p->receipt));
-	return 0;
+	return (0);
 }
 
 struct store *
@@ -649,7 +649,7 @@ store_open(const char *path, char *err, size_t errlen)
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		log_warnx("store: %s", err);
-		return NULL;
+		return (NULL);
 	}
 	what = "open";
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
@@ -675,7 +675,7 @@ store_open(const char *path, char *err, size_t errlen)
 		    path, mode);
 		log_warnx("store: %s", err);
 		store_close(s);
-		return NULL;
+		return (NULL);
 	}
 	what = "synchronous";
 	if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL,
@@ -701,7 +701,7 @@ store_open(const char *path, char *err, size_t errlen)
 		    STORE_SCHEMA_VERSION);
 		log_warnx("store: %s", err);
 		store_close(s);
-		return NULL;
+		return (NULL);
 	}
 	if (version == 0) {
 		what = "create schema";
@@ -726,7 +726,7 @@ store_open(const char *path, char *err, size_t errlen)
 	s->hist.by_seq = store_hist_by_seq;
 	s->hist.latest = store_hist_latest;
 	s->hist.arg = s;
-	return s;
+	return (s);
 
 fail_tx:
 	snprintf(err, errlen, "%s: %s: %s", path, what,
@@ -735,14 +735,14 @@ fail_tx:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	log_warnx("store: %s", err);
 	store_close(s);
-	return NULL;
+	return (NULL);
 fail:
 	snprintf(err, errlen, "%s: %s: %s", path, what, s->db != NULL ?
 	    sqlite3_errmsg(s->db) : "out of memory");
 	sqlite3_finalize(st);
 	log_warnx("store: %s", err);
 	store_close(s);
-	return NULL;
+	return (NULL);
 }
 
 void
@@ -762,13 +762,13 @@ store_close(struct store *s)
 int
 store_begin(struct store *s)
 {
-	return store_run(s, ST_BEGIN, "begin");
+	return (store_run(s, ST_BEGIN, "begin"));
 }
 
 int
 store_commit(struct store *s)
 {
-	return store_run(s, ST_COMMIT, "commit");
+	return (store_run(s, ST_COMMIT, "commit"));
 }
 
 /* Roll back; harmless when SQLite has already rolled back by itself. */
@@ -776,8 +776,8 @@ int
 store_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(s->db))
-		return 0;
-	return store_run(s, ST_ROLLBACK, "rollback");
+		return (0);
+	return (store_run(s, ST_ROLLBACK, "rollback"));
 }
 
 int
@@ -791,11 +791,11 @@ store_msg_add(struct store *s, struct store_msg *m)
 	if (m->reason >= REASON_MAX) {
 		log_warnx("store: msg add: reason %d out of range",
 		    (int)m->reason);
-		return -1;
+		return (-1);
 	}
 	if (m->decoded && store_values_text(r, values, sizeof(values)) == -1) {
 		log_warnx("store: msg add: %zu values", r->nvalues);
-		return -1;
+		return (-1);
 	}
 	b |= store_bind_text(st, 1, m->modem);
 	b |= store_bind_text(st, 2, m->modem_number);
@@ -830,11 +830,11 @@ store_msg_add(struct store *s, struct store_msg *m)
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "msg add");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
 	m->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return (0);
 }
 
 /* Read a message back as it was added; 1 found, 0 not, -1 error. */
@@ -846,12 +846,12 @@ store_msg_get(struct store *s, int64_t id, struct store_msg *m)
 	int		 rc;
 
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_fail(s, "msg get");
+		return (store_fail(s, "msg get"));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)
-			return 0;
-		return store_fail(s, "msg get");
+			return (0);
+		return (store_fail(s, "msg get"));
 	}
 	memset(m, 0, sizeof(*m));
 	m->id = id;
@@ -883,7 +883,7 @@ store_msg_get(struct store *s, int64_t id, struct store_msg *m)
 			sqlite3_reset(st);
 			log_warnx("store: msg %lld: values do not match "
 			    "nvalues %zu", (long long)id, r->nvalues);
-			return -1;
+			return (-1);
 		}
 		store_col(st, 20, r->canon, sizeof(r->canon));
 		store_col(st, 21, r->code, sizeof(r->code));
@@ -892,7 +892,7 @@ store_msg_get(struct store *s, int64_t id, struct store_msg *m)
 	m->supersedes = (unsigned)sqlite3_column_int64(st, 23);
 	store_col(st, 24, m->detail, sizeof(m->detail));
 	sqlite3_reset(st);
-	return 1;
+	return (1);
 }
 
 /* The same SMS stored before (a crash between commit and SIM delete). */
@@ -908,18 +908,18 @@ store_msg_seen(struct store *s, const char *modem, const char *sender,
 	b |= store_bind_text(st, 3, smsc_time);
 	b |= store_bind_text(st, 4, raw);
 	if (b != SQLITE_OK)
-		return store_fail(s, "msg seen");
+		return (store_fail(s, "msg seen"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		if (id != NULL)
 			*id = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		return 1;
+		return (1);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
-		return 0;
-	return store_fail(s, "msg seen");
+		return (0);
+	return (store_fail(s, "msg seen"));
 }
 
 /* Run a history lookup that returns one PRIOR_COLUMNS row or none. */
@@ -933,12 +933,12 @@ store_hist_one(struct store *s, sqlite3_stmt *st, const char *what,
 	if (rc == SQLITE_ROW) {
 		rc = store_prior_row(st, out);
 		sqlite3_reset(st);
-		return rc == -1 ? -1 : 1;
+		return (rc == -1 ? -1 : 1);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
-		return 0;
-	return store_fail(s, what);
+		return (0);
+	return (store_fail(s, what));
 }
 
 /* The accepted report with this SEQ at the TPS; the first stored. */
@@ -950,8 +950,8 @@ store_hist_by_seq(void *arg, uint64_t tps, unsigned seq, struct prior *out)
 
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, seq) != SQLITE_OK)
-		return store_fail(s, "history by seq");
-	return store_hist_one(s, st, "history by seq", out);
+		return (store_fail(s, "history by seq"));
+	return (store_hist_one(s, st, "history by seq", out));
 }
 
 /* The accepted report with the highest SEQ for (TPS, contest, page). */
@@ -968,14 +968,14 @@ store_hist_latest(void *arg, uint64_t tps, enum contest c, int page,
 	if (page >= 0)
 		b |= sqlite3_bind_int(st, 3, page);
 	if (b != SQLITE_OK)
-		return store_fail(s, "history latest");
-	return store_hist_one(s, st, "history latest", out);
+		return (store_fail(s, "history latest"));
+	return (store_hist_one(s, st, "history latest", out));
 }
 
 struct verify_history *
 store_history(struct store *s)
 {
-	return &s->hist;
+	return (&s->hist);
 }
 
 /*
@@ -997,10 +997,10 @@ store_lockout_rebuild(struct store *s, struct lockout *lk, time_t now)
 	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
 		log_warnx("store: lockout rebuild: bad time %lld",
 		    (long long)now);
-		return -1;
+		return (-1);
 	}
 	if (store_bind_text(st, 1, iso) != SQLITE_OK)
-		return store_fail(s, "lockout rebuild");
+		return (store_fail(s, "lockout rebuild"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		sender = store_col_str(st, 0);
 		at = store_col_str(st, 2);
@@ -1017,10 +1017,10 @@ store_lockout_rebuild(struct store *s, struct lockout *lk, time_t now)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "lockout rebuild");
+		return (store_fail(s, "lockout rebuild"));
 	if (n > 0)
 		log_info("store: lockout rebuilt from %d bad codes", n);
-	return n;
+	return (n);
 }
 
 static int
@@ -1029,10 +1029,10 @@ store_latest_cmp(const void *a, const void *b)
 	const struct store_latest	*x = a, *y = b;
 
 	if (x->contest != y->contest)
-		return x->contest < y->contest ? -1 : 1;
+		return (x->contest < y->contest ? -1 : 1);
 	if (x->page != y->page)
-		return x->page < y->page ? -1 : 1;
-	return 0;
+		return (x->page < y->page ? -1 : 1);
+	return (0);
 }
 
 /* What CEK answers: the newest accepted report of each (contest, page). */
@@ -1047,7 +1047,7 @@ store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
 
 	*np = 0;
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK)
-		return store_fail(s, "tps latest");
+		return (store_fail(s, "tps latest"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
@@ -1056,7 +1056,7 @@ store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
 				log_warnx("store: tps latest: out of memory");
 				sqlite3_reset(st);
 				free(all);
-				return -1;
+				return (-1);
 			}
 			all = tmp;
 		}
@@ -1073,7 +1073,7 @@ store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		free(all);
-		return store_fail(s, "tps latest");
+		return (store_fail(s, "tps latest"));
 	}
 	/* By contest number, not by name: PPWP, DPR, DPD, DPRDP, DPRDK. */
 	if (n > 0)
@@ -1084,7 +1084,7 @@ store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
 		memcpy(out, all, n * sizeof(*all));
 	*np = n;
 	free(all);
-	return 0;
+	return (0);
 }
 
 int
@@ -1107,17 +1107,17 @@ store_reply_add(struct store *s, struct store_reply *r)
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "reply add");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
 	r->id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	return (0);
 }
 
 static sqlite3_int64
 store_limit(size_t max)
 {
-	return max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max;
+	return (max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
 }
 
 /*
@@ -1136,7 +1136,7 @@ store_rows(struct store *s, sqlite3_stmt *st, int limit_at, size_t max,
 	*np = 0;
 	if (sqlite3_bind_int64(st, limit_at, store_limit(max)) != SQLITE_OK) {
 		sqlite3_reset(st);
-		return store_fail(s, what);
+		return (store_fail(s, what));
 	}
 	while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
 		row(st, arg, n++);
@@ -1144,9 +1144,9 @@ store_rows(struct store *s, sqlite3_stmt *st, int limit_at, size_t max,
 		rc = SQLITE_DONE;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, what);
+		return (store_fail(s, what));
 	*np = n;
-	return 0;
+	return (0);
 }
 
 /* Fill a struct store_reply from REPLY_COLUMNS starting at column c. */
@@ -1179,9 +1179,9 @@ store_reply_pending(struct store *s, const char *dest,
 
 	*np = 0;
 	if (store_bind_text(st, 1, dest) != SQLITE_OK)
-		return store_fail(s, "reply pending");
-	return store_rows(s, st, 2, max, "reply pending",
-	    store_reply_pending_row, out, np);
+		return (store_fail(s, "reply pending"));
+	return (store_rows(s, st, 2, max, "reply pending",
+	    store_reply_pending_row, out, np));
 }
 
 struct store_dests {
@@ -1206,8 +1206,8 @@ store_reply_dests(struct store *s, char (*dests)[WIRE_NUMBER_MAX],
 {
 	struct store_dests	 d = { dests, newest };
 
-	return store_rows(s, store_stmt(s, ST_REPLY_DESTS), 1, max,
-	    "reply dests", store_reply_dests_row, &d, np);
+	return (store_rows(s, store_stmt(s, ST_REPLY_DESTS), 1, max,
+	    "reply dests", store_reply_dests_row, &d, np));
 }
 
 /*
@@ -1226,7 +1226,7 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 	int		 b = SQLITE_OK;
 
 	if (store_run(s, ST_SAVEPOINT, "out add: savepoint") == -1)
-		return -1;
+		return (-1);
 	st = store_stmt(s, ST_OUT_ADD);
 	b |= store_bind_text(st, 1, o->dest);
 	b |= store_bind_text(st, 2, o->text);
@@ -1266,11 +1266,11 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 	o->msgref = -1;
 	o->created = now;
 	o->sent_at = o->delivered_at = 0;
-	return 0;
+	return (0);
 fail:
 	store_run(s, ST_ROLLBACK_TO, "out add: rollback");
 	store_run(s, ST_RELEASE, "out add: release");
-	return -1;
+	return (-1);
 }
 
 /* Fill a struct store_out from OUT_COLUMNS starting at column c. */
@@ -1300,16 +1300,16 @@ store_out_get(struct store *s, int64_t id, struct store_out *o)
 	int		 rc;
 
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
-		return store_fail(s, "out get");
+		return (store_fail(s, "out get"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		store_out_row(st, 0, o);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 1;
+		return (1);
 	if (rc == SQLITE_DONE)
-		return 0;
-	return store_fail(s, "out get");
+		return (0);
+	return (store_fail(s, "out get"));
 }
 
 static void
@@ -1327,9 +1327,9 @@ store_out_due(struct store *s, time_t now, struct store_out *out,
 
 	*np = 0;
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK)
-		return store_fail(s, "out due");
-	return store_rows(s, st, 2, max, "out due", store_out_due_row, out,
-	    np);
+		return (store_fail(s, "out due"));
+	return (store_rows(s, st, 2, max, "out due", store_out_due_row, out,
+	    np));
 }
 
 /*
@@ -1359,15 +1359,15 @@ store_out_set(struct store *s, int64_t id, enum out_state state,
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "out set");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
 	if (sqlite3_changes(s->db) != 1) {
 		log_warnx("store: out set: outbox %lld: no such row",
 		    (long long)id);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* The SMS a status report is about: newest 'sent' with that reference. */
@@ -1380,16 +1380,16 @@ store_out_by_msgref(struct store *s, const char *modem, int msgref,
 
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, msgref) != SQLITE_OK)
-		return store_fail(s, "out by msgref");
+		return (store_fail(s, "out by msgref"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && id != NULL)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 1;
+		return (1);
 	if (rc == SQLITE_DONE)
-		return 0;
-	return store_fail(s, "out by msgref");
+		return (0);
+	return (store_fail(s, "out by msgref"));
 }
 
 /*
@@ -1411,14 +1411,14 @@ store_out_sent_today(struct store *s, const char *modem, time_t now,
 	*count = 0;
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, midnight) != SQLITE_OK)
-		return store_fail(s, "out sent today");
+		return (store_fail(s, "out sent today"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*count = sqlite3_column_int(st, 0);
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
-		return store_fail(s, "out sent today");
-	return 0;
+		return (store_fail(s, "out sent today"));
+	return (0);
 }
 
 /* At start-up: an SMS a dead worker was sending goes back to the queue. */
@@ -1426,8 +1426,8 @@ int
 store_out_requeue(struct store *s)
 {
 	if (store_run(s, ST_OUT_REQUEUE, "out requeue") == -1)
-		return -1;
-	return sqlite3_changes(s->db);
+		return (-1);
+	return (sqlite3_changes(s->db));
 }
 
 int
@@ -1442,10 +1442,10 @@ store_fwd_add(struct store *s, int64_t msg_id, const char *central)
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "fwd add");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
-	return 0;
+	return (0);
 }
 
 /* Fill a struct store_fwd from a row of FWD_COLUMNS. */
@@ -1480,9 +1480,9 @@ store_fwd_due(struct store *s, const char *central, time_t now,
 	*np = 0;
 	if (store_bind_text(st, 1, central) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK)
-		return store_fail(s, "fwd due");
-	return store_rows(s, st, 3, max, "fwd due", store_fwd_due_row, out,
-	    np);
+		return (store_fail(s, "fwd due"));
+	return (store_rows(s, st, 3, max, "fwd due", store_fwd_due_row, out,
+	    np));
 }
 
 /* Persist a transition of the forward state machine (forward decides). */
@@ -1503,15 +1503,15 @@ store_fwd_set(struct store *s, int64_t id, enum fwd_state state,
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "fwd set");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
 	if (sqlite3_changes(s->db) != 1) {
 		log_warnx("store: fwd set: forward %lld: no such row",
 		    (long long)id);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* At start-up: a request cut by the crash is retried at once. */
@@ -1524,10 +1524,10 @@ store_fwd_requeue(struct store *s)
 	    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "fwd requeue");
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	sqlite3_reset(st);
-	return sqlite3_changes(s->db);
+	return (sqlite3_changes(s->db));
 }
 
 static void
@@ -1556,9 +1556,9 @@ store_msg_replies(struct store *s, int64_t msg_id,
 
 	*np = 0;
 	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK)
-		return store_fail(s, "msg replies");
-	return store_rows(s, st, 2, max, "msg replies", store_msg_reply_row,
-	    out, np);
+		return (store_fail(s, "msg replies"));
+	return (store_rows(s, st, 2, max, "msg replies", store_msg_reply_row,
+	    out, np));
 }
 
 /* One message's forward rows, one per central, by central name. */
@@ -1570,9 +1570,9 @@ store_msg_forwards(struct store *s, int64_t msg_id, struct store_fwd *out,
 
 	*np = 0;
 	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK)
-		return store_fail(s, "msg forwards");
-	return store_rows(s, st, 2, max, "msg forwards", store_fwd_due_row,
-	    out, np);
+		return (store_fail(s, "msg forwards"));
+	return (store_rows(s, st, 2, max, "msg forwards", store_fwd_due_row,
+	    out, np));
 }
 
 /* Add the rows of a (state, count) query into the counters it names. */
@@ -1628,8 +1628,8 @@ store_count_states(struct store *s, enum store_st i, const char *what,
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, what);
-	return 0;
+		return (store_fail(s, what));
+	return (0);
 }
 
 int
@@ -1665,11 +1665,11 @@ store_counts(struct store *s, struct store_counts *c)
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "counts");
+		return (store_fail(s, "counts"));
 	if (store_count_states(s, ST_COUNT_OUT, "counts: outbox", c) == -1 ||
 	    store_count_states(s, ST_COUNT_FWD, "counts: forwards", c) == -1)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /*
@@ -1687,12 +1687,12 @@ store_slot_add(struct store *s, const char *modem, int location,
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, location) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 3, msg_id) != SQLITE_OK)
-		return store_fail(s, "slot add");
+		return (store_fail(s, "slot add"));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "slot add");
-	return 0;
+		return (store_fail(s, "slot add"));
+	return (0);
 }
 
 int
@@ -1703,12 +1703,12 @@ store_slot_done(struct store *s, const char *modem, int location)
 
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, location) != SQLITE_OK)
-		return store_fail(s, "slot done");
+		return (store_fail(s, "slot done"));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return store_fail(s, "slot done");
-	return 0;
+		return (store_fail(s, "slot done"));
+	return (0);
 }
 
 /* 1 and the message held in that slot, 0 if none is, -1 on error. */
@@ -1722,7 +1722,7 @@ store_slot_get(struct store *s, const char *modem, int location,
 
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, location) != SQLITE_OK)
-		return store_fail(s, "slot get");
+		return (store_fail(s, "slot get"));
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*msg_id = sqlite3_column_int64(st, 0);
 		store_col(st, 1, sender, slen);
@@ -1731,8 +1731,8 @@ store_slot_get(struct store *s, const char *modem, int location,
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
-		return 1;
+		return (1);
 	if (rc == SQLITE_DONE)
-		return 0;
-	return store_fail(s, "slot get");
+		return (0);
+	return (store_fail(s, "slot get"));
 }

@@ -206,7 +206,7 @@ static const struct at_cmd at_cmds[] = {
 const char *
 at_state_name(enum at_state st)
 {
-	return at_state_names[st];
+	return (at_state_names[st]);
 }
 
 void
@@ -318,19 +318,19 @@ cme_text(int n)
 {
 	switch (n) {
 	case 3:
-		return "operation not allowed";
+		return ("operation not allowed");
 	case 4:
-		return "operation not supported";
+		return ("operation not supported");
 	case 10:
-		return "SIM not inserted";
+		return ("SIM not inserted");
 	case 21:
-		return "invalid index";
+		return ("invalid index");
 	case 30:
-		return "no network service";
+		return ("no network service");
 	case 50:
-		return "incorrect parameters";
+		return ("incorrect parameters");
 	default:
-		return "unknown";
+		return ("unknown");
 	}
 }
 
@@ -536,9 +536,9 @@ at_dispatch(struct modem *m, const char *name, enum at_op op,
 
 	for (i = 0; i < AT_NCMDS; i++)
 		if (strcmp(at_cmds[i].name, name) == 0)
-			return at_cmds[i].fn(m, op, args);
+			return (at_cmds[i].fn(m, op, args));
 	log_debug("sim: modem%d: unknown command %s", m->idx, name);
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 /* Split "1,\"SM\",,3" into arguments; quotes removed but remembered. */
@@ -550,7 +550,7 @@ at_parse_args(const char *s, struct at_args *a)
 
 	memset(a, 0, sizeof(*a));
 	if (*s == '\0')
-		return 0;
+		return (0);
 	a->n = 1;
 	for (; *s != '\0'; s++) {
 		if (*s == '"') {
@@ -560,7 +560,7 @@ at_parse_args(const char *s, struct at_args *a)
 		}
 		if (*s == ',' && !inq) {
 			if (a->n == AT_ARGS_MAX)
-				return -1;
+				return (-1);
 			a->n++;
 			n = 0;
 			continue;
@@ -568,10 +568,10 @@ at_parse_args(const char *s, struct at_args *a)
 		if (!inq && *s == ' ')
 			continue;
 		if (n >= AT_ARG_LEN - 1)
-			return -1;
+			return (-1);
 		a->v[a->n - 1][n++] = *s;
 	}
-	return inq ? -1 : a->n;
+	return (inq ? -1 : a->n);
 }
 
 /* Argument i as an integer in [lo, hi]; absent or empty gives def. */
@@ -582,12 +582,12 @@ at_int(const struct at_args *a, int i, int lo, int hi, int *out)
 	long	 v;
 
 	if (i >= a->n || a->v[i][0] == '\0')
-		return 0;
+		return (0);
 	v = strtol(a->v[i], &ep, 10);
 	if (*ep != '\0' || v < lo || v > hi)
-		return -1;
+		return (-1);
 	*out = v;
-	return 0;
+	return (0);
 }
 
 /* A string for the client in the current TE character set (CSCS). */
@@ -599,10 +599,10 @@ at_enc(struct modem *m, const char *s)
 	if (m->cscs == CS_UCS2) {
 		if (pdu_utf8_to_ucs2_hex(s, buf, sizeof(buf)) == -1)
 			buf[0] = '\0';
-		return buf;
+		return (buf);
 	}
 	snprintf(buf, sizeof(buf), "%s", s);
-	return buf;
+	return (buf);
 }
 
 /* A string from the client in the current TE character set. */
@@ -610,11 +610,11 @@ static int
 at_dec(struct modem *m, const char *s, char *out, size_t outlen)
 {
 	if (m->cscs == CS_UCS2)
-		return pdu_ucs2_hex_to_utf8(s, out, outlen);
+		return (pdu_ucs2_hex_to_utf8(s, out, outlen));
 	if (strlen(s) >= outlen)
-		return -1;
+		return (-1);
 	memcpy(out, s, strlen(s) + 1);
-	return 0;
+	return (0);
 }
 
 /* --- basic commands ------------------------------------------------ */
@@ -623,36 +623,36 @@ static int
 cmd_e(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ || op == OP_TEST)
-		return R_ERROR;
+		return (R_ERROR);
 	if (args[0] != '\0' && strcmp(args, "0") && strcmp(args, "1"))
-		return R_ERROR;
+		return (R_ERROR);
 	m->echo = args[0] == '1';
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_v(struct modem *m, enum at_op op, const char *args)
 {
 	if (args[0] != '\0' && strcmp(args, "0") && strcmp(args, "1"))
-		return R_ERROR;
+		return (R_ERROR);
 	m->verbose = args[0] == '1';
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_q(struct modem *m, enum at_op op, const char *args)
 {
 	if (args[0] != '\0' && strcmp(args, "0") && strcmp(args, "1"))
-		return R_ERROR;
+		return (R_ERROR);
 	m->quiet = args[0] == '1';
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_z(struct modem *m, enum at_op op, const char *args)
 {
 	at_reset(m);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -663,19 +663,19 @@ cmd_i(struct modem *m, enum at_op op, const char *args)
 	at_info(m, "Revision: %s", REVISION);
 	at_info(m, "IMEI: %s", m->imei);
 	at_info(m, "+GCAP: +CGSM,+DS,+ES");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_ok(struct modem *m, enum at_op op, const char *args)
 {
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_error(struct modem *m, enum at_op op, const char *args)
 {
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 /* Settings a modem accepts and this one has no use for. */
@@ -683,8 +683,8 @@ static int
 cmd_ignored(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
-		return R_ERROR;
-	return R_OK;
+		return (R_ERROR);
+	return (R_OK);
 }
 
 static int
@@ -694,7 +694,7 @@ cmd_s(struct modem *m, enum at_op op, const char *args)
 		at_info(m, "%03d", atoi(args) == 3 ? 13 :
 		    atoi(args) == 4 ? 10 : 0);
 	}
-	return R_OK;
+	return (R_OK);
 }
 
 /* --- identification ------------------------------------------------ */
@@ -703,61 +703,61 @@ static int
 cmd_cgmi(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "%s", MANUFACTURER);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_cgmm(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "%s", MODEL);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_cgmr(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "%s", REVISION);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_cgsn(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "%s", m->imei);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_cimi(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "%s", m->imsi);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_ccid(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "+CCID: %s", m->iccid);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_gcap(struct modem *m, enum at_op op, const char *args)
 {
 	at_info(m, "+GCAP: +CGSM,+DS,+ES");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -768,7 +768,7 @@ cmd_clac(struct modem *m, enum at_op op, const char *args)
 	for (i = 0; i < AT_NCMDS; i++)
 		if (at_cmds[i].name[0] == '+')
 			at_info(m, "AT%s", at_cmds[i].name);
-	return R_OK;
+	return (R_OK);
 }
 
 /* --- status -------------------------------------------------------- */
@@ -782,20 +782,20 @@ cmd_cmee(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CMEE: (0-2)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CMEE: %d", m->cmee);
-		return R_OK;
+		return (R_OK);
 	case OP_EXEC:
 		m->cmee = 0;
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 0, 2, &v))
-			return R_ERROR;
+			return (R_ERROR);
 		m->cmee = v;
-		return R_OK;
+		return (R_OK);
 	}
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 static int
@@ -803,11 +803,11 @@ cmd_cpin(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ) {
 		at_info(m, "+CPIN: READY");
-		return R_OK;
+		return (R_OK);
 	}
 	if (op == OP_TEST)
-		return R_OK;
-	return R_CME(3);
+		return (R_OK);
+	return (R_CME(3));
 }
 
 static int
@@ -817,15 +817,15 @@ cmd_csq(struct modem *m, enum at_op op, const char *args)
 
 	if (op == OP_TEST) {
 		at_info(m, "+CSQ: (0-31,99),(0-7,99)");
-		return R_OK;
+		return (R_OK);
 	}
 	if (op != OP_EXEC)
-		return R_ERROR;
+		return (R_ERROR);
 	rssi = m->fault.rssi >= 0 ? m->fault.rssi : m->rssi;
 	if (m->cfun != 1)
 		rssi = 99;
 	at_info(m, "+CSQ: %d,99", rssi);
-	return R_OK;
+	return (R_OK);
 }
 
 /* Registration status: 1 home, 0 not searching, 3 denied. */
@@ -833,10 +833,10 @@ static int
 modem_reg(struct modem *m)
 {
 	if (m->cfun != 1)
-		return 0;
+		return (0);
 	if (m->fault.noreg)
-		return m->fault.noreg == 3 ? 3 : 0;
-	return 1;
+		return (m->fault.noreg == 3 ? 3 : 0);
+	return (1);
 }
 
 static int
@@ -849,36 +849,36 @@ reg_cmd(struct modem *m, enum at_op op, const char *args, const char *name,
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+%s: (0-2)", name);
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		if (*n == 2 && stat == 1)
 			at_info(m, "+%s: %d,%d,\"%04X\",\"%04X\"", name, *n,
 			    stat, 0x1000 + m->idx, 0x5000 + m->idx * 7);
 		else
 			at_info(m, "+%s: %d,%d", name, *n, stat);
-		return R_OK;
+		return (R_OK);
 	case OP_EXEC:
 		*n = 0;
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 0, 2, &v))
-			return R_CME(50);
+			return (R_CME(50));
 		*n = v;
-		return R_OK;
+		return (R_OK);
 	}
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 static int
 cmd_creg(struct modem *m, enum at_op op, const char *args)
 {
-	return reg_cmd(m, op, args, "CREG", &m->creg_n);
+	return (reg_cmd(m, op, args, "CREG", &m->creg_n));
 }
 
 static int
 cmd_cgreg(struct modem *m, enum at_op op, const char *args)
 {
-	return reg_cmd(m, op, args, "CGREG", &m->cgreg_n);
+	return (reg_cmd(m, op, args, "CGREG", &m->cgreg_n));
 }
 
 static int
@@ -888,7 +888,7 @@ cmd_cgatt(struct modem *m, enum at_op op, const char *args)
 		at_info(m, "+CGATT: %d", modem_reg(m) == 1);
 	else if (op == OP_TEST)
 		at_info(m, "+CGATT: (0,1)");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -903,29 +903,29 @@ cmd_cops(struct modem *m, enum at_op op, const char *args)
 		at_info(m, "+COPS: (2,\"%s\",\"%s\",\"%s\",2),,(0-4),(0-2)",
 		    at_enc(m, m->op->name), at_enc(m, m->op->shortname),
 		    m->op->mccmnc);
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		if (modem_reg(m) != 1) {
 			at_info(m, "+COPS: 0");
-			return R_OK;
+			return (R_OK);
 		}
 		if (format == 2)
 			at_info(m, "+COPS: 0,2,\"%s\",2", m->op->mccmnc);
 		else
 			at_info(m, "+COPS: 0,%d,\"%s\",2", format, at_enc(m,
 			    format == 1 ? m->op->shortname : m->op->name));
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) < 1 || at_int(&a, 0, 0, 4, &mode) ||
 		    at_int(&a, 1, 0, 2, &fmt))
-			return R_CME(50);
+			return (R_CME(50));
 		if (mode == 3)
 			format = fmt;
-		return R_OK;
+		return (R_OK);
 	case OP_EXEC:
-		return R_OK;
+		return (R_OK);
 	}
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 static int
@@ -938,21 +938,21 @@ cmd_cscs(struct modem *m, enum at_op op, const char *args)
 	case OP_TEST:
 		at_info(m, "+CSCS: (\"IRA\",\"GSM\",\"UCS2\",\"8859-1\","
 		    "\"PCCP437\")");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CSCS: \"%s\"", charsets[m->cscs]);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) != 1)
-			return R_CME(50);
+			return (R_CME(50));
 		for (i = 0; i < sizeof(charsets) / sizeof(charsets[0]); i++)
 			if (strcasecmp(a.v[0], charsets[i]) == 0) {
 				m->cscs = i;
-				return R_OK;
+				return (R_OK);
 			}
-		return R_CME(50);
+		return (R_CME(50));
 	default:
-		return R_ERROR;
+		return (R_ERROR);
 	}
 }
 
@@ -965,26 +965,26 @@ cmd_cfun(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CFUN: (0,1,4),(0-1)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CFUN: %d", m->cfun);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) < 1 || at_int(&a, 0, 0, 7, &v))
-			return R_CME(50);
+			return (R_CME(50));
 		if (v != 0 && v != 1 && v != 4)
-			return R_CME(50);
+			return (R_CME(50));
 		m->cfun = v;
-		return R_OK;
+		return (R_OK);
 	default:
-		return R_ERROR;
+		return (R_ERROR);
 	}
 }
 
 static int
 cmd_chup(struct modem *m, enum at_op op, const char *args)
 {
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -992,10 +992,10 @@ cmd_cbc(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST) {
 		at_info(m, "+CBC: (0-3),(0-100)");
-		return R_OK;
+		return (R_OK);
 	}
 	at_info(m, "+CBC: 0,100");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1005,21 +1005,21 @@ cmd_cclk(struct modem *m, enum at_op op, const char *args)
 	time_t		 t = time(NULL) + 7 * 3600;
 
 	if (op == OP_SET || op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	gmtime_r(&t, &tm);
 	at_info(m, "+CCLK: \"%02d/%02d/%02d,%02d:%02d:%02d+28\"",
 	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_cnum(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	at_info(m, "+CNUM: \"\",\"%s\",145", at_enc(m, m->msisdn));
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1029,14 +1029,14 @@ cmd_cpas(struct modem *m, enum at_op op, const char *args)
 		at_info(m, "+CPAS: (0-5)");
 	else
 		at_info(m, "+CPAS: 0");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
 cmd_ceer(struct modem *m, enum at_op op, const char *args)
 {
 	at_info(m, "+CEER: No cause information available");
-	return R_OK;
+	return (R_OK);
 }
 
 /* --- SMS settings -------------------------------------------------- */
@@ -1048,17 +1048,17 @@ cmd_csca(struct modem *m, enum at_op op, const char *args)
 
 	switch (op) {
 	case OP_TEST:
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CSCA: \"%s\",145", at_enc(m, m->op->smsc));
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		/* Accepted and kept on the operator's: the network knows. */
 		if (at_parse_args(args, &a) < 1)
-			return R_CMS(304);
-		return R_OK;
+			return (R_CMS(304));
+		return (R_OK);
 	default:
-		return R_ERROR;
+		return (R_ERROR);
 	}
 }
 
@@ -1068,21 +1068,21 @@ cmd_cmgf(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CMGF: (0)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CMGF: %d", m->cmgf);
-		return R_OK;
+		return (R_OK);
 	case OP_EXEC:
 		m->cmgf = 0;
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (strcmp(args, "0") == 0) {
 			m->cmgf = 0;
-			return R_OK;
+			return (R_OK);
 		}
-		return R_CMS(303);	/* text mode: not supported */
+		return (R_CMS(303));	/* text mode: not supported */
 	}
-	return R_ERROR;
+	return (R_ERROR);
 }
 
 /*
@@ -1098,16 +1098,16 @@ cmd_csms(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CSMS: (0,1)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CSMS: %d,1,1,1", m->csms);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) != 1 || a.v[0][0] == '\0' ||
 		    at_int(&a, 0, 0, 255, &v))
-			return R_CMS(304);
+			return (R_CMS(304));
 		if (v > 1)
-			return R_CMS(303);	/* service not supported */
+			return (R_CMS(303));	/* service not supported */
 		if (m->csms != v)
 			log_debug("sim: modem%d: message service %d", m->idx,
 			    v);
@@ -1115,9 +1115,9 @@ cmd_csms(struct modem *m, enum at_op op, const char *args)
 		if (v == 0)
 			smsc_ack_drop(m, "AT+CSMS=0");
 		at_info(m, "+CSMS: 1,1,1");
-		return R_OK;
+		return (R_OK);
 	default:
-		return R_ERROR;
+		return (R_ERROR);
 	}
 }
 
@@ -1126,7 +1126,7 @@ cmd_csmp(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
 		at_info(m, "+CSMP: 17,167,0,0");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1136,7 +1136,7 @@ cmd_csdh(struct modem *m, enum at_op op, const char *args)
 		at_info(m, "+CSDH: 0");
 	else if (op == OP_TEST)
 		at_info(m, "+CSDH: (0,1)");
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1148,18 +1148,18 @@ cmd_cmms(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CMMS: (0-2)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CMMS: %d", m->cmms);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 0, 2, &v))
-			return R_CMS(304);
+			return (R_CMS(304));
 		m->cmms = v;
-		return R_OK;
+		return (R_OK);
 	default:
 		m->cmms = 0;
-		return R_OK;
+		return (R_OK);
 	}
 }
 
@@ -1173,22 +1173,22 @@ cmd_cpms(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CPMS: (\"SM\"),(\"SM\"),(\"SM\")");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CPMS: \"SM\",%d,%d,\"SM\",%d,%d,\"SM\",%d,%d",
 		    used, cap, used, cap, used, cap);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) < 1)
-			return R_CMS(302);
+			return (R_CMS(302));
 		for (i = 0; i < a.n; i++)
 			if (a.v[i][0] != '\0' && strcasecmp(a.v[i], "SM") != 0)
-				return R_CMS(302);
+				return (R_CMS(302));
 		at_info(m, "+CPMS: %d,%d,%d,%d,%d,%d", used, cap, used, cap,
 		    used, cap);
-		return R_OK;
+		return (R_OK);
 	default:
-		return R_ERROR;
+		return (R_ERROR);
 	}
 }
 
@@ -1202,13 +1202,13 @@ cmd_cmgl(struct modem *m, enum at_op op, const char *args)
 
 	if (op == OP_TEST) {
 		at_info(m, "+CMGL: (0-4)");
-		return R_OK;
+		return (R_OK);
 	}
 	if (m->cmgf != 0)
-		return R_CMS(302);
+		return (R_CMS(302));
 	if (op == OP_SET) {
 		if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 0, 4, &stat))
-			return R_CMS(304);
+			return (R_CMS(304));
 	}
 	for (i = 0; i < m->nslots; i++) {
 		if (!m->slots[i].used)
@@ -1222,7 +1222,7 @@ cmd_cmgl(struct modem *m, enum at_op op, const char *args)
 			m->slots[i].stat = 1;
 		resp_delay += sim->timing.read_ms;
 	}
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1233,23 +1233,23 @@ cmd_cmgr(struct modem *m, enum at_op op, const char *args)
 	struct slot	*s;
 
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	if (op != OP_SET)
-		return R_CMS(302);
+		return (R_CMS(302));
 	if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 1, 65535, &idx) ||
 	    idx == 0)
-		return R_CMS(321);
+		return (R_CMS(321));
 	if (idx > m->nslots)
-		return R_CMS(321);
+		return (R_CMS(321));
 	resp_delay += sim->timing.read_ms;
 	s = &m->slots[idx - 1];
 	if (!s->used)
-		return R_OK;	/* empty location: just OK */
+		return (R_OK);	/* empty location: just OK */
 	at_info(m, "+CMGR: %d,,%d", s->stat, s->tpdu_len);
 	evbuffer_add_printf(resp, "%s\r\n", s->hex);
 	if (s->stat == 0)
 		s->stat = 1;
-	return R_OK;
+	return (R_OK);
 }
 
 static int
@@ -1260,18 +1260,18 @@ cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 
 	if (op == OP_TEST) {
 		at_info(m, "+CMGD: (1-%d),(0-4)", m->nslots);
-		return R_OK;
+		return (R_OK);
 	}
 	if (op != OP_SET || at_parse_args(args, &a) < 1 ||
 	    at_int(&a, 0, 0, 65535, &idx) || at_int(&a, 1, 0, 4, &flag))
-		return R_CMS(304);
+		return (R_CMS(304));
 	resp_delay += sim->timing.delete_ms;
 	if (flag == 0) {
 		if (idx < 1 || idx > m->nslots)
-			return R_CMS(321);
+			return (R_CMS(321));
 		m->slots[idx - 1].used = 0;
 		smsc_room(m);
-		return R_OK;
+		return (R_OK);
 	}
 	for (i = 0; i < m->nslots; i++) {
 		if (!m->slots[i].used)
@@ -1294,7 +1294,7 @@ cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 			m->slots[i].used = 0;
 	}
 	smsc_room(m);
-	return R_OK;
+	return (R_OK);
 }
 
 /* --- sending ------------------------------------------------------- */
@@ -1306,19 +1306,19 @@ cmd_cmgs(struct modem *m, enum at_op op, const char *args)
 	int		 len = 0;
 
 	if (op == OP_TEST)
-		return R_OK;
+		return (R_OK);
 	if (op != OP_SET)
-		return R_CMS(304);
+		return (R_CMS(304));
 	if (m->cmgf != 0)
-		return R_CMS(302);
+		return (R_CMS(302));
 	if (at_parse_args(args, &a) != 1 || at_int(&a, 0, 7, 164, &len) ||
 	    len == 0)
-		return R_CMS(304);
+		return (R_CMS(304));
 	m->cmgs_len = len;
 	m->pdulen = 0;
 	at_set_state(m, AT_PROMPT);
 	evbuffer_add(resp, "\r\n> ", 4);
-	return R_LATER;
+	return (R_LATER);
 }
 
 /* ^Z after the PDU: hand it to the network, answer +CMGS: mr later. */
@@ -1367,22 +1367,22 @@ cmd_cnmi(struct modem *m, enum at_op op, const char *args)
 	case OP_TEST:
 		/* Third range has 1-3: libGammu 1.42 insists (see notes). */
 		at_info(m, "+CNMI: (0-2),(0-3),(0-3),(0-2),(0,1)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CNMI: %d,%d,%d,%d,%d", m->cnmi[0], m->cnmi[1],
 		    m->cnmi[2], m->cnmi[3], m->cnmi[4]);
-		return R_OK;
+		return (R_OK);
 	case OP_SET:
 		if (at_parse_args(args, &a) < 1)
-			return R_CMS(303);
+			return (R_CMS(303));
 		memcpy(v, m->cnmi, sizeof(v));
 		for (i = 0; i < 5; i++)
 			if (at_int(&a, i, 0, hi[i], &v[i]))
-				return R_CMS(303);
+				return (R_CMS(303));
 		memcpy(m->cnmi, v, sizeof(v));
-		return R_OK;
+		return (R_OK);
 	default:
-		return R_OK;
+		return (R_OK);
 	}
 }
 
@@ -1400,25 +1400,25 @@ cmd_cnma(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CNMA: (0-2)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
-		return R_ERROR;
+		return (R_ERROR);
 	case OP_SET:
 		if (at_parse_args(args, &a) < 1 || a.n > 2 ||
 		    at_int(&a, 0, 0, 2, &n) || at_int(&a, 1, 0, 255, &len))
-			return R_CMS(304);
+			return (R_CMS(304));
 		break;
 	case OP_EXEC:
 		break;
 	}
 	/* 340: no +CNMA acknowledgement expected */
 	if (!smsc_ack_expected(m))
-		return R_CMS(340);
+		return (R_CMS(340));
 	if (len > 0)
-		return R_CMS(303);
+		return (R_CMS(303));
 	if (smsc_cnma(m, n) == -1)
-		return R_CMS(340);
-	return R_OK;
+		return (R_CMS(340));
+	return (R_OK);
 }
 
 static int
@@ -1431,29 +1431,29 @@ cmd_cusd(struct modem *m, enum at_op op, const char *args)
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CUSD: (0-2)");
-		return R_OK;
+		return (R_OK);
 	case OP_READ:
 		at_info(m, "+CUSD: %d", m->cusd);
-		return R_OK;
+		return (R_OK);
 	case OP_EXEC:
 		m->cusd = 0;
-		return R_OK;
+		return (R_OK);
 	default:
 		break;
 	}
 	if (at_parse_args(args, &a) < 1 || at_int(&a, 0, 0, 2, &n) ||
 	    at_int(&a, 2, 0, 255, &dcs))
-		return R_CME(50);
+		return (R_CME(50));
 	if (n != 2)
 		m->cusd = n;
 	if (a.n < 2 || n == 2)
-		return R_OK;
+		return (R_OK);
 	if (modem_reg(m) != 1)
-		return R_CME(30);
+		return (R_CME(30));
 	if (at_dec(m, a.v[1], code, sizeof(code)) == -1)
-		return R_CME(50);
+		return (R_CME(50));
 	at_ussd(m, code);
-	return R_OK;
+	return (R_OK);
 }
 
 /* The operator's USSD service: the answer comes as +CUSD later. */

@@ -179,20 +179,20 @@ central_digits(const char *s, size_t n)
 
 	for (i = 0; i < n; i++)
 		if (s[i] < '0' || s[i] > '9')
-			return 0;
-	return s[n] == '\0';
+			return (0);
+	return (s[n] == '\0');
 }
 
 static int
 central_is_tps(const char *s)
 {
-	return central_digits(s, TALLY_TPS_DIGITS);
+	return (central_digits(s, TALLY_TPS_DIGITS));
 }
 
 static int
 central_is_code(const char *s)
 {
-	return central_digits(s, TALLY_CODE_LEN);
+	return (central_digits(s, TALLY_CODE_LEN));
 }
 
 static int
@@ -203,20 +203,20 @@ central_is_contest(const char *s)
 	for (i = 0; i < sizeof(central_contests) / sizeof(*central_contests);
 	    i++)
 		if (strcmp(s, central_contests[i]) == 0)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 static int
 central_is_verdict(const char *s)
 {
-	return strcmp(s, "OK") == 0 || strcmp(s, "FLAGGED") == 0;
+	return (strcmp(s, "OK") == 0 || strcmp(s, "FLAGGED") == 0);
 }
 
 static int
 central_is_auth(const char *s)
 {
-	return strcmp(s, "mac") == 0 || strcmp(s, "card") == 0;
+	return (strcmp(s, "mac") == 0 || strcmp(s, "card") == 0);
 }
 
 /* Printable text on one line: names and the canonical text. */
@@ -225,15 +225,15 @@ central_is_line(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return 1;
+			return (0);
+	return (1);
 }
 
 static int
 central_is_any(const char *s)
 {
 	(void)s;
-	return 1;
+	return (1);
 }
 
 /* YYYY-MM-DDTHH:MM:SS[.fraction]Z, each part in range. */
@@ -247,9 +247,9 @@ central_is_time(const char *s)
 	for (i = 0; shape[i] != '\0'; i++) {
 		if (shape[i] == 'd') {
 			if (s[i] < '0' || s[i] > '9')
-				return 0;
+				return (0);
 		} else if (s[i] != shape[i])
-			return 0;
+			return (0);
 	}
 	mo = (s[5] - '0') * 10 + s[6] - '0';
 	d = (s[8] - '0') * 10 + s[9] - '0';
@@ -258,16 +258,16 @@ central_is_time(const char *s)
 	se = (s[17] - '0') * 10 + s[18] - '0';
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
 	    se > 60)
-		return 0;
+		return (0);
 	s += i;
 	if (*s == '.') {
 		for (i = 1; s[i] >= '0' && s[i] <= '9'; i++)
 			;
 		if (i == 1 || i > 10)
-			return 0;
+			return (0);
 		s += i;
 	}
-	return s[0] == 'Z' && s[1] == '\0';
+	return (s[0] == 'Z' && s[1] == '\0');
 }
 
 /* The string fields of a body: name, where it goes, bounds, shape. */
@@ -316,21 +316,21 @@ central_int(json_t *root, const char *name, json_int_t lo, json_int_t hi,
 	if ((v = json_object_get(root, name)) == NULL) {
 		snprintf(a->error, sizeof(a->error), "field '%s' missing",
 		    name);
-		return -1;
+		return (-1);
 	}
 	if (nullable && json_is_null(v)) {
 		*out = -1;
-		return 0;
+		return (0);
 	}
 	if (!json_is_integer(v) || json_integer_value(v) < lo ||
 	    json_integer_value(v) > hi) {
 		snprintf(a->error, sizeof(a->error),
 		    "field '%s' must be an integer %lld..%lld%s", name,
 		    (long long)lo, (long long)hi, nullable ? " or null" : "");
-		return -1;
+		return (-1);
 	}
 	*out = json_integer_value(v);
-	return 0;
+	return (0);
 }
 
 /* values: 1..TALLY_MAXVALUES integers 0..999; also fills q->r. */
@@ -342,13 +342,13 @@ central_values(struct central_req *q, struct central_answer *a)
 
 	if ((v = json_object_get(q->root, "values")) == NULL) {
 		snprintf(a->error, sizeof(a->error), "field 'values' missing");
-		return -1;
+		return (-1);
 	}
 	if (!json_is_array(v) || json_array_size(v) == 0 ||
 	    json_array_size(v) > TALLY_MAXVALUES) {
 		snprintf(a->error, sizeof(a->error), "field 'values' must be "
 		    "an array of 1..%d integers", TALLY_MAXVALUES);
-		return -1;
+		return (-1);
 	}
 	json_array_foreach(v, i, e) {
 		if (!json_is_integer(e) || json_integer_value(e) < 0 ||
@@ -356,16 +356,16 @@ central_values(struct central_req *q, struct central_answer *a)
 			snprintf(a->error, sizeof(a->error), "field 'values': "
 			    "element %zu must be an integer 0..%d", i + 1,
 			    TALLY_VALUE_MAX);
-			return -1;
+			return (-1);
 		}
 		q->r.values[i] = (uint16_t)json_integer_value(e);
 	}
 	q->r.nvalues = json_array_size(v);
 	if ((q->values = json_dumps(v, JSON_COMPACT)) == NULL) {
 		snprintf(a->error, sizeof(a->error), "out of memory");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* flags: distinct names from the protocol's list. */
@@ -379,12 +379,12 @@ central_flags(struct central_req *q, struct central_answer *a)
 	nf = sizeof(central_flag_names) / sizeof(*central_flag_names);
 	if ((v = json_object_get(q->root, "flags")) == NULL) {
 		snprintf(a->error, sizeof(a->error), "field 'flags' missing");
-		return -1;
+		return (-1);
 	}
 	if (!json_is_array(v)) {
 		snprintf(a->error, sizeof(a->error),
 		    "field 'flags' must be an array of strings");
-		return -1;
+		return (-1);
 	}
 	json_array_foreach(v, i, e) {
 		for (j = 0; j < nf; j++)
@@ -396,15 +396,15 @@ central_flags(struct central_req *q, struct central_answer *a)
 			snprintf(a->error, sizeof(a->error), "field 'flags': "
 			    "element %zu must be a distinct one of SUM, TOTAL, "
 			    "DPT, PARTY, SENDER, STALE", i + 1);
-			return -1;
+			return (-1);
 		}
 		seen |= 1U << j;
 	}
 	if ((q->flags = json_dumps(v, JSON_COMPACT)) == NULL) {
 		snprintf(a->error, sizeof(a->error), "out of memory");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -428,11 +428,11 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 	if (q->root == NULL) {
 		snprintf(a->error, sizeof(a->error), "not JSON: %s (line %d, "
 		    "column %d)", je.text, je.line, je.column);
-		return -1;
+		return (-1);
 	}
 	if (!json_is_object(q->root)) {
 		snprintf(a->error, sizeof(a->error), "not a JSON object");
-		return -1;
+		return (-1);
 	}
 	for (i = 0; i < sizeof(central_sfields) / sizeof(*central_sfields);
 	    i++) {
@@ -441,7 +441,7 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 		if (v == NULL) {
 			snprintf(a->error, sizeof(a->error),
 			    "field '%s' missing", f->name);
-			return -1;
+			return (-1);
 		}
 		if (!json_is_string(v) || json_string_length(v) == 0 ||
 		    json_string_length(v) > f->max ||
@@ -449,7 +449,7 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 			snprintf(a->error, sizeof(a->error),
 			    "field '%s' must be a string: %s", f->name,
 			    f->want);
-			return -1;
+			return (-1);
 		}
 		*(const char **)(void *)((char *)q + f->off) =
 		    json_string_value(v);
@@ -461,13 +461,13 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 	    central_int(q->root, "supersedes", 1, TALLY_SEQ_MAX, 1,
 	    &q->supersedes, a) == -1 ||
 	    central_values(q, a) == -1 || central_flags(q, a) == -1)
-		return -1;
+		return (-1);
 	q->r.contest = decode_contest(q->contest);
 	if (decode_contest_paged(q->r.contest) != (q->page != -1)) {
 		snprintf(a->error, sizeof(a->error), "field 'page' must be %s "
 		    "for %s", q->page == -1 ? "an integer" : "null",
 		    q->contest);
-		return -1;
+		return (-1);
 	}
 
 	a->status = 422;
@@ -476,7 +476,7 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 	if (strcmp(key, q->key) != 0) {
 		snprintf(a->error, sizeof(a->error), "idempotency_key %s is "
 		    "not TPS-SEQ-RECEIPT (%s)", q->key, key);
-		return -1;
+		return (-1);
 	}
 	q->r.tps = strtoull(q->tps, NULL, 10);
 	q->r.seq = (unsigned)q->seq;
@@ -486,10 +486,10 @@ central_parse(const unsigned char *body, size_t len, struct central_req *q,
 		snprintf(a->error, sizeof(a->error), "canonical text does not "
 		    "match tps, contest, seq, page and values (expected "
 		    "'%.120s')", q->r.canon);
-		return -1;
+		return (-1);
 	}
 	a->status = 0;
-	return 0;
+	return (0);
 }
 
 static void
@@ -512,13 +512,13 @@ central_verify(struct central *c, const unsigned char *body, size_t len,
 	if (hdr == NULL) {
 		snprintf(a->error, sizeof(a->error),
 		    "X-Tally-Signature missing");
-		return -1;
+		return (-1);
 	}
 	if (strncmp(hdr, CENTRAL_SIG_PREFIX, strlen(CENTRAL_SIG_PREFIX)) !=
 	    0) {
 		snprintf(a->error, sizeof(a->error),
 		    "X-Tally-Signature must be ed25519=BASE64");
-		return -1;
+		return (-1);
 	}
 	b64 = hdr + strlen(CENTRAL_SIG_PREFIX);
 	if (sodium_base642bin(sig, sizeof(sig), b64, strlen(b64), NULL, &n,
@@ -526,14 +526,14 @@ central_verify(struct central *c, const unsigned char *body, size_t len,
 	    n != sizeof(sig)) {
 		snprintf(a->error, sizeof(a->error), "X-Tally-Signature is "
 		    "not the base64 of %d bytes", crypto_sign_BYTES);
-		return -1;
+		return (-1);
 	}
 	for (i = 0; i < c->nkeys; i++)
 		if (crypto_sign_verify_detached(sig, body, len,
 		    c->keys[i]) == 0)
-			return 0;
+			return (0);
 	snprintf(a->error, sizeof(a->error), "signature does not verify");
-	return -1;
+	return (-1);
 }
 
 /* Printable ASCII only, so an answer or a log line stays one clean line. */
@@ -550,8 +550,8 @@ static int
 central_bind_text(sqlite3_stmt *st, int col, const char *s)
 {
 	if (s == NULL)
-		return sqlite3_bind_null(st, col);
-	return sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+		return (sqlite3_bind_null(st, col));
+	return (sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT));
 }
 
 /* Keep a refused request, with its reason, for the record. */
@@ -599,14 +599,14 @@ central_seen(struct central *c, struct central_req *q,
 	sqlite3_bind_text(st, 1, q->key, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_DONE) {
 		sqlite3_reset(st);
-		return 0;
+		return (0);
 	}
 	if (rc != SQLITE_ROW) {
 		snprintf(a->error, sizeof(a->error), "store: %s",
 		    sqlite3_errmsg(c->db));
 		a->status = 500;
 		sqlite3_reset(st);
-		return -1;
+		return (-1);
 	}
 	canon = (const char *)sqlite3_column_text(st, 0);
 	vals = (const char *)sqlite3_column_text(st, 1);
@@ -623,7 +623,7 @@ central_seen(struct central *c, struct central_req *q,
 	if (!same) {
 		a->status = 409;
 		a->what = "conflict";
-		return -1;
+		return (-1);
 	}
 	central_now(now, sizeof(now));
 	st = c->st_dup;
@@ -636,12 +636,12 @@ central_seen(struct central *c, struct central_req *q,
 		snprintf(a->error, sizeof(a->error), "store: %s",
 		    sqlite3_errmsg(c->db));
 		a->status = 500;
-		return -1;
+		return (-1);
 	}
 	a->status = 200;
 	a->what = "duplicate";
 	log_info("central: duplicate %s", q->key);
-	return 1;
+	return (1);
 }
 
 /* Insert a new record; committed (durably) when this returns 0. */
@@ -686,12 +686,12 @@ central_store(struct central *c, struct central_req *q,
 		snprintf(a->error, sizeof(a->error), "store: %s",
 		    sqlite3_errmsg(c->db));
 		a->status = 500;
-		return -1;
+		return (-1);
 	}
 	a->status = 201;
 	a->what = "stored";
 	log_info("central: stored %s (%s)", q->key, q->canonical);
-	return 0;
+	return (0);
 }
 
 /*
@@ -751,13 +751,13 @@ central_post(struct central *c, const unsigned char *body, size_t len,
 		goto refuse;
 	}
 	central_req_free(&q);
-	return a->status;
+	return (a->status);
  refuse:
 	central_clean(a->error);
 	central_reject(c, a, hkey, peer, body, keep);
 	a->what = a->status == 409 ? "conflict" : "error";
 	central_req_free(&q);
-	return a->status;
+	return (a->status);
 }
 
 static const char *
@@ -765,25 +765,25 @@ central_reason(int status)
 {
 	switch (status) {
 	case 200:
-		return "OK";
+		return ("OK");
 	case 201:
-		return "Created";
+		return ("Created");
 	case 400:
-		return "Bad Request";
+		return ("Bad Request");
 	case 401:
-		return "Unauthorized";
+		return ("Unauthorized");
 	case 404:
-		return "Not Found";
+		return ("Not Found");
 	case 405:
-		return "Method Not Allowed";
+		return ("Method Not Allowed");
 	case 409:
-		return "Conflict";
+		return ("Conflict");
 	case 413:
-		return "Payload Too Large";
+		return ("Payload Too Large");
 	case 422:
-		return "Unprocessable Entity";
+		return ("Unprocessable Entity");
 	default:
-		return "Internal Server Error";
+		return ("Internal Server Error");
 	}
 }
 
@@ -919,7 +919,7 @@ central_load_pubkeys(struct central *c, const char *path, char *err,
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		lineno++;
@@ -938,16 +938,16 @@ central_load_pubkeys(struct central *c, const char *path, char *err,
 			    lineno, c->nkeys == CENTRAL_KEYS_MAX ?
 			    " (too many keys)" : "");
 			fclose(fp);
-			return -1;
+			return (-1);
 		}
 		c->nkeys++;
 	}
 	fclose(fp);
 	if (c->nkeys == 0) {
 		snprintf(err, errlen, "%s: no ed25519-public key", path);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Open the store: WAL, durable commits, prepared statements. */
@@ -968,7 +968,7 @@ central_open_db(struct central *c, const char *path, char *err,
 		snprintf(err, errlen, "%s: %s", path, msg != NULL ? msg :
 		    "cannot set up");
 		sqlite3_free(msg);
-		return -1;
+		return (-1);
 	}
 	if (sqlite3_prepare_v2(c->db, "SELECT canonical, vals, stored_at "
 	    "FROM reports WHERE idempotency_key = ?", -1, &c->st_find,
@@ -986,11 +986,11 @@ central_open_db(struct central *c, const char *path, char *err,
 	    " idempotency_key, peer, body) VALUES (?,?,?,?,?,?)", -1,
 	    &c->st_reject, NULL) != SQLITE_OK)
 		goto fail;
-	return 0;
+	return (0);
  fail:
 	snprintf(err, errlen, "%s: %s", path, c->db != NULL ?
 	    sqlite3_errmsg(c->db) : "out of memory");
-	return -1;
+	return (-1);
 }
 
 struct central *
@@ -1001,15 +1001,15 @@ central_new(struct event_base *base, const char *dbpath, const char *addr,
 
 	if (port < 0 || port > 65535) {
 		snprintf(err, errlen, "port %d out of range", port);
-		return NULL;
+		return (NULL);
 	}
 	if (sodium_init() < 0) {
 		snprintf(err, errlen, "libsodium does not initialise");
-		return NULL;
+		return (NULL);
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "%s", strerror(errno));
-		return NULL;
+		return (NULL);
 	}
 	c->base = base;
 	c->port = port;
@@ -1020,12 +1020,12 @@ central_new(struct event_base *base, const char *dbpath, const char *addr,
 	    central_open_db(c, dbpath, err, errlen) == -1 ||
 	    central_listen(c, err, errlen) == -1) {
 		central_free(c);
-		return NULL;
+		return (NULL);
 	}
 	if (c->nkeys == 0)
 		log_warnx("central: no public key: accepting unsigned reports");
 	log_info("central: listening on %s port %d", c->addr, c->port);
-	return c;
+	return (c);
 }
 
 /* Start the HTTP server; a chosen port is kept for later ups. */
@@ -1038,7 +1038,7 @@ central_listen(struct central *c, char *err, size_t errlen)
 
 	if ((c->http = evhttp_new(c->base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
-		return -1;
+		return (-1);
 	}
 	evhttp_set_max_body_size(c->http, 4 * CENTRAL_BODY_MAX);
 	evhttp_set_max_headers_size(c->http, CENTRAL_HEADERS_MAX);
@@ -1051,7 +1051,7 @@ central_listen(struct central *c, char *err, size_t errlen)
 		    c->addr, c->port, strerror(errno));
 		evhttp_free(c->http);
 		c->http = NULL;
-		return -1;
+		return (-1);
 	}
 	if (c->port == 0) {
 		if (getsockname(evhttp_bound_socket_get_fd(bs),
@@ -1059,7 +1059,7 @@ central_listen(struct central *c, char *err, size_t errlen)
 			snprintf(err, errlen, "getsockname: %s",
 			    strerror(errno));
 			central_unlisten(c);
-			return -1;
+			return (-1);
 		}
 		if (ss.ss_family == AF_INET)
 			c->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -1068,7 +1068,7 @@ central_listen(struct central *c, char *err, size_t errlen)
 			    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	}
 	c->down = 0;
-	return 0;
+	return (0);
 }
 
 /* Close the listener and every open connection: an outage. */
@@ -1083,7 +1083,7 @@ central_unlisten(struct central *c)
 int
 central_port(struct central *c)
 {
-	return c->port;
+	return (c->port);
 }
 
 void
@@ -1108,7 +1108,7 @@ central_set_down(struct central *c, int down)
 int
 central_is_down(struct central *c)
 {
-	return c->down;
+	return (c->down);
 }
 
 /* One stored row as the JSON object of GET /v1/reports. */
@@ -1126,7 +1126,7 @@ central_row_json(sqlite3_stmt *st)
 	int			 i, type;
 
 	if ((o = json_object()) == NULL)
-		return NULL;
+		return (NULL);
 	for (i = 0; i < (int)(sizeof(names) / sizeof(*names)); i++) {
 		/* The type first: reading the text may convert it. */
 		type = sqlite3_column_type(st, i);
@@ -1144,10 +1144,10 @@ central_row_json(sqlite3_stmt *st)
 			v = json_string(s != NULL ? s : "");
 		if (v == NULL || json_object_set_new(o, names[i], v) == -1) {
 			json_decref(o);
-			return NULL;
+			return (NULL);
 		}
 	}
-	return o;
+	return (o);
 }
 
 /* The readable table: one line per record. */
@@ -1207,7 +1207,7 @@ central_dump(struct central *c, FILE *out, int json)
 	if (sqlite3_prepare_v2(c->db, "SELECT " CENTRAL_COLUMNS
 	    " FROM reports ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("central: dump: %s", sqlite3_errmsg(c->db));
-		return -1;
+		return (-1);
 	}
 	if (!json)
 		fprintf(out, "%-24s %-13s %-5s %4s %4s %-8s %-7s %-3s %3s "
@@ -1228,9 +1228,9 @@ central_dump(struct central *c, FILE *out, int json)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		log_warnx("central: dump: %s", sqlite3_errmsg(c->db));
-		return -1;
+		return (-1);
 	}
-	return ferror(out) ? -1 : 0;
+	return (ferror(out) ? -1 : 0);
 }
 
 /* The number in the first column of a one-row query. */
@@ -1241,11 +1241,11 @@ central_count(struct central *c, const char *sql, size_t *out)
 	int		 rc;
 
 	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return (-1);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*out = (size_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
 int
@@ -1259,7 +1259,7 @@ central_stats(struct central *c, size_t *stored, size_t *duplicates,
 	    "reports", &d) == -1 ||
 	    central_count(c, "SELECT count(*) FROM rejects", &r) == -1) {
 		log_warnx("central: stats: %s", sqlite3_errmsg(c->db));
-		return -1;
+		return (-1);
 	}
 	if (stored != NULL)
 		*stored = s;
@@ -1267,7 +1267,7 @@ central_stats(struct central *c, size_t *stored, size_t *duplicates,
 		*duplicates = d;
 	if (rejected != NULL)
 		*rejected = r;
-	return 0;
+	return (0);
 }
 
 void
@@ -1297,7 +1297,7 @@ central_write_new(const char *path, const char *s, mode_t mode)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    mode)) == -1) {
 		log_warn("central: %s", path);
-		return -1;
+		return (-1);
 	}
 	while (off < len) {
 		if ((n = write(fd, s + off, len - off)) == -1) {
@@ -1306,16 +1306,16 @@ central_write_new(const char *path, const char *s, mode_t mode)
 			log_warn("central: %s", path);
 			close(fd);
 			unlink(path);
-			return -1;
+			return (-1);
 		}
 		off += (size_t)n;
 	}
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		log_warn("central: %s", path);
 		unlink(path);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -1330,7 +1330,7 @@ central_keygen(const char *secret_path, const char *public_path)
 
 	if (sodium_init() < 0) {
 		log_warnx("central: libsodium does not initialise");
-		return -1;
+		return (-1);
 	}
 	crypto_sign_keypair(pk, sk);
 	sodium_bin2hex(hex, sizeof(hex), sk, sizeof(sk));
@@ -1348,7 +1348,7 @@ central_keygen(const char *secret_path, const char *public_path)
 	sodium_memzero(sk, sizeof(sk));
 	sodium_memzero(hex, sizeof(hex));
 	sodium_memzero(line, sizeof(line));
-	return rc;
+	return (rc);
 }
 
 /* --- the control socket: one line in, an answer, close ----------- */
@@ -1520,9 +1520,9 @@ central_sun(const char *dir, struct sockaddr_un *sun)
 	    dir);
 	if (n < 0 || (size_t)n >= sizeof(sun->sun_path)) {
 		log_warnx("central: %s/central.sock: path too long", dir);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Listen on RUNDIR/central.sock, replacing a stale one. */
@@ -1534,18 +1534,18 @@ central_ctl_listen(struct event_base *base, struct central *c,
 	struct sockaddr_un	 sun;
 
 	if (central_sun(dir, &sun) == -1)
-		return NULL;
+		return (NULL);
 	unlink(sun.sun_path);
 	l = evconnlistener_new_bind(base, central_ctl_accept, c,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 16,
 	    (struct sockaddr *)&sun, sizeof(sun));
 	if (l == NULL) {
 		log_warn("central: %s", sun.sun_path);
-		return NULL;
+		return (NULL);
 	}
 	if (chmod(sun.sun_path, 0600) == -1)
 		log_warn("central: %s", sun.sun_path);
-	return l;
+	return (l);
 }
 
 int
@@ -1559,13 +1559,13 @@ central_ctl(const char *dir, const char *line, FILE *out)
 	int			 fd, rc = 0, first = 1;
 
 	if (central_sun(dir, &sun) == -1)
-		return -1;
+		return (-1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		log_warn("central: %s", sun.sun_path);
 		if (fd != -1)
 			close(fd);
-		return -1;
+		return (-1);
 	}
 	len = strlen(line);
 	if (len >= sizeof(buf) - 1)
@@ -1576,7 +1576,7 @@ central_ctl(const char *dir, const char *line, FILE *out)
 		if ((n = write(fd, buf + off, len - off)) == -1) {
 			log_warn("central: %s", sun.sun_path);
 			close(fd);
-			return -1;
+			return (-1);
 		}
 	shutdown(fd, SHUT_WR);
 	pfd.fd = fd;
@@ -1600,7 +1600,7 @@ central_ctl(const char *dir, const char *line, FILE *out)
 	}
 	close(fd);
 	fflush(out);
-	return rc;
+	return (rc);
 }
 
 /* --- the control socket, asked from another loop ------------------- */
@@ -1678,17 +1678,17 @@ central_query(struct event_base *base, const char *dir, const char *line,
 
 	if (central_sun(dir, &sun) == -1) {
 		errno = ENAMETOOLONG;
-		return NULL;
+		return (NULL);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
-		return NULL;
+		return (NULL);
 	/* A UNIX socket connects at once, or not at all. */
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		saved = errno;
 		close(fd);
 		errno = saved;
-		return NULL;
+		return (NULL);
 	}
 	if ((q = calloc(1, sizeof(*q))) == NULL ||
 	    (q->bev = bufferevent_socket_new(base, fd,
@@ -1696,7 +1696,7 @@ central_query(struct event_base *base, const char *dir, const char *line,
 		free(q);
 		close(fd);
 		errno = ENOMEM;
-		return NULL;
+		return (NULL);
 	}
 	memcpy(q->path, sun.sun_path, sizeof(q->path));
 	q->timeout = timeout;
@@ -1709,9 +1709,9 @@ central_query(struct event_base *base, const char *dir, const char *line,
 	    bufferevent_enable(q->bev, EV_READ | EV_WRITE) == -1) {
 		central_query_cancel(q);
 		errno = ENOMEM;
-		return NULL;
+		return (NULL);
 	}
-	return q;
+	return (q);
 }
 
 void
@@ -1746,7 +1746,7 @@ central_parse_listen(const char *s, char *addr, size_t alen, int *port)
 	size_t		 n;
 
 	if ((colon = strrchr(s, ':')) == NULL)
-		return -1;
+		return (-1);
 	errno = 0;
 	p = strtol(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || errno != 0 || p < 0 ||
@@ -1758,7 +1758,7 @@ central_parse_listen(const char *s, char *addr, size_t alen, int *port)
 		n -= 2;
 	}
 	if (errstr != NULL || n >= alen)
-		return -1;
+		return (-1);
 	if (n == 0)
 		snprintf(addr, alen, "%s", CENTRAL_DEFAULT_ADDR);
 	else {
@@ -1766,7 +1766,7 @@ central_parse_listen(const char *s, char *addr, size_t alen, int *port)
 		addr[n] = '\0';
 	}
 	*port = (int)p;
-	return 0;
+	return (0);
 }
 
 /* One receiver per RUNDIR: hold RUNDIR/central.lock while running. */
@@ -1779,11 +1779,11 @@ central_lock(const char *dir)
 	if ((size_t)snprintf(path, sizeof(path), "%s/central.lock", dir) >=
 	    sizeof(path)) {
 		log_warnx("central: %s: path too long", dir);
-		return -1;
+		return (-1);
 	}
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
 		log_warn("central: %s", path);
-		return -1;
+		return (-1);
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK)
@@ -1792,9 +1792,9 @@ central_lock(const char *dir)
 		else
 			log_warn("central: %s", path);
 		close(fd);
-		return -1;
+		return (-1);
 	}
-	return fd;
+	return (fd);
 }
 
 /* The port of the previous run, to come back where gateways look. */
@@ -1805,11 +1805,11 @@ central_old_port(const char *path)
 	int	 p;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
+		return (0);
 	if (fscanf(fp, "%d", &p) != 1 || p < 1 || p > 65535)
 		p = 0;
 	fclose(fp);
-	return p;
+	return (p);
 }
 
 /* Replace RUNDIR/central.port atomically. */
@@ -1819,17 +1819,17 @@ central_write_port(const char *path, int port)
 	char	 tmp[PATH_MAX], s[16];
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
-		return -1;
+		return (-1);
 	unlink(tmp);
 	snprintf(s, sizeof(s), "%d\n", port);
 	if (central_write_new(tmp, s, 0644) == -1)
-		return -1;
+		return (-1);
 	if (rename(tmp, path) == -1) {
 		log_warn("central: %s", path);
 		unlink(tmp);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static void
@@ -1875,7 +1875,7 @@ central_main(int argc, char **argv)
 			    &port) == -1) {
 				fprintf(stderr, "central: --listen %s: expected "
 				    "ADDR:PORT\n", optarg);
-				return 2;
+				return (2);
 			}
 			listen_given = 1;
 			break;
@@ -1890,34 +1890,34 @@ central_main(int argc, char **argv)
 			break;
 		default:
 			central_usage();
-			return 2;
+			return (2);
 		}
 	}
 	if (dir == NULL || optind != argc) {
 		central_usage();
-		return 2;
+		return (2);
 	}
 	log_init("tallysim", LOG_TO_STDERR, verbose);
 	if (ctlline != NULL)
-		return central_ctl(dir, ctlline, stdout) == 0 ? 0 : 1;
+		return (central_ctl(dir, ctlline, stdout) == 0 ? 0 : 1);
 
 	if ((size_t)snprintf(db, sizeof(db), "%s/central.db", dir) >=
 	    sizeof(db) ||
 	    (size_t)snprintf(portfile, sizeof(portfile), "%s/central.port",
 	    dir) >= sizeof(portfile) || central_sun(dir, &sun) == -1) {
 		log_warnx("central: %s: path too long", dir);
-		return 1;
+		return (1);
 	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		log_warn("central: %s", dir);
-		return 1;
+		return (1);
 	}
 	if ((lockfd = central_lock(dir)) == -1)
-		return 1;
+		return (1);
 	signal(SIGPIPE, SIG_IGN);
 	if ((base = event_base_new()) == NULL) {
 		log_warnx("central: event_base_new failed");
-		return 1;
+		return (1);
 	}
 	if (!listen_given)
 		port = central_old_port(portfile);
@@ -1959,5 +1959,5 @@ central_main(int argc, char **argv)
 	central_free(c);
 	event_base_free(base);
 	close(lockfd);
-	return rc;
+	return (rc);
 }

@@ -106,27 +106,27 @@ ctl_listen(const char *path)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		log_warnx("sim: control socket path too long: %s", path);
-		return -1;
+		return (-1);
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
 	    SOCK_NONBLOCK, 0)) == -1) {
 		log_warn("sim: socket");
-		return -1;
+		return (-1);
 	}
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    listen(fd, 64) == -1) {
 		log_warn("sim: %s", path);
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	chmod(path, 0660);
 	sim->ctl_fd = fd;
 	sim->ev_ctl = event_new(sim->base, fd, EV_READ | EV_PERSIST,
 	    ctl_accept, NULL);
 	event_add(sim->ev_ctl, NULL);
-	return 0;
+	return (0);
 }
 
 void
@@ -194,7 +194,7 @@ ctl_split(char *s, char **w, int max)
 		if (*s == '\0')
 			break;
 		if (n == max)
-			return -1;
+			return (-1);
 		w[n++] = o = s;
 		if (*s != '"') {
 			while (*s != '\0' && *s != ' ' && *s != '\t')
@@ -205,7 +205,7 @@ ctl_split(char *s, char **w, int max)
 		}
 		for (s++; *s != '"'; s++) {
 			if (*s == '\0')
-				return -1;
+				return (-1);
 			if (*s == '\\' && s[1] != '\0') {
 				s++;
 				*o++ = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
@@ -215,7 +215,7 @@ ctl_split(char *s, char **w, int max)
 		s++;
 		*o = '\0';
 	}
-	return n;
+	return (n);
 }
 
 static void
@@ -303,8 +303,8 @@ ctl_opt(int argc, char **argv, const char *name)
 
 	for (i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return NULL;
+			return (argv[i + 1]);
+	return (NULL);
 }
 
 int
@@ -314,8 +314,8 @@ ctl_flag(int argc, char **argv, const char *name)
 
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], name) == 0)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 /* ISO 8601, UTC. */
@@ -384,7 +384,7 @@ ctl_inject(int argc, char **argv, struct evbuffer *out, char *err,
 		}
 		if (len + strlen(argv[i]) + 2 >= sizeof(text)) {
 			snprintf(err, errlen, "text too long");
-			return -1;
+			return (-1);
 		}
 		len += snprintf(text + len, sizeof(text) - len, "%s%s",
 		    len ? " " : "", argv[i]);
@@ -392,19 +392,19 @@ ctl_inject(int argc, char **argv, struct evbuffer *out, char *err,
 	if (from == NULL || to == NULL) {
 		snprintf(err, errlen, "usage: inject --from MSISDN --to MODEM "
 		    "TEXT");
-		return -1;
+		return (-1);
 	}
 	if ((m = modem_find(to)) == NULL) {
 		snprintf(err, errlen, "no modem %s", to);
-		return -1;
+		return (-1);
 	}
 	if (smsc_inject(from, m, text, &n) == -1) {
 		snprintf(err, errlen, "cannot encode the text (too long?)");
-		return -1;
+		return (-1);
 	}
 	evbuffer_add_printf(out, "injected %d part%s for modem%d %s\n", n,
 	    n == 1 ? "" : "s", m->idx, m->msisdn);
-	return 0;
+	return (0);
 }
 
 /* inbox --phone MSISDN: JSON lines. */
@@ -419,10 +419,10 @@ ctl_inbox(int argc, char **argv, struct evbuffer *out, char *err,
 
 	if (num == NULL) {
 		snprintf(err, errlen, "usage: inbox --phone MSISDN");
-		return -1;
+		return (-1);
 	}
 	if ((p = smsc_phone(num, 0)) == NULL)
-		return 0;
+		return (0);
 	TAILQ_FOREACH(im, &p->inbox, entry) {
 		ctl_time(im->time, ts, sizeof(ts));
 		evbuffer_add_printf(out, "{\"from\":");
@@ -434,7 +434,7 @@ ctl_inbox(int argc, char **argv, struct evbuffer *out, char *err,
 		evbuffer_add_printf(out, ",\"time\":\"%s\",\"parts\":%d}\n",
 		    ts, im->parts);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -467,7 +467,7 @@ ctl_modems(int argc, char **argv, struct evbuffer *out, char *err,
 		evbuffer_add_printf(out, ",\"sent\":%lu,\"received\":%lu}\n",
 		    m->st_sent, m->st_received);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -483,7 +483,7 @@ ctl_sim(int argc, char **argv, struct evbuffer *out, char *err,
 
 	if (key == NULL || (m = modem_find(key)) == NULL) {
 		snprintf(err, errlen, "usage: sim --modem N|MSISDN [--json]");
-		return -1;
+		return (-1);
 	}
 	for (i = 0; i < m->nslots; i++) {
 		if (!m->slots[i].used)
@@ -514,7 +514,7 @@ ctl_sim(int argc, char **argv, struct evbuffer *out, char *err,
 		    msg.concat_ref == -1 ? 1 : msg.concat_total,
 		    m->slots[i].hex);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -544,7 +544,7 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
 		    sim->st_reports, sim->st_lost, sim->st_retries, queued,
 		    sim->timing.profile == PROFILE_INSTANT ? "instant" :
 		    "realistic", sim->timing.scale);
-		return 0;
+		return (0);
 	}
 	evbuffer_add_printf(out, "modems %d (%d up)\nat commands %lu "
 	    "(%lu errors)\ninjected %lu\nsubmitted %lu\n"
@@ -556,7 +556,7 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
 	    sim->st_retries, queued,
 	    sim->timing.profile == PROFILE_INSTANT ? "instant" : "realistic",
 	    sim->timing.scale);
-	return 0;
+	return (0);
 }
 
 /* phones [--json]: every phone the network knows and its inbox size. */
@@ -575,7 +575,7 @@ ctl_phones(int argc, char **argv, struct evbuffer *out, char *err,
 			evbuffer_add_printf(out, "%s %lu\n", p->msisdn,
 			    p->received);
 	}
-	return 0;
+	return (0);
 }
 
 /* fault --modem N KIND [ARGS] | fault --net KIND [ARGS] */
@@ -588,26 +588,26 @@ ctl_fault(int argc, char **argv, struct evbuffer *out, char *err,
 	int		 i;
 
 	if (argc >= 3 && strcmp(argv[1], "--net") == 0)
-		return fault_net(argv[2], argc - 3, argv + 3, err, errlen);
+		return (fault_net(argv[2], argc - 3, argv + 3, err, errlen));
 	if (argc >= 3 && strcmp(argv[1], "--random") == 0)
-		return fault_net("random", argc - 2, argv + 2, err, errlen);
+		return (fault_net("random", argc - 2, argv + 2, err, errlen));
 	if (key == NULL || argc < 4 || strcmp(argv[1], "--modem") != 0) {
 		snprintf(err, errlen, "usage: fault --modem N KIND [ARGS] | "
 		    "fault --net KIND [ARGS]");
-		return -1;
+		return (-1);
 	}
 	if (strcmp(key, "all") == 0) {
 		for (i = 0; i < sim->nmodems; i++)
 			if (fault_apply(&sim->modems[i], argv[3], argc - 4,
 			    argv + 4, err, errlen) == -1)
-				return -1;
-		return 0;
+				return (-1);
+		return (0);
 	}
 	if ((m = modem_find(key)) == NULL) {
 		snprintf(err, errlen, "no modem %s", key);
-		return -1;
+		return (-1);
 	}
-	return fault_apply(m, argv[3], argc - 4, argv + 4, err, errlen);
+	return (fault_apply(m, argv[3], argc - 4, argv + 4, err, errlen));
 }
 
 static int
@@ -624,10 +624,10 @@ ctl_timing(int argc, char **argv, struct evbuffer *out, char *err,
 	if (x <= 0 || timing_set(prof, x) == -1) {
 		snprintf(err, errlen, "usage: timing --profile "
 		    "instant|realistic [--scale X>0]");
-		return -1;
+		return (-1);
 	}
 	evbuffer_add_printf(out, "profile %s x%g\n", prof, x);
-	return 0;
+	return (0);
 }
 
 /*
@@ -642,25 +642,25 @@ ctl_oracle(struct ctl_req *req, struct evbuffer *out, char *err,
 	const char	*cdir;
 
 	if (play_oracle_ready(err, errlen) == -1)
-		return -1;
+		return (-1);
 	if ((cdir = ctl_opt(req->argc, req->w, "--central-dir")) == NULL)
 		cdir = sim->dir;
 	if ((size_t)snprintf(req->cdir, sizeof(req->cdir), "%s", cdir) >=
 	    sizeof(req->cdir)) {
 		snprintf(err, errlen, "--central-dir: path too long");
-		return -1;
+		return (-1);
 	}
 	req->query = central_query(sim->base, req->cdir, "dump --json",
 	    CTL_CENTRAL_WAIT, ctl_oracle_central, req);
 	if (req->query != NULL)
-		return 1;
+		return (1);
 	/* No receiver runs there: it holds nothing. */
 	if (errno == ENOENT || errno == ECONNREFUSED)
-		return play_oracle(req->argc, req->w, NULL, req->cdir, out,
-		    err, errlen);
+		return (play_oracle(req->argc, req->w, NULL, req->cdir, out,
+		    err, errlen));
 	snprintf(err, errlen, "central receiver in %.120s: %s", req->cdir,
 	    strerror(errno));
-	return -1;
+	return (-1);
 }
 
 /* The central receiver answered (or failed to): judge, then answer. */
@@ -724,15 +724,15 @@ ctl_central(const char *dir, int argc, char **argv)
 		else {
 			fprintf(stderr, "tallysim: usage: ctl --dir RUNDIR "
 			    "central [--json|--table]\n");
-			return 1;
+			return (1);
 		}
 	}
 	if (central_ctl(dir, line, stdout) == -1) {
 		fprintf(stderr, "tallysim: no central receiver answers in "
 		    "%s\n", dir);
-		return 1;
+		return (1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -748,23 +748,23 @@ ctl_client(const char *dir, int argc, char **argv)
 	int			 fd, i;
 
 	if (argc >= 1 && strcmp(argv[0], "central") == 0)
-		return ctl_central(dir, argc, argv);
+		return (ctl_central(dir, argc, argv));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
 	    "%s/ctl.sock", dir) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "tallysim: %s: path too long\n", dir);
-		return 1;
+		return (1);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "tallysim: %s: %s\n", sun.sun_path,
 		    strerror(errno));
-		return 1;
+		return (1);
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if ((f = open_memstream(&req, &reqlen)) == NULL)
-		return 1;
+		return (1);
 	for (i = 0; i < argc; i++) {
 		fputs(i ? " \"" : "\"", f);
 		for (p = argv[i]; *p != '\0'; p++) {
@@ -781,18 +781,18 @@ ctl_client(const char *dir, int argc, char **argv)
 	fclose(f);
 	if (write(fd, req, reqlen) != (ssize_t)reqlen) {
 		fprintf(stderr, "tallysim: write: %s\n", strerror(errno));
-		return 1;
+		return (1);
 	}
 	free(req);
 	if ((f = open_memstream(&resp, &resplen)) == NULL)
-		return 1;
+		return (1);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, n, f);
 	fclose(f);
 	close(fd);
 	if (n == -1) {
 		fprintf(stderr, "tallysim: no answer from %s\n", sun.sun_path);
-		return 1;
+		return (1);
 	}
 	/* The last line is the status. */
 	if (resplen > 0 && resp[resplen - 1] == '\n')
@@ -806,10 +806,10 @@ ctl_client(const char *dir, int argc, char **argv)
 	}
 	if (strcmp(last, "OK") == 0) {
 		free(resp);
-		return 0;
+		return (0);
 	}
 	fprintf(stderr, "tallysim: %s\n", strncmp(last, "ERR ", 4) == 0 ?
 	    last + 4 : "bad answer");
 	free(resp);
-	return 1;
+	return (1);
 }

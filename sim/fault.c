@@ -31,7 +31,7 @@ timing_set(const char *profile, double scale)
 	struct timing	*t = &sim->timing;
 
 	if (scale <= 0)
-		return -1;
+		return (-1);
 	if (strcmp(profile, "instant") == 0) {
 		memset(t, 0, sizeof(*t));
 		t->profile = PROFILE_INSTANT;
@@ -43,10 +43,10 @@ timing_set(const char *profile, double scale)
 		t->deliver_ms = 2000;
 		t->daily_cap = SIM_DAILY_CAP;
 	} else
-		return -1;
+		return (-1);
 	t->scale = scale;
 	log_info("sim: timing %s x%g", profile, scale);
-	return 0;
+	return (0);
 }
 
 static int
@@ -57,8 +57,8 @@ fault_onoff(int argc, char **argv, int *v)
 	else if (strcmp(argv[0], "off") == 0)
 		*v = 0;
 	else
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* Plug a modem back in: a new pty behind the same link. */
@@ -66,11 +66,11 @@ int
 fault_replug(struct modem *m)
 {
 	if (m->state == MODEM_UP)
-		return 0;
+		return (0);
 	if (modem_open_pty(m) == -1)
-		return -1;
+		return (-1);
 	smsc_kick();
-	return 0;
+	return (0);
 }
 
 static void
@@ -145,7 +145,7 @@ fault_apply(struct modem *m, const char *kind, int argc, char **argv,
 	} else if (strcmp(kind, "replug") == 0) {
 		if (fault_replug(m) == -1) {
 			snprintf(err, errlen, "cannot replug modem%d", m->idx);
-			return -1;
+			return (-1);
 		}
 	} else if (strcmp(kind, "mute") == 0) {
 		if (fault_onoff(argc, argv, &m->fault.mute) == -1)
@@ -197,11 +197,11 @@ fault_apply(struct modem *m, const char *kind, int argc, char **argv,
 		goto usage;
 	log_info("sim: modem%d: fault %s%s%s", m->idx, kind,
 	    argc ? " " : "", argc ? argv[0] : "");
-	return 0;
+	return (0);
 usage:
 	snprintf(err, errlen, "fault %s: bad arguments (see docs/sim.md)",
 	    kind);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -218,19 +218,19 @@ fault_net(const char *kind, int argc, char **argv, char *err, size_t errlen)
 	if (strcmp(kind, "clear") == 0) {
 		sim->net_lose = sim->net_dup = sim->net_reorder = 0;
 		sim->net_delay_ms = 0;
-		return 0;
+		return (0);
 	}
 	if (strcmp(kind, "random") == 0) {
 		if (fault_onoff(argc, argv, &sim->random_faults) == -1)
 			goto usage;
 		fault_random_start();
-		return 0;
+		return (0);
 	}
 	if (argc < 1 || (v = strtol(argv[0], &ep, 10)) < 0 || *ep != '\0')
 		goto usage;
 	if (strcmp(kind, "delay") == 0) {
 		sim->net_delay_ms = v;
-		return 0;
+		return (0);
 	}
 	if (v > 1000)
 		goto usage;
@@ -243,11 +243,11 @@ fault_net(const char *kind, int argc, char **argv, char *err, size_t errlen)
 	else
 		goto usage;
 	log_info("sim: network fault %s %ld", kind, v);
-	return 0;
+	return (0);
 usage:
 	snprintf(err, errlen, "fault --net %s: bad arguments (see "
 	    "docs/sim.md)", kind);
-	return -1;
+	return (-1);
 }
 
 /* Random faults: one every CHAOS_PERIOD_MS, drawn from the seed. */

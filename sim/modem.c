@@ -59,14 +59,14 @@ modem_setup(struct modem *m, int idx)
 	m->wd = -1;
 	m->nslots = SIM_SLOTS;
 	if ((m->slots = calloc(m->nslots, sizeof(*m->slots))) == NULL)
-		return -1;
+		return (-1);
 	TAILQ_INIT(&m->urcs);
 	m->fault.rssi = -1;
 	if ((size_t)snprintf(m->link, sizeof(m->link), "%s/modem%d", sim->dir,
 	    idx) >= sizeof(m->link))
-		return -1;
+		return (-1);
 	if ((m->out = evbuffer_new()) == NULL)
-		return -1;
+		return (-1);
 	m->ev_urc = evtimer_new(sim->base, modem_urc_timer, m);
 	m->ev_busy = evtimer_new(sim->base, at_busy_done, m);
 	m->ev_cnma = evtimer_new(sim->base, smsc_ack_timeout, m);
@@ -74,8 +74,8 @@ modem_setup(struct modem *m, int idx)
 	m->mr = sim_random() % 256;
 	m->state = MODEM_UNPLUGGED;
 	if (modem_open_pty(m) == -1)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* A new pseudo-terminal, linked at RUNDIR/modemN: plugging the modem in. */
@@ -87,7 +87,7 @@ modem_open_pty(struct modem *m)
 
 	if (openpty(&m->master, &m->slave, name, NULL, NULL) == -1) {
 		log_warn("sim: modem%d: openpty", m->idx);
-		return -1;
+		return (-1);
 	}
 	fcntl(m->master, F_SETFD, FD_CLOEXEC);
 	fcntl(m->slave, F_SETFD, FD_CLOEXEC);
@@ -107,7 +107,7 @@ modem_open_pty(struct modem *m)
 		close(m->master);
 		close(m->slave);
 		m->master = m->slave = -1;
-		return -1;
+		return (-1);
 	}
 	m->opens = 0;
 	m->wd = inotify_add_watch(sim->inotify, m->slavepath,
@@ -127,7 +127,7 @@ modem_open_pty(struct modem *m)
 	modem_set_state(m, MODEM_UP);
 	log_debug("sim: modem%d: %s -> %s (%s)", m->idx, m->link,
 	    m->slavepath, m->msisdn);
-	return 0;
+	return (0);
 }
 
 /* Hang up: close the pty pair; clients see EOF/EIO. The link goes too. */
@@ -326,8 +326,8 @@ modem_urc_ack_held(const struct modem *m)
 
 	TAILQ_FOREACH(u, &m->urcs, entry)
 		if (u->ack)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 /*
@@ -427,7 +427,7 @@ modem_inotify(int fd, short ev, void *arg)
 int
 modem_sim_capacity(const struct modem *m)
 {
-	return m->nslots;
+	return (m->nslots);
 }
 
 int
@@ -438,7 +438,7 @@ modem_sim_used(const struct modem *m)
 	for (i = 0; i < m->nslots; i++)
 		if (m->slots[i].used)
 			n++;
-	return n;
+	return (n);
 }
 
 /* Store a PDU in the first free slot; returns the 1-based index or -1. */
@@ -448,7 +448,7 @@ modem_sim_store(struct modem *m, const struct pdu_part *p, int stat)
 	int	 i;
 
 	if (m->fault.simfull)
-		return -1;
+		return (-1);
 	for (i = 0; i < m->nslots; i++) {
 		if (m->slots[i].used)
 			continue;
@@ -456,9 +456,9 @@ modem_sim_store(struct modem *m, const struct pdu_part *p, int stat)
 		m->slots[i].stat = stat;
 		m->slots[i].tpdu_len = p->tpdu_len;
 		memcpy(m->slots[i].hex, p->hex, sizeof(m->slots[i].hex));
-		return i + 1;
+		return (i + 1);
 	}
-	return -1;
+	return (-1);
 }
 
 /* A modem by index ("3") or MSISDN (any usual spelling). */
@@ -472,10 +472,10 @@ modem_find(const char *key)
 	n = strtol(key, &ep, 10);
 	if (*key != '\0' && *ep == '\0' && n >= 0 && n < sim->nmodems &&
 	    strlen(key) < 6)
-		return &sim->modems[n];
+		return (&sim->modems[n]);
 	smsc_norm(key, norm, sizeof(norm));
 	for (i = 0; i < sim->nmodems; i++)
 		if (strcmp(sim->modems[i].msisdn, norm) == 0)
-			return &sim->modems[i];
-	return NULL;
+			return (&sim->modems[i]);
+	return (NULL);
 }

@@ -63,8 +63,8 @@ const char *
 oracle_check_name(enum oracle_check c)
 {
 	if (c >= ORACLE_CHECK_MAX)
-		return "?";
-	return oracle_names[c];
+		return ("?");
+	return (oracle_names[c]);
 }
 
 struct oracle_input *
@@ -73,10 +73,10 @@ oracle_input_new(void)
 	struct oracle_input	*in;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL)
-		return NULL;
+		return (NULL);
 	TAILQ_INIT(&in->replies);
 	TAILQ_INIT(&in->records);
-	return in;
+	return (in);
 }
 
 void
@@ -108,14 +108,14 @@ oracle_add_reply(struct oracle_input *in, const char *phone, const char *from,
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->text = strdup(text != NULL ? text : "")) == NULL) {
 		free(r);
-		return -1;
+		return (-1);
 	}
 	snprintf(r->phone, sizeof(r->phone), "%s", phone);
 	snprintf(r->from, sizeof(r->from), "%s", from != NULL ? from : "");
 	snprintf(r->time, sizeof(r->time), "%s", time != NULL ? time : "");
 	TAILQ_INSERT_TAIL(&in->replies, r, entry);
 	in->nreplies++;
-	return 0;
+	return (0);
 }
 
 int
@@ -124,12 +124,12 @@ oracle_add_record(struct oracle_input *in, const struct oracle_record *rec)
 	struct oracle_record	*c;
 
 	if ((c = malloc(sizeof(*c))) == NULL)
-		return -1;
+		return (-1);
 	*c = *rec;
 	c->used = 0;
 	TAILQ_INSERT_TAIL(&in->records, c, entry);
 	in->nrecords++;
-	return 0;
+	return (0);
 }
 
 /* Read lines one by one; each must be a JSON object. */
@@ -164,7 +164,7 @@ oracle_each_line(FILE *fp, char *err, size_t errlen,
 			break;
 	}
 	free(line);
-	return rc;
+	return (rc);
 }
 
 static const char *
@@ -172,7 +172,7 @@ oracle_str(json_t *o, const char *key)
 {
 	json_t	*v = json_object_get(o, key);
 
-	return json_is_string(v) ? json_string_value(v) : NULL;
+	return (json_is_string(v) ? json_string_value(v) : NULL);
 }
 
 static int
@@ -188,14 +188,14 @@ oracle_inbox_line(void *arg, json_t *o, size_t lineno, char *err,
 	if (phone == NULL || text == NULL) {
 		snprintf(err, errlen, "line %zu: needs \"phone\" (or \"to\") "
 		    "and \"text\"", lineno);
-		return -1;
+		return (-1);
 	}
 	if (oracle_add_reply(arg, phone, oracle_str(o, "from"), text,
 	    oracle_str(o, "time")) == -1) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Lines {"phone": ..., "from": ..., "text": ..., "time": ...}. */
@@ -203,7 +203,7 @@ int
 oracle_load_inbox_jsonl(struct oracle_input *in, FILE *fp, char *err,
     size_t errlen)
 {
-	return oracle_each_line(fp, err, errlen, oracle_inbox_line, in);
+	return (oracle_each_line(fp, err, errlen, oracle_inbox_line, in));
 }
 
 static int
@@ -231,7 +231,7 @@ oracle_central_line(void *arg, json_t *o, size_t lineno, char *err,
 	if (rec.tps == 0 || rec.contest == CONTEST_NONE || rec.seq == 0) {
 		snprintf(err, errlen, "line %zu: needs tps, contest and seq",
 		    lineno);
-		return -1;
+		return (-1);
 	}
 	json_array_foreach(json_object_get(o, "values"), i, x) {
 		if (i >= TALLY_MAXVALUES)
@@ -252,9 +252,9 @@ oracle_central_line(void *arg, json_t *o, size_t lineno, char *err,
 		    "%s", s);
 	if (oracle_add_record(arg, &rec) == -1) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* The JSON lines of GET /v1/reports (docs/forward.md). */
@@ -262,7 +262,7 @@ int
 oracle_load_central_jsonl(struct oracle_input *in, FILE *fp, char *err,
     size_t errlen)
 {
-	return oracle_each_line(fp, err, errlen, oracle_central_line, in);
+	return (oracle_each_line(fp, err, errlen, oracle_central_line, in));
 }
 
 static void	oracle_disc(struct oracle_report *, enum oracle_check,
@@ -305,10 +305,10 @@ oracle_rec_cmp(const void *a, const void *b)
 	const struct oracle_record *y = *(const struct oracle_record *const *)b;
 
 	if (x->tps != y->tps)
-		return x->tps < y->tps ? -1 : 1;
+		return (x->tps < y->tps ? -1 : 1);
 	if (x->seq != y->seq)
-		return x->seq < y->seq ? -1 : 1;
-	return 0;
+		return (x->seq < y->seq ? -1 : 1);
+	return (0);
 }
 
 /* First record with (tps, seq) >= the key, in the sorted array. */
@@ -325,7 +325,7 @@ oracle_lower(struct oracle_record **v, size_t n, uint64_t tps, unsigned seq)
 		else
 			hi = mid;
 	}
-	return lo;
+	return (lo);
 }
 
 static void
@@ -469,7 +469,7 @@ oracle_codes(const struct oracle_reply *r, struct oracle_code **codes,
 			*cap = *cap ? *cap * 2 : 16;
 			if ((nv = reallocarray(*codes, *cap,
 			    sizeof(**codes))) == NULL)
-				return -1;
+				return (-1);
 			*codes = nv;
 		}
 		(*codes)[*n].reply = r;
@@ -478,7 +478,7 @@ oracle_codes(const struct oracle_reply *r, struct oracle_code **codes,
 		(*codes)[*n].used = 0;
 		(*n)++;
 	}
-	return 0;
+	return (0);
 }
 
 static struct oracle_rcpt *
@@ -488,8 +488,8 @@ oracle_rcpt_find(struct oracle_rcpt *v, size_t n, const char *code)
 
 	for (i = 0; i < n; i++)
 		if (strcmp(v[i].code, code) == 0)
-			return &v[i];
-	return NULL;
+			return (&v[i]);
+	return (NULL);
 }
 
 /*
@@ -509,7 +509,7 @@ oracle_phone(const struct sc_phone *ph, const struct oracle_reply **rv,
 	size_t			 none = 0, quoted = 0, answered, mis;
 
 	if ((rc = calloc(ph->nmsgs + 1, sizeof(*rc))) == NULL)
-		return -1;
+		return (-1);
 	TAILQ_FOREACH(m, &ph->msgs, pentry) {
 		const struct sc_expect	*x = &m->expect;
 		struct oracle_rcpt	*r;
@@ -616,11 +616,11 @@ oracle_phone(const struct sc_phone *ph, const struct oracle_reply **rv,
 		    lastnone->text);
 	free(codes);
 	free(rc);
-	return 0;
+	return (0);
 oom:
 	free(codes);
 	free(rc);
-	return -1;
+	return (-1);
 }
 
 static int
@@ -629,7 +629,7 @@ oracle_phone_cmp(const void *a, const void *b)
 	const struct sc_phone *x = *(const struct sc_phone *const *)a;
 	const struct sc_phone *y = *(const struct sc_phone *const *)b;
 
-	return strcmp(x->msisdn, y->msisdn);
+	return (strcmp(x->msisdn, y->msisdn));
 }
 
 /* First reply of a phone in the sorted array (or where it would be). */
@@ -645,7 +645,7 @@ oracle_reply_lower(const struct oracle_reply **v, size_t n, const char *phone)
 		else
 			hi = mid;
 	}
-	return lo;
+	return (lo);
 }
 
 static int
@@ -656,8 +656,8 @@ oracle_reply_cmp(const void *a, const void *b)
 	int	 c = strcmp(x->phone, y->phone);
 
 	if (c != 0)
-		return c;
-	return x < y ? -1 : x > y;
+		return (c);
+	return (x < y ? -1 : x > y);
 }
 
 /* Judge a run; the report lists every discrepancy. 0, or -1 (memory). */
@@ -727,7 +727,7 @@ out:
 	free(recs);
 	free(rv);
 	free(pv);
-	return rc;
+	return (rc);
 }
 
 void

@@ -75,7 +75,7 @@ static int		 play_status(int, char **, struct evbuffer *, char *,
 static const char *
 play_state_name(enum play_state s)
 {
-	return s == PLAY_PLAYING ? "playing" : "done";
+	return (s == PLAY_PLAYING ? "playing" : "done");
 }
 
 static void
@@ -143,12 +143,12 @@ play_number(const char *s, unsigned long long min, unsigned long long max,
 	char	*ep;
 
 	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
+		return (-1);
 	errno = 0;
 	*v = strtoull(s, &ep, 10);
 	if (errno != 0 || *ep != '\0' || *v < min || *v > max)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* --to MODEM[,MODEM...]: indexes or MSISDNs, all modems if NULL. */
@@ -163,22 +163,22 @@ play_targets(const char *list, int *to, int *nto, char *err, size_t errlen)
 	if (list == NULL) {
 		for (i = 0; i < sim->nmodems; i++)
 			to[(*nto)++] = i;
-		return 0;
+		return (0);
 	}
 	if ((copy = strdup(list)) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return (-1);
 	}
 	for (p = copy; (w = strsep(&p, ",")) != NULL; ) {
 		if ((m = modem_find(w)) == NULL || *nto == SIM_MODEMS_MAX) {
 			snprintf(err, errlen, "--to: no modem %.32s", w);
 			free(copy);
-			return -1;
+			return (-1);
 		}
 		to[(*nto)++] = m->idx;
 	}
 	free(copy);
-	return 0;
+	return (0);
 }
 
 static int
@@ -199,7 +199,7 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	if (play != NULL && play->state == PLAY_PLAYING) {
 		snprintf(err, errlen, "a scenario is playing (sent %zu/%zu)",
 		    play->sent, play->sc->nmsgs);
-		return -1;
+		return (-1);
 	}
 	for (i = 2; i < argc; i += 2)
 		if (i + 1 >= argc || (strcmp(argv[i], "--tps") != 0 &&
@@ -211,11 +211,11 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 			snprintf(err, errlen, "usage: scenario start [--tps N] "
 			    "[--seed S] [--night SECONDS] [--key FILE] "
 			    "[--to MODEM[,MODEM...]] [--data DIR]");
-			return -1;
+			return (-1);
 		}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return (-1);
 	}
 	scenario_defaults(&conf);
 	if ((s = ctl_opt(argc, argv, "--tps")) != NULL) {
@@ -323,13 +323,13 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	    (unsigned long long)p->seed, p->sc->nphones, p->sc->nmsgs, last,
 	    p->nto, p->nto == 1 ? "" : "s", path);
 	sim_after(p->ev, 0);
-	return 0;
+	return (0);
 fail:
 	scenario_free(p->sc);
 	election_free(p->el);
 	key_wipe(&p->key, sizeof(p->key));
 	free(p);
-	return -1;
+	return (-1);
 }
 
 static int
@@ -338,7 +338,7 @@ play_status(int argc, char **argv, struct evbuffer *out, char *err,
 {
 	if (play == NULL) {
 		snprintf(err, errlen, "no scenario");
-		return -1;
+		return (-1);
 	}
 	if (ctl_flag(argc, argv, "--json")) {
 		evbuffer_add_printf(out, "{\"state\":\"%s\",\"seed\":%llu,"
@@ -348,14 +348,14 @@ play_status(int argc, char **argv, struct evbuffer *out, char *err,
 		    (unsigned long long)play->seed, play->ntps,
 		    play->sc->nphones, play->night, play->sent,
 		    play->sc->nmsgs, play->parts, play->failed, play->nto);
-		return 0;
+		return (0);
 	}
 	evbuffer_add_printf(out, "%s: sent %zu/%zu messages, %zu parts, "
 	    "%zu failed (seed %llu, %zu phones, %d modem%s)\n",
 	    play_state_name(play->state), play->sent, play->sc->nmsgs,
 	    play->parts, play->failed, (unsigned long long)play->seed,
 	    play->sc->nphones, play->nto, play->nto == 1 ? "" : "s");
-	return 0;
+	return (0);
 }
 
 /* scenario start|status ... */
@@ -364,12 +364,12 @@ play_ctl_scenario(int argc, char **argv, struct evbuffer *out, char *err,
     size_t errlen)
 {
 	if (argc >= 2 && strcmp(argv[1], "start") == 0)
-		return play_start(argc, argv, out, err, errlen);
+		return (play_start(argc, argv, out, err, errlen));
 	if (argc >= 2 && strcmp(argv[1], "status") == 0)
-		return play_status(argc, argv, out, err, errlen);
+		return (play_status(argc, argv, out, err, errlen));
 	snprintf(err, errlen, "usage: scenario start [options] | "
 	    "scenario status [--json]");
-	return -1;
+	return (-1);
 }
 
 /* Whether there is a played scenario to judge; -1 and why if not. */
@@ -378,14 +378,14 @@ play_oracle_ready(char *err, size_t errlen)
 {
 	if (play == NULL) {
 		snprintf(err, errlen, "no scenario: run scenario start first");
-		return -1;
+		return (-1);
 	}
 	if (play->state == PLAY_PLAYING) {
 		snprintf(err, errlen, "the scenario is still playing (sent "
 		    "%zu/%zu)", play->sent, play->sc->nmsgs);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -410,10 +410,10 @@ play_oracle(int argc, char **argv, FILE *central, const char *cdir,
 	int			 rc = -1;
 
 	if (play_oracle_ready(err, errlen) == -1)
-		return -1;
+		return (-1);
 	if ((in = oracle_input_new()) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return (-1);
 	}
 	TAILQ_FOREACH(ph, &sim->phones, entry)
 		TAILQ_FOREACH(im, &ph->inbox, entry) {
@@ -454,5 +454,5 @@ play_oracle(int argc, char **argv, FILE *central, const char *cdir,
 out:
 	free(buf);
 	oracle_input_free(in);
-	return rc;
+	return (rc);
 }

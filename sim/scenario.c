@@ -152,13 +152,13 @@ sc_rand(struct sc_rng *r)
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return (z ^ (z >> 31));
 }
 
 static double
 sc_unit(struct sc_rng *r)
 {
-	return (double)(sc_rand(r) >> 11) / 9007199254740992.0;
+	return ((double)(sc_rand(r) >> 11) / 9007199254740992.0);
 }
 
 /* A whole number in lo..hi, both included. */
@@ -166,14 +166,14 @@ static unsigned
 sc_range(struct sc_rng *r, unsigned lo, unsigned hi)
 {
 	if (hi <= lo)
-		return lo;
-	return lo + (unsigned)(sc_rand(r) % (uint64_t)(hi - lo + 1));
+		return (lo);
+	return (lo + (unsigned)(sc_rand(r) % (uint64_t)(hi - lo + 1)));
 }
 
 static int
 sc_chance(struct sc_rng *r, double p)
 {
-	return p > 0 && sc_unit(r) < p;
+	return (p > 0 && sc_unit(r) < p);
 }
 
 /* An independent stream for one purpose and one index. */
@@ -189,16 +189,16 @@ const char *
 scenario_kind_name(enum sc_kind k)
 {
 	if (k >= SC_KIND_MAX)
-		return "?";
-	return sc_kind_names[k];
+		return ("?");
+	return (sc_kind_names[k]);
 }
 
 const char *
 scenario_reason_name(enum reason r)
 {
 	if (r >= REASON_MAX)
-		return "?";
-	return sc_reason_names[r];
+		return ("?");
+	return (sc_reason_names[r]);
 }
 
 void
@@ -238,8 +238,8 @@ sc_tps_cmp(const void *a, const void *b)
 	const struct sc_tps *x = a, *y = b;
 
 	if (x->tps != y->tps)
-		return x->tps < y->tps ? -1 : 1;
-	return 0;
+		return (x->tps < y->tps ? -1 : 1);
+	return (0);
 }
 
 /* Complete rows with every box in 0..999: what a form can carry. */
@@ -302,19 +302,19 @@ sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 	if (n == 0) {
 		sc_error(b, "%s: no complete row", b->conf->csv);
 		free(v);
-		return -1;
+		return (-1);
 	}
 	/* File order must not matter: sort by code. */
 	qsort(v, n, sizeof(*v), sc_tps_cmp);
 	*out = v;
 	*nout = n;
-	return 0;
+	return (0);
 fail:
 	if (csv.err[0] != '\0')
 		sc_error(b, "%s:%lu: %s", b->conf->csv, csv.lineno, csv.err);
 	csv_close(&csv);
 	free(v);
-	return -1;
+	return (-1);
 }
 
 /* Pick n of the rows, round robin over provinces, shuffled by seed. */
@@ -356,9 +356,9 @@ sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
 	}
 	if (got < n) {
 		sc_error(b, "only %zu usable TPS, %zu asked", got, n);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Synthetic PPWP numbers, for TPS outside the real data. */
@@ -399,7 +399,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 	int		 big[100], c[2], p, rc;
 
 	if (n == 0)
-		return 0;
+		return (0);
 	for (p = 0; p < 100; p++)
 		big[p] = -1;
 	if (csv_open(&csv, b->conf->desa_csv) == -1 ||
@@ -432,7 +432,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 				csv_close(&csv);
 				free(v);
 				sc_error(b, "out of memory");
-				return -1;
+				return (-1);
 			}
 			v = nv;
 		}
@@ -447,7 +447,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 		sc_error(b, "%s: no village in a province with %d or more DPD "
 		    "candidates", b->conf->desa_csv, SC_BIGDPD);
 		free(v);
-		return -1;
+		return (-1);
 	}
 	qsort(v, nv_, sizeof(*v), sc_tps_cmp);
 	sc_stream(&r, b->conf->seed, 2, 0);
@@ -469,13 +469,13 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 	if (got < n) {
 		sc_error(b, "%s: cannot pick %zu distinct TPS", b->conf->desa_csv,
 		    n);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 bad:
 	sc_error(b, "%s:%lu: %s", b->conf->desa_csv, csv.lineno, csv.err);
 	csv_close(&csv);
-	return -1;
+	return (-1);
 }
 
 /* Share total over n weights by largest remainder: exact, stable. */
@@ -632,14 +632,14 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 		}
 	}
 	*nplans = np;
-	return 0;
+	return (0);
 }
 
 /* Spell a number the way this officer might. */
 static int
 sc_put_num(char *buf, size_t len, unsigned v, int width)
 {
-	return snprintf(buf, len, "%0*u", width, v);
+	return (snprintf(buf, len, "%0*u", width, v));
 }
 
 /* Render a report as typed: separators, keyword or digit, zeros. */
@@ -685,10 +685,10 @@ sc_render(struct sc_rng *r, const struct scenario_conf *c,
 		w = snprintf(out + off, len - off, "%s%s", i ? (char[2]){ sep,
 		    0 } : "", tok[i]);
 		if (w < 0 || (size_t)w >= len - off)
-			return -1;
+			return (-1);
 		off += (size_t)w;
 	}
-	return 0;
+	return (0);
 }
 
 /* The code the officer copies: card row SEQ, or the helper's MAC. */
@@ -703,7 +703,7 @@ sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
 
 	if (key_derive_tps(b->conf->key, tps, kt) == -1) {
 		sc_error(b, "no key for TPS %013llu", (unsigned long long)tps);
-		return -1;
+		return (-1);
 	}
 	if (mode == SC_MODE_CARD)
 		key_card(kt, seq, code);
@@ -716,15 +716,15 @@ sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
 			key_mac(kt, rep.canon, code);
 	}
 	key_wipe(kt, sizeof(kt));
-	return 0;
+	return (0);
 }
 
 static size_t
 sc_parts(size_t len)
 {
 	if (len <= SC_GSM_SINGLE)
-		return 1;
-	return (len + SC_GSM_PART - 1) / SC_GSM_PART;
+		return (1);
+	return ((len + SC_GSM_PART - 1) / SC_GSM_PART);
 }
 
 static void
@@ -750,7 +750,7 @@ sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
 	    b->conf->epoch + (time_t)m->t, &rep, &res) == -1) {
 		sc_error(b, "verify failed on '%s'", m->text);
-		return -1;
+		return (-1);
 	}
 	x->verdict = res.verdict;
 	x->reason = res.verdict == VERDICT_REJECTED ? res.reason : REASON_NONE;
@@ -769,16 +769,16 @@ sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 		    (x->values = calloc(rep.nvalues + 1,
 		    sizeof(*x->values))) == NULL) {
 			sc_error(b, "out of memory");
-			return -1;
+			return (-1);
 		}
 		x->nvalues = rep.nvalues;
 		memcpy(x->values, rep.values, rep.nvalues * sizeof(*x->values));
 	}
 	if (x->forward && memhist_add(b->mh, &rep, res.receipt) == -1) {
 		sc_error(b, "out of memory");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Queue something the officer will do later. */
@@ -791,7 +791,7 @@ sc_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
 	if (*nq == *cap) {
 		*cap = *cap ? *cap * 2 : 32;
 		if ((nv = reallocarray(*q, *cap, sizeof(**q))) == NULL)
-			return -1;
+			return (-1);
 		*q = nv;
 	}
 	(*q)[*nq].t = t;
@@ -801,9 +801,9 @@ sc_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
 	(*q)[*nq].seq = seq;
 	(*q)[*nq].text = text != NULL ? strdup(text) : NULL;
 	if (text != NULL && (*q)[*nq].text == NULL)
-		return -1;
+		return (-1);
 	(*nq)++;
-	return 0;
+	return (0);
 }
 
 /* Change one digit of a value, or swap two; keeps it within 0..999. */
@@ -837,9 +837,9 @@ sc_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 		}
 		v[i] = (uint16_t)strtoul(d, NULL, 10);
 		if (v[i] != pl->v[i])
-			return 0;
+			return (0);
 	}
-	return -1;
+	return (-1);
 }
 
 /*
@@ -869,7 +869,7 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 	ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
 	ty.boxes = sc_chance(&r, c->style.boxes);
 	if (sc_plan_tps(b, &r, t, plans, &nplans) == -1)
-		return -1;
+		return (-1);
 	for (i = 0; i < nplans; i++)
 		if (sc_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
 		    SC_CLEAN, 0, NULL) == -1)
@@ -1038,7 +1038,7 @@ out:
 		free(q[i].text);
 	free(q);
 	free(p.text);
-	return rc;
+	return (rc);
 }
 
 /* A unique +62 8xx number per TPS, from the seed. */
@@ -1063,10 +1063,10 @@ sc_msg_cmp(const void *a, const void *b)
 	const struct sc_msg *y = *(const struct sc_msg *const *)b;
 
 	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
+		return (x->t < y->t ? -1 : 1);
 	if (x->tps != y->tps)
-		return x->tps < y->tps ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
+		return (x->tps < y->tps ? -1 : 1);
+	return (x->id < y->id ? -1 : x->id > y->id);
 }
 
 /* Latest accepted SEQ of each (TPS, contest, page): the final state. */
@@ -1088,7 +1088,7 @@ sc_finals(struct scenario *sc)
 					break;
 			if (f == NULL) {
 				if ((f = calloc(1, sizeof(*f))) == NULL)
-					return -1;
+					return (-1);
 				f->tps = m->tps;
 				f->contest = m->contest;
 				f->page = m->page;
@@ -1104,7 +1104,7 @@ sc_finals(struct scenario *sc)
 			f->msg = m;
 		}
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -1127,11 +1127,11 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	if (conf->election == NULL || conf->key == NULL || conf->ntps == 0 ||
 	    conf->csv == NULL) {
 		sc_error(&b, "scenario: election, key, csv and ntps are needed");
-		return -1;
+		return (-1);
 	}
 	if (key_init() == -1) {
 		sc_error(&b, "scenario: libsodium init failed");
-		return -1;
+		return (-1);
 	}
 	nlong = conf->desa_csv != NULL ? (size_t)floor(conf->ntps *
 	    conf->long_share + 0.5) : 0;
@@ -1202,7 +1202,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	lockout_free(b.lk);
 	registry_close(b.reg);
 	*out = sc;
-	return 0;
+	return (0);
 oom:
 	sc_error(&b, "out of memory");
 fail:
@@ -1214,7 +1214,7 @@ fail:
 	if (b.reg != NULL)
 		registry_close(b.reg);
 	scenario_free(sc);
-	return -1;
+	return (-1);
 }
 
 void
@@ -1244,13 +1244,13 @@ scenario_free(struct scenario *sc)
 const struct sc_msg *
 scenario_first(const struct scenario *sc)
 {
-	return TAILQ_FIRST(&sc->msgs);
+	return (TAILQ_FIRST(&sc->msgs));
 }
 
 const struct sc_msg *
 scenario_next(const struct sc_msg *m)
 {
-	return TAILQ_NEXT(m, entry);
+	return (TAILQ_NEXT(m, entry));
 }
 
 const struct sc_phone *
@@ -1260,8 +1260,8 @@ scenario_phone(const struct scenario *sc, const char *msisdn)
 
 	TAILQ_FOREACH(ph, &sc->phones, entry)
 		if (strcmp(ph->msisdn, msisdn) == 0)
-			return ph;
-	return NULL;
+			return (ph);
+	return (NULL);
 }
 
 /* Count messages of a kind (-1 any) with an expected verdict (-1 any). */
@@ -1275,7 +1275,7 @@ scenario_count(const struct scenario *sc, int kind, int verdict)
 		if ((kind < 0 || (int)m->kind == kind) &&
 		    (verdict < 0 || (int)m->expect.verdict == verdict))
 			n++;
-	return n;
+	return (n);
 }
 
 static json_t *
@@ -1289,7 +1289,7 @@ sc_flags_json(unsigned flags)
 	for (i = 0; a != NULL && i < 6; i++)
 		if (flags & (1u << i))
 			json_array_append_new(a, json_string(names[i]));
-	return a;
+	return (a);
 }
 
 /* One message as a JSON object (the line scenario_write prints). */
@@ -1319,7 +1319,7 @@ sc_msg_json(const struct sc_msg *m)
 	    json_null(),
 	    "forward", x->forward);
 	if (e == NULL)
-		return NULL;
+		return (NULL);
 	if (x->quoted[0])
 		json_object_set_new(e, "quoted", json_string(x->quoted));
 	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, s:s, "
@@ -1336,7 +1336,7 @@ sc_msg_json(const struct sc_msg *m)
 	    "text", m->text,
 	    "parts", (json_int_t)m->parts,
 	    "expect", e);
-	return o;
+	return (o);
 }
 
 /* Every message in time order, one JSON object per line. */
@@ -1349,13 +1349,13 @@ scenario_write(FILE *fp, const struct scenario *sc)
 
 	TAILQ_FOREACH(m, &sc->msgs, entry) {
 		if ((o = sc_msg_json(m)) == NULL)
-			return -1;
+			return (-1);
 		rc = json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);
 		if (rc == -1 || fputc('\n', fp) == EOF)
-			return -1;
+			return (-1);
 	}
-	return ferror(fp) ? -1 : 0;
+	return (ferror(fp) ? -1 : 0);
 }
 
 /* Counts by kind and expected verdict, for people. */

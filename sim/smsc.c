@@ -53,7 +53,7 @@ int
 smsc_init(void)
 {
 	sim->ev_queue = evtimer_new(sim->base, smsc_run, NULL);
-	return sim->ev_queue == NULL ? -1 : 0;
+	return (sim->ev_queue == NULL ? -1 : 0);
 }
 
 void
@@ -130,14 +130,14 @@ smsc_phone(const char *msisdn, int create)
 	smsc_norm(msisdn, norm, sizeof(norm));
 	TAILQ_FOREACH(p, &sim->phones, entry)
 		if (strcmp(p->msisdn, norm) == 0)
-			return p;
+			return (p);
 	if (!create || (p = calloc(1, sizeof(*p))) == NULL)
-		return NULL;
+		return (NULL);
 	snprintf(p->msisdn, sizeof(p->msisdn), "%s", norm);
 	TAILQ_INIT(&p->inbox);
 	TAILQ_INIT(&p->partial);
 	TAILQ_INSERT_TAIL(&sim->phones, p, entry);
-	return p;
+	return (p);
 }
 
 void
@@ -158,7 +158,7 @@ smsc_queue(struct modem *m, const struct pdu_part *pdu, int is_report,
 	if (sim->net_lose > 0 && (int)(sim_random() % 1000) < sim->net_lose) {
 		sim->st_lost++;
 		log_info("sim: network lost a message for modem%d", m->idx);
-		return 0;
+		return (0);
 	}
 	if (sim->net_dup > 0 && (int)(sim_random() % 1000) < sim->net_dup)
 		copies = 2;
@@ -169,7 +169,7 @@ smsc_queue(struct modem *m, const struct pdu_part *pdu, int is_report,
 		delay_ms += 1500 + sim_random() % 3000;
 	for (i = 0; i < copies; i++) {
 		if ((d = calloc(1, sizeof(*d))) == NULL)
-			return -1;
+			return (-1);
 		d->modem = m->idx;
 		d->is_report = is_report;
 		d->pdu = *pdu;
@@ -177,7 +177,7 @@ smsc_queue(struct modem *m, const struct pdu_part *pdu, int is_report,
 		TAILQ_INSERT_TAIL(&sim->queue, d, entry);
 	}
 	smsc_kick();
-	return 0;
+	return (0);
 }
 
 /*
@@ -193,13 +193,13 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 
 	smsc_norm(from, norm, sizeof(norm));
 	if ((parts = calloc(PDU_PARTS_MAX, sizeof(*parts))) == NULL)
-		return -1;
+		return (-1);
 	ref = sim->next_ref++ & 0xff;
 	n = pdu_encode_deliver(m->op->smsc, norm, text, time(NULL), ref,
 	    parts, PDU_PARTS_MAX);
 	if (n <= 0) {
 		free(parts);
-		return -1;
+		return (-1);
 	}
 	for (i = 0; i < n; i++)
 		smsc_queue(m, &parts[i], 0, sim->timing.deliver_ms);
@@ -209,7 +209,7 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 	smsc_phone(norm, 1);
 	log_info("sim: inject %s -> modem%d (%s): %d part(s)", norm, m->idx,
 	    m->msisdn, n);
-	return 0;
+	return (0);
 }
 
 /* Delivery statistics, once a PDU is in the modem's (or TE's) hands. */
@@ -232,7 +232,7 @@ smsc_try(struct delivery *d)
 	int		 idx, direct;
 
 	if (m->state != MODEM_UP || m->cfun != 1 || m->fault.noreg)
-		return TRY_LATER;
+		return (TRY_LATER);
 	if (d->is_report)
 		direct = m->cnmi[3] == 1;
 	else
@@ -240,7 +240,7 @@ smsc_try(struct delivery *d)
 	if (direct && m->csms == 1) {
 		/* 27.005 3.4.4: no other +CMT/+CDS before the +CNMA. */
 		if (m->ack != ACK_NONE)
-			return TRY_HELD;
+			return (TRY_HELD);
 		if (d->is_report)
 			modem_urc_ack(m, "+CDS: %d\r\n%s", d->pdu.tpdu_len,
 			    d->pdu.hex);
@@ -249,7 +249,7 @@ smsc_try(struct delivery *d)
 			    d->pdu.hex);
 		m->unacked = d;
 		smsc_ack_set(m, ACK_WAITING);
-		return TRY_TAKEN;
+		return (TRY_TAKEN);
 	}
 	if (d->is_report) {
 		switch (m->cnmi[3]) {
@@ -259,7 +259,7 @@ smsc_try(struct delivery *d)
 			break;
 		case 2:
 			if ((idx = modem_sim_store(m, &d->pdu, 0)) == -1)
-				return TRY_LATER;
+				return (TRY_LATER);
 			modem_urc(m, "+CDSI: \"SM\",%d", idx);
 			break;
 		default:
@@ -268,7 +268,7 @@ smsc_try(struct delivery *d)
 			break;
 		}
 		smsc_count(m, d);
-		return TRY_DONE;
+		return (TRY_DONE);
 	}
 	if (direct) {
 		/* As on a real modem: routed to a port nobody reads. */
@@ -276,7 +276,7 @@ smsc_try(struct delivery *d)
 			log_warnx("sim: modem%d: +CMT with the port closed: "
 			    "message lost", m->idx);
 			sim->st_lost++;
-			return TRY_DONE;
+			return (TRY_DONE);
 		}
 		modem_urc(m, "+CMT: ,%d\r\n%s", d->pdu.tpdu_len, d->pdu.hex);
 	} else {
@@ -285,13 +285,13 @@ smsc_try(struct delivery *d)
 				log_info("sim: modem%d: SIM full, network "
 				    "keeps the message", m->idx);
 			d->simfull = 1;
-			return TRY_LATER;
+			return (TRY_LATER);
 		}
 		if (m->cnmi[1] != 0 && m->cnmi[0] != 0)
 			modem_urc(m, "+CMTI: \"SM\",%d", idx);
 	}
 	smsc_count(m, d);
-	return TRY_DONE;
+	return (TRY_DONE);
 }
 
 static void
@@ -335,8 +335,8 @@ static int
 smsc_ack_ms(void)
 {
 	if (sim->timing.profile == PROFILE_INSTANT)
-		return SIM_CNMA_SEC * 1000;
-	return (int)(SIM_CNMA_SEC * 1000 / sim->timing.scale);
+		return (SIM_CNMA_SEC * 1000);
+	return ((int)(SIM_CNMA_SEC * 1000 / sim->timing.scale));
 }
 
 /* The one function that changes a modem's acknowledgement state. */
@@ -428,8 +428,8 @@ smsc_room(struct modem *m)
 int
 smsc_ack_expected(const struct modem *m)
 {
-	return m->csms == 1 && m->ack == ACK_WAITING && m->unacked != NULL &&
-	    !modem_urc_ack_held(m);
+	return (m->csms == 1 && m->ack == ACK_WAITING && m->unacked != NULL &&
+	    !modem_urc_ack_held(m));
 }
 
 /*
@@ -443,7 +443,7 @@ smsc_cnma(struct modem *m, int n)
 	struct delivery	*d = m->unacked;
 
 	if (!smsc_ack_expected(m))
-		return -1;
+		return (-1);
 	smsc_ack_set(m, ACK_NONE);
 	if (n == 2) {
 		log_info("sim: modem%d: +CNMA=2: the TE refuses the %s, the "
@@ -451,12 +451,12 @@ smsc_cnma(struct modem *m, int n)
 		    d->is_report ? "status report" : "message");
 		smsc_requeue(d);
 		smsc_release(m);
-		return 0;
+		return (0);
 	}
 	smsc_count(m, d);
 	free(d);
 	smsc_release(m);	/* the next +CMT/+CDS may go */
-	return 0;
+	return (0);
 }
 
 /*
@@ -605,11 +605,11 @@ smsc_submit(struct modem *m, const char *hex, int *mr)
 	int		 day = (int)(time(NULL) / 86400);
 
 	if (pdu_decode(hex, 1, &msg) == -1 || msg.type != PDU_SUBMIT)
-		return 304;
+		return (304);
 	if (m->cfun != 1 || m->fault.noreg)
-		return 331;		/* no network service */
+		return (331);		/* no network service */
 	if (m->fault.cms_error)
-		return m->fault.cms_error;
+		return (m->fault.cms_error);
 	if (day != m->sent_day) {
 		m->sent_day = day;
 		m->sent_today = 0;
@@ -617,10 +617,10 @@ smsc_submit(struct modem *m, const char *hex, int *mr)
 	if (sim->timing.daily_cap > 0 &&
 	    m->sent_today >= sim->timing.daily_cap) {
 		log_info("sim: modem%d: operator daily cap reached", m->idx);
-		return 42;		/* congestion: the operator refuses */
+		return (42);	/* congestion: the operator refuses */
 	}
 	if (m->balance < SIM_SMS_PRICE)
-		return 21;		/* short message transfer rejected */
+		return (21);	/* short message transfer rejected */
 	m->balance -= SIM_SMS_PRICE;
 	m->sent_today++;
 	*mr = m->mr;
@@ -648,5 +648,5 @@ smsc_submit(struct modem *m, const char *hex, int *mr)
 	if (msg.srr && pdu_encode_status_report(m->op->smsc, *mr, to,
 	    time(NULL), time(NULL), 0, &part) == 0)
 		smsc_queue(m, &part, 1, sim->timing.deliver_ms);
-	return 0;
+	return (0);
 }

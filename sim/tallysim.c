@@ -69,7 +69,7 @@ sim_now_ms(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* splitmix64: small, seedable, the same run for the same seed. */
@@ -81,7 +81,7 @@ sim_random(void)
 	z = (sim->rng += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (uint32_t)((z ^ (z >> 31)) >> 32);
+	return ((uint32_t)((z ^ (z >> 31)) >> 32));
 }
 
 /* A simulated delay in real milliseconds under the current profile. */
@@ -89,8 +89,8 @@ int
 sim_scaled_ms(int ms)
 {
 	if (sim->timing.profile == PROFILE_INSTANT || ms <= 0)
-		return 0;
-	return (int)(ms / sim->timing.scale);
+		return (0);
+	return ((int)(ms / sim->timing.scale));
 }
 
 void
@@ -178,10 +178,10 @@ sim_arg(struct sim_args *a, int argc, char **argv, int *i)
 
 	if (strcmp(argv[*i], "-v") == 0) {
 		a->verbose++;
-		return 1;
+		return (1);
 	}
 	if (*i + 1 >= argc)
-		return 0;
+		return (0);
 	if (strcmp(argv[*i], "--dir") == 0)
 		a->dir = argv[*i + 1];
 	else if (strcmp(argv[*i], "--modems") == 0) {
@@ -197,9 +197,9 @@ sim_arg(struct sim_args *a, int argc, char **argv, int *i)
 	} else if (strcmp(argv[*i], "--seed") == 0)
 		a->seed = strtoull(argv[*i + 1], NULL, 10);
 	else
-		return 0;
+		return (0);
 	(*i)++;
-	return 1;
+	return (1);
 }
 
 void
@@ -325,7 +325,7 @@ sim_run(int argc, char **argv)
 	event_free(ev_term);
 	event_free(ev_int);
 	sim_stop();
-	return 0;
+	return (0);
 }
 
 int
@@ -338,18 +338,18 @@ main(int argc, char *argv[])
 	if (argc < 2)
 		usage();
 	if (strcmp(argv[1], "run") == 0)
-		return sim_run(argc - 2, argv + 2);
+		return (sim_run(argc - 2, argv + 2));
 	if (strcmp(argv[1], "world") == 0)
-		return world_main(argc - 2, argv + 2);
+		return (world_main(argc - 2, argv + 2));
 	if (strcmp(argv[1], "central") == 0)
-		return central_main(argc - 1, argv + 1);
+		return (central_main(argc - 1, argv + 1));
 	if (strcmp(argv[1], "ctl") == 0) {
 		log_init("tallysim", LOG_TO_STDERR, 0);
 		if (argc >= 4 && strcmp(argv[2], "--dir") == 0)
 			dir = argv[3];
 		if (dir == NULL || argc < 5)
 			usage();
-		return ctl_client(dir, argc - 4, argv + 4);
+		return (ctl_client(dir, argc - 4, argv + 4));
 	}
 	usage();
 }

@@ -138,13 +138,13 @@ world_state_name(enum world_state s)
 {
 	switch (s) {
 	case WORLD_STARTING:
-		return "starting";
+		return ("starting");
 	case WORLD_READY:
-		return "ready";
+		return ("ready");
 	case WORLD_STOPPING:
-		return "stopping";
+		return ("stopping");
 	}
-	return "?";
+	return ("?");
 }
 
 static void
@@ -164,9 +164,9 @@ world_path(char *buf, const char *name)
 	if ((size_t)snprintf(buf, PATH_MAX, "%s/%s", sim->dir, name) >=
 	    PATH_MAX) {
 		log_warnx("world: %s/%s: path too long", sim->dir, name);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* The root key the gateway verifies with and scenarios sign with. */
@@ -179,24 +179,24 @@ world_root_key(void)
 	if (access(world->root_key, F_OK) == 0) {
 		if (key_load(world->root_key, &k, err, sizeof(err)) == -1) {
 			log_warnx("world: %s", err);
-			return -1;
+			return (-1);
 		}
 		key_wipe(&k, sizeof(k));
 		log_info("world: %s: kept", world->root_key);
-		return 0;
+		return (0);
 	}
 	if (key_init() == -1 || key_generate(&k) == -1) {
 		log_warnx("world: cannot generate a root key");
-		return -1;
+		return (-1);
 	}
 	if (key_save(world->root_key, &k, err, sizeof(err)) == -1) {
 		key_wipe(&k, sizeof(k));
 		log_warnx("world: %s", err);
-		return -1;
+		return (-1);
 	}
 	key_wipe(&k, sizeof(k));
 	log_info("world: %s: new root key", world->root_key);
-	return 0;
+	return (0);
 }
 
 /* The gateway's Ed25519 pair: it signs forwards, the central checks. */
@@ -209,20 +209,20 @@ world_sign_keys(void)
 	pub = access(world->sign_pub, F_OK) == 0;
 	if (sec && pub) {
 		log_info("world: %s: kept", world->sign_sec);
-		return 0;
+		return (0);
 	}
 	if (sec != pub) {
 		log_warnx("world: %s exists without %s: remove it to get a "
 		    "new pair", sec ? world->sign_sec : world->sign_pub,
 		    sec ? world->sign_pub : world->sign_sec);
-		return -1;
+		return (-1);
 	}
 	if (central_keygen(world->sign_sec, world->sign_pub) == -1) {
 		log_warnx("world: cannot write %s", world->sign_sec);
-		return -1;
+		return (-1);
 	}
 	log_info("world: %s: new signing key", world->sign_sec);
-	return 0;
+	return (0);
 }
 
 /*
@@ -248,7 +248,7 @@ world_registry(void)
 		if (ok) {
 			log_info("world: %s: kept (%zu TPS)", world->registry,
 			    n);
-			return 0;
+			return (0);
 		}
 		log_warnx("world: %s: %s; building it again", world->registry,
 		    reg == NULL ? err : "empty");
@@ -261,13 +261,13 @@ world_registry(void)
 	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", world->registry) >=
 	    sizeof(tmp)) {
 		log_warnx("world: %s: path too long", world->data);
-		return -1;
+		return (-1);
 	}
 	if (access(desa, R_OK) == -1 || access(dpt, R_OK) == -1) {
 		log_warnx("world: %s: %s (the registry is built from the 2024 "
 		    "data: give --data DIR)", access(desa, R_OK) == -1 ?
 		    desa : dpt, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	unlink(tmp);
 	snprintf(side, sizeof(side), "%s-wal", tmp);
@@ -277,7 +277,7 @@ world_registry(void)
 	if ((reg = registry_open(tmp, REGISTRY_CREATE, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("world: %s", err);
-		return -1;
+		return (-1);
 	}
 	if (registry_import_desa(reg, desa, &n, err, sizeof(err)) == -1 ||
 	    registry_import_dpt(reg, dpt, &n, err, sizeof(err)) == -1 ||
@@ -285,16 +285,16 @@ world_registry(void)
 		log_warnx("world: %s", err);
 		registry_close(reg);
 		unlink(tmp);
-		return -1;
+		return (-1);
 	}
 	registry_close(reg);
 	if (rename(tmp, world->registry) == -1) {
 		log_warn("world: %s", world->registry);
 		unlink(tmp);
-		return -1;
+		return (-1);
 	}
 	log_info("world: %s: %zu TPS", world->registry, n);
-	return 0;
+	return (0);
 }
 
 /* The port the central receiver listens on, from RUNDIR/central.port. */
@@ -306,17 +306,17 @@ world_central_port(void)
 	int	 port;
 
 	if (world_path(path, "central.port") == -1)
-		return -1;
+		return (-1);
 	if ((fp = fopen(path, "r")) == NULL) {
 		log_warn("world: %s", path);
-		return -1;
+		return (-1);
 	}
 	if (fscanf(fp, "%d", &port) != 1 || port < 1 || port > 65535) {
 		log_warnx("world: %s: no port in it", path);
 		port = -1;
 	}
 	fclose(fp);
-	return port;
+	return (port);
 }
 
 /*
@@ -336,11 +336,11 @@ world_write_conf(int port)
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", world->conf) >=
 	    sizeof(tmp)) {
 		log_warnx("world: %s: path too long", world->conf);
-		return -1;
+		return (-1);
 	}
 	if ((fp = fopen(tmp, "w")) == NULL) {
 		log_warn("world: %s", tmp);
-		return -1;
+		return (-1);
 	}
 	fprintf(fp, "# Written by `tallysim world' for the simulated modems "
 	    "of %s;\n# rewritten at every start.\n\n", sim->dir);
@@ -361,16 +361,16 @@ world_write_conf(int port)
 		log_warn("world: %s", tmp);
 		fclose(fp);
 		unlink(tmp);
-		return -1;
+		return (-1);
 	}
 	if (fclose(fp) == EOF || rename(tmp, world->conf) == -1) {
 		log_warn("world: %s", world->conf);
 		unlink(tmp);
-		return -1;
+		return (-1);
 	}
 	log_info("world: %s: %d modems, central on port %d", world->conf,
 	    sim->nmodems, port);
-	return 0;
+	return (0);
 }
 
 /* In the child: stdout to the pipe, stderr to the log, then exec. */
@@ -419,19 +419,19 @@ world_spawn(struct world_child *k, const char *path, char *const argv[])
 	if ((logfd = open(k->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1) {
 		log_warn("world: %s", k->log);
-		return -1;
+		return (-1);
 	}
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		log_warn("world: pipe");
 		close(logfd);
-		return -1;
+		return (-1);
 	}
 	if ((pid = fork()) == -1) {
 		log_warn("world: fork");
 		close(p[0]);
 		close(p[1]);
 		close(logfd);
-		return -1;
+		return (-1);
 	}
 	if (pid == 0)
 		world_exec(p[1], logfd, parent, path, argv);
@@ -446,11 +446,11 @@ world_spawn(struct world_child *k, const char *path, char *const argv[])
 	    world_read, k)) == NULL || event_add(k->ev, NULL) == -1) {
 		log_warnx("world: %s: cannot watch its output", k->name);
 		world_close(k);
-		return -1;
+		return (-1);
 	}
 	log_info("world: %s started, pid %ld, log %s", k->name, (long)pid,
 	    k->log);
-	return 0;
+	return (0);
 }
 
 static void
@@ -762,7 +762,7 @@ world_main(int argc, char **argv)
 	if (realpath("/proc/self/exe", w.self) == NULL) {
 		fprintf(stderr, "tallysim: /proc/self/exe: %s\n",
 		    strerror(errno));
-		return 1;
+		return (1);
 	}
 	if (gw == NULL) {
 		memcpy(w.tallygw, w.self, sizeof(w.tallygw));
@@ -770,24 +770,24 @@ world_main(int argc, char **argv)
 		    (size_t)(slash - w.tallygw) + sizeof("/tallygw") >
 		    sizeof(w.tallygw)) {
 			fprintf(stderr, "tallysim: %s: odd path\n", w.self);
-			return 1;
+			return (1);
 		}
 		memcpy(slash, "/tallygw", sizeof("/tallygw"));
 	} else if (realpath(gw, w.tallygw) == NULL) {
 		fprintf(stderr, "tallysim: --tallygw %s: %s\n", gw,
 		    strerror(errno));
-		return 1;
+		return (1);
 	}
 	if (access(w.tallygw, X_OK) == -1) {
 		fprintf(stderr, "tallysim: %s: %s (build it with make, or "
 		    "give --tallygw PATH)\n", w.tallygw, strerror(errno));
-		return 1;
+		return (1);
 	}
 	if (realpath(data, w.data) == NULL) {
 		fprintf(stderr, "tallysim: --data %s: %s (the directory of "
 		    "%s and %s)\n", data, strerror(errno), WORLD_DESA,
 		    WORLD_DPT);
-		return 1;
+		return (1);
 	}
 
 	sim_start(&a);
@@ -852,5 +852,5 @@ world_main(int argc, char **argv)
 	if (w.ev_timer != NULL)
 		event_free(w.ev_timer);
 	sim_stop();
-	return w.rc;
+	return (w.rc);
 }

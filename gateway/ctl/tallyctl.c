@@ -117,7 +117,7 @@ ctl_fail(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return CTL_EXIT_FAIL;
+	return (CTL_EXIT_FAIL);
 }
 
 /* The common options: each command takes the ones it names. */
@@ -255,7 +255,7 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			break;
 		}
 	}
-	return optind;
+	return (optind);
 }
 
 static int
@@ -267,9 +267,9 @@ ctl_loadkey(const char *path, struct key *k)
 		ctl_usage();
 	if (key_load(path, k, err, sizeof(err)) == -1) {
 		ctl_fail("%s", err);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static struct election *
@@ -285,7 +285,7 @@ ctl_election(const char *path)
 	if (el == NULL)
 		ctl_fail("%s", path == NULL ? "embedded election definition "
 		    "is broken" : err);
-	return el;
+	return (el);
 }
 
 /* Join the remaining arguments into one report text. */
@@ -302,10 +302,10 @@ ctl_text(int argc, char **argv, int i, char *buf, size_t len)
 		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
 		    argv[i]);
 		if (n < 0 || (size_t)n >= len - off)
-			return NULL;
+			return (NULL);
 		off += (size_t)n;
 	}
-	return buf;
+	return (buf);
 }
 
 static int
@@ -321,10 +321,10 @@ ctl_keygen(int argc, char **argv)
 	key_generate(&k);
 	if (key_save(o.out, &k, err, sizeof(err)) == -1) {
 		key_wipe(&k, sizeof(k));
-		return ctl_fail("%s", err);
+		return (ctl_fail("%s", err));
 	}
 	key_wipe(&k, sizeof(k));
-	return CTL_EXIT_OK;
+	return (CTL_EXIT_OK);
 }
 
 static int
@@ -339,19 +339,20 @@ ctl_keyderive(int argc, char **argv)
 	    o.root == NULL || o.province == 0)
 		ctl_usage();
 	if (ctl_loadkey(o.root, &root) == -1)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (root.kind != KEY_ROOT) {
 		key_wipe(&root, sizeof(root));
-		return ctl_fail("%s is a province key, not a root key", o.root);
+		return (ctl_fail("%s is a province key, not a root key",
+		    o.root));
 	}
 	key_derive_province(&root, o.province, &prov);
 	key_wipe(&root, sizeof(root));
 	if (key_save(o.out, &prov, err, sizeof(err)) == -1) {
 		key_wipe(&prov, sizeof(prov));
-		return ctl_fail("%s", err);
+		return (ctl_fail("%s", err));
 	}
 	key_wipe(&prov, sizeof(prov));
-	return CTL_EXIT_OK;
+	return (CTL_EXIT_OK);
 }
 
 /*
@@ -368,9 +369,9 @@ ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e,
 	decode_tokens(text, strlen(text), &t);
 	*hascode = t.n > 0 && strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN;
 	if (t.n == 0 || *hascode)
-		return decode_report(text, strlen(text), r, e);
+		return (decode_report(text, strlen(text), r, e));
 	snprintf(buf, sizeof(buf), "%s 00000000", text);
-	return decode_report(buf, strlen(buf), r, e);
+	return (decode_report(buf, strlen(buf), r, e));
 }
 
 /*
@@ -412,7 +413,7 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 		if (!receipt) {
 			key_wipe(kt, sizeof(kt));
 			printf("%s %s\n", r.canon, mac);
-			return 0;
+			return (0);
 		}
 		key_card(kt, r.seq, card);
 		if (!hascode ||
@@ -420,7 +421,7 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 			key_receipt(kt, r.canon, mac);
 			key_wipe(kt, sizeof(kt));
 			printf("%s\n", mac);
-			return 0;
+			return (0);
 		}
 		key_wipe(kt, sizeof(kt));
 		res.reason = REASON_CODE_BAD;
@@ -430,7 +431,7 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 		printf("%s\n", line);
 	else
 		ctl_fail("%s", line + strlen("REJECTED "));
-	return -1;
+	return (-1);
 }
 
 static int
@@ -450,11 +451,11 @@ ctl_mac(int argc, char **argv)
 		ctl_usage();
 	if (o.batch == NULL &&
 	    (text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return ctl_fail("text too long");
+		return (ctl_fail("text too long"));
 	if (ctl_loadkey(o.key, &k) == -1)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if ((el = ctl_election(o.election)) == NULL)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (text != NULL) {
 		if (ctl_code_one(el, &k, text, 0, 0) == -1)
 			rc = CTL_EXIT_FAIL;
@@ -477,7 +478,7 @@ ctl_mac(int argc, char **argv)
 done:
 	key_wipe(&k, sizeof(k));
 	election_free(el);
-	return rc;
+	return (rc);
 }
 
 static int
@@ -493,16 +494,16 @@ ctl_receipt(int argc, char **argv)
 
 	i = ctl_getopt(argc, argv, allowed, &o);
 	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return ctl_fail("text too long");
+		return (ctl_fail("text too long"));
 	if (ctl_loadkey(o.key, &k) == -1)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if ((el = ctl_election(o.election)) == NULL)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (ctl_code_one(el, &k, text, 1, 0) == -1)
 		rc = CTL_EXIT_FAIL;
 	key_wipe(&k, sizeof(k));
 	election_free(el);
-	return rc;
+	return (rc);
 }
 
 /* Verify one text and print its line; returns the verdict or -1. */
@@ -517,7 +518,7 @@ ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
 	if (verify_report(ctx, text, strlen(text), sender, time(NULL), &r,
 	    &res) == -1) {
 		ctl_fail("lookup failed; nothing decided");
-		return -1;
+		return (-1);
 	}
 	if (verify_explain(&res, &r, line, sizeof(line)) == -1)
 		line[sizeof(line) - 1] = '\0';
@@ -525,7 +526,7 @@ ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
 	if (mh != NULL && (res.verdict == VERDICT_OK ||
 	    res.verdict == VERDICT_FLAGGED))
 		memhist_add(mh, &r, res.receipt);
-	return (int)res.verdict;
+	return ((int)res.verdict);
 }
 
 static int
@@ -547,19 +548,19 @@ ctl_verify(int argc, char **argv)
 	if ((o.batch == NULL) == (i >= argc))
 		ctl_usage();
 	if (ctl_loadkey(o.key, &k) == -1)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.key = &k;
 	ctx.default_dpt = VERIFY_DEFAULT_DPT;
 	if ((ctx.election = ctl_election(o.election)) == NULL)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (o.registry != NULL && (ctx.registry = registry_open(o.registry,
 	    REGISTRY_RDONLY, err, sizeof(err))) == NULL)
-		return ctl_fail("%s", err);
+		return (ctl_fail("%s", err));
 
 	if (o.batch == NULL) {
 		if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-			return ctl_fail("text too long");
+			return (ctl_fail("text too long"));
 		v = ctl_verify_one(&ctx, NULL, text, o.sender);
 		rc = (v == -1 || v == VERDICT_REJECTED) ? CTL_EXIT_FAIL :
 		    CTL_EXIT_OK;
@@ -569,7 +570,7 @@ ctl_verify(int argc, char **argv)
 	if (strcmp(o.batch, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(o.batch, "r")) == NULL)
-		return ctl_fail("%s: %s", o.batch, strerror(errno));
+		return (ctl_fail("%s: %s", o.batch, strerror(errno)));
 	mh = memhist_new();
 	ctx.history = memhist_history(mh);
 	ctx.lockout = lockout_new(NULL);
@@ -596,7 +597,7 @@ done:
 	if (ctx.registry != NULL)
 		registry_close(ctx.registry);
 	election_free((struct election *)(uintptr_t)ctx.election);
-	return rc;
+	return (rc);
 }
 
 /* The printable card: rows in columns, instructions in Indonesian. */
@@ -658,10 +659,10 @@ ctl_card(int argc, char **argv)
 	if (ctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps)
 		ctl_usage();
 	if (ctl_loadkey(o.key, &k) == -1)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (key_derive_tps(&k, o.tps, kt) == -1)
-		return ctl_fail("key %s does not cover TPS %013llu", o.key,
-		    (unsigned long long)o.tps);
+		return (ctl_fail("key %s does not cover TPS %013llu", o.key,
+		    (unsigned long long)o.tps));
 	key_wipe(&k, sizeof(k));
 	if (o.html)
 		ctl_card_html(o.tps, kt, o.rows);
@@ -672,7 +673,7 @@ ctl_card(int argc, char **argv)
 		}
 	}
 	key_wipe(kt, sizeof(kt));
-	return CTL_EXIT_OK;
+	return (CTL_EXIT_OK);
 }
 
 static int
@@ -691,12 +692,12 @@ ctl_import(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((reg = registry_open(o.registry, REGISTRY_CREATE, err,
 	    sizeof(err))) == NULL)
-		return ctl_fail("%s", err);
+		return (ctl_fail("%s", err));
 	if (o.desa != NULL) {
 		if (registry_import_desa(reg, o.desa, &n, err, sizeof(err)) ==
 		    -1) {
 			registry_close(reg);
-			return ctl_fail("%s", err);
+			return (ctl_fail("%s", err));
 		}
 		printf("%s\n", err);
 	}
@@ -704,7 +705,7 @@ ctl_import(int argc, char **argv)
 		if (registry_import_dpt(reg, o.dpt, &n, err, sizeof(err)) ==
 		    -1) {
 			registry_close(reg);
-			return ctl_fail("%s", err);
+			return (ctl_fail("%s", err));
 		}
 		printf("%s\n", err);
 	}
@@ -714,7 +715,7 @@ ctl_import(int argc, char **argv)
 	printf("registry %s: %zu TPS (%.2f s)\n", o.registry, total,
 	    (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return CTL_EXIT_OK;
+	return (CTL_EXIT_OK);
 }
 
 static int
@@ -733,14 +734,14 @@ ctl_form(int argc, char **argv)
 	    o.contest == NULL)
 		ctl_usage();
 	if ((c = decode_contest(o.contest)) == CONTEST_NONE)
-		return ctl_fail("unknown contest '%s'", o.contest);
+		return (ctl_fail("unknown contest '%s'", o.contest));
 	if (decode_contest_paged(c) && o.page < 0)
 		o.page = 0;
 	if ((el = ctl_election(o.election)) == NULL)
-		return CTL_EXIT_FAIL;
+		return (CTL_EXIT_FAIL);
 	if (election_form(el, c, o.tps, o.page, &f, &why) == -1) {
 		election_free(el);
-		return ctl_fail("%s", verify_reason_text(why));
+		return (ctl_fail("%s", verify_reason_text(why)));
 	}
 	printf("%s TPS %013llu", decode_contest_name(c),
 	    (unsigned long long)o.tps);
@@ -766,7 +767,7 @@ ctl_form(int argc, char **argv)
 		printf("  SAH\n  TIDAK_SAH\n");
 	}
 	election_free(el);
-	return CTL_EXIT_OK;
+	return (CTL_EXIT_OK);
 }
 
 /*
@@ -801,19 +802,19 @@ ctl_gw(int argc, char **argv)
 		snprintf(sun.sun_path, sizeof(sun.sun_path),
 		    "%s/tallygw.sock", o.state ? o.state : "/var/lib/tallygw");
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return ctl_fail("socket: %s", strerror(errno));
+		return (ctl_fail("socket: %s", strerror(errno)));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		close(fd);
-		return ctl_fail("%s: %s (is tallygw running?)", sun.sun_path,
-		    strerror(errno));
+		return (ctl_fail("%s: %s (is tallygw running?)", sun.sun_path,
+		    strerror(errno)));
 	}
 	if (write(fd, req, strlen(req)) == -1 || write(fd, "\n", 1) == -1) {
 		close(fd);
-		return ctl_fail("%s: %s", sun.sun_path, strerror(errno));
+		return (ctl_fail("%s: %s", sun.sun_path, strerror(errno)));
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
 		close(fd);
-		return ctl_fail("fdopen: %s", strerror(errno));
+		return (ctl_fail("fdopen: %s", strerror(errno)));
 	}
 	/* OK and ERR count only at the start of a line, not of a chunk. */
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -824,15 +825,15 @@ ctl_gw(int argc, char **argv)
 		if (bol && strncmp(line, "ERR ", 4) == 0) {
 			fclose(fp);
 			line[strcspn(line, "\n")] = '\0';
-			return ctl_fail("%s", line + 4);
+			return (ctl_fail("%s", line + 4));
 		}
 		bol = strchr(line, '\n') != NULL;
 		fputs(line, stdout);
 	}
 	fclose(fp);
 	if (!ok)
-		return ctl_fail("%s: the answer ended early", sun.sun_path);
-	return CTL_EXIT_OK;
+		return (ctl_fail("%s: the answer ended early", sun.sun_path));
+	return (CTL_EXIT_OK);
 }
 
 int
@@ -849,7 +850,7 @@ main(int argc, char *argv[])
 			printf("usage: tallyctl command [options]\n");
 			for (i = 0; i < CTL_NCMDS; i++)
 				printf("  %s\n", ctl_cmds[i].usage);
-			return CTL_EXIT_OK;
+			return (CTL_EXIT_OK);
 		}
 		ctl_usage();
 	}
@@ -858,7 +859,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < CTL_NCMDS; i++) {
 		if (strcmp(argv[1], ctl_cmds[i].name) == 0) {
 			ctl_current = &ctl_cmds[i];
-			return ctl_cmds[i].fn(argc - 1, argv + 1);
+			return (ctl_cmds[i].fn(argc - 1, argv + 1));
 		}
 	}
 	fprintf(stderr, "tallyctl: unknown command '%s'\n", argv[1]);

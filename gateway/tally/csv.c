@@ -22,7 +22,7 @@ csv_fail(struct csv *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err, sizeof(c->err), fmt, ap);
 	va_end(ap);
-	return -1;
+	return (-1);
 }
 
 int
@@ -31,8 +31,8 @@ csv_open(struct csv *c, const char *path)
 	memset(c, 0, sizeof(*c));
 	c->path = path;
 	if ((c->fp = fopen(path, "r")) == NULL)
-		return csv_fail(c, "%s", strerror(errno));
-	return 0;
+		return (csv_fail(c, "%s", strerror(errno)));
+	return (0);
 }
 
 void
@@ -53,17 +53,17 @@ csv_putc(struct csv *c, char ch)
 	size_t	 ncap;
 
 	if (c->reclen >= CSV_MAXRECORD)
-		return csv_fail(c, "record longer than %d bytes",
-		    CSV_MAXRECORD);
+		return (csv_fail(c, "record longer than %d bytes",
+		    CSV_MAXRECORD));
 	if (c->reclen == c->reccap) {
 		ncap = c->reccap == 0 ? 256 : c->reccap * 2;
 		if ((p = realloc(c->rec, ncap)) == NULL)
-			return csv_fail(c, "%s", strerror(errno));
+			return (csv_fail(c, "%s", strerror(errno)));
 		c->rec = p;
 		c->reccap = ncap;
 	}
 	c->rec[c->reclen++] = ch;
-	return 0;
+	return (0);
 }
 
 /* Close the current field and, if more follow, open the next. */
@@ -71,13 +71,13 @@ static int
 csv_endfield(struct csv *c, int more)
 {
 	if (csv_putc(c, '\0') == -1)
-		return -1;
+		return (-1);
 	if (!more)
-		return 0;
+		return (0);
 	if (c->nf == CSV_MAXFIELDS)
-		return csv_fail(c, "more than %d fields", CSV_MAXFIELDS);
+		return (csv_fail(c, "more than %d fields", CSV_MAXFIELDS));
 	c->off[c->nf++] = c->reclen;
-	return 0;
+	return (0);
 }
 
 /* Read one physical line without its line end; -1 at end of file. */
@@ -87,14 +87,14 @@ csv_getline(struct csv *c)
 	ssize_t	 n;
 
 	if ((n = getline(&c->line, &c->linecap, c->fp)) == -1)
-		return -1;
+		return (-1);
 	c->nlines++;
 	if (n > 0 && c->line[n - 1] == '\n')
 		n--;
 	if (n > 0 && c->line[n - 1] == '\r')
 		n--;
 	c->line[n] = '\0';
-	return n;
+	return (n);
 }
 
 /*
@@ -115,9 +115,9 @@ csv_read(struct csv *c)
 	do {
 		if ((n = csv_getline(c)) == -1) {
 			if (ferror(c->fp))
-				return csv_fail(c, "read error: %s",
-				    strerror(errno));
-			return 0;
+				return (csv_fail(c, "read error: %s",
+				    strerror(errno)));
+			return (0);
 		}
 	} while (n == 0);
 	c->lineno = c->nlines;
@@ -127,8 +127,8 @@ csv_read(struct csv *c)
 		for (i = 0; i < n; i++) {
 			ch = c->line[i];
 			if (ch == '\0')
-				return csv_fail(c, "NUL byte in line %lu",
-				    c->nlines);
+				return (csv_fail(c, "NUL byte in line %lu",
+				    c->nlines));
 			switch (st) {
 			case F_START:
 				if (ch == '"') {
@@ -137,7 +137,7 @@ csv_read(struct csv *c)
 				}
 				if (ch == ',') {
 					if (csv_endfield(c, 1) == -1)
-						return -1;
+						return (-1);
 					continue;
 				}
 				st = F_PLAIN;
@@ -145,13 +145,13 @@ csv_read(struct csv *c)
 			case F_PLAIN:
 				if (ch == ',') {
 					if (csv_endfield(c, 1) == -1)
-						return -1;
+						return (-1);
 					st = F_START;
 					continue;
 				}
 				if (ch == '"')
-					return csv_fail(c, "field %zu: quote "
-					    "inside an unquoted field", c->nf);
+					return (csv_fail(c, "field %zu: quote "
+					    "inside an unquoted field", c->nf));
 				break;
 			case F_QUOTED:
 				if (ch == '"') {
@@ -166,34 +166,34 @@ csv_read(struct csv *c)
 				}
 				if (ch == ',') {
 					if (csv_endfield(c, 1) == -1)
-						return -1;
+						return (-1);
 					st = F_START;
 					continue;
 				}
-				return csv_fail(c, "field %zu: text after the "
-				    "closing quote", c->nf);
+				return (csv_fail(c, "field %zu: text after the "
+				    "closing quote", c->nf));
 			}
 			if (csv_putc(c, ch) == -1)
-				return -1;
+				return (-1);
 		}
 		if (st != F_QUOTED)
 			break;
 		/* A quoted field goes on to the next line. */
 		if (csv_putc(c, '\n') == -1)
-			return -1;
+			return (-1);
 		if ((n = csv_getline(c)) == -1)
-			return csv_fail(c, "field %zu: quoted field not "
-			    "closed before the end of the file", c->nf);
+			return (csv_fail(c, "field %zu: quoted field not "
+			    "closed before the end of the file", c->nf));
 	}
 	if (csv_endfield(c, 0) == -1)
-		return -1;
-	return 1;
+		return (-1);
+	return (1);
 }
 
 const char *
 csv_field(const struct csv *c, size_t i)
 {
-	return c->rec + c->off[i];
+	return (c->rec + c->off[i]);
 }
 
 /*
@@ -209,10 +209,10 @@ csv_header(struct csv *c, const struct csv_column *cols, size_t ncols,
 	int		 rc;
 
 	if ((rc = csv_read(c)) == -1)
-		return -1;
+		return (-1);
 	if (rc == 0) {
 		c->lineno = 1;
-		return csv_fail(c, "empty file, expected a header line");
+		return (csv_fail(c, "empty file, expected a header line"));
 	}
 	for (j = 0; j < ncols; j++)
 		idx[j] = -1;
@@ -224,16 +224,16 @@ csv_header(struct csv *c, const struct csv_column *cols, size_t ncols,
 			if (strcasecmp(f, cols[j].name) != 0)
 				continue;
 			if (idx[j] != -1)
-				return csv_fail(c, "column \"%s\" appears "
-				    "twice in the header", cols[j].name);
+				return (csv_fail(c, "column \"%s\" appears "
+				    "twice in the header", cols[j].name));
 			idx[j] = (int)i;
 		}
 	}
 	for (j = 0; j < ncols; j++)
 		if (cols[j].required && idx[j] == -1)
-			return csv_fail(c, "missing column \"%s\" in the "
-			    "header", cols[j].name);
-	return 0;
+			return (csv_fail(c, "missing column \"%s\" in the "
+			    "header", cols[j].name));
+	return (0);
 }
 
 /* A field of an optional column: "" when the file has no such column. */
@@ -241,6 +241,6 @@ const char *
 csv_col(const struct csv *c, const int *idx, int col)
 {
 	if (idx[col] < 0)
-		return "";
-	return csv_field(c, (size_t)idx[col]);
+		return ("");
+	return (csv_field(c, (size_t)idx[col]));
 }

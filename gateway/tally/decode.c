@@ -63,7 +63,7 @@ decode_tokens(const char *text, size_t len, struct tokens *t)
 	if (in)
 		t->buf[used] = '\0';
 	t->tok[t->n] = NULL;
-	return (int)t->n;
+	return ((int)t->n);
 }
 
 /*
@@ -80,7 +80,7 @@ decode_number(const char *tok, unsigned long *out, size_t maxdigits)
 
 	for (p = tok; *p != '\0'; p++, n++) {
 		if (n == maxdigits)
-			return -1;
+			return (-1);
 		if (*p >= '0' && *p <= '9')
 			d = *p - '0';
 		else if (*p == 'O')
@@ -88,13 +88,13 @@ decode_number(const char *tok, unsigned long *out, size_t maxdigits)
 		else if (*p == 'I' || *p == 'L')
 			d = 1;
 		else
-			return -1;
+			return (-1);
 		v = v * 10 + (unsigned long)d;
 	}
 	if (n == 0)
-		return -1;
+		return (-1);
 	*out = v;
-	return (int)n;
+	return ((int)n);
 }
 
 enum contest
@@ -105,30 +105,30 @@ decode_contest(const char *tok)
 	for (i = 0; i < sizeof(decode_contests) / sizeof(decode_contests[0]);
 	    i++) {
 		if (strcmp(tok, decode_contests[i].name) == 0)
-			return decode_contests[i].contest;
+			return (decode_contests[i].contest);
 	}
 	/* The digit form: 1..5, a leading zero is harmless. */
 	if (tok[0] == '0' && tok[1] != '\0')
 		tok++;
 	if (tok[0] >= '1' && tok[0] <= '5' && tok[1] == '\0')
-		return (enum contest)(tok[0] - '0');
-	return CONTEST_NONE;
+		return ((enum contest)(tok[0] - '0'));
+	return (CONTEST_NONE);
 }
 
 const char *
 decode_contest_name(enum contest c)
 {
 	if (c < CONTEST_PPWP || c > CONTEST_DPRDK)
-		return "?";
-	return decode_contests[c - 1].name;
+		return ("?");
+	return (decode_contests[c - 1].name);
 }
 
 int
 decode_contest_paged(enum contest c)
 {
 	if (c < CONTEST_PPWP || c > CONTEST_DPRDK)
-		return 0;
-	return decode_contests[c - 1].paged;
+		return (0);
+	return (decode_contests[c - 1].paged);
 }
 
 static void
@@ -153,23 +153,23 @@ decode_canon(struct report *r)
 	    decode_contest_name(r->contest), (unsigned long long)r->tps,
 	    r->seq);
 	if (n < 0 || (size_t)n >= sizeof(r->canon))
-		return -1;
+		return (-1);
 	off = (size_t)n;
 	if (r->page >= 0) {
 		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %d",
 		    r->page);
 		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
-			return -1;
+			return (-1);
 		off += (size_t)n;
 	}
 	for (i = 0; i < r->nvalues; i++) {
 		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %u",
 		    r->values[i]);
 		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
-			return -1;
+			return (-1);
 		off += (size_t)n;
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -192,32 +192,32 @@ decode_report(const char *text, size_t len, struct report *r,
 	decode_tokens(text, len, &t);
 	if (t.n == 0) {
 		decode_fail(err, REASON_EMPTY, 0, NULL);
-		return -1;
+		return (-1);
 	}
 	if ((r->contest = decode_contest(t.tok[0])) == CONTEST_NONE) {
 		decode_fail(err, REASON_CONTEST, 1, t.tok[0]);
-		return -1;
+		return (-1);
 	}
 	if (t.truncated) {
 		decode_fail(err, REASON_TOO_LONG, 0, NULL);
-		return -1;
+		return (-1);
 	}
 	if (t.n < 2 || strlen(t.tok[1]) != TALLY_TPS_DIGITS ||
 	    decode_number(t.tok[1], &v, TALLY_TPS_DIGITS) < 0) {
 		decode_fail(err, REASON_TPS_FORMAT, 2,
 		    t.n < 2 ? NULL : t.tok[1]);
-		return -1;
+		return (-1);
 	}
 	r->tps = v;
 	/* Kemendagri province codes run from 11 to 99. */
 	if (r->tps / 100000000000ULL < 11) {
 		decode_fail(err, REASON_TPS_FORMAT, 2, t.tok[1]);
-		return -1;
+		return (-1);
 	}
 	if (t.n < 3 || decode_number(t.tok[2], &v, 9) < 0 || v < 1 ||
 	    v > TALLY_SEQ_MAX) {
 		decode_fail(err, REASON_SEQ, 3, t.n < 3 ? NULL : t.tok[2]);
-		return -1;
+		return (-1);
 	}
 	r->seq = (unsigned)v;
 	first = 3;
@@ -225,7 +225,7 @@ decode_report(const char *text, size_t len, struct report *r,
 		if (t.n < 4 || decode_number(t.tok[3], &v, 9) < 0) {
 			decode_fail(err, REASON_PAGE, 4,
 			    t.n < 4 ? NULL : t.tok[3]);
-			return -1;
+			return (-1);
 		}
 		r->page = (int)v;	/* at most 9 digits: fits */
 		first = 4;
@@ -234,18 +234,18 @@ decode_report(const char *text, size_t len, struct report *r,
 	if (t.n < first + 2) {
 		decode_fail(err, REASON_COUNT, 0, NULL);
 		err->got = t.n > first ? (int)(t.n - first - 1) : 0;
-		return -1;
+		return (-1);
 	}
 	last = t.n - 1;
 	if (last - first > TALLY_MAXVALUES) {
 		decode_fail(err, REASON_TOO_LONG, 0, NULL);
-		return -1;
+		return (-1);
 	}
 	if (strlen(t.tok[last]) != TALLY_CODE_LEN ||
 	    decode_number(t.tok[last], &v, TALLY_CODE_LEN) < 0) {
 		decode_fail(err, REASON_CODE_FORMAT, (int)last + 1,
 		    t.tok[last]);
-		return -1;
+		return (-1);
 	}
 	snprintf(r->code, sizeof(r->code), "%08lu", v);
 	for (i = first; i < last; i++) {
@@ -253,18 +253,18 @@ decode_report(const char *text, size_t len, struct report *r,
 		if (n < 0) {
 			decode_fail(err, REASON_VALUE_FORMAT, (int)i + 1,
 			    t.tok[i]);
-			return -1;
+			return (-1);
 		}
 		if (v > TALLY_VALUE_MAX) {
 			decode_fail(err, REASON_VALUE_RANGE, (int)i + 1,
 			    t.tok[i]);
-			return -1;
+			return (-1);
 		}
 		r->values[r->nvalues++] = (uint16_t)v;
 	}
 	if (decode_canon(r) == -1) {
 		decode_fail(err, REASON_TOO_LONG, 0, NULL);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }

@@ -128,14 +128,14 @@ perr(struct parse *p, const char *fmt, ...)
 	int	 n;
 
 	if (p->errbuf == NULL || p->errlen == 0)
-		return -1;
+		return (-1);
 	n = snprintf(p->errbuf, p->errlen, "%s:%d: ", p->file, p->line);
 	if (n < 0 || (size_t)n >= p->errlen)
-		return -1;
+		return (-1);
 	va_start(ap, fmt);
 	vsnprintf(p->errbuf + n, p->errlen - n, fmt, ap);
 	va_end(ap);
-	return -1;
+	return (-1);
 }
 
 static int
@@ -143,13 +143,13 @@ paged_index(enum contest c)
 {
 	switch (c) {
 	case CONTEST_DPR:
-		return 0;
+		return (0);
 	case CONTEST_DPRDP:
-		return 1;
+		return (1);
 	case CONTEST_DPRDK:
-		return 2;
+		return (2);
 	default:
-		return -1;
+		return (-1);
 	}
 }
 
@@ -162,19 +162,19 @@ parse_num(struct parse *p, const char *dir, const char *what,
 	long		 v = 0;
 
 	if (*s == '\0')
-		return perr(p, "%s: %s is empty", dir, what);
+		return (perr(p, "%s: %s is empty", dir, what));
 	for (q = s; *q != '\0'; q++) {
 		if (*q < '0' || *q > '9')
-			return perr(p, "%s: %s \"%s\" is not a number", dir,
-			    what, s);
+			return (perr(p, "%s: %s \"%s\" is not a number", dir,
+			    what, s));
 		if (v <= max)
 			v = v * 10 + (*q - '0');
 	}
 	if (v < min || v > max)
-		return perr(p, "%s: %s %s is out of range %ld..%ld", dir, what,
-		    s, min, max);
+		return (perr(p, "%s: %s %s is out of range %ld..%ld", dir, what,
+		    s, min, max));
 	*out = v;
-	return 0;
+	return (0);
 }
 
 /* A 2-digit province code, 11..99. */
@@ -183,10 +183,11 @@ parse_province(struct parse *p, const char *dir, const char *s, int *out)
 {
 	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9' || (s[0] - '0') * 10 + (s[1] - '0') < ELECTION_PROV_MIN)
-		return perr(p, "%s: province \"%s\" is not a 2-digit province "
-		    "code %d..%d", dir, s, ELECTION_PROV_MIN, ELECTION_PROV_MAX);
+		return (perr(p, "%s: province \"%s\" is not a 2-digit province "
+		    "code %d..%d", dir, s, ELECTION_PROV_MIN,
+		    ELECTION_PROV_MAX));
 	*out = (s[0] - '0') * 10 + (s[1] - '0');
-	return 0;
+	return (0);
 }
 
 static int
@@ -194,23 +195,23 @@ check_name(struct parse *p, const char *dir, const char *what,
     const char *s, size_t max)
 {
 	if (*s == '\0')
-		return perr(p, "%s: %s is empty", dir, what);
+		return (perr(p, "%s: %s is empty", dir, what));
 	if (strlen(s) > max)
-		return perr(p, "%s: %s is longer than %zu bytes", dir, what,
-		    max);
-	return 0;
+		return (perr(p, "%s: %s is longer than %zu bytes", dir, what,
+		    max));
+	return (0);
 }
 
 static int
 party_local(const struct election *el, int n)
 {
-	return el->only[n][0] != 0 || el->only[n][1] != 0;
+	return (el->only[n][0] != 0 || el->only[n][1] != 0);
 }
 
 static int
 party_in(const struct election *el, int n, int prov)
 {
-	return (el->only[n][prov / 64] >> (prov % 64)) & 1;
+	return ((el->only[n][prov / 64] >> (prov % 64)) & 1);
 }
 
 /* Is party n on the ballot of this contest in this province? */
@@ -218,10 +219,10 @@ static int
 on_ballot(const struct election *el, int ci, int prov, int n)
 {
 	if (n < 1 || n > ELECTION_PARTY_MAX || el->party[n] == NULL)
-		return 0;
+		return (0);
 	if (!party_local(el, n))
-		return 1;
-	return ci != 0 && party_in(el, n, prov);
+		return (1);
+	return (ci != 0 && party_in(el, n, prov));
 }
 
 static int
@@ -229,14 +230,14 @@ parse_election(struct parse *p, int argc, char **argv)
 {
 	(void)argc;
 	if (p->election_line != 0)
-		return perr(p, "election: already named at line %d",
-		    p->election_line);
+		return (perr(p, "election: already named at line %d",
+		    p->election_line));
 	if (check_name(p, "election", "name", argv[0], ELECTION_NAME_MAX) == -1)
-		return -1;
+		return (-1);
 	if ((p->el->name = strdup(argv[0])) == NULL)
-		return perr(p, "election: %s", strerror(errno));
+		return (perr(p, "election: %s", strerror(errno)));
 	p->election_line = p->line;
-	return 0;
+	return (0);
 }
 
 static int
@@ -246,13 +247,14 @@ parse_pairs(struct parse *p, int argc, char **argv)
 
 	(void)argc;
 	if (p->pairs_line != 0)
-		return perr(p, "pairs: already set at line %d", p->pairs_line);
+		return (perr(p, "pairs: already set at line %d",
+		    p->pairs_line));
 	if (parse_num(p, "pairs", "count", argv[0], 0, ELECTION_CHOICES_MAX,
 	    &n) == -1)
-		return -1;
+		return (-1);
 	p->el->pairs = n;
 	p->pairs_line = p->line;
-	return 0;
+	return (0);
 }
 
 static int
@@ -265,37 +267,37 @@ parse_party(struct parse *p, int argc, char **argv)
 
 	if (parse_num(p, "party", "ballot number", argv[0], 1,
 	    ELECTION_PARTY_MAX, &n) == -1)
-		return -1;
+		return (-1);
 	if (p->party_line[n] != 0)
-		return perr(p, "party: ballot number %ld already defined at "
-		    "line %d", n, p->party_line[n]);
+		return (perr(p, "party: ballot number %ld already defined at "
+		    "line %d", n, p->party_line[n]));
 	if (check_name(p, "party", "name", argv[1],
 	    ELECTION_PARTY_NAME_MAX) == -1)
-		return -1;
+		return (-1);
 	for (i = 1; i <= ELECTION_PARTY_MAX; i++)
 		if (el->party[i] != NULL && strcasecmp(el->party[i],
 		    argv[1]) == 0)
-			return perr(p, "party: name %s already used by party "
-			    "%d", argv[1], i);
+			return (perr(p, "party: name %s already used by party "
+			    "%d", argv[1], i));
 	if (argc == 3)
-		return perr(p, "party: \"%s\" needs a province list",
-		    argv[2]);
+		return (perr(p, "party: \"%s\" needs a province list",
+		    argv[2]));
 	if (argc == 4) {
 		if (strcmp(argv[2], "only") != 0)
-			return perr(p, "party: expected \"only\", got \"%s\"",
-			    argv[2]);
+			return (perr(p, "party: expected \"only\", got \"%s\"",
+			    argv[2]));
 		for (s = argv[3]; s != NULL; s = comma) {
 			if ((comma = strchr(s, ',')) != NULL)
 				*comma++ = '\0';
 			if (parse_province(p, "party", s, &prov) == -1)
-				return -1;
+				return (-1);
 			el->only[n][prov / 64] |= 1ULL << (prov % 64);
 		}
 	}
 	if ((el->party[n] = strdup(argv[1])) == NULL)
-		return perr(p, "party: %s", strerror(errno));
+		return (perr(p, "party: %s", strerror(errno)));
 	p->party_line[n] = p->line;
-	return 0;
+	return (0);
 }
 
 static int
@@ -306,16 +308,16 @@ parse_dpd(struct parse *p, int argc, char **argv)
 
 	(void)argc;
 	if (parse_province(p, "dpd", argv[0], &prov) == -1)
-		return -1;
+		return (-1);
 	if (p->dpd_line[prov] != 0)
-		return perr(p, "dpd: province %02d already defined at line %d",
-		    prov, p->dpd_line[prov]);
+		return (perr(p, "dpd: province %02d already defined at line %d",
+		    prov, p->dpd_line[prov]));
 	if (parse_num(p, "dpd", "candidate count", argv[1], 1,
 	    ELECTION_CHOICES_MAX, &n) == -1)
-		return -1;
+		return (-1);
 	p->el->dpd[prov] = n;
 	p->dpd_line[prov] = p->line;
-	return 0;
+	return (0);
 }
 
 /* Add one area prefix of district di to its contest. */
@@ -331,23 +333,23 @@ add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
 		if ((size_t)area_len[k] == len)
 			break;
 	if (k == ELECTION_NLEN || strspn(s, "0123456789") != len)
-		return perr(p, "district: area \"%s\" is not a code of 2, 4, "
-		    "6 or 10 digits", s);
+		return (perr(p, "district: area \"%s\" is not a code of 2, 4, "
+		    "6 or 10 digits", s));
 	prov = (s[0] - '0') * 10 + (s[1] - '0');
 	if (prov < ELECTION_PROV_MIN)
-		return perr(p, "district: area %s is not in a province %d..%d",
-		    s, ELECTION_PROV_MIN, ELECTION_PROV_MAX);
+		return (perr(p, "district: area %s is not in a province %d..%d",
+		    s, ELECTION_PROV_MIN, ELECTION_PROV_MAX));
 	if (pc->d[di].province == 0)
 		pc->d[di].province = prov;
 	else if (pc->d[di].province != prov)
-		return perr(p, "district: area %s is in province %02d, not %02d",
-		    s, prov, pc->d[di].province);
+		return (perr(p, "district: area %s is in province %02d, "
+		    "not %02d", s, prov, pc->d[di].province));
 	for (; *s != '\0'; s++)
 		v = v * 10 + (*s - '0');
 	if (pc->na[k] == pc->acap[k]) {
 		cap = pc->acap[k] ? pc->acap[k] * 2 : 64;
 		if ((a = reallocarray(pc->a[k], cap, sizeof(*a))) == NULL)
-			return perr(p, "district: %s", strerror(errno));
+			return (perr(p, "district: %s", strerror(errno)));
 		pc->a[k] = a;
 		pc->acap[k] = cap;
 	}
@@ -355,7 +357,7 @@ add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
 	a->prefix = v;
 	a->district = di;
 	a->line = p->line;
-	return 0;
+	return (0);
 }
 
 static int
@@ -371,27 +373,27 @@ parse_district(struct parse *p, int argc, char **argv)
 		if (strcmp(argv[0], paged_name[ci]) == 0)
 			break;
 	if (ci == ELECTION_NPAGED)
-		return perr(p, "district: contest \"%s\" has no districts "
-		    "(DPR, DPRDP or DPRDK)", argv[0]);
+		return (perr(p, "district: contest \"%s\" has no districts "
+		    "(DPR, DPRDP or DPRDK)", argv[0]));
 	if (check_name(p, "district", "name", argv[1],
 	    ELECTION_NAME_MAX) == -1)
-		return -1;
+		return (-1);
 	if (strcmp(argv[2], "seats") != 0)
-		return perr(p, "district: expected \"seats\", got \"%s\"",
-		    argv[2]);
+		return (perr(p, "district: expected \"seats\", got \"%s\"",
+		    argv[2]));
 	if (parse_num(p, "district", "seats", argv[3], 1, ELECTION_CAND_MAX,
 	    &seats) == -1)
-		return -1;
+		return (-1);
 	if (strcmp(argv[4], "area") != 0)
-		return perr(p, "district: expected \"area\", got \"%s\"",
-		    argv[4]);
+		return (perr(p, "district: expected \"area\", got \"%s\"",
+		    argv[4]));
 	pc = &p->el->paged[ci];
 	if (pc->nd == UINT32_MAX)
-		return perr(p, "district: too many districts");
+		return (perr(p, "district: too many districts"));
 	if (pc->nd == pc->dcap) {
 		cap = pc->dcap ? pc->dcap * 2 : 64;
 		if ((d = reallocarray(pc->d, cap, sizeof(*d))) == NULL)
-			return perr(p, "district: %s", strerror(errno));
+			return (perr(p, "district: %s", strerror(errno)));
 		pc->d = d;
 		pc->dcap = cap;
 	}
@@ -401,13 +403,13 @@ parse_district(struct parse *p, int argc, char **argv)
 	d->line = p->line;
 	d->seats = seats;
 	if ((d->name = strdup(argv[1])) == NULL)
-		return perr(p, "district: %s", strerror(errno));
+		return (perr(p, "district: %s", strerror(errno)));
 	pc->nd++;
 	p->last = pc;
 	for (i = 5; i < argc; i++)
 		if (add_area(p, pc, pc->nd - 1, argv[i]) == -1)
-			return -1;
-	return 0;
+			return (-1);
+	return (0);
 }
 
 static int
@@ -419,32 +421,33 @@ parse_candidates(struct parse *p, int argc, char **argv)
 	int		 i, ci;
 
 	if (p->last == NULL)
-		return perr(p, "candidates: no district before it");
+		return (perr(p, "candidates: no district before it"));
 	d = &p->last->d[p->last->nd - 1];
 	ci = p->last - p->el->paged;
 	for (i = 0; i < argc; i++) {
 		if ((eq = strchr(argv[i], '=')) == NULL)
-			return perr(p, "candidates: \"%s\" is not PARTY=COUNT",
-			    argv[i]);
+			return (perr(p, "candidates: \"%s\" is not PARTY=COUNT",
+			    argv[i]));
 		*eq++ = '\0';
 		if (parse_num(p, "candidates", "party", argv[i], 1,
 		    ELECTION_PARTY_MAX, &party) == -1)
-			return -1;
+			return (-1);
 		if (p->el->party[party] == NULL)
-			return perr(p, "candidates: party %ld is not defined",
-			    party);
+			return (perr(p, "candidates: party %ld is not defined",
+			    party));
 		if (!on_ballot(p->el, ci, d->province, party))
-			return perr(p, "candidates: party %ld is not on the %s "
-			    "ballot of \"%s\"", party, paged_name[ci], d->name);
+			return (perr(p, "candidates: party %ld is not on the "
+			    "%s ballot of \"%s\"", party, paged_name[ci],
+			    d->name));
 		if (parse_num(p, "candidates", "count", eq, 0,
 		    ELECTION_CAND_MAX, &n) == -1)
-			return -1;
+			return (-1);
 		if (d->cand[party] != ELECTION_CAND_DEFAULT)
-			return perr(p, "candidates: party %ld already given for "
-			    "\"%s\"", party, d->name);
+			return (perr(p, "candidates: party %ld already given "
+			    "for \"%s\"", party, d->name));
 		d->cand[party] = n;
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -453,8 +456,8 @@ area_cmp(const void *a, const void *b)
 	const struct area	*x = a, *y = b;
 
 	if (x->prefix != y->prefix)
-		return x->prefix < y->prefix ? -1 : 1;
-	return (x->line > y->line) - (x->line < y->line);
+		return (x->prefix < y->prefix ? -1 : 1);
+	return ((x->line > y->line) - (x->line < y->line));
 }
 
 static int
@@ -466,8 +469,8 @@ dname_cmp(const void *a, const void *b, void *arg)
 	int			 r;
 
 	if ((r = strcmp(x->name, y->name)) != 0)
-		return r;
-	return (x->line > y->line) - (x->line < y->line);
+		return (r);
+	return ((x->line > y->line) - (x->line < y->line));
 }
 
 /*
@@ -501,7 +504,7 @@ finish_paged(struct parse *p, int ci)
 	}
 	if (pc->nd > 0) {
 		if ((idx = reallocarray(NULL, pc->nd, sizeof(*idx))) == NULL)
-			return perr(p, "%s", strerror(errno));
+			return (perr(p, "%s", strerror(errno)));
 		for (i = 0; i < pc->nd; i++)
 			idx[i] = i;
 		qsort_r(idx, pc->nd, sizeof(*idx), dname_cmp, pc->d);
@@ -519,21 +522,23 @@ finish_paged(struct parse *p, int ci)
 	}
 	if (bad && (bad_b == NULL || pc->d[bad_y].line <= bad_b->line)) {
 		p->line = pc->d[bad_y].line;
-		return perr(p, "district: %s \"%s\" already defined at line %d",
-		    paged_name[ci], pc->d[bad_y].name, pc->d[bad_x].line);
+		return (perr(p, "district: %s \"%s\" already defined at "
+		    "line %d", paged_name[ci], pc->d[bad_y].name,
+		    pc->d[bad_x].line));
 	}
 	if (bad_b != NULL) {
 		p->line = bad_b->line;
 		if (bad_a->district == bad_b->district)
-			return perr(p, "district: area %0*llu is listed twice",
-			    area_len[bad_k], (unsigned long long)bad_b->prefix);
-		return perr(p, "district: area %0*llu of %s \"%s\" already "
+			return (perr(p, "district: area %0*llu is listed twice",
+			    area_len[bad_k],
+			    (unsigned long long)bad_b->prefix));
+		return (perr(p, "district: area %0*llu of %s \"%s\" already "
 		    "belongs to \"%s\" (line %d)", area_len[bad_k],
 		    (unsigned long long)bad_b->prefix, paged_name[ci],
 		    pc->d[bad_b->district].name, pc->d[bad_a->district].name,
-		    bad_a->line);
+		    bad_a->line));
 	}
-	return 0;
+	return (0);
 }
 
 /* Split one line into tokens in place; '#' outside quotes ends it. */
@@ -552,7 +557,7 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 			cap = cap ? cap * 2 : 16;
 			if ((na = reallocarray(argv, cap, sizeof(*na))) ==
 			    NULL)
-				return perr(p, "%s", strerror(errno));
+				return (perr(p, "%s", strerror(errno)));
 			*argvp = argv = na;
 			*capp = cap;
 		}
@@ -561,11 +566,11 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 			while (*s != '"' && *s != '\0')
 				s++;
 			if (*s == '\0')
-				return perr(p, "unterminated quoted string");
+				return (perr(p, "unterminated quoted string"));
 			*s++ = '\0';
 			if (*s != '\0' && *s != ' ' && *s != '\t' &&
 			    *s != '\r' && *s != '#')
-				return perr(p, "text after a closing quote");
+				return (perr(p, "text after a closing quote"));
 			continue;
 		}
 		argv[argc++] = s;
@@ -573,13 +578,13 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 		    *s != '#' && *s != '"')
 			s++;
 		if (*s == '"')
-			return perr(p, "quote inside a word");
+			return (perr(p, "quote inside a word"));
 		if (*s == '#')
 			*s = '\0';
 		else if (*s != '\0')
 			*s++ = '\0';
 	}
-	return argc;
+	return (argc);
 }
 
 /* Run one line's directive through the table. */
@@ -594,21 +599,21 @@ parse_line(struct parse *p, int argc, char **argv)
 		if (strcmp(directives[i].name, argv[0]) == 0)
 			break;
 	if (i == sizeof(directives) / sizeof(directives[0]))
-		return perr(p, "unknown directive \"%s\"", argv[0]);
+		return (perr(p, "unknown directive \"%s\"", argv[0]));
 	dir = &directives[i];
 	if (n < dir->minargs || (dir->maxargs != -1 && n > dir->maxargs)) {
 		if (dir->minargs == dir->maxargs)
-			return perr(p, "%s: needs %d argument%s, got %d",
+			return (perr(p, "%s: needs %d argument%s, got %d",
 			    dir->name, dir->minargs,
-			    dir->minargs == 1 ? "" : "s", n);
+			    dir->minargs == 1 ? "" : "s", n));
 		if (dir->maxargs == -1)
-			return perr(p, "%s: needs at least %d argument%s, "
+			return (perr(p, "%s: needs at least %d argument%s, "
 			    "got %d", dir->name, dir->minargs,
-			    dir->minargs == 1 ? "" : "s", n);
-		return perr(p, "%s: needs %d to %d arguments, got %d",
-		    dir->name, dir->minargs, dir->maxargs, n);
+			    dir->minargs == 1 ? "" : "s", n));
+		return (perr(p, "%s: needs %d to %d arguments, got %d",
+		    dir->name, dir->minargs, dir->maxargs, n));
 	}
-	return dir->fn(p, n, argv + 1);
+	return (dir->fn(p, n, argv + 1));
 }
 
 void
@@ -652,7 +657,7 @@ election_parse(const char *buf, size_t len, const char *file, char *errbuf,
 		*errbuf = '\0';
 	if ((p.el = calloc(1, sizeof(*p.el))) == NULL) {
 		perr(&p, "%s", strerror(errno));
-		return NULL;
+		return (NULL);
 	}
 	for (s = buf; s < end; s = nl + 1) {
 		p.line++;
@@ -689,12 +694,12 @@ election_parse(const char *buf, size_t len, const char *file, char *errbuf,
 			goto fail;
 	free(line);
 	free(argv);
-	return p.el;
+	return (p.el);
 fail:
 	free(line);
 	free(argv);
 	election_free(p.el);
-	return NULL;
+	return (NULL);
 }
 
 struct election *
@@ -709,23 +714,23 @@ election_load(const char *path, char *errbuf, size_t errlen)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
+		return (NULL);
 	}
 	if (fstat(fd, &st) == -1) {
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
-		return NULL;
+		return (NULL);
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > ELECTION_FILE_MAX) {
 		snprintf(errbuf, errlen, "%s: not a regular file of at most "
 		    "%d bytes", path, ELECTION_FILE_MAX);
 		close(fd);
-		return NULL;
+		return (NULL);
 	}
 	if ((buf = malloc(st.st_size + 1)) == NULL) {
 		snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
-		return NULL;
+		return (NULL);
 	}
 	while (off < (size_t)st.st_size) {
 		r = read(fd, buf + off, st.st_size - off);
@@ -736,14 +741,14 @@ election_load(const char *path, char *errbuf, size_t errlen)
 			    "file shrank while reading" : strerror(errno));
 			free(buf);
 			close(fd);
-			return NULL;
+			return (NULL);
 		}
 		off += r;
 	}
 	close(fd);
 	el = election_parse(buf, off, path, errbuf, errlen);
 	free(buf);
-	return el;
+	return (el);
 }
 
 /*
@@ -761,21 +766,21 @@ election_default(void)
 	    "election-2024.conf (built in)", err, sizeof(err));
 	if (el == NULL)
 		log_warnx("election: %s", err);
-	return el;
+	return (el);
 }
 
 const char *
 election_name(const struct election *el)
 {
-	return el->name;
+	return (el->name);
 }
 
 const char *
 election_party_name(const struct election *el, int n)
 {
 	if (n < 1 || n > ELECTION_PARTY_MAX)
-		return NULL;
-	return el->party[n];
+		return (NULL);
+	return (el->party[n]);
 }
 
 /* The district of a TPS: the longest area prefix that matches. */
@@ -801,9 +806,9 @@ find_district(const struct paged *pc, uint64_t tps)
 				hi = mid;
 		}
 		if (lo < pc->na[k] && a[lo].prefix == key)
-			return &pc->d[a[lo].district];
+			return (&pc->d[a[lo].district]);
 	}
-	return NULL;
+	return (NULL);
 }
 
 static int
@@ -811,7 +816,7 @@ form_fail(enum reason *reason, enum reason r)
 {
 	if (reason != NULL)
 		*reason = r;
-	return -1;
+	return (-1);
 }
 
 static void
@@ -840,33 +845,33 @@ election_form(const struct election *el, enum contest contest, uint64_t tps,
 	f->nvalues = f->nchoices = 0;
 	f->district = NULL;
 	if (tps < 1000000000000ULL || tps > 9999999999999ULL)
-		return form_fail(reason, REASON_TPS_FORMAT);
+		return (form_fail(reason, REASON_TPS_FORMAT));
 	prov = tps / area_div[0];
 	switch (contest) {
 	case CONTEST_PPWP:
 		if (page != -1)
-			return form_fail(reason, REASON_PAGE_UNKNOWN);
+			return (form_fail(reason, REASON_PAGE_UNKNOWN));
 		if (el->pairs <= 0)
-			return form_fail(reason, REASON_NOT_HELD);
+			return (form_fail(reason, REASON_NOT_HELD));
 		form_summary(f, el->pairs);
-		return 0;
+		return (0);
 	case CONTEST_DPD:
 		if (page != -1)
-			return form_fail(reason, REASON_PAGE_UNKNOWN);
+			return (form_fail(reason, REASON_PAGE_UNKNOWN));
 		if (el->dpd[prov] <= 0)
-			return form_fail(reason, REASON_NOT_HELD);
+			return (form_fail(reason, REASON_NOT_HELD));
 		form_summary(f, el->dpd[prov]);
-		return 0;
+		return (0);
 	case CONTEST_DPR:
 	case CONTEST_DPRDP:
 	case CONTEST_DPRDK:
 		break;
 	default:
-		return form_fail(reason, REASON_CONTEST);
+		return (form_fail(reason, REASON_CONTEST));
 	}
 	ci = paged_index(contest);
 	if ((d = find_district(&el->paged[ci], tps)) == NULL)
-		return form_fail(reason, REASON_NOT_HELD);
+		return (form_fail(reason, REASON_NOT_HELD));
 	if (page == 0) {
 		for (i = 1; i <= ELECTION_PARTY_MAX; i++)
 			if (on_ballot(el, ci, d->province, i))
@@ -875,10 +880,10 @@ election_form(const struct election *el, enum contest contest, uint64_t tps,
 		f->nchoices = n;
 		f->nvalues = n + 3;
 		f->district = d->name;
-		return 0;
+		return (0);
 	}
 	if (!on_ballot(el, ci, d->province, page))
-		return form_fail(reason, REASON_PAGE_UNKNOWN);
+		return (form_fail(reason, REASON_PAGE_UNKNOWN));
 	nc = d->cand[page] == ELECTION_CAND_DEFAULT ? (size_t)d->seats :
 	    d->cand[page];
 	f->kind = FORM_PARTY;
@@ -887,5 +892,5 @@ election_form(const struct election *el, enum contest contest, uint64_t tps,
 	for (n = 0; n < nc; n++)
 		f->choices[n] = n + 1;
 	f->district = d->name;
-	return 0;
+	return (0);
 }

@@ -32,9 +32,9 @@ key_init(void)
 {
 	if (sodium_init() < 0) {
 		log_warnx("key: libsodium failed to initialise");
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 void
@@ -49,21 +49,21 @@ key_generate(struct key *k)
 	memset(k, 0, sizeof(*k));
 	k->kind = KEY_ROOT;
 	randombytes_buf(k->k, sizeof(k->k));
-	return 0;
+	return (0);
 }
 
 int
 key_derive_province(const struct key *root, int province, struct key *out)
 {
 	if (root->kind != KEY_ROOT || province < 1 || province > 99)
-		return -1;
+		return (-1);
 	memset(out, 0, sizeof(*out));
 	out->kind = KEY_PROVINCE;
 	out->province = province;
 	if (crypto_kdf_derive_from_key(out->k, sizeof(out->k),
 	    (uint64_t)province, KEY_CTX_PROVINCE, root->k) != 0)
-		return -1;
-	return 0;
+		return (-1);
+	return (0);
 }
 
 /* K_T for a TPS, from a root key or from its own province's key. */
@@ -75,18 +75,18 @@ key_derive_tps(const struct key *k, uint64_t tps, uint8_t out[TALLY_KEY_LEN])
 	int		 rc;
 
 	if (tps / KEY_TPS_PER_PROVINCE > 99 || province < 1)
-		return -1;
+		return (-1);
 	if (k->kind == KEY_ROOT) {
 		if (key_derive_province(k, province, &prov) == -1)
-			return -1;
+			return (-1);
 	} else if (k->kind == KEY_PROVINCE && k->province == province)
 		prov = *k;
 	else
-		return -1;
+		return (-1);
 	rc = crypto_kdf_derive_from_key(out, TALLY_KEY_LEN, tps, KEY_CTX_TPS,
 	    prov.k);
 	key_wipe(&prov, sizeof(prov));
-	return rc == 0 ? 0 : -1;
+	return (rc == 0 ? 0 : -1);
 }
 
 /* First 8 bytes of a 16-byte keyed BLAKE2b, little-endian, mod 10^8. */
@@ -140,8 +140,8 @@ int
 key_code_equal(const char *a, const char *b)
 {
 	if (strlen(a) != TALLY_CODE_LEN || strlen(b) != TALLY_CODE_LEN)
-		return 0;
-	return sodium_memcmp(a, b, TALLY_CODE_LEN) == 0;
+		return (0);
+	return (sodium_memcmp(a, b, TALLY_CODE_LEN) == 0);
 }
 
 /* "root HEX" or "province PP HEX", no newline. */
@@ -157,7 +157,7 @@ key_format(const struct key *k, char *buf, size_t len)
 	else
 		n = snprintf(buf, len, "province %02d %s", k->province, hex);
 	key_wipe(hex, sizeof(hex));
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	return ((n < 0 || (size_t)n >= len) ? -1 : 0);
 }
 
 /* Parse one key line; trailing newline and spaces are allowed. */
@@ -177,30 +177,30 @@ key_parse(const char *line, struct key *k)
 		p += 9;
 		if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9' ||
 		    p[2] != ' ')
-			return -1;
+			return (-1);
 		prov = (p[0] - '0') * 10 + (p[1] - '0');
 		if (prov < 1)
-			return -1;
+			return (-1);
 		k->kind = KEY_PROVINCE;
 		k->province = prov;
 		p += 3;
 	} else
-		return -1;
+		return (-1);
 	for (i = 0; i < TALLY_KEY_LEN * 2; i++) {
 		if (!((p[i] >= '0' && p[i] <= '9') ||
 		    (p[i] >= 'a' && p[i] <= 'f')))
-			return -1;
+			return (-1);
 		hex[i] = p[i];
 	}
 	hex[i] = '\0';
 	for (p += i; *p != '\0'; p++)
 		if (*p != '\n' && *p != '\r' && *p != ' ')
-			return -1;
+			return (-1);
 	if (sodium_hex2bin(k->k, sizeof(k->k), hex, TALLY_KEY_LEN * 2, NULL,
 	    &binlen, NULL) != 0 || binlen != TALLY_KEY_LEN)
-		return -1;
+		return (-1);
 	key_wipe(hex, sizeof(hex));
-	return 0;
+	return (0);
 }
 
 /*
@@ -219,24 +219,24 @@ key_read_secret(const char *path, const char *what, char *buf, size_t len,
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
 	if (fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
 		snprintf(err, errlen, "%s: %s file is accessible by group or "
 		    "others (mode %03o); run: chmod 600 %s", path, what,
 		    (unsigned)(st.st_mode & 0777), path);
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	while (off < len - 1) {
 		n = read(fd, buf + off, len - 1 - off);
@@ -251,9 +251,9 @@ key_read_secret(const char *path, const char *what, char *buf, size_t len,
 	if (n < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		key_wipe(buf, len);
-		return -1;
+		return (-1);
 	}
-	return (ssize_t)off;
+	return ((ssize_t)off);
 }
 
 /* Read a key file; refuse one that group or others can read. */
@@ -264,16 +264,16 @@ key_load(const char *path, struct key *k, char *err, size_t errlen)
 
 	if (key_read_secret(path, "key", line, sizeof(line), err,
 	    errlen) == -1)
-		return -1;
+		return (-1);
 	if (key_parse(line, k) == -1) {
 		key_wipe(line, sizeof(line));
 		snprintf(err, errlen, "%s: not a key file (expected "
 		    "'root HEX' or 'province PP HEX', 64 lowercase hex digits)",
 		    path);
-		return -1;
+		return (-1);
 	}
 	key_wipe(line, sizeof(line));
-	return 0;
+	return (0);
 }
 
 /* Write a key file, mode 0600; never overwrite an existing one. */
@@ -286,7 +286,7 @@ key_save(const char *path, const struct key *k, char *err, size_t errlen)
 
 	if (key_format(k, line, sizeof(line) - 1) == -1) {
 		snprintf(err, errlen, "%s: cannot format key", path);
-		return -1;
+		return (-1);
 	}
 	len = strlen(line);
 	line[len++] = '\n';
@@ -294,7 +294,7 @@ key_save(const char *path, const struct key *k, char *err, size_t errlen)
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		key_wipe(line, sizeof(line));
-		return -1;
+		return (-1);
 	}
 	if (fchmod(fd, 0600) == -1 || write(fd, line, len) != (ssize_t)len ||
 	    fsync(fd) == -1) {
@@ -302,12 +302,12 @@ key_save(const char *path, const struct key *k, char *err, size_t errlen)
 		key_wipe(line, sizeof(line));
 		close(fd);
 		unlink(path);
-		return -1;
+		return (-1);
 	}
 	key_wipe(line, sizeof(line));
 	if (close(fd) == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }

@@ -45,7 +45,7 @@ lockout_new(const struct lockout_conf *conf)
 	int		 i;
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL)
-		return NULL;
+		return (NULL);
 	if (conf != NULL)
 		lk->conf = *conf;
 	else {
@@ -61,7 +61,7 @@ lockout_new(const struct lockout_conf *conf)
 		lk->conf.alert_failures = LOCKOUT_ALERT_FAILURES;
 	for (i = 0; i < LOCKOUT_BUCKETS; i++)
 		LIST_INIT(&lk->buckets[i]);
-	return lk;
+	return (lk);
 }
 
 void
@@ -92,7 +92,7 @@ lockout_hash(const char *sender, uint64_t tps)
 		h = (h ^ (unsigned char)*sender) * 16777619u;
 	for (i = 0; i < 8; i++, tps >>= 8)
 		h = (h ^ (uint32_t)(tps & 0xff)) * 16777619u;
-	return h % LOCKOUT_BUCKETS;
+	return (h % LOCKOUT_BUCKETS);
 }
 
 static struct lockout_entry *
@@ -103,18 +103,18 @@ lockout_find(struct lockout *lk, const char *sender, uint64_t tps, int create)
 
 	LIST_FOREACH(e, b, entry) {
 		if (e->tps == tps && strcmp(e->sender, sender) == 0)
-			return e;
+			return (e);
 	}
 	if (!create)
-		return NULL;
+		return (NULL);
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		log_warnx("lockout: out of memory");
-		return NULL;
+		return (NULL);
 	}
 	strncpy(e->sender, sender, sizeof(e->sender) - 1);
 	e->tps = tps;
 	LIST_INSERT_HEAD(b, e, entry);
-	return e;
+	return (e);
 }
 
 /* Failures of an entry still inside the window. */
@@ -126,7 +126,7 @@ lockout_count(struct lockout *lk, struct lockout_entry *e, time_t now)
 	for (i = 0; i < e->nfails; i++)
 		if (now - e->fails[i] < lk->conf.window)
 			n++;
-	return n;
+	return (n);
 }
 
 int
@@ -136,10 +136,10 @@ lockout_locked(struct lockout *lk, const char *sender, uint64_t tps,
 	struct lockout_entry	*e;
 
 	if (sender == NULL || *sender == '\0')
-		return 0;
+		return (0);
 	if ((e = lockout_find(lk, sender, tps, 0)) == NULL)
-		return 0;
-	return e->locked_until > now;
+		return (0);
+	return (e->locked_until > now);
 }
 
 /* Count one bad code; say whether it locked the sender or raised an alert. */
@@ -178,7 +178,7 @@ lockout_fail(struct lockout *lk, const char *sender, uint64_t tps, time_t now)
 			    (long long)lk->conf.window);
 		}
 	}
-	return rc;
+	return (rc);
 }
 
 /* Forget entries with no failure in the window and no lock. */

@@ -44,7 +44,7 @@ log_setverbose(int v)
 int
 log_getverbose(void)
 {
-	return log_verbose;
+	return (log_verbose);
 }
 
 void

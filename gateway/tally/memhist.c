@@ -36,13 +36,13 @@ memhist_hash(uint64_t a, uint64_t b)
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 32;
-	return (unsigned)(h % MEMHIST_BUCKETS);
+	return ((unsigned)(h % MEMHIST_BUCKETS));
 }
 
 static uint64_t
 memhist_pagekey(enum contest c, int page)
 {
-	return ((uint64_t)c << 16) | (uint64_t)(page + 1);
+	return (((uint64_t)c << 16) | (uint64_t)(page + 1));
 }
 
 static int
@@ -54,10 +54,10 @@ memhist_by_seq(void *arg, uint64_t tps, unsigned seq, struct prior *out)
 	LIST_FOREACH(e, &m->seq[memhist_hash(tps, seq)], by_seq) {
 		if (e->tps == tps && e->p.seq == seq) {
 			*out = e->p;
-			return 1;
+			return (1);
 		}
 	}
-	return 0;
+	return (0);
 }
 
 /* The accepted report with the highest SEQ for (TPS, contest, page). */
@@ -75,9 +75,9 @@ memhist_latest(void *arg, uint64_t tps, enum contest c, int page,
 			best = e;
 	}
 	if (best == NULL)
-		return 0;
+		return (0);
 	*out = best->p;
-	return 1;
+	return (1);
 }
 
 struct memhist *
@@ -87,7 +87,7 @@ memhist_new(void)
 	size_t		 i;
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return NULL;
+		return (NULL);
 	for (i = 0; i < MEMHIST_BUCKETS; i++) {
 		LIST_INIT(&m->seq[i]);
 		LIST_INIT(&m->page[i]);
@@ -95,13 +95,13 @@ memhist_new(void)
 	m->hist.by_seq = memhist_by_seq;
 	m->hist.latest = memhist_latest;
 	m->hist.arg = m;
-	return m;
+	return (m);
 }
 
 struct verify_history *
 memhist_history(struct memhist *m)
 {
-	return &m->hist;
+	return (&m->hist);
 }
 
 /* Record an accepted (OK or FLAGGED) report. */
@@ -111,7 +111,7 @@ memhist_add(struct memhist *m, const struct report *r, const char *receipt)
 	struct memhist_entry	*e;
 
 	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return -1;
+		return (-1);
 	e->tps = r->tps;
 	e->p.seq = r->seq;
 	e->p.contest = r->contest;
@@ -124,13 +124,13 @@ memhist_add(struct memhist *m, const struct report *r, const char *receipt)
 	LIST_INSERT_HEAD(&m->page[memhist_hash(r->tps,
 	    memhist_pagekey(r->contest, r->page))], e, by_page);
 	m->n++;
-	return 0;
+	return (0);
 }
 
 size_t
 memhist_count(const struct memhist *m)
 {
-	return m->n;
+	return (m->n);
 }
 
 void

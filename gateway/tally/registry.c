@@ -184,16 +184,16 @@ parse_num(const char *s, unsigned long long max, unsigned long long *v)
 	unsigned long long	 n = 0;
 
 	if (*s == '\0')
-		return -1;
+		return (-1);
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
-			return -1;
+			return (-1);
 		n = n * 10 + (unsigned long long)(*s - '0');
 		if (n > max)
-			return -1;
+			return (-1);
 	}
 	*v = n;
-	return 0;
+	return (0);
 }
 
 /* Exactly ndigits decimal digits. */
@@ -203,9 +203,9 @@ parse_code(const char *s, size_t ndigits, uint64_t *v)
 	unsigned long long	 n;
 
 	if (strlen(s) != ndigits || parse_num(s, ULLONG_MAX / 10, &n) == -1)
-		return -1;
+		return (-1);
 	*v = n;
-	return 0;
+	return (0);
 }
 
 /* A code column must agree with the first digits of the village code. */
@@ -214,11 +214,11 @@ check_prefix(struct csv *c, const char *name, const char *val,
     const char *code, size_t len)
 {
 	if (*val == '\0')
-		return 0;
+		return (0);
 	if (strlen(val) != len || strncmp(val, code, len) != 0)
-		return csv_fail(c, "%s \"%.20s\" does not match the code %s",
-		    name, val, code);
-	return 0;
+		return (csv_fail(c, "%s \"%.20s\" does not match the code %s",
+		    name, val, code));
+	return (0);
 }
 
 /* A database error while storing a row: name the row as well. */
@@ -227,7 +227,7 @@ row_dberr(struct csv *c, char *msg)
 {
 	csv_fail(c, "storing the row: %s", msg);
 	msg[0] = '\0';
-	return -1;
+	return (-1);
 }
 
 /* --- codes seen in one import ---------------------------------------- */
@@ -241,14 +241,14 @@ seen_add(struct seenset *s, uint64_t code, unsigned long line)
 	if (s->n == s->cap) {
 		ncap = s->cap == 0 ? 4096 : s->cap * 2;
 		if ((p = reallocarray(s->v, ncap, sizeof(*p))) == NULL)
-			return -1;
+			return (-1);
 		s->v = p;
 		s->cap = ncap;
 	}
 	s->v[s->n].code = code;
 	s->v[s->n].line = line;
 	s->n++;
-	return 0;
+	return (0);
 }
 
 static int
@@ -257,10 +257,10 @@ seen_cmp(const void *a, const void *b)
 	const struct seen	*x = a, *y = b;
 
 	if (x->code != y->code)
-		return x->code < y->code ? -1 : 1;
+		return (x->code < y->code ? -1 : 1);
 	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return 0;
+		return (x->line < y->line ? -1 : 1);
+	return (0);
 }
 
 /* The earliest line whose code already appeared; NULL if none. */
@@ -282,7 +282,7 @@ seen_dup(struct seenset *s, unsigned long *firstline)
 		while (i + 1 < s->n && s->v[i + 1].code == s->v[i].code)
 			i++;
 	}
-	return dup;
+	return (dup);
 }
 
 /* --- SQLite helpers -------------------------------------------------- */
@@ -293,11 +293,11 @@ reg_exec(struct registry *reg, const char *sql, char *msg, size_t len)
 	char	*err = NULL;
 
 	if (sqlite3_exec(reg->db, sql, NULL, NULL, &err) == SQLITE_OK)
-		return 0;
+		return (0);
 	snprintf(msg, len, "%s: %s", reg->path,
 	    err != NULL ? err : sqlite3_errmsg(reg->db));
 	sqlite3_free(err);
-	return -1;
+	return (-1);
 }
 
 static int
@@ -305,10 +305,10 @@ reg_prepare(struct registry *reg, const char *sql, sqlite3_stmt **st,
     char *msg, size_t len)
 {
 	if (sqlite3_prepare_v2(reg->db, sql, -1, st, NULL) == SQLITE_OK)
-		return 0;
+		return (0);
 	snprintf(msg, len, "%s: %s", reg->path, sqlite3_errmsg(reg->db));
 	*st = NULL;
-	return -1;
+	return (-1);
 }
 
 /* Run a statement that returns no rows and make it ready again. */
@@ -323,7 +323,7 @@ reg_step(struct registry *reg, sqlite3_stmt *st, char *msg, size_t len)
 		    sqlite3_errmsg(reg->db));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
 static int
@@ -334,7 +334,7 @@ reg_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
 	int		 rc;
 
 	if (reg_prepare(reg, sql, &st, msg, len) == -1)
-		return -1;
+		return (-1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*v = sqlite3_column_int(st, 0);
@@ -342,7 +342,7 @@ reg_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
 		snprintf(msg, len, "%s: %s: %s", reg->path, sql,
 		    rc == SQLITE_DONE ? "no value" : sqlite3_errmsg(reg->db));
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
 static int
@@ -354,12 +354,12 @@ meta_set(struct registry *reg, const char *key, const char *value,
 
 	if (reg_prepare(reg, "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES (?1, ?2)", &st, msg, len) == -1)
-		return -1;
+		return (-1);
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = reg_step(reg, st, msg, len);
 	sqlite3_finalize(st);
-	return rc;
+	return (rc);
 }
 
 static int
@@ -369,7 +369,7 @@ meta_set_num(struct registry *reg, const char *key, size_t value,
 	char	 buf[32];
 
 	snprintf(buf, sizeof(buf), "%zu", value);
-	return meta_set(reg, key, buf, msg, len);
+	return (meta_set(reg, key, buf, msg, len));
 }
 
 static void
@@ -397,9 +397,9 @@ meta_source(struct registry *reg, const char *prefix, const char *path,
 	rc = meta_set(reg, key, abs != NULL ? abs : path, msg, len);
 	free(abs);
 	if (rc == -1)
-		return -1;
+		return (-1);
 	snprintf(key, sizeof(key), "%s_imported", prefix);
-	return meta_set(reg, key, now, msg, len);
+	return (meta_set(reg, key, now, msg, len));
 }
 
 /*
@@ -415,22 +415,22 @@ import_begin(struct registry *reg, char *msg, size_t len)
 
 	if (reg->rdonly) {
 		snprintf(msg, len, "%s: registry opened read-only", reg->path);
-		return -1;
+		return (-1);
 	}
 	if (reg_pragma_int(reg, "PRAGMA synchronous", &reg->saved_sync,
 	    msg, len) == -1 ||
 	    reg_pragma_int(reg, "PRAGMA cache_size", &reg->saved_cache,
 	    msg, len) == -1)
-		return -1;
+		return (-1);
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d",
 	    REGISTRY_IMPORT_CACHE);
 	if (reg_exec(reg, "PRAGMA synchronous = OFF", msg, len) == -1 ||
 	    reg_exec(reg, sql, msg, len) == -1 ||
 	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1) {
 		import_end(reg, 0, msg, len);	/* restores the settings */
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Commit (ok) or roll back, then restore the settings of the reader. */
@@ -458,7 +458,7 @@ import_end(struct registry *reg, int ok, char *msg, size_t len)
 	    reg->saved_cache);
 	if (reg_exec(reg, sql, ign, sizeof(ign)) == -1)
 		log_warnx("registry: %s", ign);
-	return rc;
+	return (rc);
 }
 
 /* --- open, close ----------------------------------------------------- */
@@ -472,7 +472,7 @@ registry_create(struct registry *reg, char *msg, size_t len)
 	/* WAL: the gateway reads on while tallyctl imports. */
 	if (reg_exec(reg, "PRAGMA journal_mode = WAL", msg, len) == -1 ||
 	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1)
-		return -1;
+		return (-1);
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
 	    REGISTRY_APPLICATION_ID);
 	now_utc(now, sizeof(now));
@@ -486,9 +486,9 @@ registry_create(struct registry *reg, char *msg, size_t len)
 	    reg_exec(reg, "COMMIT", msg, len) == -1) {
 		if (sqlite3_get_autocommit(reg->db) == 0)
 			sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 /* Make sure the file is a registry of a schema this code reads. */
@@ -503,7 +503,7 @@ registry_check(struct registry *reg, int mode, char *msg, size_t len)
 	    -1, &st, NULL) != SQLITE_OK) {
 		snprintf(msg, len, "%s: not an SQLite database (%s)",
 		    reg->path, sqlite3_errmsg(reg->db));
-		return -1;
+		return (-1);
 	}
 	rc = sqlite3_step(st);
 	ntables = sqlite3_column_int(st, 0);
@@ -511,21 +511,21 @@ registry_check(struct registry *reg, int mode, char *msg, size_t len)
 	if (rc != SQLITE_ROW) {
 		snprintf(msg, len, "%s: not an SQLite database (%s)",
 		    reg->path, sqlite3_errmsg(reg->db));
-		return -1;
+		return (-1);
 	}
 	if (ntables == 0) {
 		if (mode == REGISTRY_CREATE)
-			return registry_create(reg, msg, len);
+			return (registry_create(reg, msg, len));
 		snprintf(msg, len, "%s: empty database, not a tallygw "
 		    "registry (create it with tallyctl import)", reg->path);
-		return -1;
+		return (-1);
 	}
 
 	if (sqlite3_prepare_v2(reg->db, "SELECT key, value FROM meta",
 	    -1, &st, NULL) != SQLITE_OK) {
 		snprintf(msg, len, "%s: not a tallygw registry (%s)",
 		    reg->path, sqlite3_errmsg(reg->db));
-		return -1;
+		return (-1);
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		key = (const char *)sqlite3_column_text(st, 0);
@@ -542,20 +542,20 @@ registry_check(struct registry *reg, int mode, char *msg, size_t len)
 		    sqlite3_errmsg(reg->db));
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return -1;
+		return (-1);
 	if (!app) {
 		snprintf(msg, len, "%s: not a tallygw registry (no "
 		    "application %s in its meta table)", reg->path,
 		    REGISTRY_APPLICATION);
-		return -1;
+		return (-1);
 	}
 	if (version != REGISTRY_SCHEMA_VERSION) {
 		snprintf(msg, len, "%s: registry schema version %d, this "
 		    "tallygw reads version %d", reg->path, version,
 		    REGISTRY_SCHEMA_VERSION);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 struct registry *
@@ -568,30 +568,30 @@ registry_open(const char *path, int mode, char *errbuf, size_t errlen)
 
 	if (path == NULL || *path == '\0') {
 		reg_fail(errbuf, errlen, "no registry file given");
-		return NULL;
+		return (NULL);
 	}
 	if (mode != REGISTRY_RDONLY && mode != REGISTRY_CREATE) {
 		reg_fail(errbuf, errlen, "%s: unknown open mode %d", path,
 		    mode);
-		return NULL;
+		return (NULL);
 	}
 	if (mode == REGISTRY_RDONLY) {
 		if (stat(path, &sb) == -1) {
 			reg_fail(errbuf, errlen, "%s: %s", path,
 			    strerror(errno));
-			return NULL;
+			return (NULL);
 		}
 		if (!S_ISREG(sb.st_mode)) {
 			reg_fail(errbuf, errlen, "%s: not a regular file",
 			    path);
-			return NULL;
+			return (NULL);
 		}
 	}
 	if ((reg = calloc(1, sizeof(*reg))) == NULL ||
 	    (reg->path = strdup(path)) == NULL) {
 		reg_fail(errbuf, errlen, "%s: %s", path, strerror(errno));
 		free(reg);
-		return NULL;
+		return (NULL);
 	}
 	reg->rdonly = mode == REGISTRY_RDONLY;
 	flags = reg->rdonly ? SQLITE_OPEN_READONLY :
@@ -613,12 +613,12 @@ registry_open(const char *path, int mode, char *errbuf, size_t errlen)
 	    reg_prepare(reg, "SELECT count(*) FROM tps", &reg->count, msg,
 	    sizeof(msg)) == -1)
 		goto fail;
-	return reg;
+	return (reg);
 
  fail:
 	reg_fail(errbuf, errlen, "%s", msg);
 	registry_close(reg);
-	return NULL;
+	return (NULL);
 }
 
 void
@@ -653,7 +653,7 @@ registry_lookup(struct registry *reg, uint64_t tps, struct tps_info *info)
 	memset(info, 0, sizeof(*info));
 	info->tps = tps;
 	if (tps > 9999999999999ULL)
-		return 0;
+		return (0);
 	sqlite3_bind_int64(reg->lookup, 1, (sqlite3_int64)tps);
 	rc = sqlite3_step(reg->lookup);
 	if (rc == SQLITE_ROW) {
@@ -667,8 +667,8 @@ registry_lookup(struct registry *reg, uint64_t tps, struct tps_info *info)
 		    (unsigned long long)tps, sqlite3_errmsg(reg->db));
 	sqlite3_reset(reg->lookup);
 	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+		return (1);
+	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
 int
@@ -683,7 +683,7 @@ registry_count(struct registry *reg, size_t *n)
 		log_warnx("registry: %s: count: %s", reg->path,
 		    sqlite3_errmsg(reg->db));
 	sqlite3_reset(reg->count);
-	return rc == SQLITE_ROW ? 0 : -1;
+	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
 /* --- import of the village list -------------------------------------- */
@@ -713,77 +713,77 @@ desa_row(struct registry *reg, struct csv *c, const int *idx,
 	int			 i;
 
 	if (c->nf != nheader)
-		return csv_fail(c, "%zu fields, the header has %zu", c->nf,
-		    nheader);
+		return (csv_fail(c, "%zu fields, the header has %zu", c->nf,
+		    nheader));
 	code = csv_col(c, idx, DC_KODE_DESA);
 	if (parse_code(code, 10, &village) == -1)
-		return csv_fail(c, "kode_desa \"%.20s\" is not 10 digits",
-		    code);
+		return (csv_fail(c, "kode_desa \"%.20s\" is not 10 digits",
+		    code));
 	if (village / 100000000 < REGISTRY_PROV_MIN)
-		return csv_fail(c, "kode_desa %s: no province %.2s", code,
-		    code);
+		return (csv_fail(c, "kode_desa %s: no province %.2s", code,
+		    code));
 	if (check_prefix(c, "kode_prov", csv_col(c, idx, DC_KODE_PROV),
 	    code, 2) == -1 ||
 	    check_prefix(c, "kode_kab", csv_col(c, idx, DC_KODE_KAB),
 	    code, 4) == -1 ||
 	    check_prefix(c, "kode_kec", csv_col(c, idx, DC_KODE_KEC),
 	    code, 6) == -1)
-		return -1;
+		return (-1);
 	if (village / 100000000 == REGISTRY_ABROAD) {
 		/* Voters abroad: another numbering, not served here. */
 		di->abroad++;
-		return 1;
+		return (1);
 	}
 
 	name = csv_col(c, idx, DC_NREG);
 	if (parse_num(name, REGISTRY_TPS_MAX, &nreg) == -1)
-		return csv_fail(c, "n_tps_reguler \"%.20s\" is not a number "
-		    "0..%d", name, REGISTRY_TPS_MAX);
+		return (csv_fail(c, "n_tps_reguler \"%.20s\" is not a number "
+		    "0..%d", name, REGISTRY_TPS_MAX));
 	ef = csv_col(c, idx, DC_EXT_FIRST);
 	el = csv_col(c, idx, DC_EXT_LAST);
 	if (*ef != '\0' || *el != '\0') {
 		if (parse_num(ef, REGISTRY_TPS_MAX, &first) == -1 ||
 		    first == 0)
-			return csv_fail(c, "ext_first \"%.20s\" is not a "
-			    "number 1..%d", ef, REGISTRY_TPS_MAX);
+			return (csv_fail(c, "ext_first \"%.20s\" is not a "
+			    "number 1..%d", ef, REGISTRY_TPS_MAX));
 		if (parse_num(el, REGISTRY_TPS_MAX, &last) == -1 ||
 		    last == 0)
-			return csv_fail(c, "ext_last \"%.20s\" is not a "
-			    "number 1..%d", el, REGISTRY_TPS_MAX);
+			return (csv_fail(c, "ext_last \"%.20s\" is not a "
+			    "number 1..%d", el, REGISTRY_TPS_MAX));
 		if (first > last)
-			return csv_fail(c, "extra block %llu..%llu runs "
-			    "backwards", first, last);
+			return (csv_fail(c, "extra block %llu..%llu runs "
+			    "backwards", first, last));
 		if (first <= nreg)
-			return csv_fail(c, "extra block %llu..%llu overlaps "
-			    "the regular TPS 1..%llu", first, last, nreg);
+			return (csv_fail(c, "extra block %llu..%llu overlaps "
+			    "the regular TPS 1..%llu", first, last, nreg));
 		next = (size_t)(last - first + 1);
 	}
 	name = csv_col(c, idx, DC_NTOTAL);
 	if (parse_num(name, 2 * REGISTRY_TPS_MAX, &total) == -1)
-		return csv_fail(c, "n_tps_total \"%.20s\" is not a number",
-		    name);
+		return (csv_fail(c, "n_tps_total \"%.20s\" is not a number",
+		    name));
 	if (total != nreg + next)
-		return csv_fail(c, "n_tps_total %llu, but n_tps_reguler "
+		return (csv_fail(c, "n_tps_total %llu, but n_tps_reguler "
 		    "%llu and the extra block %zu make %llu", total, nreg,
-		    next, nreg + next);
+		    next, nreg + next));
 
 	if (seen_add(seen, village, c->lineno) == -1)
-		return csv_fail(c, "%s", strerror(errno));
+		return (csv_fail(c, "%s", strerror(errno)));
 	sqlite3_bind_int64(di->village, 1, (sqlite3_int64)village);
 	for (i = 0; i < 4; i++)
 		sqlite3_bind_text(di->village, i + 2,
 		    csv_col(c, idx, DC_PROV + i), -1, SQLITE_STATIC);
 	if (reg_step(reg, di->village, msg, len) == -1)
-		return row_dberr(c, msg);
+		return (row_dberr(c, msg));
 	di->villages++;
 	for (t = 1; t <= nreg + next; t++) {
 		sqlite3_bind_int64(di->tps, 1, (sqlite3_int64)(village * 1000 +
 		    (t <= nreg ? t : first + (t - nreg - 1))));
 		if (reg_step(reg, di->tps, msg, len) == -1)
-			return row_dberr(c, msg);
+			return (row_dberr(c, msg));
 		di->ntps++;
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -864,14 +864,14 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 	free(seen.v);
 	if (!ok) {
 		reg_fail(errbuf, errlen, "%s", msg);
-		return -1;
+		return (-1);
 	}
 	if (count != NULL)
 		*count = di.ntps;
 	reg_note(errbuf, errlen, "%s: %zu TPS in %zu villages imported, "
 	    "%zu rows of province %d (abroad) skipped", path, di.ntps,
 	    di.villages, di.abroad, REGISTRY_ABROAD);
-	return 0;
+	return (0);
 }
 
 /* --- import of DPT per TPS ------------------------------------------- */
@@ -904,34 +904,34 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	int			 hasdpt, dpt = 0, i;
 
 	if (c->nf != nheader)
-		return csv_fail(c, "%zu fields, the header has %zu", c->nf,
-		    nheader);
+		return (csv_fail(c, "%zu fields, the header has %zu", c->nf,
+		    nheader));
 	code = csv_col(c, idx, PC_KODE_TPS);
 	if (parse_code(code, TALLY_TPS_DIGITS, &tps) == -1)
-		return csv_fail(c, "kode_tps \"%.20s\" is not %d digits",
-		    code, TALLY_TPS_DIGITS);
+		return (csv_fail(c, "kode_tps \"%.20s\" is not %d digits",
+		    code, TALLY_TPS_DIGITS));
 	if (tps % 1000 == 0)
-		return csv_fail(c, "kode_tps %s has TPS number 000", code);
+		return (csv_fail(c, "kode_tps %s has TPS number 000", code));
 	village = tps / 1000;
 	if (village / 100000000 < REGISTRY_PROV_MIN)
-		return csv_fail(c, "kode_tps %s: no province %.2s", code,
-		    code);
+		return (csv_fail(c, "kode_tps %s: no province %.2s", code,
+		    code));
 	if (check_prefix(c, "kode_desa", csv_col(c, idx, PC_KODE_DESA),
 	    code, 10) == -1)
-		return -1;
+		return (-1);
 	f = csv_col(c, idx, PC_NO_TPS);
 	if (*f != '\0' && (parse_num(f, REGISTRY_TPS_MAX, &no) == -1 ||
 	    no != tps % 1000))
-		return csv_fail(c, "no_tps \"%.20s\" does not match kode_tps "
-		    "%s", f, code);
+		return (csv_fail(c, "no_tps \"%.20s\" does not match kode_tps "
+		    "%s", f, code));
 	if (village / 100000000 == REGISTRY_ABROAD) {
 		pi->abroad++;
-		return 1;
+		return (1);
 	}
 	f = csv_col(c, idx, PC_DPT);
 	hasdpt = *f != '\0';
 	if (hasdpt && parse_num(f, REGISTRY_DPT_READ_MAX, &raw) == -1)
-		return csv_fail(c, "dpt \"%.20s\" is not a number", f);
+		return (csv_fail(c, "dpt \"%.20s\" is not a number", f));
 	if (hasdpt) {
 		pi->withdpt++;
 		if (raw > REGISTRY_DPT_MAX)
@@ -940,7 +940,7 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 			dpt = (int)raw;
 	}
 	if (seen_add(seen, tps, c->lineno) == -1)
-		return csv_fail(c, "%s", strerror(errno));
+		return (csv_fail(c, "%s", strerror(errno)));
 	pi->rows++;
 
 	if (hasdpt) {
@@ -948,9 +948,9 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 		sqlite3_bind_int(pi->update, 2, dpt);
 		sqlite3_bind_int64(pi->update, 3, (sqlite3_int64)raw);
 		if (reg_step(reg, pi->update, msg, len) == -1)
-			return row_dberr(c, msg);
+			return (row_dberr(c, msg));
 		if (sqlite3_changes(reg->db) > 0)
-			return 0;
+			return (0);
 	}
 	/* Not in the registry yet, or no DPT to set: add if missing. */
 	sqlite3_bind_int64(pi->tps, 1, (sqlite3_int64)tps);
@@ -958,17 +958,17 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	if (hasdpt)
 		sqlite3_bind_int64(pi->tps, 3, (sqlite3_int64)raw);
 	if (reg_step(reg, pi->tps, msg, len) == -1)
-		return row_dberr(c, msg);
+		return (row_dberr(c, msg));
 	if (sqlite3_changes(reg->db) == 0)
-		return 0;
+		return (0);
 	pi->added++;
 	sqlite3_bind_int64(pi->village, 1, (sqlite3_int64)village);
 	for (i = 0; i < 4; i++)
 		sqlite3_bind_text(pi->village, i + 2,
 		    csv_col(c, idx, PC_PROV + i), -1, SQLITE_STATIC);
 	if (reg_step(reg, pi->village, msg, len) == -1)
-		return row_dberr(c, msg);
-	return 0;
+		return (row_dberr(c, msg));
+	return (0);
 }
 
 int
@@ -1048,7 +1048,7 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	free(seen.v);
 	if (!ok) {
 		reg_fail(errbuf, errlen, "%s", msg);
-		return -1;
+		return (-1);
 	}
 	if (count != NULL)
 		*count = pi.rows;
@@ -1057,5 +1057,5 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	    "of province %d (abroad) skipped", path, pi.rows, pi.withdpt,
 	    pi.implausible, REGISTRY_DPT_MAX, pi.added, pi.abroad,
 	    REGISTRY_ABROAD);
-	return 0;
+	return (0);
 }

@@ -58,23 +58,23 @@ verify_verdict_name(enum verdict v)
 {
 	switch (v) {
 	case VERDICT_OK:
-		return "OK";
+		return ("OK");
 	case VERDICT_FLAGGED:
-		return "FLAGGED";
+		return ("FLAGGED");
 	case VERDICT_DUPLICATE:
-		return "DUPLICATE";
+		return ("DUPLICATE");
 	case VERDICT_REJECTED:
-		return "REJECTED";
+		return ("REJECTED");
 	}
-	return "?";
+	return ("?");
 }
 
 const char *
 verify_reason_text(enum reason r)
 {
 	if (r >= REASON_MAX)
-		return "?";
-	return verify_reasons[r];
+		return ("?");
+	return (verify_reasons[r]);
 }
 
 static int
@@ -84,14 +84,14 @@ verify_reject(struct verify_result *res, enum reason reason)
 	res->reason = reason;
 	if (res->err.reason == REASON_NONE)
 		res->err.reason = reason;
-	return 0;
+	return (0);
 }
 
 /* ceil(1.02 * dpt): ballots are DPT plus a 2% reserve. */
 static int
 verify_ballots(int dpt)
 {
-	return (102 * dpt + 99) / 100;
+	return ((102 * dpt + 99) / 100);
 }
 
 /* The consistency rules: they flag, they never reject. */
@@ -153,23 +153,23 @@ verify_seq(struct verify_ctx *ctx, const struct report *r,
 	int			 rc;
 
 	if (h == NULL)
-		return 0;
+		return (0);
 	rc = h->by_seq(h->arg, r->tps, r->seq, &p);
 	if (rc == -1)
-		return -1;
+		return (-1);
 	if (rc == 1) {
 		if (strcmp(p.canon, r->canon) == 0) {
 			res->verdict = VERDICT_DUPLICATE;
 			memcpy(res->receipt, p.receipt, sizeof(res->receipt));
-			return 1;
+			return (1);
 		}
 		verify_reject(res, REASON_SEQ_USED);
 		memcpy(res->receipt, p.receipt, sizeof(res->receipt));
-		return 1;
+		return (1);
 	}
 	rc = h->latest(h->arg, r->tps, r->contest, r->page, &p);
 	if (rc == -1)
-		return -1;
+		return (-1);
 	if (rc == 1) {
 		if (p.seq > r->seq) {
 			res->flags |= FLAG_STALE;
@@ -177,7 +177,7 @@ verify_seq(struct verify_ctx *ctx, const struct report *r,
 		} else
 			res->supersedes = p.seq;
 	}
-	return 0;
+	return (0);
 }
 
 /*
@@ -204,33 +204,33 @@ verify_report(struct verify_ctx *ctx, const char *text, size_t len,
 		    election_form(ctx->election, r->contest, r->tps, r->page,
 		    &res->form, &why) == 0)
 			res->err.expected = (int)res->form.nvalues;
-		return verify_reject(res, res->err.reason);
+		return (verify_reject(res, res->err.reason));
 	}
 
 	res->dpt = ctx->default_dpt;
 	if (ctx->registry != NULL) {
 		rc = registry_lookup(ctx->registry, r->tps, &info);
 		if (rc == -1)
-			return -1;
+			return (-1);
 		if (rc == 0)
-			return verify_reject(res, REASON_TPS_UNKNOWN);
+			return (verify_reject(res, REASON_TPS_UNKNOWN));
 		if (info.dpt > 0)
 			res->dpt = info.dpt;
 	}
 	if (election_form(ctx->election, r->contest, r->tps, r->page,
 	    &res->form, &why) == -1)
-		return verify_reject(res, why);
+		return (verify_reject(res, why));
 	if (r->nvalues != res->form.nvalues) {
 		res->err.expected = (int)res->form.nvalues;
 		res->err.got = (int)r->nvalues;
-		return verify_reject(res, REASON_COUNT);
+		return (verify_reject(res, REASON_COUNT));
 	}
 
 	if (ctx->lockout != NULL && lockout_locked(ctx->lockout, sender, r->tps,
 	    now))
-		return verify_reject(res, REASON_LOCKED);
+		return (verify_reject(res, REASON_LOCKED));
 	if (key_derive_tps(ctx->key, r->tps, kt) == -1)
-		return verify_reject(res, REASON_NO_KEY);
+		return (verify_reject(res, REASON_NO_KEY));
 	key_mac(kt, r->canon, mac);
 	key_card(kt, r->seq, card);
 	ok_mac = key_code_equal(mac, r->code);
@@ -240,20 +240,20 @@ verify_report(struct verify_ctx *ctx, const char *text, size_t len,
 		if (ctx->lockout != NULL)
 			res->lockout = lockout_fail(ctx->lockout, sender,
 			    r->tps, now);
-		return verify_reject(res, REASON_CODE_BAD);
+		return (verify_reject(res, REASON_CODE_BAD));
 	}
 	res->auth = ok_mac ? AUTH_MAC : AUTH_CARD;
 	key_receipt(kt, r->canon, res->receipt);
 	key_wipe(kt, sizeof(kt));
 
 	if ((rc = verify_seq(ctx, r, res)) == -1)
-		return -1;
+		return (-1);
 	if (rc == 1)
-		return 0;
+		return (0);
 	verify_rules(ctx, r, res);
 	res->verdict = (res->flags & FLAGS_FLAGGING) ? VERDICT_FLAGGED :
 	    VERDICT_OK;
-	return 0;
+	return (0);
 }
 
 int
@@ -263,7 +263,7 @@ verify_flags_text(unsigned flags, char *buf, size_t len)
 	int	 n;
 
 	if (len == 0)
-		return -1;
+		return (-1);
 	buf[0] = '\0';
 	for (i = 0; i < sizeof(verify_flags) / sizeof(verify_flags[0]); i++) {
 		if ((flags & verify_flags[i].flag) == 0)
@@ -271,10 +271,10 @@ verify_flags_text(unsigned flags, char *buf, size_t len)
 		n = snprintf(buf + off, len - off, "%s%s", off ? "," : "",
 		    verify_flags[i].name);
 		if (n < 0 || (size_t)n >= len - off)
-			return -1;
+			return (-1);
 		off += (size_t)n;
 	}
-	return 0;
+	return (0);
 }
 
 /* Name the values a form needs, for "wrong number of values". */
@@ -362,12 +362,12 @@ verify_explain(const struct verify_result *res, const struct report *r,
 	if (res->verdict != VERDICT_REJECTED) {
 		n = snprintf(buf, len, "%s %s", v, r->canon);
 		if (n < 0 || (size_t)n >= len)
-			return -1;
+			return (-1);
 		if (res->supersedes != 0 && (size_t)n < len)
 			snprintf(buf + n, len - (size_t)n,
 			    " (corrects SEQ %u)", res->supersedes);
 		verify_explain_flags(res, r, buf, len);
-		return 0;
+		return (0);
 	}
 	switch (res->reason) {
 	case REASON_CONTEST:
@@ -442,5 +442,5 @@ verify_explain(const struct verify_result *res, const struct report *r,
 		    verify_reason_text(res->reason));
 		break;
 	}
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	return ((n < 0 || (size_t)n >= len) ? -1 : 0);
 }

@@ -61,7 +61,7 @@ inj_now(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
 static void
@@ -82,20 +82,20 @@ inj_quote(char *buf, size_t len, const char *word)
 	size_t	 n = strlen(buf);
 
 	if (n + 3 >= len)
-		return -1;
+		return (-1);
 	if (n > 0)
 		buf[n++] = ' ';
 	buf[n++] = '"';
 	for (; *word != '\0'; word++) {
 		if (n + 4 >= len)
-			return -1;
+			return (-1);
 		if (*word == '"' || *word == '\\')
 			buf[n++] = '\\';
 		buf[n++] = *word;
 	}
 	buf[n++] = '"';
 	buf[n] = '\0';
-	return 0;
+	return (0);
 }
 
 /*
@@ -118,16 +118,16 @@ inj_request(const char *req, char *out, size_t outlen)
 	    "%s/ctl.sock", inj_dir) >= sizeof(sun.sun_path)) {
 		fprintf(stderr, "bench_inject: %s/ctl.sock: path too long\n",
 		    inj_dir);
-		return -1;
+		return (-1);
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return -1;
+		return (-1);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
 	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		fprintf(stderr, "bench_inject: %s: %s\n", sun.sun_path,
 		    strerror(errno));
 		close(fd);
-		return -1;
+		return (-1);
 	}
 	while (n + 1 < outlen &&
 	    (r = read(fd, out + n, outlen - 1 - n)) != 0) {
@@ -145,7 +145,7 @@ inj_request(const char *req, char *out, size_t outlen)
 		out[--n] = '\0';
 	last = strrchr(out, '\n');
 	last = last != NULL ? last + 1 : out;
-	return strcmp(last, "OK") == 0 ? 0 : -1;
+	return (strcmp(last, "OK") == 0 ? 0 : -1);
 }
 
 static long
@@ -154,8 +154,8 @@ inj_field(const char *line, const char *key)
 	const char	*p;
 
 	if ((p = strstr(line, key)) == NULL)
-		return -1;
-	return strtol(p + strlen(key), NULL, 10);
+		return (-1);
+	return (strtol(p + strlen(key), NULL, 10));
 }
 
 /* What each modem's reader has taken off its SIM so far. */
@@ -169,7 +169,7 @@ inj_look(int first)
 
 	if (inj_request("\"modems\" \"--json\"\n", ans, sizeof(ans)) == -1) {
 		fprintf(stderr, "bench_inject: modems: %s\n", ans);
-		return -1;
+		return (-1);
 	}
 	for (line = ans; line != NULL && *line != '\0'; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
@@ -189,9 +189,9 @@ inj_look(int first)
 	if (seen != inj_k) {
 		fprintf(stderr, "bench_inject: the simulator lists %d of "
 		    "%d modems\n", seen, inj_k);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 int
@@ -231,10 +231,10 @@ main(int argc, char *argv[])
 	if ((fp = fopen(argv[0], "r")) == NULL) {
 		fprintf(stderr, "bench_inject: %s: %s\n", argv[0],
 		    strerror(errno));
-		return 1;
+		return (1);
 	}
 	if (inj_look(1) == -1)
-		return 1;
+		return (1);
 	tstart = inj_now();
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		len = strcspn(line, "\r\n");
@@ -248,7 +248,7 @@ main(int argc, char *argv[])
 			do {
 				inj_sleep(INJ_POLL_NS);
 				if (inj_look(0) == -1)
-					return 1;
+					return (1);
 				inj_looks++;
 			} while (inj_modems[m].injected -
 			    inj_modems[m].taken >= window);
@@ -271,13 +271,13 @@ main(int argc, char *argv[])
 		    strlen(req) + 2 > sizeof(req)) {
 			fprintf(stderr, "bench_inject: line %ld too long\n",
 			    i + 1);
-			return 1;
+			return (1);
 		}
 		strcat(req, "\n");
 		if (inj_request(req, ans, sizeof(ans)) == -1) {
 			fprintf(stderr, "bench_inject: inject %ld: %s\n", i + 1,
 			    ans);
-			return 1;
+			return (1);
 		}
 		printf("%ld %d %s %.6f\n", i, m, line, inj_now());
 		inj_modems[m].injected++;
@@ -288,5 +288,5 @@ main(int argc, char *argv[])
 	    "waiting for SIM room (%ld looks)\n", i,
 	    i > 0 ? inj_now() - tstart : 0, inj_blocked, inj_looks);
 	fflush(stdout);
-	return ferror(stdout) ? 1 : 0;
+	return (ferror(stdout) ? 1 : 0);
 }

@@ -25,7 +25,7 @@ now(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
 }
 
 /* Peak resident set size of this process so far, in KiB. */
@@ -35,8 +35,8 @@ peak_rss(void)
 	struct rusage	 ru;
 
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
-		return -1;
-	return ru.ru_maxrss;
+		return (-1);
+	return (ru.ru_maxrss);
 }
 
 /* A cheap generator for the lookup keys, the same on every run. */
@@ -46,7 +46,7 @@ xorshift(uint64_t *s)
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
-	return *s;
+	return (*s);
 }
 
 /* The village codes of a desa file (first field), abroad left out. */
@@ -60,7 +60,7 @@ village_codes(const char *path, uint64_t **out)
 	char		*end;
 
 	if ((fp = fopen(path, "r")) == NULL)
-		return 0;
+		return (0);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		code = strtoull(line, &end, 10);
 		if (end - line != 10 || *end != ',' || code / 100000000 == 99)
@@ -75,7 +75,7 @@ village_codes(const char *path, uint64_t **out)
 	}
 	fclose(fp);
 	*out = v;
-	return n;
+	return (n);
 }
 
 int
@@ -92,7 +92,7 @@ main(int argc, char *argv[])
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: bench_registry DB DESA.csv "
 		    "[DPT.csv]\n");
-		return 2;
+		return (2);
 	}
 	log_init("bench_registry", LOG_TO_STDERR, 0);
 
@@ -100,12 +100,12 @@ main(int argc, char *argv[])
 	if ((reg = registry_open(argv[1], REGISTRY_CREATE, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "bench_registry: %s\n", err);
-		return 1;
+		return (1);
 	}
 	if (registry_import_desa(reg, argv[2], &ntps, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "bench_registry: %s\n", err);
-		return 1;
+		return (1);
 	}
 	t1 = now();
 	printf("registry: import desa: %zu TPS in %.2f s (%.0f TPS/s)\n",
@@ -116,7 +116,7 @@ main(int argc, char *argv[])
 		if (registry_import_dpt(reg, argv[3], &n, err,
 		    sizeof(err)) == -1) {
 			fprintf(stderr, "bench_registry: %s\n", err);
-			return 1;
+			return (1);
 		}
 		t1 = now();
 		printf("registry: import dpt: %zu rows in %.2f s\n", n,
@@ -126,20 +126,20 @@ main(int argc, char *argv[])
 	t0 = now();
 	if (registry_import_desa(reg, argv[2], &n, err, sizeof(err)) == -1) {
 		fprintf(stderr, "bench_registry: %s\n", err);
-		return 1;
+		return (1);
 	}
 	t1 = now();
 	printf("registry: re-import desa (no change): %zu TPS in %.2f s\n",
 	    n, t1 - t0);
 
 	if (registry_count(reg, &n) == -1)
-		return 1;
+		return (1);
 	printf("registry: TPS in registry: %zu\n", n);
 
 	/* Lookups as reports arrive: TPS 001 of random villages (hits). */
 	if ((nvil = village_codes(argv[2], &vil)) == 0) {
 		fprintf(stderr, "bench_registry: no village codes\n");
-		return 1;
+		return (1);
 	}
 	t0 = now();
 	for (i = 0; i < BENCH_LOOKUPS; i++) {
@@ -151,7 +151,7 @@ main(int argc, char *argv[])
 		case 0:
 			break;
 		default:
-			return 1;
+			return (1);
 		}
 	}
 	t1 = now();
@@ -160,5 +160,5 @@ main(int argc, char *argv[])
 	free(vil);
 	printf("registry: peak RSS %ld KiB\n", peak_rss());
 	registry_close(reg);
-	return 0;
+	return (0);
 }

@@ -44,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strncmp(err, "/etc/tallygw/fuzz.conf:", 23) != 0)
 			abort();
 		config_clear(&a);
-		return 0;
+		return (0);
 	}
 	TAILQ_FOREACH(m, &a.modems, entry)
 		if (config_modem(&a, m->name) != m)
@@ -65,5 +65,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(t2);
 	config_clear(&a);
 	config_clear(&b);
-	return 0;
+	return (0);
 }

@@ -54,5 +54,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memhist_count(mh) < 100000)
 			memhist_add(mh, &r, res.receipt);
 	}
-	return 0;
+	return (0);
 }

@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	el = election_parse((const char *)data, size, "fuzz", err, sizeof(err));
 	if (el == NULL)
-		return 0;
+		return (0);
 	for (c = CONTEST_PPWP; c <= CONTEST_DPRDK; c++) {
 		election_form(el, (enum contest)c, 3201012001001ULL,
 		    decode_contest_paged((enum contest)c) ? 0 : -1, &f, &why);
@@ -29,5 +29,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    decode_contest_paged((enum contest)c) ? 1 : -1, &f, &why);
 	}
 	election_free(el);
-	return 0;
+	return (0);
 }

@@ -41,5 +41,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	registry_import_desa(reg, csv, &n, err, sizeof(err));
 	registry_import_dpt(reg, csv, &n, err, sizeof(err));
 	registry_lookup(reg, 1101012001001ULL, &info);
-	return 0;
+	return (0);
 }

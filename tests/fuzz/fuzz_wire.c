@@ -46,5 +46,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		off += used;
 	}
-	return 0;
+	return (0);
 }

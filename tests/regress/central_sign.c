@@ -23,7 +23,7 @@ load_secret(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES])
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		perror(path);
-		return -1;
+		return (-1);
 	}
 	if (fscanf(fp, "ed25519-secret %129s", hex) == 1 &&
 	    sodium_hex2bin(sk, crypto_sign_SECRETKEYBYTES, hex, strlen(hex),
@@ -32,7 +32,7 @@ load_secret(const char *path, unsigned char sk[crypto_sign_SECRETKEYBYTES])
 	else
 		fprintf(stderr, "%s: not an ed25519-secret key file\n", path);
 	fclose(fp);
-	return rc;
+	return (rc);
 }
 
 int
@@ -47,19 +47,19 @@ main(int argc, char **argv)
 	FILE		*fp;
 
 	if (sodium_init() < 0)
-		return 1;
+		return (1);
 	if (argc == 4 && strcmp(argv[1], "keygen") == 0)
-		return central_keygen(argv[2], argv[3]) == 0 ? 0 : 1;
+		return (central_keygen(argv[2], argv[3]) == 0 ? 0 : 1);
 	if (argc != 4 || strcmp(argv[1], "sign") != 0) {
 		fprintf(stderr, "usage: central-sign keygen SECRET PUBLIC\n"
 		    "       central-sign sign SECRET FILE\n");
-		return 2;
+		return (2);
 	}
 	if (load_secret(argv[2], sk) == -1)
-		return 1;
+		return (1);
 	if ((fp = fopen(argv[3], "rb")) == NULL) {
 		perror(argv[3]);
-		return 1;
+		return (1);
 	}
 	for (;;) {
 		char	 buf[4096];
@@ -68,7 +68,7 @@ main(int argc, char **argv)
 		if (n == 0)
 			break;
 		if ((body = realloc(body, len + n)) == NULL)
-			return 1;
+			return (1);
 		memcpy(body + len, buf, n);
 		len += n;
 	}
@@ -79,5 +79,5 @@ main(int argc, char **argv)
 	    sodium_base64_VARIANT_ORIGINAL);
 	printf("%s\n", b64);
 	free(body);
-	return 0;
+	return (0);
 }

@@ -39,7 +39,7 @@ mkbody(char *buf, size_t len, unsigned seq, unsigned last)
 
 	n = snprintf(buf, len, BODY_FMT, seq, seq, last, seq, last);
 	assert_true(n > 0 && (size_t)n < len);
-	return (size_t)n;
+	return ((size_t)n);
 }
 
 /* A receiver on a fresh directory; signed: with a key pair. */
@@ -72,7 +72,7 @@ fixture_new(int sign)
 	    sign ? f->pub : NULL, err, sizeof(err));
 	if (f->c == NULL)
 		fail_msg("central_new: %s", err);
-	return f;
+	return (f);
 }
 
 static void
@@ -107,8 +107,8 @@ static int
 post(struct fixture *f, const char *body, size_t len, const char *key,
     const char *sig, struct central_answer *a)
 {
-	return central_post(f->c, (const unsigned char *)body, len, key, sig,
-	    "test", a);
+	return (central_post(f->c, (const unsigned char *)body, len, key, sig,
+	    "test", a));
 }
 
 static void

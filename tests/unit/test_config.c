@@ -805,5 +805,5 @@ main(void)
 
 	log_setverbose(-1);	/* the warnings are expected */
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

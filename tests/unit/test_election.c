@@ -40,7 +40,7 @@ parse_inline(void)
 	    err, sizeof(err));
 	if (el == NULL)
 		fail_msg("inline definition: %s", err);
-	return el;
+	return (el);
 }
 
 /* Form of (contest, tps, page) that must exist. */
@@ -54,7 +54,7 @@ form_ok(const struct election *el, enum contest c, uint64_t tps, int page)
 		fail_msg("contest %d tps %013llu page %d: reason %d", c,
 		    (unsigned long long)tps, page, r);
 	assert_int_equal(r, REASON_NONE);
-	return f;
+	return (f);
 }
 
 static enum reason
@@ -64,7 +64,7 @@ form_bad(const struct election *el, enum contest c, uint64_t tps, int page)
 	enum reason	 r = REASON_NONE;
 
 	assert_int_equal(election_form(el, c, tps, page, &f, &r), -1);
-	return r;
+	return (r);
 }
 
 static void

@@ -119,7 +119,7 @@ tmpdir(void)
 	char	*d = mkdtemp(tmpl);
 
 	assert_non_null(d);
-	return strdup(d);
+	return (strdup(d));
 }
 
 static void
@@ -538,7 +538,7 @@ bindir(void)
 {
 	const char	*b = getenv("B");
 
-	return b != NULL && *b != '\0' ? b : "build";
+	return (b != NULL && *b != '\0' ? b : "build");
 }
 
 static int
@@ -547,7 +547,7 @@ have_tallysim(void)
 	char	 path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/tallysim", bindir());
-	return access(path, X_OK) == 0;
+	return (access(path, X_OK) == 0);
 }
 
 /* Start `tallysim central --dir D --pubkey D/gw.pub'; wait for ready. */
@@ -566,9 +566,9 @@ central_start(struct central_fx *fx)
 	snprintf(pub, sizeof(pub), "%s/gw.pub", fx->dir);
 	snprintf(log, sizeof(log), "%s/central.log", fx->dir);
 	if (pipe(p) == -1)
-		return -1;
+		return (-1);
 	if ((fx->pid = fork()) == -1)
-		return -1;
+		return (-1);
 	if (fx->pid == 0) {
 		dup2(p[1], 1);
 		if ((fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644)) != -1)
@@ -597,18 +597,18 @@ central_start(struct central_fx *fx)
 	close(p[0]);
 	buf[off] = '\0';
 	if (strstr(buf, "ready\n") == NULL)
-		return -1;
+		return (-1);
 	snprintf(path, sizeof(path), "%s/central.port", fx->dir);
 	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
+		return (-1);
 	if (fscanf(fp, "%d", &fx->port) != 1)
 		fx->port = 0;
 	fclose(fp);
 	if (fx->port <= 0)
-		return -1;
+		return (-1);
 	snprintf(fx->url, sizeof(fx->url), "http://127.0.0.1:%d/v1/reports",
 	    fx->port);
-	return 0;
+	return (0);
 }
 
 static int
@@ -617,19 +617,19 @@ central_setup(void **state)
 	struct central_fx	*fx;
 
 	if ((fx = calloc(1, sizeof(*fx))) == NULL)
-		return -1;
+		return (-1);
 	*state = fx;
 	if (!have_tallysim())
-		return 0;
+		return (0);
 	fx->dir = tmpdir();
 	keypair(fx->pk, fx->sk);
 	write_keys(fx->dir, fx->pk, fx->sk);
 	if (central_start(fx) == -1) {
 		fprintf(stderr, "# tallysim central did not start; see %s\n",
 		    fx->dir);
-		return -1;
+		return (-1);
 	}
-	return 0;
+	return (0);
 }
 
 static int
@@ -639,7 +639,7 @@ central_teardown(void **state)
 	int			 st, i;
 
 	if (fx == NULL)
-		return 0;
+		return (0);
 	if (fx->pid > 0) {
 		kill(fx->pid, SIGTERM);
 		for (i = 0; i < 50 && waitpid(fx->pid, &st, WNOHANG) == 0;
@@ -655,7 +655,7 @@ central_teardown(void **state)
 		free(fx->dir);
 	}
 	free(fx);
-	return 0;
+	return (0);
 }
 
 /* Send one control line; the answer in a malloc'd string. */
@@ -670,7 +670,7 @@ central_ctl(struct central_fx *fx, const char *line)
 	snprintf(cmd, sizeof(cmd), "'%s/tallysim' central --dir '%s' --ctl "
 	    "'%s' 2>&1", bindir(), fx->dir, line);
 	if ((fp = popen(cmd, "r")) == NULL)
-		return NULL;
+		return (NULL);
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0) {
 		out = realloc(out, len + n + 1);
 		assert_non_null(out);
@@ -681,7 +681,7 @@ central_ctl(struct central_fx *fx, const char *line)
 	pclose(fp);
 	if (out == NULL)
 		out = strdup("");
-	return out;
+	return (out);
 }
 
 /* The records the receiver holds, as a JSON array of the dump lines. */
@@ -700,7 +700,7 @@ central_dump(struct central_fx *fx)
 		json_array_append_new(a, o);
 	}
 	free(s);
-	return a;
+	return (a);
 }
 
 /* The record with that idempotency key, and how many there are. */
@@ -718,7 +718,7 @@ dump_find(json_t *a, const char *key, int *count)
 			(*count)++;
 		}
 	}
-	return found;
+	return (found);
 }
 
 /* Run the loop until pred says done, or seconds pass. */
@@ -752,7 +752,7 @@ run_until(struct event_base *base, int (*pred)(void *), void *arg,
 	if (!pred(arg))
 		event_base_dispatch(base);
 	event_free(ev);
-	return pred(arg);
+	return (pred(arg));
 }
 
 /* ------------------------------------------------------------------ */
@@ -792,7 +792,7 @@ results_done(void *arg)
 {
 	struct results	*rs = arg;
 
-	return rs->n >= rs->want;
+	return (rs->n >= rs->want);
 }
 
 /* Post one body and wait for its outcome. */
@@ -806,7 +806,7 @@ post_one(struct event_base *base, struct fwd *f, struct results *rs,
 	assert_true(run_until(base, results_done, rs, timeout + 5));
 	assert_int_equal(rs->n, rs->want);
 	assert_int_equal(rs->r[rs->n - 1].id, id);
-	return &rs->r[rs->n - 1];
+	return (&rs->r[rs->n - 1]);
 }
 
 static void
@@ -932,7 +932,7 @@ closed_port(void)
 	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
 	port = ntohs(sin.sin_port);
 	close(s);
-	return port;
+	return (port);
 }
 
 static int
@@ -951,7 +951,7 @@ silent_listener(int *port)
 	assert_int_equal(listen(s, 8), 0);
 	assert_int_equal(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
 	*port = ntohs(sin.sin_port);
-	return s;
+	return (s);
 }
 
 static void
@@ -1088,8 +1088,8 @@ tls_bevcb(struct event_base *base, void *arg)
 {
 	struct tls_fx	*t = arg;
 
-	return bufferevent_openssl_socket_new(base, -1, SSL_new(t->ctx),
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	return (bufferevent_openssl_socket_new(base, -1, SSL_new(t->ctx),
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE));
 }
 
 static void
@@ -1253,9 +1253,10 @@ sched_settled(void *arg)
 	struct store_counts	 c;
 
 	if (store_counts(s->store, &c) == -1)
-		return 0;
-	return c.fwd_acked >= s->want_acked && c.fwd_failed >= s->want_failed &&
-	    c.fwd_pending == 0 && c.fwd_sending == 0 && c.fwd_retry == 0;
+		return (0);
+	return (c.fwd_acked >= s->want_acked &&
+	    c.fwd_failed >= s->want_failed && c.fwd_pending == 0 &&
+	    c.fwd_sending == 0 && c.fwd_retry == 0);
 }
 
 /* Add an accepted message and its forward rows, in one transaction. */
@@ -1269,13 +1270,13 @@ sched_add2(struct store *st, struct store_msg *m, const char *c2)
 	if (c2 != NULL)
 		assert_int_equal(store_fwd_add(st, m->id, c2), 0);
 	assert_int_equal(store_commit(st), 0);
-	return m->id;
+	return (m->id);
 }
 
 static int64_t
 sched_add(struct store *st, struct store_msg *m)
 {
-	return sched_add2(st, m, NULL);
+	return (sched_add2(st, m, NULL));
 }
 
 /* While the central is down: the most requests in flight at once. */
@@ -1303,7 +1304,7 @@ downwatch_cb(void *arg)
 		if (w->seen_down && cs.inflight == 1)
 			w->probes_seen = 1;
 	}
-	return 0;	/* watch until the time is up */
+	return (0);	/* watch until the time is up */
 }
 
 struct counts_want {
@@ -1320,9 +1321,9 @@ counts_reached(void *arg)
 	struct store_counts	 c;
 
 	if (store_counts(w->store, &c) == -1)
-		return 0;
-	return c.fwd_acked >= w->acked && c.fwd_sending >= w->sending &&
-	    c.fwd_retry >= w->retry;
+		return (0);
+	return (c.fwd_acked >= w->acked && c.fwd_sending >= w->sending &&
+	    c.fwd_retry >= w->retry);
 }
 
 static void
@@ -1652,5 +1653,5 @@ main(void)
 	log_init("test_forward", LOG_TO_STDERR, getenv("V") != NULL ? 2 : 0);
 	signal(SIGPIPE, SIG_IGN);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -190,7 +190,7 @@ main(void)
 	};
 
 	if (key_init() == -1)
-		return 1;
+		return (1);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

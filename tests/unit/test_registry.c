@@ -63,7 +63,7 @@ tmpdir_get(void)
 		}
 		atexit(cleanup);
 	}
-	return tmpdir;
+	return (tmpdir);
 }
 
 /* A path in the temporary directory. */
@@ -75,7 +75,7 @@ tmppath(const char *name)
 
 	i = (i + 1) % 4;
 	snprintf(path[i], sizeof(path[i]), "%s/%s", tmpdir_get(), name);
-	return path[i];
+	return (path[i]);
 }
 
 static const char *
@@ -87,7 +87,7 @@ write_file(const char *name, const char *text)
 	assert_non_null(fp = fopen(path, "w"));
 	assert_int_equal(fputs(text, fp) >= 0, 1);
 	assert_int_equal(fclose(fp), 0);
-	return path;
+	return (path);
 }
 
 /* Create a new registry in the temporary directory. */
@@ -103,7 +103,7 @@ fresh(const char *name)
 	if (reg == NULL)
 		print_error("registry_open %s: %s\n", path, err);
 	assert_non_null(reg);
-	return reg;
+	return (reg);
 }
 
 static size_t
@@ -112,7 +112,7 @@ count(struct registry *reg)
 	size_t	 n = 0;
 
 	assert_int_equal(registry_count(reg, &n), 0);
-	return n;
+	return (n);
 }
 
 static struct registry *
@@ -123,7 +123,7 @@ national_get(void)
 	int	 rc;
 
 	if (national != NULL)
-		return national;
+		return (national);
 	snprintf(national_db, sizeof(national_db), "%s",
 	    tmppath("national.db"));
 	national = fresh("national.db");
@@ -138,7 +138,7 @@ national_get(void)
 		print_error("import dpt: %s\n", err);
 	assert_int_equal(rc, 0);
 	assert_int_equal(n, PILPRES_ROWS);
-	return national;
+	return (national);
 }
 
 static void

@@ -38,7 +38,7 @@ runs8(const char *s, char *first)
 			n++;
 		}
 	}
-	return n;
+	return (n);
 }
 
 /* Occurrences of a string. */
@@ -51,7 +51,7 @@ count(const char *s, const char *what)
 		n++;
 		s += strlen(what);
 	}
-	return n;
+	return (n);
 }
 
 static void
@@ -119,7 +119,7 @@ check_echo(enum reply_lang lang, const char *text, const struct report *r)
 			if (k == r->nvalues)
 				fail_msg("sum although all values fit: \"%s\"",
 				    text);
-			return k;
+			return (k);
 		}
 		v = strtoul(p, &end, 10);
 		if (end == p || k >= r->nvalues || v != r->values[k])
@@ -131,7 +131,7 @@ check_echo(enum reply_lang lang, const char *text, const struct report *r)
 			if (k != r->nvalues)
 				fail_msg("echo ends after %zu of %zu values: "
 				    "\"%s\"", k, r->nvalues, text);
-			return k;
+			return (k);
 		}
 	}
 }
@@ -531,7 +531,7 @@ sign(struct vfix *f, const char *text, int card, const char *bad)
 	else
 		key_mac(kt, r.canon, code);
 	snprintf(buf, sizeof(buf), "%s %s", text, bad != NULL ? bad : code);
-	return buf;
+	return (buf);
 }
 
 /* Verify like the gateway, then reply; accepted reports are recorded. */
@@ -555,7 +555,7 @@ verify_reply(struct vfix *f, const char *sms, char *text, char *brief,
 		    res->receipt : NULL);
 	else
 		check_confirm(text, res->receipt);
-	return res->verdict;
+	return (res->verdict);
 }
 
 /* Through verify, with the check-vector key and the 2024 election. */

@@ -59,23 +59,23 @@ setup(void **state)
 	int		 i;
 
 	if (f == NULL || key_init() == -1)
-		return -1;
+		return (-1);
 	snprintf(f->csv, sizeof(f->csv), "%s", unit_shared(
 	    "pilpres2024_tps.csv"));
 	snprintf(f->desa, sizeof(f->desa), "%s", unit_shared(
 	    "desa_tps_2024.csv"));
 	if ((f->el = election_default()) == NULL)
-		return -1;
+		return (-1);
 	f->root.kind = KEY_ROOT;
 	for (i = 0; i < TALLY_KEY_LEN; i++)
 		f->root.k[i] = (uint8_t)i;
 	busy_conf(f, 7);
 	if (scenario_build(&f->conf, &f->sc, err, sizeof(err)) == -1) {
 		fprintf(stderr, "scenario: %s\n", err);
-		return -1;
+		return (-1);
 	}
 	*state = f;
-	return 0;
+	return (0);
 }
 
 static int
@@ -86,7 +86,7 @@ teardown(void **state)
 	scenario_free(f->sc);
 	election_free(f->el);
 	free(f);
-	return 0;
+	return (0);
 }
 
 /* The JSON lines of a scenario, as one malloc'd string. */
@@ -100,7 +100,7 @@ dump(const struct scenario *sc)
 	assert_non_null(fp);
 	assert_int_equal(scenario_write(fp, sc), 0);
 	fclose(fp);
-	return buf;
+	return (buf);
 }
 
 static void
@@ -187,8 +187,8 @@ accepted(const struct sc_msg *m)
 
 	TAILQ_FOREACH(o, &m->phone->msgs, pentry)
 		if (o->seq == m->seq && o->expect.forward)
-			return o;
-	return NULL;
+			return (o);
+	return (NULL);
 }
 
 static void
@@ -412,7 +412,7 @@ perfect(const struct scenario *sc, int merge)
 	if (heldphone != NULL)
 		assert_int_equal(oracle_add_reply(in, heldphone,
 		    "+6281100000001", held, "2024-02-14T10:00:00Z"), 0);
-	return in;
+	return (in);
 }
 
 /* Judge; return how many discrepancies of this kind were found. */
@@ -429,7 +429,7 @@ judge(const struct scenario *sc, struct oracle_input *in,
 	if (what < ORACLE_CHECK_MAX && n > 0)
 		oracle_print(stderr, &rep, 0);
 	oracle_report_free(&rep);
-	return n;
+	return (n);
 }
 
 static void
@@ -556,9 +556,9 @@ find(const struct scenario *sc, int kind, int verdict, int corrected)
 		if ((kind < 0 || (int)m->kind == kind) &&
 		    (verdict < 0 || (int)m->expect.verdict == verdict) &&
 		    (!corrected || m->expect.supersedes > 0))
-			return m;
+			return (m);
 	fail_msg("no message of kind %d verdict %d", kind, verdict);
-	return NULL;
+	return (NULL);
 }
 
 static struct oracle_record *
@@ -568,9 +568,9 @@ record_of(struct oracle_input *in, const struct sc_msg *m)
 
 	TAILQ_FOREACH(c, &in->records, entry)
 		if (c->tps == m->tps && c->seq == m->seq)
-			return c;
+			return (c);
 	fail_msg("no record");
-	return NULL;
+	return (NULL);
 }
 
 /* The reply of a message in a perfect input: the one with its text. */
@@ -582,9 +582,9 @@ reply_of(struct oracle_input *in, const struct sc_msg *m, const char *needle)
 	TAILQ_FOREACH(r, &in->replies, entry)
 		if (strcmp(r->phone, m->phone->msisdn) == 0 &&
 		    strstr(r->text, needle) != NULL)
-			return r;
+			return (r);
 	fail_msg("no reply with %s", needle);
-	return NULL;
+	return (NULL);
 }
 
 /* The discrepancy list names the message. */
@@ -756,5 +756,5 @@ main(void)
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return (cmocka_run_group_tests(tests, setup, teardown));
 }

@@ -38,21 +38,21 @@ setup(void **state)
 	char		 err[512];
 
 	if (f == NULL)
-		return -1;
+		return (-1);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
 	if (mkdtemp(f->dir) == NULL) {
 		free(f);
-		return -1;
+		return (-1);
 	}
 	snprintf(f->path, sizeof(f->path), "%s/tallygw.db", f->dir);
 	if ((f->s = store_open(f->path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "store_open: %s\n", err);
 		rmdir(f->dir);
 		free(f);
-		return -1;
+		return (-1);
 	}
 	*state = f;
-	return 0;
+	return (0);
 }
 
 static int
@@ -74,7 +74,7 @@ teardown(void **state)
 		rc = -1;
 	}
 	free(f);
-	return rc;
+	return (rc);
 }
 
 /* Close and open the store again, as a restart does. */
@@ -120,7 +120,7 @@ raw_run(struct fixture *f, const char *sql, char *text, size_t len)
 		fail_msg("raw step %s: %s", sql, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
 	sqlite3_close(db);
-	return v;
+	return (v);
 }
 
 static long long
@@ -132,7 +132,7 @@ raw_int(struct fixture *f, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	return raw_run(f, sql, NULL, 0);
+	return (raw_run(f, sql, NULL, 0));
 }
 
 static const char *
@@ -147,7 +147,7 @@ raw_text(struct fixture *f, const char *fmt, ...)
 	va_end(ap);
 	text[0] = '\0';
 	raw_run(f, sql, text, sizeof(text));
-	return text;
+	return (text);
 }
 
 static void
@@ -173,7 +173,7 @@ utc(int y, int mo, int d, int h, int mi, int s)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	return timegm(&tm);
+	return (timegm(&tm));
 }
 
 /* A plain non-report message from sender. */
@@ -203,7 +203,7 @@ addmsg(struct fixture *f, enum msg_kind kind, enum verdict v,
 	m.verdict = v;
 	assert_int_equal(store_msg_add(f->s, &m), 0);
 	assert_true(m.id > 0);
-	return m.id;
+	return (m.id);
 }
 
 static void
@@ -461,7 +461,7 @@ signed_text(const struct key *root, const char *text, int card)
 	else
 		key_mac(kt, r.canon, code);
 	snprintf(buf, sizeof(buf), "%s %s", text, code);
-	return buf;
+	return (buf);
 }
 
 static void
@@ -765,7 +765,7 @@ addreply(struct fixture *f, int64_t msg, const char *dest, time_t created,
 	r.created = created;
 	assert_int_equal(store_reply_add(f->s, &r), 0);
 	assert_true(r.id > 0);
-	return r.id;
+	return (r.id);
 }
 
 static int64_t
@@ -786,7 +786,7 @@ addout(struct fixture *f, const char *dest, time_t next_at,
 	assert_true(o.id > 0);
 	assert_int_equal(o.attempts, 0);
 	assert_int_equal(o.msgref, -1);
-	return o.id;
+	return (o.id);
 }
 
 static void
@@ -1505,5 +1505,5 @@ main(void)
 
 	log_init("test_store", LOG_TO_STDERR, 0);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -40,12 +40,12 @@ setup(void **state)
 	int		 i;
 
 	if (f == NULL || key_init() == -1)
-		return -1;
+		return (-1);
 	f->el = election_parse(election_text, sizeof(election_text) - 1,
 	    "test", err, sizeof(err));
 	if (f->el == NULL) {
 		fprintf(stderr, "%s\n", err);
-		return -1;
+		return (-1);
 	}
 	f->root.kind = KEY_ROOT;
 	for (i = 0; i < TALLY_KEY_LEN; i++)
@@ -58,7 +58,7 @@ setup(void **state)
 	f->ctx.lockout = f->lk;
 	f->ctx.default_dpt = VERIFY_DEFAULT_DPT;
 	*state = f;
-	return 0;
+	return (0);
 }
 
 static int
@@ -70,7 +70,7 @@ teardown(void **state)
 	memhist_free(f->mh);
 	lockout_free(f->lk);
 	free(f);
-	return 0;
+	return (0);
 }
 
 /* Append a code to a canonical-looking text: 0 = MAC, else card row. */
@@ -93,7 +93,7 @@ signed_text(struct fixture *f, const char *text, int card)
 	else
 		key_mac(kt, r.canon, code);
 	snprintf(buf, sizeof(buf), "%s %s", text, code);
-	return buf;
+	return (buf);
 }
 
 /* Verify; record accepted reports like the gateway would. */
@@ -112,7 +112,7 @@ run(struct fixture *f, const char *text, const char *sender,
 	    1000000, r, res), 0);
 	if (res->verdict == VERDICT_OK || res->verdict == VERDICT_FLAGGED)
 		memhist_add(f->mh, r, res->receipt);
-	return res->verdict;
+	return (res->verdict);
 }
 
 static void
@@ -326,5 +326,5 @@ main(void)
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -26,7 +26,7 @@ unit_shared(const char *name)
 	if (dir == NULL || *dir == '\0')
 		dir = "../shared/data";
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return path;
+	return (path);
 }
 
 #define UNIT_MAIN(tests)						\
@@ -34,7 +34,7 @@ int									\
 main(void)								\
 {									\
 	cmocka_set_message_output(CM_OUTPUT_TAP);			\
-	return cmocka_run_group_tests(tests, NULL, NULL);		\
+	return (cmocka_run_group_tests(tests, NULL, NULL));		\
 }
 
 #endif /* UNIT_H */
