@@ -51,7 +51,7 @@ control_stats(struct evbuffer *out)
 	    "parts_pending %zu modems_capped %d\nOK\n", c.msgs, c.reports,
 	    c.ok, c.flagged, c.duplicate, c.rejected, c.other, c.out_sent + c.out_delivered,
 	    c.out_delivered, c.out_queued + c.out_sending, c.out_failed,
-	    c.fwd_acked, c.fwd_pending + c.fwd_sending + c.fwd_retry,
+	    c.fwd_acked, c.fwd_pending + c.fwd_sending + c.forward_retry,
 	    c.fwd_failed, ready, total, parts_pending(gw->parts), capped);
 }
 

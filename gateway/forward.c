@@ -62,7 +62,7 @@
 
 /* 1 when s is exactly n decimal digits. */
 static int
-fwd_digits(const char *s, size_t n)
+forward_digits(const char *s, size_t n)
 {
 	size_t	 i;
 
@@ -123,7 +123,7 @@ fwd_utf8_clean(const char *s, char *out, size_t outlen)
 }
 
 int
-fwd_idempotency_key(const struct store_msg *m, char *buf, size_t len)
+forward_idempotency_key(const struct store_msg *m, char *buf, size_t len)
 {
 	int	 n;
 
@@ -131,7 +131,7 @@ fwd_idempotency_key(const struct store_msg *m, char *buf, size_t len)
 		buf[0] = '\0';
 	if (!m->decoded || m->report.seq < 1 ||
 	    m->report.seq > TALLY_SEQ_MAX ||
-	    !fwd_digits(m->receipt, TALLY_CODE_LEN))
+	    !forward_digits(m->receipt, TALLY_CODE_LEN))
 		return (-1);
 	n = snprintf(buf, len, "%013" PRIu64 "-%u-%s", m->report.tps,
 	    m->report.seq, m->receipt);
@@ -142,7 +142,7 @@ fwd_idempotency_key(const struct store_msg *m, char *buf, size_t len)
 
 /* Why a stored message cannot be forwarded; NULL when it can. */
 static const char *
-fwd_body_refusal(const struct store_msg *m, const char *gateway)
+forward_body_refusal(const struct store_msg *m, const char *gateway)
 {
 	if (m->kind != MSG_REPORT || !m->decoded)
 		return ("not a decoded report");
@@ -161,7 +161,7 @@ fwd_body_refusal(const struct store_msg *m, const char *gateway)
 		return ("no values");
 	if (m->report.canon[0] == '\0')
 		return ("no canonical text");
-	if (!fwd_digits(m->receipt, TALLY_CODE_LEN))
+	if (!forward_digits(m->receipt, TALLY_CODE_LEN))
 		return ("no receipt");
 	if (gateway == NULL || gateway[0] == '\0')
 		return ("no gateway name");
@@ -175,7 +175,7 @@ fwd_body_refusal(const struct store_msg *m, const char *gateway)
 
 /* Add one member; a NULL value (allocation failed) fails the body. */
 static int
-fwd_set(json_t *o, const char *name, json_t *v)
+forward_set(json_t *o, const char *name, json_t *v)
 {
 	if (v == NULL)
 		return (-1);
@@ -184,7 +184,7 @@ fwd_set(json_t *o, const char *name, json_t *v)
 
 /* The flags as an array of names, from verify.c's table. */
 static json_t *
-fwd_flags_json(unsigned flags)
+forward_flags_json(unsigned flags)
 {
 	json_t	*a;
 	char	 text[128], *p, *tok, *save = NULL;
@@ -208,7 +208,7 @@ fwd_flags_json(unsigned flags)
  * compact: the same message always gives the same bytes.
  */
 int
-fwd_body(const struct store_msg *m, const char *gateway, char **body,
+forward_body(const struct store_msg *m, const char *gateway, char **body,
     size_t *len)
 {
 	json_t		*o, *vals;
@@ -219,12 +219,12 @@ fwd_body(const struct store_msg *m, const char *gateway, char **body,
 
 	*body = NULL;
 	*len = 0;
-	if ((why = fwd_body_refusal(m, gateway)) != NULL) {
+	if ((why = forward_body_refusal(m, gateway)) != NULL) {
 		log_warnx("forward: msg %" PRId64 ": cannot forward: %s",
 		    m->id, why);
 		return (-1);
 	}
-	if (fwd_idempotency_key(m, key, sizeof(key)) == -1)
+	if (forward_idempotency_key(m, key, sizeof(key)) == -1)
 		return (-1);
 	snprintf(tps, sizeof(tps), "%013" PRIu64, m->report.tps);
 	if ((o = json_object()) == NULL)
@@ -240,28 +240,28 @@ fwd_body(const struct store_msg *m, const char *gateway, char **body,
 			json_decref(vals);
 			goto done;
 		}
-	if (fwd_set(o, "idempotency_key", json_string(key)) == -1 ||
-	    fwd_set(o, "gateway", json_string(gateway)) == -1 ||
-	    fwd_set(o, "tps", json_string(tps)) == -1 ||
-	    fwd_set(o, "contest", json_string(
+	if (forward_set(o, "idempotency_key", json_string(key)) == -1 ||
+	    forward_set(o, "gateway", json_string(gateway)) == -1 ||
+	    forward_set(o, "tps", json_string(tps)) == -1 ||
+	    forward_set(o, "contest", json_string(
 	    decode_contest_name(m->report.contest))) == -1 ||
-	    fwd_set(o, "page", m->report.page == -1 ? json_null() :
+	    forward_set(o, "page", m->report.page == -1 ? json_null() :
 	    json_integer(m->report.page)) == -1 ||
-	    fwd_set(o, "seq", json_integer(m->report.seq)) == -1 ||
-	    fwd_set(o, "values", vals) == -1 ||
-	    fwd_set(o, "canonical", json_string(m->report.canon)) == -1 ||
-	    fwd_set(o, "raw", json_string(raw)) == -1 ||
-	    fwd_set(o, "sender", json_string(m->sender)) == -1 ||
-	    fwd_set(o, "modem", json_string(m->modem_number)) == -1 ||
-	    fwd_set(o, "received_at", json_string(m->received_at)) == -1 ||
-	    fwd_set(o, "verified_at", json_string(m->verified_at)) == -1 ||
-	    fwd_set(o, "verdict", json_string(m->verdict == VERDICT_OK ?
+	    forward_set(o, "seq", json_integer(m->report.seq)) == -1 ||
+	    forward_set(o, "values", vals) == -1 ||
+	    forward_set(o, "canonical", json_string(m->report.canon)) == -1 ||
+	    forward_set(o, "raw", json_string(raw)) == -1 ||
+	    forward_set(o, "sender", json_string(m->sender)) == -1 ||
+	    forward_set(o, "modem", json_string(m->modem_number)) == -1 ||
+	    forward_set(o, "received_at", json_string(m->received_at)) == -1 ||
+	    forward_set(o, "verified_at", json_string(m->verified_at)) == -1 ||
+	    forward_set(o, "verdict", json_string(m->verdict == VERDICT_OK ?
 	    "OK" : "FLAGGED")) == -1 ||
-	    fwd_set(o, "flags", fwd_flags_json(m->flags)) == -1 ||
-	    fwd_set(o, "auth", json_string(m->auth == AUTH_MAC ? "mac" :
+	    forward_set(o, "flags", forward_flags_json(m->flags)) == -1 ||
+	    forward_set(o, "auth", json_string(m->auth == AUTH_MAC ? "mac" :
 	    "card")) == -1 ||
-	    fwd_set(o, "receipt", json_string(m->receipt)) == -1 ||
-	    fwd_set(o, "supersedes", m->supersedes == 0 ? json_null() :
+	    forward_set(o, "receipt", json_string(m->receipt)) == -1 ||
+	    forward_set(o, "supersedes", m->supersedes == 0 ? json_null() :
 	    json_integer(m->supersedes)) == -1) {
 		log_warnx("forward: msg %" PRId64 ": cannot build the body "
 		    "(a text field is not valid UTF-8, or out of memory)",
@@ -281,7 +281,7 @@ fwd_body(const struct store_msg *m, const char *gateway, char **body,
 
 /* "ed25519=" and the base64 of the detached signature of the body. */
 int
-fwd_sign(const uint8_t *sk, const char *body, size_t len, char *out,
+forward_sign(const uint8_t *sk, const char *body, size_t len, char *out,
     size_t outlen)
 {
 	unsigned char	 sig[crypto_sign_BYTES];
@@ -304,7 +304,7 @@ fwd_sign(const uint8_t *sk, const char *body, size_t len, char *out,
  * the key is whole: its public half must be the one its seed makes.
  */
 int
-fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
+forward_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 {
 	unsigned char	 pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char	 sk2[FWD_SK_LEN];
@@ -350,7 +350,7 @@ fwd_load_key(const char *path, uint8_t *sk, char *err, size_t errlen)
 
 /* A well-mixed 32-bit value of two integers (splitmix64's finaliser). */
 static uint32_t
-fwd_mix(uint64_t a, uint64_t b)
+forward_mix(uint64_t a, uint64_t b)
 {
 	uint64_t	 z = a * UINT64_C(0x9e3779b97f4a7c15) + b;
 
@@ -366,7 +366,7 @@ fwd_mix(uint64_t a, uint64_t b)
  * above max and never below 1.
  */
 time_t
-fwd_backoff(int attempts, int min, int max, uint32_t seed)
+forward_backoff(int attempts, int min, int max, uint32_t seed)
 {
 	int64_t	 d, j, r;
 	int	 i;
@@ -383,7 +383,7 @@ fwd_backoff(int attempts, int min, int max, uint32_t seed)
 	if (d > max)
 		d = max;
 	/* j in -20%..+20% of d, in thousandths. */
-	j = (int64_t)(fwd_mix(seed, (uint64_t)attempts) % 401) - 200;
+	j = (int64_t)(forward_mix(seed, (uint64_t)attempts) % 401) - 200;
 	r = d + d * j / 1000;
 	if (r > max)
 		r = 2 * d - r;	/* fold the upper half of the spread down */
@@ -461,11 +461,11 @@ struct fwd_url {
 	char		 key[GW_URL_MAX];
 };
 
-static void	fwd_req_done(struct evhttp_request *, void *);
+static void	forward_req_done(struct evhttp_request *, void *);
 
 /* http://host[:port]/path or https://...; -1 with a reason otherwise. */
 static int
-fwd_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
+forward_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
 {
 	struct evhttp_uri	*uri;
 	const char		*scheme, *host, *path, *query;
@@ -527,7 +527,7 @@ fwd_url_parse(const char *url, struct fwd_url *u, char *err, size_t errlen)
 
 /* Free the connections put aside by callbacks, now that none runs. */
 static void
-fwd_reap_cb(evutil_socket_t fd, short ev, void *arg)
+forward_reap_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct fwd	*f = arg;
 	struct fwd_conn	*c;
@@ -544,7 +544,7 @@ fwd_reap_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* The peer closed a kept-alive connection: open a new one next time. */
 static void
-fwd_conn_closed(struct evhttp_connection *evcon, void *arg)
+forward_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct fwd_conn	*c = arg;
 
@@ -553,7 +553,7 @@ fwd_conn_closed(struct evhttp_connection *evcon, void *arg)
 
 /* The client TLS context: TLS 1.2 or later, the system's CAs. */
 static int
-fwd_ssl_init(struct fwd *f)
+forward_ssl_init(struct fwd *f)
 {
 	if (f->ssl != NULL)
 		return (0);
@@ -575,7 +575,7 @@ fwd_ssl_init(struct fwd *f)
 
 /* 1 when host is an IPv4 or IPv6 address, not a name. */
 static int
-fwd_is_ip(const char *host)
+forward_is_ip(const char *host)
 {
 	struct in6_addr	 a6;
 	struct in_addr	 a4;
@@ -586,14 +586,14 @@ fwd_is_ip(const char *host)
 
 /* A TLS session that checks the server's certificate names host. */
 static SSL *
-fwd_ssl_new(struct fwd *f, const char *host)
+forward_ssl_new(struct fwd *f, const char *host)
 {
 	SSL		*ssl;
 	char		 sni[FWD_HOST_MAX];	/* the macro wants it mutable */
 
-	if (fwd_ssl_init(f) == -1 || (ssl = SSL_new(f->ssl)) == NULL)
+	if (forward_ssl_init(f) == -1 || (ssl = SSL_new(f->ssl)) == NULL)
 		return (NULL);
-	if (fwd_is_ip(host)) {
+	if (forward_is_ip(host)) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
 		    host) != 1)
 			goto fail;
@@ -614,7 +614,7 @@ fwd_ssl_new(struct fwd *f, const char *host)
 
 /* The connection for u: the kept one, or a new one. */
 static struct fwd_conn *
-fwd_conn_get(struct fwd *f, const struct fwd_url *u)
+forward_conn_get(struct fwd *f, const struct fwd_url *u)
 {
 	struct fwd_conn		*c;
 	struct bufferevent	*bev = NULL;
@@ -632,7 +632,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 	}
 	if (c != NULL)
 		return (c);
-	if (!fwd_is_ip(u->host) && f->dns == NULL && !f->dns_tried) {
+	if (!forward_is_ip(u->host) && f->dns == NULL && !f->dns_tried) {
 		/* Resolve names without blocking the loop. */
 		f->dns_tried = 1;
 		if ((f->dns = evdns_base_new(f->base,
@@ -649,7 +649,7 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 	snprintf(c->host, sizeof(c->host), "%s", u->host);
 	snprintf(c->hosthdr, sizeof(c->hosthdr), "%s", u->hosthdr);
 	if (u->tls) {
-		if ((ssl = fwd_ssl_new(f, u->host)) == NULL) {
+		if ((ssl = forward_ssl_new(f, u->host)) == NULL) {
 			free(c);
 			return (NULL);
 		}
@@ -676,13 +676,13 @@ fwd_conn_get(struct fwd *f, const struct fwd_url *u)
 	evhttp_connection_set_retries(c->evcon, 0);
 	evhttp_connection_set_max_body_size(c->evcon, FWD_ANSWER_MAX);
 	evhttp_connection_set_max_headers_size(c->evcon, FWD_HEADERS_MAX);
-	evhttp_connection_set_closecb(c->evcon, fwd_conn_closed, c);
+	evhttp_connection_set_closecb(c->evcon, forward_conn_closed, c);
 	TAILQ_INSERT_TAIL(&f->conns, c, entry);
 	return (c);
 }
 
 struct fwd *
-fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
+forward_new(struct event_base *base, const char *gateway, const uint8_t *sk,
     fwd_done_cb cb, void *arg)
 {
 	struct fwd	*f;
@@ -708,7 +708,7 @@ fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
 	TAILQ_INIT(&f->conns);
 	TAILQ_INIT(&f->dead);
 	TAILQ_INIT(&f->reqs);
-	if ((f->reap = event_new(base, -1, 0, fwd_reap_cb, f)) == NULL) {
+	if ((f->reap = event_new(base, -1, 0, forward_reap_cb, f)) == NULL) {
 		log_warnx("forward: cannot create an event");
 		free(f);
 		return (NULL);
@@ -721,7 +721,7 @@ fwd_new(struct event_base *base, const char *gateway, const uint8_t *sk,
 
 /* Every request ends here, or in fwd_req_deliver_cb: tell the caller. */
 static void
-fwd_req_finish(struct fwd_req *r)
+forward_req_finish(struct fwd_req *r)
 {
 	struct fwd		*f = r->f;
 	char			 text[FWD_TEXT_MAX];
@@ -741,14 +741,14 @@ fwd_req_finish(struct fwd_req *r)
 }
 
 static void
-fwd_req_deliver_cb(evutil_socket_t fd, short ev, void *arg)
+forward_req_deliver_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	fwd_req_finish(arg);
+	forward_req_finish(arg);
 }
 
 /* The connection-level error of a request, as evhttp names it. */
 static void
-fwd_req_error(enum evhttp_request_error err, void *arg)
+forward_req_error(enum evhttp_request_error err, void *arg)
 {
 	struct fwd_req	*r = arg;
 
@@ -758,7 +758,7 @@ fwd_req_error(enum evhttp_request_error err, void *arg)
 
 /* Printable ASCII on one line: network text goes into logs and rows. */
 static void
-fwd_clean(char *s)
+forward_clean(char *s)
 {
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
@@ -767,7 +767,7 @@ fwd_clean(char *s)
 
 /* Why a request got no answer: timeout, TLS, or the socket's errno. */
 static void
-fwd_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
+forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 {
 	struct bufferevent	*bev;
 	unsigned long		 e = 0;
@@ -843,7 +843,7 @@ fwd_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 
 /* What the answer's JSON says: "status", or "error" for a refusal. */
 static void
-fwd_answer_text(struct evhttp_request *req, int status, char *buf,
+forward_answer_text(struct evhttp_request *req, int status, char *buf,
     size_t len)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
@@ -867,12 +867,12 @@ fwd_answer_text(struct evhttp_request *req, int status, char *buf,
 	if (buf[0] == '\0')
 		snprintf(buf, len, "%s", line != NULL && line[0] != '\0' ?
 		    line : "no text");
-	fwd_clean(buf);
+	forward_clean(buf);
 }
 
 /* docs/forward.md's response table. */
 static enum fwd_outcome
-fwd_outcome_of(int status)
+forward_outcome_of(int status)
 {
 	switch (status) {
 	case 200:
@@ -892,7 +892,7 @@ fwd_outcome_of(int status)
 
 /* evhttp's end of a request: req is NULL or has no code on failure. */
 static void
-fwd_req_done(struct evhttp_request *req, void *arg)
+forward_req_done(struct evhttp_request *req, void *arg)
 {
 	struct fwd_req	*r = arg;
 	int		 saved_errno = errno, status;
@@ -904,21 +904,21 @@ fwd_req_done(struct evhttp_request *req, void *arg)
 	if (status <= 0) {
 		r->status = 0;
 		r->outcome = FWD_OUT_OUTAGE;
-		fwd_req_why(r, saved_errno, r->text, sizeof(r->text));
+		forward_req_why(r, saved_errno, r->text, sizeof(r->text));
 		if (r->conn != NULL)
 			r->conn->stale = 1;
 	} else {
 		r->status = status;
-		r->outcome = fwd_outcome_of(status);
-		fwd_answer_text(req, status, r->text, sizeof(r->text));
+		r->outcome = forward_outcome_of(status);
+		forward_answer_text(req, status, r->text, sizeof(r->text));
 	}
 	if (r->posting)
 		return;		/* fwd_post delivers it, after returning */
-	fwd_req_finish(r);
+	forward_req_finish(r);
 }
 
 int
-fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
+forward_post(struct fwd *f, const char *url, int timeout, int64_t id,
     const char *idem_key, const char *body, size_t len)
 {
 	struct fwd_url		 u;
@@ -929,7 +929,7 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 	struct timeval		 zero = { 0, 0 };
 	char			 err[128], sig[128];
 
-	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1) {
+	if (forward_url_parse(url, &u, err, sizeof(err)) == -1) {
 		log_warnx("forward: %s: %s", url, err);
 		return (-1);
 	}
@@ -943,13 +943,14 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 		    id);
 		return (-1);
 	}
-	if (f->has_sk && fwd_sign(f->sk, body, len, sig, sizeof(sig)) == -1) {
+	if (f->has_sk && forward_sign(f->sk, body, len, sig,
+	    sizeof(sig)) == -1) {
 		log_warnx("forward: request %" PRId64 ": cannot sign", id);
 		return (-1);
 	}
 	if (timeout <= 0)
 		timeout = GW_FORWARD_TIMEOUT;
-	if ((c = fwd_conn_get(f, &u)) == NULL) {
+	if ((c = forward_conn_get(f, &u)) == NULL) {
 		log_warnx("forward: %s: cannot set up a connection%s", u.key,
 		    u.tls ? " (TLS)" : "");
 		return (-1);
@@ -963,15 +964,15 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 	r->id = id;
 	r->timeout = timeout;
 	r->started = time(NULL);
-	if ((r->deliver = event_new(f->base, -1, 0, fwd_req_deliver_cb,
-	    r)) == NULL || (req = evhttp_request_new(fwd_req_done, r)) ==
+	if ((r->deliver = event_new(f->base, -1, 0, forward_req_deliver_cb,
+	    r)) == NULL || (req = evhttp_request_new(forward_req_done, r)) ==
 	    NULL) {
 		if (r->deliver != NULL)
 			event_free(r->deliver);
 		free(r);
 		return (-1);
 	}
-	evhttp_request_set_error_cb(req, fwd_req_error);
+	evhttp_request_set_error_cb(req, forward_req_error);
 	h = evhttp_request_get_output_headers(req);
 	if (evhttp_add_header(h, "Host", c->hosthdr) == -1 ||
 	    evhttp_add_header(h, "Content-Type", "application/json") == -1 ||
@@ -1020,7 +1021,7 @@ fwd_post(struct fwd *f, const char *url, int timeout, int64_t id,
 
 /* Requests started and not yet ended to the endpoint of url. */
 int
-fwd_inflight(struct fwd *f, const char *url)
+forward_inflight(struct fwd *f, const char *url)
 {
 	struct fwd_url	 u;
 	struct fwd_req	*r;
@@ -1029,7 +1030,7 @@ fwd_inflight(struct fwd *f, const char *url)
 
 	if (url == NULL)
 		return (0);
-	if (fwd_url_parse(url, &u, err, sizeof(err)) == -1)
+	if (forward_url_parse(url, &u, err, sizeof(err)) == -1)
 		return (0);
 	TAILQ_FOREACH(r, &f->reqs, entry)
 		if (r->conn != NULL && strcmp(r->conn->key, u.key) == 0)
@@ -1039,7 +1040,7 @@ fwd_inflight(struct fwd *f, const char *url)
 
 /* Stop: requests in flight are dropped and no callback comes. */
 void
-fwd_free(struct fwd *f)
+forward_free(struct fwd *f)
 {
 	struct fwd_conn	*c;
 	struct fwd_req	*r;
@@ -1051,7 +1052,7 @@ fwd_free(struct fwd *f)
 		TAILQ_INSERT_TAIL(&f->dead, c, entry);
 	}
 	/* Frees every evhttp request (no callbacks) with its connection. */
-	fwd_reap_cb(-1, 0, f);
+	forward_reap_cb(-1, 0, f);
 	while ((r = TAILQ_FIRST(&f->reqs)) != NULL) {
 		TAILQ_REMOVE(&f->reqs, r, entry);
 		if (r->deliver != NULL)
@@ -1122,13 +1123,13 @@ struct fwd_queue {
 };
 
 static const char *
-fwd_link_name(enum fwd_link l)
+forward_link_name(enum fwd_link l)
 {
 	return (l == FWD_LINK_UP ? "up" : "down");
 }
 
 static const char *
-fwd_state_name(enum fwd_state s)
+forward_state_name(enum fwd_state s)
 {
 	const char	*n = store_fwd_state_name(s);
 
@@ -1137,19 +1138,19 @@ fwd_state_name(enum fwd_state s)
 
 /* The one place a central's reachability changes, logged. */
 static void
-fwd_central_set(struct fwd_queue *q, struct fwd_central *c,
+forward_central_set(struct fwd_queue *q, struct fwd_central *c,
     enum fwd_link to, const char *why)
 {
 	if (c->link == to)
 		return;
 	if (to == FWD_LINK_DOWN)
 		log_warnx("forward: central %s: %s -> %s (%s; probing with one "
-		    "request at a time)", c->name, fwd_link_name(c->link),
-		    fwd_link_name(to), why);
+		    "request at a time)", c->name, forward_link_name(c->link),
+		    forward_link_name(to), why);
 	else
 		log_info("forward: central %s: %s -> %s (%s after %d failed "
 		    "attempts; draining the backlog)", c->name,
-		    fwd_link_name(c->link), fwd_link_name(to), why,
+		    forward_link_name(c->link), forward_link_name(to), why,
 		    c->failures);
 	c->link = to;
 }
@@ -1159,7 +1160,7 @@ fwd_central_set(struct fwd_queue *q, struct fwd_central *c,
  * then logs it. The job keeps the state the row is in.
  */
 static int
-fwd_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
+forward_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
     int status, time_t next_at, const char *error, const char *detail)
 {
 	enum fwd_state	 from = j->state;
@@ -1167,44 +1168,44 @@ fwd_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
 	if (store_fwd_set(q->store, j->id, to, j->attempts, next_at, status,
 	    error != NULL ? error : "") == -1) {
 		log_warnx("msg %" PRId64 ": forward to %s: cannot record %s "
-		    "-> %s", j->msg_id, j->c->name, fwd_state_name(from),
-		    fwd_state_name(to));
+		    "-> %s", j->msg_id, j->c->name, forward_state_name(from),
+		    forward_state_name(to));
 		return (-1);
 	}
 	j->state = to;
 	if (to == FWD_RETRY_WAIT || to == FWD_FAILED)
 		log_warnx("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
-		    j->msg_id, j->c->name, fwd_state_name(from),
-		    fwd_state_name(to), detail);
+		    j->msg_id, j->c->name, forward_state_name(from),
+		    forward_state_name(to), detail);
 	else if (detail != NULL)
 		log_info("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
-		    j->msg_id, j->c->name, fwd_state_name(from),
-		    fwd_state_name(to), detail);
+		    j->msg_id, j->c->name, forward_state_name(from),
+		    forward_state_name(to), detail);
 	else
 		log_info("msg %" PRId64 ": forward to %s: %s -> %s",
-		    j->msg_id, j->c->name, fwd_state_name(from),
-		    fwd_state_name(to));
+		    j->msg_id, j->c->name, forward_state_name(from),
+		    forward_state_name(to));
 	return (0);
 }
 
 /* An outage for this row: wait, longer after each attempt. */
 static void
-fwd_retry(struct fwd_queue *q, struct fwd_job *j, int status,
+forward_retry(struct fwd_queue *q, struct fwd_job *j, int status,
     const char *error, time_t now)
 {
 	char	 detail[GW_DETAIL_MAX + 96];
 	time_t	 wait;
 
-	wait = fwd_backoff(j->attempts, q->fmin, q->fmax, (uint32_t)j->id);
+	wait = forward_backoff(j->attempts, q->fmin, q->fmax, (uint32_t)j->id);
 	snprintf(detail, sizeof(detail), "outage: %s; attempt %d, next in "
 	    "%lld s", error, j->attempts, (long long)wait);
-	fwd_set_state(q, j, FWD_RETRY_WAIT, status, now + wait, error,
+	forward_set_state(q, j, FWD_RETRY_WAIT, status, now + wait, error,
 	    detail);
 }
 
 /* Refused for good: the row fails, the operator is alerted. */
 static void
-fwd_fail(struct fwd_queue *q, struct fwd_job *j, int status,
+forward_fail(struct fwd_queue *q, struct fwd_job *j, int status,
     const char *error, time_t now)
 {
 	char	 detail[GW_DETAIL_MAX + 32];
@@ -1213,11 +1214,11 @@ fwd_fail(struct fwd_queue *q, struct fwd_job *j, int status,
 		snprintf(detail, sizeof(detail), "%d: %s", status, error);
 	else
 		snprintf(detail, sizeof(detail), "%s", error);
-	fwd_set_state(q, j, FWD_FAILED, status, now, error, detail);
+	forward_set_state(q, j, FWD_FAILED, status, now, error, detail);
 }
 
 static struct fwd_job *
-fwd_job_find(struct fwd_queue *q, int64_t id)
+forward_job_find(struct fwd_queue *q, int64_t id)
 {
 	struct fwd_job	*j;
 
@@ -1229,7 +1230,7 @@ fwd_job_find(struct fwd_queue *q, int64_t id)
 
 /* The central answered (any status): it is up; drain after an outage. */
 static void
-fwd_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
+forward_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
     time_t now)
 {
 	char	 why[32];
@@ -1238,7 +1239,7 @@ fwd_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
 	c->last_status = status;
 	if (c->link == FWD_LINK_DOWN) {
 		snprintf(why, sizeof(why), "answered %d", status);
-		fwd_central_set(q, c, FWD_LINK_UP, why);
+		forward_central_set(q, c, FWD_LINK_UP, why);
 		c->drain = 1;
 	}
 	c->failures = 0;
@@ -1247,7 +1248,7 @@ fwd_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
 
 /* No usable answer: the central is down; probe later, one at a time. */
 static void
-fwd_central_fail(struct fwd_queue *q, struct fwd_central *c,
+forward_central_fail(struct fwd_queue *q, struct fwd_central *c,
     const struct fwd_job *j, int status, const char *error, time_t now)
 {
 	c->last_fail = now;
@@ -1256,18 +1257,18 @@ fwd_central_fail(struct fwd_queue *q, struct fwd_central *c,
 	c->drain = 0;
 	if (c->link == FWD_LINK_UP) {
 		c->failures = 1;
-		fwd_central_set(q, c, FWD_LINK_DOWN, error);
+		forward_central_set(q, c, FWD_LINK_DOWN, error);
 	} else if (j == NULL || j->probe)
 		c->failures++;
 	else
 		return;		/* a straggler sent before it went down */
-	c->probe_at = now + fwd_backoff(c->failures, q->fmin, q->fmax,
+	c->probe_at = now + forward_backoff(c->failures, q->fmin, q->fmax,
 	    c->seed);
 }
 
 /* The engine's callback: one request to a central ended. */
 static void
-fwd_queue_done(int64_t id, enum fwd_outcome outcome, int status,
+forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
     const char *text, void *arg)
 {
 	struct fwd_queue	*q = arg;
@@ -1276,7 +1277,7 @@ fwd_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	char			 st[16];
 	time_t			 now = time(NULL);
 
-	if ((j = fwd_job_find(q, id)) == NULL) {
+	if ((j = forward_job_find(q, id)) == NULL) {
 		log_warnx("forward: an answer for row %" PRId64 " that is "
 		    "not in flight", id);
 		return;
@@ -1286,16 +1287,16 @@ fwd_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	switch (outcome) {
 	case FWD_OUT_STORED:
 		c->acked++;
-		fwd_central_ok(q, c, status, now);
+		forward_central_ok(q, c, status, now);
 		snprintf(st, sizeof(st), "%d", status);
-		fwd_set_state(q, j, FWD_ACKED, status, now, "", st);
+		forward_set_state(q, j, FWD_ACKED, status, now, "", st);
 		break;
 	case FWD_OUT_REFUSED:
 		c->refused++;
 		snprintf(c->last_error, sizeof(c->last_error), "%d: %s",
 		    status, text);
-		fwd_central_ok(q, c, status, now);
-		fwd_fail(q, j, status, text, now);
+		forward_central_ok(q, c, status, now);
+		forward_fail(q, j, status, text, now);
 		break;
 	case FWD_OUT_OUTAGE:
 	default:
@@ -1304,22 +1305,22 @@ fwd_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 			char	 e[GW_DETAIL_MAX];
 
 			snprintf(e, sizeof(e), "%d: %s", status, text);
-			fwd_central_fail(q, c, j, status, e, now);
-			fwd_retry(q, j, status, e, now);
+			forward_central_fail(q, c, j, status, e, now);
+			forward_retry(q, j, status, e, now);
 		} else {
-			fwd_central_fail(q, c, j, 0, text, now);
-			fwd_retry(q, j, 0, text, now);
+			forward_central_fail(q, c, j, 0, text, now);
+			forward_retry(q, j, 0, text, now);
 		}
 		break;
 	}
 	TAILQ_REMOVE(&q->jobs, j, entry);
 	free(j);
-	fwd_queue_kick(q);
+	forward_queue_kick(q);
 }
 
 /* Load, build, sign and post one due row; its state follows. */
 static void
-fwd_queue_start(struct fwd_queue *q, struct fwd_central *c,
+forward_queue_start(struct fwd_queue *q, struct fwd_central *c,
     const struct store_fwd *row, time_t now)
 {
 	struct store_msg	*m;
@@ -1342,32 +1343,32 @@ fwd_queue_start(struct fwd_queue *q, struct fwd_central *c,
 	case 1:
 		break;
 	case 0:
-		fwd_fail(q, j, 0, "the message is not in the store", now);
+		forward_fail(q, j, 0, "the message is not in the store", now);
 		goto done;
 	default:
 		/* Perhaps a passing store error: count it, try later. */
 		j->attempts++;
-		fwd_retry(q, j, 0, "cannot read the message from the store",
+		forward_retry(q, j, 0, "cannot read the message from the store",
 		    now);
 		goto done;
 	}
-	if (fwd_body(m, q->gateway, &body, &len) == -1 ||
-	    fwd_idempotency_key(m, key, sizeof(key)) == -1) {
-		fwd_fail(q, j, 0, "the stored message cannot be forwarded "
+	if (forward_body(m, q->gateway, &body, &len) == -1 ||
+	    forward_idempotency_key(m, key, sizeof(key)) == -1) {
+		forward_fail(q, j, 0, "the stored message cannot be forwarded "
 		    "(not an accepted, complete report)", now);
 		goto done;
 	}
 	if (len > FWD_BODY_MAX) {
-		fwd_fail(q, j, 0, "body over 64 KiB", now);
+		forward_fail(q, j, 0, "body over 64 KiB", now);
 		goto done;
 	}
 	j->attempts++;
 	j->probe = c->link == FWD_LINK_DOWN;
-	if (fwd_set_state(q, j, FWD_SENDING, 0, now, "", NULL) == -1)
+	if (forward_set_state(q, j, FWD_SENDING, 0, now, "", NULL) == -1)
 		goto done;
-	if (fwd_post(q->fwd, c->url, c->timeout, j->id, key, body,
+	if (forward_post(q->fwd, c->url, c->timeout, j->id, key, body,
 	    len) == -1) {
-		fwd_retry(q, j, 0, "cannot start the request", now);
+		forward_retry(q, j, 0, "cannot start the request", now);
 		goto done;
 	}
 	c->inflight++;
@@ -1381,7 +1382,7 @@ fwd_queue_start(struct fwd_queue *q, struct fwd_central *c,
 
 /* Start what is due: per central, up to its window of requests. */
 static void
-fwd_queue_run(struct fwd_queue *q)
+forward_queue_run(struct fwd_queue *q)
 {
 	struct fwd_central	*c;
 	time_t			 now = time(NULL), horizon;
@@ -1404,12 +1405,12 @@ fwd_queue_run(struct fwd_queue *q)
 			continue;
 		}
 		for (i = 0; i < n && i < want; i++) {
-			if (fwd_job_find(q, q->rows[i].id) != NULL)
+			if (forward_job_find(q, q->rows[i].id) != NULL)
 				continue;	/* already in flight */
 			if (q->rows[i].state != FWD_PENDING &&
 			    q->rows[i].state != FWD_RETRY_WAIT)
 				continue;
-			fwd_queue_start(q, c, &q->rows[i], now);
+			forward_queue_start(q, c, &q->rows[i], now);
 		}
 		if (c->drain && n < want)
 			c->drain = 0;
@@ -1417,13 +1418,13 @@ fwd_queue_run(struct fwd_queue *q)
 }
 
 static void
-fwd_queue_timer_cb(evutil_socket_t fd, short ev, void *arg)
+forward_queue_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	fwd_queue_run(arg);
+	forward_queue_run(arg);
 }
 
 struct fwd_queue *
-fwd_queue_new(struct event_base *base, struct store *store,
+forward_queue_new(struct event_base *base, struct store *store,
     const struct gw_conf *conf, const uint8_t *sk)
 {
 	struct fwd_queue	*q;
@@ -1453,7 +1454,7 @@ fwd_queue_new(struct event_base *base, struct store *store,
 	q->timeout = conf->t.forward_timeout > 0 ? conf->t.forward_timeout :
 	    GW_FORWARD_TIMEOUT;
 	TAILQ_FOREACH(cc, &conf->centrals, entry) {
-		if (fwd_url_parse(cc->url, &u, err, sizeof(err)) == -1) {
+		if (forward_url_parse(cc->url, &u, err, sizeof(err)) == -1) {
 			log_warnx("forward: central %s: %s: %s", cc->name,
 			    cc->url, err);
 			goto fail;
@@ -1466,20 +1467,21 @@ fwd_queue_new(struct event_base *base, struct store *store,
 		snprintf(fc->url, sizeof(fc->url), "%s", cc->url);
 		fc->timeout = cc->timeout > 0 ? cc->timeout : q->timeout;
 		fc->link = FWD_LINK_UP;
-		fc->seed = fwd_mix(0,
+		fc->seed = forward_mix(0,
 		    (uint64_t)strlen(fc->name));
 		for (i = 0; fc->name[i] != '\0'; i++)
-			fc->seed = fwd_mix(fc->seed,
+			fc->seed = forward_mix(fc->seed,
 			    (unsigned char)fc->name[i]);
 		TAILQ_INSERT_TAIL(&q->centrals, fc, entry);
 	}
 	if ((q->rows = calloc((size_t)q->parallel, sizeof(*q->rows))) ==
 	    NULL ||
-	    (q->fwd = fwd_new(base, conf->name, sk, fwd_queue_done, q)) ==
+	    (q->fwd = forward_new(base, conf->name, sk, forward_queue_done,
+	        q)) ==
 	    NULL ||
-	    (q->timer = event_new(base, -1, EV_PERSIST, fwd_queue_timer_cb,
+	    (q->timer = event_new(base, -1, EV_PERSIST, forward_queue_timer_cb,
 	    q)) == NULL ||
-	    (q->kick = event_new(base, -1, 0, fwd_queue_timer_cb, q)) ==
+	    (q->kick = event_new(base, -1, 0, forward_queue_timer_cb, q)) ==
 	    NULL || evtimer_add(q->timer, &tv) == -1) {
 		log_warnx("forward: cannot set up the scheduler");
 		goto fail;
@@ -1494,20 +1496,20 @@ fwd_queue_new(struct event_base *base, struct store *store,
 		    "sending -> retry_wait, to be sent again now", n);
 	return (q);
  fail:
-	fwd_queue_free(q);
+	forward_queue_free(q);
 	return (NULL);
 }
 
 /* New rows were committed: look at the queue as soon as we can. */
 void
-fwd_queue_kick(struct fwd_queue *q)
+forward_queue_kick(struct fwd_queue *q)
 {
 	if (q != NULL && q->kick != NULL)
 		event_active(q->kick, EV_TIMEOUT, 0);
 }
 
 int
-fwd_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
+forward_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
     size_t max, size_t *n)
 {
 	struct fwd_central	*c;
@@ -1544,14 +1546,14 @@ fwd_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
 /* Stop: requests in flight are dropped; their rows stay `sending' and
  * store_fwd_requeue puts them back at the next start. */
 void
-fwd_queue_free(struct fwd_queue *q)
+forward_queue_free(struct fwd_queue *q)
 {
 	struct fwd_central	*c;
 	struct fwd_job		*j;
 
 	if (q == NULL)
 		return;
-	fwd_free(q->fwd);
+	forward_free(q->fwd);
 	if (q->timer != NULL)
 		event_free(q->timer);
 	if (q->kick != NULL)

@@ -234,7 +234,7 @@ struct store_counts {
 	long		 other;				/* CEK, BANTU, ... */
 	long		 out_queued, out_sending, out_sent, out_delivered,
 			 out_failed;
-	long		 fwd_pending, fwd_sending, fwd_acked, fwd_retry,
+	long		 fwd_pending, fwd_sending, fwd_acked, forward_retry,
 			 fwd_failed;
 };
 
@@ -325,19 +325,20 @@ enum fwd_outcome {
 };
 typedef void	(*fwd_done_cb)(int64_t, enum fwd_outcome, int,
 		    const char *, void *);
-int		 fwd_body(const struct store_msg *, const char *, char **,
-		    size_t *);
-int		 fwd_idempotency_key(const struct store_msg *, char *, size_t);
-int		 fwd_sign(const uint8_t *, const char *, size_t, char *,
+int		 forward_body(const struct store_msg *, const char *,
+		    char **, size_t *);
+int		 forward_idempotency_key(const struct store_msg *, char *,
 		    size_t);
-int		 fwd_load_key(const char *, uint8_t *, char *, size_t);
-time_t		 fwd_backoff(int, int, int, uint32_t);
-struct fwd	*fwd_new(struct event_base *, const char *, const uint8_t *,
-		    fwd_done_cb, void *);
-void		 fwd_free(struct fwd *);
-int		 fwd_post(struct fwd *, const char *, int, int64_t,
+int		 forward_sign(const uint8_t *, const char *, size_t, char *,
+		    size_t);
+int		 forward_load_key(const char *, uint8_t *, char *, size_t);
+time_t		 forward_backoff(int, int, int, uint32_t);
+struct fwd	*forward_new(struct event_base *, const char *,
+		    const uint8_t *, fwd_done_cb, void *);
+void		 forward_free(struct fwd *);
+int		 forward_post(struct fwd *, const char *, int, int64_t,
 		    const char *, const char *, size_t);
-int		 fwd_inflight(struct fwd *, const char *);
+int		 forward_inflight(struct fwd *, const char *);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
 struct parts;
@@ -380,11 +381,12 @@ struct fwd_central_stats {
 	char		 last_error[GW_DETAIL_MAX];
 	long		 acked, refused, outages;	/* since start */
 };
-struct fwd_queue *fwd_queue_new(struct event_base *, struct store *,
+struct fwd_queue *forward_queue_new(struct event_base *, struct store *,
 		    const struct gw_conf *, const uint8_t *);
-void		 fwd_queue_kick(struct fwd_queue *);
-void		 fwd_queue_free(struct fwd_queue *);
-int		 fwd_queue_stats(struct fwd_queue *, struct fwd_central_stats *,
+void		 forward_queue_kick(struct fwd_queue *);
+void		 forward_queue_free(struct fwd_queue *);
+int		 forward_queue_stats(struct fwd_queue *,
+    struct fwd_central_stats *,
 		    size_t, size_t *);
 
 #endif /* GW_H */

@@ -228,7 +228,7 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);
 	else
 		outbox_set_state(&o, OUT_QUEUED, NULL, -2, now +
-		    fwd_backoff(o.attempts, 1, gw->conf.t.reply_retry_max,
+		    forward_backoff(o.attempts, 1, gw->conf.t.reply_retry_max,
 		    (uint32_t)o.id), why);
 	outbox_kick();
 }

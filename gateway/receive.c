@@ -347,7 +347,7 @@ receive_item(const struct inbound *in, struct received *out)
 		if (j.rep.text[0] != '\0')
 			outbox_kick();
 		if (j.forward)
-			fwd_queue_kick(gw->fwdq);
+			forward_queue_kick(gw->fwdq);
 		rc = 0;
 	}
 	free(j.msg);

@@ -1619,7 +1619,7 @@ store_count_states(struct store *s, enum store_st i, const char *what,
 			c->fwd_acked += n;
 			break;
 		case FWD_RETRY_WAIT:
-			c->fwd_retry += n;
+			c->forward_retry += n;
 			break;
 		case FWD_FAILED:
 			c->fwd_failed += n;

@@ -32,10 +32,10 @@ usage(void)
 }
 
 /* What the modem bank reports, and who handles it. */
-static void	gw_modem_ready(struct modem *);
+static void	tallygw_modem_ready(struct modem *);
 
-static const struct bank_events gw_bank_events = {
-	.ready = gw_modem_ready,
+static const struct bank_events tallygw_bank_events = {
+	.ready = tallygw_modem_ready,
 	.lost = outbox_lost,
 	.sms = sms_on_sms,
 	.deleted = sms_deleted,
@@ -45,7 +45,7 @@ static const struct bank_events gw_bank_events = {
 
 /* "ready" on stdout once every enabled modem has been ready once. */
 static void
-gw_check_ready(void)
+tallygw_check_ready(void)
 {
 	if (gw->ready_said || !bank_all_ready())
 		return;
@@ -57,14 +57,14 @@ gw_check_ready(void)
 
 /* A modem is ready: perhaps the gateway is, and replies can go. */
 static void
-gw_modem_ready(struct modem *m)
+tallygw_modem_ready(struct modem *m)
 {
-	gw_check_ready();
+	tallygw_check_ready();
 	outbox_kick();
 }
 
 static void
-gw_tickcb(evutil_socket_t fd, short ev, void *arg)
+tallygw_tickcb(evutil_socket_t fd, short ev, void *arg)
 {
 	time_t	 now = time(NULL);
 
@@ -76,7 +76,7 @@ gw_tickcb(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-gw_sigcb(evutil_socket_t sig, short ev, void *arg)
+tallygw_sigcb(evutil_socket_t sig, short ev, void *arg)
 {
 	struct gw_conf	 nc;
 	char		 err[512];
@@ -113,7 +113,7 @@ gw_sigcb(evutil_socket_t sig, short ev, void *arg)
 
 /* Everything start-up needs; any problem here is fatal, with its cause. */
 static void
-gw_setup(int check)
+tallygw_setup(int check)
 {
 	struct gw_conf	*c = &gw->conf;
 	char		 err[512], path[PATH_MAX + 32];
@@ -123,7 +123,7 @@ gw_setup(int check)
 		fatalx("libsodium init failed");
 	if (key_load(c->key, &gw->key, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (fwd_load_key(c->sign_key, gw->sk, err, sizeof(err)) == -1)
+	if (forward_load_key(c->sign_key, gw->sk, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (c->election[0] != '\0') {
 		if ((gw->election = election_load(c->election, err,
@@ -210,7 +210,7 @@ main(int argc, char *argv[])
 	}
 	/* 1: info (the default), 2: debug. */
 	verbose = 1 + (verbose ? verbose : gw->conf.log_level > 0);
-	gw_setup(check);
+	tallygw_setup(check);
 	if (check) {
 		if (verbose > 1)
 			config_print(&gw->conf, stdout);
@@ -233,26 +233,26 @@ main(int argc, char *argv[])
 	if ((gw->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	for (i = 0; sigs[i] != 0; i++) {
-		sig[i] = evsignal_new(gw->base, sigs[i], gw_sigcb, NULL);
+		sig[i] = evsignal_new(gw->base, sigs[i], tallygw_sigcb, NULL);
 		if (sig[i] == NULL || evsignal_add(sig[i], NULL) == -1)
 			fatalx("cannot catch signal %d", sigs[i]);
 	}
-	if ((gw->fwdq = fwd_queue_new(gw->base, gw->store, &gw->conf,
+	if ((gw->fwdq = forward_queue_new(gw->base, gw->store, &gw->conf,
 	    gw->sk)) == NULL)
 		fatalx("cannot start the forwarder");
 	snprintf(sock, sizeof(sock), "%s/tallygw.sock", gw->conf.state_dir);
 	if (control_start(sock) == -1)
 		fatalx("cannot open the control socket %s", sock);
-	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, gw_tickcb,
+	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, tallygw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
 		fatalx("cannot start the timer");
 	log_info("tallygw: %s starting, state in %s", gw->conf.name,
 	    gw->conf.state_dir);
-	if (bank_start(&gw_bank_events) == -1)
+	if (bank_start(&tallygw_bank_events) == -1)
 		fatalx("cannot start the modem workers");
-	gw_check_ready();
+	tallygw_check_ready();
 	outbox_kick();
-	fwd_queue_kick(gw->fwdq);
+	forward_queue_kick(gw->fwdq);
 
 	event_base_dispatch(gw->base);
 
@@ -265,7 +265,7 @@ main(int argc, char *argv[])
 				kill(m->pid, SIGKILL);
 	}
 	control_stop();
-	fwd_queue_free(gw->fwdq);
+	forward_queue_free(gw->fwdq);
 	store_close(gw->store);
 	return (0);
 }

@@ -84,122 +84,122 @@ static void	at_submit(struct modem *);
 static void	at_garbage(struct modem *);
 static void	at_ussd(struct modem *, const char *);
 
-static int	cmd_e(struct modem *, enum at_op, const char *);
-static int	cmd_v(struct modem *, enum at_op, const char *);
-static int	cmd_q(struct modem *, enum at_op, const char *);
-static int	cmd_z(struct modem *, enum at_op, const char *);
-static int	cmd_i(struct modem *, enum at_op, const char *);
-static int	cmd_ok(struct modem *, enum at_op, const char *);
-static int	cmd_error(struct modem *, enum at_op, const char *);
-static int	cmd_s(struct modem *, enum at_op, const char *);
-static int	cmd_cgmi(struct modem *, enum at_op, const char *);
-static int	cmd_cgmm(struct modem *, enum at_op, const char *);
-static int	cmd_cgmr(struct modem *, enum at_op, const char *);
-static int	cmd_cgsn(struct modem *, enum at_op, const char *);
-static int	cmd_cimi(struct modem *, enum at_op, const char *);
-static int	cmd_ccid(struct modem *, enum at_op, const char *);
-static int	cmd_gcap(struct modem *, enum at_op, const char *);
-static int	cmd_cmee(struct modem *, enum at_op, const char *);
-static int	cmd_cpin(struct modem *, enum at_op, const char *);
-static int	cmd_csq(struct modem *, enum at_op, const char *);
-static int	cmd_creg(struct modem *, enum at_op, const char *);
-static int	cmd_cgreg(struct modem *, enum at_op, const char *);
-static int	cmd_cgatt(struct modem *, enum at_op, const char *);
-static int	cmd_cops(struct modem *, enum at_op, const char *);
-static int	cmd_csca(struct modem *, enum at_op, const char *);
-static int	cmd_cscs(struct modem *, enum at_op, const char *);
-static int	cmd_cmgf(struct modem *, enum at_op, const char *);
-static int	cmd_csms(struct modem *, enum at_op, const char *);
-static int	cmd_cpms(struct modem *, enum at_op, const char *);
-static int	cmd_cmgl(struct modem *, enum at_op, const char *);
-static int	cmd_cmgr(struct modem *, enum at_op, const char *);
-static int	cmd_cmgd(struct modem *, enum at_op, const char *);
-static int	cmd_cmgs(struct modem *, enum at_op, const char *);
-static int	cmd_cnmi(struct modem *, enum at_op, const char *);
-static int	cmd_cnma(struct modem *, enum at_op, const char *);
-static int	cmd_cmms(struct modem *, enum at_op, const char *);
-static int	cmd_csmp(struct modem *, enum at_op, const char *);
-static int	cmd_csdh(struct modem *, enum at_op, const char *);
-static int	cmd_cusd(struct modem *, enum at_op, const char *);
-static int	cmd_cfun(struct modem *, enum at_op, const char *);
-static int	cmd_chup(struct modem *, enum at_op, const char *);
-static int	cmd_cbc(struct modem *, enum at_op, const char *);
-static int	cmd_cclk(struct modem *, enum at_op, const char *);
-static int	cmd_cnum(struct modem *, enum at_op, const char *);
-static int	cmd_cpas(struct modem *, enum at_op, const char *);
-static int	cmd_ceer(struct modem *, enum at_op, const char *);
-static int	cmd_clac(struct modem *, enum at_op, const char *);
-static int	cmd_ignored(struct modem *, enum at_op, const char *);
+static int	at_cmd_e(struct modem *, enum at_op, const char *);
+static int	at_cmd_v(struct modem *, enum at_op, const char *);
+static int	at_cmd_q(struct modem *, enum at_op, const char *);
+static int	at_cmd_z(struct modem *, enum at_op, const char *);
+static int	at_cmd_i(struct modem *, enum at_op, const char *);
+static int	at_cmd_ok(struct modem *, enum at_op, const char *);
+static int	at_cmd_error(struct modem *, enum at_op, const char *);
+static int	at_cmd_s(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgmi(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgmm(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgmr(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgsn(struct modem *, enum at_op, const char *);
+static int	at_cmd_cimi(struct modem *, enum at_op, const char *);
+static int	at_cmd_ccid(struct modem *, enum at_op, const char *);
+static int	at_cmd_gcap(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmee(struct modem *, enum at_op, const char *);
+static int	at_cmd_cpin(struct modem *, enum at_op, const char *);
+static int	at_cmd_csq(struct modem *, enum at_op, const char *);
+static int	at_cmd_creg(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgreg(struct modem *, enum at_op, const char *);
+static int	at_cmd_cgatt(struct modem *, enum at_op, const char *);
+static int	at_cmd_cops(struct modem *, enum at_op, const char *);
+static int	at_cmd_csca(struct modem *, enum at_op, const char *);
+static int	at_cmd_cscs(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmgf(struct modem *, enum at_op, const char *);
+static int	at_cmd_csms(struct modem *, enum at_op, const char *);
+static int	at_cmd_cpms(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmgl(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmgr(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmgd(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmgs(struct modem *, enum at_op, const char *);
+static int	at_cmd_cnmi(struct modem *, enum at_op, const char *);
+static int	at_cmd_cnma(struct modem *, enum at_op, const char *);
+static int	at_cmd_cmms(struct modem *, enum at_op, const char *);
+static int	at_cmd_csmp(struct modem *, enum at_op, const char *);
+static int	at_cmd_csdh(struct modem *, enum at_op, const char *);
+static int	at_cmd_cusd(struct modem *, enum at_op, const char *);
+static int	at_cmd_cfun(struct modem *, enum at_op, const char *);
+static int	at_cmd_chup(struct modem *, enum at_op, const char *);
+static int	at_cmd_cbc(struct modem *, enum at_op, const char *);
+static int	at_cmd_cclk(struct modem *, enum at_op, const char *);
+static int	at_cmd_cnum(struct modem *, enum at_op, const char *);
+static int	at_cmd_cpas(struct modem *, enum at_op, const char *);
+static int	at_cmd_ceer(struct modem *, enum at_op, const char *);
+static int	at_cmd_clac(struct modem *, enum at_op, const char *);
+static int	at_cmd_ignored(struct modem *, enum at_op, const char *);
 
 /* Longest names first where one is a prefix of another. */
 static const struct at_cmd at_cmds[] = {
-	{ "E", cmd_e },
-	{ "V", cmd_v },
-	{ "Q", cmd_q },
-	{ "Z", cmd_z },
-	{ "&F", cmd_z },
-	{ "I", cmd_i },
-	{ "H", cmd_chup },
-	{ "S", cmd_s },
-	{ "X", cmd_ok },
-	{ "L", cmd_ok },
-	{ "M", cmd_ok },
-	{ "&C", cmd_ok },
-	{ "&D", cmd_ok },
-	{ "&K", cmd_ok },
-	{ "&W", cmd_ok },
-	{ "&S", cmd_ok },
-	{ "+CGMI", cmd_cgmi },
-	{ "+GMI", cmd_cgmi },
-	{ "+CGMM", cmd_cgmm },
-	{ "+GMM", cmd_cgmm },
-	{ "+CGMR", cmd_cgmr },
-	{ "+GMR", cmd_cgmr },
-	{ "+CGSN", cmd_cgsn },
-	{ "+GSN", cmd_cgsn },
-	{ "+CIMI", cmd_cimi },
-	{ "+CCID", cmd_ccid },
-	{ "+ICCID", cmd_ccid },
-	{ "+GCAP", cmd_gcap },
-	{ "+CMEE", cmd_cmee },
-	{ "+CPIN", cmd_cpin },
-	{ "+CSQ", cmd_csq },
-	{ "+CREG", cmd_creg },
-	{ "+CGREG", cmd_cgreg },
-	{ "+CGATT", cmd_cgatt },
-	{ "+COPS", cmd_cops },
-	{ "+CSCA", cmd_csca },
-	{ "+CSCS", cmd_cscs },
-	{ "+CMGF", cmd_cmgf },
-	{ "+CSMS", cmd_csms },
-	{ "+CPMS", cmd_cpms },
-	{ "+CMGL", cmd_cmgl },
-	{ "+CMGR", cmd_cmgr },
-	{ "+CMGD", cmd_cmgd },
-	{ "+CMGS", cmd_cmgs },
-	{ "+CNMI", cmd_cnmi },
-	{ "+CNMA", cmd_cnma },
-	{ "+CMMS", cmd_cmms },
-	{ "+CSMP", cmd_csmp },
-	{ "+CSDH", cmd_csdh },
-	{ "+CUSD", cmd_cusd },
-	{ "+CFUN", cmd_cfun },
-	{ "+CHUP", cmd_chup },
-	{ "+CBC", cmd_cbc },
-	{ "+CCLK", cmd_cclk },
-	{ "+CNUM", cmd_cnum },
-	{ "+CPAS", cmd_cpas },
-	{ "+CEER", cmd_ceer },
-	{ "+CLAC", cmd_clac },
-	{ "+CSAS", cmd_ok },
-	{ "+CRES", cmd_ok },
-	{ "+CSCB", cmd_ok },
-	{ "+CRC", cmd_ignored },
-	{ "+CLIP", cmd_ignored },
-	{ "+CMER", cmd_ignored },
-	{ "+IFC", cmd_ignored },
-	{ "+IPR", cmd_ignored },
-	{ "+MODE", cmd_error },
+	{ "E", at_cmd_e },
+	{ "V", at_cmd_v },
+	{ "Q", at_cmd_q },
+	{ "Z", at_cmd_z },
+	{ "&F", at_cmd_z },
+	{ "I", at_cmd_i },
+	{ "H", at_cmd_chup },
+	{ "S", at_cmd_s },
+	{ "X", at_cmd_ok },
+	{ "L", at_cmd_ok },
+	{ "M", at_cmd_ok },
+	{ "&C", at_cmd_ok },
+	{ "&D", at_cmd_ok },
+	{ "&K", at_cmd_ok },
+	{ "&W", at_cmd_ok },
+	{ "&S", at_cmd_ok },
+	{ "+CGMI", at_cmd_cgmi },
+	{ "+GMI", at_cmd_cgmi },
+	{ "+CGMM", at_cmd_cgmm },
+	{ "+GMM", at_cmd_cgmm },
+	{ "+CGMR", at_cmd_cgmr },
+	{ "+GMR", at_cmd_cgmr },
+	{ "+CGSN", at_cmd_cgsn },
+	{ "+GSN", at_cmd_cgsn },
+	{ "+CIMI", at_cmd_cimi },
+	{ "+CCID", at_cmd_ccid },
+	{ "+ICCID", at_cmd_ccid },
+	{ "+GCAP", at_cmd_gcap },
+	{ "+CMEE", at_cmd_cmee },
+	{ "+CPIN", at_cmd_cpin },
+	{ "+CSQ", at_cmd_csq },
+	{ "+CREG", at_cmd_creg },
+	{ "+CGREG", at_cmd_cgreg },
+	{ "+CGATT", at_cmd_cgatt },
+	{ "+COPS", at_cmd_cops },
+	{ "+CSCA", at_cmd_csca },
+	{ "+CSCS", at_cmd_cscs },
+	{ "+CMGF", at_cmd_cmgf },
+	{ "+CSMS", at_cmd_csms },
+	{ "+CPMS", at_cmd_cpms },
+	{ "+CMGL", at_cmd_cmgl },
+	{ "+CMGR", at_cmd_cmgr },
+	{ "+CMGD", at_cmd_cmgd },
+	{ "+CMGS", at_cmd_cmgs },
+	{ "+CNMI", at_cmd_cnmi },
+	{ "+CNMA", at_cmd_cnma },
+	{ "+CMMS", at_cmd_cmms },
+	{ "+CSMP", at_cmd_csmp },
+	{ "+CSDH", at_cmd_csdh },
+	{ "+CUSD", at_cmd_cusd },
+	{ "+CFUN", at_cmd_cfun },
+	{ "+CHUP", at_cmd_chup },
+	{ "+CBC", at_cmd_cbc },
+	{ "+CCLK", at_cmd_cclk },
+	{ "+CNUM", at_cmd_cnum },
+	{ "+CPAS", at_cmd_cpas },
+	{ "+CEER", at_cmd_ceer },
+	{ "+CLAC", at_cmd_clac },
+	{ "+CSAS", at_cmd_ok },
+	{ "+CRES", at_cmd_ok },
+	{ "+CSCB", at_cmd_ok },
+	{ "+CRC", at_cmd_ignored },
+	{ "+CLIP", at_cmd_ignored },
+	{ "+CMER", at_cmd_ignored },
+	{ "+IFC", at_cmd_ignored },
+	{ "+IPR", at_cmd_ignored },
+	{ "+MODE", at_cmd_error },
 };
 #define AT_NCMDS	(sizeof(at_cmds) / sizeof(at_cmds[0]))
 
@@ -314,7 +314,7 @@ at_info(struct modem *m, const char *fmt, ...)
 }
 
 static const char *
-cme_text(int n)
+at_cme_text(int n)
 {
 	switch (n) {
 	case 3:
@@ -352,7 +352,8 @@ at_result(struct modem *m, int r)
 		return;
 	}
 	if ((r & 0x10000) && m->cmee == 2)
-		snprintf(s, sizeof(s), "+CME ERROR: %s", cme_text(r & 0xffff));
+		snprintf(s, sizeof(s), "+CME ERROR: %s",
+		    at_cme_text(r & 0xffff));
 	else
 		snprintf(s, sizeof(s), "+%s ERROR: %d",
 		    (r & 0x10000) ? "CME" : "CMS", r & 0xffff);
@@ -620,7 +621,7 @@ at_dec(struct modem *m, const char *s, char *out, size_t outlen)
 /* --- basic commands ------------------------------------------------ */
 
 static int
-cmd_e(struct modem *m, enum at_op op, const char *args)
+at_cmd_e(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ || op == OP_TEST)
 		return (R_ERROR);
@@ -631,7 +632,7 @@ cmd_e(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_v(struct modem *m, enum at_op op, const char *args)
+at_cmd_v(struct modem *m, enum at_op op, const char *args)
 {
 	if (args[0] != '\0' && strcmp(args, "0") && strcmp(args, "1"))
 		return (R_ERROR);
@@ -640,7 +641,7 @@ cmd_v(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_q(struct modem *m, enum at_op op, const char *args)
+at_cmd_q(struct modem *m, enum at_op op, const char *args)
 {
 	if (args[0] != '\0' && strcmp(args, "0") && strcmp(args, "1"))
 		return (R_ERROR);
@@ -649,14 +650,14 @@ cmd_q(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_z(struct modem *m, enum at_op op, const char *args)
+at_cmd_z(struct modem *m, enum at_op op, const char *args)
 {
 	at_reset(m);
 	return (R_OK);
 }
 
 static int
-cmd_i(struct modem *m, enum at_op op, const char *args)
+at_cmd_i(struct modem *m, enum at_op op, const char *args)
 {
 	at_info(m, "Manufacturer: %s", MANUFACTURER);
 	at_info(m, "Model: %s", MODEL);
@@ -667,20 +668,20 @@ cmd_i(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_ok(struct modem *m, enum at_op op, const char *args)
+at_cmd_ok(struct modem *m, enum at_op op, const char *args)
 {
 	return (R_OK);
 }
 
 static int
-cmd_error(struct modem *m, enum at_op op, const char *args)
+at_cmd_error(struct modem *m, enum at_op op, const char *args)
 {
 	return (R_ERROR);
 }
 
 /* Settings a modem accepts and this one has no use for. */
 static int
-cmd_ignored(struct modem *m, enum at_op op, const char *args)
+at_cmd_ignored(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
 		return (R_ERROR);
@@ -688,7 +689,7 @@ cmd_ignored(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_s(struct modem *m, enum at_op op, const char *args)
+at_cmd_s(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ) {
 		at_info(m, "%03d", atoi(args) == 3 ? 13 :
@@ -700,7 +701,7 @@ cmd_s(struct modem *m, enum at_op op, const char *args)
 /* --- identification ------------------------------------------------ */
 
 static int
-cmd_cgmi(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgmi(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -709,7 +710,7 @@ cmd_cgmi(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cgmm(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgmm(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -718,7 +719,7 @@ cmd_cgmm(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cgmr(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgmr(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -727,7 +728,7 @@ cmd_cgmr(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cgsn(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgsn(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -736,7 +737,7 @@ cmd_cgsn(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cimi(struct modem *m, enum at_op op, const char *args)
+at_cmd_cimi(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -745,7 +746,7 @@ cmd_cimi(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_ccid(struct modem *m, enum at_op op, const char *args)
+at_cmd_ccid(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -754,14 +755,14 @@ cmd_ccid(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_gcap(struct modem *m, enum at_op op, const char *args)
+at_cmd_gcap(struct modem *m, enum at_op op, const char *args)
 {
 	at_info(m, "+GCAP: +CGSM,+DS,+ES");
 	return (R_OK);
 }
 
 static int
-cmd_clac(struct modem *m, enum at_op op, const char *args)
+at_cmd_clac(struct modem *m, enum at_op op, const char *args)
 {
 	size_t	 i;
 
@@ -774,7 +775,7 @@ cmd_clac(struct modem *m, enum at_op op, const char *args)
 /* --- status -------------------------------------------------------- */
 
 static int
-cmd_cmee(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmee(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 v = 0;
@@ -799,7 +800,7 @@ cmd_cmee(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cpin(struct modem *m, enum at_op op, const char *args)
+at_cmd_cpin(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ) {
 		at_info(m, "+CPIN: READY");
@@ -811,7 +812,7 @@ cmd_cpin(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_csq(struct modem *m, enum at_op op, const char *args)
+at_cmd_csq(struct modem *m, enum at_op op, const char *args)
 {
 	int	 rssi;
 
@@ -830,7 +831,7 @@ cmd_csq(struct modem *m, enum at_op op, const char *args)
 
 /* Registration status: 1 home, 0 not searching, 3 denied. */
 static int
-modem_reg(struct modem *m)
+at_reg(struct modem *m)
 {
 	if (m->cfun != 1)
 		return (0);
@@ -840,11 +841,11 @@ modem_reg(struct modem *m)
 }
 
 static int
-reg_cmd(struct modem *m, enum at_op op, const char *args, const char *name,
+at_reg_cmd(struct modem *m, enum at_op op, const char *args, const char *name,
     int *n)
 {
 	struct at_args	 a;
-	int		 v = 0, stat = modem_reg(m);
+	int		 v = 0, stat = at_reg(m);
 
 	switch (op) {
 	case OP_TEST:
@@ -870,29 +871,29 @@ reg_cmd(struct modem *m, enum at_op op, const char *args, const char *name,
 }
 
 static int
-cmd_creg(struct modem *m, enum at_op op, const char *args)
+at_cmd_creg(struct modem *m, enum at_op op, const char *args)
 {
-	return (reg_cmd(m, op, args, "CREG", &m->creg_n));
+	return (at_reg_cmd(m, op, args, "CREG", &m->creg_n));
 }
 
 static int
-cmd_cgreg(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgreg(struct modem *m, enum at_op op, const char *args)
 {
-	return (reg_cmd(m, op, args, "CGREG", &m->cgreg_n));
+	return (at_reg_cmd(m, op, args, "CGREG", &m->cgreg_n));
 }
 
 static int
-cmd_cgatt(struct modem *m, enum at_op op, const char *args)
+at_cmd_cgatt(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
-		at_info(m, "+CGATT: %d", modem_reg(m) == 1);
+		at_info(m, "+CGATT: %d", at_reg(m) == 1);
 	else if (op == OP_TEST)
 		at_info(m, "+CGATT: (0,1)");
 	return (R_OK);
 }
 
 static int
-cmd_cops(struct modem *m, enum at_op op, const char *args)
+at_cmd_cops(struct modem *m, enum at_op op, const char *args)
 {
 	static int	 format;	/* shared by every modem: harmless */
 	struct at_args	 a;
@@ -905,7 +906,7 @@ cmd_cops(struct modem *m, enum at_op op, const char *args)
 		    m->op->mccmnc);
 		return (R_OK);
 	case OP_READ:
-		if (modem_reg(m) != 1) {
+		if (at_reg(m) != 1) {
 			at_info(m, "+COPS: 0");
 			return (R_OK);
 		}
@@ -929,7 +930,7 @@ cmd_cops(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cscs(struct modem *m, enum at_op op, const char *args)
+at_cmd_cscs(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	size_t		 i;
@@ -957,7 +958,7 @@ cmd_cscs(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cfun(struct modem *m, enum at_op op, const char *args)
+at_cmd_cfun(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 v = 1;
@@ -982,13 +983,13 @@ cmd_cfun(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_chup(struct modem *m, enum at_op op, const char *args)
+at_cmd_chup(struct modem *m, enum at_op op, const char *args)
 {
 	return (R_OK);
 }
 
 static int
-cmd_cbc(struct modem *m, enum at_op op, const char *args)
+at_cmd_cbc(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST) {
 		at_info(m, "+CBC: (0-3),(0-100)");
@@ -999,7 +1000,7 @@ cmd_cbc(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cclk(struct modem *m, enum at_op op, const char *args)
+at_cmd_cclk(struct modem *m, enum at_op op, const char *args)
 {
 	struct tm	 tm;
 	time_t		 t = time(NULL) + 7 * 3600;
@@ -1014,7 +1015,7 @@ cmd_cclk(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cnum(struct modem *m, enum at_op op, const char *args)
+at_cmd_cnum(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		return (R_OK);
@@ -1023,7 +1024,7 @@ cmd_cnum(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cpas(struct modem *m, enum at_op op, const char *args)
+at_cmd_cpas(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_TEST)
 		at_info(m, "+CPAS: (0-5)");
@@ -1033,7 +1034,7 @@ cmd_cpas(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_ceer(struct modem *m, enum at_op op, const char *args)
+at_cmd_ceer(struct modem *m, enum at_op op, const char *args)
 {
 	at_info(m, "+CEER: No cause information available");
 	return (R_OK);
@@ -1042,7 +1043,7 @@ cmd_ceer(struct modem *m, enum at_op op, const char *args)
 /* --- SMS settings -------------------------------------------------- */
 
 static int
-cmd_csca(struct modem *m, enum at_op op, const char *args)
+at_cmd_csca(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 
@@ -1063,7 +1064,7 @@ cmd_csca(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cmgf(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmgf(struct modem *m, enum at_op op, const char *args)
 {
 	switch (op) {
 	case OP_TEST:
@@ -1090,7 +1091,7 @@ cmd_cmgf(struct modem *m, enum at_op op, const char *args)
  * +CDS routed to the TE must be acknowledged with AT+CNMA.
  */
 static int
-cmd_csms(struct modem *m, enum at_op op, const char *args)
+at_cmd_csms(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 v = 0;
@@ -1122,7 +1123,7 @@ cmd_csms(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_csmp(struct modem *m, enum at_op op, const char *args)
+at_cmd_csmp(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
 		at_info(m, "+CSMP: 17,167,0,0");
@@ -1130,7 +1131,7 @@ cmd_csmp(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_csdh(struct modem *m, enum at_op op, const char *args)
+at_cmd_csdh(struct modem *m, enum at_op op, const char *args)
 {
 	if (op == OP_READ)
 		at_info(m, "+CSDH: 0");
@@ -1140,7 +1141,7 @@ cmd_csdh(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cmms(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmms(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 v = 0;
@@ -1165,7 +1166,7 @@ cmd_cmms(struct modem *m, enum at_op op, const char *args)
 
 /* Only SIM storage ("SM") exists, as on most USB sticks with a SIM. */
 static int
-cmd_cpms(struct modem *m, enum at_op op, const char *args)
+at_cmd_cpms(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 i, used = modem_sim_used(m), cap = m->nslots;
@@ -1195,7 +1196,7 @@ cmd_cpms(struct modem *m, enum at_op op, const char *args)
 /* --- reading, deleting --------------------------------------------- */
 
 static int
-cmd_cmgl(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmgl(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 i, stat = 0;
@@ -1226,7 +1227,7 @@ cmd_cmgl(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cmgr(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmgr(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 idx = 0;
@@ -1253,7 +1254,7 @@ cmd_cmgr(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cmgd(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 idx = 0, flag = 0, i, del;
@@ -1300,7 +1301,7 @@ cmd_cmgd(struct modem *m, enum at_op op, const char *args)
 /* --- sending ------------------------------------------------------- */
 
 static int
-cmd_cmgs(struct modem *m, enum at_op op, const char *args)
+at_cmd_cmgs(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 len = 0;
@@ -1357,7 +1358,7 @@ at_submit(struct modem *m)
 /* --- notifications ------------------------------------------------- */
 
 static int
-cmd_cnmi(struct modem *m, enum at_op op, const char *args)
+at_cmd_cnmi(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 v[5], i;
@@ -1392,7 +1393,7 @@ cmd_cnmi(struct modem *m, enum at_op op, const char *args)
  * (<length> > 0) is not supported.
  */
 static int
-cmd_cnma(struct modem *m, enum at_op op, const char *args)
+at_cmd_cnma(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 n = 0, len = 0;
@@ -1422,7 +1423,7 @@ cmd_cnma(struct modem *m, enum at_op op, const char *args)
 }
 
 static int
-cmd_cusd(struct modem *m, enum at_op op, const char *args)
+at_cmd_cusd(struct modem *m, enum at_op op, const char *args)
 {
 	struct at_args	 a;
 	int		 n = 0, dcs = 15;
@@ -1448,7 +1449,7 @@ cmd_cusd(struct modem *m, enum at_op op, const char *args)
 		m->cusd = n;
 	if (a.n < 2 || n == 2)
 		return (R_OK);
-	if (modem_reg(m) != 1)
+	if (at_reg(m) != 1)
 		return (R_CME(30));
 	if (at_dec(m, a.v[1], code, sizeof(code)) == -1)
 		return (R_CME(50));

@@ -330,7 +330,7 @@ ctl_time(time_t t, char *buf, size_t len)
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */
 void
-json_str(struct evbuffer *b, const char *s)
+ctl_json_str(struct evbuffer *b, const char *s)
 {
 	const unsigned char	*p;
 
@@ -426,11 +426,11 @@ ctl_inbox(int argc, char **argv, struct evbuffer *out, char *err,
 	TAILQ_FOREACH(im, &p->inbox, entry) {
 		ctl_time(im->time, ts, sizeof(ts));
 		evbuffer_add_printf(out, "{\"from\":");
-		json_str(out, im->from);
+		ctl_json_str(out, im->from);
 		evbuffer_add_printf(out, ",\"to\":");
-		json_str(out, p->msisdn);
+		ctl_json_str(out, p->msisdn);
 		evbuffer_add_printf(out, ",\"text\":");
-		json_str(out, im->text);
+		ctl_json_str(out, im->text);
 		evbuffer_add_printf(out, ",\"time\":\"%s\",\"parts\":%d}\n",
 		    ts, im->parts);
 	}
@@ -456,14 +456,14 @@ ctl_modems(int argc, char **argv, struct evbuffer *out, char *err,
 		}
 		evbuffer_add_printf(out, "{\"index\":%d,\"msisdn\":\"%s\","
 		    "\"operator\":", m->idx, m->msisdn);
-		json_str(out, m->op->name);
+		ctl_json_str(out, m->op->name);
 		evbuffer_add_printf(out, ",\"sim_used\":%d,\"sim_capacity\":%d,"
 		    "\"imsi\":\"%s\",\"imei\":\"%s\",\"balance\":%ld,"
 		    "\"state\":\"%s\",\"open\":%s,\"device\":", modem_sim_used(m),
 		    m->nslots, m->imsi, m->imei, m->balance,
 		    m->state == MODEM_UP ? "up" : "unplugged",
 		    m->opens > 0 ? "true" : "false");
-		json_str(out, m->link);
+		ctl_json_str(out, m->link);
 		evbuffer_add_printf(out, ",\"sent\":%lu,\"received\":%lu}\n",
 		    m->st_sent, m->st_received);
 	}
@@ -505,9 +505,9 @@ ctl_sim(int argc, char **argv, struct evbuffer *out, char *err,
 		    stats[m->slots[i].stat & 3],
 		    msg.type == PDU_STATUS_REPORT ? "report" :
 		    msg.type == PDU_SUBMIT ? "submit" : "deliver");
-		json_str(out, msg.number);
+		ctl_json_str(out, msg.number);
 		evbuffer_add_printf(out, ",\"text\":");
-		json_str(out, msg.text);
+		ctl_json_str(out, msg.text);
 		evbuffer_add_printf(out, ",\"time\":\"%s\",\"part\":%d,"
 		    "\"parts\":%d,\"pdu\":\"%s\"}\n", ts,
 		    msg.concat_ref == -1 ? 1 : msg.concat_part,
@@ -621,7 +621,7 @@ ctl_timing(int argc, char **argv, struct evbuffer *out, char *err,
 	if (prof == NULL)
 		prof = sim->timing.profile == PROFILE_INSTANT ? "instant" :
 		    "realistic";
-	if (x <= 0 || timing_set(prof, x) == -1) {
+	if (x <= 0 || fault_timing_set(prof, x) == -1) {
 		snprintf(err, errlen, "usage: timing --profile "
 		    "instant|realistic [--scale X>0]");
 		return (-1);

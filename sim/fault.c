@@ -26,7 +26,7 @@ static int	fault_onoff(int, char **, int *);
 static void	fault_later(struct modem *, const char *, int);
 
 int
-timing_set(const char *profile, double scale)
+fault_timing_set(const char *profile, double scale)
 {
 	struct timing	*t = &sim->timing;
 

@@ -129,11 +129,11 @@ static const char *sc_prefixes[] = {
 	"881", "882", "883", "888",				/* Smartfren */
 };
 
-static void	sc_error(struct sc_build *, const char *, ...)
+static void	scenario_error(struct sc_build *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 
 static void
-sc_error(struct sc_build *b, const char *fmt, ...)
+scenario_error(struct sc_build *b, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -146,7 +146,7 @@ sc_error(struct sc_build *b, const char *fmt, ...)
 
 /* splitmix64: small, fast and the same on every platform. */
 static uint64_t
-sc_rand(struct sc_rng *r)
+scenario_rand(struct sc_rng *r)
 {
 	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
 
@@ -156,33 +156,33 @@ sc_rand(struct sc_rng *r)
 }
 
 static double
-sc_unit(struct sc_rng *r)
+scenario_unit(struct sc_rng *r)
 {
-	return ((double)(sc_rand(r) >> 11) / 9007199254740992.0);
+	return ((double)(scenario_rand(r) >> 11) / 9007199254740992.0);
 }
 
 /* A whole number in lo..hi, both included. */
 static unsigned
-sc_range(struct sc_rng *r, unsigned lo, unsigned hi)
+scenario_range(struct sc_rng *r, unsigned lo, unsigned hi)
 {
 	if (hi <= lo)
 		return (lo);
-	return (lo + (unsigned)(sc_rand(r) % (uint64_t)(hi - lo + 1)));
+	return (lo + (unsigned)(scenario_rand(r) % (uint64_t)(hi - lo + 1)));
 }
 
 static int
-sc_chance(struct sc_rng *r, double p)
+scenario_chance(struct sc_rng *r, double p)
 {
-	return (p > 0 && sc_unit(r) < p);
+	return (p > 0 && scenario_unit(r) < p);
 }
 
 /* An independent stream for one purpose and one index. */
 static void
-sc_stream(struct sc_rng *r, uint64_t seed, uint64_t what, uint64_t idx)
+scenario_stream(struct sc_rng *r, uint64_t seed, uint64_t what, uint64_t idx)
 {
 	r->s = seed ^ (what * 0xd1b54a32d192ed03ULL) ^
 	    (idx * 0x8cb92ba72f3d8dd7ULL);
-	(void)sc_rand(r);
+	(void)scenario_rand(r);
 }
 
 const char *
@@ -233,7 +233,7 @@ scenario_defaults(struct scenario_conf *c)
 }
 
 static int
-sc_tps_cmp(const void *a, const void *b)
+scenario_tps_cmp(const void *a, const void *b)
 {
 	const struct sc_tps *x = a, *y = b;
 
@@ -244,7 +244,7 @@ sc_tps_cmp(const void *a, const void *b)
 
 /* Complete rows with every box in 0..999: what a form can carry. */
 static int
-sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
+scenario_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 {
 	static const struct csv_column cols[] = { { "kode_tps", 1 },
 	    { "pengguna_total", 1 }, { "paslon_01", 1 }, { "paslon_02", 1 },
@@ -289,7 +289,7 @@ sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4096;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
-				sc_error(b, "out of memory");
+				scenario_error(b, "out of memory");
 				goto fail;
 			}
 			v = nv;
@@ -300,18 +300,19 @@ sc_load_ppwp(struct sc_build *b, struct sc_tps **out, size_t *nout)
 		goto fail;
 	csv_close(&csv);
 	if (n == 0) {
-		sc_error(b, "%s: no complete row", b->conf->csv);
+		scenario_error(b, "%s: no complete row", b->conf->csv);
 		free(v);
 		return (-1);
 	}
 	/* File order must not matter: sort by code. */
-	qsort(v, n, sizeof(*v), sc_tps_cmp);
+	qsort(v, n, sizeof(*v), scenario_tps_cmp);
 	*out = v;
 	*nout = n;
 	return (0);
 fail:
 	if (csv.err[0] != '\0')
-		sc_error(b, "%s:%lu: %s", b->conf->csv, csv.lineno, csv.err);
+		scenario_error(b, "%s:%lu: %s", b->conf->csv, csv.lineno,
+		    csv.err);
 	csv_close(&csv);
 	free(v);
 	return (-1);
@@ -319,7 +320,7 @@ fail:
 
 /* Pick n of the rows, round robin over provinces, shuffled by seed. */
 static int
-sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
+scenario_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
     struct sc_tps *out)
 {
 	size_t		 start[100], count[100], taken[100], i, j, k, got = 0;
@@ -335,7 +336,7 @@ sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
 		start[p] = k;
 		k += count[p];
 	}
-	sc_stream(&r, b->conf->seed, 1, 0);
+	scenario_stream(&r, b->conf->seed, 1, 0);
 	while (got < n) {
 		any = 0;
 		for (p = 0; p < 100 && got < n; p++) {
@@ -344,7 +345,7 @@ sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
 			any = 1;
 			/* Partial Fisher-Yates inside the province. */
 			i = start[p] + taken[p];
-			j = i + (size_t)(sc_rand(&r) % (count[p] - taken[p]));
+			j = i + (size_t)(scenario_rand(&r) % (count[p] - taken[p]));
 			tmp = all[i];
 			all[i] = all[j];
 			all[j] = tmp;
@@ -355,7 +356,7 @@ sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
 			break;
 	}
 	if (got < n) {
-		sc_error(b, "only %zu usable TPS, %zu asked", got, n);
+		scenario_error(b, "only %zu usable TPS, %zu asked", got, n);
 		return (-1);
 	}
 	return (0);
@@ -363,14 +364,14 @@ sc_pick(struct sc_build *b, struct sc_tps *all, size_t nall, size_t n,
 
 /* Synthetic PPWP numbers, for TPS outside the real data. */
 static void
-sc_synth_ppwp(struct sc_rng *r, struct sc_tps *t)
+scenario_synth_ppwp(struct sc_rng *r, struct sc_tps *t)
 {
-	int	p = (int)sc_range(r, 150, 290), ts, sah, a, c;
+	int	p = (int)scenario_range(r, 150, 290), ts, sah, a, c;
 
-	ts = (int)sc_range(r, 1, (unsigned)(p / 30 + 1));
+	ts = (int)scenario_range(r, 1, (unsigned)(p / 30 + 1));
 	sah = p - ts;
-	a = sah * (int)sc_range(r, 20, 40) / 100;
-	c = sah * (int)sc_range(r, 6, 18) / 100;
+	a = sah * (int)scenario_range(r, 20, 40) / 100;
+	c = sah * (int)scenario_range(r, 6, 18) / 100;
 	t->ppwp[0] = p;
 	t->ppwp[1] = a;
 	t->ppwp[2] = sah - a - c;
@@ -385,7 +386,7 @@ sc_synth_ppwp(struct sc_rng *r, struct sc_tps *t)
  * from the national TPS list: their DPD reports need concatenated SMS.
  */
 static int
-sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
+scenario_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
     const struct sc_tps *taken, size_t ntaken)
 {
 	static const struct csv_column cols[] = { { "kode_desa", 1 },
@@ -431,7 +432,7 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL) {
 				csv_close(&csv);
 				free(v);
-				sc_error(b, "out of memory");
+				scenario_error(b, "out of memory");
 				return (-1);
 			}
 			v = nv;
@@ -444,43 +445,45 @@ sc_pick_long(struct sc_build *b, size_t n, struct sc_tps *out,
 	}
 	csv_close(&csv);
 	if (nv_ == 0) {
-		sc_error(b, "%s: no village in a province with %d or more DPD "
+		scenario_error(b,
+		    "%s: no village in a province with %d or more DPD "
 		    "candidates", b->conf->desa_csv, SC_BIGDPD);
 		free(v);
 		return (-1);
 	}
-	qsort(v, nv_, sizeof(*v), sc_tps_cmp);
-	sc_stream(&r, b->conf->seed, 2, 0);
+	qsort(v, nv_, sizeof(*v), scenario_tps_cmp);
+	scenario_stream(&r, b->conf->seed, 2, 0);
 	for (tries = 0; got < n && tries < n * 100; tries++) {
-		struct sc_tps	 t = v[sc_rand(&r) % nv_];
+		struct sc_tps	 t = v[scenario_rand(&r) % nv_];
 		int		 dup = 0;
 
-		t.tps += sc_range(&r, 1, (unsigned)t.ppwp[0]);
+		t.tps += scenario_range(&r, 1, (unsigned)t.ppwp[0]);
 		for (i = 0; i < ntaken && !dup; i++)
 			dup = taken[i].tps == t.tps;
 		for (i = 0; i < got && !dup; i++)
 			dup = out[i].tps == t.tps;
 		if (dup)
 			continue;
-		sc_synth_ppwp(&r, &t);
+		scenario_synth_ppwp(&r, &t);
 		out[got++] = t;
 	}
 	free(v);
 	if (got < n) {
-		sc_error(b, "%s: cannot pick %zu distinct TPS", b->conf->desa_csv,
+		scenario_error(b, "%s: cannot pick %zu distinct TPS",
+		    b->conf->desa_csv,
 		    n);
 		return (-1);
 	}
 	return (0);
 bad:
-	sc_error(b, "%s:%lu: %s", b->conf->desa_csv, csv.lineno, csv.err);
+	scenario_error(b, "%s:%lu: %s", b->conf->desa_csv, csv.lineno, csv.err);
 	csv_close(&csv);
 	return (-1);
 }
 
 /* Share total over n weights by largest remainder: exact, stable. */
 static void
-sc_distribute(unsigned total, const double *w, size_t n, uint16_t *out)
+scenario_distribute(unsigned total, const double *w, size_t n, uint16_t *out)
 {
 	double	 sum = 0, rem[TALLY_MAXVALUES], best;
 	unsigned given = 0;
@@ -512,25 +515,25 @@ sc_distribute(unsigned total, const double *w, size_t n, uint16_t *out)
 
 /* A summary form: PEMILIH, choices sharing SAH, SAH, TIDAK_SAH. */
 static void
-sc_summary(struct sc_rng *r, unsigned pemilih, unsigned invalid_pct,
+scenario_plan_summary(struct sc_rng *r, unsigned pemilih, unsigned invalid_pct,
     const double *w, size_t nch, struct sc_plan *pl)
 {
 	unsigned	 ts, sah;
 
-	ts = pemilih * sc_range(r, invalid_pct / 2, invalid_pct) / 100;
+	ts = pemilih * scenario_range(r, invalid_pct / 2, invalid_pct) / 100;
 	if (ts > pemilih)
 		ts = pemilih;
 	sah = pemilih - ts;
 	pl->n = nch + 3;
 	pl->v[0] = (uint16_t)pemilih;
-	sc_distribute(sah, w, nch, pl->v + 1);
+	scenario_distribute(sah, w, nch, pl->v + 1);
 	pl->v[nch + 1] = (uint16_t)sah;
 	pl->v[nch + 2] = (uint16_t)ts;
 }
 
 /* The reports one TPS means to send, in counting order, with times. */
 static int
-sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
+scenario_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
     struct sc_plan *plans, size_t *nplans)
 {
 	const struct scenario_conf *c = b->conf;
@@ -544,7 +547,7 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 	for (ci = 0; ci < 5; ci++)
 		if (c->contests & (1u << sc_order[ci]))
 			nc++;
-	speed = 0.55 + 0.45 * sc_unit(r);
+	speed = 0.55 + 0.45 * scenario_unit(r);
 	for (ci = 0, j = 0; ci < 5; ci++) {
 		enum contest	 ct = sc_order[ci];
 		int		 paged = decode_contest_paged(ct);
@@ -552,7 +555,7 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 		if ((c->contests & (1u << ct)) == 0)
 			continue;
 		tc = (unsigned)(c->night * speed * (j + 0.6 + 0.4 *
-		    sc_unit(r)) / nc);
+		    scenario_unit(r)) / nc);
 		j++;
 		if (election_form(c->election, ct, t->tps, paged ? 0 : -1,
 		    &form, &why) == -1)
@@ -571,26 +574,28 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 			if (form.nvalues != 6) {
 				/* Not the 2024 shape: spread like DPD. */
 				for (i = 0; i < form.nchoices; i++)
-					w[i] = 1 + sc_unit(r) * 3;
-				sc_summary(r, pemilih, 3, w, form.nchoices, pl);
+					w[i] = 1 + scenario_unit(r) * 3;
+				scenario_plan_summary(r, pemilih, 3, w,
+				    form.nchoices, pl);
 			}
 			continue;
 		}
 		if (ct == CONTEST_DPD) {
 			/* A few popular candidates, a long tail. */
 			for (i = 0; i < form.nchoices; i++)
-				w[i] = pow(sc_unit(r), 2) * 8 + 0.5;
-			sc_summary(r, pemilih, 8, w, form.nchoices, pl);
+				w[i] = pow(scenario_unit(r), 2) * 8 + 0.5;
+			scenario_plan_summary(r, pemilih, 8, w, form.nchoices,
+			    pl);
 			continue;
 		}
 		for (i = 0; i < form.nchoices; i++) {
 			int	 pn = form.choices[i];
 			double	 base = pn < 25 ? sc_party_share[pn] : 0.5;
-			double	 m = 0.3 + 1.4 * sc_unit(r);
+			double	 m = 0.3 + 1.4 * scenario_unit(r);
 
 			w[i] = base * m * m + 0.05;
 		}
-		sc_summary(r, pemilih, 10, w, form.nchoices, pl);
+		scenario_plan_summary(r, pemilih, 10, w, form.nchoices, pl);
 		p0 = np - 1;
 		/* The K parties with the most votes, ties by ballot number. */
 		for (i = 0; i < form.nchoices; i++)
@@ -620,15 +625,17 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 			memset(pp, 0, sizeof(*pp));
 			pp->contest = ct;
 			pp->page = party;
-			tc += sc_range(r, 60, 180);
+			tc += scenario_range(r, 60, 180);
 			pp->t = tc;
 			pp->n = pf.nvalues;
 			partai = pf.nchoices == 0 ? total :
-			    total * sc_range(r, 10, 35) / 100;
+			    total * scenario_range(r, 10, 35) / 100;
 			pp->v[0] = (uint16_t)partai;
 			for (i = 0; i < pf.nchoices; i++)
-				w[i] = (1 + 2 * sc_unit(r)) / pow(i + 1, 0.7);
-			sc_distribute(total - partai, w, pf.nchoices, pp->v + 1);
+				w[i] = (1 + 2 * scenario_unit(r)) / pow(i + 1,
+				    0.7);
+			scenario_distribute(total - partai, w, pf.nchoices,
+			    pp->v + 1);
 		}
 	}
 	*nplans = np;
@@ -637,14 +644,14 @@ sc_plan_tps(struct sc_build *b, struct sc_rng *r, const struct sc_tps *t,
 
 /* Spell a number the way this officer might. */
 static int
-sc_put_num(char *buf, size_t len, unsigned v, int width)
+scenario_put_num(char *buf, size_t len, unsigned v, int width)
 {
 	return (snprintf(buf, len, "%0*u", width, v));
 }
 
 /* Render a report as typed: separators, keyword or digit, zeros. */
 static int
-sc_render(struct sc_rng *r, const struct scenario_conf *c,
+scenario_render(struct sc_rng *r, const struct scenario_conf *c,
     const struct sc_typist *ty, enum contest ct, uint64_t tps, unsigned seq,
     int page, const uint16_t *v, size_t n, const char *code, char *out,
     size_t len)
@@ -653,27 +660,28 @@ sc_render(struct sc_rng *r, const struct scenario_conf *c,
 	size_t	 nt = 0, i, off = 0;
 	int	 w;
 
-	if (sc_chance(r, c->style.keyword)) {
+	if (scenario_chance(r, c->style.keyword)) {
 		snprintf(tok[nt], sizeof(tok[nt]), "%s",
 		    decode_contest_name(ct));
-		if (sc_chance(r, c->style.lowercase))
+		if (scenario_chance(r, c->style.lowercase))
 			for (i = 0; tok[nt][i] != '\0'; i++)
 				tok[nt][i] = (char)(tok[nt][i] - 'A' + 'a');
 	} else
 		snprintf(tok[nt], sizeof(tok[nt]), "%s%d",
-		    sc_chance(r, c->style.zero_seq / 2) ? "0" : "", (int)ct);
+		    scenario_chance(r, c->style.zero_seq / 2) ? "0" : "",
+		        (int)ct);
 	nt++;
 	snprintf(tok[nt++], sizeof(tok[0]), "%013llu", (unsigned long long)tps);
-	sc_put_num(tok[nt++], sizeof(tok[0]), seq,
-	    sc_chance(r, c->style.zero_seq) ? (seq < 10 ? 2 : 4) : 1);
+	scenario_put_num(tok[nt++], sizeof(tok[0]), seq,
+	    scenario_chance(r, c->style.zero_seq) ? (seq < 10 ? 2 : 4) : 1);
 	if (page >= 0)
-		sc_put_num(tok[nt++], sizeof(tok[0]), (unsigned)page,
-		    sc_chance(r, c->style.zero_seq) ? 2 : 1);
+		scenario_put_num(tok[nt++], sizeof(tok[0]), (unsigned)page,
+		    scenario_chance(r, c->style.zero_seq) ? 2 : 1);
 	for (i = 0; i < n; i++) {
 		w = ty->boxes ? 3 : 1;
-		if (!ty->boxes && sc_chance(r, c->style.zero_value))
+		if (!ty->boxes && scenario_chance(r, c->style.zero_value))
 			w = 3;
-		sc_put_num(tok[nt++], sizeof(tok[0]), v[i], w);
+		scenario_put_num(tok[nt++], sizeof(tok[0]), v[i], w);
 	}
 	if (code != NULL)
 		snprintf(tok[nt++], sizeof(tok[0]), "%s", code);
@@ -681,7 +689,7 @@ sc_render(struct sc_rng *r, const struct scenario_conf *c,
 		char sep = ty->sep;
 
 		if (sep == 0)
-			sep = "*# "[sc_rand(r) % 3];
+			sep = "*# "[scenario_rand(r) % 3];
 		w = snprintf(out + off, len - off, "%s%s", i ? (char[2]){ sep,
 		    0 } : "", tok[i]);
 		if (w < 0 || (size_t)w >= len - off)
@@ -693,7 +701,7 @@ sc_render(struct sc_rng *r, const struct scenario_conf *c,
 
 /* The code the officer copies: card row SEQ, or the helper's MAC. */
 static int
-sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
+scenario_code(struct sc_build *b, enum sc_mode mode, const char *typed,
     unsigned seq, uint64_t tps, char code[TALLY_CODE_LEN + 1])
 {
 	uint8_t			 kt[TALLY_KEY_LEN];
@@ -702,7 +710,8 @@ sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
 	struct decode_error	 e;
 
 	if (key_derive_tps(b->conf->key, tps, kt) == -1) {
-		sc_error(b, "no key for TPS %013llu", (unsigned long long)tps);
+		scenario_error(b, "no key for TPS %013llu",
+		    (unsigned long long)tps);
 		return (-1);
 	}
 	if (mode == SC_MODE_CARD)
@@ -720,7 +729,7 @@ sc_code(struct sc_build *b, enum sc_mode mode, const char *typed,
 }
 
 static size_t
-sc_parts(size_t len)
+scenario_parts(size_t len)
 {
 	if (len <= SC_GSM_SINGLE)
 		return (1);
@@ -728,7 +737,7 @@ sc_parts(size_t len)
 }
 
 static void
-sc_msg_free(struct sc_msg *m)
+scenario_msg_free(struct sc_msg *m)
 {
 	if (m == NULL)
 		return;
@@ -740,7 +749,7 @@ sc_msg_free(struct sc_msg *m)
 
 /* Run the real verify stage; record what it decides. */
 static int
-sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
+scenario_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 {
 	struct verify_result	 res;
 	struct report		 rep;
@@ -749,7 +758,7 @@ sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 
 	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
 	    b->conf->epoch + (time_t)m->t, &rep, &res) == -1) {
-		sc_error(b, "verify failed on '%s'", m->text);
+		scenario_error(b, "verify failed on '%s'", m->text);
 		return (-1);
 	}
 	x->verdict = res.verdict;
@@ -768,14 +777,14 @@ sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 		if ((x->canon = strdup(rep.canon)) == NULL ||
 		    (x->values = calloc(rep.nvalues + 1,
 		    sizeof(*x->values))) == NULL) {
-			sc_error(b, "out of memory");
+			scenario_error(b, "out of memory");
 			return (-1);
 		}
 		x->nvalues = rep.nvalues;
 		memcpy(x->values, rep.values, rep.nvalues * sizeof(*x->values));
 	}
 	if (x->forward && memhist_add(b->mh, &rep, res.receipt) == -1) {
-		sc_error(b, "out of memory");
+		scenario_error(b, "out of memory");
 		return (-1);
 	}
 	return (0);
@@ -783,7 +792,7 @@ sc_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 
 /* Queue something the officer will do later. */
 static int
-sc_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
+scenario_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
     unsigned t, int plan, enum sc_kind kind, unsigned seq, const char *text)
 {
 	struct sc_pend	*nv;
@@ -808,7 +817,7 @@ sc_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
 
 /* Change one digit of a value, or swap two; keeps it within 0..999. */
 static int
-sc_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
+scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 {
 	char	 d[8];
 	size_t	 i, tries, len;
@@ -816,23 +825,23 @@ sc_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 
 	memcpy(v, pl->v, pl->n * sizeof(*v));
 	for (tries = 0; tries < 20; tries++) {
-		i = sc_rand(r) % pl->n;
+		i = scenario_rand(r) % pl->n;
 		len = (size_t)snprintf(d, sizeof(d), "%u", v[i]);
 		if (swap) {
 			size_t k;
 
 			if (len < 2)
 				continue;
-			k = sc_rand(r) % (len - 1);
+			k = scenario_rand(r) % (len - 1);
 			if (d[k] == d[k + 1])
 				continue;
 			x = d[k];
 			d[k] = d[k + 1];
 			d[k + 1] = x;
 		} else {
-			size_t k = sc_rand(r) % len;
+			size_t k = scenario_rand(r) % len;
 
-			d[k] = (char)('0' + (d[k] - '0' + 1 + (int)(sc_rand(r) %
+			d[k] = (char)('0' + (d[k] - '0' + 1 + (int)(scenario_rand(r) %
 			    9)) % 10);
 		}
 		v[i] = (uint16_t)strtoul(d, NULL, 10);
@@ -848,7 +857,7 @@ sc_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
  * each verified as it is sent.
  */
 static int
-sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
+scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
     const struct sc_tps *t)
 {
 	const struct scenario_conf *c = b->conf;
@@ -863,15 +872,16 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 	int		 rc = -1, k;
 
 	memset(&p, 0, sizeof(p));
-	sc_stream(&r, c->seed, 3, t->tps);
-	ph->mode = sc_chance(&r, c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
-	k = (int)sc_range(&r, 0, 9);
+	scenario_stream(&r, c->seed, 3, t->tps);
+	ph->mode = scenario_chance(&r,
+	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
+	k = (int)scenario_range(&r, 0, 9);
 	ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
-	ty.boxes = sc_chance(&r, c->style.boxes);
-	if (sc_plan_tps(b, &r, t, plans, &nplans) == -1)
+	ty.boxes = scenario_chance(&r, c->style.boxes);
+	if (scenario_plan_tps(b, &r, t, plans, &nplans) == -1)
 		return (-1);
 	for (i = 0; i < nplans; i++)
-		if (sc_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
+		if (scenario_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
 		    SC_CLEAN, 0, NULL) == -1)
 			goto oom;
 	while (nq > 0) {
@@ -905,7 +915,7 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 		} else {
 			if (p.kind == SC_CLEAN) {
 				/* The first attempt: maybe a mistake. */
-				u = sc_unit(&r);
+				u = scenario_unit(&r);
 				if ((u -= c->err.typo_digit) < 0)
 					m->kind = SC_TYPO_DIGIT;
 				else if ((u -= c->err.typo_swap) < 0)
@@ -920,7 +930,7 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 			switch (m->kind) {
 			case SC_TYPO_DIGIT:
 			case SC_TYPO_SWAP:
-				if (sc_typo(&r, pl, v, m->kind ==
+				if (scenario_typo(&r, pl, v, m->kind ==
 				    SC_TYPO_SWAP) == -1)
 					m->kind = SC_CLEAN;
 				break;
@@ -937,7 +947,7 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 				break;
 			case SC_VALUE_MISSING:
 				if (n > 1)
-					omit = (int)(sc_rand(&r) % n);
+					omit = (int)(scenario_rand(&r) % n);
 				else
 					m->kind = SC_CLEAN;
 				break;
@@ -949,21 +959,22 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 				    1) * sizeof(*v));
 				n--;
 			}
-			if (sc_render(&r, c, &ty, m->contest, m->tps, m->seq,
+			if (scenario_render(&r, c, &ty, m->contest, m->tps,
+			    m->seq,
 			    m->page, v, n, NULL, text, sizeof(text)) == -1 ||
-			    sc_code(b, ph->mode, text, m->seq, m->tps,
+			    scenario_code(b, ph->mode, text, m->seq, m->tps,
 			    code) == -1)
 				goto fail_msg;
 			if (badcode) {
-				k = (int)(sc_rand(&r) % TALLY_CODE_LEN);
+				k = (int)(scenario_rand(&r) % TALLY_CODE_LEN);
 				code[k] = (char)('0' + (code[k] - '0' + 1 +
-				    (int)(sc_rand(&r) % 9)) % 10);
+				    (int)(scenario_rand(&r) % 9)) % 10);
 			}
 			/* Re-render with the code, same choices of style. */
 			if (!nocode) {
 				size_t l = strlen(text);
 				char sep = ty.sep ? ty.sep :
-				    "*# "[sc_rand(&r) % 3];
+				    "*# "[scenario_rand(&r) % 3];
 
 				if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
 					goto fail_msg;
@@ -983,8 +994,8 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 			    &e) == 0)
 				memcpy(m->code, rep.code, sizeof(m->code));
 		}
-		m->parts = sc_parts(strlen(m->text));
-		if (sc_verify(b, ph, m) == -1)
+		m->parts = scenario_parts(strlen(m->text));
+		if (scenario_verify(b, ph, m) == -1)
 			goto fail_msg;
 		TAILQ_INSERT_TAIL(&ph->msgs, m, pentry);
 		ph->nmsgs++;
@@ -992,15 +1003,16 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 		/* What the officer does about the reply. */
 		if (m->expect.verdict == VERDICT_REJECTED) {
 			if (m->kind == SC_SEQ_REUSE) {
-				if (sc_later(&q, &nq, &cap, &order, m->t +
-				    sc_range(&r, 60, 300), p.plan,
+				if (scenario_later(&q, &nq, &cap, &order, m->t +
+				    scenario_range(&r, 60, 300), p.plan,
 				    SC_CORRECTION, 0, NULL) == -1)
 					goto oom;
 			} else if (m->kind == SC_CODE_WRONG ||
 			    m->kind == SC_CODE_MISSING ||
 			    m->kind == SC_VALUE_MISSING) {
-				if (sc_later(&q, &nq, &cap, &order, m->t +
-				    sc_range(&r, 60, 300), p.plan, SC_REFIX,
+				if (scenario_later(&q, &nq, &cap, &order, m->t +
+				    scenario_range(&r, 60, 300), p.plan,
+				        SC_REFIX,
 				    m->seq, NULL) == -1)
 					goto oom;
 			}
@@ -1010,29 +1022,31 @@ sc_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 			continue;
 		if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
 		    (m->expect.verdict == VERDICT_FLAGGED ||
-		    sc_chance(&r, c->err.notice))) {
-			int reuse = sc_chance(&r, c->err.seq_reuse);
+		    scenario_chance(&r, c->err.notice))) {
+			int reuse = scenario_chance(&r, c->err.seq_reuse);
 
-			if (sc_later(&q, &nq, &cap, &order, m->t +
-			    sc_range(&r, 300, 1800), p.plan, reuse ?
+			if (scenario_later(&q, &nq, &cap, &order, m->t +
+			    scenario_range(&r, 300, 1800), p.plan, reuse ?
 			    SC_SEQ_REUSE : SC_CORRECTION, reuse ? m->seq : 0,
 			    NULL) == -1)
 				goto oom;
 		}
-		if (sc_chance(&r, c->err.resend) && sc_later(&q, &nq, &cap,
-		    &order, m->t + sc_range(&r, 120, 900), p.plan, SC_RESEND,
+		if (scenario_chance(&r, c->err.resend) && scenario_later(&q,
+		    &nq, &cap,
+		    &order, m->t + scenario_range(&r, 120, 900), p.plan,
+		        SC_RESEND,
 		    m->seq, m->text) == -1)
 			goto oom;
 		continue;
 fail_msg:
-		sc_msg_free(m);
+		scenario_msg_free(m);
 		goto out;
 	}
 	(void)idx;
 	rc = 0;
 	goto out;
 oom:
-	sc_error(b, "out of memory");
+	scenario_error(b, "out of memory");
 out:
 	for (i = 0; i < nq; i++)
 		free(q[i].text);
@@ -1043,7 +1057,7 @@ out:
 
 /* A unique +62 8xx number per TPS, from the seed. */
 static void
-sc_msisdn(uint64_t seed, size_t idx, char *buf, size_t len)
+scenario_msisdn(uint64_t seed, size_t idx, char *buf, size_t len)
 {
 	uint64_t	 h = seed * 0x9e3779b97f4a7c15ULL + 12345;
 	unsigned	 pre, num;
@@ -1057,7 +1071,7 @@ sc_msisdn(uint64_t seed, size_t idx, char *buf, size_t len)
 }
 
 static int
-sc_msg_cmp(const void *a, const void *b)
+scenario_msg_cmp(const void *a, const void *b)
 {
 	const struct sc_msg *x = *(const struct sc_msg *const *)a;
 	const struct sc_msg *y = *(const struct sc_msg *const *)b;
@@ -1071,7 +1085,7 @@ sc_msg_cmp(const void *a, const void *b)
 
 /* Latest accepted SEQ of each (TPS, contest, page): the final state. */
 static int
-sc_finals(struct scenario *sc)
+scenario_finals(struct scenario *sc)
 {
 	struct sc_phone	*ph;
 	struct sc_msg	*m;
@@ -1126,11 +1140,12 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	*out = NULL;
 	if (conf->election == NULL || conf->key == NULL || conf->ntps == 0 ||
 	    conf->csv == NULL) {
-		sc_error(&b, "scenario: election, key, csv and ntps are needed");
+		scenario_error(&b,
+		    "scenario: election, key, csv and ntps are needed");
 		return (-1);
 	}
 	if (key_init() == -1) {
-		sc_error(&b, "scenario: libsodium init failed");
+		scenario_error(&b, "scenario: libsodium init failed");
 		return (-1);
 	}
 	nlong = conf->desa_csv != NULL ? (size_t)floor(conf->ntps *
@@ -1144,14 +1159,14 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	TAILQ_INIT(&sc->phones);
 	TAILQ_INIT(&sc->finals);
 	sc->seed = conf->seed;
-	if (sc_load_ppwp(&b, &all, &nall) == -1 ||
-	    sc_pick(&b, all, nall, conf->ntps - nlong, pick) == -1 ||
-	    sc_pick_long(&b, nlong, pick + conf->ntps - nlong, pick,
+	if (scenario_load_ppwp(&b, &all, &nall) == -1 ||
+	    scenario_pick(&b, all, nall, conf->ntps - nlong, pick) == -1 ||
+	    scenario_pick_long(&b, nlong, pick + conf->ntps - nlong, pick,
 	    conf->ntps - nlong) == -1)
 		goto fail;
 	if (conf->registry != NULL && (b.reg = registry_open(conf->registry,
 	    REGISTRY_RDONLY, rerr, sizeof(rerr))) == NULL) {
-		sc_error(&b, "%s", rerr);
+		scenario_error(&b, "%s", rerr);
 		goto fail;
 	}
 	if ((b.mh = memhist_new()) == NULL || (b.lk = lockout_new(NULL)) ==
@@ -1169,10 +1184,10 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 			goto oom;
 		ph->tps = pick[i].tps;
 		TAILQ_INIT(&ph->msgs);
-		sc_msisdn(conf->seed, i, ph->msisdn, sizeof(ph->msisdn));
+		scenario_msisdn(conf->seed, i, ph->msisdn, sizeof(ph->msisdn));
 		TAILQ_INSERT_TAIL(&sc->phones, ph, entry);
 		sc->nphones++;
-		if (sc_night(&b, ph, i, &pick[i]) == -1)
+		if (scenario_night(&b, ph, i, &pick[i]) == -1)
 			goto fail;
 		sc->nmsgs += ph->nmsgs;
 	}
@@ -1188,13 +1203,13 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 			arr[k++] = m;
 		}
 	}
-	qsort(arr, k, sizeof(*arr), sc_msg_cmp);
+	qsort(arr, k, sizeof(*arr), scenario_msg_cmp);
 	for (i = 0; i < k; i++) {
 		arr[i]->id = i;
 		TAILQ_INSERT_TAIL(&sc->msgs, arr[i], entry);
 	}
 	free(arr);
-	if (sc_finals(sc) == -1)
+	if (scenario_finals(sc) == -1)
 		goto oom;
 	free(all);
 	free(pick);
@@ -1204,7 +1219,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	*out = sc;
 	return (0);
 oom:
-	sc_error(&b, "out of memory");
+	scenario_error(&b, "out of memory");
 fail:
 	free(all);
 	free(pick);
@@ -1230,7 +1245,7 @@ scenario_free(struct scenario *sc)
 		TAILQ_REMOVE(&sc->phones, ph, entry);
 		while ((m = TAILQ_FIRST(&ph->msgs)) != NULL) {
 			TAILQ_REMOVE(&ph->msgs, m, pentry);
-			sc_msg_free(m);
+			scenario_msg_free(m);
 		}
 		free(ph);
 	}
@@ -1279,7 +1294,7 @@ scenario_count(const struct scenario *sc, int kind, int verdict)
 }
 
 static json_t *
-sc_flags_json(unsigned flags)
+scenario_flags_json(unsigned flags)
 {
 	static const char *names[] = { "SUM", "TOTAL", "DPT", "PARTY",
 	    "SENDER", "STALE" };
@@ -1294,7 +1309,7 @@ sc_flags_json(unsigned flags)
 
 /* One message as a JSON object (the line scenario_write prints). */
 static json_t *
-sc_msg_json(const struct sc_msg *m)
+scenario_msg_json(const struct sc_msg *m)
 {
 	const struct sc_expect	*x = &m->expect;
 	json_t			*o, *e, *v;
@@ -1309,7 +1324,7 @@ sc_msg_json(const struct sc_msg *m)
 	    "verdict", verify_verdict_name(x->verdict),
 	    "reason", x->verdict == VERDICT_REJECTED ?
 	    json_string(scenario_reason_name(x->reason)) : json_null(),
-	    "flags", sc_flags_json(x->flags),
+	    "flags", scenario_flags_json(x->flags),
 	    "auth", x->auth == AUTH_MAC ? json_string("mac") :
 	    x->auth == AUTH_CARD ? json_string("card") : json_null(),
 	    "canonical", x->canon != NULL ? json_string(x->canon) : json_null(),
@@ -1348,7 +1363,7 @@ scenario_write(FILE *fp, const struct scenario *sc)
 	int			 rc;
 
 	TAILQ_FOREACH(m, &sc->msgs, entry) {
-		if ((o = sc_msg_json(m)) == NULL)
+		if ((o = scenario_msg_json(m)) == NULL)
 			return (-1);
 		rc = json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(o);

@@ -1,6 +1,6 @@
 /*
  * tallysim: a simulated GSM world.  One process, one libevent loop:
- *   tallysim.c  main, arguments, start-up and shutdown
+ *   sim.c       main, arguments, start-up and shutdown
  *   modem.c     modems on pseudo-terminals: pty, line discipline, SIM
  *   at.c        the AT command interpreter (table of commands)
  *   smsc.c      the SMS centre: routing, phones, status reports
@@ -273,7 +273,7 @@ struct sim_args {
 	int		 verbose;
 };
 
-/* tallysim.c */
+/* sim.c */
 void		 sim_args_init(struct sim_args *);
 int		 sim_arg(struct sim_args *, int, char **, int *);
 void		 sim_start(const struct sim_args *);
@@ -331,7 +331,7 @@ void		 smsc_free(void);
 int		 ctl_listen(const char *);
 void		 ctl_close(void);
 int		 ctl_client(const char *, int, char **);
-void		 json_str(struct evbuffer *, const char *);
+void		 ctl_json_str(struct evbuffer *, const char *);
 const char	*ctl_opt(int, char **, const char *);
 int		 ctl_flag(int, char **, const char *);
 
@@ -348,7 +348,7 @@ void		 play_free(void);
 int		 world_main(int, char **);
 
 /* fault.c */
-int		 timing_set(const char *, double);
+int		 fault_timing_set(const char *, double);
 int		 fault_apply(struct modem *, const char *, int, char **,
 		    char *, size_t);
 int		 fault_net(const char *, int, char **, char *, size_t);

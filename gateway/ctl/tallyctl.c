@@ -26,93 +26,97 @@
 #define CTL_EXIT_USAGE		2
 #define CTL_CARD_ROWS		100
 
-struct ctl_cmd {
+struct tallyctl_cmd {
 	const char	*name;
 	int		(*fn)(int, char **);
 	const char	*usage;
 	const char	*help;
 };
 
-static int	ctl_keygen(int, char **);
-static int	ctl_keyderive(int, char **);
-static int	ctl_mac(int, char **);
-static int	ctl_verify(int, char **);
-static int	ctl_card(int, char **);
-static int	ctl_receipt(int, char **);
-static int	ctl_import(int, char **);
-static int	ctl_form(int, char **);
-static int	ctl_gw(int, char **);
+static int	tallyctl_keygen(int, char **);
+static int	tallyctl_keyderive(int, char **);
+static int	tallyctl_mac(int, char **);
+static int	tallyctl_verify(int, char **);
+static int	tallyctl_card(int, char **);
+static int	tallyctl_receipt(int, char **);
+static int	tallyctl_import(int, char **);
+static int	tallyctl_form(int, char **);
+static int	tallyctl_gw(int, char **);
 
-static const struct ctl_cmd ctl_cmds[] = {
-	{ "keygen", ctl_keygen, "keygen -o FILE",
+static const struct tallyctl_cmd tallyctl_cmds[] = {
+	{ "keygen", tallyctl_keygen, "keygen -o FILE",
 	  "write a new random root key to FILE (mode 0600)" },
-	{ "keyderive", ctl_keyderive,
+	{ "keyderive", tallyctl_keyderive,
 	  "keyderive --root FILE --province PP -o FILE",
 	  "write the key of province PP, derived from the root key" },
-	{ "mac", ctl_mac, "mac --key FILE [--election FILE] TEXT | --batch FILE",
+	{ "mac", tallyctl_mac,
+	    "mac --key FILE [--election FILE] TEXT | --batch FILE",
 	  "print the canonical text of a report and its content MAC" },
-	{ "verify", ctl_verify, "verify --key FILE [--election FILE "
+	{ "verify", tallyctl_verify, "verify --key FILE [--election FILE "
 	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
 	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
-	{ "card", ctl_card, "card --key FILE --tps TPS [--rows N] [--html]",
+	{ "card", tallyctl_card,
+	    "card --key FILE --tps TPS [--rows N] [--html]",
 	  "print the one-time code card of a TPS" },
-	{ "receipt", ctl_receipt, "receipt --key FILE [--election FILE] TEXT",
+	{ "receipt", tallyctl_receipt,
+	    "receipt --key FILE [--election FILE] TEXT",
 	  "print the receipt code of an accepted report" },
-	{ "import", ctl_import,
+	{ "import", tallyctl_import,
 	  "import --registry DB [--desa FILE] [--dpt FILE]",
 	  "create or update the TPS registry from KPU lists" },
-	{ "form", ctl_form, "form [--election FILE] --tps TPS --contest C "
+	{ "form", tallyctl_form, "form [--election FILE] --tps TPS --contest C "
 	  "[--page P]",
 	  "show which values a report for that TPS and contest needs" },
-	{ "status", ctl_gw, "status [--sock FILE | --state DIR]",
+	{ "status", tallyctl_gw, "status [--sock FILE | --state DIR]",
 	  "one line of the running gateway's counters" },
-	{ "modems", ctl_gw, "modems [--sock FILE | --state DIR]",
+	{ "modems", tallyctl_gw, "modems [--sock FILE | --state DIR]",
 	  "one line per modem of the running gateway" },
-	{ "modem", ctl_gw, "modem enable|disable NAME [--sock FILE | "
+	{ "modem", tallyctl_gw, "modem enable|disable NAME [--sock FILE | "
 	  "--state DIR]",
 	  "start or stop one modem's worker until the next reload" },
-	{ "msg", ctl_gw, "msg ID [--sock FILE | --state DIR]",
+	{ "msg", tallyctl_gw, "msg ID [--sock FILE | --state DIR]",
 	  "what the gateway stored and decided for message ID" },
-	{ "sweep", ctl_gw, "sweep [--sock FILE | --state DIR]",
+	{ "sweep", tallyctl_gw, "sweep [--sock FILE | --state DIR]",
 	  "read every modem's SIM storage now" },
-	{ "reload", ctl_gw, "reload [--sock FILE | --state DIR]",
+	{ "reload", tallyctl_gw, "reload [--sock FILE | --state DIR]",
 	  "re-read the config: add, remove, enable and disable modems" },
 };
-#define CTL_NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+#define CTL_NCMDS	(sizeof(tallyctl_cmds) / sizeof(tallyctl_cmds[0]))
 
-static const struct ctl_cmd *ctl_current;
+static const struct tallyctl_cmd *tallyctl_current;
 
 static __attribute__((__noreturn__)) void
-ctl_usage(void)
+tallyctl_usage(void)
 {
 	size_t	i;
 
-	if (ctl_current != NULL) {
-		fprintf(stderr, "usage: tallyctl %s\n", ctl_current->usage);
+	if (tallyctl_current != NULL) {
+		fprintf(stderr, "usage: tallyctl %s\n",
+		    tallyctl_current->usage);
 		exit(CTL_EXIT_USAGE);
 	}
 	fprintf(stderr, "usage: tallyctl command [options]\n");
 	for (i = 0; i < CTL_NCMDS; i++)
-		fprintf(stderr, "  %-10s %s\n", ctl_cmds[i].name,
-		    ctl_cmds[i].help);
+		fprintf(stderr, "  %-10s %s\n", tallyctl_cmds[i].name,
+		    tallyctl_cmds[i].help);
 	exit(CTL_EXIT_USAGE);
 }
 
 /* Print -h help of the current command on stdout and exit 0. */
 static __attribute__((__noreturn__)) void
-ctl_help(void)
+tallyctl_help(void)
 {
-	printf("usage: tallyctl %s\n  %s\n", ctl_current->usage,
-	    ctl_current->help);
+	printf("usage: tallyctl %s\n  %s\n", tallyctl_current->usage,
+	    tallyctl_current->help);
 	exit(CTL_EXIT_OK);
 }
 
 static int
-ctl_fail(const char *fmt, ...)
+tallyctl_fail(const char *fmt, ...)
 {
 	va_list	ap;
 
-	fprintf(stderr, "tallyctl %s: ", ctl_current->name);
+	fprintf(stderr, "tallyctl %s: ", tallyctl_current->name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -126,7 +130,7 @@ enum {
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
 	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE,
 };
-static const struct option ctl_longopts[] = {
+static const struct option tallyctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
 	{ "root",	required_argument,	NULL, OPT_ROOT },
 	{ "province",	required_argument,	NULL, OPT_PROVINCE },
@@ -147,7 +151,7 @@ static const struct option ctl_longopts[] = {
 	{ NULL,		0,			NULL, 0 },
 };
 
-struct ctl_opts {
+struct tallyctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
 	const char	*batch, *desa, *dpt, *contest, *sock, *state;
 	int		 province, rows, html, page;
@@ -157,7 +161,8 @@ struct ctl_opts {
 
 /* Parse options; 'allowed' lists the option codes the command takes. */
 static int
-ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
+tallyctl_getopt(int argc, char **argv, const int *allowed,
+    struct tallyctl_opts *o)
 {
 	unsigned long	 v;
 	const int	*a;
@@ -168,18 +173,18 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 	o->rows = CTL_CARD_ROWS;
 	o->page = -1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "ho:", ctl_longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ho:", tallyctl_longopts, NULL)) !=
 	    -1) {
 		if (ch == 'h')
-			ctl_help();
+			tallyctl_help();
 		if (ch == '?')
-			ctl_usage();
+			tallyctl_usage();
 		for (a = allowed; *a != 0 && *a != ch; a++)
 			;
 		if (*a == 0) {
 			fprintf(stderr, "tallyctl %s: option not valid here\n",
-			    ctl_current->name);
-			ctl_usage();
+			    tallyctl_current->name);
+			tallyctl_usage();
 		}
 		switch (ch) {
 		case 'o':
@@ -195,7 +200,7 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || v < 1 || v > 99 || errno)
-				ctl_usage();
+				tallyctl_usage();
 			o->province = (int)v;
 			break;
 		case OPT_ELECTION:
@@ -209,7 +214,7 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			    decode_number(optarg, &v, TALLY_TPS_DIGITS) < 0) {
 				fprintf(stderr, "tallyctl: --tps takes a "
 				    "13-digit TPS code\n");
-				ctl_usage();
+				tallyctl_usage();
 			}
 			o->tps = v;
 			o->has_tps = 1;
@@ -219,7 +224,7 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || v < 1 || v > TALLY_SEQ_MAX ||
 			    errno)
-				ctl_usage();
+				tallyctl_usage();
 			o->rows = (int)v;
 			break;
 		case OPT_HTML:
@@ -250,7 +255,7 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
 			if (*end != '\0' || v > 999 || errno)
-				ctl_usage();
+				tallyctl_usage();
 			o->page = (int)v;
 			break;
 		}
@@ -259,21 +264,21 @@ ctl_getopt(int argc, char **argv, const int *allowed, struct ctl_opts *o)
 }
 
 static int
-ctl_loadkey(const char *path, struct key *k)
+tallyctl_loadkey(const char *path, struct key *k)
 {
 	char	err[512];
 
 	if (path == NULL)
-		ctl_usage();
+		tallyctl_usage();
 	if (key_load(path, k, err, sizeof(err)) == -1) {
-		ctl_fail("%s", err);
+		tallyctl_fail("%s", err);
 		return (-1);
 	}
 	return (0);
 }
 
 static struct election *
-ctl_election(const char *path)
+tallyctl_election(const char *path)
 {
 	struct election	*el;
 	char		 err[512];
@@ -283,20 +288,21 @@ ctl_election(const char *path)
 	else
 		el = election_load(path, err, sizeof(err));
 	if (el == NULL)
-		ctl_fail("%s", path == NULL ? "embedded election definition "
+		tallyctl_fail("%s",
+		    path == NULL ? "embedded election definition "
 		    "is broken" : err);
 	return (el);
 }
 
 /* Join the remaining arguments into one report text. */
 static const char *
-ctl_text(int argc, char **argv, int i, char *buf, size_t len)
+tallyctl_text(int argc, char **argv, int i, char *buf, size_t len)
 {
 	size_t	off = 0;
 	int	n;
 
 	if (i >= argc)
-		ctl_usage();
+		tallyctl_usage();
 	buf[0] = '\0';
 	for (; i < argc; i++) {
 		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
@@ -309,47 +315,47 @@ ctl_text(int argc, char **argv, int i, char *buf, size_t len)
 }
 
 static int
-ctl_keygen(int argc, char **argv)
+tallyctl_keygen(int argc, char **argv)
 {
 	static const int allowed[] = { 'o', 0 };
-	struct ctl_opts	 o;
+	struct tallyctl_opts	 o;
 	struct key	 k;
 	char		 err[512];
 
-	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL)
-		ctl_usage();
+	if (tallyctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL)
+		tallyctl_usage();
 	key_generate(&k);
 	if (key_save(o.out, &k, err, sizeof(err)) == -1) {
 		key_wipe(&k, sizeof(k));
-		return (ctl_fail("%s", err));
+		return (tallyctl_fail("%s", err));
 	}
 	key_wipe(&k, sizeof(k));
 	return (CTL_EXIT_OK);
 }
 
 static int
-ctl_keyderive(int argc, char **argv)
+tallyctl_keyderive(int argc, char **argv)
 {
 	static const int allowed[] = { 'o', OPT_ROOT, OPT_PROVINCE, 0 };
-	struct ctl_opts	 o;
+	struct tallyctl_opts	 o;
 	struct key	 root, prov;
 	char		 err[512];
 
-	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL ||
+	if (tallyctl_getopt(argc, argv, allowed, &o) != argc || o.out == NULL ||
 	    o.root == NULL || o.province == 0)
-		ctl_usage();
-	if (ctl_loadkey(o.root, &root) == -1)
+		tallyctl_usage();
+	if (tallyctl_loadkey(o.root, &root) == -1)
 		return (CTL_EXIT_FAIL);
 	if (root.kind != KEY_ROOT) {
 		key_wipe(&root, sizeof(root));
-		return (ctl_fail("%s is a province key, not a root key",
+		return (tallyctl_fail("%s is a province key, not a root key",
 		    o.root));
 	}
 	key_derive_province(&root, o.province, &prov);
 	key_wipe(&root, sizeof(root));
 	if (key_save(o.out, &prov, err, sizeof(err)) == -1) {
 		key_wipe(&prov, sizeof(prov));
-		return (ctl_fail("%s", err));
+		return (tallyctl_fail("%s", err));
 	}
 	key_wipe(&prov, sizeof(prov));
 	return (CTL_EXIT_OK);
@@ -360,7 +366,8 @@ ctl_keyderive(int argc, char **argv)
  * take a report before or after the code was added.
  */
 static int
-ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e,
+tallyctl_decode_nocode(const char *text, struct report *r,
+    struct decode_error *e,
     int *hascode)
 {
 	struct tokens	 t;
@@ -380,7 +387,8 @@ ctl_decode_nocode(const char *text, struct report *r, struct decode_error *e,
  * be accepted: right form and, when a code is given, the right code.
  */
 static int
-ctl_code_one(const struct election *el, const struct key *k, const char *text,
+tallyctl_code_one(const struct election *el, const struct key *k,
+    const char *text,
     int receipt, int quiet)
 {
 	struct report		 r;
@@ -395,7 +403,7 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 
 	memset(&res, 0, sizeof(res));
 	res.verdict = VERDICT_REJECTED;
-	if (ctl_decode_nocode(text, &r, &e, &hascode) == -1) {
+	if (tallyctl_decode_nocode(text, &r, &e, &hascode) == -1) {
 		res.reason = e.reason;
 		res.err = e;
 	} else if (election_form(el, r.contest, r.tps, r.page, &f, &why) ==
@@ -430,15 +438,15 @@ ctl_code_one(const struct election *el, const struct key *k, const char *text,
 	if (quiet)
 		printf("%s\n", line);
 	else
-		ctl_fail("%s", line + strlen("REJECTED "));
+		tallyctl_fail("%s", line + strlen("REJECTED "));
 	return (-1);
 }
 
 static int
-ctl_mac(int argc, char **argv)
+tallyctl_mac(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_BATCH, 0 };
-	struct ctl_opts		 o;
+	struct tallyctl_opts		 o;
 	struct key		 k;
 	struct election		*el;
 	FILE			*fp;
@@ -446,18 +454,18 @@ ctl_mac(int argc, char **argv)
 	const char		*text = NULL;
 	int			 i, rc = CTL_EXIT_OK;
 
-	i = ctl_getopt(argc, argv, allowed, &o);
+	i = tallyctl_getopt(argc, argv, allowed, &o);
 	if ((o.batch == NULL) == (i >= argc))
-		ctl_usage();
+		tallyctl_usage();
 	if (o.batch == NULL &&
-	    (text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return (ctl_fail("text too long"));
-	if (ctl_loadkey(o.key, &k) == -1)
+	    (text = tallyctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+		return (tallyctl_fail("text too long"));
+	if (tallyctl_loadkey(o.key, &k) == -1)
 		return (CTL_EXIT_FAIL);
-	if ((el = ctl_election(o.election)) == NULL)
+	if ((el = tallyctl_election(o.election)) == NULL)
 		return (CTL_EXIT_FAIL);
 	if (text != NULL) {
-		if (ctl_code_one(el, &k, text, 0, 0) == -1)
+		if (tallyctl_code_one(el, &k, text, 0, 0) == -1)
 			rc = CTL_EXIT_FAIL;
 		goto done;
 	}
@@ -465,12 +473,12 @@ ctl_mac(int argc, char **argv)
 	if (strcmp(o.batch, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(o.batch, "r")) == NULL) {
-		rc = ctl_fail("%s: %s", o.batch, strerror(errno));
+		rc = tallyctl_fail("%s: %s", o.batch, strerror(errno));
 		goto done;
 	}
 	while (fgets(buf, sizeof(buf), fp) != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
-		if (ctl_code_one(el, &k, buf, 0, 1) == -1)
+		if (tallyctl_code_one(el, &k, buf, 0, 1) == -1)
 			rc = CTL_EXIT_FAIL;
 	}
 	if (fp != stdin)
@@ -482,24 +490,24 @@ done:
 }
 
 static int
-ctl_receipt(int argc, char **argv)
+tallyctl_receipt(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_ELECTION, 0 };
-	struct ctl_opts		 o;
+	struct tallyctl_opts		 o;
 	struct key		 k;
 	struct election		*el;
 	char			 buf[2048];
 	const char		*text;
 	int			 i, rc = CTL_EXIT_OK;
 
-	i = ctl_getopt(argc, argv, allowed, &o);
-	if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return (ctl_fail("text too long"));
-	if (ctl_loadkey(o.key, &k) == -1)
+	i = tallyctl_getopt(argc, argv, allowed, &o);
+	if ((text = tallyctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
+		return (tallyctl_fail("text too long"));
+	if (tallyctl_loadkey(o.key, &k) == -1)
 		return (CTL_EXIT_FAIL);
-	if ((el = ctl_election(o.election)) == NULL)
+	if ((el = tallyctl_election(o.election)) == NULL)
 		return (CTL_EXIT_FAIL);
-	if (ctl_code_one(el, &k, text, 1, 0) == -1)
+	if (tallyctl_code_one(el, &k, text, 1, 0) == -1)
 		rc = CTL_EXIT_FAIL;
 	key_wipe(&k, sizeof(k));
 	election_free(el);
@@ -508,7 +516,8 @@ ctl_receipt(int argc, char **argv)
 
 /* Verify one text and print its line; returns the verdict or -1. */
 static int
-ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
+tallyctl_verify_one(struct verify_ctx *ctx, struct memhist *mh,
+    const char *text,
     const char *sender)
 {
 	struct report		 r;
@@ -517,7 +526,7 @@ ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
 
 	if (verify_report(ctx, text, strlen(text), sender, time(NULL), &r,
 	    &res) == -1) {
-		ctl_fail("lookup failed; nothing decided");
+		tallyctl_fail("lookup failed; nothing decided");
 		return (-1);
 	}
 	if (verify_explain(&res, &r, line, sizeof(line)) == -1)
@@ -530,11 +539,11 @@ ctl_verify_one(struct verify_ctx *ctx, struct memhist *mh, const char *text,
 }
 
 static int
-ctl_verify(int argc, char **argv)
+tallyctl_verify(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
 	    OPT_SENDER, OPT_BATCH, 0 };
-	struct ctl_opts		 o;
+	struct tallyctl_opts		 o;
 	struct key		 k;
 	struct verify_ctx	 ctx;
 	struct memhist		*mh = NULL;
@@ -544,24 +553,25 @@ ctl_verify(int argc, char **argv)
 	size_t			 counts[VERDICT_REJECTED + 1] = { 0 };
 	int			 i, v, rc = CTL_EXIT_OK;
 
-	i = ctl_getopt(argc, argv, allowed, &o);
+	i = tallyctl_getopt(argc, argv, allowed, &o);
 	if ((o.batch == NULL) == (i >= argc))
-		ctl_usage();
-	if (ctl_loadkey(o.key, &k) == -1)
+		tallyctl_usage();
+	if (tallyctl_loadkey(o.key, &k) == -1)
 		return (CTL_EXIT_FAIL);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.key = &k;
 	ctx.default_dpt = VERIFY_DEFAULT_DPT;
-	if ((ctx.election = ctl_election(o.election)) == NULL)
+	if ((ctx.election = tallyctl_election(o.election)) == NULL)
 		return (CTL_EXIT_FAIL);
 	if (o.registry != NULL && (ctx.registry = registry_open(o.registry,
 	    REGISTRY_RDONLY, err, sizeof(err))) == NULL)
-		return (ctl_fail("%s", err));
+		return (tallyctl_fail("%s", err));
 
 	if (o.batch == NULL) {
-		if ((text = ctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-			return (ctl_fail("text too long"));
-		v = ctl_verify_one(&ctx, NULL, text, o.sender);
+		if ((text = tallyctl_text(argc, argv, i, buf,
+		    sizeof(buf))) == NULL)
+			return (tallyctl_fail("text too long"));
+		v = tallyctl_verify_one(&ctx, NULL, text, o.sender);
 		rc = (v == -1 || v == VERDICT_REJECTED) ? CTL_EXIT_FAIL :
 		    CTL_EXIT_OK;
 		goto done;
@@ -570,13 +580,13 @@ ctl_verify(int argc, char **argv)
 	if (strcmp(o.batch, "-") == 0)
 		fp = stdin;
 	else if ((fp = fopen(o.batch, "r")) == NULL)
-		return (ctl_fail("%s: %s", o.batch, strerror(errno)));
+		return (tallyctl_fail("%s: %s", o.batch, strerror(errno)));
 	mh = memhist_new();
 	ctx.history = memhist_history(mh);
 	ctx.lockout = lockout_new(NULL);
 	while (fgets(buf, sizeof(buf), fp) != NULL) {
 		buf[strcspn(buf, "\r\n")] = '\0';
-		v = ctl_verify_one(&ctx, mh, buf, o.sender);
+		v = tallyctl_verify_one(&ctx, mh, buf, o.sender);
 		if (v == -1) {
 			rc = CTL_EXIT_FAIL;
 			break;
@@ -602,7 +612,7 @@ done:
 
 /* The printable card: rows in columns, instructions in Indonesian. */
 static void
-ctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
+tallyctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
 {
 	char	code[TALLY_CODE_LEN + 1];
 	int	r;
@@ -646,26 +656,27 @@ ctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
 }
 
 static int
-ctl_card(int argc, char **argv)
+tallyctl_card(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_TPS, OPT_ROWS, OPT_HTML,
 	    0 };
-	struct ctl_opts	 o;
+	struct tallyctl_opts	 o;
 	struct key	 k;
 	uint8_t		 kt[TALLY_KEY_LEN];
 	char		 code[TALLY_CODE_LEN + 1];
 	int		 r;
 
-	if (ctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps)
-		ctl_usage();
-	if (ctl_loadkey(o.key, &k) == -1)
+	if (tallyctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps)
+		tallyctl_usage();
+	if (tallyctl_loadkey(o.key, &k) == -1)
 		return (CTL_EXIT_FAIL);
 	if (key_derive_tps(&k, o.tps, kt) == -1)
-		return (ctl_fail("key %s does not cover TPS %013llu", o.key,
+		return (tallyctl_fail("key %s does not cover TPS %013llu",
+		    o.key,
 		    (unsigned long long)o.tps));
 	key_wipe(&k, sizeof(k));
 	if (o.html)
-		ctl_card_html(o.tps, kt, o.rows);
+		tallyctl_card_html(o.tps, kt, o.rows);
 	else {
 		for (r = 1; r <= o.rows; r++) {
 			key_card(kt, (unsigned)r, code);
@@ -677,27 +688,28 @@ ctl_card(int argc, char **argv)
 }
 
 static int
-ctl_import(int argc, char **argv)
+tallyctl_import(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_REGISTRY, OPT_DESA, OPT_DPT, 0 };
-	struct ctl_opts	 o;
+	struct tallyctl_opts	 o;
 	struct registry	*reg;
 	struct timespec	 t0, t1;
 	char		 err[512];
 	size_t		 n = 0, total = 0;
 
-	if (ctl_getopt(argc, argv, allowed, &o) != argc || o.registry == NULL ||
+	if (tallyctl_getopt(argc, argv, allowed, &o) != argc
+	    || o.registry == NULL ||
 	    (o.desa == NULL && o.dpt == NULL))
-		ctl_usage();
+		tallyctl_usage();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((reg = registry_open(o.registry, REGISTRY_CREATE, err,
 	    sizeof(err))) == NULL)
-		return (ctl_fail("%s", err));
+		return (tallyctl_fail("%s", err));
 	if (o.desa != NULL) {
 		if (registry_import_desa(reg, o.desa, &n, err, sizeof(err)) ==
 		    -1) {
 			registry_close(reg);
-			return (ctl_fail("%s", err));
+			return (tallyctl_fail("%s", err));
 		}
 		printf("%s\n", err);
 	}
@@ -705,7 +717,7 @@ ctl_import(int argc, char **argv)
 		if (registry_import_dpt(reg, o.dpt, &n, err, sizeof(err)) ==
 		    -1) {
 			registry_close(reg);
-			return (ctl_fail("%s", err));
+			return (tallyctl_fail("%s", err));
 		}
 		printf("%s\n", err);
 	}
@@ -719,29 +731,29 @@ ctl_import(int argc, char **argv)
 }
 
 static int
-ctl_form(int argc, char **argv)
+tallyctl_form(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_ELECTION, OPT_TPS, OPT_CONTEST,
 	    OPT_PAGE, 0 };
-	struct ctl_opts	 o;
+	struct tallyctl_opts	 o;
 	struct election	*el;
 	struct form	 f;
 	enum contest	 c;
 	enum reason	 why;
 	size_t		 i;
 
-	if (ctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps ||
+	if (tallyctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps ||
 	    o.contest == NULL)
-		ctl_usage();
+		tallyctl_usage();
 	if ((c = decode_contest(o.contest)) == CONTEST_NONE)
-		return (ctl_fail("unknown contest '%s'", o.contest));
+		return (tallyctl_fail("unknown contest '%s'", o.contest));
 	if (decode_contest_paged(c) && o.page < 0)
 		o.page = 0;
-	if ((el = ctl_election(o.election)) == NULL)
+	if ((el = tallyctl_election(o.election)) == NULL)
 		return (CTL_EXIT_FAIL);
 	if (election_form(el, c, o.tps, o.page, &f, &why) == -1) {
 		election_free(el);
-		return (ctl_fail("%s", verify_reason_text(why)));
+		return (tallyctl_fail("%s", verify_reason_text(why)));
 	}
 	printf("%s TPS %013llu", decode_contest_name(c),
 	    (unsigned long long)o.tps);
@@ -775,24 +787,24 @@ ctl_form(int argc, char **argv)
  * socket; the answer is printed without its final OK line.
  */
 static int
-ctl_gw(int argc, char **argv)
+tallyctl_gw(int argc, char **argv)
 {
 	static const int	 allowed[] = { OPT_SOCK, OPT_STATE, 0 };
-	struct ctl_opts		 o;
+	struct tallyctl_opts		 o;
 	struct sockaddr_un	 sun;
 	char			 req[512], line[4096];
 	FILE			*fp;
 	int			 i, fd, ok = 0, bol = 1;
 	size_t			 off;
 
-	i = ctl_getopt(argc, argv, allowed, &o);
-	off = snprintf(req, sizeof(req), "%s", ctl_current->name);
+	i = tallyctl_getopt(argc, argv, allowed, &o);
+	off = snprintf(req, sizeof(req), "%s", tallyctl_current->name);
 	for (; i < argc; i++) {
 		if (strchr(argv[i], '\n') != NULL)
-			ctl_usage();
+			tallyctl_usage();
 		off += snprintf(req + off, sizeof(req) - off, " %s", argv[i]);
 		if (off >= sizeof(req))
-			ctl_usage();
+			tallyctl_usage();
 	}
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -802,19 +814,20 @@ ctl_gw(int argc, char **argv)
 		snprintf(sun.sun_path, sizeof(sun.sun_path),
 		    "%s/tallygw.sock", o.state ? o.state : "/var/lib/tallygw");
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return (ctl_fail("socket: %s", strerror(errno)));
+		return (tallyctl_fail("socket: %s", strerror(errno)));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		close(fd);
-		return (ctl_fail("%s: %s (is tallygw running?)", sun.sun_path,
+		return (tallyctl_fail("%s: %s (is tallygw running?)",
+		    sun.sun_path,
 		    strerror(errno)));
 	}
 	if (write(fd, req, strlen(req)) == -1 || write(fd, "\n", 1) == -1) {
 		close(fd);
-		return (ctl_fail("%s: %s", sun.sun_path, strerror(errno)));
+		return (tallyctl_fail("%s: %s", sun.sun_path, strerror(errno)));
 	}
 	if ((fp = fdopen(fd, "r")) == NULL) {
 		close(fd);
-		return (ctl_fail("fdopen: %s", strerror(errno)));
+		return (tallyctl_fail("fdopen: %s", strerror(errno)));
 	}
 	/* OK and ERR count only at the start of a line, not of a chunk. */
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -825,14 +838,15 @@ ctl_gw(int argc, char **argv)
 		if (bol && strncmp(line, "ERR ", 4) == 0) {
 			fclose(fp);
 			line[strcspn(line, "\n")] = '\0';
-			return (ctl_fail("%s", line + 4));
+			return (tallyctl_fail("%s", line + 4));
 		}
 		bol = strchr(line, '\n') != NULL;
 		fputs(line, stdout);
 	}
 	fclose(fp);
 	if (!ok)
-		return (ctl_fail("%s: the answer ended early", sun.sun_path));
+		return (tallyctl_fail("%s: the answer ended early",
+		    sun.sun_path));
 	return (CTL_EXIT_OK);
 }
 
@@ -846,22 +860,22 @@ main(int argc, char *argv[])
 	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "--help") == 0) {
 		if (argc >= 2) {
-			ctl_current = NULL;
+			tallyctl_current = NULL;
 			printf("usage: tallyctl command [options]\n");
 			for (i = 0; i < CTL_NCMDS; i++)
-				printf("  %s\n", ctl_cmds[i].usage);
+				printf("  %s\n", tallyctl_cmds[i].usage);
 			return (CTL_EXIT_OK);
 		}
-		ctl_usage();
+		tallyctl_usage();
 	}
 	if (key_init() == -1)
 		fatalx("libsodium failed to initialise");
 	for (i = 0; i < CTL_NCMDS; i++) {
-		if (strcmp(argv[1], ctl_cmds[i].name) == 0) {
-			ctl_current = &ctl_cmds[i];
-			return (ctl_cmds[i].fn(argc - 1, argv + 1));
+		if (strcmp(argv[1], tallyctl_cmds[i].name) == 0) {
+			tallyctl_current = &tallyctl_cmds[i];
+			return (tallyctl_cmds[i].fn(argc - 1, argv + 1));
 		}
 	}
 	fprintf(stderr, "tallyctl: unknown command '%s'\n", argv[1]);
-	ctl_usage();
+	tallyctl_usage();
 }

@@ -92,12 +92,12 @@ struct parse {
 	struct paged	*last;		/* contest of the last district */
 };
 
-static int	 parse_election(struct parse *, int, char **);
-static int	 parse_pairs(struct parse *, int, char **);
-static int	 parse_party(struct parse *, int, char **);
-static int	 parse_dpd(struct parse *, int, char **);
-static int	 parse_district(struct parse *, int, char **);
-static int	 parse_candidates(struct parse *, int, char **);
+static int	 election_parse_header(struct parse *, int, char **);
+static int	 election_parse_pairs(struct parse *, int, char **);
+static int	 election_parse_party(struct parse *, int, char **);
+static int	 election_parse_dpd(struct parse *, int, char **);
+static int	 election_parse_district(struct parse *, int, char **);
+static int	 election_parse_candidates(struct parse *, int, char **);
 
 static const struct directive {
 	const char	*name;
@@ -105,24 +105,24 @@ static const struct directive {
 	int		 maxargs;	/* -1: no limit */
 	int		(*fn)(struct parse *, int, char **);
 } directives[] = {
-	{ "candidates",	1, -1,	parse_candidates },
-	{ "district",	6, -1,	parse_district },
-	{ "dpd",	2, 2,	parse_dpd },
-	{ "election",	1, 1,	parse_election },
-	{ "pairs",	1, 1,	parse_pairs },
-	{ "party",	2, 4,	parse_party },
+	{ "candidates",	1, -1,	election_parse_candidates },
+	{ "district",	6, -1,	election_parse_district },
+	{ "dpd",	2, 2,	election_parse_dpd },
+	{ "election",	1, 1,	election_parse_header },
+	{ "pairs",	1, 1,	election_parse_pairs },
+	{ "party",	2, 4,	election_parse_party },
 };
 
 static const char *const paged_name[ELECTION_NPAGED] = {
 	"DPR", "DPRDP", "DPRDK"
 };
 
-static int	 perr(struct parse *, const char *, ...)
+static int	 election_err(struct parse *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 
 /* Say what is wrong, prefixed by file and line; always returns -1. */
 static int
-perr(struct parse *p, const char *fmt, ...)
+election_err(struct parse *p, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 n;
@@ -139,7 +139,7 @@ perr(struct parse *p, const char *fmt, ...)
 }
 
 static int
-paged_index(enum contest c)
+election_paged_index(enum contest c)
 {
 	switch (c) {
 	case CONTEST_DPR:
@@ -155,23 +155,25 @@ paged_index(enum contest c)
 
 /* Parse a decimal number in min..max, naming what it is on error. */
 static int
-parse_num(struct parse *p, const char *dir, const char *what,
+election_num(struct parse *p, const char *dir, const char *what,
     const char *s, long min, long max, long *out)
 {
 	const char	*q;
 	long		 v = 0;
 
 	if (*s == '\0')
-		return (perr(p, "%s: %s is empty", dir, what));
+		return (election_err(p, "%s: %s is empty", dir, what));
 	for (q = s; *q != '\0'; q++) {
 		if (*q < '0' || *q > '9')
-			return (perr(p, "%s: %s \"%s\" is not a number", dir,
+			return (election_err(p, "%s: %s \"%s\" is not a number",
+			    dir,
 			    what, s));
 		if (v <= max)
 			v = v * 10 + (*q - '0');
 	}
 	if (v < min || v > max)
-		return (perr(p, "%s: %s %s is out of range %ld..%ld", dir, what,
+		return (election_err(p, "%s: %s %s is out of range %ld..%ld",
+		    dir, what,
 		    s, min, max));
 	*out = v;
 	return (0);
@@ -179,11 +181,12 @@ parse_num(struct parse *p, const char *dir, const char *what,
 
 /* A 2-digit province code, 11..99. */
 static int
-parse_province(struct parse *p, const char *dir, const char *s, int *out)
+election_province(struct parse *p, const char *dir, const char *s, int *out)
 {
 	if (strlen(s) != 2 || s[0] < '0' || s[0] > '9' || s[1] < '0' ||
 	    s[1] > '9' || (s[0] - '0') * 10 + (s[1] - '0') < ELECTION_PROV_MIN)
-		return (perr(p, "%s: province \"%s\" is not a 2-digit province "
+		return (election_err(p,
+		    "%s: province \"%s\" is not a 2-digit province "
 		    "code %d..%d", dir, s, ELECTION_PROV_MIN,
 		    ELECTION_PROV_MAX));
 	*out = (s[0] - '0') * 10 + (s[1] - '0');
@@ -191,65 +194,67 @@ parse_province(struct parse *p, const char *dir, const char *s, int *out)
 }
 
 static int
-check_name(struct parse *p, const char *dir, const char *what,
+election_check_name(struct parse *p, const char *dir, const char *what,
     const char *s, size_t max)
 {
 	if (*s == '\0')
-		return (perr(p, "%s: %s is empty", dir, what));
+		return (election_err(p, "%s: %s is empty", dir, what));
 	if (strlen(s) > max)
-		return (perr(p, "%s: %s is longer than %zu bytes", dir, what,
+		return (election_err(p, "%s: %s is longer than %zu bytes", dir,
+		    what,
 		    max));
 	return (0);
 }
 
 static int
-party_local(const struct election *el, int n)
+election_party_local(const struct election *el, int n)
 {
 	return (el->only[n][0] != 0 || el->only[n][1] != 0);
 }
 
 static int
-party_in(const struct election *el, int n, int prov)
+election_party_in(const struct election *el, int n, int prov)
 {
 	return ((el->only[n][prov / 64] >> (prov % 64)) & 1);
 }
 
 /* Is party n on the ballot of this contest in this province? */
 static int
-on_ballot(const struct election *el, int ci, int prov, int n)
+election_on_ballot(const struct election *el, int ci, int prov, int n)
 {
 	if (n < 1 || n > ELECTION_PARTY_MAX || el->party[n] == NULL)
 		return (0);
-	if (!party_local(el, n))
+	if (!election_party_local(el, n))
 		return (1);
-	return (ci != 0 && party_in(el, n, prov));
+	return (ci != 0 && election_party_in(el, n, prov));
 }
 
 static int
-parse_election(struct parse *p, int argc, char **argv)
+election_parse_header(struct parse *p, int argc, char **argv)
 {
 	(void)argc;
 	if (p->election_line != 0)
-		return (perr(p, "election: already named at line %d",
+		return (election_err(p, "election: already named at line %d",
 		    p->election_line));
-	if (check_name(p, "election", "name", argv[0], ELECTION_NAME_MAX) == -1)
+	if (election_check_name(p, "election", "name", argv[0],
+	    ELECTION_NAME_MAX) == -1)
 		return (-1);
 	if ((p->el->name = strdup(argv[0])) == NULL)
-		return (perr(p, "election: %s", strerror(errno)));
+		return (election_err(p, "election: %s", strerror(errno)));
 	p->election_line = p->line;
 	return (0);
 }
 
 static int
-parse_pairs(struct parse *p, int argc, char **argv)
+election_parse_pairs(struct parse *p, int argc, char **argv)
 {
 	long	 n;
 
 	(void)argc;
 	if (p->pairs_line != 0)
-		return (perr(p, "pairs: already set at line %d",
+		return (election_err(p, "pairs: already set at line %d",
 		    p->pairs_line));
-	if (parse_num(p, "pairs", "count", argv[0], 0, ELECTION_CHOICES_MAX,
+	if (election_num(p, "pairs", "count", argv[0], 0, ELECTION_CHOICES_MAX,
 	    &n) == -1)
 		return (-1);
 	p->el->pairs = n;
@@ -258,61 +263,65 @@ parse_pairs(struct parse *p, int argc, char **argv)
 }
 
 static int
-parse_party(struct parse *p, int argc, char **argv)
+election_parse_party(struct parse *p, int argc, char **argv)
 {
 	struct election	*el = p->el;
 	char		*s, *comma;
 	long		 n;
 	int		 i, prov;
 
-	if (parse_num(p, "party", "ballot number", argv[0], 1,
+	if (election_num(p, "party", "ballot number", argv[0], 1,
 	    ELECTION_PARTY_MAX, &n) == -1)
 		return (-1);
 	if (p->party_line[n] != 0)
-		return (perr(p, "party: ballot number %ld already defined at "
+		return (election_err(p,
+		    "party: ballot number %ld already defined at "
 		    "line %d", n, p->party_line[n]));
-	if (check_name(p, "party", "name", argv[1],
+	if (election_check_name(p, "party", "name", argv[1],
 	    ELECTION_PARTY_NAME_MAX) == -1)
 		return (-1);
 	for (i = 1; i <= ELECTION_PARTY_MAX; i++)
 		if (el->party[i] != NULL && strcasecmp(el->party[i],
 		    argv[1]) == 0)
-			return (perr(p, "party: name %s already used by party "
+			return (election_err(p,
+			    "party: name %s already used by party "
 			    "%d", argv[1], i));
 	if (argc == 3)
-		return (perr(p, "party: \"%s\" needs a province list",
+		return (election_err(p, "party: \"%s\" needs a province list",
 		    argv[2]));
 	if (argc == 4) {
 		if (strcmp(argv[2], "only") != 0)
-			return (perr(p, "party: expected \"only\", got \"%s\"",
+			return (election_err(p,
+			    "party: expected \"only\", got \"%s\"",
 			    argv[2]));
 		for (s = argv[3]; s != NULL; s = comma) {
 			if ((comma = strchr(s, ',')) != NULL)
 				*comma++ = '\0';
-			if (parse_province(p, "party", s, &prov) == -1)
+			if (election_province(p, "party", s, &prov) == -1)
 				return (-1);
 			el->only[n][prov / 64] |= 1ULL << (prov % 64);
 		}
 	}
 	if ((el->party[n] = strdup(argv[1])) == NULL)
-		return (perr(p, "party: %s", strerror(errno)));
+		return (election_err(p, "party: %s", strerror(errno)));
 	p->party_line[n] = p->line;
 	return (0);
 }
 
 static int
-parse_dpd(struct parse *p, int argc, char **argv)
+election_parse_dpd(struct parse *p, int argc, char **argv)
 {
 	long	 n;
 	int	 prov;
 
 	(void)argc;
-	if (parse_province(p, "dpd", argv[0], &prov) == -1)
+	if (election_province(p, "dpd", argv[0], &prov) == -1)
 		return (-1);
 	if (p->dpd_line[prov] != 0)
-		return (perr(p, "dpd: province %02d already defined at line %d",
+		return (election_err(p,
+		    "dpd: province %02d already defined at line %d",
 		    prov, p->dpd_line[prov]));
-	if (parse_num(p, "dpd", "candidate count", argv[1], 1,
+	if (election_num(p, "dpd", "candidate count", argv[1], 1,
 	    ELECTION_CHOICES_MAX, &n) == -1)
 		return (-1);
 	p->el->dpd[prov] = n;
@@ -322,7 +331,7 @@ parse_dpd(struct parse *p, int argc, char **argv)
 
 /* Add one area prefix of district di to its contest. */
 static int
-add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
+election_add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
 {
 	struct area	*a;
 	size_t		 len = strlen(s), cap;
@@ -333,23 +342,27 @@ add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
 		if ((size_t)area_len[k] == len)
 			break;
 	if (k == ELECTION_NLEN || strspn(s, "0123456789") != len)
-		return (perr(p, "district: area \"%s\" is not a code of 2, 4, "
+		return (election_err(p,
+		    "district: area \"%s\" is not a code of 2, 4, "
 		    "6 or 10 digits", s));
 	prov = (s[0] - '0') * 10 + (s[1] - '0');
 	if (prov < ELECTION_PROV_MIN)
-		return (perr(p, "district: area %s is not in a province %d..%d",
+		return (election_err(p,
+		    "district: area %s is not in a province %d..%d",
 		    s, ELECTION_PROV_MIN, ELECTION_PROV_MAX));
 	if (pc->d[di].province == 0)
 		pc->d[di].province = prov;
 	else if (pc->d[di].province != prov)
-		return (perr(p, "district: area %s is in province %02d, "
+		return (election_err(p,
+		    "district: area %s is in province %02d, "
 		    "not %02d", s, prov, pc->d[di].province));
 	for (; *s != '\0'; s++)
 		v = v * 10 + (*s - '0');
 	if (pc->na[k] == pc->acap[k]) {
 		cap = pc->acap[k] ? pc->acap[k] * 2 : 64;
 		if ((a = reallocarray(pc->a[k], cap, sizeof(*a))) == NULL)
-			return (perr(p, "district: %s", strerror(errno)));
+			return (election_err(p, "district: %s",
+			    strerror(errno)));
 		pc->a[k] = a;
 		pc->acap[k] = cap;
 	}
@@ -361,7 +374,7 @@ add_area(struct parse *p, struct paged *pc, uint32_t di, const char *s)
 }
 
 static int
-parse_district(struct parse *p, int argc, char **argv)
+election_parse_district(struct parse *p, int argc, char **argv)
 {
 	struct paged	*pc;
 	struct district	*d;
@@ -373,27 +386,31 @@ parse_district(struct parse *p, int argc, char **argv)
 		if (strcmp(argv[0], paged_name[ci]) == 0)
 			break;
 	if (ci == ELECTION_NPAGED)
-		return (perr(p, "district: contest \"%s\" has no districts "
+		return (election_err(p,
+		    "district: contest \"%s\" has no districts "
 		    "(DPR, DPRDP or DPRDK)", argv[0]));
-	if (check_name(p, "district", "name", argv[1],
+	if (election_check_name(p, "district", "name", argv[1],
 	    ELECTION_NAME_MAX) == -1)
 		return (-1);
 	if (strcmp(argv[2], "seats") != 0)
-		return (perr(p, "district: expected \"seats\", got \"%s\"",
+		return (election_err(p,
+		    "district: expected \"seats\", got \"%s\"",
 		    argv[2]));
-	if (parse_num(p, "district", "seats", argv[3], 1, ELECTION_CAND_MAX,
+	if (election_num(p, "district", "seats", argv[3], 1, ELECTION_CAND_MAX,
 	    &seats) == -1)
 		return (-1);
 	if (strcmp(argv[4], "area") != 0)
-		return (perr(p, "district: expected \"area\", got \"%s\"",
+		return (election_err(p,
+		    "district: expected \"area\", got \"%s\"",
 		    argv[4]));
 	pc = &p->el->paged[ci];
 	if (pc->nd == UINT32_MAX)
-		return (perr(p, "district: too many districts"));
+		return (election_err(p, "district: too many districts"));
 	if (pc->nd == pc->dcap) {
 		cap = pc->dcap ? pc->dcap * 2 : 64;
 		if ((d = reallocarray(pc->d, cap, sizeof(*d))) == NULL)
-			return (perr(p, "district: %s", strerror(errno)));
+			return (election_err(p, "district: %s",
+			    strerror(errno)));
 		pc->d = d;
 		pc->dcap = cap;
 	}
@@ -403,17 +420,17 @@ parse_district(struct parse *p, int argc, char **argv)
 	d->line = p->line;
 	d->seats = seats;
 	if ((d->name = strdup(argv[1])) == NULL)
-		return (perr(p, "district: %s", strerror(errno)));
+		return (election_err(p, "district: %s", strerror(errno)));
 	pc->nd++;
 	p->last = pc;
 	for (i = 5; i < argc; i++)
-		if (add_area(p, pc, pc->nd - 1, argv[i]) == -1)
+		if (election_add_area(p, pc, pc->nd - 1, argv[i]) == -1)
 			return (-1);
 	return (0);
 }
 
 static int
-parse_candidates(struct parse *p, int argc, char **argv)
+election_parse_candidates(struct parse *p, int argc, char **argv)
 {
 	struct district	*d;
 	char		*eq;
@@ -421,29 +438,33 @@ parse_candidates(struct parse *p, int argc, char **argv)
 	int		 i, ci;
 
 	if (p->last == NULL)
-		return (perr(p, "candidates: no district before it"));
+		return (election_err(p, "candidates: no district before it"));
 	d = &p->last->d[p->last->nd - 1];
 	ci = p->last - p->el->paged;
 	for (i = 0; i < argc; i++) {
 		if ((eq = strchr(argv[i], '=')) == NULL)
-			return (perr(p, "candidates: \"%s\" is not PARTY=COUNT",
+			return (election_err(p,
+			    "candidates: \"%s\" is not PARTY=COUNT",
 			    argv[i]));
 		*eq++ = '\0';
-		if (parse_num(p, "candidates", "party", argv[i], 1,
+		if (election_num(p, "candidates", "party", argv[i], 1,
 		    ELECTION_PARTY_MAX, &party) == -1)
 			return (-1);
 		if (p->el->party[party] == NULL)
-			return (perr(p, "candidates: party %ld is not defined",
+			return (election_err(p,
+			    "candidates: party %ld is not defined",
 			    party));
-		if (!on_ballot(p->el, ci, d->province, party))
-			return (perr(p, "candidates: party %ld is not on the "
+		if (!election_on_ballot(p->el, ci, d->province, party))
+			return (election_err(p,
+			    "candidates: party %ld is not on the "
 			    "%s ballot of \"%s\"", party, paged_name[ci],
 			    d->name));
-		if (parse_num(p, "candidates", "count", eq, 0,
+		if (election_num(p, "candidates", "count", eq, 0,
 		    ELECTION_CAND_MAX, &n) == -1)
 			return (-1);
 		if (d->cand[party] != ELECTION_CAND_DEFAULT)
-			return (perr(p, "candidates: party %ld already given "
+			return (election_err(p,
+			    "candidates: party %ld already given "
 			    "for \"%s\"", party, d->name));
 		d->cand[party] = n;
 	}
@@ -451,7 +472,7 @@ parse_candidates(struct parse *p, int argc, char **argv)
 }
 
 static int
-area_cmp(const void *a, const void *b)
+election_area_cmp(const void *a, const void *b)
 {
 	const struct area	*x = a, *y = b;
 
@@ -461,7 +482,7 @@ area_cmp(const void *a, const void *b)
 }
 
 static int
-dname_cmp(const void *a, const void *b, void *arg)
+election_dname_cmp(const void *a, const void *b, void *arg)
 {
 	const struct district	*d = arg;
 	const struct district	*x = &d[*(const uint32_t *)a];
@@ -478,7 +499,7 @@ dname_cmp(const void *a, const void *b, void *arg)
  * areas and district names, reporting the earliest offending line.
  */
 static int
-finish_paged(struct parse *p, int ci)
+election_finish_paged(struct parse *p, int ci)
 {
 	struct paged		*pc = &p->el->paged[ci];
 	const struct area	*a, *b, *bad_a = NULL, *bad_b = NULL;
@@ -489,7 +510,8 @@ finish_paged(struct parse *p, int ci)
 	for (k = 0; k < ELECTION_NLEN; k++) {
 		if (pc->na[k] == 0)
 			continue;
-		qsort(pc->a[k], pc->na[k], sizeof(*pc->a[k]), area_cmp);
+		qsort(pc->a[k], pc->na[k], sizeof(*pc->a[k]),
+		    election_area_cmp);
 		for (i = 1; i < pc->na[k]; i++) {
 			a = &pc->a[k][i - 1];
 			b = &pc->a[k][i];
@@ -504,10 +526,10 @@ finish_paged(struct parse *p, int ci)
 	}
 	if (pc->nd > 0) {
 		if ((idx = reallocarray(NULL, pc->nd, sizeof(*idx))) == NULL)
-			return (perr(p, "%s", strerror(errno)));
+			return (election_err(p, "%s", strerror(errno)));
 		for (i = 0; i < pc->nd; i++)
 			idx[i] = i;
-		qsort_r(idx, pc->nd, sizeof(*idx), dname_cmp, pc->d);
+		qsort_r(idx, pc->nd, sizeof(*idx), election_dname_cmp, pc->d);
 		for (i = 1; i < pc->nd; i++) {
 			if (strcmp(pc->d[idx[i - 1]].name,
 			    pc->d[idx[i]].name) != 0)
@@ -522,17 +544,20 @@ finish_paged(struct parse *p, int ci)
 	}
 	if (bad && (bad_b == NULL || pc->d[bad_y].line <= bad_b->line)) {
 		p->line = pc->d[bad_y].line;
-		return (perr(p, "district: %s \"%s\" already defined at "
+		return (election_err(p,
+		    "district: %s \"%s\" already defined at "
 		    "line %d", paged_name[ci], pc->d[bad_y].name,
 		    pc->d[bad_x].line));
 	}
 	if (bad_b != NULL) {
 		p->line = bad_b->line;
 		if (bad_a->district == bad_b->district)
-			return (perr(p, "district: area %0*llu is listed twice",
+			return (election_err(p,
+			    "district: area %0*llu is listed twice",
 			    area_len[bad_k],
 			    (unsigned long long)bad_b->prefix));
-		return (perr(p, "district: area %0*llu of %s \"%s\" already "
+		return (election_err(p,
+		    "district: area %0*llu of %s \"%s\" already "
 		    "belongs to \"%s\" (line %d)", area_len[bad_k],
 		    (unsigned long long)bad_b->prefix, paged_name[ci],
 		    pc->d[bad_b->district].name, pc->d[bad_a->district].name,
@@ -543,7 +568,7 @@ finish_paged(struct parse *p, int ci)
 
 /* Split one line into tokens in place; '#' outside quotes ends it. */
 static int
-tokenize(struct parse *p, char *s, char ***argvp, int *capp)
+election_tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 {
 	char	**argv = *argvp, **na;
 	int	  argc = 0, cap = *capp;
@@ -557,7 +582,7 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 			cap = cap ? cap * 2 : 16;
 			if ((na = reallocarray(argv, cap, sizeof(*na))) ==
 			    NULL)
-				return (perr(p, "%s", strerror(errno)));
+				return (election_err(p, "%s", strerror(errno)));
 			*argvp = argv = na;
 			*capp = cap;
 		}
@@ -566,11 +591,13 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 			while (*s != '"' && *s != '\0')
 				s++;
 			if (*s == '\0')
-				return (perr(p, "unterminated quoted string"));
+				return (election_err(p,
+				    "unterminated quoted string"));
 			*s++ = '\0';
 			if (*s != '\0' && *s != ' ' && *s != '\t' &&
 			    *s != '\r' && *s != '#')
-				return (perr(p, "text after a closing quote"));
+				return (election_err(p,
+				    "text after a closing quote"));
 			continue;
 		}
 		argv[argc++] = s;
@@ -578,7 +605,7 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 		    *s != '#' && *s != '"')
 			s++;
 		if (*s == '"')
-			return (perr(p, "quote inside a word"));
+			return (election_err(p, "quote inside a word"));
 		if (*s == '#')
 			*s = '\0';
 		else if (*s != '\0')
@@ -589,7 +616,7 @@ tokenize(struct parse *p, char *s, char ***argvp, int *capp)
 
 /* Run one line's directive through the table. */
 static int
-parse_line(struct parse *p, int argc, char **argv)
+election_parse_line(struct parse *p, int argc, char **argv)
 {
 	const struct directive	*dir;
 	size_t			 i;
@@ -599,18 +626,20 @@ parse_line(struct parse *p, int argc, char **argv)
 		if (strcmp(directives[i].name, argv[0]) == 0)
 			break;
 	if (i == sizeof(directives) / sizeof(directives[0]))
-		return (perr(p, "unknown directive \"%s\"", argv[0]));
+		return (election_err(p, "unknown directive \"%s\"", argv[0]));
 	dir = &directives[i];
 	if (n < dir->minargs || (dir->maxargs != -1 && n > dir->maxargs)) {
 		if (dir->minargs == dir->maxargs)
-			return (perr(p, "%s: needs %d argument%s, got %d",
+			return (election_err(p,
+			    "%s: needs %d argument%s, got %d",
 			    dir->name, dir->minargs,
 			    dir->minargs == 1 ? "" : "s", n));
 		if (dir->maxargs == -1)
-			return (perr(p, "%s: needs at least %d argument%s, "
+			return (election_err(p,
+			    "%s: needs at least %d argument%s, "
 			    "got %d", dir->name, dir->minargs,
 			    dir->minargs == 1 ? "" : "s", n));
-		return (perr(p, "%s: needs %d to %d arguments, got %d",
+		return (election_err(p, "%s: needs %d to %d arguments, got %d",
 		    dir->name, dir->minargs, dir->maxargs, n));
 	}
 	return (dir->fn(p, n, argv + 1));
@@ -656,7 +685,7 @@ election_parse(const char *buf, size_t len, const char *file, char *errbuf,
 	if (errbuf != NULL && errlen > 0)
 		*errbuf = '\0';
 	if ((p.el = calloc(1, sizeof(*p.el))) == NULL) {
-		perr(&p, "%s", strerror(errno));
+		election_err(&p, "%s", strerror(errno));
 		return (NULL);
 	}
 	for (s = buf; s < end; s = nl + 1) {
@@ -665,12 +694,12 @@ election_parse(const char *buf, size_t len, const char *file, char *errbuf,
 			nl = end;
 		n = nl - s;
 		if (memchr(s, '\0', n) != NULL) {
-			perr(&p, "NUL byte in line");
+			election_err(&p, "NUL byte in line");
 			goto fail;
 		}
 		if (n + 1 > linecap) {
 			if ((nline = realloc(line, n + 1)) == NULL) {
-				perr(&p, "%s", strerror(errno));
+				election_err(&p, "%s", strerror(errno));
 				goto fail;
 			}
 			line = nline;
@@ -678,19 +707,19 @@ election_parse(const char *buf, size_t len, const char *file, char *errbuf,
 		}
 		memcpy(line, s, n);
 		line[n] = '\0';
-		if ((argc = tokenize(&p, line, &argv, &argvcap)) == -1)
+		if ((argc = election_tokenize(&p, line, &argv, &argvcap)) == -1)
 			goto fail;
-		if (argc > 0 && parse_line(&p, argc, argv) == -1)
+		if (argc > 0 && election_parse_line(&p, argc, argv) == -1)
 			goto fail;
 	}
 	if (p.election_line == 0) {
 		if (p.line == 0)
 			p.line = 1;
-		perr(&p, "no election directive naming the election");
+		election_err(&p, "no election directive naming the election");
 		goto fail;
 	}
 	for (ci = 0; ci < ELECTION_NPAGED; ci++)
-		if (finish_paged(&p, ci) == -1)
+		if (election_finish_paged(&p, ci) == -1)
 			goto fail;
 	free(line);
 	free(argv);
@@ -785,7 +814,7 @@ election_party_name(const struct election *el, int n)
 
 /* The district of a TPS: the longest area prefix that matches. */
 static const struct district *
-find_district(const struct paged *pc, uint64_t tps)
+election_find_district(const struct paged *pc, uint64_t tps)
 {
 	const struct area	*a;
 	uint64_t		 key;
@@ -812,7 +841,7 @@ find_district(const struct paged *pc, uint64_t tps)
 }
 
 static int
-form_fail(enum reason *reason, enum reason r)
+election_form_fail(enum reason *reason, enum reason r)
 {
 	if (reason != NULL)
 		*reason = r;
@@ -820,7 +849,7 @@ form_fail(enum reason *reason, enum reason r)
 }
 
 static void
-form_summary(struct form *f, size_t n)
+election_form_summary(struct form *f, size_t n)
 {
 	size_t	 i;
 
@@ -845,36 +874,38 @@ election_form(const struct election *el, enum contest contest, uint64_t tps,
 	f->nvalues = f->nchoices = 0;
 	f->district = NULL;
 	if (tps < 1000000000000ULL || tps > 9999999999999ULL)
-		return (form_fail(reason, REASON_TPS_FORMAT));
+		return (election_form_fail(reason, REASON_TPS_FORMAT));
 	prov = tps / area_div[0];
 	switch (contest) {
 	case CONTEST_PPWP:
 		if (page != -1)
-			return (form_fail(reason, REASON_PAGE_UNKNOWN));
+			return (election_form_fail(reason,
+			    REASON_PAGE_UNKNOWN));
 		if (el->pairs <= 0)
-			return (form_fail(reason, REASON_NOT_HELD));
-		form_summary(f, el->pairs);
+			return (election_form_fail(reason, REASON_NOT_HELD));
+		election_form_summary(f, el->pairs);
 		return (0);
 	case CONTEST_DPD:
 		if (page != -1)
-			return (form_fail(reason, REASON_PAGE_UNKNOWN));
+			return (election_form_fail(reason,
+			    REASON_PAGE_UNKNOWN));
 		if (el->dpd[prov] <= 0)
-			return (form_fail(reason, REASON_NOT_HELD));
-		form_summary(f, el->dpd[prov]);
+			return (election_form_fail(reason, REASON_NOT_HELD));
+		election_form_summary(f, el->dpd[prov]);
 		return (0);
 	case CONTEST_DPR:
 	case CONTEST_DPRDP:
 	case CONTEST_DPRDK:
 		break;
 	default:
-		return (form_fail(reason, REASON_CONTEST));
+		return (election_form_fail(reason, REASON_CONTEST));
 	}
-	ci = paged_index(contest);
-	if ((d = find_district(&el->paged[ci], tps)) == NULL)
-		return (form_fail(reason, REASON_NOT_HELD));
+	ci = election_paged_index(contest);
+	if ((d = election_find_district(&el->paged[ci], tps)) == NULL)
+		return (election_form_fail(reason, REASON_NOT_HELD));
 	if (page == 0) {
 		for (i = 1; i <= ELECTION_PARTY_MAX; i++)
-			if (on_ballot(el, ci, d->province, i))
+			if (election_on_ballot(el, ci, d->province, i))
 				f->choices[n++] = i;
 		f->kind = FORM_SUMMARY;
 		f->nchoices = n;
@@ -882,8 +913,8 @@ election_form(const struct election *el, enum contest contest, uint64_t tps,
 		f->district = d->name;
 		return (0);
 	}
-	if (!on_ballot(el, ci, d->province, page))
-		return (form_fail(reason, REASON_PAGE_UNKNOWN));
+	if (!election_on_ballot(el, ci, d->province, page))
+		return (election_form_fail(reason, REASON_PAGE_UNKNOWN));
 	nc = d->cand[page] == ELECTION_CAND_DEFAULT ? (size_t)d->seats :
 	    d->cand[page];
 	f->kind = FORM_PARTY;

@@ -139,15 +139,15 @@ static const char registry_lookup_sql[] =
 	" FROM tps AS t LEFT JOIN village AS v ON v.code = t.code / 1000"
 	" WHERE t.code = ?1";
 
-static void	 reg_fail(char *, size_t, const char *, ...)
+static void	 registry_fail(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static void	 reg_note(char *, size_t, const char *, ...)
+static void	 registry_note(char *, size_t, const char *, ...)
 		    __attribute__((__format__ (printf, 3, 4)));
-static int	 import_end(struct registry *, int, char *, size_t);
+static int	 registry_import_end(struct registry *, int, char *, size_t);
 
 /* Log a failure with the module name and hand it to the caller. */
 static void
-reg_fail(char *errbuf, size_t errlen, const char *fmt, ...)
+registry_fail(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	char	 msg[512];
 	va_list	 ap;
@@ -162,7 +162,7 @@ reg_fail(char *errbuf, size_t errlen, const char *fmt, ...)
 
 /* Log the summary of a successful import and hand it to the caller. */
 static void
-reg_note(char *errbuf, size_t errlen, const char *fmt, ...)
+registry_note(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	char	 msg[512];
 	va_list	 ap;
@@ -179,7 +179,7 @@ reg_note(char *errbuf, size_t errlen, const char *fmt, ...)
 
 /* Decimal digits only, no sign or space, at most max. */
 static int
-parse_num(const char *s, unsigned long long max, unsigned long long *v)
+registry_num(const char *s, unsigned long long max, unsigned long long *v)
 {
 	unsigned long long	 n = 0;
 
@@ -198,11 +198,11 @@ parse_num(const char *s, unsigned long long max, unsigned long long *v)
 
 /* Exactly ndigits decimal digits. */
 static int
-parse_code(const char *s, size_t ndigits, uint64_t *v)
+registry_code(const char *s, size_t ndigits, uint64_t *v)
 {
 	unsigned long long	 n;
 
-	if (strlen(s) != ndigits || parse_num(s, ULLONG_MAX / 10, &n) == -1)
+	if (strlen(s) != ndigits || registry_num(s, ULLONG_MAX / 10, &n) == -1)
 		return (-1);
 	*v = n;
 	return (0);
@@ -210,7 +210,7 @@ parse_code(const char *s, size_t ndigits, uint64_t *v)
 
 /* A code column must agree with the first digits of the village code. */
 static int
-check_prefix(struct csv *c, const char *name, const char *val,
+registry_check_prefix(struct csv *c, const char *name, const char *val,
     const char *code, size_t len)
 {
 	if (*val == '\0')
@@ -223,7 +223,7 @@ check_prefix(struct csv *c, const char *name, const char *val,
 
 /* A database error while storing a row: name the row as well. */
 static int
-row_dberr(struct csv *c, char *msg)
+registry_row_dberr(struct csv *c, char *msg)
 {
 	csv_fail(c, "storing the row: %s", msg);
 	msg[0] = '\0';
@@ -233,7 +233,7 @@ row_dberr(struct csv *c, char *msg)
 /* --- codes seen in one import ---------------------------------------- */
 
 static int
-seen_add(struct seenset *s, uint64_t code, unsigned long line)
+registry_seen_add(struct seenset *s, uint64_t code, unsigned long line)
 {
 	struct seen	*p;
 	size_t		 ncap;
@@ -252,7 +252,7 @@ seen_add(struct seenset *s, uint64_t code, unsigned long line)
 }
 
 static int
-seen_cmp(const void *a, const void *b)
+registry_seen_cmp(const void *a, const void *b)
 {
 	const struct seen	*x = a, *y = b;
 
@@ -265,12 +265,12 @@ seen_cmp(const void *a, const void *b)
 
 /* The earliest line whose code already appeared; NULL if none. */
 static const struct seen *
-seen_dup(struct seenset *s, unsigned long *firstline)
+registry_seen_dup(struct seenset *s, unsigned long *firstline)
 {
 	const struct seen	*dup = NULL;
 	size_t			 i;
 
-	qsort(s->v, s->n, sizeof(*s->v), seen_cmp);
+	qsort(s->v, s->n, sizeof(*s->v), registry_seen_cmp);
 	for (i = 1; i < s->n; i++) {
 		if (s->v[i].code != s->v[i - 1].code)
 			continue;
@@ -288,7 +288,7 @@ seen_dup(struct seenset *s, unsigned long *firstline)
 /* --- SQLite helpers -------------------------------------------------- */
 
 static int
-reg_exec(struct registry *reg, const char *sql, char *msg, size_t len)
+registry_exec(struct registry *reg, const char *sql, char *msg, size_t len)
 {
 	char	*err = NULL;
 
@@ -301,7 +301,7 @@ reg_exec(struct registry *reg, const char *sql, char *msg, size_t len)
 }
 
 static int
-reg_prepare(struct registry *reg, const char *sql, sqlite3_stmt **st,
+registry_prepare(struct registry *reg, const char *sql, sqlite3_stmt **st,
     char *msg, size_t len)
 {
 	if (sqlite3_prepare_v2(reg->db, sql, -1, st, NULL) == SQLITE_OK)
@@ -313,7 +313,7 @@ reg_prepare(struct registry *reg, const char *sql, sqlite3_stmt **st,
 
 /* Run a statement that returns no rows and make it ready again. */
 static int
-reg_step(struct registry *reg, sqlite3_stmt *st, char *msg, size_t len)
+registry_step(struct registry *reg, sqlite3_stmt *st, char *msg, size_t len)
 {
 	int	 rc;
 
@@ -327,13 +327,13 @@ reg_step(struct registry *reg, sqlite3_stmt *st, char *msg, size_t len)
 }
 
 static int
-reg_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
+registry_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
     size_t len)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (reg_prepare(reg, sql, &st, msg, len) == -1)
+	if (registry_prepare(reg, sql, &st, msg, len) == -1)
 		return (-1);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -346,34 +346,34 @@ reg_pragma_int(struct registry *reg, const char *sql, int *v, char *msg,
 }
 
 static int
-meta_set(struct registry *reg, const char *key, const char *value,
+registry_meta_set(struct registry *reg, const char *key, const char *value,
     char *msg, size_t len)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (reg_prepare(reg, "INSERT OR REPLACE INTO meta (key, value) "
+	if (registry_prepare(reg, "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES (?1, ?2)", &st, msg, len) == -1)
 		return (-1);
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = reg_step(reg, st, msg, len);
+	rc = registry_step(reg, st, msg, len);
 	sqlite3_finalize(st);
 	return (rc);
 }
 
 static int
-meta_set_num(struct registry *reg, const char *key, size_t value,
+registry_meta_set_num(struct registry *reg, const char *key, size_t value,
     char *msg, size_t len)
 {
 	char	 buf[32];
 
 	snprintf(buf, sizeof(buf), "%zu", value);
-	return (meta_set(reg, key, buf, msg, len));
+	return (registry_meta_set(reg, key, buf, msg, len));
 }
 
 static void
-now_utc(char *buf, size_t len)
+registry_now_utc(char *buf, size_t len)
 {
 	struct tm	 tm;
 	time_t		 t;
@@ -385,21 +385,21 @@ now_utc(char *buf, size_t len)
 
 /* Record where an import came from and when. */
 static int
-meta_source(struct registry *reg, const char *prefix, const char *path,
+registry_meta_source(struct registry *reg, const char *prefix, const char *path,
     char *msg, size_t len)
 {
 	char		 key[64], now[32], *abs;
 	int		 rc;
 
-	now_utc(now, sizeof(now));
+	registry_now_utc(now, sizeof(now));
 	abs = realpath(path, NULL);
 	snprintf(key, sizeof(key), "%s_source", prefix);
-	rc = meta_set(reg, key, abs != NULL ? abs : path, msg, len);
+	rc = registry_meta_set(reg, key, abs != NULL ? abs : path, msg, len);
 	free(abs);
 	if (rc == -1)
 		return (-1);
 	snprintf(key, sizeof(key), "%s_imported", prefix);
-	return (meta_set(reg, key, now, msg, len));
+	return (registry_meta_set(reg, key, now, msg, len));
 }
 
 /*
@@ -409,7 +409,7 @@ meta_source(struct registry *reg, const char *prefix, const char *path,
  * back when it ends.
  */
 static int
-import_begin(struct registry *reg, char *msg, size_t len)
+registry_import_begin(struct registry *reg, char *msg, size_t len)
 {
 	char	 sql[64];
 
@@ -417,17 +417,18 @@ import_begin(struct registry *reg, char *msg, size_t len)
 		snprintf(msg, len, "%s: registry opened read-only", reg->path);
 		return (-1);
 	}
-	if (reg_pragma_int(reg, "PRAGMA synchronous", &reg->saved_sync,
+	if (registry_pragma_int(reg, "PRAGMA synchronous", &reg->saved_sync,
 	    msg, len) == -1 ||
-	    reg_pragma_int(reg, "PRAGMA cache_size", &reg->saved_cache,
+	    registry_pragma_int(reg, "PRAGMA cache_size", &reg->saved_cache,
 	    msg, len) == -1)
 		return (-1);
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d",
 	    REGISTRY_IMPORT_CACHE);
-	if (reg_exec(reg, "PRAGMA synchronous = OFF", msg, len) == -1 ||
-	    reg_exec(reg, sql, msg, len) == -1 ||
-	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1) {
-		import_end(reg, 0, msg, len);	/* restores the settings */
+	if (registry_exec(reg, "PRAGMA synchronous = OFF", msg, len) == -1 ||
+	    registry_exec(reg, sql, msg, len) == -1 ||
+	    registry_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1) {
+		registry_import_end(reg, 0, msg,
+		    len);	/* restores the settings */
 		return (-1);
 	}
 	return (0);
@@ -435,28 +436,28 @@ import_begin(struct registry *reg, char *msg, size_t len)
 
 /* Commit (ok) or roll back, then restore the settings of the reader. */
 static int
-import_end(struct registry *reg, int ok, char *msg, size_t len)
+registry_import_end(struct registry *reg, int ok, char *msg, size_t len)
 {
 	char	 sql[64], ign[256];
 	int	 rc = 0;
 
-	if (ok && (rc = reg_exec(reg, "COMMIT", msg, len)) == 0 &&
-	    reg_exec(reg, "PRAGMA wal_checkpoint(TRUNCATE)", ign,
+	if (ok && (rc = registry_exec(reg, "COMMIT", msg, len)) == 0 &&
+	    registry_exec(reg, "PRAGMA wal_checkpoint(TRUNCATE)", ign,
 	    sizeof(ign)) == -1)
 		log_warnx("registry: checkpoint: %s", ign);
 	if (!ok || rc == -1) {
 		if (sqlite3_get_autocommit(reg->db) == 0 &&
-		    reg_exec(reg, "ROLLBACK", ign, sizeof(ign)) == -1)
+		    registry_exec(reg, "ROLLBACK", ign, sizeof(ign)) == -1)
 			log_warnx("registry: rollback: %s", ign);
 		rc = -1;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %d",
 	    reg->saved_sync);
-	if (reg_exec(reg, sql, ign, sizeof(ign)) == -1)
+	if (registry_exec(reg, sql, ign, sizeof(ign)) == -1)
 		log_warnx("registry: %s", ign);
 	snprintf(sql, sizeof(sql), "PRAGMA cache_size = %d",
 	    reg->saved_cache);
-	if (reg_exec(reg, sql, ign, sizeof(ign)) == -1)
+	if (registry_exec(reg, sql, ign, sizeof(ign)) == -1)
 		log_warnx("registry: %s", ign);
 	return (rc);
 }
@@ -470,20 +471,21 @@ registry_create(struct registry *reg, char *msg, size_t len)
 	char	 sql[64], now[32];
 
 	/* WAL: the gateway reads on while tallyctl imports. */
-	if (reg_exec(reg, "PRAGMA journal_mode = WAL", msg, len) == -1 ||
-	    reg_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1)
+	if (registry_exec(reg, "PRAGMA journal_mode = WAL", msg, len) == -1 ||
+	    registry_exec(reg, "BEGIN IMMEDIATE", msg, len) == -1)
 		return (-1);
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
 	    REGISTRY_APPLICATION_ID);
-	now_utc(now, sizeof(now));
-	if (reg_exec(reg, registry_schema_sql, msg, len) == -1 ||
-	    reg_exec(reg, sql, msg, len) == -1 ||
-	    meta_set(reg, "application", REGISTRY_APPLICATION, msg,
+	registry_now_utc(now, sizeof(now));
+	if (registry_exec(reg, registry_schema_sql, msg, len) == -1 ||
+	    registry_exec(reg, sql, msg, len) == -1 ||
+	    registry_meta_set(reg, "application", REGISTRY_APPLICATION, msg,
 	    len) == -1 ||
-	    meta_set_num(reg, "schema_version", REGISTRY_SCHEMA_VERSION, msg,
+	    registry_meta_set_num(reg, "schema_version",
+	        REGISTRY_SCHEMA_VERSION, msg,
 	    len) == -1 ||
-	    meta_set(reg, "created", now, msg, len) == -1 ||
-	    reg_exec(reg, "COMMIT", msg, len) == -1) {
+	    registry_meta_set(reg, "created", now, msg, len) == -1 ||
+	    registry_exec(reg, "COMMIT", msg, len) == -1) {
 		if (sqlite3_get_autocommit(reg->db) == 0)
 			sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
 		return (-1);
@@ -567,29 +569,29 @@ registry_open(const char *path, int mode, char *errbuf, size_t errlen)
 	int		 flags, rc, serr;
 
 	if (path == NULL || *path == '\0') {
-		reg_fail(errbuf, errlen, "no registry file given");
+		registry_fail(errbuf, errlen, "no registry file given");
 		return (NULL);
 	}
 	if (mode != REGISTRY_RDONLY && mode != REGISTRY_CREATE) {
-		reg_fail(errbuf, errlen, "%s: unknown open mode %d", path,
+		registry_fail(errbuf, errlen, "%s: unknown open mode %d", path,
 		    mode);
 		return (NULL);
 	}
 	if (mode == REGISTRY_RDONLY) {
 		if (stat(path, &sb) == -1) {
-			reg_fail(errbuf, errlen, "%s: %s", path,
+			registry_fail(errbuf, errlen, "%s: %s", path,
 			    strerror(errno));
 			return (NULL);
 		}
 		if (!S_ISREG(sb.st_mode)) {
-			reg_fail(errbuf, errlen, "%s: not a regular file",
+			registry_fail(errbuf, errlen, "%s: not a regular file",
 			    path);
 			return (NULL);
 		}
 	}
 	if ((reg = calloc(1, sizeof(*reg))) == NULL ||
 	    (reg->path = strdup(path)) == NULL) {
-		reg_fail(errbuf, errlen, "%s: %s", path, strerror(errno));
+		registry_fail(errbuf, errlen, "%s: %s", path, strerror(errno));
 		free(reg);
 		return (NULL);
 	}
@@ -608,15 +610,15 @@ registry_open(const char *path, int mode, char *errbuf, size_t errlen)
 	sqlite3_extended_result_codes(reg->db, 1);
 	sqlite3_busy_timeout(reg->db, REGISTRY_BUSY_MS);
 	if (registry_check(reg, mode, msg, sizeof(msg)) == -1 ||
-	    reg_prepare(reg, registry_lookup_sql, &reg->lookup, msg,
+	    registry_prepare(reg, registry_lookup_sql, &reg->lookup, msg,
 	    sizeof(msg)) == -1 ||
-	    reg_prepare(reg, "SELECT count(*) FROM tps", &reg->count, msg,
+	    registry_prepare(reg, "SELECT count(*) FROM tps", &reg->count, msg,
 	    sizeof(msg)) == -1)
 		goto fail;
 	return (reg);
 
  fail:
-	reg_fail(errbuf, errlen, "%s", msg);
+	registry_fail(errbuf, errlen, "%s", msg);
 	registry_close(reg);
 	return (NULL);
 }
@@ -638,7 +640,7 @@ registry_close(struct registry *reg)
 /* --- queries --------------------------------------------------------- */
 
 static void
-copy_text(sqlite3_stmt *st, int col, char *dst, size_t len)
+registry_copy_text(sqlite3_stmt *st, int col, char *dst, size_t len)
 {
 	const unsigned char	*s = sqlite3_column_text(st, col);
 
@@ -658,10 +660,14 @@ registry_lookup(struct registry *reg, uint64_t tps, struct tps_info *info)
 	rc = sqlite3_step(reg->lookup);
 	if (rc == SQLITE_ROW) {
 		info->dpt = sqlite3_column_int(reg->lookup, 0);
-		copy_text(reg->lookup, 1, info->prov, sizeof(info->prov));
-		copy_text(reg->lookup, 2, info->kab, sizeof(info->kab));
-		copy_text(reg->lookup, 3, info->kec, sizeof(info->kec));
-		copy_text(reg->lookup, 4, info->desa, sizeof(info->desa));
+		registry_copy_text(reg->lookup, 1, info->prov,
+		    sizeof(info->prov));
+		registry_copy_text(reg->lookup, 2, info->kab,
+		    sizeof(info->kab));
+		registry_copy_text(reg->lookup, 3, info->kec,
+		    sizeof(info->kec));
+		registry_copy_text(reg->lookup, 4, info->desa,
+		    sizeof(info->desa));
 	} else if (rc != SQLITE_DONE)
 		log_warnx("registry: %s: lookup %013llu: %s", reg->path,
 		    (unsigned long long)tps, sqlite3_errmsg(reg->db));
@@ -702,7 +708,7 @@ struct desa_import {
  * (abroad), -1 bad line or database error (c->err).
  */
 static int
-desa_row(struct registry *reg, struct csv *c, const int *idx,
+registry_desa_row(struct registry *reg, struct csv *c, const int *idx,
     size_t nheader, struct desa_import *di, struct seenset *seen,
     char *msg, size_t len)
 {
@@ -716,17 +722,17 @@ desa_row(struct registry *reg, struct csv *c, const int *idx,
 		return (csv_fail(c, "%zu fields, the header has %zu", c->nf,
 		    nheader));
 	code = csv_col(c, idx, DC_KODE_DESA);
-	if (parse_code(code, 10, &village) == -1)
+	if (registry_code(code, 10, &village) == -1)
 		return (csv_fail(c, "kode_desa \"%.20s\" is not 10 digits",
 		    code));
 	if (village / 100000000 < REGISTRY_PROV_MIN)
 		return (csv_fail(c, "kode_desa %s: no province %.2s", code,
 		    code));
-	if (check_prefix(c, "kode_prov", csv_col(c, idx, DC_KODE_PROV),
+	if (registry_check_prefix(c, "kode_prov", csv_col(c, idx, DC_KODE_PROV),
 	    code, 2) == -1 ||
-	    check_prefix(c, "kode_kab", csv_col(c, idx, DC_KODE_KAB),
+	    registry_check_prefix(c, "kode_kab", csv_col(c, idx, DC_KODE_KAB),
 	    code, 4) == -1 ||
-	    check_prefix(c, "kode_kec", csv_col(c, idx, DC_KODE_KEC),
+	    registry_check_prefix(c, "kode_kec", csv_col(c, idx, DC_KODE_KEC),
 	    code, 6) == -1)
 		return (-1);
 	if (village / 100000000 == REGISTRY_ABROAD) {
@@ -736,17 +742,17 @@ desa_row(struct registry *reg, struct csv *c, const int *idx,
 	}
 
 	name = csv_col(c, idx, DC_NREG);
-	if (parse_num(name, REGISTRY_TPS_MAX, &nreg) == -1)
+	if (registry_num(name, REGISTRY_TPS_MAX, &nreg) == -1)
 		return (csv_fail(c, "n_tps_reguler \"%.20s\" is not a number "
 		    "0..%d", name, REGISTRY_TPS_MAX));
 	ef = csv_col(c, idx, DC_EXT_FIRST);
 	el = csv_col(c, idx, DC_EXT_LAST);
 	if (*ef != '\0' || *el != '\0') {
-		if (parse_num(ef, REGISTRY_TPS_MAX, &first) == -1 ||
+		if (registry_num(ef, REGISTRY_TPS_MAX, &first) == -1 ||
 		    first == 0)
 			return (csv_fail(c, "ext_first \"%.20s\" is not a "
 			    "number 1..%d", ef, REGISTRY_TPS_MAX));
-		if (parse_num(el, REGISTRY_TPS_MAX, &last) == -1 ||
+		if (registry_num(el, REGISTRY_TPS_MAX, &last) == -1 ||
 		    last == 0)
 			return (csv_fail(c, "ext_last \"%.20s\" is not a "
 			    "number 1..%d", el, REGISTRY_TPS_MAX));
@@ -759,7 +765,7 @@ desa_row(struct registry *reg, struct csv *c, const int *idx,
 		next = (size_t)(last - first + 1);
 	}
 	name = csv_col(c, idx, DC_NTOTAL);
-	if (parse_num(name, 2 * REGISTRY_TPS_MAX, &total) == -1)
+	if (registry_num(name, 2 * REGISTRY_TPS_MAX, &total) == -1)
 		return (csv_fail(c, "n_tps_total \"%.20s\" is not a number",
 		    name));
 	if (total != nreg + next)
@@ -767,20 +773,20 @@ desa_row(struct registry *reg, struct csv *c, const int *idx,
 		    "%llu and the extra block %zu make %llu", total, nreg,
 		    next, nreg + next));
 
-	if (seen_add(seen, village, c->lineno) == -1)
+	if (registry_seen_add(seen, village, c->lineno) == -1)
 		return (csv_fail(c, "%s", strerror(errno)));
 	sqlite3_bind_int64(di->village, 1, (sqlite3_int64)village);
 	for (i = 0; i < 4; i++)
 		sqlite3_bind_text(di->village, i + 2,
 		    csv_col(c, idx, DC_PROV + i), -1, SQLITE_STATIC);
-	if (reg_step(reg, di->village, msg, len) == -1)
-		return (row_dberr(c, msg));
+	if (registry_step(reg, di->village, msg, len) == -1)
+		return (registry_row_dberr(c, msg));
 	di->villages++;
 	for (t = 1; t <= nreg + next; t++) {
 		sqlite3_bind_int64(di->tps, 1, (sqlite3_int64)(village * 1000 +
 		    (t <= nreg ? t : first + (t - nreg - 1))));
-		if (reg_step(reg, di->tps, msg, len) == -1)
-			return (row_dberr(c, msg));
+		if (registry_step(reg, di->tps, msg, len) == -1)
+			return (registry_row_dberr(c, msg));
 		di->ntps++;
 	}
 	return (0);
@@ -815,20 +821,21 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 		goto done;
 	}
 	nheader = c.nf;
-	if (import_begin(reg, msg, sizeof(msg)) == -1)
+	if (registry_import_begin(reg, msg, sizeof(msg)) == -1)
 		goto done;
 	began = 1;
-	if (reg_prepare(reg, "INSERT INTO village (code, prov, kab, kec, "
+	if (registry_prepare(reg, "INSERT INTO village (code, prov, kab, kec, "
 	    "desa) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (code) DO UPDATE "
 	    "SET prov = excluded.prov, kab = excluded.kab, "
 	    "kec = excluded.kec, desa = excluded.desa", &di.village, msg,
 	    sizeof(msg)) == -1 ||
-	    reg_prepare(reg, "INSERT OR IGNORE INTO tps (code) VALUES (?1)",
+	    registry_prepare(reg,
+	        "INSERT OR IGNORE INTO tps (code) VALUES (?1)",
 	    &di.tps, msg, sizeof(msg)) == -1)
 		goto done;
 
 	while ((rc = csv_read(&c)) == 1)
-		if (desa_row(reg, &c, idx, nheader, &di, &seen, msg,
+		if (registry_desa_row(reg, &c, idx, nheader, &di, &seen, msg,
 		    sizeof(msg)) == -1)
 			goto done;
 	if (rc == -1)
@@ -837,17 +844,18 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 		csv_fail(&c, "no data lines after the header");
 		goto done;
 	}
-	if ((dup = seen_dup(&seen, &firstline)) != NULL) {
+	if ((dup = registry_seen_dup(&seen, &firstline)) != NULL) {
 		c.lineno = dup->line;
 		csv_fail(&c, "kode_desa %010llu already on line %lu",
 		    (unsigned long long)dup->code, firstline);
 		goto done;
 	}
-	if (meta_source(reg, "desa", path, msg, sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "desa_villages", di.villages, msg,
+	if (registry_meta_source(reg, "desa", path, msg, sizeof(msg)) == -1 ||
+	    registry_meta_set_num(reg, "desa_villages", di.villages, msg,
 	    sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "desa_tps", di.ntps, msg, sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "desa_skipped_abroad", di.abroad, msg,
+	    registry_meta_set_num(reg, "desa_tps", di.ntps, msg,
+	        sizeof(msg)) == -1 ||
+	    registry_meta_set_num(reg, "desa_skipped_abroad", di.abroad, msg,
 	    sizeof(msg)) == -1)
 		goto done;
 	ok = 1;
@@ -855,7 +863,7 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
  done:
 	sqlite3_finalize(di.village);
 	sqlite3_finalize(di.tps);
-	if (began && import_end(reg, ok, msg, sizeof(msg)) == -1)
+	if (began && registry_import_end(reg, ok, msg, sizeof(msg)) == -1)
 		ok = 0;
 	if (!ok && msg[0] == '\0')
 		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
@@ -863,12 +871,12 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 	csv_close(&c);
 	free(seen.v);
 	if (!ok) {
-		reg_fail(errbuf, errlen, "%s", msg);
+		registry_fail(errbuf, errlen, "%s", msg);
 		return (-1);
 	}
 	if (count != NULL)
 		*count = di.ntps;
-	reg_note(errbuf, errlen, "%s: %zu TPS in %zu villages imported, "
+	registry_note(errbuf, errlen, "%s: %zu TPS in %zu villages imported, "
 	    "%zu rows of province %d (abroad) skipped", path, di.ntps,
 	    di.villages, di.abroad, REGISTRY_ABROAD);
 	return (0);
@@ -894,7 +902,7 @@ struct dpt_import {
  * checks treat the DPT as unknown.  0 stored, 1 skipped, -1 bad.
  */
 static int
-dpt_row(struct registry *reg, struct csv *c, const int *idx,
+registry_dpt_row(struct registry *reg, struct csv *c, const int *idx,
     size_t nheader, struct dpt_import *pi, struct seenset *seen,
     char *msg, size_t len)
 {
@@ -907,7 +915,7 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 		return (csv_fail(c, "%zu fields, the header has %zu", c->nf,
 		    nheader));
 	code = csv_col(c, idx, PC_KODE_TPS);
-	if (parse_code(code, TALLY_TPS_DIGITS, &tps) == -1)
+	if (registry_code(code, TALLY_TPS_DIGITS, &tps) == -1)
 		return (csv_fail(c, "kode_tps \"%.20s\" is not %d digits",
 		    code, TALLY_TPS_DIGITS));
 	if (tps % 1000 == 0)
@@ -916,11 +924,11 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	if (village / 100000000 < REGISTRY_PROV_MIN)
 		return (csv_fail(c, "kode_tps %s: no province %.2s", code,
 		    code));
-	if (check_prefix(c, "kode_desa", csv_col(c, idx, PC_KODE_DESA),
+	if (registry_check_prefix(c, "kode_desa", csv_col(c, idx, PC_KODE_DESA),
 	    code, 10) == -1)
 		return (-1);
 	f = csv_col(c, idx, PC_NO_TPS);
-	if (*f != '\0' && (parse_num(f, REGISTRY_TPS_MAX, &no) == -1 ||
+	if (*f != '\0' && (registry_num(f, REGISTRY_TPS_MAX, &no) == -1 ||
 	    no != tps % 1000))
 		return (csv_fail(c, "no_tps \"%.20s\" does not match kode_tps "
 		    "%s", f, code));
@@ -930,7 +938,7 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	}
 	f = csv_col(c, idx, PC_DPT);
 	hasdpt = *f != '\0';
-	if (hasdpt && parse_num(f, REGISTRY_DPT_READ_MAX, &raw) == -1)
+	if (hasdpt && registry_num(f, REGISTRY_DPT_READ_MAX, &raw) == -1)
 		return (csv_fail(c, "dpt \"%.20s\" is not a number", f));
 	if (hasdpt) {
 		pi->withdpt++;
@@ -939,7 +947,7 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 		else
 			dpt = (int)raw;
 	}
-	if (seen_add(seen, tps, c->lineno) == -1)
+	if (registry_seen_add(seen, tps, c->lineno) == -1)
 		return (csv_fail(c, "%s", strerror(errno)));
 	pi->rows++;
 
@@ -947,8 +955,8 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 		sqlite3_bind_int64(pi->update, 1, (sqlite3_int64)tps);
 		sqlite3_bind_int(pi->update, 2, dpt);
 		sqlite3_bind_int64(pi->update, 3, (sqlite3_int64)raw);
-		if (reg_step(reg, pi->update, msg, len) == -1)
-			return (row_dberr(c, msg));
+		if (registry_step(reg, pi->update, msg, len) == -1)
+			return (registry_row_dberr(c, msg));
 		if (sqlite3_changes(reg->db) > 0)
 			return (0);
 	}
@@ -957,8 +965,8 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	sqlite3_bind_int(pi->tps, 2, dpt);
 	if (hasdpt)
 		sqlite3_bind_int64(pi->tps, 3, (sqlite3_int64)raw);
-	if (reg_step(reg, pi->tps, msg, len) == -1)
-		return (row_dberr(c, msg));
+	if (registry_step(reg, pi->tps, msg, len) == -1)
+		return (registry_row_dberr(c, msg));
 	if (sqlite3_changes(reg->db) == 0)
 		return (0);
 	pi->added++;
@@ -966,8 +974,8 @@ dpt_row(struct registry *reg, struct csv *c, const int *idx,
 	for (i = 0; i < 4; i++)
 		sqlite3_bind_text(pi->village, i + 2,
 		    csv_col(c, idx, PC_PROV + i), -1, SQLITE_STATIC);
-	if (reg_step(reg, pi->village, msg, len) == -1)
-		return (row_dberr(c, msg));
+	if (registry_step(reg, pi->village, msg, len) == -1)
+		return (registry_row_dberr(c, msg));
 	return (0);
 }
 
@@ -994,20 +1002,22 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	if (csv_header(&c, dpt_columns, PC_MAX, idx) == -1)
 		goto done;
 	nheader = c.nf;
-	if (import_begin(reg, msg, sizeof(msg)) == -1)
+	if (registry_import_begin(reg, msg, sizeof(msg)) == -1)
 		goto done;
 	began = 1;
-	if (reg_prepare(reg, "UPDATE tps SET dpt = ?2, dpt_raw = ?3 "
+	if (registry_prepare(reg, "UPDATE tps SET dpt = ?2, dpt_raw = ?3 "
 	    "WHERE code = ?1", &pi.update, msg, sizeof(msg)) == -1 ||
-	    reg_prepare(reg, "INSERT OR IGNORE INTO tps (code, dpt, dpt_raw) "
+	    registry_prepare(reg,
+	        "INSERT OR IGNORE INTO tps (code, dpt, dpt_raw) "
 	    "VALUES (?1, ?2, ?3)", &pi.tps, msg, sizeof(msg)) == -1 ||
-	    reg_prepare(reg, "INSERT OR IGNORE INTO village (code, prov, kab, "
+	    registry_prepare(reg,
+	        "INSERT OR IGNORE INTO village (code, prov, kab, "
 	    "kec, desa) VALUES (?1, ?2, ?3, ?4, ?5)", &pi.village, msg,
 	    sizeof(msg)) == -1)
 		goto done;
 
 	while ((rc = csv_read(&c)) == 1)
-		if (dpt_row(reg, &c, idx, nheader, &pi, &seen, msg,
+		if (registry_dpt_row(reg, &c, idx, nheader, &pi, &seen, msg,
 		    sizeof(msg)) == -1)
 			goto done;
 	if (rc == -1)
@@ -1016,21 +1026,22 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 		csv_fail(&c, "no data lines after the header");
 		goto done;
 	}
-	if ((dup = seen_dup(&seen, &firstline)) != NULL) {
+	if ((dup = registry_seen_dup(&seen, &firstline)) != NULL) {
 		c.lineno = dup->line;
 		csv_fail(&c, "kode_tps %013llu already on line %lu",
 		    (unsigned long long)dup->code, firstline);
 		goto done;
 	}
-	if (meta_source(reg, "dpt", path, msg, sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "dpt_rows", pi.rows, msg, sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "dpt_with_dpt", pi.withdpt, msg,
+	if (registry_meta_source(reg, "dpt", path, msg, sizeof(msg)) == -1 ||
+	    registry_meta_set_num(reg, "dpt_rows", pi.rows, msg,
+	        sizeof(msg)) == -1 ||
+	    registry_meta_set_num(reg, "dpt_with_dpt", pi.withdpt, msg,
 	    sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "dpt_implausible", pi.implausible, msg,
+	    registry_meta_set_num(reg, "dpt_implausible", pi.implausible, msg,
 	    sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "dpt_added_tps", pi.added, msg,
+	    registry_meta_set_num(reg, "dpt_added_tps", pi.added, msg,
 	    sizeof(msg)) == -1 ||
-	    meta_set_num(reg, "dpt_skipped_abroad", pi.abroad, msg,
+	    registry_meta_set_num(reg, "dpt_skipped_abroad", pi.abroad, msg,
 	    sizeof(msg)) == -1)
 		goto done;
 	ok = 1;
@@ -1039,7 +1050,7 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	sqlite3_finalize(pi.update);
 	sqlite3_finalize(pi.tps);
 	sqlite3_finalize(pi.village);
-	if (began && import_end(reg, ok, msg, sizeof(msg)) == -1)
+	if (began && registry_import_end(reg, ok, msg, sizeof(msg)) == -1)
 		ok = 0;
 	if (!ok && msg[0] == '\0')
 		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
@@ -1047,12 +1058,13 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	csv_close(&c);
 	free(seen.v);
 	if (!ok) {
-		reg_fail(errbuf, errlen, "%s", msg);
+		registry_fail(errbuf, errlen, "%s", msg);
 		return (-1);
 	}
 	if (count != NULL)
 		*count = pi.rows;
-	reg_note(errbuf, errlen, "%s: %zu TPS rows, %zu with a DPT (%zu over "
+	registry_note(errbuf, errlen,
+	    "%s: %zu TPS rows, %zu with a DPT (%zu over "
 	    "%d kept as unknown), %zu TPS added to the registry, %zu rows "
 	    "of province %d (abroad) skipped", path, pi.rows, pi.withdpt,
 	    pi.implausible, REGISTRY_DPT_MAX, pi.added, pi.abroad,

@@ -156,7 +156,7 @@ test_body_fields(void **state)
 	(void)state;
 	msg_ppwp(&m, 3, RECEIPT);
 	m.flags = FLAG_SUM | FLAG_STALE;
-	assert_int_equal(fwd_body(&m, "gw-jabar-1", &body, &len), 0);
+	assert_int_equal(forward_body(&m, "gw-jabar-1", &body, &len), 0);
 	assert_int_equal(len, strlen(body));
 	/* Compact: no space after separators. */
 	assert_null(strstr(body, "\": "));
@@ -239,7 +239,7 @@ test_body_paged(void **state)
 	m.flags = FLAG_PARTY | FLAG_DPT | FLAG_SENDER | FLAG_TOTAL;
 	m.auth = AUTH_CARD;
 	m.supersedes = 2;
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), 0);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), 0);
 	o = json_loadb(body, len, 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "contest")),
@@ -269,7 +269,7 @@ test_body_paged(void **state)
 	/* Page 0 (the summary page) is an integer, not null. */
 	m.report.page = 0;
 	assert_int_equal(decode_canon(&m.report), 0);
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), 0);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), 0);
 	o = json_loadb(body, len, 0, NULL);
 	assert_true(json_is_integer(json_object_get(o, "page")));
 	assert_int_equal(json_integer_value(json_object_get(o, "page")), 0);
@@ -287,14 +287,14 @@ test_body_deterministic(void **state)
 
 	(void)state;
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "gw-1", &a, &la), 0);
-	assert_int_equal(fwd_body(&m, "gw-1", &b, &lb), 0);
+	assert_int_equal(forward_body(&m, "gw-1", &a, &la), 0);
+	assert_int_equal(forward_body(&m, "gw-1", &b, &lb), 0);
 	assert_int_equal(la, lb);
 	assert_memory_equal(a, b, la);
 	free(b);
 	/* And it does depend on the message. */
 	snprintf(m.sender, sizeof(m.sender), "+6281299999999");
-	assert_int_equal(fwd_body(&m, "gw-1", &b, &lb), 0);
+	assert_int_equal(forward_body(&m, "gw-1", &b, &lb), 0);
 	assert_true(la != lb || memcmp(a, b, la) != 0);
 	free(a);
 	free(b);
@@ -314,26 +314,26 @@ test_body_refused(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		msg_ppwp(&m, 1, RECEIPT);
 		m.verdict = (enum verdict)bad[i];
-		assert_int_equal(fwd_body(&m, "gw", &body, &len), -1);
+		assert_int_equal(forward_body(&m, "gw", &body, &len), -1);
 		assert_null(body);
 		assert_int_equal(len, 0);
 	}
 	msg_ppwp(&m, 1, RECEIPT);
 	m.decoded = 0;
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), -1);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), -1);
 	msg_ppwp(&m, 1, RECEIPT);
 	m.kind = MSG_CEK;
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), -1);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), -1);
 	msg_ppwp(&m, 1, RECEIPT);
 	m.auth = AUTH_NONE;
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), -1);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), -1);
 	msg_ppwp(&m, 1, "1234");
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), -1);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), -1);
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "", &body, &len), -1);
+	assert_int_equal(forward_body(&m, "", &body, &len), -1);
 	/* The same message with its fields restored is accepted. */
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), 0);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), 0);
 	free(body);
 }
 
@@ -351,7 +351,7 @@ test_body_utf8(void **state)
 	 * and a truncated sequence each become '?'. */
 	snprintf(m.raw, sizeof(m.raw), "Caf\xc3\xa9 \xff x\xc0\xafy "
 	    "\xed\xa0\x80 \xe2\x82");
-	assert_int_equal(fwd_body(&m, "gw", &body, &len), 0);
+	assert_int_equal(forward_body(&m, "gw", &body, &len), 0);
 	o = json_loadb(body, len, 0, NULL);
 	assert_non_null(o);
 	assert_string_equal(json_string_value(json_object_get(o, "raw")),
@@ -369,12 +369,12 @@ test_idempotency_key(void **state)
 	(void)state;
 	msg_ppwp(&m, 9999, "00000001");
 	m.report.tps = 1012001001ULL;		/* leading zeros */
-	assert_int_equal(fwd_idempotency_key(&m, buf, sizeof(buf)), 0);
+	assert_int_equal(forward_idempotency_key(&m, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "0001012001001-9999-00000001");
 	/* Too small a buffer, a bad receipt: refused. */
-	assert_int_equal(fwd_idempotency_key(&m, buf, 10), -1);
+	assert_int_equal(forward_idempotency_key(&m, buf, 10), -1);
 	msg_ppwp(&m, 1, "abc");
-	assert_int_equal(fwd_idempotency_key(&m, buf, sizeof(buf)), -1);
+	assert_int_equal(forward_idempotency_key(&m, buf, sizeof(buf)), -1);
 }
 
 /* ------------------------------------------------------------------ */
@@ -391,7 +391,7 @@ test_sign(void **state)
 
 	(void)state;
 	keypair(pk, sk);
-	assert_int_equal(fwd_sign(sk, body, strlen(body), out, sizeof(out)),
+	assert_int_equal(forward_sign(sk, body, strlen(body), out, sizeof(out)),
 	    0);
 	assert_int_equal(strncmp(out, "ed25519=", 8), 0);
 	assert_int_equal(strlen(out), 8 + 88);
@@ -406,7 +406,7 @@ test_sign(void **state)
 	assert_int_not_equal(crypto_sign_verify_detached(sig,
 	    (const unsigned char *)"{\"a\":1} ", 8, pk), 0);
 	/* Too small an output buffer. */
-	assert_int_equal(fwd_sign(sk, body, strlen(body), out, 96), -1);
+	assert_int_equal(forward_sign(sk, body, strlen(body), out, 96), -1);
 }
 
 static void
@@ -421,52 +421,52 @@ test_load_key(void **state)
 	write_keys(dir, pk, sk);
 	snprintf(path, sizeof(path), "%s/gw.sec", dir);
 	memset(got, 0, sizeof(got));
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), 0);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), 0);
 	assert_memory_equal(got, sk, 64);
 
 	/* Without the final newline too. */
 	sodium_bin2hex(hex, sizeof(hex), sk, 64);
 	snprintf(line, sizeof(line), "ed25519-secret %s", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), 0);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), 0);
 
 	/* Readable by others: refused, and the error says what to do. */
 	write_file(path, line, 0644);
 	err[0] = '\0';
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "chmod 600"));
 	write_file(path, line, 0640);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 
 	/* The public key file is not a secret key. */
 	snprintf(path, sizeof(path), "%s/gw.pub", dir);
 	chmod(path, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "ed25519-secret"));
 
 	snprintf(path, sizeof(path), "%s/bad", dir);
 	/* Short, not hex, trailing junk, a second line. */
 	snprintf(line, sizeof(line), "ed25519-secret %.126s\n", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	snprintf(line, sizeof(line), "ed25519-secret %.127sg\n", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	snprintf(line, sizeof(line), "ed25519-secret %s x\n", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	snprintf(line, sizeof(line), "ed25519-secret %s\nmore\n", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	/* Damaged: the public half does not belong to the seed. */
 	hex[127] = hex[127] == '0' ? '1' : '0';
 	snprintf(line, sizeof(line), "ed25519-secret %s\n", hex);
 	write_file(path, line, 0600);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "damaged"));
 	/* Missing. */
 	snprintf(path, sizeof(path), "%s/none", dir);
-	assert_int_equal(fwd_load_key(path, got, err, sizeof(err)), -1);
+	assert_int_equal(forward_load_key(path, got, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, path));
 	rmdir_all(dir);
 	free(dir);
@@ -486,7 +486,7 @@ test_backoff(void **state)
 	(void)state;
 	for (seed = 0; seed < 500; seed++) {
 		for (a = 1; a <= 40; a++) {
-			r = fwd_backoff(a, 2, 300, seed);
+			r = forward_backoff(a, 2, 300, seed);
 			base = a > 10 ? 300 : 2LL << (a - 1);
 			if (base > 300)
 				base = 300;
@@ -495,14 +495,15 @@ test_backoff(void **state)
 			assert_true(r * 10 >= base * 8);	/* -20% */
 			assert_true(r * 10 <= base * 12);	/* +20% */
 			/* Deterministic. */
-			assert_int_equal(r, fwd_backoff(a, 2, 300, seed));
+			assert_int_equal(r, forward_backoff(a, 2, 300, seed));
 		}
 	}
 	/* Grows: attempt 6 waits longer than attempt 1 (64+-20% vs 2). */
-	assert_true(fwd_backoff(6, 2, 300, 7) > fwd_backoff(1, 2, 300, 7));
+	assert_true(forward_backoff(6, 2, 300, 7) > forward_backoff(1, 2, 300,
+	    7));
 	/* The jitter spreads rows that failed together. */
 	for (seed = 0; seed < 50; seed++) {
-		r = fwd_backoff(5, 10, 1000, seed);	/* 160 +- 32 */
+		r = forward_backoff(5, 10, 1000, seed);	/* 160 +- 32 */
 		for (i = 0; i < nseen; i++)
 			if (seen[i] == r)
 				break;
@@ -513,11 +514,11 @@ test_backoff(void **state)
 	assert_true(distinct >= 5);
 	/* Never below 1, whatever the tunables; huge attempts do not
 	 * overflow. */
-	assert_true(fwd_backoff(1, 0, 0, 1) >= 1);
-	assert_true(fwd_backoff(0, 1, 1, 3) == 1);
-	r = fwd_backoff(1000000, 1, 300, 42);
+	assert_true(forward_backoff(1, 0, 0, 1) >= 1);
+	assert_true(forward_backoff(0, 1, 1, 3) == 1);
+	r = forward_backoff(1000000, 1, 300, 42);
 	assert_true(r >= 240 && r <= 300);
-	r = fwd_backoff(3, 1, 1, 42);
+	r = forward_backoff(3, 1, 1, 42);
 	assert_int_equal(r, 1);
 }
 
@@ -801,7 +802,7 @@ post_one(struct event_base *base, struct fwd *f, struct results *rs,
     const char *url, int timeout, int64_t id, const char *key,
     const char *body, size_t len)
 {
-	assert_int_equal(fwd_post(f, url, timeout, id, key, body, len), 0);
+	assert_int_equal(forward_post(f, url, timeout, id, key, body, len), 0);
 	rs->want = rs->n + 1;
 	assert_true(run_until(base, results_done, rs, timeout + 5));
 	assert_int_equal(rs->n, rs->want);
@@ -828,23 +829,23 @@ test_engine_statuses(void **state)
 		skip();
 	memset(&rs, 0, sizeof(rs));
 	assert_non_null(base = event_base_new());
-	assert_non_null(f = fwd_new(base, "gw-test", fx->sk, record_cb,
+	assert_non_null(f = forward_new(base, "gw-test", fx->sk, record_cb,
 	    &rs));
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "gw-test", &body, &len), 0);
-	assert_int_equal(fwd_idempotency_key(&m, key, sizeof(key)), 0);
+	assert_int_equal(forward_body(&m, "gw-test", &body, &len), 0);
+	assert_int_equal(forward_idempotency_key(&m, key, sizeof(key)), 0);
 
 	/* Stored, then already held. */
-	assert_int_equal(fwd_inflight(f, fx->url), 0);
-	assert_int_equal(fwd_post(f, fx->url, 5, 101, key, body, len), 0);
-	assert_int_equal(fwd_inflight(f, fx->url), 1);
+	assert_int_equal(forward_inflight(f, fx->url), 0);
+	assert_int_equal(forward_post(f, fx->url, 5, 101, key, body, len), 0);
+	assert_int_equal(forward_inflight(f, fx->url), 1);
 	rs.want = 1;
 	assert_true(run_until(base, results_done, &rs, 10));
 	r = &rs.r[0];
 	assert_int_equal(r->id, 101);
 	assert_int_equal(r->status, 201);
 	assert_int_equal(r->outcome, FWD_OUT_STORED);
-	assert_int_equal(fwd_inflight(f, fx->url), 0);
+	assert_int_equal(forward_inflight(f, fx->url), 0);
 	r = post_one(base, f, &rs, fx->url, 5, 102, key, body, len);
 	assert_int_equal(r->status, 200);
 	assert_int_equal(r->outcome, FWD_OUT_STORED);
@@ -852,7 +853,7 @@ test_engine_statuses(void **state)
 	/* The same key with other values: a conflict, refused for good. */
 	m.report.values[1] = 61;
 	assert_int_equal(decode_canon(&m.report), 0);
-	assert_int_equal(fwd_body(&m, "gw-test", &body2, &len2), 0);
+	assert_int_equal(forward_body(&m, "gw-test", &body2, &len2), 0);
 	r = post_one(base, f, &rs, fx->url, 5, 103, key, body2, len2);
 	assert_int_equal(r->status, 409);
 	assert_int_equal(r->outcome, FWD_OUT_REFUSED);
@@ -866,12 +867,12 @@ test_engine_statuses(void **state)
 
 	/* Signed by a key the receiver does not hold: 401. */
 	keypair(pk2, sk2);
-	assert_non_null(other = fwd_new(base, "gw-other", sk2, record_cb,
+	assert_non_null(other = forward_new(base, "gw-other", sk2, record_cb,
 	    &rs));
 	r = post_one(base, other, &rs, fx->url, 5, 105, key, body, len);
 	assert_int_equal(r->status, 401);
 	assert_int_equal(r->outcome, FWD_OUT_REFUSED);
-	fwd_free(other);
+	forward_free(other);
 	/* Not JSON: 400. */
 	r = post_one(base, f, &rs, fx->url, 5, 106, key, "{\"x\":", 5);
 	assert_int_equal(r->status, 400);
@@ -884,12 +885,12 @@ test_engine_statuses(void **state)
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 
 	/* Not started: no callback. */
-	assert_int_equal(fwd_post(f, "ftp://127.0.0.1/x", 5, 108, key, body,
+	assert_int_equal(forward_post(f, "ftp://127.0.0.1/x", 5, 108, key, body,
 	    len), -1);
-	assert_int_equal(fwd_post(f, "no url at all", 5, 108, key, body,
+	assert_int_equal(forward_post(f, "no url at all", 5, 108, key, body,
 	    len), -1);
-	assert_int_equal(fwd_post(f, fx->url, 5, 108, "", body, len), -1);
-	assert_int_equal(fwd_inflight(f, fx->url), 0);
+	assert_int_equal(forward_post(f, fx->url, 5, 108, "", body, len), -1);
+	assert_int_equal(forward_inflight(f, fx->url), 0);
 
 	/* Held once, signed, the duplicate counted. */
 	dump = central_dump(fx);
@@ -910,7 +911,7 @@ test_engine_statuses(void **state)
 	count = rs.n;
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	assert_int_equal(rs.n, count);
-	fwd_free(f);
+	forward_free(f);
 	free(body);
 	event_base_free(base);
 }
@@ -972,10 +973,10 @@ test_engine_outage(void **state)
 	memset(&rs, 0, sizeof(rs));
 	keypair(pk, sk);
 	assert_non_null(base = event_base_new());
-	assert_non_null(f = fwd_new(base, "gw-test", sk, record_cb, &rs));
+	assert_non_null(f = forward_new(base, "gw-test", sk, record_cb, &rs));
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "gw-test", &body, &len), 0);
-	assert_int_equal(fwd_idempotency_key(&m, key, sizeof(key)), 0);
+	assert_int_equal(forward_body(&m, "gw-test", &body, &len), 0);
+	assert_int_equal(forward_idempotency_key(&m, key, sizeof(key)), 0);
 
 	/* Connection refused: an outage, said so. */
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/reports",
@@ -1011,12 +1012,12 @@ test_engine_outage(void **state)
 	/* Requests in flight when freed: dropped without a callback. */
 	s = silent_listener(&port);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/reports", port);
-	assert_int_equal(fwd_post(f, url, 5, 5, key, body, len), 0);
-	assert_int_equal(fwd_post(f, url, 5, 6, key, body, len), 0);
-	assert_int_equal(fwd_inflight(f, url), 2);
+	assert_int_equal(forward_post(f, url, 5, 5, key, body, len), 0);
+	assert_int_equal(forward_post(f, url, 5, 6, key, body, len), 0);
+	assert_int_equal(forward_inflight(f, url), 2);
 	before = rs.n;
 	event_base_loop(base, EVLOOP_NONBLOCK);
-	fwd_free(f);
+	forward_free(f);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	assert_int_equal(rs.n, before);
 	close(s);
@@ -1171,26 +1172,26 @@ test_engine_https(void **state)
 	t.port = ntohs(sin.sin_port);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/reports", t.port);
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(fwd_body(&m, "gw-tls", &body, &len), 0);
-	assert_int_equal(fwd_idempotency_key(&m, key, sizeof(key)), 0);
+	assert_int_equal(forward_body(&m, "gw-tls", &body, &len), 0);
+	assert_int_equal(forward_idempotency_key(&m, key, sizeof(key)), 0);
 	old = getenv("SSL_CERT_FILE") != NULL ?
 	    strdup(getenv("SSL_CERT_FILE")) : NULL;
 
 	/* Not signed by a CA we trust: refused at the handshake. */
 	setenv("SSL_CERT_FILE", pem2, 1);
-	assert_non_null(f = fwd_new(base, "gw-tls", sk, record_cb, &rs));
+	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
 	r = post_one(base, f, &rs, url, 5, 1, key, body, len);
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->text, "TLS"));
 	assert_non_null(strstr(r->text, "certificate verify failed"));
 	assert_int_equal(t.requests, 0);
-	fwd_free(f);
+	forward_free(f);
 
 	/* Trusted, and for this address: the request goes through, with
 	 * every header. */
 	setenv("SSL_CERT_FILE", pem, 1);
-	assert_non_null(f = fwd_new(base, "gw-tls", sk, record_cb, &rs));
+	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
 	r = post_one(base, f, &rs, url, 5, 2, key, body, len);
 	assert_int_equal(r->status, 201);
 	assert_int_equal(r->outcome, FWD_OUT_STORED);
@@ -1205,19 +1206,19 @@ test_engine_https(void **state)
 	r = post_one(base, f, &rs, url, 5, 3, key, body, len);
 	assert_int_equal(r->status, 201);
 	assert_int_equal(t.requests, 2);
-	fwd_free(f);
+	forward_free(f);
 
 	/* Trusted, but issued for another address: refused. */
 	setenv("SSL_CERT_FILE", pem2, 1);
 	SSL_CTX_use_certificate(t.ctx, x2);
 	SSL_CTX_use_PrivateKey(t.ctx, k2);
-	assert_non_null(f = fwd_new(base, "gw-tls", sk, record_cb, &rs));
+	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
 	r = post_one(base, f, &rs, url, 5, 4, key, body, len);
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 	assert_non_null(strstr(r->text, "TLS"));
 	assert_non_null(strstr(r->text, "certificate verify failed"));
 	assert_int_equal(t.requests, 2);
-	fwd_free(f);
+	forward_free(f);
 
 	if (old != NULL) {
 		setenv("SSL_CERT_FILE", old, 1);
@@ -1256,7 +1257,7 @@ sched_settled(void *arg)
 		return (0);
 	return (c.fwd_acked >= s->want_acked &&
 	    c.fwd_failed >= s->want_failed && c.fwd_pending == 0 &&
-	    c.fwd_sending == 0 && c.fwd_retry == 0);
+	    c.fwd_sending == 0 && c.forward_retry == 0);
 }
 
 /* Add an accepted message and its forward rows, in one transaction. */
@@ -1296,7 +1297,7 @@ downwatch_cb(void *arg)
 
 	/* Requests sent before it was seen down may still end; after
 	 * that, only probes. */
-	if (fwd_queue_stats(w->q, &cs, 1, &n) == 0 && n == 1 && !cs.up) {
+	if (forward_queue_stats(w->q, &cs, 1, &n) == 0 && n == 1 && !cs.up) {
 		if (cs.inflight == 0)
 			w->seen_down = 1;
 		if (w->seen_down && cs.inflight > w->max_inflight)
@@ -1323,7 +1324,7 @@ counts_reached(void *arg)
 	if (store_counts(w->store, &c) == -1)
 		return (0);
 	return (c.fwd_acked >= w->acked && c.fwd_sending >= w->sending &&
-	    c.fwd_retry >= w->retry);
+	    c.forward_retry >= w->retry);
 }
 
 static void
@@ -1390,15 +1391,15 @@ test_scheduler(void **state)
 		}
 		sched_add(st, &m[i]);
 	}
-	assert_non_null(q = fwd_queue_new(base, st, &conf, fx->sk));
-	fwd_queue_kick(q);
+	assert_non_null(q = forward_queue_new(base, st, &conf, fx->sk));
+	forward_queue_kick(q);
 	s.store = st;
 	s.want_acked = 3;
 	s.want_failed = 0;
 	assert_true(run_until(base, sched_settled, &s, 20));
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_acked, 3);
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(cs[0].name, "central1");
 	assert_true(cs[0].up);
@@ -1409,7 +1410,8 @@ test_scheduler(void **state)
 	dump = central_dump(fx);
 	assert_int_equal(json_array_size(dump), 3);
 	for (i = 0; i < 3; i++) {
-		assert_int_equal(fwd_idempotency_key(&m[i], key, sizeof(key)),
+		assert_int_equal(forward_idempotency_key(&m[i], key,
+		    sizeof(key)),
 		    0);
 		o = dump_find(dump, key, &count);
 		assert_int_equal(count, 1);
@@ -1438,7 +1440,7 @@ test_scheduler(void **state)
 	m[4].report.values[0] = 201;
 	assert_int_equal(decode_canon(&m[4].report), 0);
 	sched_add(st, &m[4]);
-	fwd_queue_kick(q);
+	forward_queue_kick(q);
 	s.want_acked = 4;
 	s.want_failed = 1;
 	assert_true(run_until(base, sched_settled, &s, 20));
@@ -1459,7 +1461,7 @@ test_scheduler(void **state)
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(o,
 	    "values"), 0)), 200);
 	json_decref(dump);
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_int_equal(cs[0].refused, 1);
 	assert_int_equal(cs[0].last_status, 409);
 
@@ -1474,16 +1476,16 @@ test_scheduler(void **state)
 		msg_ppwp(&m[i], (unsigned)i + 10, r);
 		sched_add(st, &m[i]);
 	}
-	fwd_queue_kick(q);
+	forward_queue_kick(q);
 	memset(&w, 0, sizeof(w));
 	w.q = q;
 	run_until(base, downwatch_cb, &w, 5);
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_acked, 4);
 	assert_int_equal(c.fwd_failed, 1);
-	assert_true(c.fwd_retry >= 1);
-	assert_int_equal(c.fwd_pending + c.fwd_retry + c.fwd_sending, 5);
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_true(c.forward_retry >= 1);
+	assert_int_equal(c.fwd_pending + c.forward_retry + c.fwd_sending, 5);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_false(cs[0].up);
 	assert_true(cs[0].failures >= 2);	/* probed again */
 	assert_true(w.seen_down);
@@ -1515,20 +1517,21 @@ test_scheduler(void **state)
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_acked, 9);
 	assert_int_equal(c.fwd_failed, 1);
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_true(cs[0].up);
 	assert_int_equal(cs[0].failures, 0);
 	dump = central_dump(fx);
 	assert_int_equal(json_array_size(dump), 8);
 	for (i = 5; i < 10; i++) {
-		assert_int_equal(fwd_idempotency_key(&m[i], key, sizeof(key)),
+		assert_int_equal(forward_idempotency_key(&m[i], key,
+		    sizeof(key)),
 		    0);
 		o = dump_find(dump, key, &count);
 		assert_int_equal(count, 1);
 		assert_true(json_is_true(json_object_get(o, "signature_ok")));
 	}
 	json_decref(dump);
-	fwd_queue_free(q);
+	forward_queue_free(q);
 
 	/*
 	 * Two centrals, each row on its own: central2 refuses connections,
@@ -1543,18 +1546,18 @@ test_scheduler(void **state)
 	snprintf(cc2.name, sizeof(cc2.name), "central2");
 	snprintf(cc2.url, sizeof(cc2.url), "%s", url2);
 	TAILQ_INSERT_TAIL(&conf.centrals, &cc2, entry);
-	assert_non_null(q = fwd_queue_new(base, st, &conf, fx->sk));
+	assert_non_null(q = forward_queue_new(base, st, &conf, fx->sk));
 	msg_ppwp(&m[0], 30, "30000000");
 	sched_add2(st, &m[0], "central2");
 	msg_ppwp(&m[1], 31, "30000001");
 	sched_add2(st, &m[1], "central2");
-	fwd_queue_kick(q);
+	forward_queue_kick(q);
 	cw.store = st;
 	cw.acked = 11;
 	cw.sending = 0;
 	cw.retry = 2;
 	assert_true(run_until(base, counts_reached, &cw, 10));
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_int_equal(n, 2);
 	assert_true(cs[0].up);
 	assert_string_equal(cs[1].name, "central2");
@@ -1562,8 +1565,8 @@ test_scheduler(void **state)
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_acked, 11);
 	assert_int_equal(c.fwd_failed, 1);
-	assert_int_equal(c.fwd_pending + c.fwd_retry + c.fwd_sending, 2);
-	fwd_queue_free(q);
+	assert_int_equal(c.fwd_pending + c.forward_retry + c.fwd_sending, 2);
+	forward_queue_free(q);
 
 	/*
 	 * A central that accepts connections and never answers: each
@@ -1576,7 +1579,7 @@ test_scheduler(void **state)
 	    port);
 	cc.timeout = 1;
 	conf.t.forward_parallel = 2;
-	assert_non_null(q = fwd_queue_new(base, st, &conf, fx->sk));
+	assert_non_null(q = forward_queue_new(base, st, &conf, fx->sk));
 	for (i = 2; i < 7; i++) {
 		char	 r[16];
 
@@ -1584,14 +1587,14 @@ test_scheduler(void **state)
 		msg_ppwp(&m[i], (unsigned)i + 30, r);
 		sched_add(st, &m[i]);
 	}
-	fwd_queue_kick(q);
+	forward_queue_kick(q);
 	memset(&w, 0, sizeof(w));
 	w.q = q;
 	run_until(base, downwatch_cb, &w, 6);
 	assert_true(w.seen_down);
 	assert_true(w.probes_seen);
 	assert_int_equal(w.max_inflight, 1);
-	assert_int_equal(fwd_queue_stats(q, cs, 2, &n), 0);
+	assert_int_equal(forward_queue_stats(q, cs, 2, &n), 0);
 	assert_non_null(strstr(cs[0].last_error, "no answer within 1 s"));
 
 	/* Stop with a probe in flight: the next start sends it again. */
@@ -1599,12 +1602,12 @@ test_scheduler(void **state)
 	cw.sending = 1;
 	cw.retry = 0;
 	assert_true(run_until(base, counts_reached, &cw, 5));
-	fwd_queue_free(q);
+	forward_queue_free(q);
 	close(silent);
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_sending, 1);
 	conf_init(&conf, &cc, fx->url);
-	assert_non_null(q = fwd_queue_new(base, st, &conf, fx->sk));
+	assert_non_null(q = forward_queue_new(base, st, &conf, fx->sk));
 	assert_int_equal(store_counts(st, &c), 0);
 	assert_int_equal(c.fwd_sending, 0);	/* requeued */
 	cw.acked = 16;
@@ -1616,14 +1619,15 @@ test_scheduler(void **state)
 	dump = central_dump(fx);
 	assert_int_equal(json_array_size(dump), 15);
 	for (i = 2; i < 7; i++) {
-		assert_int_equal(fwd_idempotency_key(&m[i], key, sizeof(key)),
+		assert_int_equal(forward_idempotency_key(&m[i], key,
+		    sizeof(key)),
 		    0);
 		o = dump_find(dump, key, &count);
 		assert_int_equal(count, 1);
 		assert_true(json_is_true(json_object_get(o, "signature_ok")));
 	}
 	json_decref(dump);
-	fwd_queue_free(q);
+	forward_queue_free(q);
 
 	store_close(st);
 	event_base_free(base);

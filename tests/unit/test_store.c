@@ -1374,7 +1374,7 @@ test_counts(void **state)
 	assert_int_equal(c.fwd_pending, 1);
 	assert_int_equal(c.fwd_sending, 1);
 	assert_int_equal(c.fwd_acked, 1);
-	assert_int_equal(c.fwd_retry, 1);
+	assert_int_equal(c.forward_retry, 1);
 	assert_int_equal(c.fwd_failed, 1);
 }
 

@@ -241,7 +241,7 @@ sim_start(const struct sim_args *a)
 		fatal("sim: %s", a->dir);
 	if (realpath(a->dir, sim->dir) == NULL)
 		fatal("sim: %s", a->dir);
-	if (timing_set(a->profile, a->scale) == -1)
+	if (fault_timing_set(a->profile, a->scale) == -1)
 		fatalx("sim: unknown profile %s (instant, realistic)",
 		    a->profile);
 	sim->seed = a->seed;
