@@ -91,7 +91,8 @@ LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 
 PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
-.PHONY: all check demo fuzz install clean deps test test-unit soak bench
+.PHONY: all check demo fuzz install clean deps print-deps test test-unit soak \
+	bench
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
@@ -116,6 +117,10 @@ deps:
 	    --no-install-recommends $$missing || { \
 		echo "deps: apt-get failed; install by hand:$$missing" >&2; \
 		exit 1; }
+
+# The packages 'deps' installs, one line (tests/regress/deps.sh reads it).
+print-deps:
+	@echo $(DEB_ALL)
 
 # --- objects --------------------------------------------------------
 
