@@ -19,11 +19,14 @@ CLANG	?= clang
 B	:= build
 SHARED	?= ../shared/data
 
-# Debian packages: to build, to test against real peers.
+# Debian packages: to build, to test against real peers (and what the
+# test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
+# bench.sh; tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
-DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl
+DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
+	time
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -91,7 +94,8 @@ LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 
 PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
-.PHONY: all check demo fuzz install clean deps test test-unit soak bench
+.PHONY: all check demo fuzz install clean deps print-deps test test-unit soak \
+	bench
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
@@ -116,6 +120,10 @@ deps:
 	    --no-install-recommends $$missing || { \
 		echo "deps: apt-get failed; install by hand:$$missing" >&2; \
 		exit 1; }
+
+# The packages 'deps' installs, one line (tests/regress/deps.sh reads it).
+print-deps:
+	@echo $(DEB_ALL)
 
 # --- objects --------------------------------------------------------
 

@@ -13,6 +13,7 @@
 set -u
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
+. tests/regress/lib.sh
 SIM=$B/tallysim
 GWCTL=$B/tallyctl
 TPS=${DEMO_TPS:-300}
@@ -46,6 +47,7 @@ DATA=$(cd "$SHARED" && pwd -P)
 # when something went wrong.
 RC=1
 cleanup() {
+	t_cleanup
 	if [ -n "$PID" ]; then
 		kill -TERM "$PID" 2>/dev/null
 		wait "$PID" 2>/dev/null
@@ -57,8 +59,7 @@ cleanup() {
 		    "scenario.jsonl, ...)"
 	fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 ctl() { timeout 30 "$SIM" ctl --dir "$RUN" "$@"; }
 jnum() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
@@ -87,6 +88,7 @@ rm -f "$RUN/world.out" "$RUN/world.err"
     --scale "$SCALE" --daily-cap "$CAP" --data "$DATA" \
     >"$RUN/world.out" 2>"$RUN/world.err" &
 PID=$!
+t_track "$PID"
 echo "== starting the world (registry of every TPS, keys, modems, gateway)"
 end=$(($(date +%s) + 120))
 until grep -q '^ready$' "$RUN/world.out" 2>/dev/null; do

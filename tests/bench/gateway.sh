@@ -20,6 +20,7 @@
 
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
+. tests/regress/lib.sh
 CC=${CC:-cc}
 K=${BENCH_GW_MODEMS:-4}
 N=${BENCH_GW_N:-2000}
@@ -48,6 +49,7 @@ status=0
 
 # Stop what this script started, by process id, children first.
 gw_cleanup() {
+	t_cleanup
 	for p in $PIDS; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -57,8 +59,8 @@ gw_cleanup() {
 	PIDS=
 	[ -z "${BENCH_GW_KEEP:-}" ] && rm -rf "$W"
 }
-trap gw_cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
+t_trap gw_cleanup
+trap 'exit 1' PIPE
 
 say() { echo "gateway: $*"; }
 ctl() { timeout 30 "$SIM" ctl --dir "$@"; }
@@ -257,6 +259,7 @@ bench_tallygw() {
 	"$SIM" world --dir "$R" --modems "$K" --seed 1 --profile instant \
 	    --data "$DATA" >"$W/world.out" 2>"$W/world.err" &
 	WPID=$!
+	t_track "$WPID"
 	PIDS="$WPID $PIDS"
 	if ! wait_until 120 grep -q '^ready$' "$W/world.out"; then
 		say "tallygw: FAILED: tallysim world not ready in 120 s:" \
@@ -410,6 +413,7 @@ peer_run() {
 	fi
 	inject "$dir" "$W/full.feed" "$W/$name.full.inj" &
 	ipid=$!
+	t_track "$ipid"
 	if wait_until "$PWAIT" files_ge "$inbox" $((K + L + N)); then
 		wait "$ipid"
 		$PICKUP "$inbox" >"$W/$name.full.times"
@@ -451,6 +455,7 @@ peer_sim() {
 	"$SIM" run --dir "$1" --modems "$K" --seed 1 --profile instant \
 	    >"$1.out" 2>"$1.err" &
 	SPID=$!
+	t_track "$SPID"
 	PIDS="$SPID $PIDS"
 	wait_until 30 grep -q '^ready$' "$1.out"
 }
@@ -499,6 +504,7 @@ bench_smsd() {
 	    "delaytime 1, delaytime_mainprocess 1, files in incoming/"
 	"$SMSD" -t -c "$P/smsd.conf" >"$P/smsd.out" 2>&1 &
 	SMSDPID=$!
+	t_track "$SMSDPID"
 	PIDS="$SMSDPID $PIDS"
 	PICKUP=smsd_pickup
 	peer_run smsd "$P/run" "$P/incoming"
@@ -550,6 +556,7 @@ checksignal = 0
 EOF
 		gammu-smsd -c "$P/smsd$i.rc" >"$P/smsd$i.out" 2>&1 &
 		GPIDS="$GPIDS $!"
+		t_track "$!"
 		i=$((i + 1))
 	done
 	PIDS="$GPIDS $PIDS"

@@ -8,10 +8,10 @@ SIGN=$B/central-sign
 D=$(mktemp -d)
 PID=
 cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null
+	t_cleanup
 	rm -rf "$D"
 }
-trap cleanup EXIT
+t_trap cleanup
 
 # The receiver is `tallysim central'; build the signer a gateway would be.
 PC=$(pkg-config --cflags --libs libevent sqlite3 libsodium jansson)
@@ -37,6 +37,7 @@ start() {
 	shift
 	$CENTRAL --dir "$sd" "$@" >"$D/out" 2>>"$D/err" &
 	PID=$!
+	t_track "$PID"
 	i=0
 	while [ $i -lt 50 ]; do
 		grep -q '^ready$' "$D/out" 2>/dev/null && break

@@ -28,11 +28,10 @@ R=$D/run
 PID=
 PIDS=
 cleanup() {
-	t_stop "$PID" $PIDS
+	t_cleanup
 	rm -rf "$D"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
 	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
@@ -52,6 +51,7 @@ checks() { ctl oracle --json 2>/dev/null | sed -n 's/.*"check":"\([A-Z_]*\)".*/\
 "$SIM" world --dir "$R" --modems 3 --seed 3 --profile instant \
     --data "$DATA" >"$D/world.out" 2>"$D/world.err" &
 PID=$!
+t_track "$PID"
 if wait_for 120 grep -q '^ready$' "$D/world.out"; then
 	t_ok "the world is ready"
 else
@@ -141,6 +141,7 @@ R2=$D/crash
 mkdir -p "$R2"
 "$SIM" run --dir "$R2/sim" --modems 2 --seed 5 >"$D/sim.out" 2>"$D/sim.err" &
 PIDS="$PIDS $!"
+t_track "$!"
 wait_for 30 grep -q '^ready$' "$D/sim.out"
 cp "$R/root.key" "$R/gateway.sec" "$R/gateway.pub" "$R2/"
 # Registered KPPS numbers: one for the TPS asked about in part 1.
@@ -149,6 +150,7 @@ chmod 600 "$R2/root.key" "$R2/gateway.sec"
 "$SIM" central --dir "$R2/c" --pubkey "$R2/gateway.pub" >"$D/c.out" \
     2>"$D/c.err" &
 PIDS="$PIDS $!"
+t_track "$!"
 wait_for 30 grep -q '^ready$' "$D/c.out"
 {
 	echo "[gateway]"
@@ -177,6 +179,7 @@ expect "the hand-written config checks" "$?" 0
 
 "$GW" -d -f "$R2/tallygw.conf" >"$D/gw1.out" 2>"$D/gw1.err" &
 G=$!
+t_track "$G"
 wait_for 60 grep -q '^ready$' "$D/gw1.out"
 expect "tallygw prints ready" "$?" 0
 cp "$R/registry.db" "$R2/sim/registry.db" 2>/dev/null
@@ -192,6 +195,7 @@ before=$(sqlite3 "$R2/gw/tallygw.db" "SELECT count(*) FROM messages")
 expect_match "messages were stored before the crash" "$before" '^[1-9]'
 "$GW" -d -f "$R2/tallygw.conf" >"$D/gw2.out" 2>"$D/gw2.err" &
 G=$!
+t_track "$G"
 PIDS="$PIDS $G"
 wait_for 60 grep -q '^ready$' "$D/gw2.out"
 expect "tallygw starts again" "$?" 0

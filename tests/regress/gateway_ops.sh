@@ -32,12 +32,11 @@ PIDS=
 cleanup() {
 	# A frozen worker must not outlive the test.
 	[ -n "$FROZEN" ] && kill -CONT "$FROZEN" 2>/dev/null
-	t_stop "$G" $PIDS
+	t_cleanup
 	rm -rf "$D"
 }
 FROZEN=
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     ! command -v sqlite3 >/dev/null; then
@@ -76,9 +75,11 @@ chmod 600 "$D/gateway.sec"
 "$SIM" run --dir "$D/sim" --modems 3 --seed 17 >"$D/sim.out" \
     2>"$D/sim.err" &
 PIDS="$PIDS $!"
+t_track "$!"
 "$SIM" central --dir "$D/c" --pubkey "$D/gateway.pub" >"$D/c.out" \
     2>"$D/c.err" &
 PIDS="$PIDS $!"
+t_track "$!"
 if ! wait_for 30 grep -q '^ready$' "$D/sim.out" ||
     ! wait_for 30 grep -q '^ready$' "$D/c.out"; then
 	t_fail "the simulator and the central receiver start"
@@ -130,6 +131,7 @@ EOF
 conf 2 2 3 >"$D/tallygw.conf"
 "$GW" -d -f "$D/tallygw.conf" >"$D/gw.out" 2>"$D/gw.err" &
 G=$!
+t_track "$G"
 if wait_for 60 grep -q '^ready$' "$D/gw.out"; then
 	t_ok "tallygw is ready with three capped modems"
 else
@@ -316,6 +318,7 @@ t_stop "$G"
 conf 0 0 0 >"$D/tallygw.conf"
 "$GW" -d -f "$D/tallygw.conf" >"$D/gw2.out" 2>"$D/gw2.err" &
 G=$!
+t_track "$G"
 wait_for 60 grep -q '^ready$' "$D/gw2.out"
 expect "tallygw starts again, without caps" "$?" 0
 ml=$(gwctl modems | sed -n 's/^\(m[0-9]\) .* today \([0-9]*\) cap \([0-9]*\) .*/\1 \2 \3/p' | tr '\n' ' ')

@@ -66,6 +66,135 @@ t_stop() {
 	return 0
 }
 
+# --- what a suite starts, and its end ------------------------------
+# Every process a suite starts is tracked, so that one t_cleanup can end
+# it (and its children) whether the suite passes, fails or is killed:
+# left behind, a `tallysim run' holds its ports and eats the CPU of the
+# next suites. Entries are PID:START:LEAD, START the kernel's start time
+# of PID (so a PID the system has since given to another process is
+# never touched) and LEAD 1 when PID leads a process group of its own.
+T_PIDS=
+
+# t_start PID: the start time of PID (field 22 of /proc/PID/stat), or
+# nothing when there is no such process.
+t_start() {
+	t_s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	t_s=${t_s##*) }
+	# shellcheck disable=SC2086
+	set -- $t_s
+	echo "${20}"
+}
+
+# t_track PID...: end PID, and what it started, at t_cleanup.
+t_track() {
+	for t_p in "$@"; do
+		[ -n "$t_p" ] && T_PIDS="$T_PIDS $t_p:$(t_start "$t_p"):0"
+	done
+	return 0
+}
+
+# t_bg COMMAND...: COMMAND in the background, as `COMMAND &' does ($!
+# is its PID), in a process group of its own (setsid does not fork: a
+# background job does not lead a group), so that t_cleanup finds even
+# the children it leaves when it is killed (tallygw's modem workers).
+# Its standard input is /dev/null, as for any background job.
+t_bg() {
+	setsid "$@" &
+	T_PIDS="$T_PIDS $!:$(t_start $!):1"
+}
+
+# t_victims: PID:START of every live process that t_cleanup must end:
+# the tracked ones (if still the same process), the members of their
+# groups and all their descendants.
+t_victims() {
+	cat /proc/[0-9]*/stat 2>/dev/null | awk -v want="$T_PIDS" \
+	    -v self="$$" '
+	{
+		sub(/ \(.*\) /, " ")
+		if ($2 == "Z")
+			next
+		pp[$1] = $3; pg[$1] = $4; st[$1] = $21
+	}
+	END {
+		n = split(want, w, " ")
+		for (i = 1; i <= n; i++) {
+			split(w[i], a, ":")
+			if ((a[1] in st) && st[a[1]] != a[2])
+				continue	# the PID is another process now
+			if (a[1] in st)
+				mark[a[1]] = 1
+			if (a[3] == 1)
+				for (q in pg)
+					if (pg[q] == a[1])
+						mark[q] = 1
+		}
+		do {
+			more = 0
+			for (q in pp)
+				if (!(q in mark) && (pp[q] in mark)) {
+					mark[q] = 1
+					more = 1
+				}
+		} while (more)
+		for (q in mark)
+			if (q != self)
+				print q ":" st[q]
+	}'
+}
+
+# t_alive PID:START...: true while one of them runs (a zombie does not).
+t_alive() {
+	for t_v in "$@"; do
+		t_s=$(t_start "${t_v%%:*}") && [ "$t_s" = "${t_v#*:}" ] &&
+		    ! grep -q '^[0-9]* (.*) Z ' "/proc/${t_v%%:*}/stat" \
+		    2>/dev/null && return 0
+	done
+	return 1
+}
+
+# t_signal SIGNAL PID:START...: send SIGNAL to those still running.
+t_signal() {
+	t_g=$1
+	shift
+	for t_v in "$@"; do
+		t_alive "$t_v" && kill "-$t_g" "${t_v%%:*}" 2>/dev/null
+	done
+	return 0
+}
+
+# t_cleanup: end everything tracked: SIGTERM (and SIGCONT, for a
+# stopped one), up to 10 s of grace, then SIGKILL; reap our children.
+t_cleanup() {
+	t_l=$(t_victims)
+	if [ -n "$t_l" ]; then
+		# shellcheck disable=SC2086
+		t_signal TERM $t_l
+		# shellcheck disable=SC2086
+		t_signal CONT $t_l
+		t_i=0
+		# shellcheck disable=SC2086
+		while [ $t_i -lt 50 ] && t_alive $t_l; do
+			sleep 0.2
+			t_i=$((t_i + 1))
+		done
+		# shellcheck disable=SC2086
+		t_signal KILL $t_l
+	fi
+	for t_v in $T_PIDS; do
+		wait "${t_v%%:*}" 2>/dev/null
+	done
+	T_PIDS=
+	return 0
+}
+
+# t_trap FUNCTION: run FUNCTION (which calls t_cleanup) when the suite
+# ends, also when it is ended by SIGHUP, SIGINT or SIGTERM.
+t_trap() {
+	trap "$1" EXIT
+	trap 'exit 1' HUP INT TERM
+}
+t_trap t_cleanup
+
 finish() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]

@@ -24,15 +24,14 @@ DPID=
 D1PID=
 cleanup() {
 	exec 4>&- 5>&- 2>/dev/null
-	t_stop "$DPID" "$D1PID" "$SPID"
+	t_cleanup
 	if [ "$T_FAILED" -gt 0 ] 2>/dev/null; then
 		echo "# worker log (modem0):"
 		tail -40 "$T/err" 2>/dev/null | sed 's/^/#   /'
 	fi
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
@@ -60,6 +59,7 @@ cmd() { printf '%s\n' "$*" >&4; }
 
 "$SIM" run --dir "$T/run" --modems 2 --seed 7 >"$T/sim.out" 2>"$T/sim.err" &
 SPID=$!
+t_track "$SPID"
 if ! wait_for 15 grep -q '^ready$' "$T/sim.out"; then
 	t_fail "tallysim prints ready"
 	cat "$T/sim.err"
@@ -78,6 +78,7 @@ mkfifo "$T/cmd"
 "$DRIVE" "$WORKER" -n m0 -d "$T/run/modem0" -H 2 -v >"$OUT" 2>"$T/err" \
     <"$T/cmd" &
 DPID=$!
+t_track "$DPID"
 exec 4>"$T/cmd"
 
 # --- start-up -------------------------------------------------------
@@ -273,6 +274,7 @@ mkfifo "$T/cmd1"
 "$DRIVE" "$WORKER" -n m1 -d "$T/run/modem1" >"$T/out1" 2>"$T/err1" \
     <"$T/cmd1" &
 D1PID=$!
+t_track "$D1PID"
 exec 5>"$T/cmd1"
 if wait_for 20 grep -q '^STATE status=1(ready) text=sweep done' "$T/out1"; then
 	t_ok "a second worker on modem1 is READY"

@@ -40,11 +40,10 @@ C2=
 cleanup() {
 	# A stopped receiver must be continued before it can stop.
 	for p in $C1 $C2; do kill -CONT "$p" 2>/dev/null; done
-	t_stop "$PID" "$PID2" "$C1" "$C2"
+	t_cleanup
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 ctl() { d=$1; shift; timeout 30 "$SIM" ctl --dir "$d" "$@"; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -67,6 +66,7 @@ t0=$(now_ms)
 "$SIM" run --dir "$T/run" --modems $K --profile instant --seed 2024 \
     >"$T/sim.out" 2>"$T/sim.err" &
 PID=$!
+t_track "$PID"
 ready=
 while [ $(($(now_ms) - t0)) -lt 20000 ]; do
 	if grep -q '^ready$' "$T/sim.out" 2>/dev/null; then
@@ -119,6 +119,7 @@ check "prefixes match operators" test -z "$bad"
 # Same seed, same bank.
 "$SIM" run --dir "$T/run2" --modems $K --seed 2024 >"$T/sim2.out" 2>&1 &
 PID2=$!
+t_track "$PID2"
 wait_for 20 grep -q '^ready$' "$T/sim2.out"
 ctl "$T/run2" modems --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p' | sort -u >"$T/msisdns2"
 check "the same seed gives the same numbers" cmp -s "$T/msisdns" "$T/msisdns2"
@@ -134,6 +135,7 @@ central() {
 	mkdir "$T/$1"
 	"$SIM" central --dir "$T/$1" --listen 127.0.0.1:0 >"$T/$1.out" \
 	    2>"$T/$1.err" &
+	t_track "$!"
 }
 central c1
 C1=$!
@@ -155,6 +157,7 @@ tB=$(now_ms)
 ( timeout 40 "$SIM" ctl --dir "$T/run" oracle --central-dir "$T/c2" \
     >"$T/oB.out" 2>"$T/oB.err"; echo $? >"$T/oB.rc"
     echo $(($(now_ms) - tB)) >"$T/oB.ms" ) &
+    t_track "$!"
 
 # --- gammu on the first and the last modem ----------------------------
 for i in 0 $((K - 1)); do
@@ -208,6 +211,7 @@ kill -STOP "$C1"
 ( timeout 40 "$SIM" ctl --dir "$T/run" oracle --central-dir "$T/c1" \
     >"$T/oA.out" 2>"$T/oA.err"; echo $? >"$T/oA.rc" ) &
 APID=$!
+t_track "$APID"
 sleep 0.5
 check "the oracle's query to the stopped receiver is in flight" kill -0 $APID
 gammurc "$T/gammurc62" "$T/run/modem62"

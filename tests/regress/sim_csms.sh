@@ -28,7 +28,7 @@ fi
 T=$(mktemp -d /tmp/sim_csms.XXXXXX)
 PID=
 cleanup() {
-	t_stop "$PID"
+	t_cleanup
 	if [ "$T_FAILED" -ne 0 ] && [ -f "$T/at.log" ]; then
 		echo "# at.log (tail):"
 		tail -60 "$T/at.log" | sed 's/^/# /'
@@ -37,12 +37,12 @@ cleanup() {
 	fi
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 "$SIM" run --dir "$T/run" --modems 2 --profile instant --seed 7 -v \
     >"$T/sim.out" 2>"$T/sim.err" &
 PID=$!
+t_track "$PID"
 if ! wait_for 15 grep -q '^ready$' "$T/sim.out"; then
 	t_fail "tallysim run prints ready"
 	finish

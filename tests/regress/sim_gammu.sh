@@ -26,17 +26,17 @@ fi
 T=$(mktemp -d /tmp/sim_gammu.XXXXXX)
 PID=
 cleanup() {
-	t_stop "$PID"
+	t_cleanup
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 G() { timeout 90 gammu -c "$T/gammurc" "$@"; }
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }
 
 "$SIM" run --dir "$T/run" --modems 2 --seed 42 >"$T/sim.out" 2>"$T/sim.err" &
 PID=$!
+t_track "$PID"
 if wait_for 15 grep -q '^ready$' "$T/sim.out"; then
 	ok "tallysim run prints ready"
 else

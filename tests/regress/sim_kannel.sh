@@ -57,6 +57,7 @@ cleanup() {
 	stop "$BPID"
 	stop "$LPID"
 	stop "$PID"
+	t_cleanup
 	if [ "$T_FAILED" -ne 0 ]; then
 		for f in got.jsonl inbox.jsonl send.out bearerbox.log smsbox.log \
 		    bearerbox2.log smsbox2.log sim.err; do
@@ -67,8 +68,8 @@ cleanup() {
 	fi
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
+t_trap cleanup
+trap 'exit 1' PIPE
 
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }
 # got FIELD VALUE...: the listener received a request with these fields.
@@ -108,6 +109,7 @@ urlenc() {
 
 "$SIM" run --dir "$T/run" --modems 2 --profile instant >"$T/sim.out" 2>"$T/sim.err" &
 PID=$!
+t_track "$PID"
 if ! wait_for 15 grep -q '^ready$' "$T/sim.out"; then
 	t_fail "tallysim run prints ready"
 	finish
@@ -152,6 +154,7 @@ s.serve_forever()
 EOF
 python3 "$T/listener.py" "$T/got.jsonl" >"$T/listener.port" 2>"$T/listener.err" &
 LPID=$!
+t_track "$LPID"
 if ! wait_for 10 grep -q '^[0-9]' "$T/listener.port"; then
 	t_fail "the HTTP listener starts"
 	finish
@@ -291,6 +294,7 @@ start_kannel() {
 		write_conf
 		"$BEARERBOX" "$T/kannel.conf" >"$T/bearerbox$RUN.out" 2>&1 &
 		BPID=$!
+		t_track "$BPID"
 		wait_up 30 "$BPID" status && break
 		stop "$BPID"
 		BPID=
@@ -306,6 +310,7 @@ start_kannel() {
 	while :; do
 		"$SMSBOX" "$T/kannel.conf" >"$T/smsbox$RUN.out" 2>&1 &
 		SPID=$!
+		t_track "$SPID"
 		wait_up 30 "$SPID" sendsms_up && break
 		stop "$SPID"
 		SPID=

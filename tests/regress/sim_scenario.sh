@@ -15,11 +15,10 @@ R=$D/run
 PID=
 CPID=
 cleanup() {
-	t_stop "$PID" "$CPID"
+	t_cleanup
 	rm -rf "$D"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$CTL" ]; then
 	t_fail "$B/tallysim and $B/tallyctl are built"
@@ -35,6 +34,7 @@ jnum() { printf '%s\n' "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 "$SIM" run --dir "$R" --modems 2 --profile instant --seed 1 \
     >"$D/sim.out" 2>"$D/sim.err" &
 PID=$!
+t_track "$PID"
 if wait_for 20 grep -q '^ready$' "$D/sim.out"; then
 	t_ok "tallysim prints ready"
 else
@@ -109,6 +109,7 @@ mkdir "$D/central"
 "$SIM" central --dir "$D/central" --listen 127.0.0.1:0 >"$D/central.out" \
     2>"$D/central.err" &
 CPID=$!
+t_track "$CPID"
 if wait_for 10 grep -q '^ready$' "$D/central.out"; then
 	t_ok "the central receiver starts"
 	ctl oracle --central-dir "$D/central" >"$D/oracle2.txt" 2>/dev/null

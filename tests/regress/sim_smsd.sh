@@ -28,16 +28,16 @@ T=$(mktemp -d /tmp/sim_smsd.XXXXXX)
 PID=
 SPID=
 cleanup() {
-	t_stop "$SPID" "$PID"
+	t_cleanup
 	rm -rf "$T"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 ctl() { timeout 20 "$SIM" ctl --dir "$T/run" "$@"; }
 
 "$SIM" run --dir "$T/run" --modems 1 --seed 7 >"$T/sim.out" 2>"$T/sim.err" &
 PID=$!
+t_track "$PID"
 if wait_for 15 grep -q '^ready$' "$T/sim.out"; then
 	ok "tallysim run prints ready"
 else
@@ -72,6 +72,7 @@ EOF
 # -t: foreground, in this terminal; no fork into the background.
 "$SMSD" -t -c "$T/smsd.conf" >"$T/smsd.out" 2>&1 &
 SPID=$!
+t_track "$SPID"
 check "smsd initialises the modem" wait_for 30 grep -q 'Used memory is' "$T/smsd.log"
 
 # receiving

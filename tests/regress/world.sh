@@ -19,11 +19,10 @@ D=$(cd "$D" && pwd -P)
 R=$D/run
 PID=
 cleanup() {
-	t_stop "$PID"
+	t_cleanup
 	rm -rf "$D"
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+t_trap cleanup
 
 # The stand-in is exec'd: a copy of it, executable whatever git kept.
 cp tests/regress/fake_tallygw.sh "$D/fake_tallygw.sh" &&
@@ -61,6 +60,7 @@ start_world() {
 	"$SIM" world --dir "$R" --modems 2 --seed 7 "$@" \
 	    >"$D/world.out" 2>"$D/world.err" &
 	PID=$!
+	t_track "$PID"
 }
 
 # alive PID: the process runs (a zombie does not count).
