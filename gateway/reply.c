@@ -69,6 +69,7 @@ reply_init(struct reply_buf *b)
 	b->overflow = 0;
 }
 
+/* printf onto a draft; what does not fit makes it unusable. */
 static void
 reply_add(struct reply_buf *b, const char *fmt, ...)
 {
@@ -88,18 +89,20 @@ reply_add(struct reply_buf *b, const char *fmt, ...)
 	b->off += (size_t)n;
 }
 
+/* Whether a text fits one SMS in the GSM 7-bit alphabet. */
 static int
 reply_fits_str(const char *s)
 {
 	size_t	 n = reply_gsm_length(s);
 
-	return n != (size_t)-1 && n <= REPLY_MAX;
+	return (n != (size_t)-1 && n <= REPLY_MAX);
 }
 
+/* Whether a draft is whole and fits one SMS. */
 static int
 reply_fits(const struct reply_buf *b)
 {
-	return !b->overflow && reply_fits_str(b->s);
+	return (!b->overflow && reply_fits_str(b->s));
 }
 
 /* Septets of one character: 1, 2 (extension table) or 0 (none). */
@@ -109,20 +112,20 @@ reply_gsm_char(uint32_t cp)
 	size_t	 i;
 
 	if (cp == '\n' || cp == '\r')
-		return 1;
+		return (1);
 	if (cp == '\f')
-		return 2;
+		return (2);
 	if (cp < 0x20 || cp == 0x7f || cp == '`')
-		return 0;
+		return (0);
 	if (cp < 0x80)
-		return strchr("[\\]^{|}~", (int)cp) != NULL ? 2 : 1;
+		return (strchr("[\\]^{|}~", (int)cp) != NULL ? 2 : 1);
 	if (cp == 0x20ac)		/* euro sign */
-		return 2;
+		return (2);
 	for (i = 0; i < sizeof(reply_gsm_basic) / sizeof(reply_gsm_basic[0]);
 	    i++)
 		if (reply_gsm_basic[i] == cp)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 /*
@@ -138,7 +141,7 @@ reply_gsm_length(const char *s)
 	int			 extra, w;
 
 	if (s == NULL)
-		return (size_t)-1;
+		return ((size_t)-1);
 	while (*p != '\0') {
 		if (*p < 0x80) {
 			cp = *p++;
@@ -153,17 +156,17 @@ reply_gsm_length(const char *s)
 			cp = *p++ & 0x07;
 			extra = 3;
 		} else
-			return (size_t)-1;
+			return ((size_t)-1);
 		for (; extra > 0; extra--, p++) {
 			if ((*p & 0xc0) != 0x80)
-				return (size_t)-1;
+				return ((size_t)-1);
 			cp = (cp << 6) | (*p & 0x3f);
 		}
 		if ((w = reply_gsm_char(cp)) == 0)
-			return (size_t)-1;
+			return ((size_t)-1);
 		n += (size_t)w;
 	}
-	return n;
+	return (n);
 }
 
 /* Count runs of exactly 8 digits; copy the first into first[9]. */
@@ -188,9 +191,10 @@ reply_runs8(const char *s, char *first)
 		}
 		n++;
 	}
-	return n;
+	return (n);
 }
 
+/* Exactly 8 digits: a receipt or a code, nothing else. */
 static int
 reply_is_code(const char *s)
 {
@@ -198,8 +202,8 @@ reply_is_code(const char *s)
 
 	for (i = 0; i < TALLY_CODE_LEN; i++)
 		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return s[TALLY_CODE_LEN] == '\0';
+			return (0);
+	return (s[TALLY_CODE_LEN] == '\0');
 }
 
 /*
@@ -262,6 +266,7 @@ reply_num(unsigned long long v, char *buf, size_t len)
 	reply_quote(tmp, buf, len);
 }
 
+/* Hand a text over; a buffer too small is an error, never a cut text. */
 static int
 reply_out(const char *s, char *out, size_t outlen)
 {
@@ -270,20 +275,21 @@ reply_out(const char *s, char *out, size_t outlen)
 	if (out == NULL || n >= outlen) {
 		log_warnx("reply: buffer of %zu bytes too small for %zu",
 		    outlen, n + 1);
-		return -1;
+		return (-1);
 	}
 	memcpy(out, s, n + 1);
-	return 0;
+	return (0);
 }
 
+/* Whether the report is decoded well enough to name it in a reply. */
 static int
 reply_valid_report(const struct store_msg *msg)
 {
 	const struct report	*r = &msg->report;
 
-	return msg->decoded && r->contest >= CONTEST_PPWP &&
+	return (msg->decoded && r->contest >= CONTEST_PPWP &&
 	    r->contest <= CONTEST_DPRDK && r->tps >= REPLY_TPS_MIN &&
-	    r->tps <= REPLY_TPS_MAX && r->seq >= 1 && r->seq <= TALLY_SEQ_MAX;
+	    r->tps <= REPLY_TPS_MAX && r->seq >= 1 && r->seq <= TALLY_SEQ_MAX);
 }
 
 /* What the choices of a summary form are called: pairs, candidates... */
@@ -292,15 +298,15 @@ reply_choice_noun(enum reply_lang lang, enum contest c)
 {
 	switch (c) {
 	case CONTEST_PPWP:
-		return L(lang, "pasangan", "pair");
+		return (L(lang, "pasangan", "pair"));
 	case CONTEST_DPD:
-		return L(lang, "calon", "candidate");
+		return (L(lang, "calon", "candidate"));
 	case CONTEST_DPR:
 	case CONTEST_DPRDP:
 	case CONTEST_DPRDK:
-		return L(lang, "partai", "party");
+		return (L(lang, "partai", "party"));
 	default:
-		return L(lang, "pilihan", "choice");
+		return (L(lang, "pilihan", "choice"));
 	}
 }
 
@@ -512,13 +518,13 @@ reply_values(enum reply_lang lang, const struct report *r, size_t avail,
 	reply_add(&v, ".");
 	if (!v.overflow && strlen(v.s) <= avail) {
 		reply_add(b, "%s", v.s);
-		return (int)r->nvalues;
+		return ((int)r->nvalues);
 	}
 	reply_init(&sum);
 	reply_add(&sum, L(lang, " .. jml semua %lu.", " .. sum of all %lu."),
 	    total);
 	if (strlen(sum.s) > avail)
-		return -1;
+		return (-1);
 	reply_init(&v);
 	for (k = 0, len = strlen(sum.s); k < r->nvalues; k++) {
 		char	 one[8];
@@ -531,7 +537,7 @@ reply_values(enum reply_lang lang, const struct report *r, size_t avail,
 		len += (size_t)n;
 	}
 	reply_add(b, "%s%s", v.s, sum.s);
-	return (int)k;
+	return ((int)k);
 }
 
 /* The short form merged with others: "DPR h3 #1 12345678 cek SUM". */
@@ -557,8 +563,8 @@ reply_check_confirm(const char *s, const char *rcpt)
 {
 	char	 first[TALLY_CODE_LEN + 1];
 
-	return reply_fits_str(s) && reply_runs8(s, first) == 1 &&
-	    strcmp(first, rcpt) == 0;
+	return (reply_fits_str(s) && reply_runs8(s, first) == 1 &&
+	    strcmp(first, rcpt) == 0);
 }
 
 /* A rejection has no 8-digit run, but SEQ_USED may quote one receipt. */
@@ -569,13 +575,14 @@ reply_check_reject(const char *s, const char *allowed)
 	size_t	 n;
 
 	if (!reply_fits_str(s))
-		return 0;
+		return (0);
 	n = reply_runs8(s, first);
 	if (n == 0)
-		return 1;
-	return n == 1 && allowed != NULL && strcmp(first, allowed) == 0;
+		return (1);
+	return (n == 1 && allowed != NULL && strcmp(first, allowed) == 0);
 }
 
+/* A confirmation, and its brief form when the caller wants one. */
 static int
 reply_confirm(enum reply_lang lang, const struct store_msg *msg,
     const struct verify_result *res, char *text, size_t textlen,
@@ -594,13 +601,13 @@ reply_confirm(enum reply_lang lang, const struct store_msg *msg,
 	else {
 		log_warnx("reply: msg %lld: %s without a receipt",
 		    (long long)msg->id, verify_verdict_name(res->verdict));
-		return -1;
+		return (-1);
 	}
 	if (!reply_valid_report(msg) || r->nvalues == 0 ||
 	    r->nvalues > TALLY_MAXVALUES) {
 		log_warnx("reply: msg %lld: %s without a decoded report",
 		    (long long)msg->id, verify_verdict_name(res->verdict));
-		return -1;
+		return (-1);
 	}
 	/*
 	 * First the most verbose text that echoes every value; failing
@@ -638,20 +645,20 @@ reply_confirm(enum reply_lang lang, const struct store_msg *msg,
 	}
 	log_warnx("reply: msg %lld: no confirmation fits %d characters",
 	    (long long)msg->id, REPLY_MAX);
-	return -1;
+	return (-1);
 found:
 	if (reply_out(b.s, text, textlen) == -1)
-		return -1;
+		return (-1);
 	if (brief == NULL || brieflen == 0)
-		return 0;
+		return (0);
 	reply_init(&b);
 	reply_brief(lang, r, res, rcpt, &b);
 	if (!reply_check_confirm(b.s, rcpt)) {
 		log_warnx("reply: msg %lld: brief form does not fit",
 		    (long long)msg->id);
-		return -1;
+		return (-1);
 	}
-	return reply_out(b.s, brief, brieflen);
+	return (reply_out(b.s, brief, brieflen));
 }
 
 /* "needs 6 numbers (PEMILIH, 3 pairs, SAH, TIDAK SAH)": the form. */
@@ -919,6 +926,7 @@ reply_reject_body(enum reply_lang lang, const struct store_msg *msg,
 	}
 }
 
+/* The most verbose rejection that fits; a level 2 text always should. */
 static int
 reply_reject(enum reply_lang lang, const struct store_msg *msg,
     const struct verify_result *res, char *text, size_t textlen)
@@ -940,7 +948,7 @@ reply_reject(enum reply_lang lang, const struct store_msg *msg,
 		reply_add(&b, ": ");
 		reply_reject_body(lang, msg, res, level, &b);
 		if (reply_check_reject(b.s, allowed))
-			return reply_out(b.s, text, textlen);
+			return (reply_out(b.s, text, textlen));
 	}
 	log_warnx("reply: msg %lld: no rejection text for %s fits",
 	    (long long)msg->id, verify_reason_text(res->reason));
@@ -948,7 +956,7 @@ reply_reject(enum reply_lang lang, const struct store_msg *msg,
 	reply_add(&b, "%s", L(lang, "DITOLAK: laporan tidak bisa diproses. "
 	    "Ketik BANTU utk format.", "REJECTED: the report cannot be "
 	    "processed. Text BANTU for the format."));
-	return reply_out(b.s, text, textlen);
+	return (reply_out(b.s, text, textlen));
 }
 
 /*
@@ -962,7 +970,7 @@ reply_report(enum reply_lang lang, const struct store_msg *msg,
 {
 	if (msg == NULL || res == NULL || text == NULL || textlen == 0) {
 		log_warnx("reply: report: missing argument");
-		return -1;
+		return (-1);
 	}
 	text[0] = '\0';
 	if (brief != NULL && brieflen > 0)
@@ -971,14 +979,14 @@ reply_report(enum reply_lang lang, const struct store_msg *msg,
 	case VERDICT_OK:
 	case VERDICT_FLAGGED:
 	case VERDICT_DUPLICATE:
-		return reply_confirm(lang, msg, res, text, textlen, brief,
-		    brieflen);
+		return (reply_confirm(lang, msg, res, text, textlen, brief,
+		    brieflen));
 	case VERDICT_REJECTED:
-		return reply_reject(lang, msg, res, text, textlen);
+		return (reply_reject(lang, msg, res, text, textlen));
 	}
 	log_warnx("reply: msg %lld: unknown verdict %d", (long long)msg->id,
 	    (int)res->verdict);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -996,7 +1004,7 @@ reply_merge(enum reply_lang lang, const char **briefs, size_t n, char *out,
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
 	if (briefs == NULL || n == 0)
-		return 0;
+		return (0);
 	foot = L(lang, ". Tulis tanda terima di C.Hasil.",
 	    ". Write the receipts on C.Hasil.");
 	reply_init(&b);
@@ -1018,14 +1026,14 @@ reply_merge(enum reply_lang lang, const char **briefs, size_t n, char *out,
 		used++;
 	}
 	if (used == 0)
-		return 0;
+		return (0);
 	reply_add(&b, "%s", foot);
 	if (!reply_fits(&b) || reply_out(b.s, out, outlen) == -1) {
 		if (out != NULL && outlen > 0)
 			out[0] = '\0';
-		return 0;
+		return (0);
 	}
-	return used;
+	return (used);
 }
 
 /* The answer to "CEK <TPS>": the latest SEQ and receipt per page. */
@@ -1040,7 +1048,7 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 	if (text == NULL || len == 0 || (n > 0 && latest == NULL) ||
 	    tps > REPLY_TPS_MAX) {
 		log_warnx("reply: cek: bad argument");
-		return -1;
+		return (-1);
 	}
 	text[0] = '\0';
 	reply_init(&b);
@@ -1051,7 +1059,7 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 		    "Kirim laporan; ketik BANTU utk format.", " nothing "
 		    "recorded yet. Send your reports; text BANTU for the "
 		    "format."));
-		return reply_out(b.s, text, len);
+		return (reply_out(b.s, text, len));
 	}
 	for (i = 0; i < n; i++) {
 		struct report	 r;
@@ -1093,31 +1101,33 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 	if (!reply_fits(&b)) {
 		log_warnx("reply: cek: %013llu: does not fit",
 		    (unsigned long long)tps);
-		return -1;
+		return (-1);
 	}
-	return reply_out(b.s, text, len);
+	return (reply_out(b.s, text, len));
 }
 
+/* The answer to BANTU: the format of a report. */
 int
 reply_bantu(enum reply_lang lang, char *text, size_t len)
 {
-	return reply_out(L(lang,
+	return (reply_out(L(lang,
 	    "Format: PPWP <TPS 13 angka> <SEQ> <PEMILIH> <01> <02> <03> <SAH> "
 	    "<TDK SAH> <KODE>. DPR/DPRDP/DPRDK: <HAL> stlh SEQ. Pisah spasi "
 	    "atau *. CEK <TPS>",
 	    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> "
 	    "<SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. "
-	    "Check: CEK <TPS>"), text, len);
+	    "Check: CEK <TPS>"), text, len));
 }
 
+/* The answer to a text that is neither a report nor a command. */
 int
 reply_other(enum reply_lang lang, char *text, size_t len)
 {
-	return reply_out(L(lang,
+	return (reply_out(L(lang,
 	    "Pesan tidak dikenali. Ketik BANTU utk format laporan, atau "
 	    "CEK <kode TPS> utk melihat data TPS.",
 	    "Message not recognised. Text BANTU for the report format, or "
-	    "CEK <TPS code> to see what is recorded."), text, len);
+	    "CEK <TPS code> to see what is recorded."), text, len));
 }
 
 /*
@@ -1153,9 +1163,9 @@ reply_tps_unknown(enum reply_lang lang, const char *tps_text, char *text,
 	    "CEK 3201012001001."));
 	if (!reply_check_reject(b.s, NULL)) {
 		log_warnx("reply: tps_unknown: text does not fit");
-		return -1;
+		return (-1);
 	}
-	return reply_out(b.s, text, len);
+	return (reply_out(b.s, text, len));
 }
 
 /* A TPS code as decode reads it: 13 digits (O, I, L), province 11..99. */
@@ -1167,9 +1177,9 @@ reply_tps(const char *tok, uint64_t *tps)
 	if (strlen(tok) != TALLY_TPS_DIGITS ||
 	    decode_number(tok, &v, TALLY_TPS_DIGITS) < 0 ||
 	    v < REPLY_TPS_MIN || v > REPLY_TPS_MAX)
-		return 0;
+		return (0);
 	*tps = v;
-	return 1;
+	return (1);
 }
 
 /*
@@ -1194,14 +1204,14 @@ reply_classify(const char *text, uint64_t *tps, int *ok)
 	if (ok != NULL)
 		*ok = 0;
 	if (text == NULL)
-		return MSG_OTHER;
+		return (MSG_OTHER);
 	decode_tokens(text, strlen(text), &t);
 	if (t.n == 0) {
 		/* "?" alone: no token, but a plain request for help. */
 		for (p = text; *p == '?' || isspace((unsigned char)*p); p++)
 			;
-		return (*p == '\0' && strchr(text, '?') != NULL) ?
-		    MSG_BANTU : MSG_OTHER;
+		return ((*p == '\0' && strchr(text, '?') != NULL) ?
+		    MSG_BANTU : MSG_OTHER);
 	}
 	first = t.tok[0];
 	if (strncmp(first, "CEK", 3) == 0) {
@@ -1216,13 +1226,13 @@ reply_classify(const char *text, uint64_t *tps, int *ok)
 			*tps = v;
 		if (ok != NULL)
 			*ok = good;
-		return MSG_CEK;
+		return (MSG_CEK);
 	}
 notcek:
 	for (i = 0; i < sizeof(bantu) / sizeof(bantu[0]); i++)
 		if (strcmp(first, bantu[i]) == 0)
-			return MSG_BANTU;
+			return (MSG_BANTU);
 	if (decode_contest(first) != CONTEST_NONE)
-		return MSG_REPORT;
-	return MSG_OTHER;
+		return (MSG_REPORT);
+	return (MSG_OTHER);
 }
