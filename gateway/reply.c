@@ -1336,6 +1336,135 @@ reply_tps_unknown(enum reply_lang lang, const char *tps_text, char *text,
 	return (reply_out(b.s, text, len));
 }
 
+/* A template's fault: missing in a language, or an unknown placeholder. */
+static int
+reply_check_template(const struct reply_text *t, const char *what,
+    char *why, size_t len)
+{
+	const char	*s, *p;
+	int		 l;
+
+	for (l = REPLY_ID; l <= REPLY_EN; l++) {
+		s = reply_pick((enum reply_lang)l, t);
+		if (s == NULL || s[0] == '\0' ||
+		    reply_gsm_length(s) == (size_t)-1) {
+			snprintf(why, len, "%s: no %s text", what,
+			    l == REPLY_EN ? "English" : "Indonesian");
+			return (-1);
+		}
+		for (p = strchr(s, '%'); p != NULL; p = strchr(p + 2, '%'))
+			if (p[1] == '\0' || strchr("%qrcpnTsbktegNmlFf",
+			    p[1]) == NULL) {
+				snprintf(why, len, "%s: unknown placeholder "
+				    "in \"%s\"", what, s);
+				return (-1);
+			}
+	}
+	return (0);
+}
+
+/* A context with the longest value of every placeholder. */
+static void
+reply_check_ctx(struct reply_ctx *c, struct form *f)
+{
+	struct report	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.contest = CONTEST_DPRDK;
+	r.tps = REPLY_TPS_MAX;
+	r.seq = TALLY_SEQ_MAX;
+	r.page = 12345678;		/* quoted as 7 digits and ".." */
+	reply_ctx_report(c, REPLY_ID, &r);
+	memset(f, 0, sizeof(*f));
+	f->nchoices = TALLY_MAXVALUES;
+	c->form = f;
+	c->receipt = "12345678";
+	reply_quote("ABCDEFGHIJKLMNOPQRSTUVW", c->quote, sizeof(c->quote));
+	c->token = TALLY_MAXTOKENS;
+	c->expected = TALLY_MAXVALUES;
+	c->got = TALLY_MAXTOKENS;
+	c->flags = FLAG_ALL;
+}
+
+/*
+ * Every condition of a rejection, at its longest: the text, short or
+ * not, must fit one SMS after "DITOLAK: " and say something.
+ */
+static int
+reply_check_rejects(char *why, size_t len)
+{
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+	struct form		 f;
+	unsigned		 have;
+	int			 reason, l;
+
+	reply_check_ctx(&c, &f);
+	for (reason = REASON_NONE; reason < REASON_MAX; reason++)
+	for (l = REPLY_ID; l <= REPLY_EN; l++)
+	for (have = 0; have < RJ_ELSE; have++) {
+		if ((have & (RJ_BRIEF | RJ_FULL)) == 0 ||
+		    (have & (RJ_BRIEF | RJ_FULL)) == (RJ_BRIEF | RJ_FULL))
+			continue;
+		c.lang = (enum reply_lang)l;
+		reply_init(&b);
+		reply_say(&c, RT_REJECTED, &b);
+		reply_add(&b, ": ");
+		reply_reject_body(&c, (enum reason)reason, have, &b);
+		if (b.overflow || !reply_check_reject(b.s,
+		    reason == REASON_SEQ_USED ? c.receipt : NULL) ||
+		    strlen(b.s) <= strlen("DITOLAK: ")) {
+			snprintf(why, len, "reason %d: \"%s\" does not fit",
+			    reason, b.s);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Whether the text tables are whole: every fixed text, flag and reason
+ * in both languages with known placeholders only, and every rejection
+ * able to fit. Returns 0, or -1 with the first fault in why.
+ */
+int
+reply_check_texts(char *why, size_t len)
+{
+	unsigned	 all = 0;
+	size_t		 i, k;
+	char		 what[32];
+
+	for (i = 0; i < RT_MAX; i++) {
+		snprintf(what, sizeof(what), "text %zu", i);
+		if (reply_check_template(&reply_texts[i], what, why, len) < 0)
+			return (-1);
+	}
+	for (i = 0; i <= CONTEST_MAX; i++)
+		if (reply_check_template(&reply_nouns[i], "noun", why, len) < 0)
+			return (-1);
+	for (i = 0; i < REPLY_NFLAGS; i++) {
+		all |= reply_flags[i].bit;
+		snprintf(what, sizeof(what), "flag %#x", reply_flags[i].bit);
+		for (k = 0; k < REPLY_LEVELS; k++)
+			if (reply_check_template(&reply_flags[i].text[k], what,
+			    why, len) < 0)
+				return (-1);
+	}
+	if (all != FLAG_ALL) {
+		snprintf(why, len, "flags %#x have no text", FLAG_ALL & ~all);
+		return (-1);
+	}
+	for (i = 0; i < REASON_MAX; i++) {
+		snprintf(what, sizeof(what), "reason %zu", i);
+		for (k = 0; k == 0 || (k < REPLY_PARTS &&
+		    reply_rejects[i][k].text.id != NULL); k++)
+			if (reply_check_template(&reply_rejects[i][k].text,
+			    what, why, len) < 0)
+				return (-1);
+	}
+	return (reply_check_rejects(why, len));
+}
+
 /* A TPS code as decode reads it: 13 digits (O, I, L), province 11..99. */
 static int
 reply_tps(const char *tok, uint64_t *tps)
