@@ -314,6 +314,7 @@ size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,
 		    size_t);
 size_t		 reply_gsm_length(const char *);
 enum msg_kind	 reply_classify(const char *, uint64_t *, int *);
+int		 reply_check_texts(char *, size_t);
 
 /* forward.c: signed JSON to the central system (docs/forward.md) */
 struct fwd;

@@ -10,6 +10,12 @@
  * rejection carries no run of exactly 8 digits, except that a SEQ_USED
  * rejection may quote the receipt of the report that used that SEQ.
  * Every text is checked against these rules before it leaves here.
+ *
+ * The texts are data: reply_texts (the fixed ones), reply_flags (each
+ * flag at three levels of verbosity) and reply_rejects (each reason, in
+ * parts said under conditions), every one in Indonesian and English,
+ * with %-placeholders that reply_render fills in from a struct
+ * reply_ctx. The code around them only chooses and fits.
  */
 
 #include <ctype.h>
@@ -20,7 +26,6 @@
 #include "gw.h"
 #include "log.h"
 
-#define L(lang, id, en)	((lang) == REPLY_EN ? (en) : (id))
 #define REPLY_WORK	640	/* work buffer: longer than any draft */
 #define REPLY_QUOTE	14	/* characters of an officer's text quoted */
 #define REPLY_QUOTE_MAX	(REPLY_QUOTE + 3)
@@ -36,10 +41,365 @@ struct reply_buf {
 	int	 overflow;
 };
 
-static const unsigned reply_flag_bits[] = {
-	FLAG_SUM, FLAG_TOTAL, FLAG_DPT, FLAG_PARTY, FLAG_SENDER, FLAG_STALE
+/*
+ * A text in both languages: a template where %x stands for a value of
+ * struct reply_ctx (see reply_value) and %% for a percent sign.
+ */
+struct reply_text {
+	const char	*id;
+	const char	*en;
 };
-#define REPLY_NFLAGS	(sizeof(reply_flag_bits) / sizeof(reply_flag_bits[0]))
+
+/* What the templates of one text may say. */
+struct reply_ctx {
+	enum reply_lang		 lang;
+	int			 level;		/* %f: 0 verbose .. 2 codes */
+	unsigned		 flags;		/* %f: these flags in words */
+	const struct form	*form;		/* %F: its shape, %N choices */
+	const char		*receipt;	/* %r */
+	const char		*contest;	/* %c: its name */
+	const char		*noun;		/* %n: pairs, candidates... */
+	char			 quote[REPLY_QUOTE_MAX];	/* %q */
+	char			 page[REPLY_QUOTE_MAX];	/* %p, "" if none */
+	unsigned long long	 tps;		/* %T */
+	unsigned		 seq;		/* %s */
+	unsigned		 newer;		/* %b: the SEQ that counts */
+	unsigned		 corrects;	/* %k: the SEQ corrected */
+	int			 token;		/* %t */
+	int			 expected;	/* %e */
+	int			 got;		/* %g */
+	size_t			 more;		/* %m */
+	unsigned long		 sum;		/* %l */
+};
+
+/* The fixed texts; a _SHORT text follows its verbose one. */
+enum reply_tid {
+	RT_REJECTED,
+	RT_RECEIVED,
+	RT_ALREADY,
+	RT_CORRECTS,
+	RT_PAGE,
+	RT_PAGE_BRIEF,
+	RT_OK,
+	RT_OK_SHORT,
+	RT_STALE,
+	RT_STALE_SHORT,
+	RT_FLAGGED,
+	RT_FLAGGED_SHORT,
+	RT_DUPLICATE,
+	RT_DUPLICATE_SHORT,
+	RT_SUM,
+	RT_BRIEF_AGAIN,
+	RT_BRIEF_CHECK,
+	RT_BRIEF_OLD,
+	RT_MERGE_FOOT,
+	RT_SHAPE_SUMMARY,
+	RT_SHAPE_PARTY,
+	RT_CEK,
+	RT_CEK_NONE,
+	RT_CEK_MORE,
+	RT_CEK_FLAGGED,
+	RT_BANTU,
+	RT_OTHER,
+	RT_TPS_QUOTED,
+	RT_TPS_NONE,
+	RT_TPS_HOW,
+	RT_MAX
+};
+
+static const struct reply_text reply_texts[RT_MAX] = {
+	[RT_REJECTED] = { "DITOLAK", "REJECTED" },
+	[RT_RECEIVED] = { "DITERIMA", "RECEIVED" },
+	[RT_ALREADY] = { "SUDAH DITERIMA", "ALREADY RECEIVED" },
+	[RT_CORRECTS] = { " (koreksi #%k)", " (corrects #%k)" },
+	[RT_PAGE] = { " hal %p", " page %p" },
+	[RT_PAGE_BRIEF] = { " h%p", " h%p" },
+	[RT_OK] = { " Tanda terima %r, tulis di C.Hasil.",
+	    " Receipt %r, write it on C.Hasil." },
+	[RT_OK_SHORT] = { " Tanda terima %r.", " Receipt %r." },
+	[RT_STALE] = {
+	    " Catatan: SEQ #%b yg lebih baru sudah tercatat dan berlaku.",
+	    " Note: the newer SEQ #%b is recorded and counts." },
+	[RT_STALE_SHORT] = { " #%b lebih baru berlaku.",
+	    " Newer #%b counts." },
+	[RT_FLAGGED] = {
+	    " Tanda terima %r. PERIKSA: %f. Jika salah, kirim ulang dgn SEQ "
+	    "baru.",
+	    " Receipt %r. CHECK: %f. If wrong, resend with a new SEQ." },
+	[RT_FLAGGED_SHORT] = {
+	    " Tanda terima %r. PERIKSA: %f. Salah? kirim SEQ baru.",
+	    " Receipt %r. CHECK: %f. Wrong? send new SEQ." },
+	[RT_DUPLICATE] = { " Tanda terima tetap %r. Tidak perlu kirim lagi.",
+	    " Receipt still %r. No need to send again." },
+	[RT_DUPLICATE_SHORT] = { " Tanda terima %r (sama).",
+	    " Receipt %r (same)." },
+	[RT_SUM] = { " .. jml semua %l.", " .. sum of all %l." },
+	[RT_BRIEF_AGAIN] = { " ulang", " again" },
+	[RT_BRIEF_CHECK] = { " cek %f", " check %f" },
+	[RT_BRIEF_OLD] = { " lama", " old" },
+	[RT_MERGE_FOOT] = { ". Tulis tanda terima di C.Hasil.",
+	    ". Write the receipts on C.Hasil." },
+	[RT_SHAPE_SUMMARY] = { "PEMILIH, %N %n, SAH, TDK SAH",
+	    "PEMILIH, %N %ns, SAH, TIDAK SAH" },
+	[RT_SHAPE_PARTY] = { "PARTAI + %N caleg", "PARTAI + %N candidates" },
+	[RT_CEK] = { "CEK %T:", "CEK %T:" },
+	[RT_CEK_NONE] = {
+	    " belum ada laporan tercatat. Kirim laporan; ketik BANTU utk "
+	    "format.",
+	    " nothing recorded yet. Send your reports; text BANTU for the "
+	    "format." },
+	[RT_CEK_MORE] = { " +%m lagi", " +%m more" },
+	[RT_CEK_FLAGGED] = { " !=ada catatan.", " !=flagged." },
+	[RT_BANTU] = {
+	    "Format: PPWP <TPS 13 angka> <SEQ> <PEMILIH> <01> <02> <03> <SAH> "
+	    "<TDK SAH> <KODE>. DPR/DPRDP/DPRDK: <HAL> stlh SEQ. Pisah spasi "
+	    "atau *. CEK <TPS>",
+	    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> "
+	    "<SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. "
+	    "Check: CEK <TPS>" },
+	[RT_OTHER] = {
+	    "Pesan tidak dikenali. Ketik BANTU utk format laporan, atau "
+	    "CEK <kode TPS> utk melihat data TPS.",
+	    "Message not recognised. Text BANTU for the report format, or "
+	    "CEK <TPS code> to see what is recorded." },
+	[RT_TPS_QUOTED] = { "CEK: kode TPS '%q' salah atau tidak terdaftar.",
+	    "CEK: TPS code '%q' is wrong or not registered." },
+	[RT_TPS_NONE] = { "CEK: kode TPS tidak ada.", "CEK: no TPS code." },
+	[RT_TPS_HOW] = {
+	    " Kirim CEK lalu 13 angka kode TPS, mis. CEK 3201012001001.",
+	    " Send CEK and the 13-digit TPS code, e.g. CEK 3201012001001." },
+};
+
+/* What the choices of a summary form are called, by contest. */
+static const struct reply_text reply_nouns[CONTEST_MAX + 1] = {
+	[CONTEST_NONE] = { "pilihan", "choice" },
+	[CONTEST_PPWP] = { "pasangan", "pair" },
+	[CONTEST_DPR] = { "partai", "party" },
+	[CONTEST_DPD] = { "calon", "candidate" },
+	[CONTEST_DPRDP] = { "partai", "party" },
+	[CONTEST_DPRDK] = { "partai", "party" },
+};
+
+/* A flag in words at each level: verbose, short, a code. */
+struct reply_flag {
+	unsigned		 bit;
+	struct reply_text	 text[REPLY_LEVELS];
+};
+
+static const struct reply_flag reply_flags[] = {
+	{ FLAG_SUM, {
+	    { "jumlah %n tdk sama dgn SAH", "%n votes do not add up to SAH" },
+	    { "jml %n!=SAH", "%n sum!=SAH" },
+	    { "SUM", "SUM" } } },
+	{ FLAG_TOTAL, {
+	    { "SAH+TDK SAH tdk sama dgn PEMILIH",
+	      "SAH+TIDAK SAH is not PEMILIH" },
+	    { "SAH+TDK SAH!=PEMILIH", "SAH+TDK SAH!=PEMILIH" },
+	    { "TOTAL", "TOTAL" } } },
+	{ FLAG_DPT, {
+	    { "PEMILIH lebih dari DPT+2%%", "PEMILIH over DPT+2%%" },
+	    { "PEMILIH>DPT", "PEMILIH>DPT" },
+	    { "DPT", "DPT" } } },
+	{ FLAG_PARTY, {
+	    { "partai+caleg tdk sama dgn hal 0",
+	      "party+candidates differ from page 0" },
+	    { "partai+caleg!=hal 0", "party!=page 0" },
+	    { "PARTY", "PARTY" } } },
+	{ FLAG_SENDER, {
+	    { "nomor Anda tdk terdaftar", "your number is not registered" },
+	    { "nomor tdk terdaftar", "number not registered" },
+	    { "SENDER", "SENDER" } } },
+	{ FLAG_STALE, {
+	    { "SEQ #%b yg lebih baru sudah ada",
+	      "newer SEQ #%b already recorded" },
+	    { "ada #%b lebih baru", "newer #%b" },
+	    { "STALE", "STALE" } } },
+};
+#define REPLY_NFLAGS	(sizeof(reply_flags) / sizeof(reply_flags[0]))
+
+/*
+ * A rejection is said in parts, each when all its RJ_* conditions hold;
+ * an RJ_ELSE part only if no part since the last plain one was said.
+ */
+#define RJ_BRIEF	0x001	/* the short form, which always fits */
+#define RJ_FULL		0x002	/* a longer form */
+#define RJ_QUOTE	0x004	/* there is an offending text to quote */
+#define RJ_REPORT	0x008	/* the report was decoded */
+#define RJ_PAGE		0x010	/* ... and has a page */
+#define RJ_EXPECT	0x020	/* the count of values the form needs */
+#define RJ_LOCKED	0x040	/* this failure locked the sender out */
+#define RJ_RECEIPT	0x080	/* the receipt of the report that used SEQ */
+#define RJ_ELSE		0x100	/* only if its chain said nothing yet */
+#define REPLY_PARTS	5
+
+struct reply_part {
+	unsigned		 when;
+	struct reply_text	 text;
+};
+
+/* Indexed by reason; REASON_NONE stands for any reason unknown here. */
+static const struct reply_part reply_rejects[REASON_MAX][REPLY_PARTS] = {
+	[REASON_NONE] = {
+	    { 0, { "laporan tidak bisa diproses. Ketik BANTU utk format.",
+	      "the report cannot be processed. Text BANTU for the "
+	      "format." } } },
+	[REASON_EMPTY] = {
+	    { RJ_BRIEF, { "pesan kosong. Ketik BANTU utk format.",
+	      "empty message. Text BANTU for the format." } },
+	    { RJ_ELSE, { "pesan kosong. Kirim mis. PPWP <TPS> <SEQ> "
+	      "<angka..> <KODE>. Ketik BANTU utk format.",
+	      "empty message. Send e.g. PPWP <TPS> <SEQ> <numbers..> "
+	      "<CODE>. Text BANTU for the format." } } },
+	[REASON_CONTEST] = {
+	    { RJ_BRIEF, { "Awali dgn 1 PPWP, 2 DPR, 3 DPD, 4 DPRDP atau "
+	      "5 DPRDK. Ketik BANTU.", "Start with 1 PPWP, 2 DPR, 3 DPD, "
+	      "4 DPRDP or 5 DPRDK. Text BANTU." } },
+	    { RJ_ELSE, { "'%q' bukan jenis pemilihan. Awali dgn 1 PPWP, "
+	      "2 DPR, 3 DPD, 4 DPRDP atau 5 DPRDK. Ketik BANTU.",
+	      "'%q' is not a contest. Start with 1 PPWP, 2 DPR, 3 DPD, "
+	      "4 DPRDP or 5 DPRDK. Text BANTU." } } },
+	[REASON_TPS_FORMAT] = {
+	    { RJ_BRIEF, { "kode TPS harus 13 angka. Ketik BANTU.",
+	      "the TPS code needs 13 digits. Text BANTU." } },
+	    { RJ_ELSE | RJ_QUOTE, { "kode TPS '%q' salah: harus 13 angka "
+	      "(10 kode desa + 3 no TPS) dari C.Hasil. Kirim lagi dgn SEQ "
+	      "sama.", "TPS code '%q' is wrong: it needs 13 digits "
+	      "(10 village + 3 TPS) from C.Hasil. Send again, same SEQ." } },
+	    { RJ_ELSE, { "kode TPS tidak ada: tulis 13 angka (10 kode desa "
+	      "+ 3 no TPS) stlh jenis. Kirim lagi dgn SEQ sama.",
+	      "no TPS code: put its 13 digits (10 village + 3 TPS) after "
+	      "the contest. Send again, same SEQ." } } },
+	[REASON_SEQ] = {
+	    { RJ_BRIEF, { "SEQ harus 1-9999. Ketik BANTU.",
+	      "SEQ must be 1-9999. Text BANTU." } },
+	    { RJ_ELSE | RJ_QUOTE, { "SEQ '%q' salah: harus 1-9999, no urut "
+	      "pesan (= baris kartu) stlh kode TPS.", "SEQ '%q' is wrong: "
+	      "1-9999, the message number (= card row) after the TPS "
+	      "code." } },
+	    { RJ_ELSE, { "SEQ tidak ada: tulis no urut pesan (= baris "
+	      "kartu) stlh kode TPS.", "no SEQ: put the message number "
+	      "(= card row) after the TPS code." } } },
+	[REASON_PAGE] = {
+	    { RJ_BRIEF, { "stlh SEQ tulis halaman: 0 atau no partai.",
+	      "after SEQ put the page: 0 or the party number." } },
+	    { RJ_ELSE | RJ_QUOTE, { "halaman '%q' bukan angka: stlh SEQ "
+	      "tulis 0 (ringkasan) atau no urut partai.", "page '%q' is not "
+	      "a number: after SEQ put 0 (summary) or the party "
+	      "number." } },
+	    { RJ_ELSE, { "halaman tidak ada: stlh SEQ tulis 0 (ringkasan) "
+	      "atau no urut partai.", "no page: after SEQ put 0 (summary) "
+	      "or the party number." } } },
+	[REASON_VALUE_FORMAT] = {
+	    { RJ_BRIEF, { "kata ke-%t salah. Perbaiki, kirim lagi.",
+	      "word %t is wrong. Fix it, send again." } },
+	    { RJ_ELSE, { "kata ke-%t '%q' bukan angka. Perbaiki, kirim lagi "
+	      "dgn SEQ sama.", "word %t '%q' is not a number. Fix it, send "
+	      "again with the same SEQ." } } },
+	[REASON_VALUE_RANGE] = {
+	    { RJ_BRIEF, { "kata ke-%t salah. Perbaiki, kirim lagi.",
+	      "word %t is wrong. Fix it, send again." } },
+	    { RJ_ELSE, { "kata ke-%t '%q' lebih dari 999, mungkin "
+	      "dobel/tergabung. Perbaiki, kirim lagi dgn SEQ sama.",
+	      "word %t '%q' is over 999: typed twice or merged? Fix it, "
+	      "send again, same SEQ." } } },
+	[REASON_CODE_FORMAT] = {
+	    { RJ_BRIEF, { "akhiri dgn kode 8 angka. Kirim lagi.",
+	      "end with the 8-digit code. Send again." } },
+	    { RJ_ELSE | RJ_QUOTE, { "akhir pesan harus kode 8 angka (MAC "
+	      "atau kartu baris SEQ), bukan '%q'. Kirim lagi dgn SEQ sama.",
+	      "end with the 8-digit code (MAC or card row SEQ), not '%q'. "
+	      "Send again with the same SEQ." } },
+	    { RJ_ELSE, { "kode 8 angka tidak ada di akhir pesan (MAC atau "
+	      "kartu baris SEQ). Kirim lagi dgn SEQ sama.", "no 8-digit code "
+	      "at the end (MAC or card row SEQ). Send again with the same "
+	      "SEQ." } } },
+	[REASON_TOO_LONG] = {
+	    { 0, { "pesan terlalu panjang. Kirim satu jenis/halaman per "
+	      "pesan.", "message too long. Send one contest or page per "
+	      "message." } } },
+	[REASON_COUNT] = {
+	    { RJ_FULL | RJ_EXPECT, { "perlu %e angka (%F), ada %g. Hitung "
+	      "lagi dari C.Hasil, kirim dgn SEQ sama.", "needs %e numbers "
+	      "(%F), got %g. Count the C.Hasil boxes, send again, same "
+	      "SEQ." } },
+	    { RJ_ELSE | RJ_EXPECT, { "perlu %e angka, ada %g. Ketik BANTU.",
+	      "needs %e numbers, got %g. Text BANTU." } },
+	    { RJ_ELSE, { "jumlah angka salah (ada %g). Ketik BANTU utk "
+	      "format.", "wrong count of numbers (got %g). Text BANTU for "
+	      "the format." } } },
+	[REASON_TPS_UNKNOWN] = {
+	    { RJ_FULL | RJ_REPORT, { "TPS %T tidak terdaftar. Periksa kode "
+	      "TPS; jika benar, hubungi operator/PPK.", "TPS %T is not "
+	      "registered. Check the TPS code; if it is right, call the "
+	      "operator/PPK." } },
+	    { RJ_ELSE, { "TPS tidak terdaftar. Periksa kode TPS atau hubungi "
+	      "PPK.", "TPS not registered. Check the code or call the "
+	      "PPK." } } },
+	[REASON_NOT_HELD] = {
+	    { RJ_FULL | RJ_REPORT, { "%c tidak ada di TPS %T. Periksa angka "
+	      "jenis: 1 PPWP 2 DPR 3 DPD 4 DPRDP 5 DPRDK.", "no %c at TPS "
+	      "%T. Check the contest: 1 PPWP 2 DPR 3 DPD 4 DPRDP "
+	      "5 DPRDK." } },
+	    { RJ_ELSE, { "jenis ini tidak ada di TPS ini. Periksa angka "
+	      "jenis.", "contest not held at this TPS. Check the contest "
+	      "digit." } } },
+	[REASON_PAGE_UNKNOWN] = {
+	    { RJ_FULL | RJ_PAGE, { "halaman %p tidak ada di surat suara %c "
+	      "TPS ini. Periksa no urut partai (0 = ringkasan).", "page %p "
+	      "is not on this TPS's %c ballot. Check the party number "
+	      "(0 = summary)." } },
+	    { RJ_ELSE, { "halaman tidak ada di surat suara. Periksa no "
+	      "partai.", "no such page on the ballot. Check the party "
+	      "number." } } },
+	[REASON_NO_KEY] = {
+	    { RJ_BRIEF, { "kode belum bisa diperiksa. Hubungi operator.",
+	      "code cannot be checked here. Call the operator." } },
+	    { RJ_ELSE, { "kode belum bisa diperiksa di server ini (kunci "
+	      "provinsi). Laporan disimpan. Hubungi operator/PPK.", "this "
+	      "server cannot check the code yet (province key). Report "
+	      "kept. Call the operator/PPK." } } },
+	[REASON_CODE_BAD] = {
+	    { RJ_FULL | RJ_REPORT, { "kode salah. Pakai kode kartu baris %s "
+	      "(= SEQ) atau MAC, periksa angkanya, kirim lagi.", "wrong "
+	      "code. Use card row %s (= SEQ) or the MAC, check the digits, "
+	      "send again." } },
+	    { RJ_ELSE, { "kode salah. Periksa MAC atau kartu baris SEQ.",
+	      "wrong code. Check the MAC or the card row SEQ." } },
+	    { RJ_BRIEF | RJ_LOCKED, { " Nomor diblokir sementara.",
+	      " Number blocked for a while." } },
+	    { RJ_ELSE | RJ_LOCKED, { " Nomor ini kini diblokir sementara "
+	      "utk TPS ini; hubungi PPK.", " This number is now blocked for "
+	      "this TPS for a while; call the PPK." } } },
+	[REASON_LOCKED] = {
+	    { RJ_FULL | RJ_REPORT, { "nomor ini diblokir sementara utk TPS "
+	      "%T krn kode salah berulang. Coba lagi nanti atau hubungi "
+	      "PPK/operator.", "this number is blocked for TPS %T for a "
+	      "while after repeated wrong codes. Try later or call the "
+	      "PPK/operator." } },
+	    { RJ_ELSE, { "nomor diblokir sementara utk TPS ini. Hubungi "
+	      "PPK/operator.", "number blocked for this TPS for a while. "
+	      "Call the PPK/operator." } } },
+	[REASON_SEQ_USED] = {
+	    { RJ_BRIEF, { "SEQ sudah dipakai. Pakai SEQ berikutnya.",
+	      "SEQ already used. Use the next SEQ." } },
+	    { RJ_ELSE | RJ_REPORT | RJ_RECEIPT, { "SEQ %s sudah dipakai utk "
+	      "angka lain (tanda terima %r). Kirim lagi dgn SEQ berikutnya "
+	      "dan kode barisnya.", "SEQ %s was already used for other "
+	      "numbers (receipt %r). Send again with the next SEQ and its "
+	      "card row." } },
+	    { RJ_ELSE | RJ_REPORT, { "SEQ %s sudah dipakai utk angka lain. "
+	      "Kirim lagi dgn SEQ berikutnya dan kode barisnya.", "SEQ %s "
+	      "was already used for other numbers. Send again with the next "
+	      "SEQ and its card row." } },
+	    { RJ_ELSE | RJ_RECEIPT, { "SEQ sudah dipakai utk angka lain "
+	      "(tanda terima %r). Kirim lagi dgn SEQ berikutnya dan kode "
+	      "barisnya.", "SEQ was already used for other numbers (receipt "
+	      "%r). Send again with the next SEQ and its card row." } },
+	    { RJ_ELSE, { "SEQ sudah dipakai utk angka lain. Kirim lagi dgn "
+	      "SEQ berikutnya dan kode barisnya.", "SEQ was already used for "
+	      "other numbers. Send again with the next SEQ and its card "
+	      "row." } } },
+};
 
 /* Characters of the GSM 7-bit basic table outside ASCII. */
 static const uint32_t reply_gsm_basic[] = {
@@ -60,7 +420,9 @@ static int	reply_is_code(const char *);
 static void	reply_quote(const char *, char *, size_t);
 static void	reply_num(unsigned long long, char *, size_t);
 static int	reply_out(const char *, char *, size_t);
-
+static void	reply_render(const struct reply_ctx *,
+		    const struct reply_text *, struct reply_buf *);
+static void	reply_flag_list(const struct reply_ctx *, struct reply_buf *);
 static void
 reply_init(struct reply_buf *b)
 {
@@ -69,6 +431,7 @@ reply_init(struct reply_buf *b)
 	b->overflow = 0;
 }
 
+/* printf onto a draft; what does not fit makes it unusable. */
 static void
 reply_add(struct reply_buf *b, const char *fmt, ...)
 {
@@ -88,18 +451,20 @@ reply_add(struct reply_buf *b, const char *fmt, ...)
 	b->off += (size_t)n;
 }
 
+/* Whether a text fits one SMS in the GSM 7-bit alphabet. */
 static int
 reply_fits_str(const char *s)
 {
 	size_t	 n = reply_gsm_length(s);
 
-	return n != (size_t)-1 && n <= REPLY_MAX;
+	return (n != (size_t)-1 && n <= REPLY_MAX);
 }
 
+/* Whether a draft is whole and fits one SMS. */
 static int
 reply_fits(const struct reply_buf *b)
 {
-	return !b->overflow && reply_fits_str(b->s);
+	return (!b->overflow && reply_fits_str(b->s));
 }
 
 /* Septets of one character: 1, 2 (extension table) or 0 (none). */
@@ -109,20 +474,20 @@ reply_gsm_char(uint32_t cp)
 	size_t	 i;
 
 	if (cp == '\n' || cp == '\r')
-		return 1;
+		return (1);
 	if (cp == '\f')
-		return 2;
+		return (2);
 	if (cp < 0x20 || cp == 0x7f || cp == '`')
-		return 0;
+		return (0);
 	if (cp < 0x80)
-		return strchr("[\\]^{|}~", (int)cp) != NULL ? 2 : 1;
+		return (strchr("[\\]^{|}~", (int)cp) != NULL ? 2 : 1);
 	if (cp == 0x20ac)		/* euro sign */
-		return 2;
+		return (2);
 	for (i = 0; i < sizeof(reply_gsm_basic) / sizeof(reply_gsm_basic[0]);
 	    i++)
 		if (reply_gsm_basic[i] == cp)
-			return 1;
-	return 0;
+			return (1);
+	return (0);
 }
 
 /*
@@ -138,7 +503,7 @@ reply_gsm_length(const char *s)
 	int			 extra, w;
 
 	if (s == NULL)
-		return (size_t)-1;
+		return ((size_t)-1);
 	while (*p != '\0') {
 		if (*p < 0x80) {
 			cp = *p++;
@@ -153,17 +518,17 @@ reply_gsm_length(const char *s)
 			cp = *p++ & 0x07;
 			extra = 3;
 		} else
-			return (size_t)-1;
+			return ((size_t)-1);
 		for (; extra > 0; extra--, p++) {
 			if ((*p & 0xc0) != 0x80)
-				return (size_t)-1;
+				return ((size_t)-1);
 			cp = (cp << 6) | (*p & 0x3f);
 		}
 		if ((w = reply_gsm_char(cp)) == 0)
-			return (size_t)-1;
+			return ((size_t)-1);
 		n += (size_t)w;
 	}
-	return n;
+	return (n);
 }
 
 /* Count runs of exactly 8 digits; copy the first into first[9]. */
@@ -188,9 +553,10 @@ reply_runs8(const char *s, char *first)
 		}
 		n++;
 	}
-	return n;
+	return (n);
 }
 
+/* Exactly 8 digits: a receipt or a code, nothing else. */
 static int
 reply_is_code(const char *s)
 {
@@ -198,8 +564,8 @@ reply_is_code(const char *s)
 
 	for (i = 0; i < TALLY_CODE_LEN; i++)
 		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return s[TALLY_CODE_LEN] == '\0';
+			return (0);
+	return (s[TALLY_CODE_LEN] == '\0');
 }
 
 /*
@@ -262,6 +628,7 @@ reply_num(unsigned long long v, char *buf, size_t len)
 	reply_quote(tmp, buf, len);
 }
 
+/* Hand a text over; a buffer too small is an error, never a cut text. */
 static int
 reply_out(const char *s, char *out, size_t outlen)
 {
@@ -270,38 +637,134 @@ reply_out(const char *s, char *out, size_t outlen)
 	if (out == NULL || n >= outlen) {
 		log_warnx("reply: buffer of %zu bytes too small for %zu",
 		    outlen, n + 1);
-		return -1;
+		return (-1);
 	}
 	memcpy(out, s, n + 1);
-	return 0;
+	return (0);
 }
 
+/* A text in the language asked for. */
+static const char *
+reply_pick(enum reply_lang lang, const struct reply_text *t)
+{
+	return (lang == REPLY_EN ? t->en : t->id);
+}
+
+/* A fixed text, rendered. */
+static void
+reply_say(const struct reply_ctx *c, enum reply_tid id, struct reply_buf *b)
+{
+	reply_render(c, &reply_texts[id], b);
+}
+
+/* The value of the placeholder %ph as text; NULL for an unknown one. */
+static const char *
+reply_value(const struct reply_ctx *c, char ph, char *num, size_t len)
+{
+	switch (ph) {
+	case '%':
+		return ("%");
+	case 'q':
+		return (c->quote);
+	case 'r':
+		return (c->receipt);
+	case 'c':
+		return (c->contest);
+	case 'p':
+		return (c->page);
+	case 'n':
+		return (c->noun);
+	case 'T':
+		snprintf(num, len, "%013llu", c->tps);
+		break;
+	case 's':
+	case 'b':
+	case 'k':
+		snprintf(num, len, "%u", ph == 's' ? c->seq : ph == 'b' ?
+		    c->newer : c->corrects);
+		break;
+	case 't':
+	case 'e':
+	case 'g':
+		snprintf(num, len, "%d", ph == 't' ? c->token : ph == 'e' ?
+		    c->expected : c->got);
+		break;
+	case 'N':
+		if (c->form == NULL)
+			return (NULL);
+		snprintf(num, len, "%zu", c->form->nchoices);
+		break;
+	case 'm':
+		snprintf(num, len, "%zu", c->more);
+		break;
+	case 'l':
+		snprintf(num, len, "%lu", c->sum);
+		break;
+	default:
+		return (NULL);
+	}
+	return (num);
+}
+
+/*
+ * Render a template: %F is the form's shape, %f the flags in words,
+ * any other placeholder a value (reply_value). An unknown or unset one
+ * makes the draft unusable.
+ */
+static void
+reply_render(const struct reply_ctx *c, const struct reply_text *t,
+    struct reply_buf *b)
+{
+	const char	*p = reply_pick(c->lang, t), *v;
+	char		 num[32];
+	size_t		 n;
+
+	while (*p != '\0') {
+		n = strcspn(p, "%");
+		reply_add(b, "%.*s", (int)n, p);
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+		if (*p == 'F' && c->form != NULL)
+			reply_say(c, c->form->kind == FORM_PARTY ?
+			    RT_SHAPE_PARTY : RT_SHAPE_SUMMARY, b);
+		else if (*p == 'f')
+			reply_flag_list(c, b);
+		else if ((v = reply_value(c, *p, num, sizeof(num))) != NULL)
+			reply_add(b, "%s", v);
+		else
+			b->overflow = 1;
+		if (*p != '\0')
+			p++;
+	}
+}
+
+/* Whether the report is decoded well enough to name it in a reply. */
 static int
 reply_valid_report(const struct store_msg *msg)
 {
 	const struct report	*r = &msg->report;
 
-	return msg->decoded && r->contest >= CONTEST_PPWP &&
+	return (msg->decoded && r->contest >= CONTEST_PPWP &&
 	    r->contest <= CONTEST_DPRDK && r->tps >= REPLY_TPS_MIN &&
-	    r->tps <= REPLY_TPS_MAX && r->seq >= 1 && r->seq <= TALLY_SEQ_MAX;
+	    r->tps <= REPLY_TPS_MAX && r->seq >= 1 && r->seq <= TALLY_SEQ_MAX);
 }
 
-/* What the choices of a summary form are called: pairs, candidates... */
-static const char *
-reply_choice_noun(enum reply_lang lang, enum contest c)
+/* The values a report gives the templates: contest, TPS, page, SEQ. */
+static void
+reply_ctx_report(struct reply_ctx *c, enum reply_lang lang,
+    const struct report *r)
 {
-	switch (c) {
-	case CONTEST_PPWP:
-		return L(lang, "pasangan", "pair");
-	case CONTEST_DPD:
-		return L(lang, "calon", "candidate");
-	case CONTEST_DPR:
-	case CONTEST_DPRDP:
-	case CONTEST_DPRDK:
-		return L(lang, "partai", "party");
-	default:
-		return L(lang, "pilihan", "choice");
-	}
+	memset(c, 0, sizeof(*c));
+	c->lang = lang;
+	c->contest = decode_contest_name(r->contest);
+	c->noun = reply_pick(lang, &reply_nouns[r->contest > CONTEST_NONE &&
+	    r->contest <= CONTEST_MAX ? r->contest : CONTEST_NONE]);
+	c->tps = (unsigned long long)r->tps;
+	c->seq = r->seq;
+	if (r->page >= 0)
+		reply_num((unsigned long long)r->page, c->page,
+		    sizeof(c->page));
 }
 
 #define IDENT_FULL	0	/* DPR 3201012001001 hal 2 #3 */
@@ -310,182 +773,71 @@ reply_choice_noun(enum reply_lang lang, enum contest c)
 
 /* Which report this is about, in one of the IDENT_* forms. */
 static void
-reply_ident(enum reply_lang lang, const struct report *r, int form,
-    struct reply_buf *b)
+reply_ident(const struct reply_ctx *c, int form, struct reply_buf *b)
 {
-	char	 page[REPLY_QUOTE_MAX];
-
-	reply_add(b, "%s", decode_contest_name(r->contest));
+	reply_add(b, "%s", c->contest);
 	if (form == IDENT_FULL)
-		reply_add(b, " %013llu", (unsigned long long)r->tps);
-	if (r->page >= 0) {
-		reply_num((unsigned long long)r->page, page, sizeof(page));
-		if (form == IDENT_BRIEF)
-			reply_add(b, " h%s", page);
-		else
-			reply_add(b, " %s %s", L(lang, "hal", "page"), page);
-	}
-	reply_add(b, " #%u", r->seq);
+		reply_add(b, " %013llu", c->tps);
+	if (c->page[0] != '\0')
+		reply_say(c, form == IDENT_BRIEF ? RT_PAGE_BRIEF : RT_PAGE, b);
+	reply_add(b, " #%u", c->seq);
 }
 
-/* One flag in words, at a verbosity level (0 verbose .. 2 a code). */
+/* The flags c->flags in words at c->level, in the order of the table. */
 static void
-reply_flag_text(enum reply_lang lang, unsigned flag, const struct report *r,
-    const struct verify_result *res, int level, struct reply_buf *b)
-{
-	const char	*noun = reply_choice_noun(lang, r->contest);
-
-	if (level >= 2) {
-		switch (flag) {
-		case FLAG_SUM:
-			reply_add(b, "SUM");
-			break;
-		case FLAG_TOTAL:
-			reply_add(b, "TOTAL");
-			break;
-		case FLAG_DPT:
-			reply_add(b, "DPT");
-			break;
-		case FLAG_PARTY:
-			reply_add(b, "PARTY");
-			break;
-		case FLAG_SENDER:
-			reply_add(b, "SENDER");
-			break;
-		case FLAG_STALE:
-			reply_add(b, "STALE");
-			break;
-		}
-		return;
-	}
-	switch (flag) {
-	case FLAG_SUM:
-		if (level == 0)
-			reply_add(b, L(lang, "jumlah %s tdk sama dgn SAH",
-			    "%s votes do not add up to SAH"), noun);
-		else
-			reply_add(b, L(lang, "jml %s!=SAH", "%s sum!=SAH"),
-			    noun);
-		break;
-	case FLAG_TOTAL:
-		reply_add(b, "%s", level == 0 ?
-		    L(lang, "SAH+TDK SAH tdk sama dgn PEMILIH",
-		    "SAH+TIDAK SAH is not PEMILIH") :
-		    "SAH+TDK SAH!=PEMILIH");
-		break;
-	case FLAG_DPT:
-		reply_add(b, "%s", level == 0 ?
-		    L(lang, "PEMILIH lebih dari DPT+2%",
-		    "PEMILIH over DPT+2%") : "PEMILIH>DPT");
-		break;
-	case FLAG_PARTY:
-		reply_add(b, "%s", level == 0 ?
-		    L(lang, "partai+caleg tdk sama dgn hal 0",
-		    "party+candidates differ from page 0") :
-		    L(lang, "partai+caleg!=hal 0", "party!=page 0"));
-		break;
-	case FLAG_SENDER:
-		reply_add(b, "%s", level == 0 ?
-		    L(lang, "nomor Anda tdk terdaftar",
-		    "your number is not registered") :
-		    L(lang, "nomor tdk terdaftar", "number not registered"));
-		break;
-	case FLAG_STALE:
-		if (level == 0)
-			reply_add(b, L(lang, "SEQ #%u yg lebih baru sudah "
-			    "ada", "newer SEQ #%u already recorded"),
-			    res->superseded_by);
-		else
-			reply_add(b, L(lang, "ada #%u lebih baru",
-			    "newer #%u"), res->superseded_by);
-		break;
-	}
-}
-
-/* The flags of a report as a list, at a verbosity level. */
-static void
-reply_flag_list(enum reply_lang lang, unsigned flags, const struct report *r,
-    const struct verify_result *res, int level, struct reply_buf *b)
+reply_flag_list(const struct reply_ctx *c, struct reply_buf *b)
 {
 	size_t	 i;
 	int	 first = 1;
+	int	 level = c->level < REPLY_LEVELS ? c->level : REPLY_LEVELS - 1;
 
 	for (i = 0; i < REPLY_NFLAGS; i++) {
-		if ((flags & reply_flag_bits[i]) == 0)
+		if ((c->flags & reply_flags[i].bit) == 0)
 			continue;
 		if (!first)
 			reply_add(b, "%s", level == 0 ? "; " : ",");
-		reply_flag_text(lang, reply_flag_bits[i], r, res, level, b);
+		reply_render(c, &reply_flags[i].text[level], b);
 		first = 0;
 	}
 }
 
 /* "DITERIMA PPWP 3201012001001 #2 (koreksi #1):" */
 static void
-reply_confirm_head(enum reply_lang lang, const struct report *r,
-    const struct verify_result *res, int level, struct reply_buf *b)
+reply_confirm_head(const struct reply_ctx *c, enum verdict v, int level,
+    struct reply_buf *b)
 {
-	if (res->verdict == VERDICT_DUPLICATE)
-		reply_add(b, "%s ", L(lang, "SUDAH DITERIMA",
-		    "ALREADY RECEIVED"));
-	else
-		reply_add(b, "%s ", L(lang, "DITERIMA", "RECEIVED"));
-	reply_ident(lang, r, IDENT_FULL, b);
-	if (res->verdict != VERDICT_DUPLICATE && res->supersedes != 0 &&
+	reply_say(c, v == VERDICT_DUPLICATE ? RT_ALREADY : RT_RECEIVED, b);
+	reply_add(b, " ");
+	reply_ident(c, IDENT_FULL, b);
+	if (v != VERDICT_DUPLICATE && c->corrects != 0 &&
 	    level < REPLY_LEVELS - 1)
-		reply_add(b, L(lang, " (koreksi #%u)", " (corrects #%u)"),
-		    res->supersedes);
+		reply_say(c, RT_CORRECTS, b);
 	reply_add(b, ":");
 }
 
 /* Everything after the values: receipt, what looks wrong, what to do. */
 static void
-reply_confirm_tail(enum reply_lang lang, const struct report *r,
-    const struct verify_result *res, const char *rcpt, int level,
-    struct reply_buf *b)
+reply_confirm_tail(const struct reply_ctx *c, enum verdict v,
+    unsigned flags, int level, struct reply_buf *b)
 {
-	switch (res->verdict) {
+	struct reply_ctx	 f = *c;
+	int			 shorter = level > 0;
+
+	switch (v) {
 	case VERDICT_DUPLICATE:
-		if (level == 0)
-			reply_add(b, L(lang, " Tanda terima tetap %s. Tidak "
-			    "perlu kirim lagi.", " Receipt still %s. No need "
-			    "to send again."), rcpt);
-		else
-			reply_add(b, L(lang, " Tanda terima %s (sama).",
-			    " Receipt %s (same)."), rcpt);
+		reply_say(c, RT_DUPLICATE + shorter, b);
 		return;
 	case VERDICT_FLAGGED:
-		reply_add(b, L(lang, " Tanda terima %s. PERIKSA: ",
-		    " Receipt %s. CHECK: "), rcpt);
 		/* Minimal: only what needs the officer's attention. */
-		reply_flag_list(lang, level == REPLY_LEVELS - 1 ?
-		    res->flags & ~FLAG_STALE : res->flags, r, res, level, b);
-		if (level == 0)
-			reply_add(b, "%s", L(lang, ". Jika salah, kirim "
-			    "ulang dgn SEQ baru.", ". If wrong, resend with a "
-			    "new SEQ."));
-		else
-			reply_add(b, "%s", L(lang, ". Salah? kirim SEQ baru.",
-			    ". Wrong? send new SEQ."));
+		f.flags = level == REPLY_LEVELS - 1 ? flags & ~FLAG_STALE :
+		    flags;
+		f.level = level;
+		reply_say(&f, RT_FLAGGED + shorter, b);
 		return;
 	default:
-		if (level == 0)
-			reply_add(b, L(lang, " Tanda terima %s, tulis di "
-			    "C.Hasil.", " Receipt %s, write it on C.Hasil."),
-			    rcpt);
-		else
-			reply_add(b, L(lang, " Tanda terima %s.",
-			    " Receipt %s."), rcpt);
-		if ((res->flags & FLAG_STALE) == 0)
-			return;
-		if (level == 0)
-			reply_add(b, L(lang, " Catatan: SEQ #%u yg lebih baru "
-			    "sudah tercatat dan berlaku.", " Note: the newer "
-			    "SEQ #%u is recorded and counts."),
-			    res->superseded_by);
-		else
-			reply_add(b, L(lang, " #%u lebih baru berlaku.",
-			    " Newer #%u counts."), res->superseded_by);
+		reply_say(c, RT_OK + shorter, b);
+		if (flags & FLAG_STALE)
+			reply_say(c, RT_STALE + shorter, b);
 		return;
 	}
 }
@@ -497,28 +849,27 @@ reply_confirm_tail(enum reply_lang lang, const struct report *r,
  * does not fit.
  */
 static int
-reply_values(enum reply_lang lang, const struct report *r, size_t avail,
-    struct reply_buf *b)
+reply_values(const struct reply_ctx *c, const struct report *r,
+    size_t avail, struct reply_buf *b)
 {
 	struct reply_buf	 v, sum;
-	unsigned long		 total = 0;
+	struct reply_ctx	 s = *c;
 	size_t			 i, len, k;
 
 	reply_init(&v);
 	for (i = 0; i < r->nvalues; i++) {
 		reply_add(&v, " %u", r->values[i]);
-		total += r->values[i];
+		s.sum += r->values[i];
 	}
 	reply_add(&v, ".");
 	if (!v.overflow && strlen(v.s) <= avail) {
 		reply_add(b, "%s", v.s);
-		return (int)r->nvalues;
+		return ((int)r->nvalues);
 	}
 	reply_init(&sum);
-	reply_add(&sum, L(lang, " .. jml semua %lu.", " .. sum of all %lu."),
-	    total);
+	reply_say(&s, RT_SUM, &sum);
 	if (strlen(sum.s) > avail)
-		return -1;
+		return (-1);
 	reply_init(&v);
 	for (k = 0, len = strlen(sum.s); k < r->nvalues; k++) {
 		char	 one[8];
@@ -531,24 +882,27 @@ reply_values(enum reply_lang lang, const struct report *r, size_t avail,
 		len += (size_t)n;
 	}
 	reply_add(b, "%s%s", v.s, sum.s);
-	return (int)k;
+	return ((int)k);
 }
 
 /* The short form merged with others: "DPR h3 #1 12345678 cek SUM". */
 static void
-reply_brief(enum reply_lang lang, const struct report *r,
-    const struct verify_result *res, const char *rcpt, struct reply_buf *b)
+reply_brief(const struct reply_ctx *c, enum verdict v, unsigned flags,
+    struct reply_buf *b)
 {
-	reply_ident(lang, r, IDENT_BRIEF, b);
-	reply_add(b, " %s", rcpt);
-	if (res->verdict == VERDICT_DUPLICATE)
-		reply_add(b, " %s", L(lang, "ulang", "again"));
-	else if (res->verdict == VERDICT_FLAGGED) {
-		reply_add(b, " %s ", L(lang, "cek", "check"));
-		reply_flag_list(lang, res->flags & ~FLAG_STALE, r, res, 2, b);
+	struct reply_ctx	 f = *c;
+
+	reply_ident(c, IDENT_BRIEF, b);
+	reply_add(b, " %s", c->receipt);
+	if (v == VERDICT_DUPLICATE)
+		reply_say(c, RT_BRIEF_AGAIN, b);
+	else if (v == VERDICT_FLAGGED) {
+		f.flags = flags & ~FLAG_STALE;
+		f.level = REPLY_LEVELS - 1;
+		reply_say(&f, RT_BRIEF_CHECK, b);
 	}
-	if (res->verdict != VERDICT_DUPLICATE && (res->flags & FLAG_STALE))
-		reply_add(b, " %s", L(lang, "lama", "old"));
+	if (v != VERDICT_DUPLICATE && (flags & FLAG_STALE))
+		reply_say(c, RT_BRIEF_OLD, b);
 }
 
 /* A confirmation carries its receipt once and no other 8-digit run. */
@@ -557,8 +911,8 @@ reply_check_confirm(const char *s, const char *rcpt)
 {
 	char	 first[TALLY_CODE_LEN + 1];
 
-	return reply_fits_str(s) && reply_runs8(s, first) == 1 &&
-	    strcmp(first, rcpt) == 0;
+	return (reply_fits_str(s) && reply_runs8(s, first) == 1 &&
+	    strcmp(first, rcpt) == 0);
 }
 
 /* A rejection has no 8-digit run, but SEQ_USED may quote one receipt. */
@@ -569,50 +923,33 @@ reply_check_reject(const char *s, const char *allowed)
 	size_t	 n;
 
 	if (!reply_fits_str(s))
-		return 0;
+		return (0);
 	n = reply_runs8(s, first);
 	if (n == 0)
-		return 1;
-	return n == 1 && allowed != NULL && strcmp(first, allowed) == 0;
+		return (1);
+	return (n == 1 && allowed != NULL && strcmp(first, allowed) == 0);
 }
 
+/*
+ * The most verbose confirmation that fits: first one that echoes every
+ * value; failing that, leading values and their sum, verbose while it
+ * still shows a few values. Returns 0, or -1 if none fits.
+ */
 static int
-reply_confirm(enum reply_lang lang, const struct store_msg *msg,
-    const struct verify_result *res, char *text, size_t textlen,
-    char *brief, size_t brieflen)
+reply_confirm_text(const struct reply_ctx *c, const struct report *r,
+    const struct verify_result *res, struct reply_buf *b)
 {
-	const struct report	*r = &msg->report;
-	struct reply_buf	 head, tail, b;
-	const char		*rcpt;
+	struct reply_buf	 head, tail;
 	size_t			 used, want;
 	int			 pass, level, k;
 
-	if (reply_is_code(msg->receipt))
-		rcpt = msg->receipt;
-	else if (reply_is_code(res->receipt))
-		rcpt = res->receipt;
-	else {
-		log_warnx("reply: msg %lld: %s without a receipt",
-		    (long long)msg->id, verify_verdict_name(res->verdict));
-		return -1;
-	}
-	if (!reply_valid_report(msg) || r->nvalues == 0 ||
-	    r->nvalues > TALLY_MAXVALUES) {
-		log_warnx("reply: msg %lld: %s without a decoded report",
-		    (long long)msg->id, verify_verdict_name(res->verdict));
-		return -1;
-	}
-	/*
-	 * First the most verbose text that echoes every value; failing
-	 * that, leading values and their sum, verbose while it still
-	 * shows a few values.
-	 */
 	for (pass = 0; pass < 2; pass++) {
 		for (level = 0; level < REPLY_LEVELS; level++) {
 			reply_init(&head);
 			reply_init(&tail);
-			reply_confirm_head(lang, r, res, level, &head);
-			reply_confirm_tail(lang, r, res, rcpt, level, &tail);
+			reply_confirm_head(c, res->verdict, level, &head);
+			reply_confirm_tail(c, res->verdict, res->flags, level,
+			    &tail);
 			if (!reply_fits(&head) || !reply_fits(&tail))
 				continue;
 			used = reply_gsm_length(head.s) +
@@ -626,329 +963,157 @@ reply_confirm(enum reply_lang lang, const struct store_msg *msg,
 			else
 				want = r->nvalues < REPLY_MIN_ECHO ?
 				    r->nvalues : REPLY_MIN_ECHO;
-			reply_init(&b);
-			reply_add(&b, "%s", head.s);
-			k = reply_values(lang, r, REPLY_MAX - used, &b);
+			reply_init(b);
+			reply_add(b, "%s", head.s);
+			k = reply_values(c, r, REPLY_MAX - used, b);
 			if (k < 0 || (size_t)k < want)
 				continue;
-			reply_add(&b, "%s", tail.s);
-			if (reply_check_confirm(b.s, rcpt))
-				goto found;
+			reply_add(b, "%s", tail.s);
+			if (reply_check_confirm(b->s, c->receipt))
+				return (0);
 		}
 	}
-	log_warnx("reply: msg %lld: no confirmation fits %d characters",
-	    (long long)msg->id, REPLY_MAX);
-	return -1;
-found:
-	if (reply_out(b.s, text, textlen) == -1)
-		return -1;
-	if (brief == NULL || brieflen == 0)
-		return 0;
-	reply_init(&b);
-	reply_brief(lang, r, res, rcpt, &b);
-	if (!reply_check_confirm(b.s, rcpt)) {
-		log_warnx("reply: msg %lld: brief form does not fit",
-		    (long long)msg->id);
-		return -1;
-	}
-	return reply_out(b.s, brief, brieflen);
+	return (-1);
 }
 
-/* "needs 6 numbers (PEMILIH, 3 pairs, SAH, TIDAK SAH)": the form. */
-static void
-reply_form_shape(enum reply_lang lang, const struct store_msg *msg,
-    const struct form *f, struct reply_buf *b)
+/* A confirmation, and its brief form when the caller wants one. */
+static int
+reply_confirm(enum reply_lang lang, const struct store_msg *msg,
+    const struct verify_result *res, char *text, size_t textlen,
+    char *brief, size_t brieflen)
 {
-	enum contest	 c = msg->report.contest;
+	const struct report	*r = &msg->report;
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
 
-	if (f->kind == FORM_PARTY)
-		reply_add(b, L(lang, "PARTAI + %zu caleg",
-		    "PARTAI + %zu candidates"), f->nchoices);
-	else
-		reply_add(b, L(lang, "PEMILIH, %zu %s, SAH, TDK SAH",
-		    "PEMILIH, %zu %ss, SAH, TIDAK SAH"), f->nchoices,
-		    reply_choice_noun(lang, c >= CONTEST_PPWP &&
-		    c <= CONTEST_DPRDK ? c : CONTEST_NONE));
+	reply_ctx_report(&c, lang, r);
+	if (reply_is_code(msg->receipt))
+		c.receipt = msg->receipt;
+	else if (reply_is_code(res->receipt))
+		c.receipt = res->receipt;
+	else {
+		log_warnx("reply: msg %lld: %s without a receipt",
+		    (long long)msg->id, verify_verdict_name(res->verdict));
+		return (-1);
+	}
+	if (!reply_valid_report(msg) || r->nvalues == 0 ||
+	    r->nvalues > TALLY_MAXVALUES) {
+		log_warnx("reply: msg %lld: %s without a decoded report",
+		    (long long)msg->id, verify_verdict_name(res->verdict));
+		return (-1);
+	}
+	c.newer = res->superseded_by;
+	c.corrects = res->supersedes;
+	if (reply_confirm_text(&c, r, res, &b) == -1) {
+		log_warnx("reply: msg %lld: no confirmation fits %d characters",
+		    (long long)msg->id, REPLY_MAX);
+		return (-1);
+	}
+	if (reply_out(b.s, text, textlen) == -1)
+		return (-1);
+	if (brief == NULL || brieflen == 0)
+		return (0);
+	reply_init(&b);
+	reply_brief(&c, res->verdict, res->flags, &b);
+	if (!reply_check_confirm(b.s, c.receipt)) {
+		log_warnx("reply: msg %lld: brief form does not fit",
+		    (long long)msg->id);
+		return (-1);
+	}
+	return (reply_out(b.s, brief, brieflen));
 }
 
 /*
- * What is wrong and what to send instead, for one reason; level 2 is
- * the short form that always fits.
+ * What the rejection of msg may say, as RJ_* conditions, and the values
+ * its templates need.
  */
-static void
-reply_reject_body(enum reply_lang lang, const struct store_msg *msg,
-    const struct verify_result *res, int level, struct reply_buf *b)
+static unsigned
+reply_reject_ctx(enum reply_lang lang, const struct store_msg *msg,
+    const struct verify_result *res, struct reply_ctx *c)
 {
-	const struct report	*r = reply_valid_report(msg) ?
-				    &msg->report : NULL;
 	const struct decode_error *e = &res->err;
-	char			 q[REPLY_QUOTE_MAX], page[REPLY_QUOTE_MAX];
-	int			 brief = level >= 2;
+	unsigned		 have = 0;
 
-	reply_quote(e->text, q, sizeof(q));
-	switch (res->reason) {
-	case REASON_EMPTY:
-		reply_add(b, "%s", L(lang, "pesan kosong.", "empty message."));
-		if (!brief)
-			reply_add(b, "%s", L(lang, " Kirim mis. PPWP <TPS> "
-			    "<SEQ> <angka..> <KODE>.", " Send e.g. PPWP <TPS> "
-			    "<SEQ> <numbers..> <CODE>."));
-		reply_add(b, "%s", L(lang, " Ketik BANTU utk format.",
-		    " Text BANTU for the format."));
-		break;
-	case REASON_CONTEST:
-		if (!brief)
-			reply_add(b, L(lang, "'%s' bukan jenis pemilihan. ",
-			    "'%s' is not a contest. "), q);
-		reply_add(b, "%s", L(lang, "Awali dgn 1 PPWP, 2 DPR, 3 DPD, "
-		    "4 DPRDP atau 5 DPRDK. Ketik BANTU.", "Start with 1 PPWP, "
-		    "2 DPR, 3 DPD, 4 DPRDP or 5 DPRDK. Text BANTU."));
-		break;
-	case REASON_TPS_FORMAT:
-		if (brief)
-			reply_add(b, "%s", L(lang, "kode TPS harus 13 angka. "
-			    "Ketik BANTU.", "the TPS code needs 13 digits. "
-			    "Text BANTU."));
-		else if (q[0] != '\0')
-			reply_add(b, L(lang, "kode TPS '%s' salah: harus 13 "
-			    "angka (10 kode desa + 3 no TPS) dari C.Hasil. "
-			    "Kirim lagi dgn SEQ sama.", "TPS code '%s' is "
-			    "wrong: it needs 13 digits (10 village + 3 TPS) "
-			    "from C.Hasil. Send again, same SEQ."), q);
-		else
-			reply_add(b, "%s", L(lang, "kode TPS tidak ada: tulis "
-			    "13 angka (10 kode desa + 3 no TPS) stlh jenis. "
-			    "Kirim lagi dgn SEQ sama.", "no TPS code: put its "
-			    "13 digits (10 village + 3 TPS) after the contest. "
-			    "Send again, same SEQ."));
-		break;
-	case REASON_SEQ:
-		if (brief)
-			reply_add(b, "%s", L(lang, "SEQ harus 1-9999. Ketik "
-			    "BANTU.", "SEQ must be 1-9999. Text BANTU."));
-		else if (q[0] != '\0')
-			reply_add(b, L(lang, "SEQ '%s' salah: harus 1-9999, no "
-			    "urut pesan (= baris kartu) stlh kode TPS.",
-			    "SEQ '%s' is wrong: 1-9999, the message number "
-			    "(= card row) after the TPS code."), q);
-		else
-			reply_add(b, "%s", L(lang, "SEQ tidak ada: tulis no "
-			    "urut pesan (= baris kartu) stlh kode TPS.",
-			    "no SEQ: put the message number (= card row) "
-			    "after the TPS code."));
-		break;
-	case REASON_PAGE:
-		if (brief)
-			reply_add(b, "%s", L(lang, "stlh SEQ tulis halaman: 0 "
-			    "atau no partai.", "after SEQ put the page: 0 or "
-			    "the party number."));
-		else if (q[0] != '\0')
-			reply_add(b, L(lang, "halaman '%s' bukan angka: stlh "
-			    "SEQ tulis 0 (ringkasan) atau no urut partai.",
-			    "page '%s' is not a number: after SEQ put 0 "
-			    "(summary) or the party number."), q);
-		else
-			reply_add(b, "%s", L(lang, "halaman tidak ada: stlh "
-			    "SEQ tulis 0 (ringkasan) atau no urut partai.",
-			    "no page: after SEQ put 0 (summary) or the party "
-			    "number."));
-		break;
-	case REASON_VALUE_FORMAT:
-	case REASON_VALUE_RANGE:
-		if (brief)
-			reply_add(b, L(lang, "kata ke-%d salah. Perbaiki, "
-			    "kirim lagi.", "word %d is wrong. Fix it, send "
-			    "again."), e->token);
-		else if (res->reason == REASON_VALUE_FORMAT)
-			reply_add(b, L(lang, "kata ke-%d '%s' bukan angka. "
-			    "Perbaiki, kirim lagi dgn SEQ sama.", "word %d "
-			    "'%s' is not a number. Fix it, send again with "
-			    "the same SEQ."), e->token, q);
-		else
-			reply_add(b, L(lang, "kata ke-%d '%s' lebih dari 999, "
-			    "mungkin dobel/tergabung. Perbaiki, kirim lagi dgn "
-			    "SEQ sama.", "word %d '%s' is over 999: typed "
-			    "twice or merged? Fix it, send again, same SEQ."),
-			    e->token, q);
-		break;
-	case REASON_CODE_FORMAT:
-		if (brief)
-			reply_add(b, "%s", L(lang, "akhiri dgn kode 8 angka. "
-			    "Kirim lagi.", "end with the 8-digit code. Send "
-			    "again."));
-		else if (q[0] != '\0')
-			reply_add(b, L(lang, "akhir pesan harus kode 8 angka "
-			    "(MAC atau kartu baris SEQ), bukan '%s'. Kirim "
-			    "lagi dgn SEQ sama.", "end with the 8-digit code "
-			    "(MAC or card row SEQ), not '%s'. Send again with "
-			    "the same SEQ."), q);
-		else
-			reply_add(b, "%s", L(lang, "kode 8 angka tidak ada di "
-			    "akhir pesan (MAC atau kartu baris SEQ). Kirim "
-			    "lagi dgn SEQ sama.", "no 8-digit code at the end "
-			    "(MAC or card row SEQ). Send again with the same "
-			    "SEQ."));
-		break;
-	case REASON_TOO_LONG:
-		reply_add(b, "%s", L(lang, "pesan terlalu panjang. Kirim satu "
-		    "jenis/halaman per pesan.", "message too long. Send one "
-		    "contest or page per message."));
-		break;
-	case REASON_COUNT:
-		if (e->expected > 0 && !brief) {
-			reply_add(b, L(lang, "perlu %d angka (", "needs %d "
-			    "numbers ("), e->expected);
-			reply_form_shape(lang, msg, &res->form, b);
-			reply_add(b, L(lang, "), ada %d. Hitung lagi dari "
-			    "C.Hasil, kirim dgn SEQ sama.", "), got %d. Count "
-			    "the C.Hasil boxes, send again, same SEQ."),
-			    e->got);
-		} else if (e->expected > 0)
-			reply_add(b, L(lang, "perlu %d angka, ada %d. Ketik "
-			    "BANTU.", "needs %d numbers, got %d. Text BANTU."),
-			    e->expected, e->got);
-		else
-			reply_add(b, L(lang, "jumlah angka salah (ada %d). "
-			    "Ketik BANTU utk format.", "wrong count of numbers "
-			    "(got %d). Text BANTU for the format."), e->got);
-		break;
-	case REASON_TPS_UNKNOWN:
-		if (r != NULL && !brief)
-			reply_add(b, L(lang, "TPS %013llu tidak terdaftar. "
-			    "Periksa kode TPS; jika benar, hubungi operator/"
-			    "PPK.", "TPS %013llu is not registered. Check the "
-			    "TPS code; if it is right, call the operator/PPK."),
-			    (unsigned long long)r->tps);
-		else
-			reply_add(b, "%s", L(lang, "TPS tidak terdaftar. "
-			    "Periksa kode TPS atau hubungi PPK.", "TPS not "
-			    "registered. Check the code or call the PPK."));
-		break;
-	case REASON_NOT_HELD:
-		if (r != NULL && !brief)
-			reply_add(b, L(lang, "%s tidak ada di TPS %013llu. "
-			    "Periksa angka jenis: 1 PPWP 2 DPR 3 DPD 4 DPRDP "
-			    "5 DPRDK.", "no %s at TPS %013llu. Check the "
-			    "contest: 1 PPWP 2 DPR 3 DPD 4 DPRDP 5 DPRDK."),
-			    decode_contest_name(r->contest),
-			    (unsigned long long)r->tps);
-		else
-			reply_add(b, "%s", L(lang, "jenis ini tidak ada di TPS "
-			    "ini. Periksa angka jenis.", "contest not held at "
-			    "this TPS. Check the contest digit."));
-		break;
-	case REASON_PAGE_UNKNOWN:
-		if (r != NULL && r->page >= 0 && !brief) {
-			reply_num((unsigned long long)r->page, page,
-			    sizeof(page));
-			reply_add(b, L(lang, "halaman %s tidak ada di surat "
-			    "suara %s TPS ini. Periksa no urut partai (0 = "
-			    "ringkasan).", "page %s is not on this TPS's %s "
-			    "ballot. Check the party number (0 = summary)."),
-			    page, decode_contest_name(r->contest));
-		} else
-			reply_add(b, "%s", L(lang, "halaman tidak ada di surat "
-			    "suara. Periksa no partai.", "no such page on the "
-			    "ballot. Check the party number."));
-		break;
-	case REASON_NO_KEY:
-		reply_add(b, "%s", brief ? L(lang, "kode belum bisa diperiksa. "
-		    "Hubungi operator.", "code cannot be checked here. Call "
-		    "the operator.") : L(lang, "kode belum bisa diperiksa di "
-		    "server ini (kunci provinsi). Laporan disimpan. Hubungi "
-		    "operator/PPK.", "this server cannot check the code yet "
-		    "(province key). Report kept. Call the operator/PPK."));
-		break;
-	case REASON_CODE_BAD:
-		if (r != NULL && !brief)
-			reply_add(b, L(lang, "kode salah. Pakai kode kartu "
-			    "baris %u (= SEQ) atau MAC, periksa angkanya, "
-			    "kirim lagi.", "wrong code. Use card row %u (= "
-			    "SEQ) or the MAC, check the digits, send again."),
-			    r->seq);
-		else
-			reply_add(b, "%s", L(lang, "kode salah. Periksa MAC "
-			    "atau kartu baris SEQ.", "wrong code. Check the "
-			    "MAC or the card row SEQ."));
-		if ((res->lockout & LOCKOUT_FAIL_LOCKED) == 0)
-			break;
-		reply_add(b, "%s", brief ? L(lang, " Nomor diblokir "
-		    "sementara.", " Number blocked for a while.") :
-		    L(lang, " Nomor ini kini diblokir sementara utk TPS ini; "
-		    "hubungi PPK.", " This number is now blocked for this "
-		    "TPS for a while; call the PPK."));
-		break;
-	case REASON_LOCKED:
-		if (r != NULL && !brief)
-			reply_add(b, L(lang, "nomor ini diblokir sementara utk "
-			    "TPS %013llu krn kode salah berulang. Coba lagi "
-			    "nanti atau hubungi PPK/operator.", "this number "
-			    "is blocked for TPS %013llu for a while after "
-			    "repeated wrong codes. Try later or call the PPK/"
-			    "operator."), (unsigned long long)r->tps);
-		else
-			reply_add(b, "%s", L(lang, "nomor diblokir sementara "
-			    "utk TPS ini. Hubungi PPK/operator.", "number "
-			    "blocked for this TPS for a while. Call the PPK/"
-			    "operator."));
-		break;
-	case REASON_SEQ_USED:
-		if (brief) {
-			reply_add(b, "%s", L(lang, "SEQ sudah dipakai. Pakai "
-			    "SEQ berikutnya.", "SEQ already used. Use the "
-			    "next SEQ."));
-			break;
-		}
-		reply_add(b, "SEQ");
-		if (r != NULL)
-			reply_add(b, " %u", r->seq);
-		reply_add(b, "%s", L(lang, " sudah dipakai utk angka lain",
-		    " was already used for other numbers"));
-		if (reply_is_code(res->receipt))
-			reply_add(b, L(lang, " (tanda terima %s)",
-			    " (receipt %s)"), res->receipt);
-		reply_add(b, "%s", L(lang, ". Kirim lagi dgn SEQ berikutnya "
-		    "dan kode barisnya.", ". Send again with the next SEQ and "
-		    "its card row."));
-		break;
-	default:
-		reply_add(b, "%s", L(lang, "laporan tidak bisa diproses. "
-		    "Ketik BANTU utk format.", "the report cannot be "
-		    "processed. Text BANTU for the format."));
-		break;
+	reply_ctx_report(c, lang, &msg->report);
+	reply_quote(e->text, c->quote, sizeof(c->quote));
+	c->receipt = res->receipt;
+	c->form = &res->form;
+	c->token = e->token;
+	c->expected = e->expected;
+	c->got = e->got;
+	if (c->quote[0] != '\0')
+		have |= RJ_QUOTE;
+	if (reply_valid_report(msg))
+		have |= RJ_REPORT | (msg->report.page >= 0 ? RJ_PAGE : 0);
+	if (e->expected > 0)
+		have |= RJ_EXPECT;
+	if (res->lockout & LOCKOUT_FAIL_LOCKED)
+		have |= RJ_LOCKED;
+	if (reply_is_code(res->receipt))
+		have |= RJ_RECEIPT;
+	return (have);
+}
+
+/* The parts of a rejection's table entry whose conditions hold. */
+static void
+reply_reject_body(const struct reply_ctx *c, enum reason reason,
+    unsigned have, struct reply_buf *b)
+{
+	const struct reply_part	*p;
+	size_t			 i;
+	int			 said = 0;
+
+	if (reason <= REASON_NONE || reason >= REASON_MAX ||
+	    reply_rejects[reason][0].text.id == NULL)
+		reason = REASON_NONE;
+	p = reply_rejects[reason];
+	for (i = 0; i < REPLY_PARTS && p[i].text.id != NULL; i++) {
+		if ((p[i].when & RJ_ELSE) == 0)
+			said = 0;
+		else if (said)
+			continue;
+		if ((p[i].when & ~RJ_ELSE & ~have) != 0)
+			continue;
+		reply_render(c, &p[i].text, b);
+		said = 1;
 	}
 }
 
+/* The most verbose rejection that fits; a level 2 text always should. */
 static int
 reply_reject(enum reply_lang lang, const struct store_msg *msg,
     const struct verify_result *res, char *text, size_t textlen)
 {
+	struct reply_ctx	 c;
 	struct reply_buf	 b;
 	const char		*allowed = NULL;
+	unsigned		 have;
 	int			 level;
 
-	if (res->reason == REASON_SEQ_USED && reply_is_code(res->receipt))
+	have = reply_reject_ctx(lang, msg, res, &c);
+	if (res->reason == REASON_SEQ_USED && (have & RJ_RECEIPT))
 		allowed = res->receipt;
 	for (level = 0; level < REPLY_LEVELS; level++) {
 		reply_init(&b);
-		reply_add(&b, "%s", L(lang, "DITOLAK", "REJECTED"));
+		reply_say(&c, RT_REJECTED, &b);
 		/* Which report, when the officer sends several. */
-		if (level == 0 && reply_valid_report(msg)) {
+		if (level == 0 && (have & RJ_REPORT)) {
 			reply_add(&b, " ");
-			reply_ident(lang, &msg->report, IDENT_NOTPS, &b);
+			reply_ident(&c, IDENT_NOTPS, &b);
 		}
 		reply_add(&b, ": ");
-		reply_reject_body(lang, msg, res, level, &b);
-		if (reply_check_reject(b.s, allowed))
-			return reply_out(b.s, text, textlen);
+		reply_reject_body(&c, res->reason, have |
+		    (level >= 2 ? RJ_BRIEF : RJ_FULL), &b);
+		if (!b.overflow && reply_check_reject(b.s, allowed))
+			return (reply_out(b.s, text, textlen));
 	}
 	log_warnx("reply: msg %lld: no rejection text for %s fits",
 	    (long long)msg->id, verify_reason_text(res->reason));
 	reply_init(&b);
-	reply_add(&b, "%s", L(lang, "DITOLAK: laporan tidak bisa diproses. "
-	    "Ketik BANTU utk format.", "REJECTED: the report cannot be "
-	    "processed. Text BANTU for the format."));
-	return reply_out(b.s, text, textlen);
+	reply_say(&c, RT_REJECTED, &b);
+	reply_add(&b, ": ");
+	reply_reject_body(&c, REASON_NONE, 0, &b);
+	return (reply_out(b.s, text, textlen));
 }
 
 /*
@@ -962,7 +1127,7 @@ reply_report(enum reply_lang lang, const struct store_msg *msg,
 {
 	if (msg == NULL || res == NULL || text == NULL || textlen == 0) {
 		log_warnx("reply: report: missing argument");
-		return -1;
+		return (-1);
 	}
 	text[0] = '\0';
 	if (brief != NULL && brieflen > 0)
@@ -971,14 +1136,14 @@ reply_report(enum reply_lang lang, const struct store_msg *msg,
 	case VERDICT_OK:
 	case VERDICT_FLAGGED:
 	case VERDICT_DUPLICATE:
-		return reply_confirm(lang, msg, res, text, textlen, brief,
-		    brieflen);
+		return (reply_confirm(lang, msg, res, text, textlen, brief,
+		    brieflen));
 	case VERDICT_REJECTED:
-		return reply_reject(lang, msg, res, text, textlen);
+		return (reply_reject(lang, msg, res, text, textlen));
 	}
 	log_warnx("reply: msg %lld: unknown verdict %d", (long long)msg->id,
 	    (int)res->verdict);
-	return -1;
+	return (-1);
 }
 
 /*
@@ -989,43 +1154,67 @@ size_t
 reply_merge(enum reply_lang lang, const char **briefs, size_t n, char *out,
     size_t outlen)
 {
-	struct reply_buf	 b, t;
-	const char		*foot;
+	struct reply_ctx	 c;
+	struct reply_buf	 b, t, foot;
 	size_t			 used = 0, i;
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
 	if (briefs == NULL || n == 0)
-		return 0;
-	foot = L(lang, ". Tulis tanda terima di C.Hasil.",
-	    ". Write the receipts on C.Hasil.");
+		return (0);
+	memset(&c, 0, sizeof(c));
+	c.lang = lang;
+	reply_init(&foot);
+	reply_say(&c, RT_MERGE_FOOT, &foot);
 	reply_init(&b);
-	reply_add(&b, "%s", L(lang, "DITERIMA: ", "RECEIVED: "));
+	reply_say(&c, RT_RECEIVED, &b);
+	reply_add(&b, ": ");
 	for (i = 0; i < n; i++) {
 		if (briefs[i] == NULL || briefs[i][0] == '\0')
 			break;
 		t = b;
-		reply_add(&t, "%s%s%s", i ? "; " : "", briefs[i], foot);
+		reply_add(&t, "%s%s%s", i ? "; " : "", briefs[i], foot.s);
 		if (!reply_fits(&t)) {
 			/* A bare full stop leaves room for one more. */
 			t = b;
 			reply_add(&t, "%s%s.", i ? "; " : "", briefs[i]);
 			if (!reply_fits(&t))
 				break;
-			foot = ".";
+			reply_init(&foot);
+			reply_add(&foot, ".");
 		}
 		reply_add(&b, "%s%s", i ? "; " : "", briefs[i]);
 		used++;
 	}
 	if (used == 0)
-		return 0;
-	reply_add(&b, "%s", foot);
+		return (0);
+	reply_add(&b, "%s", foot.s);
 	if (!reply_fits(&b) || reply_out(b.s, out, outlen) == -1) {
 		if (out != NULL && outlen > 0)
 			out[0] = '\0';
-		return 0;
+		return (0);
 	}
-	return used;
+	return (used);
+}
+
+/* One report of a CEK answer: "; DPR h2 #3 12345678!". */
+static void
+reply_cek_entry(enum reply_lang lang, const struct store_latest *l,
+    int first, struct reply_buf *e)
+{
+	struct reply_ctx	 c;
+	struct report		 r;
+
+	memset(&r, 0, sizeof(r));
+	r.contest = l->contest;
+	r.page = decode_contest_paged(r.contest) ? l->page : -1;
+	r.seq = l->seq;
+	reply_ctx_report(&c, lang, &r);
+	reply_init(e);
+	reply_add(e, "%s ", first ? "" : ";");
+	reply_ident(&c, IDENT_BRIEF, e);
+	reply_add(e, " %s%s", reply_is_code(l->receipt) ? l->receipt : "-",
+	    l->verdict == VERDICT_FLAGGED ? "!" : "");
 }
 
 /* The answer to "CEK <TPS>": the latest SEQ and receipt per page. */
@@ -1033,6 +1222,7 @@ int
 reply_cek(enum reply_lang lang, uint64_t tps,
     const struct store_latest *latest, size_t n, char *text, size_t len)
 {
+	struct reply_ctx	 c;
 	struct reply_buf	 b, e, t;
 	size_t			 i, shown = 0;
 	int			 flagged = 0;
@@ -1040,38 +1230,26 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 	if (text == NULL || len == 0 || (n > 0 && latest == NULL) ||
 	    tps > REPLY_TPS_MAX) {
 		log_warnx("reply: cek: bad argument");
-		return -1;
+		return (-1);
 	}
 	text[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.lang = lang;
+	c.tps = (unsigned long long)tps;
 	reply_init(&b);
-	reply_add(&b, L(lang, "CEK %013llu:", "CEK %013llu:"),
-	    (unsigned long long)tps);
+	reply_say(&c, RT_CEK, &b);
 	if (n == 0) {
-		reply_add(&b, "%s", L(lang, " belum ada laporan tercatat. "
-		    "Kirim laporan; ketik BANTU utk format.", " nothing "
-		    "recorded yet. Send your reports; text BANTU for the "
-		    "format."));
-		return reply_out(b.s, text, len);
+		reply_say(&c, RT_CEK_NONE, &b);
+		return (reply_out(b.s, text, len));
 	}
 	for (i = 0; i < n; i++) {
-		struct report	 r;
-
-		memset(&r, 0, sizeof(r));
-		r.contest = latest[i].contest;
-		r.page = decode_contest_paged(r.contest) ? latest[i].page : -1;
-		r.seq = latest[i].seq;
-		reply_init(&e);
-		reply_add(&e, "%s ", i ? ";" : "");
-		reply_ident(lang, &r, IDENT_BRIEF, &e);
-		reply_add(&e, " %s%s", reply_is_code(latest[i].receipt) ?
-		    latest[i].receipt : "-",
-		    latest[i].verdict == VERDICT_FLAGGED ? "!" : "");
+		reply_cek_entry(lang, &latest[i], i == 0, &e);
 		/* Room for this one and for saying how many more follow. */
 		t = b;
 		reply_add(&t, "%s", e.s);
-		if (i + 1 < n)
-			reply_add(&t, L(lang, " +%zu lagi", " +%zu more"),
-			    n - i - 1);
+		c.more = n - i - 1;
+		if (c.more > 0)
+			reply_say(&c, RT_CEK_MORE, &t);
 		reply_add(&t, ".");
 		if (!reply_fits(&t))
 			break;
@@ -1080,44 +1258,50 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 			flagged = 1;
 		shown++;
 	}
-	if (shown < n)
-		reply_add(&b, L(lang, " +%zu lagi", " +%zu more"),
-		    n - shown);
+	c.more = n - shown;
+	if (c.more > 0)
+		reply_say(&c, RT_CEK_MORE, &b);
 	reply_add(&b, ".");
 	if (flagged) {
 		t = b;
-		reply_add(&t, "%s", L(lang, " !=ada catatan.", " !=flagged."));
+		reply_say(&c, RT_CEK_FLAGGED, &t);
 		if (reply_fits(&t))
 			b = t;
 	}
 	if (!reply_fits(&b)) {
 		log_warnx("reply: cek: %013llu: does not fit",
 		    (unsigned long long)tps);
-		return -1;
+		return (-1);
 	}
-	return reply_out(b.s, text, len);
+	return (reply_out(b.s, text, len));
 }
 
+/* A fixed text without placeholders, into the caller's buffer. */
+static int
+reply_fixed(enum reply_lang lang, enum reply_tid id, char *text, size_t len)
+{
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+
+	memset(&c, 0, sizeof(c));
+	c.lang = lang;
+	reply_init(&b);
+	reply_say(&c, id, &b);
+	return (reply_out(b.s, text, len));
+}
+
+/* The answer to BANTU: the format of a report. */
 int
 reply_bantu(enum reply_lang lang, char *text, size_t len)
 {
-	return reply_out(L(lang,
-	    "Format: PPWP <TPS 13 angka> <SEQ> <PEMILIH> <01> <02> <03> <SAH> "
-	    "<TDK SAH> <KODE>. DPR/DPRDP/DPRDK: <HAL> stlh SEQ. Pisah spasi "
-	    "atau *. CEK <TPS>",
-	    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> "
-	    "<SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. "
-	    "Check: CEK <TPS>"), text, len);
+	return (reply_fixed(lang, RT_BANTU, text, len));
 }
 
+/* The answer to a text that is neither a report nor a command. */
 int
 reply_other(enum reply_lang lang, char *text, size_t len)
 {
-	return reply_out(L(lang,
-	    "Pesan tidak dikenali. Ketik BANTU utk format laporan, atau "
-	    "CEK <kode TPS> utk melihat data TPS.",
-	    "Message not recognised. Text BANTU for the report format, or "
-	    "CEK <TPS code> to see what is recorded."), text, len);
+	return (reply_fixed(lang, RT_OTHER, text, len));
 }
 
 /*
@@ -1128,10 +1312,10 @@ int
 reply_tps_unknown(enum reply_lang lang, const char *tps_text, char *text,
     size_t len)
 {
+	struct reply_ctx	 c;
 	struct reply_buf	 b;
 	struct tokens		 t;
 	const char		*x = tps_text;
-	char			 q[REPLY_QUOTE_MAX];
 
 	if (x != NULL) {
 		decode_tokens(x, strlen(x), &t);
@@ -1139,23 +1323,146 @@ reply_tps_unknown(enum reply_lang lang, const char *tps_text, char *text,
 			x = t.tok[0][3] != '\0' ? t.tok[0] + 3 :
 			    t.n > 1 ? t.tok[1] : "";
 	}
-	reply_quote(x, q, sizeof(q));
+	memset(&c, 0, sizeof(c));
+	c.lang = lang;
+	reply_quote(x, c.quote, sizeof(c.quote));
 	reply_init(&b);
-	if (q[0] != '\0')
-		reply_add(&b, L(lang, "CEK: kode TPS '%s' salah atau tidak "
-		    "terdaftar.", "CEK: TPS code '%s' is wrong or not "
-		    "registered."), q);
-	else
-		reply_add(&b, "%s", L(lang, "CEK: kode TPS tidak ada.",
-		    "CEK: no TPS code."));
-	reply_add(&b, "%s", L(lang, " Kirim CEK lalu 13 angka kode TPS, mis. "
-	    "CEK 3201012001001.", " Send CEK and the 13-digit TPS code, e.g. "
-	    "CEK 3201012001001."));
+	reply_say(&c, c.quote[0] != '\0' ? RT_TPS_QUOTED : RT_TPS_NONE, &b);
+	reply_say(&c, RT_TPS_HOW, &b);
 	if (!reply_check_reject(b.s, NULL)) {
 		log_warnx("reply: tps_unknown: text does not fit");
-		return -1;
+		return (-1);
 	}
-	return reply_out(b.s, text, len);
+	return (reply_out(b.s, text, len));
+}
+
+/* A template's fault: missing in a language, or an unknown placeholder. */
+static int
+reply_check_template(const struct reply_text *t, const char *what,
+    char *why, size_t len)
+{
+	const char	*s, *p;
+	int		 l;
+
+	for (l = REPLY_ID; l <= REPLY_EN; l++) {
+		s = reply_pick((enum reply_lang)l, t);
+		if (s == NULL || s[0] == '\0' ||
+		    reply_gsm_length(s) == (size_t)-1) {
+			snprintf(why, len, "%s: no %s text", what,
+			    l == REPLY_EN ? "English" : "Indonesian");
+			return (-1);
+		}
+		for (p = strchr(s, '%'); p != NULL; p = strchr(p + 2, '%'))
+			if (p[1] == '\0' || strchr("%qrcpnTsbktegNmlFf",
+			    p[1]) == NULL) {
+				snprintf(why, len, "%s: unknown placeholder "
+				    "in \"%s\"", what, s);
+				return (-1);
+			}
+	}
+	return (0);
+}
+
+/* A context with the longest value of every placeholder. */
+static void
+reply_check_ctx(struct reply_ctx *c, struct form *f)
+{
+	struct report	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.contest = CONTEST_DPRDK;
+	r.tps = REPLY_TPS_MAX;
+	r.seq = TALLY_SEQ_MAX;
+	r.page = 12345678;		/* quoted as 7 digits and ".." */
+	reply_ctx_report(c, REPLY_ID, &r);
+	memset(f, 0, sizeof(*f));
+	f->nchoices = TALLY_MAXVALUES;
+	c->form = f;
+	c->receipt = "12345678";
+	reply_quote("ABCDEFGHIJKLMNOPQRSTUVW", c->quote, sizeof(c->quote));
+	c->token = TALLY_MAXTOKENS;
+	c->expected = TALLY_MAXVALUES;
+	c->got = TALLY_MAXTOKENS;
+	c->flags = FLAG_ALL;
+}
+
+/*
+ * Every condition of a rejection, at its longest: the text, short or
+ * not, must fit one SMS after "DITOLAK: " and say something.
+ */
+static int
+reply_check_rejects(char *why, size_t len)
+{
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+	struct form		 f;
+	unsigned		 have;
+	int			 reason, l;
+
+	reply_check_ctx(&c, &f);
+	for (reason = REASON_NONE; reason < REASON_MAX; reason++)
+	for (l = REPLY_ID; l <= REPLY_EN; l++)
+	for (have = 0; have < RJ_ELSE; have++) {
+		if ((have & (RJ_BRIEF | RJ_FULL)) == 0 ||
+		    (have & (RJ_BRIEF | RJ_FULL)) == (RJ_BRIEF | RJ_FULL))
+			continue;
+		c.lang = (enum reply_lang)l;
+		reply_init(&b);
+		reply_say(&c, RT_REJECTED, &b);
+		reply_add(&b, ": ");
+		reply_reject_body(&c, (enum reason)reason, have, &b);
+		if (b.overflow || !reply_check_reject(b.s,
+		    reason == REASON_SEQ_USED ? c.receipt : NULL) ||
+		    strlen(b.s) <= strlen("DITOLAK: ")) {
+			snprintf(why, len, "reason %d: \"%s\" does not fit",
+			    reason, b.s);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Whether the text tables are whole: every fixed text, flag and reason
+ * in both languages with known placeholders only, and every rejection
+ * able to fit. Returns 0, or -1 with the first fault in why.
+ */
+int
+reply_check_texts(char *why, size_t len)
+{
+	unsigned	 all = 0;
+	size_t		 i, k;
+	char		 what[32];
+
+	for (i = 0; i < RT_MAX; i++) {
+		snprintf(what, sizeof(what), "text %zu", i);
+		if (reply_check_template(&reply_texts[i], what, why, len) < 0)
+			return (-1);
+	}
+	for (i = 0; i <= CONTEST_MAX; i++)
+		if (reply_check_template(&reply_nouns[i], "noun", why, len) < 0)
+			return (-1);
+	for (i = 0; i < REPLY_NFLAGS; i++) {
+		all |= reply_flags[i].bit;
+		snprintf(what, sizeof(what), "flag %#x", reply_flags[i].bit);
+		for (k = 0; k < REPLY_LEVELS; k++)
+			if (reply_check_template(&reply_flags[i].text[k], what,
+			    why, len) < 0)
+				return (-1);
+	}
+	if (all != FLAG_ALL) {
+		snprintf(why, len, "flags %#x have no text", FLAG_ALL & ~all);
+		return (-1);
+	}
+	for (i = 0; i < REASON_MAX; i++) {
+		snprintf(what, sizeof(what), "reason %zu", i);
+		for (k = 0; k == 0 || (k < REPLY_PARTS &&
+		    reply_rejects[i][k].text.id != NULL); k++)
+			if (reply_check_template(&reply_rejects[i][k].text,
+			    what, why, len) < 0)
+				return (-1);
+	}
+	return (reply_check_rejects(why, len));
 }
 
 /* A TPS code as decode reads it: 13 digits (O, I, L), province 11..99. */
@@ -1167,9 +1474,9 @@ reply_tps(const char *tok, uint64_t *tps)
 	if (strlen(tok) != TALLY_TPS_DIGITS ||
 	    decode_number(tok, &v, TALLY_TPS_DIGITS) < 0 ||
 	    v < REPLY_TPS_MIN || v > REPLY_TPS_MAX)
-		return 0;
+		return (0);
 	*tps = v;
-	return 1;
+	return (1);
 }
 
 /*
@@ -1194,14 +1501,14 @@ reply_classify(const char *text, uint64_t *tps, int *ok)
 	if (ok != NULL)
 		*ok = 0;
 	if (text == NULL)
-		return MSG_OTHER;
+		return (MSG_OTHER);
 	decode_tokens(text, strlen(text), &t);
 	if (t.n == 0) {
 		/* "?" alone: no token, but a plain request for help. */
 		for (p = text; *p == '?' || isspace((unsigned char)*p); p++)
 			;
-		return (*p == '\0' && strchr(text, '?') != NULL) ?
-		    MSG_BANTU : MSG_OTHER;
+		return ((*p == '\0' && strchr(text, '?') != NULL) ?
+		    MSG_BANTU : MSG_OTHER);
 	}
 	first = t.tok[0];
 	if (strncmp(first, "CEK", 3) == 0) {
@@ -1216,13 +1523,13 @@ reply_classify(const char *text, uint64_t *tps, int *ok)
 			*tps = v;
 		if (ok != NULL)
 			*ok = good;
-		return MSG_CEK;
+		return (MSG_CEK);
 	}
 notcek:
 	for (i = 0; i < sizeof(bantu) / sizeof(bantu[0]); i++)
 		if (strcmp(first, bantu[i]) == 0)
-			return MSG_BANTU;
+			return (MSG_BANTU);
 	if (decode_contest(first) != CONTEST_NONE)
-		return MSG_REPORT;
-	return MSG_OTHER;
+		return (MSG_REPORT);
+	return (MSG_OTHER);
 }

@@ -791,6 +791,18 @@ test_fixed_texts(void **state)
 	assert_int_equal(reply_bantu(REPLY_ID, text, 10), -1);
 }
 
+/* The text tables: whole in both languages, and every rejection fits. */
+static void
+test_text_tables(void **state)
+{
+	char	 why[256];
+
+	(void)state;
+	why[0] = '\0';
+	if (reply_check_texts(why, sizeof(why)) != 0)
+		fail_msg("%s", why);
+}
+
 static void
 test_classify(void **state)
 {
@@ -863,6 +875,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_cek),
 	cmocka_unit_test(test_fixed_texts),
 	cmocka_unit_test(test_classify),
+	cmocka_unit_test(test_text_tables),
 };
 
 UNIT_MAIN(tests)
