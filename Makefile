@@ -218,6 +218,19 @@ $(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ \
 	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
 
+# The simulator's PDU codec: sim/pdu.c alone, against vectors from the
+# old libGammu codec and from 23.040.
+$(B)/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h sim/pdu.c \
+    sim/pdu.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Isim $(PC_CM) -o $@ $< sim/pdu.c $(PC_CML)
+
+$(B)/asan/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h \
+    sim/pdu.c sim/pdu.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_CM) -o $@ $< sim/pdu.c \
+	    $(PC_CML)
+
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
 test: all $(ASAN_BINS) fuzz
