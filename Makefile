@@ -269,6 +269,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $(GW_INC) $(PC_GW) -o $@ $< \
 	    $(LIBS_FUZZ) $(PC_GWL) -lm
 
+# The simulator's PDU decoder, compiled in (it is in no library).
+$(B)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c sim/pdu.c sim/pdu.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Isim -o $@ $< sim/pdu.c
+
 # --- demo, soak, bench ----------------------------------------------
 
 demo:
