@@ -58,7 +58,7 @@ SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 #                   the unit tests link (tallygw.c, the main, stays out)
 #   gateway/ctl/    tallyctl, the operator's tool
 #   modem/          tallygw-modem, the only code that includes <gammu.h>
-#   sim/            tallysim
+#   sim/            tallysim (its own SMS PDU codec, sim/pdu.c: no libGammu)
 # sim/, modem/ and gateway/ctl/ see include/ only (the library's headers),
 # never the daemon's: the build enforces it.
 TALLY_SRCS := $(wildcard gateway/tally/*.c)
@@ -74,7 +74,6 @@ GW_INC	:= -Igateway
 # The modem worker: the only program that links libGammu's state machine.
 MODEM_SRCS := $(wildcard modem/*.c)
 SIM_SRCS := $(wildcard sim/*.c)
-MODEM_SIM_SRCS := $(wildcard modem/pdu.c)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -148,10 +147,9 @@ $(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(TALLY_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GAM) $(PC_GW) -c $< -o $@
 
-$(B)/sim/%.o: sim/%.c $(wildcard sim/*.h) $(wildcard modem/*.h) \
-    $(TALLY_HDRS)
+$(B)/sim/%.o: sim/%.c $(wildcard sim/*.h) $(TALLY_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -Imodem $(PC_GW) -c $< -o $@
+	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
 
 $(B)/libtally.a: $(TALLY_OBJS)
 	rm -f $@
@@ -170,9 +168,8 @@ $(B)/tallygw: $(GW_MAIN:%.c=$(B)/%.o) $(LIBS)
 $(B)/tallygw-modem: $(MODEM_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PC_GAML) $(PC_GWL) -lm
 
-$(B)/tallysim: $(SIM_SRCS:%.c=$(B)/%.o) $(MODEM_SIM_SRCS:%.c=$(B)/%.o) \
-    $(B)/libtally.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PC_GAML) $(PC_GWL) -lutil -lm
+$(B)/tallysim: $(SIM_SRCS:%.c=$(B)/%.o) $(B)/libtally.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PC_GWL) -lutil -lm
 
 # --- tests ----------------------------------------------------------
 
@@ -220,14 +217,27 @@ SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
 $(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
     $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -Isim -Imodem $(PC_GW) $(PC_CM) -o $@ $< \
+	$(CC) $(ALLCFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(SIM_UNIT_SRCS) $(B)/libtally.a $(PC_GWL) $(PC_CML) -lm
 
 $(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
     $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/asan/libtally.a
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim -Imodem $(PC_GW) $(PC_CM) -o $@ \
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ \
 	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
+
+# The simulator's PDU codec: sim/pdu.c alone, against vectors from the
+# old libGammu codec and from 23.040.
+$(B)/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h sim/pdu.c \
+    sim/pdu.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Isim $(PC_CM) -o $@ $< sim/pdu.c $(PC_CML)
+
+$(B)/asan/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h \
+    sim/pdu.c sim/pdu.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_CM) -o $@ $< sim/pdu.c \
+	    $(PC_CML)
 
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
@@ -266,6 +276,11 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $(GW_INC) $(PC_GW) -o $@ $< \
 	    $(LIBS_FUZZ) $(PC_GWL) -lm
+
+# The simulator's PDU decoder, compiled in (it is in no library).
+$(B)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c sim/pdu.c sim/pdu.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Isim -o $@ $< sim/pdu.c
 
 # --- demo, soak, bench ----------------------------------------------
 

@@ -1,7 +1,7 @@
 /*
- * SMS PDUs (3GPP 23.040) as hex strings, through libGammu's codec.
- * This header uses no gammu types: tallysim and the gateway include it
- * without gammu's cflags.  Text is UTF-8 everywhere.
+ * SMS PDUs (3GPP TS 23.040) as hex strings, with the GSM 7-bit default
+ * alphabet of TS 23.038, written by hand for tallysim (no libGammu).
+ * Text is UTF-8 everywhere.
  */
 
 #ifndef PDU_H
