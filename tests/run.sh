@@ -10,12 +10,41 @@ mkdir -p "$LOG"
 pass=0
 fail=0
 
+# The suite that runs now, in a session of its own (setsid does not
+# fork: a background job of a non-interactive shell leads no group), so
+# that what it leaves behind, even when it is killed, can be ended with
+# its group: a backstop to the suites' own cleanup (tests/regress/lib.sh).
+SUITE_PID=
+end_suite() {
+	[ -n "$SUITE_PID" ] || return 0
+	env kill -s TERM -- "-$SUITE_PID" 2>/dev/null && sleep 1 &&
+	    env kill -s KILL -- "-$SUITE_PID" 2>/dev/null
+	SUITE_PID=
+	return 0
+}
+trap 'end_suite; exit 130' INT
+trap 'end_suite; exit 143' TERM HUP
+
 run_suite() {
 	name=$1
 	shift
 	out="$LOG/$(echo "$name" | tr '/ ' '__').log"
-	"$@" >"$out" 2>&1
+	setsid "$@" >"$out" 2>&1 </dev/null &
+	SUITE_PID=$!
+	wait "$SUITE_PID"
 	rc=$?
+	# Whatever is still in its group after a grace was left behind.
+	g=0
+	while env kill -s 0 -- "-$SUITE_PID" 2>/dev/null && [ "$g" -lt 10 ]; do
+		sleep 0.5
+		g=$((g + 1))
+	done
+	if env kill -s 0 -- "-$SUITE_PID" 2>/dev/null; then
+		echo "not ok - $name left processes running:" >>"$out"
+		ps -eo pid,pgid,args | awk -v g="$SUITE_PID" '$2 == g' \
+		    >>"$out" 2>&1
+	fi
+	end_suite
 	p=$(grep -c '^ok ' "$out")
 	f=$(grep -c '^not ok ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
