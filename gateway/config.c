@@ -42,6 +42,7 @@ enum config_section {
 	SEC_TUNABLES,
 	SEC_MODEM,
 	SEC_CENTRAL,
+	SEC_USSD,
 };
 
 struct config_ctx {
@@ -59,6 +60,7 @@ struct config_ctx {
 	int			 seen[CONFIG_KEYS_MAX];	/* line, 0 unseen */
 	int			 gateway_line;
 	int			 tunables_line;
+	int			 ussd_line;
 	int			 nmodems;
 	int			 ncentrals;
 	int			 tline[CONFIG_KEYS_MAX];	/* [tunables] */
@@ -98,6 +100,11 @@ static int	 config_central_url(struct config_ctx *, const char *,
 		    char *);
 static int	 config_central_timeout(struct config_ctx *, const char *,
 		    char *);
+static int	 config_ussd_listen(struct config_ctx *, const char *, char *);
+static int	 config_ussd_path(struct config_ctx *, const char *, char *);
+static int	 config_ussd_secret(struct config_ctx *, const char *, char *);
+static int	 config_ussd_service(struct config_ctx *, const char *,
+		    char *);
 
 static const struct config_key config_gateway_keys[] = {
 	{ "name",		config_gw_name },
@@ -128,6 +135,14 @@ static const struct config_key config_modem_keys[] = {
 static const struct config_key config_central_keys[] = {
 	{ "url",		config_central_url },
 	{ "timeout",		config_central_timeout },
+	{ NULL,			NULL },
+};
+
+static const struct config_key config_ussd_keys[] = {
+	{ "listen",		config_ussd_listen },
+	{ "path",		config_ussd_path },
+	{ "secret",		config_ussd_secret },
+	{ "service",		config_ussd_service },
 	{ NULL,			NULL },
 };
 
@@ -165,6 +180,8 @@ static const struct config_tunable {
 	TUN(rate_window,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(health_interval,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(balance_interval,	T_INT,	0, CONFIG_SECONDS_MAX),
+	TUN(ussd_timeout,	T_INT,	1, 3600),
+	TUN(ussd_resume,	T_INT,	0, CONFIG_SECONDS_MAX),
 	TUN(default_dpt,	T_INT,	0, 100000),
 #undef TUN
 #define LTUN(n, f, t, lo, hi) \
@@ -224,6 +241,7 @@ config_defaults(struct gw_conf *conf)
 
 	memset(conf, 0, sizeof(*conf));
 	config_strlcpy(conf->language, "id", sizeof(conf->language));
+	config_strlcpy(conf->ussd.path, GW_USSD_PATH, sizeof(conf->ussd.path));
 	t->sweep_interval = GW_SWEEP_INTERVAL;
 	t->multipart_timeout = GW_MULTIPART_TIMEOUT;
 	t->heartbeat_timeout = GW_HEARTBEAT_TIMEOUT;
@@ -244,6 +262,8 @@ config_defaults(struct gw_conf *conf)
 	t->rate_window = GW_RATE_WINDOW;
 	t->health_interval = GW_HEALTH_INTERVAL;
 	t->balance_interval = GW_BALANCE_INTERVAL;
+	t->ussd_timeout = GW_USSD_TIMEOUT;
+	t->ussd_resume = GW_USSD_RESUME;
 	t->default_dpt = VERIFY_DEFAULT_DPT;
 	t->lockout.max_failures = LOCKOUT_MAX_FAILURES;
 	t->lockout.window = LOCKOUT_WINDOW;
@@ -687,6 +707,69 @@ config_central_timeout(struct config_ctx *c, const char *key, char *val)
 	return (0);
 }
 
+/* [ussd] listen: HOST:PORT, an IPv4 address or a name, and a port. */
+static int
+config_ussd_listen(struct config_ctx *c, const char *key, char *val)
+{
+	char		*colon = strrchr(val, ':');
+	const char	*p;
+	long		 port = 0;
+
+	if (colon == NULL || colon == val)
+		return (config_err(c, c->line, "%s: not HOST:PORT: '%s'", key,
+		    val));
+	for (p = val; p < colon; p++)
+		if (!config_hostchar((unsigned char)*p))
+			return (config_err(c, c->line, "%s: bad host in "
+			    "'%s'", key, val));
+	for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (*p - '0');
+	if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535)
+		return (config_err(c, c->line, "%s: bad port in '%s' "
+		    "(1..65535)", key, val));
+	return (config_copy(c, key, c->conf->ussd.listen,
+	    sizeof(c->conf->ussd.listen), val));
+}
+
+/* [ussd] path: where the aggregator posts, "/..." without spaces. */
+static int
+config_ussd_path(struct config_ctx *c, const char *key, char *val)
+{
+	const char	*p;
+
+	if (val[0] != '/')
+		return (config_err(c, c->line, "%s: must start with '/': "
+		    "'%s'", key, val));
+	for (p = val; *p != '\0'; p++)
+		if (*p <= ' ' || *p > '~' || *p == '?' || *p == '#')
+			return (config_err(c, c->line, "%s: bad character "
+			    "in '%s'", key, val));
+	return (config_copy(c, key, c->conf->ussd.path,
+	    sizeof(c->conf->ussd.path), val));
+}
+
+static int
+config_ussd_secret(struct config_ctx *c, const char *key, char *val)
+{
+	if (val[0] == '\0')
+		return (config_err(c, c->line, "%s: must not be empty", key));
+	return (config_path(c, key, c->conf->ussd.secret, PATH_MAX, val));
+}
+
+/* [ussd] service: the serviceCode answered, such as *123*45#. */
+static int
+config_ussd_service(struct config_ctx *c, const char *key, char *val)
+{
+	const char	*p;
+
+	for (p = val; *p != '\0'; p++)
+		if ((*p < '0' || *p > '9') && *p != '*' && *p != '#')
+			return (config_err(c, c->line, "%s: a USSD code is "
+			    "digits, * and #: '%s'", key, val));
+	return (config_copy(c, key, c->conf->ussd.service,
+	    sizeof(c->conf->ussd.service), val));
+}
+
 static const struct config_key *
 config_keys(enum config_section sec)
 {
@@ -697,6 +780,8 @@ config_keys(enum config_section sec)
 		return (config_modem_keys);
 	case SEC_CENTRAL:
 		return (config_central_keys);
+	case SEC_USSD:
+		return (config_ussd_keys);
 	default:
 		return (NULL);
 	}
@@ -843,9 +928,10 @@ config_header(struct config_ctx *c, char *s)
 	memset(c->seen, 0, sizeof(c->seen));
 	c->sec_line = c->line;
 
-	if (strcmp(word, "gateway") == 0 || strcmp(word, "tunables") == 0) {
+	if (strcmp(word, "gateway") == 0 || strcmp(word, "tunables") == 0 ||
+	    strcmp(word, "ussd") == 0) {
 		int	*first = word[0] == 'g' ? &c->gateway_line :
-			    &c->tunables_line;
+			    word[0] == 't' ? &c->tunables_line : &c->ussd_line;
 
 		if (*name != '\0')
 			return (config_err(c, c->line, "[%s] takes no name",
@@ -854,7 +940,12 @@ config_header(struct config_ctx *c, char *s)
 			return (config_err(c, c->line, "[%s] declared twice "
 			    "(first on line %d)", word, *first));
 		*first = c->line;
-		c->sec = word[0] == 'g' ? SEC_GATEWAY : SEC_TUNABLES;
+		c->sec = word[0] == 'g' ? SEC_GATEWAY : word[0] == 't' ?
+		    SEC_TUNABLES : SEC_USSD;
+		if (c->sec == SEC_USSD) {
+			c->conf->ussd.enabled = 1;
+			c->conf->ussd.line = c->line;
+		}
 		snprintf(c->label, sizeof(c->label), "[%s]", word);
 		return (0);
 	}
@@ -863,8 +954,9 @@ config_header(struct config_ctx *c, char *s)
 			return (config_err(c, c->line, "empty section "
 			    "header"));
 		return (config_err(c, c->line, "unknown section '[%s%s%s]' "
-		    "(use [gateway], [tunables], [modem NAME] or "
-		    "[central NAME])", word, *name ? " " : "", name));
+		    "(use [gateway], [tunables], [modem NAME], "
+		    "[central NAME] or [ussd])", word, *name ? " " : "",
+		    name));
 	}
 	modem = word[0] == 'm';
 	if (*name == '\0')
@@ -1042,6 +1134,12 @@ config_finish(struct config_ctx *c)
 	    config_order(c, "forward_min", "forward_max",
 	    conf->t.forward_min, conf->t.forward_max) == -1)
 		return (-1);
+	if (conf->ussd.enabled && conf->ussd.listen[0] == '\0')
+		return (config_err(c, conf->ussd.line, "[ussd] listen is "
+		    "required"));
+	if (conf->ussd.enabled && conf->ussd.secret[0] == '\0')
+		return (config_err(c, conf->ussd.line, "[ussd] secret is "
+		    "required"));
 	TAILQ_FOREACH(ce, &conf->centrals, entry)
 		if (ce->timeout == 0)
 			ce->timeout = conf->t.forward_timeout;
@@ -1290,5 +1388,13 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		fprintf(fp, "\n[central %s]\n", ce->name);
 		config_print_kv(fp, "url", ce->url);
 		fprintf(fp, "timeout = %d\n", ce->timeout);
+	}
+	if (conf->ussd.enabled) {
+		fprintf(fp, "\n[ussd]\n");
+		config_print_kv(fp, "listen", conf->ussd.listen);
+		config_print_kv(fp, "path", conf->ussd.path);
+		config_print_kv(fp, "secret", conf->ussd.secret);
+		config_print_opt(fp, "service", conf->ussd.service,
+		    "any service code");
 	}
 }

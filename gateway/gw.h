@@ -46,6 +46,10 @@
 #define GW_HEALTH_INTERVAL	60	/* s between health polls */
 #define GW_BALANCE_INTERVAL	3600	/* s between balance checks */
 #define GW_SEND_CAP		0	/* SMS per SIM per day, 0 = none */
+#define GW_USSD_TIMEOUT		120	/* s without a request: session over */
+#define GW_USSD_RESUME		1800	/* s a half-filled report is kept */
+#define GW_USSD_PATH		"/ussd"	/* the callback's default path */
+#define GW_USSD_SECRET_MIN	16	/* characters of the shared secret */
 
 /* config.c: one INI-style file (docs/tallygw.md) */
 struct conf_modem {
@@ -71,6 +75,16 @@ struct conf_central {
 };
 TAILQ_HEAD(conf_centrals, conf_central);
 
+/* [ussd]: the aggregator's callback (docs/ussd.md); off unless present. */
+struct conf_ussd {
+	int		 enabled;
+	char		 listen[GW_URL_MAX];	/* host:port */
+	char		 path[128];		/* /ussd */
+	char		 secret[PATH_MAX];	/* file of the shared secret */
+	char		 service[32];		/* serviceCode, "" any */
+	int		 line;
+};
+
 struct gw_tunables {
 	int		 sweep_interval;
 	int		 multipart_timeout;
@@ -92,6 +106,8 @@ struct gw_tunables {
 	int		 rate_window;
 	int		 health_interval;
 	int		 balance_interval;
+	int		 ussd_timeout;
+	int		 ussd_resume;
 	int		 default_dpt;		/* VERIFY_DEFAULT_DPT */
 	struct lockout_conf lockout;		/* LOCKOUT_* */
 };
@@ -112,6 +128,7 @@ struct gw_conf {
 	struct gw_tunables t;
 	struct conf_modems modems;
 	struct conf_centrals centrals;
+	struct conf_ussd ussd;
 };
 
 void		 config_defaults(struct gw_conf *);
@@ -289,6 +306,51 @@ const char	*store_out_state_name(enum out_state);
 const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);
 void		 store_iso_now(char *, size_t);
+
+/* menu.c: the USSD reporting menu, a pure function of its state */
+#define MENU_SCREEN_MAX		182	/* GSM characters on one USSD screen */
+#define MENU_INPUT_MAX		640	/* one input: all values joined by * */
+enum menu_step {
+	MENU_CONTEST = 0,	/* 1 PPWP .. 5 DPRDK */
+	MENU_TPS,		/* 13 digits */
+	MENU_PAGE,		/* DPR, DPRDP, DPRDK only */
+	MENU_VALUES,		/* one per screen, or the rest joined by * */
+	MENU_SEQ,		/* the card row */
+	MENU_CODE,		/* 8 digits */
+	MENU_REVIEW,		/* every number with its name; 1 goes on */
+	MENU_SENT,		/* complete: handed to the receive stage */
+};
+enum menu_rc {
+	MENU_WRONG = 0,		/* input refused: the screen says why */
+	MENU_CON,		/* show the screen, wait for input */
+	MENU_END,		/* show the screen, close the session */
+	MENU_SUBMIT,		/* the report is complete: menu_report */
+	MENU_RESUME,		/* the officer takes up the kept report */
+};
+struct menu {
+	enum menu_step	 step;
+	enum contest	 contest;
+	uint64_t	 tps;
+	int		 page;		/* -1: none */
+	struct form	 form;
+	size_t		 nvalues;	/* typed so far */
+	uint16_t	 values[TALLY_MAXVALUES];
+	unsigned	 seq;
+	char		 code[TALLY_CODE_LEN + 1];
+	int		 review;	/* review screen shown, from 0 */
+};
+struct menu_env {
+	const struct election	*election;
+	struct registry		*registry;	/* NULL: no registry check */
+	const char		*resume;	/* a kept report, or NULL */
+};
+void		 menu_init(struct menu *);
+enum menu_rc	 menu_screen(const struct menu *, const struct menu_env *,
+		    char *, size_t);
+enum menu_rc	 menu_input(struct menu *, const struct menu_env *,
+		    const char *, char *, size_t);
+int		 menu_report(const struct menu *, char *, size_t);
+void		 menu_summary(const struct menu *, char *, size_t);
 
 /* kpps.c: the registered KPPS numbers of each TPS (optional) */
 struct kpps;

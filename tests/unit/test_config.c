@@ -65,6 +65,55 @@ parse(const char *name, const char *text, struct gw_conf *conf, char *err,
 	return (config_parse(name, text, strlen(text), conf, err, errlen));
 }
 
+static void	expect_err(const char *, const char *);
+
+/* [ussd]: off unless present; listen and secret required; checked. */
+static void
+test_ussd(void **state)
+{
+	struct gw_conf	 conf;
+	char		 err[512];
+
+	(void)state;
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL "[ussd]\n"
+	    "listen = 127.0.0.1:8091\nsecret = /etc/tallygw/ussd.secret\n"
+	    "service = *123*45#\n", &conf, err, sizeof(err)), 0);
+	assert_int_equal(conf.ussd.enabled, 1);
+	assert_string_equal(conf.ussd.listen, "127.0.0.1:8091");
+	assert_string_equal(conf.ussd.path, "/ussd");
+	assert_string_equal(conf.ussd.secret, "/etc/tallygw/ussd.secret");
+	assert_string_equal(conf.ussd.service, "*123*45#");
+	config_clear(&conf);
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL "[ussd]\n"
+	    "listen = localhost:80\npath = /cb/ussd\nsecret = s\n", &conf,
+	    err, sizeof(err)), 0);
+	assert_string_equal(conf.ussd.path, "/cb/ussd");
+	config_clear(&conf);
+
+	expect_err(GW CENTRAL "[ussd]\nsecret = /s\n",
+	    "tallygw.conf:8: [ussd] listen is required");
+	expect_err(GW CENTRAL "[ussd]\nlisten = 127.0.0.1:1\n",
+	    "tallygw.conf:8: [ussd] secret is required");
+	expect_err(GW CENTRAL "[ussd]\nlisten = 127.0.0.1\n",
+	    "tallygw.conf:9: listen: not HOST:PORT: '127.0.0.1'");
+	expect_err(GW CENTRAL "[ussd]\nlisten = 127.0.0.1:65536\n",
+	    "tallygw.conf:9: listen: bad port in '127.0.0.1:65536' "
+	    "(1..65535)");
+	expect_err(GW CENTRAL "[ussd]\nlisten = a/b:80\n",
+	    "tallygw.conf:9: listen: bad host in 'a/b:80'");
+	expect_err(GW CENTRAL "[ussd]\npath = ussd\n",
+	    "tallygw.conf:9: path: must start with '/': 'ussd'");
+	expect_err(GW CENTRAL "[ussd]\npath = /a b\n",
+	    "tallygw.conf:9: path: bad character in '/a b'");
+	expect_err(GW CENTRAL "[ussd]\nservice = *123*A#\n",
+	    "tallygw.conf:9: service: a USSD code is digits, * and #: "
+	    "'*123*A#'");
+	expect_err(GW CENTRAL "[ussd]\n[ussd]\n",
+	    "tallygw.conf:9: [ussd] declared twice (first on line 8)");
+	expect_err(GW CENTRAL "[ussd x]\n",
+	    "tallygw.conf:8: [ussd] takes no name");
+}
+
 static void
 expect_err(const char *text, const char *want)
 {
@@ -177,6 +226,9 @@ test_defaults(void **state)
 	assert_int_equal(conf.t.send_hold_min, GW_SEND_HOLD_MIN);
 	assert_int_equal(conf.t.send_hold_max, GW_SEND_HOLD_MAX);
 	assert_int_equal(conf.t.reply_retry_max, GW_REPLY_RETRY_MAX);
+	assert_int_equal(conf.t.ussd_timeout, GW_USSD_TIMEOUT);
+	assert_int_equal(conf.t.ussd_resume, GW_USSD_RESUME);
+	assert_int_equal(conf.ussd.enabled, 0);
 	assert_int_equal(conf.t.reply_attempts, GW_REPLY_ATTEMPTS);
 	assert_int_equal(conf.t.reply_merge_wait, GW_REPLY_MERGE_WAIT);
 	assert_int_equal(conf.t.forward_min, GW_FORWARD_MIN);
@@ -215,16 +267,17 @@ test_tunables(void **state)
 		"balance_interval", "default_dpt", "lockout_max_failures",
 		"lockout_window", "lockout_duration",
 		"lockout_alert_failures", "stop_grace", "send_hold_min",
-		"send_hold_max", "reply_retry_max",
+		"send_hold_max", "reply_retry_max", "ussd_timeout",
+		"ussd_resume",
 	};
 	struct gw_conf	 conf;
 	char		 text[4096], err[512], want[512];
 	size_t		 i, n;
-	long		 got[25];
+	long		 got[27];
 
 	(void)state;
 	n = snprintf(text, sizeof(text), "%s%s[tunables]\n", GW, CENTRAL);
-	for (i = 0; i < 25; i++)
+	for (i = 0; i < 27; i++)
 		n += snprintf(text + n, sizeof(text) - n, "%s = %zu\n",
 		    names[i], 100 + i);
 	assert_int_equal(parse("tallygw.conf", text, &conf, err, sizeof(err)),
@@ -254,12 +307,14 @@ test_tunables(void **state)
 	got[22] = conf.t.send_hold_min;
 	got[23] = conf.t.send_hold_max;
 	got[24] = conf.t.reply_retry_max;
-	for (i = 0; i < 25; i++)
+	got[25] = conf.t.ussd_timeout;
+	got[26] = conf.t.ussd_resume;
+	for (i = 0; i < 27; i++)
 		assert_int_equal(got[i], 100 + i);
 	config_clear(&conf);
 
 	/* Each refuses a negative value, naming itself and the line. */
-	for (i = 0; i < 25; i++) {
+	for (i = 0; i < 27; i++) {
 		snprintf(text, sizeof(text), "%s%s[tunables]\n%s = -1\n", GW,
 		    CENTRAL, names[i]);
 		assert_int_equal(parse("tallygw.conf", text, &conf, err,
@@ -321,8 +376,8 @@ test_errors(void **state)
 
 	/* Sections. */
 	expect_err(GW "[modems m1]\n", "tallygw.conf:6: unknown section "
-	    "'[modems m1]' (use [gateway], [tunables], [modem NAME] or "
-	    "[central NAME])");
+	    "'[modems m1]' (use [gateway], [tunables], [modem NAME], "
+	    "[central NAME] or [ussd])");
 	expect_err(GW "[]\n", "tallygw.conf:6: empty section header");
 	expect_err(GW "[modem m1\n",
 	    "tallygw.conf:6: section header without ']'");
@@ -793,6 +848,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_tunables),
+		cmocka_unit_test(test_ussd),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_urls),

@@ -1,0 +1,244 @@
+/*
+ * Unit tests of menu: the USSD reporting menu. Whole sessions are
+ * played input by input against literal screens; every screen of every
+ * contest, with and without an error, fits one USSD screen.
+ */
+
+#include "unit.h"
+#include "gw.h"
+
+#define TPS	"3201012001001"
+
+static struct election	*el;
+
+static int
+setup(void **state)
+{
+	(void)state;
+	el = election_default();
+	return (el == NULL ? -1 : 0);
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	election_free(el);
+	return (0);
+}
+
+/* Feed one input; the screen must equal want (NULL: not checked). */
+static enum menu_rc
+feed(struct menu *m, const struct menu_env *env, const char *in,
+    const char *want)
+{
+	char		 screen[512];
+	enum menu_rc	 rc;
+
+	rc = menu_input(m, env, in, screen, sizeof(screen));
+	if (want != NULL && rc != MENU_SUBMIT && rc != MENU_RESUME)
+		assert_string_equal(screen, want);
+	assert_true(rc == MENU_SUBMIT || rc == MENU_RESUME ||
+	    reply_gsm_length(screen) <= MENU_SCREEN_MAX);
+	return (rc);
+}
+
+/* A PPWP report, values all in one input: the screens, and the text. */
+static void
+test_ppwp(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+	char		 screen[512], text[256];
+
+	(void)state;
+	menu_init(&m);
+	assert_int_equal(menu_screen(&m, &env, screen, sizeof(screen)),
+	    MENU_CON);
+	assert_string_equal(screen, "Lapor hasil TPS. Pilih jenis:\n"
+	    "1 PPWP (Presiden)\n2 DPR\n3 DPD\n4 DPRD Prov\n5 DPRD Kab/Kota");
+	assert_int_equal(feed(&m, &env, "1", "PPWP. Ketik kode TPS 13 angka "
+	    "(10 kode desa + 3 no TPS) dari C.Hasil:\n0 Kembali 00 Awal"),
+	    MENU_CON);
+	assert_int_equal(feed(&m, &env, TPS, "PPWP TPS 3201012001001\n"
+	    "Ketik PEMILIH (angka 1 dari 6), atau semua angka sisa dipisah *:"
+	    "\n# Kembali ## Awal"), MENU_CON);
+	feed(&m, &env, "255*120*95*36*251*4", "Ketik SEQ: no pesan = no "
+	    "baris kartu kode yg dipakai (1-9999).\n0 Kembali 00 Awal");
+	feed(&m, &env, "3", "Ketik KODE 8 angka dari kartu baris 3, atau "
+	    "dari MAC.\n0 Kembali 00 Awal");
+	feed(&m, &env, "43058167", "Periksa 1/1 PPWP TPS 3201012001001 SEQ 3:"
+	    "\nPEMILIH=255, P1=120, P2=95, P3=36, SAH=251, TDK SAH=4\n"
+	    "1 KIRIM 0 Ubah 00 Awal");
+	assert_int_equal(menu_report(&m, text, sizeof(text)), -1);
+	assert_int_equal(feed(&m, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&m, text, sizeof(text)), 0);
+	assert_string_equal(text, "1*3201012001001*3*255*120*95*36*251*4*"
+	    "43058167");
+}
+
+/* Values one per screen, named; 0 is a value there, # goes back. */
+static void
+test_one_by_one(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+	char		 text[256];
+
+	(void)state;
+	menu_init(&m);
+	feed(&m, &env, "1", NULL);
+	feed(&m, &env, TPS, NULL);
+	feed(&m, &env, "255", "PPWP TPS 3201012001001\nKetik Paslon 1 "
+	    "(angka 2 dari 6), atau semua angka sisa dipisah *:\n"
+	    "# Kembali ## Awal");
+	feed(&m, &env, "0", NULL);		/* a value, not back */
+	feed(&m, &env, "#", "PPWP TPS 3201012001001\nKetik Paslon 1 "
+	    "(angka 2 dari 6), atau semua angka sisa dipisah *:\n"
+	    "# Kembali ## Awal");
+	feed(&m, &env, "120", NULL);
+	feed(&m, &env, "95*36", NULL);		/* some of the rest */
+	feed(&m, &env, "1000", "Salah: ketik angka 0-999, pisahkan dgn *.\n"
+	    "PPWP TPS 3201012001001\nKetik SAH (angka 5 dari 6), atau semua "
+	    "angka sisa dipisah *:\n# Kembali ## Awal");
+	feed(&m, &env, "251*4*7", "Salah: terlalu banyak angka.\n"
+	    "PPWP TPS 3201012001001\nKetik SAH (angka 5 dari 6), atau semua "
+	    "angka sisa dipisah *:\n# Kembali ## Awal");
+	feed(&m, &env, "251", NULL);
+	feed(&m, &env, "4", NULL);
+	feed(&m, &env, "0", "PPWP TPS 3201012001001\nKetik TIDAK SAH (angka "
+	    "6 dari 6), atau semua angka sisa dipisah *:\n# Kembali ## Awal");
+	feed(&m, &env, "4", NULL);
+	feed(&m, &env, "12", NULL);
+	feed(&m, &env, "1234567", "Salah: KODE harus 8 angka.\nKetik KODE 8 "
+	    "angka dari kartu baris 12, atau dari MAC.\n0 Kembali 00 Awal");
+	feed(&m, &env, "05825051", NULL);
+	assert_int_equal(feed(&m, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&m, text, sizeof(text)), 0);
+	assert_string_equal(text, "1*3201012001001*12*255*120*95*36*251*4*"
+	    "05825051");
+}
+
+/* Wrong inputs repeat the screen with a reason; 00 starts again. */
+static void
+test_wrong(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+
+	(void)state;
+	menu_init(&m);
+	assert_int_equal(feed(&m, &env, "7", "Salah: pilih 1 sampai 5.\n"
+	    "Lapor hasil TPS. Pilih jenis:\n1 PPWP (Presiden)\n2 DPR\n3 DPD"
+	    "\n4 DPRD Prov\n5 DPRD Kab/Kota"), MENU_WRONG);
+	feed(&m, &env, "9", NULL);		/* nothing to resume */
+	assert_int_equal(m.step, MENU_CONTEST);
+	feed(&m, &env, "3", NULL);
+	feed(&m, &env, "320101200100", "Salah: kode TPS harus 13 angka.\n"
+	    "DPD. Ketik kode TPS 13 angka (10 kode desa + 3 no TPS) dari "
+	    "C.Hasil:\n0 Kembali 00 Awal");
+	feed(&m, &env, "0501012001001", "Salah: 2 angka pertama = kode "
+	    "provinsi (11-99).\nDPD. Ketik kode TPS 13 angka (10 kode desa + "
+	    "3 no TPS) dari C.Hasil:\n0 Kembali 00 Awal");
+	feed(&m, &env, TPS, NULL);
+	assert_int_equal(m.form.nvalues, 57);
+	feed(&m, &env, "00", NULL);		/* a value 0 here... */
+	assert_int_equal(m.nvalues, 1);
+	feed(&m, &env, "##", NULL);		/* ...## is the start */
+	assert_int_equal(m.step, MENU_CONTEST);
+	assert_int_equal(m.nvalues, 0);
+	feed(&m, &env, "1", NULL);
+	feed(&m, &env, "0", NULL);		/* back from TPS */
+	assert_int_equal(m.step, MENU_CONTEST);
+}
+
+/* A DPR party page: page, PARTAI and candidates; review over pages. */
+static void
+test_dpr_page(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+	char		 text[256];
+
+	(void)state;
+	menu_init(&m);
+	feed(&m, &env, "2", NULL);
+	feed(&m, &env, TPS, "DPR TPS 3201012001001. Ketik halaman: 0 = "
+	    "ringkasan, atau no urut partai.\n# Kembali ## Awal");
+	feed(&m, &env, "77", "Salah: tidak ada partai dgn no itu.\nDPR TPS "
+	    "3201012001001. Ketik halaman: 0 = ringkasan, atau no urut "
+	    "partai.\n# Kembali ## Awal");
+	feed(&m, &env, "5", "DPR TPS 3201012001001 hal 5\nKetik PARTAI "
+	    "(angka 1 dari 11), atau semua angka sisa dipisah *:\n"
+	    "# Kembali ## Awal");
+	feed(&m, &env, "40*1*2*3*4*5*6*7*8*9*10", NULL);
+	feed(&m, &env, "21", NULL);
+	feed(&m, &env, "11111111", "Periksa 1/2 DPR TPS 3201012001001 hal 5 "
+	    "SEQ 21:\nPARTAI=40, C1=1, C2=2, C3=3, C4=4, C5=5, C6=6\n"
+	    "1 Lanjut 0 Ubah 00 Awal");
+	feed(&m, &env, "1", "Periksa 2/2 SEQ 21:\nC7=7, C8=8, C9=9, C10=10"
+	    "\n1 KIRIM 0 Ubah 00 Awal");
+	feed(&m, &env, "0", NULL);		/* back to page 1 */
+	feed(&m, &env, "1", NULL);
+	assert_int_equal(feed(&m, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&m, text, sizeof(text)), 0);
+	assert_string_equal(text, "2*3201012001001*21*5*40*1*2*3*4*5*6*7*8*"
+	    "9*10*11111111");
+}
+
+/* Every screen of every contest fits, also after an error. */
+static void
+test_lengths(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, "DPRD Kab/Kota TPS 3201012001001 "
+	    "hal 99" };
+	char		 screen[512];
+	int		 c, step, page;
+	size_t		 i;
+
+	(void)state;
+	for (c = CONTEST_PPWP; c <= CONTEST_DPRDK; c++) {
+		for (page = 0; page <= (decode_contest_paged(c) ? 18 : 0);
+		    page++) {
+			menu_init(&m);
+			feed(&m, &env, c == 1 ? "1" : c == 2 ? "2" : c == 3 ?
+			    "3" : c == 4 ? "4" : "5", NULL);
+			feed(&m, &env, TPS, NULL);
+			if (decode_contest_paged(c)) {
+				snprintf(screen, sizeof(screen), "%d", page);
+				if (feed(&m, &env, screen, NULL) == MENU_WRONG)
+					continue;
+			}
+			for (i = 0; m.step == MENU_VALUES; i++) {
+				feed(&m, &env, "x", NULL);
+				feed(&m, &env, "999", NULL);
+			}
+			feed(&m, &env, "x", NULL);
+			feed(&m, &env, "9999", NULL);
+			feed(&m, &env, "x", NULL);
+			feed(&m, &env, "99999999", NULL);
+			for (step = 0; m.step == MENU_REVIEW; step++) {
+				feed(&m, &env, "x", NULL);
+				if (feed(&m, &env, "1", NULL) == MENU_SUBMIT)
+					break;
+			}
+			assert_int_equal(m.step, MENU_SENT);
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ppwp),
+		cmocka_unit_test(test_one_by_one),
+		cmocka_unit_test(test_wrong),
+		cmocka_unit_test(test_dpr_page),
+		cmocka_unit_test(test_lengths),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return (cmocka_run_group_tests(tests, setup, teardown));
+}
