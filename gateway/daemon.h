@@ -175,6 +175,10 @@ void		 sms_on_sms(struct modem *, const struct wire_msg *);
 void		 sms_deleted(struct modem *, int, int);
 void		 sms_expire(time_t);
 
+/* ussd.c: the USSD channel of the intake (an aggregator's callback) */
+int		 ussd_start(char *, size_t);
+void		 ussd_stop(void);
+
 /* outbox.c: replies through the modems (queued → sending → sent →
  * delivered | failed) */
 void		 outbox_kick(void);

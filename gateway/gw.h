@@ -351,6 +351,19 @@ enum menu_rc	 menu_input(struct menu *, const struct menu_env *,
 		    const char *, char *, size_t);
 int		 menu_report(const struct menu *, char *, size_t);
 void		 menu_summary(const struct menu *, char *, size_t);
+const char	*menu_step_name(enum menu_step);
+
+/* callback.c: the form body of a USSD aggregator's callback */
+#define CALLBACK_BODY_MAX	4096
+struct callback {
+	char		 session[65];		/* sessionId */
+	char		 service[33];		/* serviceCode */
+	char		 phone[WIRE_NUMBER_MAX];	/* phoneNumber */
+	char		 network[33];		/* networkCode */
+	char		 text[MENU_INPUT_MAX * 4];	/* inputs joined by * */
+};
+int		 callback_parse(const char *, size_t, struct callback *,
+		    char *, size_t);
 
 /* kpps.c: the registered KPPS numbers of each TPS (optional) */
 struct kpps;

@@ -42,6 +42,25 @@ enum menu_nav {
 static void	menu_show(const struct menu *, const struct menu_env *,
 		    char *, size_t);
 
+static const char *const menu_steps[] = {
+	[MENU_CONTEST] = "contest",
+	[MENU_TPS] = "TPS",
+	[MENU_PAGE] = "page",
+	[MENU_VALUES] = "values",
+	[MENU_SEQ] = "SEQ",
+	[MENU_CODE] = "code",
+	[MENU_REVIEW] = "review",
+	[MENU_SENT] = "sent",
+};
+
+const char *
+menu_step_name(enum menu_step s)
+{
+	if ((size_t)s >= sizeof(menu_steps) / sizeof(menu_steps[0]))
+		return ("?");
+	return (menu_steps[s]);
+}
+
 void
 menu_init(struct menu *m)
 {

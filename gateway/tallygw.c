@@ -243,6 +243,8 @@ main(int argc, char *argv[])
 	snprintf(sock, sizeof(sock), "%s/tallygw.sock", gw->conf.state_dir);
 	if (control_start(sock) == -1)
 		fatalx("cannot open the control socket %s", sock);
+	if (ussd_start(err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, tallygw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
 		fatalx("cannot start the timer");
@@ -265,6 +267,7 @@ main(int argc, char *argv[])
 				kill(m->pid, SIGKILL);
 	}
 	control_stop();
+	ussd_stop();
 	forward_queue_free(gw->fwdq);
 	store_close(gw->store);
 	return (0);

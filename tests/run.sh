@@ -4,7 +4,8 @@
 # a suite that exits non-zero without a failing line counts one failure.
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
-export B SHARED
+LC_ALL=C.UTF-8		# a bare Debian sets no locale; the texts are UTF-8
+export B SHARED LC_ALL
 LOG=$B/test-logs
 mkdir -p "$LOG"
 pass=0

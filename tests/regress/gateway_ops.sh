@@ -60,16 +60,7 @@ dump_logs() {
 	tail -25 "$D/gw.err" | sed 's/^/#   /'
 }
 
-# The RFC 8032 test key 1 as the gateway's signing pair: a test needs a
-# valid Ed25519 pair, not a secret one.
-printf 'ed25519-secret %s%s\n' \
-    9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60 \
-    d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a \
-    >"$D/gateway.sec"
-printf 'ed25519-public %s\n' \
-    d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a \
-    >"$D/gateway.pub"
-chmod 600 "$D/gateway.sec"
+t_sign_pair "$D"
 "$CTL" keygen -o "$D/root.key"
 
 "$SIM" run --dir "$D/sim" --modems 3 --seed 17 >"$D/sim.out" \

@@ -2,6 +2,11 @@
 # Source it, call the checks, end with 'finish'.
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
+# Texts are UTF-8 (UCS-2 SMS, Indonesian screens): the tools the suites
+# drive (gammu, smsd) print them only in a UTF-8 locale, and a bare
+# Debian has none set. C.UTF-8 is built into glibc.
+LC_ALL=C.UTF-8
+export LC_ALL
 T_N=0
 T_FAILED=0
 
@@ -56,6 +61,20 @@ wait_for() {
 		sleep 0.2
 	done
 	return 0
+}
+
+# t_sign_pair DIR: DIR/gateway.sec and DIR/gateway.pub, the RFC 8032
+# test key 1 as the gateway's signing pair: a test needs a valid Ed25519
+# pair, not a secret one.
+t_sign_pair() {
+	printf 'ed25519-secret %s%s\n' \
+	    9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60 \
+	    d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a \
+	    >"$1/gateway.sec"
+	printf 'ed25519-public %s\n' \
+	    d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a \
+	    >"$1/gateway.pub"
+	chmod 600 "$1/gateway.sec"
 }
 
 # t_stop PID...: end the background processes a test started.
