@@ -26,7 +26,7 @@ DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time
+	time chromium
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -305,7 +305,8 @@ soak: all
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(ELECTION_DEFAULT) $(DESTDIR)$(SHAREDIR)/
+	install -m 0644 $(ELECTION_DEFAULT) gateway/ctl/mac-helper.html \
+	    $(DESTDIR)$(SHAREDIR)/
 
 clean:
 	rm -rf $(B)

@@ -29,6 +29,9 @@
 #define TALLY_VALUE_MAX		999
 #define TALLY_TPS_DIGITS	13
 #define TALLY_KEY_LEN		32
+/* K_T for the MAC helper: 8 groups of 11 digits, single spaces. */
+#define TALLY_HELPER_GROUPS	8
+#define TALLY_HELPER_LEN	(TALLY_HELPER_GROUPS * 12 - 1)
 
 enum contest {
 	CONTEST_NONE = 0,
@@ -127,6 +130,8 @@ void		 key_card(const uint8_t [TALLY_KEY_LEN], unsigned,
 		    char [TALLY_CODE_LEN + 1]);
 void		 key_receipt(const uint8_t [TALLY_KEY_LEN], const char *,
 		    char [TALLY_CODE_LEN + 1]);
+void		 key_helper(const uint8_t [TALLY_KEY_LEN],
+		    char [TALLY_HELPER_LEN + 1]);
 int		 key_code_equal(const char *, const char *);
 void		 key_wipe(void *, size_t);
 

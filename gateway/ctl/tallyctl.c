@@ -56,7 +56,7 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
 	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
 	{ "card", tallyctl_card,
-	    "card --key FILE --tps TPS [--rows N] [--html]",
+	    "card --key FILE --tps TPS [--rows N] [--html] [--helper]",
 	  "print the one-time code card of a TPS" },
 	{ "receipt", tallyctl_receipt,
 	    "receipt --key FILE [--election FILE] TEXT",
@@ -128,7 +128,7 @@ tallyctl_fail(const char *fmt, ...)
 enum {
 	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
-	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE,
+	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE, OPT_HELPER,
 };
 static const struct option tallyctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
@@ -139,6 +139,7 @@ static const struct option tallyctl_longopts[] = {
 	{ "tps",	required_argument,	NULL, OPT_TPS },
 	{ "rows",	required_argument,	NULL, OPT_ROWS },
 	{ "html",	no_argument,		NULL, OPT_HTML },
+	{ "helper",	no_argument,		NULL, OPT_HELPER },
 	{ "sender",	required_argument,	NULL, OPT_SENDER },
 	{ "batch",	required_argument,	NULL, OPT_BATCH },
 	{ "desa",	required_argument,	NULL, OPT_DESA },
@@ -154,7 +155,7 @@ static const struct option tallyctl_longopts[] = {
 struct tallyctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
 	const char	*batch, *desa, *dpt, *contest, *sock, *state;
-	int		 province, rows, html, page;
+	int		 province, rows, html, helper, page;
 	uint64_t	 tps;
 	int		 has_tps;
 };
@@ -229,6 +230,9 @@ tallyctl_getopt(int argc, char **argv, const int *allowed,
 			break;
 		case OPT_HTML:
 			o->html = 1;
+			break;
+		case OPT_HELPER:
+			o->helper = 1;
 			break;
 		case OPT_SENDER:
 			o->sender = optarg;
@@ -612,15 +616,16 @@ done:
 
 /* The printable card: rows in columns, instructions in Indonesian. */
 static void
-tallyctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
+tallyctl_card_html(uint64_t tps, const uint8_t *kt, int rows, int helper)
 {
-	char	code[TALLY_CODE_LEN + 1];
-	int	r;
+	char	code[TALLY_CODE_LEN + 1], hk[TALLY_HELPER_LEN + 1];
+	int	r, g;
 
 	printf("<!DOCTYPE html>\n<html lang=\"id\"><head><meta charset=\""
 	    "utf-8\">\n<title>Kartu Kode TPS %013llu</title>\n<style>\n"
 	    "body{font-family:sans-serif;margin:1.5cm}"
 	    "h1{font-size:16pt;margin:0}"
+	    "h2{font-size:13pt;margin:10pt 0 0}table.key td{font-size:14pt}"
 	    "table{border-collapse:collapse;margin-top:8pt}"
 	    "td{border:1px solid #000;padding:2pt 6pt;"
 	    "font-family:monospace;font-size:11pt}"
@@ -646,6 +651,22 @@ tallyctl_card_html(uint64_t tps, const uint8_t *kt, int rows)
 	    "berikutnya.</li>\n"
 	    "<li>Bantuan: kirim SMS BANTU.</li>\n</ol>\n",
 	    (unsigned long long)tps, (unsigned long long)tps);
+	if (helper) {
+		/* The groups as the helper's boxes number them. */
+		key_helper(kt, hk);
+		printf("<h2>KUNCI MAC HELPER</h2>\n<p>Untuk HP tanpa "
+		    "internet: buka file mac-helper.html, ketik 8 kelompok "
+		    "ini di kotak 1&ndash;8. Helper menghitung KODE; "
+		    "kode baris 1 yang ditampilkan helper harus sama dengan "
+		    "baris 1 kartu ini. Kunci ini serahasia kartu.</p>\n"
+		    "<table class=\"key\">\n");
+		for (g = 0; g < TALLY_HELPER_GROUPS; g++)
+			printf("<tr><td class=\"n\">%d</td><td>%.5s "
+			    "%.6s</td></tr>\n", g + 1, hk + 12 * g,
+			    hk + 12 * g + 5);
+		printf("</table>\n");
+		key_wipe(hk, sizeof(hk));
+	}
 	printf("<div class=\"cols\"><table>\n");
 	for (r = 1; r <= rows; r++) {
 		key_card(kt, (unsigned)r, code);
@@ -659,11 +680,11 @@ static int
 tallyctl_card(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_TPS, OPT_ROWS, OPT_HTML,
-	    0 };
+	    OPT_HELPER, 0 };
 	struct tallyctl_opts	 o;
 	struct key	 k;
 	uint8_t		 kt[TALLY_KEY_LEN];
-	char		 code[TALLY_CODE_LEN + 1];
+	char		 code[TALLY_CODE_LEN + 1], hk[TALLY_HELPER_LEN + 1];
 	int		 r;
 
 	if (tallyctl_getopt(argc, argv, allowed, &o) != argc || !o.has_tps)
@@ -676,8 +697,13 @@ tallyctl_card(int argc, char **argv)
 		    (unsigned long long)o.tps));
 	key_wipe(&k, sizeof(k));
 	if (o.html)
-		tallyctl_card_html(o.tps, kt, o.rows);
+		tallyctl_card_html(o.tps, kt, o.rows, o.helper);
 	else {
+		if (o.helper) {
+			key_helper(kt, hk);
+			printf("helper %s\n", hk);
+			key_wipe(hk, sizeof(hk));
+		}
 		for (r = 1; r <= o.rows; r++) {
 			key_card(kt, (unsigned)r, code);
 			printf("%d %s\n", r, code);

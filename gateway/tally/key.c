@@ -135,6 +135,50 @@ key_receipt(const uint8_t kt[TALLY_KEY_LEN], const char *canon,
 	key_trunc8((const uint8_t *)buf, (size_t)n, kt, out);
 }
 
+/*
+ * Damm's check digit (a quasigroup of order 10): it catches every single
+ * wrong digit and every swap of two neighbours, the slips of typing.
+ */
+static int
+key_damm(const char *digits)
+{
+	static const char	 q[10][11] = {
+		"0317598642", "7092154863", "4206871359", "1750983426",
+		"6123045978", "3674209581", "5869720134", "8945362017",
+		"9438617205", "2581436790",
+	};
+	int			 c = 0;
+
+	for (; *digits != '\0'; digits++)
+		c = q[c][*digits - '0'] - '0';
+	return (c);
+}
+
+/*
+ * K_T as the MAC helper's key (protocol.md section 6): group g (1..8) is
+ * bytes 4(g-1)..4g-1 as a big-endian integer in 10 digits, then the
+ * Damm digit of g and those 10 digits, so a group typed into the wrong
+ * box is caught too.
+ */
+void
+key_helper(const uint8_t kt[TALLY_KEY_LEN], char out[TALLY_HELPER_LEN + 1])
+{
+	char		 buf[32];
+	uint32_t	 w;
+	int		 g;
+
+	for (g = 0; g < TALLY_HELPER_GROUPS; g++) {
+		w = (uint32_t)kt[4 * g] << 24 | (uint32_t)kt[4 * g + 1] << 16 |
+		    (uint32_t)kt[4 * g + 2] << 8 | kt[4 * g + 3];
+		snprintf(buf, sizeof(buf), "%d%010" PRIu32, g + 1, w);
+		memcpy(out + 12 * g, buf + 1, 10);
+		out[12 * g + 10] = (char)('0' + key_damm(buf));
+		out[12 * g + 11] = ' ';
+	}
+	out[TALLY_HELPER_LEN] = '\0';
+	key_wipe(buf, sizeof(buf));
+}
+
 /* Constant time, so a forger learns nothing from the timing. */
 int
 key_code_equal(const char *a, const char *b)

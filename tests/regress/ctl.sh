@@ -41,6 +41,15 @@ expect "card row 1" "$($CTL card $K --tps 3201012001001 --rows 1)" "1 99305909"
 expect "card has 100 rows by default" "$($CTL card $K --tps 3201012001001 | wc -l)" 100
 expect "card row 100" "$($CTL card $K --tps 3201012001001 | tail -1)" "100 04984340"
 expect_match "card --html is Indonesian" "$($CTL card $K --tps 3201012001001 --html --rows 5)" 'KARTU KODE SEKALI PAKAI'
+expect "card --helper: the key line, then the rows" \
+    "$($CTL card $K --tps 3201012001001 --rows 1 --helper)" \
+    "helper 33181700432 00576261585 11083003264 04203268064 21447418219 15811813551 07166367822 41921380854
+1 99305909"
+expect_match "card --html --helper prints the key groups" \
+    "$($CTL card $K --tps 3201012001001 --html --rows 1 --helper)" \
+    '<td class="n">8</td><td>41921 380854</td>'
+expect "card --html without --helper has no key" \
+    "$($CTL card $K --tps 3201012001001 --html --rows 1 | grep -c 'KUNCI')" 0
 expect_rc "card without --tps is a usage error" 2 $CTL card $K
 expect_rc "card with a 12-digit TPS is a usage error" 2 $CTL card $K --tps 320101200100
 

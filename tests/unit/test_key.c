@@ -33,7 +33,7 @@ test_vectors(void **state)
 {
 	struct key	root, prov;
 	uint8_t		kt[TALLY_KEY_LEN];
-	char		h[65], c[9];
+	char		h[65], c[9], hk[TALLY_HELPER_LEN + 1];
 
 	(void)state;
 	assert_int_equal(key_init(), 0);
@@ -49,6 +49,10 @@ test_vectors(void **state)
 	assert_string_equal(c, "58331817");
 	key_card(kt, 1, c);
 	assert_string_equal(c, "99305909");
+	/* The helper's form of K_T, checked with a separate Python Damm. */
+	key_helper(kt, hk);
+	assert_string_equal(hk, "33181700432 00576261585 11083003264 "
+	    "04203268064 21447418219 15811813551 07166367822 41921380854");
 }
 
 /* Vectors of our own, computed with a separate libsodium program. */
