@@ -1519,7 +1519,8 @@ reply_tps(const char *tok, uint64_t *tps)
 static int
 reply_looks_report(const char *text, const struct tokens *t)
 {
-	size_t		 i, n, len = strlen(text), digits = 0, letters = 0;
+	size_t		 i, n, len = strlen(text), digits = 0;
+	size_t		 letters = 0;
 	uint64_t	 v;
 
 	for (i = 0; i < len; i += n) {

@@ -36,7 +36,8 @@ static const char *verify_reasons[REASON_MAX] = {
 	[REASON_DIGITS] =	"digits other than 0-9",
 	[REASON_LIKE_PPWP] =	"PPWP numbers under a paged contest",
 	[REASON_SEQ_MISSING] =	"message number missing",
-	[REASON_CODE_PLACE] =	"code where the message number or page goes",
+	[REASON_CODE_PLACE] =
+	    "code where the message number or page goes",
 };
 
 static const struct {
