@@ -177,8 +177,9 @@ receive_verify(struct receive_job *j)
 	msg->auth = res.auth;
 	msg->supersedes = res.supersedes;
 	memcpy(msg->receipt, res.receipt, sizeof(msg->receipt));
-	msg->decoded = res.verdict != VERDICT_REJECTED ||
-	    res.reason >= REASON_COUNT;
+	/* Decoded, or too few values (the header is whole then). */
+	msg->decoded = msg->report.canon[0] != '\0' ||
+	    res.reason == REASON_COUNT;
 	if (verify_explain(&res, &msg->report, msg->detail,
 	    sizeof(msg->detail)) == -1)
 		msg->detail[sizeof(msg->detail) - 1] = '\0';

@@ -399,6 +399,36 @@ static const struct reply_part reply_rejects[REASON_MAX][REPLY_PARTS] = {
 	      "SEQ berikutnya dan kode barisnya.", "SEQ was already used for "
 	      "other numbers. Send again with the next SEQ and its card "
 	      "row." } } },
+	[REASON_DIGITS] = {
+	    { RJ_BRIEF, { "ketik angka dgn angka biasa 0-9. Kirim lagi.",
+	      "type the numbers with the normal digits 0-9. Send again." } },
+	    { RJ_ELSE, { "angka Arab/lain tdk terbaca. Ketik semua angka dgn "
+	      "angka biasa HP 0-9 (ganti bahasa keyboard), kirim lagi dgn "
+	      "SEQ sama.", "Arabic or other digits cannot be read. Type all "
+	      "numbers with the phone's normal digits 0-9 (change the "
+	      "keyboard language), send again, same SEQ." } } },
+	[REASON_LIKE_PPWP] = {
+	    { RJ_FULL | RJ_REPORT, { "angka ini spt laporan PPWP, bukan %c: "
+	      "utk PPWP angka pertama harus 1. Kirim lagi dgn SEQ sama.",
+	      "these numbers look like a PPWP report, not %c: for PPWP the "
+	      "first number must be 1. Send again, same SEQ." } },
+	    { RJ_ELSE, { "spt laporan PPWP: angka pertama harus 1. Kirim "
+	      "lagi.", "looks like a PPWP report: the first number must be "
+	      "1. Send again." } } },
+	[REASON_SEQ_MISSING] = {
+	    { RJ_BRIEF, { "SEQ tidak ada: tulis SEQ stlh kode TPS.",
+	      "no SEQ: put the SEQ after the TPS code." } },
+	    { RJ_ELSE, { "SEQ tidak ada: stlh kode TPS tulis no urut pesan "
+	      "(= baris kartu), lalu sisanya. Kirim lagi.", "the SEQ is "
+	      "missing: after the TPS code put the message number (= card "
+	      "row), then the rest. Send again." } } },
+	[REASON_CODE_PLACE] = {
+	    { RJ_BRIEF, { "kode 8 angka ditulis paling akhir. Kirim lagi.",
+	      "the 8-digit code goes last. Send again." } },
+	    { RJ_ELSE, { "kata ke-%t '%q' spt kode 8 angka, di tempat "
+	      "SEQ/halaman. Kode ditulis paling akhir. Kirim lagi dgn SEQ "
+	      "sama.", "word %t '%q' looks like the 8-digit code, where the "
+	      "SEQ/page goes. The code goes last. Send again, same SEQ." } } },
 };
 
 /* Characters of the GSM 7-bit basic table outside ASCII. */
@@ -1043,7 +1073,8 @@ reply_reject_ctx(enum reply_lang lang, const struct store_msg *msg,
 	c->got = e->got;
 	if (c->quote[0] != '\0')
 		have |= RJ_QUOTE;
-	if (reply_valid_report(msg))
+	/* Without its SEQ a report is not worth naming: "#269" misleads. */
+	if (reply_valid_report(msg) && res->reason != REASON_SEQ_MISSING)
 		have |= RJ_REPORT | (msg->report.page >= 0 ? RJ_PAGE : 0);
 	if (e->expected > 0)
 		have |= RJ_EXPECT;
@@ -1480,9 +1511,36 @@ reply_tps(const char *tok, uint64_t *tps)
 }
 
 /*
+ * Whether a text that does not start with a contest is still an attempt
+ * at a report: at least as many digits (0-9 or any other script's) as
+ * letters, or one word in front of a contest and a TPS code ("Lapor:
+ * 1*3201012001001*...").
+ */
+static int
+reply_looks_report(const char *text, const struct tokens *t)
+{
+	size_t		 i, n, len = strlen(text), digits = 0;
+	size_t		 letters = 0;
+	uint64_t	 v;
+
+	for (i = 0; i < len; i += n) {
+		if (decode_foreign_digit(text + i, len - i, &n) >= 0 ||
+		    isdigit((unsigned char)text[i]))
+			digits++;
+		else if (isalpha((unsigned char)text[i]))
+			letters++;
+	}
+	if (digits > 0 && digits >= letters)
+		return (1);
+	return (t->n >= 3 && decode_contest(t->tok[1]) != CONTEST_NONE &&
+	    reply_tps(t->tok[2], &v));
+}
+
+/*
  * What an incoming text asks for: CEK <TPS>, BANTU (HELP, INFO, ?), a
- * report (the first token is a contest keyword or its digit), or
- * something else. Tokens as decode.c splits them.
+ * report (the first token is a contest keyword or its digit, or the
+ * text looks like an attempt at one), or something else. Tokens as
+ * decode.c splits them.
  */
 enum msg_kind
 reply_classify(const char *text, uint64_t *tps, int *ok)
@@ -1504,6 +1562,8 @@ reply_classify(const char *text, uint64_t *tps, int *ok)
 		return (MSG_OTHER);
 	decode_tokens(text, strlen(text), &t);
 	if (t.n == 0) {
+		if (reply_looks_report(text, &t))
+			return (MSG_REPORT);	/* Arabic digits only */
 		/* "?" alone: no token, but a plain request for help. */
 		for (p = text; *p == '?' || isspace((unsigned char)*p); p++)
 			;
@@ -1529,7 +1589,8 @@ notcek:
 	for (i = 0; i < sizeof(bantu) / sizeof(bantu[0]); i++)
 		if (strcmp(first, bantu[i]) == 0)
 			return (MSG_BANTU);
-	if (decode_contest(first) != CONTEST_NONE)
+	if (decode_contest(first) != CONTEST_NONE ||
+	    reply_looks_report(text, &t))
 		return (MSG_REPORT);
 	return (MSG_OTHER);
 }

@@ -318,6 +318,10 @@ static const char *store_reasons[REASON_MAX] = {
 	[REASON_CODE_BAD] =	"CODE_BAD",
 	[REASON_LOCKED] =	"LOCKED",
 	[REASON_SEQ_USED] =	"SEQ_USED",
+	[REASON_DIGITS] =	"DIGITS",
+	[REASON_LIKE_PPWP] =	"LIKE_PPWP",
+	[REASON_SEQ_MISSING] =	"SEQ_MISSING",
+	[REASON_CODE_PLACE] =	"CODE_PLACE",
 };
 
 static int	 store_fail(struct store *, const char *);

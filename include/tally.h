@@ -63,6 +63,10 @@ enum reason {
 	REASON_CODE_BAD,	/* neither MAC nor card code matches */
 	REASON_LOCKED,		/* sender locked out for this TPS */
 	REASON_SEQ_USED,	/* SEQ already used with other content */
+	REASON_DIGITS,		/* digits other than ASCII 0-9 (Arabic, ...) */
+	REASON_LIKE_PPWP,	/* paged contest, but the numbers fit PPWP */
+	REASON_SEQ_MISSING,	/* no SEQ: the numbers start after the TPS */
+	REASON_CODE_PLACE,	/* an 8-digit code where SEQ or PAGE goes */
 	REASON_MAX
 };
 
@@ -75,7 +79,7 @@ struct report {
 	size_t		 nvalues;
 	uint16_t	 values[TALLY_MAXVALUES];
 	char		 code[TALLY_CODE_LEN + 1];
-	char		 canon[TALLY_CANON_MAX];
+	char		 canon[TALLY_CANON_MAX];	/* "" unless decoded */
 };
 
 /* Where decoding stopped, to tell the officer exactly what is wrong. */
@@ -96,6 +100,7 @@ struct tokens {
 };
 int		 decode_tokens(const char *, size_t, struct tokens *);
 int		 decode_number(const char *, unsigned long *, size_t);
+int		 decode_foreign_digit(const char *, size_t, size_t *);
 enum contest	 decode_contest(const char *);
 const char	*decode_contest_name(enum contest);
 int		 decode_contest_paged(enum contest);

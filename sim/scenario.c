@@ -108,6 +108,10 @@ static const char *sc_reason_names[REASON_MAX] = {
 	[REASON_CODE_BAD] = "CODE_BAD",
 	[REASON_LOCKED] = "LOCKED",
 	[REASON_SEQ_USED] = "SEQ_USED",
+	[REASON_DIGITS] = "DIGITS",
+	[REASON_LIKE_PPWP] = "LIKE_PPWP",
+	[REASON_SEQ_MISSING] = "SEQ_MISSING",
+	[REASON_CODE_PLACE] = "CODE_PLACE",
 };
 
 /* 2024 national DPR vote shares (percent) by ballot number. */

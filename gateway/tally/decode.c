@@ -26,6 +26,23 @@ static void	decode_fail(struct decode_error *, enum reason, int,
 		    const char *);
 
 /*
+ * The digit zero of every block of ten Unicode decimal digits (general
+ * category Nd, Unicode 15) outside ASCII: Arabic-Indic, Extended
+ * Arabic-Indic, Devanagari, Thai, Balinese, Sundanese, Javanese, Kawi,
+ * full-width, mathematical, ... Each block holds 0..9 in order.
+ */
+static const uint32_t decode_digit_zeros[] = {
+	0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6,
+	0x0c66, 0x0ce6, 0x0d66, 0x0de6, 0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x1090,
+	0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40,
+	0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
+	0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450,
+	0x114d0, 0x11650, 0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50,
+	0x11da0, 0x11f50, 0x16a60, 0x16ac0, 0x16b50, 0x1d7ce, 0x1d7d8, 0x1d7e2,
+	0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e4f0, 0x1e950, 0x1fbf0,
+};
+
+/*
  * Split on every run of characters outside [0-9A-Za-z], uppercase.
  * Never fails: text that does not fit sets 'truncated'.
  */
@@ -64,6 +81,75 @@ decode_tokens(const char *text, size_t len, struct tokens *t)
 		t->buf[used] = '\0';
 	t->tok[t->n] = NULL;
 	return ((int)t->n);
+}
+
+/*
+ * One UTF-8 character at s, at most len bytes: its code point, and its
+ * length in *n. A broken sequence is one byte, U+FFFD.
+ */
+static uint32_t
+decode_utf8(const unsigned char *s, size_t len, size_t *n)
+{
+	uint32_t	 cp;
+	size_t		 i, need;
+
+	*n = 1;
+	if (s[0] < 0x80)
+		return (s[0]);
+	if ((s[0] & 0xe0) == 0xc0) {
+		cp = s[0] & 0x1f;
+		need = 1;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		cp = s[0] & 0x0f;
+		need = 2;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		cp = s[0] & 0x07;
+		need = 3;
+	} else
+		return (0xfffd);
+	if (need >= len)
+		return (0xfffd);
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return (0xfffd);
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	*n = need + 1;
+	return (cp);
+}
+
+/*
+ * The character at text (len bytes left, len > 0): its value 0..9 if it
+ * is a decimal digit other than ASCII 0-9, else -1. *n is its length in
+ * bytes, so that a caller can walk a text with it.
+ */
+int
+decode_foreign_digit(const char *text, size_t len, size_t *n)
+{
+	uint32_t	 cp;
+	size_t		 i;
+
+	cp = decode_utf8((const unsigned char *)text, len, n);
+	if (cp < 0x80)
+		return (-1);
+	for (i = 0; i < sizeof(decode_digit_zeros) /
+	    sizeof(decode_digit_zeros[0]); i++)
+		if (cp >= decode_digit_zeros[i] &&
+		    cp <= decode_digit_zeros[i] + 9)
+			return ((int)(cp - decode_digit_zeros[i]));
+	return (-1);
+}
+
+/* Whether a text holds a digit outside ASCII 0-9 anywhere. */
+static int
+decode_has_foreign(const char *text, size_t len)
+{
+	size_t	 i, n;
+
+	for (i = 0; i < len; i += n)
+		if (decode_foreign_digit(text + i, len - i, &n) >= 0)
+			return (1);
+	return (0);
 }
 
 /*
@@ -172,6 +258,69 @@ decode_canon(struct report *r)
 	return (0);
 }
 
+/* An 8-digit code typed where a small number goes (SEQ, PAGE). */
+static int
+decode_is_code(const char *tok)
+{
+	unsigned long	 v;
+
+	return (strlen(tok) == TALLY_CODE_LEN &&
+	    decode_number(tok, &v, TALLY_CODE_LEN) > 0 && v > TALLY_SEQ_MAX);
+}
+
+/*
+ * TPS, SEQ and PAGE. Returns the index of the first value, or -1 with
+ * err filled.
+ */
+static int
+decode_head(const struct tokens *t, struct report *r,
+    struct decode_error *err)
+{
+	unsigned long	 v;
+	int		 paged = decode_contest_paged(r->contest);
+
+	if (t->n < 2 || strlen(t->tok[1]) != TALLY_TPS_DIGITS ||
+	    decode_number(t->tok[1], &v, TALLY_TPS_DIGITS) < 0) {
+		decode_fail(err, REASON_TPS_FORMAT, 2,
+		    t->n < 2 ? NULL : t->tok[1]);
+		return (-1);
+	}
+	r->tps = v;
+	/* Kemendagri province codes run from 11 to 99. */
+	if (r->tps / 100000000000ULL < 11) {
+		decode_fail(err, REASON_TPS_FORMAT, 2, t->tok[1]);
+		return (-1);
+	}
+	if (t->n >= 3 && decode_is_code(t->tok[2])) {
+		decode_fail(err, REASON_CODE_PLACE, 3, t->tok[2]);
+		return (-1);
+	}
+	/* Page 0 of a paged contest where SEQ goes: SEQ left out. */
+	if (t->n >= 3 && paged && decode_number(t->tok[2], &v, 9) > 0 &&
+	    v == 0) {
+		decode_fail(err, REASON_SEQ_MISSING, 3, t->tok[2]);
+		return (-1);
+	}
+	if (t->n < 3 || decode_number(t->tok[2], &v, 9) < 0 || v < 1 ||
+	    v > TALLY_SEQ_MAX) {
+		decode_fail(err, REASON_SEQ, 3, t->n < 3 ? NULL : t->tok[2]);
+		return (-1);
+	}
+	r->seq = (unsigned)v;
+	if (!paged)
+		return (3);
+	if (t->n >= 4 && decode_is_code(t->tok[3])) {
+		decode_fail(err, REASON_CODE_PLACE, 4, t->tok[3]);
+		return (-1);
+	}
+	if (t->n < 4 || decode_number(t->tok[3], &v, 9) < 0) {
+		decode_fail(err, REASON_PAGE, 4, t->n < 4 ? NULL : t->tok[3]);
+		return (-1);
+	}
+	r->page = (int)v;	/* at most 9 digits: fits */
+	return (4);
+}
+
 /*
  * CONTEST TPS SEQ [PAGE] V1 .. Vn CODE. Fills r and returns 0, or fills
  * err and returns -1. The count of values is checked later, against the
@@ -189,6 +338,11 @@ decode_report(const char *text, size_t len, struct report *r,
 	memset(r, 0, sizeof(*r));
 	memset(err, 0, sizeof(*err));
 	r->page = -1;
+	/* Arabic or full-width digits would vanish as separators. */
+	if (decode_has_foreign(text, len)) {
+		decode_fail(err, REASON_DIGITS, 0, NULL);
+		return (-1);
+	}
 	decode_tokens(text, len, &t);
 	if (t.n == 0) {
 		decode_fail(err, REASON_EMPTY, 0, NULL);
@@ -202,34 +356,9 @@ decode_report(const char *text, size_t len, struct report *r,
 		decode_fail(err, REASON_TOO_LONG, 0, NULL);
 		return (-1);
 	}
-	if (t.n < 2 || strlen(t.tok[1]) != TALLY_TPS_DIGITS ||
-	    decode_number(t.tok[1], &v, TALLY_TPS_DIGITS) < 0) {
-		decode_fail(err, REASON_TPS_FORMAT, 2,
-		    t.n < 2 ? NULL : t.tok[1]);
+	if ((n = decode_head(&t, r, err)) == -1)
 		return (-1);
-	}
-	r->tps = v;
-	/* Kemendagri province codes run from 11 to 99. */
-	if (r->tps / 100000000000ULL < 11) {
-		decode_fail(err, REASON_TPS_FORMAT, 2, t.tok[1]);
-		return (-1);
-	}
-	if (t.n < 3 || decode_number(t.tok[2], &v, 9) < 0 || v < 1 ||
-	    v > TALLY_SEQ_MAX) {
-		decode_fail(err, REASON_SEQ, 3, t.n < 3 ? NULL : t.tok[2]);
-		return (-1);
-	}
-	r->seq = (unsigned)v;
-	first = 3;
-	if (decode_contest_paged(r->contest)) {
-		if (t.n < 4 || decode_number(t.tok[3], &v, 9) < 0) {
-			decode_fail(err, REASON_PAGE, 4,
-			    t.n < 4 ? NULL : t.tok[3]);
-			return (-1);
-		}
-		r->page = (int)v;	/* at most 9 digits: fits */
-		first = 4;
-	}
+	first = (size_t)n;
 	/* At least one value and the code. */
 	if (t.n < first + 2) {
 		decode_fail(err, REASON_COUNT, 0, NULL);
@@ -263,6 +392,7 @@ decode_report(const char *text, size_t len, struct report *r,
 		r->values[r->nvalues++] = (uint16_t)v;
 	}
 	if (decode_canon(r) == -1) {
+		r->canon[0] = '\0';	/* empty: not decoded */
 		decode_fail(err, REASON_TOO_LONG, 0, NULL);
 		return (-1);
 	}

@@ -33,6 +33,11 @@ static const char *verify_reasons[REASON_MAX] = {
 	[REASON_CODE_BAD] =	"code does not match",
 	[REASON_LOCKED] =	"sender locked out after repeated bad codes",
 	[REASON_SEQ_USED] =	"message number already used for other content",
+	[REASON_DIGITS] =	"digits other than 0-9",
+	[REASON_LIKE_PPWP] =	"PPWP numbers under a paged contest",
+	[REASON_SEQ_MISSING] =	"message number missing",
+	[REASON_CODE_PLACE] =
+	    "code where the message number or page goes",
 };
 
 static const struct {
@@ -52,6 +57,8 @@ static void	verify_rules(struct verify_ctx *, const struct report *,
 		    struct verify_result *);
 static int	verify_seq(struct verify_ctx *, const struct report *,
 		    struct verify_result *);
+static int	verify_like_ppwp(struct verify_ctx *, const struct report *);
+static int	verify_seq_missing(const struct report *, const struct form *);
 
 const char *
 verify_verdict_name(enum verdict v)
@@ -181,6 +188,50 @@ verify_seq(struct verify_ctx *ctx, const struct report *r,
 }
 
 /*
+ * A paged report whose page is on no ballot, but whose page and values
+ * make a PPWP report of this TPS: 1 mistyped as 2 (or 4, 5). The count
+ * must be PPWP's, and the page must be no party number (over 99) or
+ * the numbers must add up as PPWP's (pairs = SAH, SAH + TIDAK_SAH =
+ * PEMILIH), so that a mistyped party number stays PAGE_UNKNOWN.
+ */
+static int
+verify_like_ppwp(struct verify_ctx *ctx, const struct report *r)
+{
+	struct form	 f;
+	enum reason	 why;
+	unsigned	 sum = 0;
+	size_t		 i, n = r->nvalues;
+
+	if (r->page < 0 || r->page > TALLY_VALUE_MAX)
+		return (0);
+	if (election_form(ctx->election, CONTEST_PPWP, r->tps, -1, &f,
+	    &why) == -1 || f.nvalues != n + 1 || n < 3)
+		return (0);
+	if (r->page > 99)
+		return (1);
+	for (i = 0; i + 2 < n; i++)
+		sum += r->values[i];
+	return (sum == r->values[n - 2] &&
+	    (unsigned)r->values[n - 2] + r->values[n - 1] ==
+	    (unsigned)r->page);
+}
+
+/*
+ * One value short of a PPWP or DPD form, and SAH + TIDAK_SAH equals the
+ * SEQ: the SEQ was left out, and what stands there is PEMILIH.
+ */
+static int
+verify_seq_missing(const struct report *r, const struct form *f)
+{
+	size_t	 n = r->nvalues;
+
+	if (decode_contest_paged(r->contest) || f->kind != FORM_SUMMARY ||
+	    n + 1 != f->nvalues || n < 2)
+		return (0);
+	return ((unsigned)r->values[n - 2] + r->values[n - 1] == r->seq);
+}
+
+/*
  * Run every check on one incoming text. Returns 0 with res filled
  * (whatever the verdict), or -1 if a lookup failed: then nothing was
  * decided and the caller retries later.
@@ -218,12 +269,16 @@ verify_report(struct verify_ctx *ctx, const char *text, size_t len,
 			res->dpt = info.dpt;
 	}
 	if (election_form(ctx->election, r->contest, r->tps, r->page,
-	    &res->form, &why) == -1)
+	    &res->form, &why) == -1) {
+		if (why == REASON_PAGE_UNKNOWN && verify_like_ppwp(ctx, r))
+			why = REASON_LIKE_PPWP;
 		return (verify_reject(res, why));
+	}
 	if (r->nvalues != res->form.nvalues) {
 		res->err.expected = (int)res->form.nvalues;
 		res->err.got = (int)r->nvalues;
-		return (verify_reject(res, REASON_COUNT));
+		return (verify_reject(res, verify_seq_missing(r, &res->form) ?
+		    REASON_SEQ_MISSING : REASON_COUNT));
 	}
 
 	if (ctx->lockout != NULL && lockout_locked(ctx->lockout, sender, r->tps,
@@ -431,6 +486,25 @@ verify_explain(const struct verify_result *res, const struct report *r,
 		n = snprintf(buf, len, "%s code %s matches neither the content "
 		    "nor card row %u of TPS %013llu", v, r->code, r->seq,
 		    (unsigned long long)r->tps);
+		break;
+	case REASON_DIGITS:
+		n = snprintf(buf, len, "%s digits other than 0-9 (Arabic, "
+		    "full-width, ...): the numbers must be typed as 0-9", v);
+		break;
+	case REASON_LIKE_PPWP:
+		n = snprintf(buf, len, "%s page %d: no such party on the %s "
+		    "ballot of TPS %013llu, and the numbers fit a PPWP report "
+		    "(contest 1)", v, r->page, decode_contest_name(r->contest),
+		    (unsigned long long)r->tps);
+		break;
+	case REASON_SEQ_MISSING:
+		n = snprintf(buf, len, "%s no message number: the numbers "
+		    "start right after the TPS code", v);
+		break;
+	case REASON_CODE_PLACE:
+		n = snprintf(buf, len, "%s token %d '%s' is an 8-digit code "
+		    "where the %s goes; the code goes last", v, e->token,
+		    e->text, e->token == 3 ? "message number" : "page");
 		break;
 	case REASON_SEQ_USED:
 		n = snprintf(buf, len, "%s message number %u of TPS %013llu "

@@ -165,6 +165,18 @@ static const struct {
 							REASON_VALUE_RANGE, 5 },
 	{ "1 3201012001001 1 255 12345678901 95 36 251 4 12345678",
 							REASON_VALUE_RANGE, 5 },
+	/* The code where SEQ or the page goes. */
+	{ "1 3201012001001 43058167 255 120 95 36 251 4",
+							REASON_CODE_PLACE, 3 },
+	{ "2 3401012001001 7 54653405 0 250 1 2 3 4",
+							REASON_CODE_PLACE, 4 },
+	{ "2 3401012001001 7 05825051 0 250 1 2 3 4",
+							REASON_CODE_PLACE, 4 },
+	/* Page 0 where SEQ goes: the SEQ was left out. */
+	{ "2 3401012001001 0 250 1 2 3 4 54653405",
+							REASON_SEQ_MISSING, 3 },
+	{ "1 3201012001001 0 255 120 95 36 251 4 12345678", REASON_SEQ, 3 },
+	{ "1 3201012001001 10000 255 12345678",		REASON_SEQ, 3 },
 };
 
 static void
@@ -185,6 +197,79 @@ test_errors(void **state)
 			    e.reason, e.token, decode_bad[i].reason,
 			    decode_bad[i].token);
 	}
+}
+
+/* A NUL byte is a separator like '*': the length decides, not the NUL. */
+static void
+test_nul_separator(void **state)
+{
+	static const char	 text[] = "1\0" "3201012001001\0\0" "01 255\0"
+	    "120*95*36*251*4\0" "43058167";
+	struct report		 r;
+	struct decode_error	 e;
+	struct tokens		 t;
+
+	(void)state;
+	assert_int_equal(decode_tokens("a\0b", 3, &t), 2);
+	assert_string_equal(t.tok[1], "B");
+	assert_int_equal(decode_report(text, sizeof(text) - 1, &r, &e), 0);
+	assert_string_equal(r.canon, "PPWP 3201012001001 1 255 120 95 36 251 4");
+	assert_string_equal(r.code, "43058167");
+	/* A trailing NUL, as a C string's terminator, changes nothing. */
+	assert_int_equal(decode_report(text, sizeof(text), &r, &e), 0);
+	assert_string_equal(r.code, "43058167");
+}
+
+/* Digits of other scripts: rejected as such, never a separator. */
+static void
+test_foreign_digits(void **state)
+{
+	static const struct {
+		const char	*text;
+		int		 value;
+	} digit[] = {
+		{ "\xd9\xa1", 1 },		/* U+0661 Arabic-Indic one */
+		{ "\xdb\xb9", 9 },		/* U+06F9 Extended Arabic-Indic */
+		{ "\xef\xbc\x90", 0 },		/* U+FF10 full-width zero */
+		{ "\xef\xbc\x99", 9 },		/* U+FF19 full-width nine */
+		{ "\xe0\xa5\xa8", 2 },		/* U+0968 Devanagari two */
+		{ "\xea\xa7\x93", 3 },		/* U+A9D3 Javanese three */
+		{ "\xe1\xad\x97", 7 },		/* U+1B57 Balinese seven */
+		{ "\xf0\x9d\x9f\x8e", 0 },	/* U+1D7CE bold zero */
+	};
+	static const char *const notdigit[] = {
+		"\xc3\xa9",			/* U+00E9 e acute */
+		"\xc2\xb2",			/* U+00B2 superscript two: No */
+		"\xe2\x91\xa0",			/* U+2460 circled one: No */
+		"\xd9",				/* a broken sequence */
+		"\xef\xbc",
+	};
+	struct report		 r;
+	struct decode_error	 e;
+	char			 buf[128];
+	size_t			 i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(digit) / sizeof(digit[0]); i++) {
+		if (decode_foreign_digit(digit[i].text, strlen(digit[i].text),
+		    &n) != digit[i].value || n != strlen(digit[i].text))
+			fail_msg("digit %zu not read as %d", i, digit[i].value);
+		snprintf(buf, sizeof(buf), "1*3201012001001*1*25%s*120*95*36*"
+		    "251*4*43058167", digit[i].text);
+		assert_int_equal(decode_report(buf, strlen(buf), &r, &e), -1);
+		assert_int_equal(e.reason, REASON_DIGITS);
+	}
+	for (i = 0; i < sizeof(notdigit) / sizeof(notdigit[0]); i++)
+		assert_int_equal(decode_foreign_digit(notdigit[i],
+		    strlen(notdigit[i]), &n), -1);
+	assert_int_equal(decode_foreign_digit("7", 1, &n), -1);
+	/* Only Arabic-Indic digits: no token at all, still DIGITS. */
+	strcpy(buf, "\xd9\xa1 \xd9\xa3\xd9\xa2");
+	assert_int_equal(decode_report(buf, strlen(buf), &r, &e), -1);
+	assert_int_equal(e.reason, REASON_DIGITS);
+	/* An accented letter still separates, as before. */
+	strcpy(buf, "1\xc3\xa9" "3201012001001*1*255*120*95*36*251*4*43058167");
+	assert_int_equal(decode_report(buf, strlen(buf), &r, &e), 0);
 }
 
 static void
@@ -226,6 +311,8 @@ main(void)
 		cmocka_unit_test(test_paged),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_too_long),
+		cmocka_unit_test(test_nul_separator),
+		cmocka_unit_test(test_foreign_digits),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

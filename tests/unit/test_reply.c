@@ -558,6 +558,27 @@ verify_reply(struct vfix *f, const char *sms, char *text, char *brief,
 	return (res->verdict);
 }
 
+/* The fixture of test_through_verify: check-vector key, 2024 election. */
+static void
+vfix_init(struct vfix *f)
+{
+	int	 i;
+
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(key_init(), 0);
+	assert_non_null(f->el = election_default());
+	f->root.kind = KEY_ROOT;
+	for (i = 0; i < TALLY_KEY_LEN; i++)
+		f->root.k[i] = (uint8_t)i;
+	f->mh = memhist_new();
+	f->lk = lockout_new(NULL);
+	f->ctx.election = f->el;
+	f->ctx.key = &f->root;
+	f->ctx.history = memhist_history(f->mh);
+	f->ctx.lockout = f->lk;
+	f->ctx.default_dpt = VERIFY_DEFAULT_DPT;
+}
+
 /* Through verify, with the check-vector key and the 2024 election. */
 static void
 test_through_verify(void **state)
@@ -568,19 +589,7 @@ test_through_verify(void **state)
 	int			 i;
 
 	(void)state;
-	memset(&f, 0, sizeof(f));
-	assert_int_equal(key_init(), 0);
-	assert_non_null(f.el = election_default());
-	f.root.kind = KEY_ROOT;
-	for (i = 0; i < TALLY_KEY_LEN; i++)
-		f.root.k[i] = (uint8_t)i;
-	f.mh = memhist_new();
-	f.lk = lockout_new(NULL);
-	f.ctx.election = f.el;
-	f.ctx.key = &f.root;
-	f.ctx.history = memhist_history(f.mh);
-	f.ctx.lockout = f.lk;
-	f.ctx.default_dpt = VERIFY_DEFAULT_DPT;
+	vfix_init(&f);
 
 	/* The check vector: MAC 43058167, receipt 58331817. */
 	assert_int_equal(verify_reply(&f, "1*3201012001001*01*255*120*95*36*"
@@ -803,6 +812,116 @@ test_text_tables(void **state)
 		fail_msg("%s", why);
 }
 
+/* What a tired officer gets for the slips the hostile texts showed. */
+static void
+test_officer_slips(void **state)
+{
+	static const struct {
+		const char	*sms;
+		enum reason	 reason;
+		const char	*id;
+		const char	*en;
+	} slip[] = {
+	    { "1*3201012001001*1*\xd9\xa2\xd9\xa5\xd9\xa5*120*95*36*251*4*"
+	      "43058167", REASON_DIGITS,
+	      "DITOLAK: angka Arab/lain tdk terbaca. Ketik semua angka dgn "
+	      "angka biasa HP 0-9 (ganti bahasa keyboard), kirim lagi dgn SEQ "
+	      "sama.",
+	      "REJECTED: Arabic or other digits cannot be read. Type all "
+	      "numbers with the phone's normal digits 0-9 (change the keyboard "
+	      "language), send again, same SEQ." },
+	    { "\xef\xbc\x91*3201012001001", REASON_DIGITS,
+	      "DITOLAK: angka Arab/lain tdk terbaca. Ketik semua angka dgn "
+	      "angka biasa HP 0-9 (ganti bahasa keyboard), kirim lagi dgn SEQ "
+	      "sama.",
+	      "REJECTED: Arabic or other digits cannot be read. Type all "
+	      "numbers with the phone's normal digits 0-9 (change the keyboard "
+	      "language), send again, same SEQ." },
+	    { "Lapor: 1*3201012001001*01*255*120*95*36*251*4*43058167",
+	      REASON_CONTEST,
+	      "DITOLAK: 'LAPOR' bukan jenis pemilihan. Awali dgn 1 PPWP, 2 DPR, "
+	      "3 DPD, 4 DPRDP atau 5 DPRDK. Ketik BANTU.",
+	      "REJECTED: 'LAPOR' is not a contest. Start with 1 PPWP, 2 DPR, "
+	      "3 DPD, 4 DPRDP or 5 DPRDK. Text BANTU." },
+	    { "6*3201012001001*1*255*120*95*36*251*4*43058167",
+	      REASON_CONTEST,
+	      "DITOLAK: '6' bukan jenis pemilihan. Awali dgn 1 PPWP, 2 DPR, "
+	      "3 DPD, 4 DPRDP atau 5 DPRDK. Ketik BANTU.",
+	      "REJECTED: '6' is not a contest. Start with 1 PPWP, 2 DPR, 3 DPD, "
+	      "4 DPRDP or 5 DPRDK. Text BANTU." },
+	    { "O1 3201012001001 1 255 120 95 36 251 4 43058167",
+	      REASON_CONTEST,
+	      "DITOLAK: 'O1' bukan jenis pemilihan. Awali dgn 1 PPWP, 2 DPR, "
+	      "3 DPD, 4 DPRDP atau 5 DPRDK. Ketik BANTU.",
+	      "REJECTED: 'O1' is not a contest. Start with 1 PPWP, 2 DPR, "
+	      "3 DPD, 4 DPRDP or 5 DPRDK. Text BANTU." },
+	    { "2*3201012001001*1*257*120*95*36*251*4*43058167",
+	      REASON_LIKE_PPWP,
+	      "DITOLAK DPR hal 257 #1: angka ini spt laporan PPWP, bukan DPR: "
+	      "utk PPWP angka pertama harus 1. Kirim lagi dgn SEQ sama.",
+	      "REJECTED DPR page 257 #1: these numbers look like a PPWP report, "
+	      "not DPR: for PPWP the first number must be 1. Send again, same "
+	      "SEQ." },
+	    { "1*3201012001001*255*120*95*36*251*4*43058167",
+	      REASON_SEQ_MISSING,
+	      "DITOLAK: SEQ tidak ada: stlh kode TPS tulis no urut pesan (= "
+	      "baris kartu), lalu sisanya. Kirim lagi.",
+	      "REJECTED: the SEQ is missing: after the TPS code put the message "
+	      "number (= card row), then the rest. Send again." },
+	    { "2*3201012001001*0*250*1*2*3*4*54653405",
+	      REASON_SEQ_MISSING,
+	      "DITOLAK: SEQ tidak ada: stlh kode TPS tulis no urut pesan (= "
+	      "baris kartu), lalu sisanya. Kirim lagi.",
+	      "REJECTED: the SEQ is missing: after the TPS code put the message "
+	      "number (= card row), then the rest. Send again." },
+	    { "2*3401012001001*7*54653405*0*250*1*2*3*4",
+	      REASON_CODE_PLACE,
+	      "DITOLAK: kata ke-4 '5465340..' spt kode 8 angka, di tempat "
+	      "SEQ/halaman. Kode ditulis paling akhir. Kirim lagi dgn SEQ sama.",
+	      "REJECTED: word 4 '5465340..' looks like the 8-digit code, where "
+	      "the SEQ/page goes. The code goes last. Send again, same SEQ." },
+	    { "1*3201012001001*43058167*255*120*95*36*251*4",
+	      REASON_CODE_PLACE,
+	      "DITOLAK: kata ke-3 '4305816..' spt kode 8 angka, di tempat "
+	      "SEQ/halaman. Kode ditulis paling akhir. Kirim lagi dgn SEQ sama.",
+	      "REJECTED: word 3 '4305816..' looks like the 8-digit code, where "
+	      "the SEQ/page goes. The code goes last. Send again, same SEQ." },
+	};
+	struct vfix		 f;
+	struct verify_result	 res;
+	struct store_msg	 m;
+	char			 text[REPLY_MAX + 1];
+	size_t			 i;
+
+	(void)state;
+	vfix_init(&f);
+	for (i = 0; i < sizeof(slip) / sizeof(slip[0]); i++) {
+		memset(&m, 0, sizeof(m));
+		assert_int_equal(reply_classify(slip[i].sms, NULL, NULL),
+		    MSG_REPORT);
+		assert_int_equal(verify_report(&f.ctx, slip[i].sms,
+		    strlen(slip[i].sms), "+62811", 1000000, &m.report, &res), 0);
+		m.decoded = m.report.canon[0] != '\0';
+		if (res.verdict != VERDICT_REJECTED ||
+		    res.reason != slip[i].reason)
+			fail_msg("%zu: verdict %d reason %d", i, res.verdict,
+			    res.reason);
+		assert_int_equal(reply_report(REPLY_ID, &m, &res, text,
+		    sizeof(text), NULL, 0), 0);
+		check_reject(text, NULL);
+		if (strcmp(text, slip[i].id) != 0)
+			fail_msg("%zu: \"%s\"", i, text);
+		assert_int_equal(reply_report(REPLY_EN, &m, &res, text,
+		    sizeof(text), NULL, 0), 0);
+		check_reject(text, NULL);
+		if (strcmp(text, slip[i].en) != 0)
+			fail_msg("%zu: \"%s\"", i, text);
+	}
+	election_free(f.el);
+	memhist_free(f.mh);
+	lockout_free(f.lk);
+}
+
 static void
 test_classify(void **state)
 {
@@ -835,7 +954,21 @@ test_classify(void **state)
 		{ "02#3201012001001#3#0#1", MSG_REPORT, 0, 0 },
 		{ "dprdk", MSG_REPORT, 0, 0 },
 		{ "5", MSG_REPORT, 0, 0 },
-		{ "6 3201012001001", MSG_OTHER, 0, 0 },
+		{ "6 3201012001001", MSG_REPORT, 0, 0 },
+		{ "6", MSG_REPORT, 0, 0 },
+		{ "O1*3201012001001*1*255", MSG_REPORT, 0, 0 },
+		{ "PILPRES 3201012001001 1 255 120 95 36 251 4 43058167",
+		    MSG_REPORT, 0, 0 },
+		{ "Lapor: 1*3201012001001*01*255*120*95*36*251*4*43058167",
+		    MSG_REPORT, 0, 0 },
+		{ "Lapor ppwp 3201012001001", MSG_REPORT, 0, 0 },
+		{ "\xd9\xa1*\xd9\xa3\xd9\xa2", MSG_REPORT, 0, 0 },
+		{ "\xef\xbc\x91 PPWP", MSG_REPORT, 0, 0 },
+		{ "halo", MSG_OTHER, 0, 0 },
+		{ "terima kasih", MSG_OTHER, 0, 0 },
+		{ "ok 2", MSG_OTHER, 0, 0 },
+		{ "PILPRES", MSG_OTHER, 0, 0 },
+		{ "Pak, nomor saya 081234567", MSG_OTHER, 0, 0 },
 		{ "PPWPX 1", MSG_OTHER, 0, 0 },
 		{ "CEKAP", MSG_OTHER, 0, 0 },
 		{ "Halo, selamat pagi", MSG_OTHER, 0, 0 },
@@ -875,6 +1008,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_cek),
 	cmocka_unit_test(test_fixed_texts),
 	cmocka_unit_test(test_classify),
+	cmocka_unit_test(test_officer_slips),
 	cmocka_unit_test(test_text_tables),
 };
 

@@ -378,7 +378,7 @@ test_msg_roundtrip(void **state)
 		assert_int_equal(g.reason, r);
 	}
 	assert_string_equal(raw_text(f, "SELECT reason FROM messages WHERE"
-	    " id = %lld", (long long)m.id), "SEQ_USED");
+	    " id = %lld", (long long)m.id), "CODE_PLACE");
 	for (k = MSG_REPORT; k <= MSG_RATE; k++) {
 		mkmsg(&m, (enum msg_kind)k, "+62811", "y");
 		assert_int_equal(store_msg_add(f->s, &m), 0);

@@ -308,6 +308,91 @@ test_province_key(void **state)
 	f->ctx.key = &f->root;
 }
 
+/* The slips an officer makes in the header, each named as such. */
+static void
+test_officer_slips(void **state)
+{
+	static const char	 nul[] = "1\0" TPS "\0" "1\0" "255\0" "120\0"
+	    "95\0" "36\0" "251\0" "4\0" "43058167";
+	struct fixture		*f = *state;
+	struct verify_result	 res;
+	struct report		 r;
+	char			 line[256];
+
+	/* NUL bytes separate: the check vector is accepted. */
+	assert_int_equal(verify_report(&f->ctx, nul, sizeof(nul) - 1, "+62811",
+	    1000000, &r, &res), 0);
+	assert_int_equal(res.verdict, VERDICT_OK);
+	assert_string_equal(res.receipt, "58331817");
+	/* Arabic-Indic digits. */
+	assert_int_equal(run(f, "1*" TPS "*1*\xd9\xa2\xd9\xa5\xd9\xa5*120*95*"
+	    "36*251*4*43058167", NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_DIGITS);
+	verify_explain(&res, &r, line, sizeof(line));
+	assert_string_equal(line, "REJECTED digits other than 0-9 (Arabic, "
+	    "full-width, ...): the numbers must be typed as 0-9");
+	/* PPWP numbers under DPR: page 255 is PEMILIH. */
+	assert_int_equal(run(f, "2*" TPS "*1*255*120*95*36*251*4*43058167",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_LIKE_PPWP);
+	verify_explain(&res, &r, line, sizeof(line));
+	assert_string_equal(line, "REJECTED page 255: no such party on the "
+	    "DPR ballot of TPS 3201012001001, and the numbers fit a PPWP "
+	    "report (contest 1)");
+	/* The same under DPRDP (4 is below 1 on the keypad). */
+	assert_int_equal(run(f, "4*" TPS "*1*255*120*95*36*251*4*43058167",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_LIKE_PPWP);
+	/* An unknown page with a count that is not PPWP's: as before. */
+	assert_int_equal(run(f, "2*" TPS "*1*255*120*95*36*251*43058167",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_PAGE_UNKNOWN);
+	/* A party number (4, local to Aceh) with PPWP's count: as before. */
+	assert_int_equal(run(f, "2 " TPS " 1 4 1 2 3 4 5 12345678", NULL,
+	    &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_PAGE_UNKNOWN);
+	/* ... unless its numbers add up as PPWP's: 20+15+10=45, 45+15=60. */
+	assert_int_equal(run(f, "2 " TPS " 1 60 20 15 10 45 15 12345678", NULL,
+	    &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_LIKE_PPWP);
+	/* No SEQ: 255 stands where SEQ goes, and 251 + 4 = 255. */
+	assert_int_equal(run(f, "1*" TPS "*255*120*95*36*251*4*43058167",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_SEQ_MISSING);
+	verify_explain(&res, &r, line, sizeof(line));
+	assert_string_equal(line, "REJECTED no message number: the numbers "
+	    "start right after the TPS code");
+	/* A value left out instead (PEMILIH): still COUNT. */
+	assert_int_equal(run(f, "1*" TPS "*3*120*95*36*251*4*43058167",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_COUNT);
+	/* Page 0 where SEQ goes. */
+	assert_int_equal(run(f, "2*" TPS "*0*250*1*2*3*4*12345678", NULL,
+	    &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_SEQ_MISSING);
+	/* The code where the page goes, and where SEQ goes. */
+	assert_int_equal(run(f, "2*" TPS "*7*54653405*0*250*1*2*3*4", NULL,
+	    &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_CODE_PLACE);
+	verify_explain(&res, &r, line, sizeof(line));
+	assert_string_equal(line, "REJECTED token 4 '54653405' is an 8-digit "
+	    "code where the page goes; the code goes last");
+	assert_int_equal(run(f, "1*" TPS "*43058167*255*120*95*36*251*4",
+	    NULL, &res, &r), VERDICT_REJECTED);
+	assert_int_equal(res.reason, REASON_CODE_PLACE);
+	verify_explain(&res, &r, line, sizeof(line));
+	assert_string_equal(line, "REJECTED token 3 '43058167' is an 8-digit "
+	    "code where the message number goes; the code goes last");
+	assert_string_equal(verify_reason_text(REASON_DIGITS),
+	    "digits other than 0-9");
+	assert_string_equal(verify_reason_text(REASON_LIKE_PPWP),
+	    "PPWP numbers under a paged contest");
+	assert_string_equal(verify_reason_text(REASON_SEQ_MISSING),
+	    "message number missing");
+	assert_string_equal(verify_reason_text(REASON_CODE_PLACE),
+	    "code where the message number or page goes");
+}
+
 int
 main(void)
 {
@@ -321,6 +406,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_seq_rules, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_officer_slips, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_province_key, setup,
 		    teardown),
 	};
