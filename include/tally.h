@@ -264,6 +264,7 @@ struct verify_result {
 int		 verify_report(struct verify_ctx *, const char *, size_t,
 		    const char *, time_t, struct report *,
 		    struct verify_result *);
+int		 verify_decoded(const struct verify_result *);
 const char	*verify_verdict_name(enum verdict);
 const char	*verify_reason_text(enum reason);
 int		 verify_explain(const struct verify_result *, const struct report *,

@@ -53,6 +53,17 @@ static void	verify_rules(struct verify_ctx *, const struct report *,
 static int	verify_seq(struct verify_ctx *, const struct report *,
 		    struct verify_result *);
 
+/*
+ * Whether verify_report filled the report's contest, TPS and SEQ: every
+ * verdict but a rejection by decode (the reasons before REASON_COUNT).
+ */
+int
+verify_decoded(const struct verify_result *res)
+{
+	return (res->verdict != VERDICT_REJECTED ||
+	    res->reason >= REASON_COUNT);
+}
+
 const char *
 verify_verdict_name(enum verdict v)
 {
