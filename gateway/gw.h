@@ -21,7 +21,7 @@
 #define GW_URL_MAX		512
 #define GW_OPER_MAX		32
 #define GW_ISO_MAX		32	/* 2026-02-14T09:12:01.123Z */
-#define GW_RAW_MAX		4096	/* stored text of one message */
+#define GW_RAW_MAX		(TALLY_TEXT_MAX + 1)	/* a message's text */
 #define GW_DETAIL_MAX		256
 
 /* Named tunables: defaults; each is overridable in [tunables]. */

@@ -29,6 +29,8 @@
 #define TALLY_VALUE_MAX		999
 #define TALLY_TPS_DIGITS	13
 #define TALLY_KEY_LEN		32
+#define TALLY_TEXT_MAX		4095	/* bytes of a message a gateway keeps;
+					   tallyctl rejects a longer text */
 
 enum contest {
 	CONTEST_NONE = 0,

@@ -111,6 +111,31 @@ expect_rc "batch: exits 1 when a line is rejected" 1 $CTL verify $K --batch "$D/
 expect_match "batch: summary on stderr" "$($CTL verify $K --batch "$D/batch" 2>&1 >/dev/null)" \
     '2 OK, 0 FLAGGED, 1 DUPLICATE, 1 REJECTED'
 
+# batch: a line is read whole, whatever its length; one longer than a
+# gateway keeps (4,095 bytes) is one REJECTED line, the report hidden
+# after its 4,095th byte unread
+awk -v r="$EX*43058167" 'BEGIN { s = sprintf("%5000s", ""); print r;
+    print substr(s, 1, 5000 - length(r)) r; print r }' >"$D/long"
+expect "batch: the long line is 5,000 bytes" "$(sed -n 2p "$D/long" | tr -d '\n' | wc -c)" 5000
+out=$($CTL verify $K --batch "$D/long" 2>/dev/null)
+expect "verify --batch: one verdict per line, long line rejected" "$out" \
+    "OK PPWP 3201012001001 1 255 120 95 36 251 4
+REJECTED message too long
+DUPLICATE PPWP 3201012001001 1 255 120 95 36 251 4"
+expect "verify --batch: as many output lines as input lines" \
+    "$($CTL verify $K --batch - <"$D/long" 2>/dev/null | wc -l)" "$(wc -l <"$D/long")"
+out=$($CTL mac $K --batch "$D/long")
+expect "mac --batch: one line per line, long line rejected" "$out" \
+    "PPWP 3201012001001 1 255 120 95 36 251 4 43058167
+REJECTED message too long
+PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
+expect "verify: an over-long TEXT is one REJECTED line" \
+    "$($CTL verify $K "$(sed -n 2p "$D/long")")" "REJECTED message too long"
+expect_rc "verify: an over-long TEXT exits 1" 1 $CTL verify $K "$(sed -n 2p "$D/long")"
+printf '%s\r\n' "$EX*43058167" >"$D/crlf"
+expect "verify --batch: a CRLF line end is no part of the text" \
+    "$($CTL verify $K --batch "$D/crlf" 2>/dev/null)" "OK PPWP 3201012001001 1 255 120 95 36 251 4"
+
 # election definitions
 printf 'election "x"\npairs 3\nbogus 1\n' >"$D/bad.conf"
 out=$($CTL verify $K --election "$D/bad.conf" "$EX*43058167" 2>&1)
