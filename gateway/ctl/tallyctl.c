@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "memhist.h"
+#include "reply.h"
 #include "tally.h"
 
 #define CTL_EXIT_OK		0
@@ -37,6 +38,7 @@ static int	tallyctl_keygen(int, char **);
 static int	tallyctl_keyderive(int, char **);
 static int	tallyctl_mac(int, char **);
 static int	tallyctl_verify(int, char **);
+static int	tallyctl_reply(int, char **);
 static int	tallyctl_card(int, char **);
 static int	tallyctl_receipt(int, char **);
 static int	tallyctl_import(int, char **);
@@ -55,6 +57,9 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "verify", tallyctl_verify, "verify --key FILE [--election FILE "
 	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
 	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
+	{ "reply", tallyctl_reply, "reply --key FILE [--election FILE "
+	  "--registry DB] [--sender MSISDN] [--lang id|en] TEXT | --batch FILE",
+	  "print the SMS the gateway would answer TEXT with" },
 	{ "card", tallyctl_card,
 	    "card --key FILE --tps TPS [--rows N] [--html]",
 	  "print the one-time code card of a TPS" },
@@ -128,7 +133,7 @@ tallyctl_fail(const char *fmt, ...)
 enum {
 	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
-	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE,
+	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE, OPT_LANG,
 };
 static const struct option tallyctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
@@ -147,6 +152,7 @@ static const struct option tallyctl_longopts[] = {
 	{ "page",	required_argument,	NULL, OPT_PAGE },
 	{ "sock",	required_argument,	NULL, OPT_SOCK },
 	{ "state",	required_argument,	NULL, OPT_STATE },
+	{ "lang",	required_argument,	NULL, OPT_LANG },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 },
 };
@@ -155,6 +161,7 @@ struct tallyctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
 	const char	*batch, *desa, *dpt, *contest, *sock, *state;
 	int		 province, rows, html, page;
+	enum reply_lang	 lang;
 	uint64_t	 tps;
 	int		 has_tps;
 };
@@ -172,6 +179,7 @@ struct tallyctl_vstate {
 	struct verify_ctx	 ctx;
 	struct memhist		*mh;		/* batch: the history */
 	const char		*sender;
+	enum reply_lang		 lang;		/* reply */
 	size_t			 counts[VERDICT_REJECTED + 1];
 	int			 rc;
 };
@@ -267,6 +275,12 @@ tallyctl_getopt(int argc, char **argv, const int *allowed,
 			break;
 		case OPT_STATE:
 			o->state = optarg;
+			break;
+		case OPT_LANG:
+			if (strcmp(optarg, "id") != 0 &&
+			    strcmp(optarg, "en") != 0)
+				tallyctl_usage();
+			o->lang = optarg[0] == 'e' ? REPLY_EN : REPLY_ID;
 			break;
 		case OPT_PAGE:
 			errno = 0;
@@ -605,6 +619,7 @@ tallyctl_vopen(const struct tallyctl_opts *o, struct tallyctl_vstate *v)
 
 	memset(v, 0, sizeof(*v));
 	v->sender = o->sender;
+	v->lang = o->lang;
 	v->rc = CTL_EXIT_OK;
 	if (tallyctl_loadkey(o->key, &v->k) == -1)
 		return (-1);
@@ -679,11 +694,14 @@ tallyctl_verify_one(const char *text, size_t len, void *arg)
 	return (0);
 }
 
+/*
+ * verify and reply: fn for TEXT, or for each line of --batch; a batch
+ * of verify ends with the summary line. Returns the exit code.
+ */
 static int
-tallyctl_verify(int argc, char **argv)
+tallyctl_vrun(int argc, char **argv, const int *allowed,
+    int (*fn)(const char *, size_t, void *))
 {
-	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
-	    OPT_SENDER, OPT_BATCH, 0 };
 	struct tallyctl_opts	 o;
 	struct tallyctl_vstate	 v;
 	char			 buf[TALLY_TEXT_MAX + 1];
@@ -698,18 +716,103 @@ tallyctl_verify(int argc, char **argv)
 		return (CTL_EXIT_FAIL);
 	if (o.batch == NULL) {
 		text = tallyctl_text(argc, argv, i, buf, sizeof(buf), &len);
-		tallyctl_verify_one(text, len, &v);
+		fn(text, len, &v);
 	} else {
-		if (tallyctl_batch(o.batch, tallyctl_verify_one, &v) == -1)
+		if (tallyctl_batch(o.batch, fn, &v) == -1)
 			v.rc = CTL_EXIT_FAIL;
-		fprintf(stderr, "tallyctl verify: %zu OK, %zu FLAGGED, "
-		    "%zu DUPLICATE, %zu REJECTED\n", v.counts[VERDICT_OK],
-		    v.counts[VERDICT_FLAGGED], v.counts[VERDICT_DUPLICATE],
-		    v.counts[VERDICT_REJECTED]);
+		if (fn == tallyctl_verify_one)
+			fprintf(stderr, "tallyctl verify: %zu OK, %zu FLAGGED, "
+			    "%zu DUPLICATE, %zu REJECTED\n",
+			    v.counts[VERDICT_OK], v.counts[VERDICT_FLAGGED],
+			    v.counts[VERDICT_DUPLICATE],
+			    v.counts[VERDICT_REJECTED]);
 	}
 	rc = v.rc;
 	tallyctl_vclose(&v);
 	return (rc);
+}
+
+static int
+tallyctl_verify(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
+	    OPT_SENDER, OPT_BATCH, 0 };
+
+	return (tallyctl_vrun(argc, argv, allowed, tallyctl_verify_one));
+}
+
+/*
+ * The answer to a report, as receive.c writes it: the same verification,
+ * the same reply_msg. Returns reply_report's result, -2 for a lookup
+ * failure.
+ */
+static int
+tallyctl_reply_report(struct tallyctl_vstate *v, const char *text,
+    size_t len, char *out, size_t outlen)
+{
+	struct reply_msg	 m;
+	struct verify_result	 res;
+
+	memset(&m, 0, sizeof(m));
+	if (tallyctl_check(v, text, len, &m.report, &res) == -1)
+		return (-2);
+	m.decoded = verify_decoded(&res);
+	memcpy(m.receipt, res.receipt, sizeof(m.receipt));
+	return (reply_report(v->lang, &m, &res, out, outlen, NULL, 0));
+}
+
+/*
+ * The answer to one text, as the gateway classifies it. CEK: tallyctl
+ * has no store, so a known TPS has nothing recorded. -1: nothing decided.
+ */
+static int
+tallyctl_reply_one(const char *text, size_t len, void *arg)
+{
+	struct tallyctl_vstate	*v = arg;
+	struct tps_info		 ti;
+	char			 out[REPLY_MAX + 1];
+	uint64_t		 tps = 0;
+	int			 ok = 0, rc;
+
+	switch (len > TALLY_TEXT_MAX ? MSG_REPORT :
+	    reply_classify(text, &tps, &ok)) {
+	case MSG_REPORT:
+		rc = tallyctl_reply_report(v, text, len, out, sizeof(out));
+		break;
+	case MSG_CEK:
+		if (!ok || (v->ctx.registry != NULL &&
+		    registry_lookup(v->ctx.registry, tps, &ti) != 1))
+			rc = reply_tps_unknown(v->lang, text, out,
+			    sizeof(out));
+		else
+			rc = reply_cek(v->lang, tps, NULL, 0, out,
+			    sizeof(out));
+		break;
+	case MSG_BANTU:
+		rc = reply_bantu(v->lang, out, sizeof(out));
+		break;
+	default:
+		rc = reply_other(v->lang, out, sizeof(out));
+		break;
+	}
+	if (rc == -2)
+		return (-1);
+	if (rc == -1) {
+		tallyctl_fail("no reply fits one SMS");
+		v->rc = CTL_EXIT_FAIL;
+		out[0] = '\0';
+	}
+	printf("%s\n", out);
+	return (0);
+}
+
+static int
+tallyctl_reply(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
+	    OPT_SENDER, OPT_BATCH, OPT_LANG, 0 };
+
+	return (tallyctl_vrun(argc, argv, allowed, tallyctl_reply_one));
 }
 
 /* The printable card: rows in columns, instructions in Indonesian. */
