@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "reply.h"
 #include "tally.h"
 #include "wire.h"
 
@@ -20,9 +21,8 @@
 #define GW_URL_MAX		512
 #define GW_OPER_MAX		32
 #define GW_ISO_MAX		32	/* 2026-02-14T09:12:01.123Z */
-#define GW_RAW_MAX		4096	/* stored text of one message */
+#define GW_RAW_MAX		(TALLY_TEXT_MAX + 1)	/* a message's text */
 #define GW_DETAIL_MAX		256
-#define REPLY_MAX		160	/* GSM 7-bit characters in a reply */
 
 /* Named tunables: defaults; each is overridable in [tunables]. */
 #define GW_SWEEP_INTERVAL	60	/* s between SIM sweeps */
@@ -140,14 +140,7 @@ void		 config_clear(struct gw_conf *);
 struct conf_modem *config_modem(const struct gw_conf *, const char *);
 int		 config_msisdn(const char *, char *, size_t);
 
-/* store.c: SQLite, WAL, synchronous=FULL */
-enum msg_kind {
-	MSG_REPORT = 1,		/* a tally report, whatever its verdict */
-	MSG_CEK,		/* CEK TPS */
-	MSG_BANTU,		/* BANTU */
-	MSG_OTHER,		/* not recognised: answered with a hint */
-	MSG_RATE,		/* over the sender's rate limit: kept only */
-};
+/* store.c: SQLite, WAL, synchronous=FULL (enum msg_kind: reply.h) */
 
 /* One received SMS (after reassembly) and what verification made of it. */
 struct store_msg {
@@ -237,15 +230,6 @@ struct store_msg_reply {
 	char		 shared[128];	/* other msg ids in it: "12, 13" */
 };
 
-/* What CEK reports for one (contest, page) of a TPS. */
-struct store_latest {
-	enum contest	 contest;
-	int		 page;
-	unsigned	 seq;
-	char		 receipt[TALLY_CODE_LEN + 1];
-	enum verdict	 verdict;
-};
-
 struct store_counts {
 	long		 msgs, reports, ok, flagged, duplicate, rejected;
 	long		 other;				/* CEK, BANTU, ... */
@@ -269,7 +253,7 @@ struct verify_history *store_history(struct store *);
 int		 store_lockout_rebuild(struct store *, struct lockout *,
 		    time_t);
 int		 store_tps_latest(struct store *, uint64_t,
-		    struct store_latest *, size_t, size_t *);
+		    struct reply_latest *, size_t, size_t *);
 int		 store_reply_add(struct store *, struct store_reply *);
 int		 store_reply_pending(struct store *, const char *,
 		    struct store_reply *, size_t, size_t *);
@@ -371,25 +355,7 @@ struct kpps	*kpps_load(const char *, char *, size_t);
 void		 kpps_free(struct kpps *);
 int		 kpps_unregistered(const struct kpps *, uint64_t, const char *);
 
-/* reply.c: the texts officers receive (Indonesian, or English) */
-enum reply_lang {
-	REPLY_ID = 0,
-	REPLY_EN,
-};
-int		 reply_report(enum reply_lang, const struct store_msg *,
-		    const struct verify_result *, char *, size_t, char *,
-		    size_t);
-int		 reply_cek(enum reply_lang, uint64_t,
-		    const struct store_latest *, size_t, char *, size_t);
-int		 reply_bantu(enum reply_lang, char *, size_t);
-int		 reply_other(enum reply_lang, char *, size_t);
-int		 reply_tps_unknown(enum reply_lang, const char *, char *,
-		    size_t);
-size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,
-		    size_t);
-size_t		 reply_gsm_length(const char *);
-enum msg_kind	 reply_classify(const char *, uint64_t *, int *);
-int		 reply_check_texts(char *, size_t);
+/* reply.c is in the protocol library: reply.h */
 
 /* forward.c: signed JSON to the central system (docs/forward.md) */
 struct fwd;

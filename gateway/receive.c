@@ -156,12 +156,24 @@ receive_fill(struct receive_job *j)
 	msg->report.page = -1;
 }
 
+/* What the reply to a report needs of its message. */
+static void
+receive_reply_msg(const struct store_msg *msg, struct reply_msg *rm)
+{
+	memset(rm, 0, sizeof(*rm));
+	rm->id = msg->id;
+	rm->decoded = msg->decoded;
+	memcpy(rm->receipt, msg->receipt, sizeof(rm->receipt));
+	rm->report = msg->report;
+}
+
 /* Verify a report and fill the message and the reply from the verdict. */
 static int
 receive_verify(struct receive_job *j)
 {
 	struct store_msg	*msg = j->msg;
 	struct verify_result	 res;
+	struct reply_msg	 rm;
 
 	if (verify_report(&gw->vctx, msg->raw, strlen(msg->raw),
 	    msg->sender, j->in->arrived, &msg->report, &res) == -1)
@@ -177,9 +189,7 @@ receive_verify(struct receive_job *j)
 	msg->auth = res.auth;
 	msg->supersedes = res.supersedes;
 	memcpy(msg->receipt, res.receipt, sizeof(msg->receipt));
-	/* Decoded, or too few values (the header is whole then). */
-	msg->decoded = msg->report.canon[0] != '\0' ||
-	    res.reason == REASON_COUNT;
+	msg->decoded = verify_decoded(&res, &msg->report);
 	if (verify_explain(&res, &msg->report, msg->detail,
 	    sizeof(msg->detail)) == -1)
 		msg->detail[sizeof(msg->detail) - 1] = '\0';
@@ -193,7 +203,8 @@ receive_verify(struct receive_job *j)
 		    (unsigned long long)msg->report.tps);
 	j->forward = msg->verdict == VERDICT_OK ||
 	    msg->verdict == VERDICT_FLAGGED;
-	return (reply_report(gw->lang, msg, &res, j->rep.text,
+	receive_reply_msg(msg, &rm);
+	return (reply_report(gw->lang, &rm, &res, j->rep.text,
 	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)));
 }
 
@@ -201,7 +212,7 @@ receive_verify(struct receive_job *j)
 static int
 receive_cek(struct receive_job *j, uint64_t tps, int ok)
 {
-	struct store_latest	 lat[RECEIVE_CEK_MAX];
+	struct reply_latest	 lat[RECEIVE_CEK_MAX];
 	struct tps_info		 ti;
 	size_t			 nlat;
 

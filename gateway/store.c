@@ -1030,7 +1030,7 @@ store_lockout_rebuild(struct store *s, struct lockout *lk, time_t now)
 static int
 store_latest_cmp(const void *a, const void *b)
 {
-	const struct store_latest	*x = a, *y = b;
+	const struct reply_latest	*x = a, *y = b;
 
 	if (x->contest != y->contest)
 		return (x->contest < y->contest ? -1 : 1);
@@ -1041,11 +1041,11 @@ store_latest_cmp(const void *a, const void *b)
 
 /* What CEK answers: the newest accepted report of each (contest, page). */
 int
-store_tps_latest(struct store *s, uint64_t tps, struct store_latest *out,
+store_tps_latest(struct store *s, uint64_t tps, struct reply_latest *out,
     size_t max, size_t *np)
 {
 	sqlite3_stmt		*st = store_stmt(s, ST_TPS_LATEST);
-	struct store_latest	*all = NULL, *tmp, *l;
+	struct reply_latest	*all = NULL, *tmp, *l;
 	size_t			 n = 0, cap = 0;
 	int			 rc;
 

@@ -32,6 +32,8 @@
 /* K_T for the MAC helper: 8 groups of 11 digits, single spaces. */
 #define TALLY_HELPER_GROUPS	8
 #define TALLY_HELPER_LEN	(TALLY_HELPER_GROUPS * 12 - 1)
+#define TALLY_TEXT_MAX		4095	/* bytes of a message a gateway keeps;
+					   tallyctl rejects a longer text */
 
 enum contest {
 	CONTEST_NONE = 0,
@@ -274,6 +276,8 @@ struct verify_result {
 int		 verify_report(struct verify_ctx *, const char *, size_t,
 		    const char *, time_t, struct report *,
 		    struct verify_result *);
+int		 verify_decoded(const struct verify_result *,
+		    const struct report *);
 const char	*verify_verdict_name(enum verdict);
 const char	*verify_reason_text(enum reason);
 int		 verify_explain(const struct verify_result *, const struct report *,

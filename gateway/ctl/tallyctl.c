@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "memhist.h"
+#include "reply.h"
 #include "tally.h"
 
 #define CTL_EXIT_OK		0
@@ -37,6 +38,7 @@ static int	tallyctl_keygen(int, char **);
 static int	tallyctl_keyderive(int, char **);
 static int	tallyctl_mac(int, char **);
 static int	tallyctl_verify(int, char **);
+static int	tallyctl_reply(int, char **);
 static int	tallyctl_card(int, char **);
 static int	tallyctl_receipt(int, char **);
 static int	tallyctl_import(int, char **);
@@ -55,6 +57,9 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "verify", tallyctl_verify, "verify --key FILE [--election FILE "
 	  "--registry DB] [--sender MSISDN] TEXT | --batch FILE",
 	  "verify a report: OK, FLAGGED, DUPLICATE or REJECTED" },
+	{ "reply", tallyctl_reply, "reply --key FILE [--election FILE "
+	  "--registry DB] [--sender MSISDN] [--lang id|en] TEXT | --batch FILE",
+	  "print the SMS the gateway would answer TEXT with" },
 	{ "card", tallyctl_card,
 	    "card --key FILE --tps TPS [--rows N] [--html] [--helper]",
 	  "print the one-time code card of a TPS" },
@@ -129,6 +134,7 @@ enum {
 	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
 	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE, OPT_HELPER,
+	OPT_LANG,
 };
 static const struct option tallyctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
@@ -148,6 +154,7 @@ static const struct option tallyctl_longopts[] = {
 	{ "page",	required_argument,	NULL, OPT_PAGE },
 	{ "sock",	required_argument,	NULL, OPT_SOCK },
 	{ "state",	required_argument,	NULL, OPT_STATE },
+	{ "lang",	required_argument,	NULL, OPT_LANG },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 },
 };
@@ -156,8 +163,27 @@ struct tallyctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
 	const char	*batch, *desa, *dpt, *contest, *sock, *state;
 	int		 province, rows, html, helper, page;
+	enum reply_lang	 lang;
 	uint64_t	 tps;
 	int		 has_tps;
+};
+
+/* mac: what each line of a batch is coded with. */
+struct tallyctl_macs {
+	struct key		 k;
+	struct election		*el;
+	int			 rc;
+};
+
+/* verify and reply: what a text is checked with, and the verdicts. */
+struct tallyctl_vstate {
+	struct key		 k;
+	struct verify_ctx	 ctx;
+	struct memhist		*mh;		/* batch: the history */
+	const char		*sender;
+	enum reply_lang		 lang;		/* reply */
+	size_t			 counts[VERDICT_REJECTED + 1];
+	int			 rc;
 };
 
 /* Parse options; 'allowed' lists the option codes the command takes. */
@@ -255,6 +281,12 @@ tallyctl_getopt(int argc, char **argv, const int *allowed,
 		case OPT_STATE:
 			o->state = optarg;
 			break;
+		case OPT_LANG:
+			if (strcmp(optarg, "id") != 0 &&
+			    strcmp(optarg, "en") != 0)
+				tallyctl_usage();
+			o->lang = optarg[0] == 'e' ? REPLY_EN : REPLY_ID;
+			break;
 		case OPT_PAGE:
 			errno = 0;
 			v = strtoul(optarg, &end, 10);
@@ -298,9 +330,13 @@ tallyctl_election(const char *path)
 	return (el);
 }
 
-/* Join the remaining arguments into one report text. */
+/*
+ * Join the remaining arguments into one report text in buf; *textlen
+ * is its length, or len for a text that does not fit (buf holds it cut).
+ */
 static const char *
-tallyctl_text(int argc, char **argv, int i, char *buf, size_t len)
+tallyctl_text(int argc, char **argv, int i, char *buf, size_t len,
+    size_t *textlen)
 {
 	size_t	off = 0;
 	int	n;
@@ -311,11 +347,53 @@ tallyctl_text(int argc, char **argv, int i, char *buf, size_t len)
 	for (; i < argc; i++) {
 		n = snprintf(buf + off, len - off, "%s%s", off ? " " : "",
 		    argv[i]);
-		if (n < 0 || (size_t)n >= len - off)
-			return (NULL);
+		if (n < 0 || (size_t)n >= len - off) {
+			*textlen = len;
+			return (buf);
+		}
 		off += (size_t)n;
 	}
+	*textlen = off;
 	return (buf);
+}
+
+/*
+ * Call fn for each line of the file path ("-" stdin), whole whatever its
+ * length and without its line end, until fn returns -1. Returns -1 if
+ * the file cannot be read.
+ */
+static int
+tallyctl_batch(const char *path, int (*fn)(const char *, size_t, void *),
+    void *arg)
+{
+	FILE	*fp;
+	char	*line = NULL;
+	size_t	 cap = 0;
+	ssize_t	 n;
+	int	 rc = 0;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL) {
+		tallyctl_fail("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	while ((n = getline(&line, &cap, fp)) != -1) {
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (fn(line, (size_t)n, arg) == -1)
+			break;
+	}
+	if (ferror(fp)) {
+		tallyctl_fail("%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+	return (rc);
 }
 
 static int
@@ -375,7 +453,7 @@ tallyctl_decode_nocode(const char *text, struct report *r,
     int *hascode)
 {
 	struct tokens	 t;
-	char		 buf[2048];
+	char		 buf[TALLY_TEXT_MAX + 16];
 
 	decode_tokens(text, strlen(text), &t);
 	*hascode = t.n > 0 && strlen(t.tok[t.n - 1]) == TALLY_CODE_LEN;
@@ -392,8 +470,7 @@ tallyctl_decode_nocode(const char *text, struct report *r,
  */
 static int
 tallyctl_code_one(const struct election *el, const struct key *k,
-    const char *text,
-    int receipt, int quiet)
+    const char *text, size_t len, int receipt, int quiet)
 {
 	struct report		 r;
 	struct decode_error	 e;
@@ -406,8 +483,11 @@ tallyctl_code_one(const struct election *el, const struct key *k,
 	int			 hascode;
 
 	memset(&res, 0, sizeof(res));
+	memset(&r, 0, sizeof(r));
 	res.verdict = VERDICT_REJECTED;
-	if (tallyctl_decode_nocode(text, &r, &e, &hascode) == -1) {
+	if (len > TALLY_TEXT_MAX)
+		res.reason = REASON_TOO_LONG;
+	else if (tallyctl_decode_nocode(text, &r, &e, &hascode) == -1) {
 		res.reason = e.reason;
 		res.err = e;
 	} else if (election_form(el, r.contest, r.tps, r.page, &f, &why) ==
@@ -446,51 +526,49 @@ tallyctl_code_one(const struct election *el, const struct key *k,
 	return (-1);
 }
 
+/* mac --batch: one line, one verdict. */
+static int
+tallyctl_mac_line(const char *text, size_t len, void *arg)
+{
+	struct tallyctl_macs	*m = arg;
+
+	if (tallyctl_code_one(m->el, &m->k, text, len, 0, 1) == -1)
+		m->rc = CTL_EXIT_FAIL;
+	return (0);
+}
+
 static int
 tallyctl_mac(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_BATCH, 0 };
-	struct tallyctl_opts		 o;
-	struct key		 k;
-	struct election		*el;
-	FILE			*fp;
-	char			 buf[4096];
+	struct tallyctl_opts	 o;
+	struct tallyctl_macs	 m;
+	char			 buf[TALLY_TEXT_MAX + 1];
 	const char		*text = NULL;
-	int			 i, rc = CTL_EXIT_OK;
+	size_t			 len = 0;
+	int			 i;
 
 	i = tallyctl_getopt(argc, argv, allowed, &o);
 	if ((o.batch == NULL) == (i >= argc))
 		tallyctl_usage();
-	if (o.batch == NULL &&
-	    (text = tallyctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return (tallyctl_fail("text too long"));
-	if (tallyctl_loadkey(o.key, &k) == -1)
+	if (o.batch == NULL)
+		text = tallyctl_text(argc, argv, i, buf, sizeof(buf), &len);
+	memset(&m, 0, sizeof(m));
+	if (tallyctl_loadkey(o.key, &m.k) == -1)
 		return (CTL_EXIT_FAIL);
-	if ((el = tallyctl_election(o.election)) == NULL)
+	if ((m.el = tallyctl_election(o.election)) == NULL) {
+		key_wipe(&m.k, sizeof(m.k));
 		return (CTL_EXIT_FAIL);
+	}
+	m.rc = CTL_EXIT_OK;
 	if (text != NULL) {
-		if (tallyctl_code_one(el, &k, text, 0, 0) == -1)
-			rc = CTL_EXIT_FAIL;
-		goto done;
-	}
-	/* Batch: one report per line, one output line per input line. */
-	if (strcmp(o.batch, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(o.batch, "r")) == NULL) {
-		rc = tallyctl_fail("%s: %s", o.batch, strerror(errno));
-		goto done;
-	}
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		if (tallyctl_code_one(el, &k, buf, 0, 1) == -1)
-			rc = CTL_EXIT_FAIL;
-	}
-	if (fp != stdin)
-		fclose(fp);
-done:
-	key_wipe(&k, sizeof(k));
-	election_free(el);
-	return (rc);
+		if (tallyctl_code_one(m.el, &m.k, text, len, 0, 0) == -1)
+			m.rc = CTL_EXIT_FAIL;
+	} else if (tallyctl_batch(o.batch, tallyctl_mac_line, &m) == -1)
+		m.rc = CTL_EXIT_FAIL;
+	key_wipe(&m.k, sizeof(m.k));
+	election_free(m.el);
+	return (m.rc);
 }
 
 static int
@@ -500,46 +578,163 @@ tallyctl_receipt(int argc, char **argv)
 	struct tallyctl_opts		 o;
 	struct key		 k;
 	struct election		*el;
-	char			 buf[2048];
+	char			 buf[TALLY_TEXT_MAX + 1];
 	const char		*text;
+	size_t			 len;
 	int			 i, rc = CTL_EXIT_OK;
 
 	i = tallyctl_getopt(argc, argv, allowed, &o);
-	if ((text = tallyctl_text(argc, argv, i, buf, sizeof(buf))) == NULL)
-		return (tallyctl_fail("text too long"));
+	text = tallyctl_text(argc, argv, i, buf, sizeof(buf), &len);
 	if (tallyctl_loadkey(o.key, &k) == -1)
 		return (CTL_EXIT_FAIL);
-	if ((el = tallyctl_election(o.election)) == NULL)
+	if ((el = tallyctl_election(o.election)) == NULL) {
+		key_wipe(&k, sizeof(k));
 		return (CTL_EXIT_FAIL);
-	if (tallyctl_code_one(el, &k, text, 1, 0) == -1)
+	}
+	if (tallyctl_code_one(el, &k, text, len, 1, 0) == -1)
 		rc = CTL_EXIT_FAIL;
 	key_wipe(&k, sizeof(k));
 	election_free(el);
 	return (rc);
 }
 
-/* Verify one text and print its line; returns the verdict or -1. */
-static int
-tallyctl_verify_one(struct verify_ctx *ctx, struct memhist *mh,
-    const char *text,
-    const char *sender)
+/* Close what tallyctl_vopen opened; the key is wiped. */
+static void
+tallyctl_vclose(struct tallyctl_vstate *v)
 {
+	key_wipe(&v->k, sizeof(v->k));
+	if (v->ctx.registry != NULL)
+		registry_close(v->ctx.registry);
+	election_free((struct election *)(uintptr_t)v->ctx.election);
+	lockout_free(v->ctx.lockout);
+	memhist_free(v->mh);
+	memset(&v->ctx, 0, sizeof(v->ctx));
+	v->mh = NULL;
+}
+
+/*
+ * What verify and reply check a text with: the key, the election, the
+ * registry, and for a batch a history and lockout (earlier lines are
+ * the history of later ones). -1: it failed, nothing is left open.
+ */
+static int
+tallyctl_vopen(const struct tallyctl_opts *o, struct tallyctl_vstate *v)
+{
+	char	 err[512];
+
+	memset(v, 0, sizeof(*v));
+	v->sender = o->sender;
+	v->lang = o->lang;
+	v->rc = CTL_EXIT_OK;
+	if (tallyctl_loadkey(o->key, &v->k) == -1)
+		return (-1);
+	v->ctx.key = &v->k;
+	v->ctx.default_dpt = VERIFY_DEFAULT_DPT;
+	if ((v->ctx.election = tallyctl_election(o->election)) == NULL)
+		goto fail;
+	if (o->registry != NULL && (v->ctx.registry = registry_open(
+	    o->registry, REGISTRY_RDONLY, err, sizeof(err))) == NULL) {
+		tallyctl_fail("%s", err);
+		goto fail;
+	}
+	if (o->batch != NULL) {
+		if ((v->mh = memhist_new()) == NULL ||
+		    (v->ctx.lockout = lockout_new(NULL)) == NULL) {
+			tallyctl_fail("out of memory");
+			goto fail;
+		}
+		v->ctx.history = memhist_history(v->mh);
+	}
+	return (0);
+fail:
+	tallyctl_vclose(v);
+	return (-1);
+}
+
+/*
+ * Verify one text as the gateway does; a text longer than the gateway
+ * keeps is rejected as too long, unread. Accepted reports enter the
+ * batch's history. -1: a lookup failed, nothing decided.
+ */
+static int
+tallyctl_check(struct tallyctl_vstate *v, const char *text, size_t len,
+    struct report *r, struct verify_result *res)
+{
+	if (len > TALLY_TEXT_MAX) {
+		memset(r, 0, sizeof(*r));
+		memset(res, 0, sizeof(*res));
+		r->page = -1;
+		res->verdict = VERDICT_REJECTED;
+		res->reason = REASON_TOO_LONG;
+		res->err.reason = REASON_TOO_LONG;
+	} else if (verify_report(&v->ctx, text, len, v->sender, time(NULL),
+	    r, res) == -1) {
+		tallyctl_fail("lookup failed; nothing decided");
+		v->rc = CTL_EXIT_FAIL;
+		return (-1);
+	}
+	v->counts[res->verdict]++;
+	if (res->verdict == VERDICT_REJECTED)
+		v->rc = CTL_EXIT_FAIL;
+	if (v->mh != NULL && (res->verdict == VERDICT_OK ||
+	    res->verdict == VERDICT_FLAGGED))
+		memhist_add(v->mh, r, res->receipt);
+	return (0);
+}
+
+/* Verify one text and print its line. -1: nothing decided. */
+static int
+tallyctl_verify_one(const char *text, size_t len, void *arg)
+{
+	struct tallyctl_vstate	*v = arg;
 	struct report		 r;
 	struct verify_result	 res;
 	char			 line[2048];
 
-	if (verify_report(ctx, text, strlen(text), sender, time(NULL), &r,
-	    &res) == -1) {
-		tallyctl_fail("lookup failed; nothing decided");
+	if (tallyctl_check(v, text, len, &r, &res) == -1)
 		return (-1);
-	}
 	if (verify_explain(&res, &r, line, sizeof(line)) == -1)
 		line[sizeof(line) - 1] = '\0';
 	printf("%s\n", line);
-	if (mh != NULL && (res.verdict == VERDICT_OK ||
-	    res.verdict == VERDICT_FLAGGED))
-		memhist_add(mh, &r, res.receipt);
-	return ((int)res.verdict);
+	return (0);
+}
+
+/*
+ * verify and reply: fn for TEXT, or for each line of --batch; a batch
+ * of verify ends with the summary line. Returns the exit code.
+ */
+static int
+tallyctl_vrun(int argc, char **argv, const int *allowed,
+    int (*fn)(const char *, size_t, void *))
+{
+	struct tallyctl_opts	 o;
+	struct tallyctl_vstate	 v;
+	char			 buf[TALLY_TEXT_MAX + 1];
+	const char		*text;
+	size_t			 len;
+	int			 i, rc;
+
+	i = tallyctl_getopt(argc, argv, allowed, &o);
+	if ((o.batch == NULL) == (i >= argc))
+		tallyctl_usage();
+	if (tallyctl_vopen(&o, &v) == -1)
+		return (CTL_EXIT_FAIL);
+	if (o.batch == NULL) {
+		text = tallyctl_text(argc, argv, i, buf, sizeof(buf), &len);
+		fn(text, len, &v);
+	} else {
+		if (tallyctl_batch(o.batch, fn, &v) == -1)
+			v.rc = CTL_EXIT_FAIL;
+		if (fn == tallyctl_verify_one)
+			fprintf(stderr, "tallyctl verify: %zu OK, %zu FLAGGED, "
+			    "%zu DUPLICATE, %zu REJECTED\n",
+			    v.counts[VERDICT_OK], v.counts[VERDICT_FLAGGED],
+			    v.counts[VERDICT_DUPLICATE],
+			    v.counts[VERDICT_REJECTED]);
+	}
+	rc = v.rc;
+	tallyctl_vclose(&v);
+	return (rc);
 }
 
 static int
@@ -547,71 +742,82 @@ tallyctl_verify(int argc, char **argv)
 {
 	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
 	    OPT_SENDER, OPT_BATCH, 0 };
-	struct tallyctl_opts		 o;
-	struct key		 k;
-	struct verify_ctx	 ctx;
-	struct memhist		*mh = NULL;
-	FILE			*fp;
-	char			 buf[4096], err[512];
-	const char		*text;
-	size_t			 counts[VERDICT_REJECTED + 1] = { 0 };
-	int			 i, v, rc = CTL_EXIT_OK;
 
-	i = tallyctl_getopt(argc, argv, allowed, &o);
-	if ((o.batch == NULL) == (i >= argc))
-		tallyctl_usage();
-	if (tallyctl_loadkey(o.key, &k) == -1)
-		return (CTL_EXIT_FAIL);
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.key = &k;
-	ctx.default_dpt = VERIFY_DEFAULT_DPT;
-	if ((ctx.election = tallyctl_election(o.election)) == NULL)
-		return (CTL_EXIT_FAIL);
-	if (o.registry != NULL && (ctx.registry = registry_open(o.registry,
-	    REGISTRY_RDONLY, err, sizeof(err))) == NULL)
-		return (tallyctl_fail("%s", err));
+	return (tallyctl_vrun(argc, argv, allowed, tallyctl_verify_one));
+}
 
-	if (o.batch == NULL) {
-		if ((text = tallyctl_text(argc, argv, i, buf,
-		    sizeof(buf))) == NULL)
-			return (tallyctl_fail("text too long"));
-		v = tallyctl_verify_one(&ctx, NULL, text, o.sender);
-		rc = (v == -1 || v == VERDICT_REJECTED) ? CTL_EXIT_FAIL :
-		    CTL_EXIT_OK;
-		goto done;
+/*
+ * The answer to a report, as receive.c writes it: the same verification,
+ * the same reply_msg. Returns reply_report's result, -2 for a lookup
+ * failure.
+ */
+static int
+tallyctl_reply_report(struct tallyctl_vstate *v, const char *text,
+    size_t len, char *out, size_t outlen)
+{
+	struct reply_msg	 m;
+	struct verify_result	 res;
+
+	memset(&m, 0, sizeof(m));
+	if (tallyctl_check(v, text, len, &m.report, &res) == -1)
+		return (-2);
+	m.decoded = verify_decoded(&res, &m.report);
+	memcpy(m.receipt, res.receipt, sizeof(m.receipt));
+	return (reply_report(v->lang, &m, &res, out, outlen, NULL, 0));
+}
+
+/*
+ * The answer to one text, as the gateway classifies it. CEK: tallyctl
+ * has no store, so a known TPS has nothing recorded. -1: nothing decided.
+ */
+static int
+tallyctl_reply_one(const char *text, size_t len, void *arg)
+{
+	struct tallyctl_vstate	*v = arg;
+	struct tps_info		 ti;
+	char			 out[REPLY_MAX + 1];
+	uint64_t		 tps = 0;
+	int			 ok = 0, rc;
+
+	switch (len > TALLY_TEXT_MAX ? MSG_REPORT :
+	    reply_classify(text, &tps, &ok)) {
+	case MSG_REPORT:
+		rc = tallyctl_reply_report(v, text, len, out, sizeof(out));
+		break;
+	case MSG_CEK:
+		if (!ok || (v->ctx.registry != NULL &&
+		    registry_lookup(v->ctx.registry, tps, &ti) != 1))
+			rc = reply_tps_unknown(v->lang, text, out,
+			    sizeof(out));
+		else
+			rc = reply_cek(v->lang, tps, NULL, 0, out,
+			    sizeof(out));
+		break;
+	case MSG_BANTU:
+		rc = reply_bantu(v->lang, out, sizeof(out));
+		break;
+	default:
+		rc = reply_other(v->lang, out, sizeof(out));
+		break;
 	}
-	/* Batch: earlier lines are the history of later ones. */
-	if (strcmp(o.batch, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(o.batch, "r")) == NULL)
-		return (tallyctl_fail("%s: %s", o.batch, strerror(errno)));
-	mh = memhist_new();
-	ctx.history = memhist_history(mh);
-	ctx.lockout = lockout_new(NULL);
-	while (fgets(buf, sizeof(buf), fp) != NULL) {
-		buf[strcspn(buf, "\r\n")] = '\0';
-		v = tallyctl_verify_one(&ctx, mh, buf, o.sender);
-		if (v == -1) {
-			rc = CTL_EXIT_FAIL;
-			break;
-		}
-		counts[v]++;
-		if (v == VERDICT_REJECTED)
-			rc = CTL_EXIT_FAIL;
+	if (rc == -2)
+		return (-1);
+	if (rc == -1) {
+		tallyctl_fail("no reply fits one SMS");
+		v->rc = CTL_EXIT_FAIL;
+		out[0] = '\0';
 	}
-	if (fp != stdin)
-		fclose(fp);
-	fprintf(stderr, "tallyctl verify: %zu OK, %zu FLAGGED, %zu DUPLICATE,"
-	    " %zu REJECTED\n", counts[VERDICT_OK], counts[VERDICT_FLAGGED],
-	    counts[VERDICT_DUPLICATE], counts[VERDICT_REJECTED]);
-	lockout_free(ctx.lockout);
-	memhist_free(mh);
-done:
-	key_wipe(&k, sizeof(k));
-	if (ctx.registry != NULL)
-		registry_close(ctx.registry);
-	election_free((struct election *)(uintptr_t)ctx.election);
-	return (rc);
+	printf("%s\n", out);
+	return (0);
+}
+
+static int
+tallyctl_reply(int argc, char **argv)
+{
+	static const int allowed[] = { OPT_KEY, OPT_ELECTION, OPT_REGISTRY,
+	    OPT_SENDER, OPT_BATCH, OPT_LANG, 0 };
+
+	return (tallyctl_vrun(argc, argv, allowed, tallyctl_reply_one));
 }
 
 /* The printable card: rows in columns, instructions in Indonesian. */

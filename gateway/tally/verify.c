@@ -60,6 +60,18 @@ static int	verify_seq(struct verify_ctx *, const struct report *,
 static int	verify_like_ppwp(struct verify_ctx *, const struct report *);
 static int	verify_seq_missing(const struct report *, const struct form *);
 
+/*
+ * Whether verify_report filled the report's contest, TPS and SEQ: it was
+ * decoded (it has a canonical text), or it was refused for too few
+ * values (its header is whole then). Not by reason number: reasons of
+ * decode were added after REASON_COUNT.
+ */
+int
+verify_decoded(const struct verify_result *res, const struct report *r)
+{
+	return (r->canon[0] != '\0' || res->reason == REASON_COUNT);
+}
+
 const char *
 verify_verdict_name(enum verdict v)
 {

@@ -120,6 +120,59 @@ expect_rc "batch: exits 1 when a line is rejected" 1 $CTL verify $K --batch "$D/
 expect_match "batch: summary on stderr" "$($CTL verify $K --batch "$D/batch" 2>&1 >/dev/null)" \
     '2 OK, 0 FLAGGED, 1 DUPLICATE, 1 REJECTED'
 
+# batch: a line is read whole, whatever its length; one longer than a
+# gateway keeps (4,095 bytes) is one REJECTED line, the report hidden
+# after its 4,095th byte unread
+awk -v r="$EX*43058167" 'BEGIN { s = sprintf("%5000s", ""); print r;
+    print substr(s, 1, 5000 - length(r)) r; print r }' >"$D/long"
+expect "batch: the long line is 5,000 bytes" "$(sed -n 2p "$D/long" | tr -d '\n' | wc -c)" 5000
+out=$($CTL verify $K --batch "$D/long" 2>/dev/null)
+expect "verify --batch: one verdict per line, long line rejected" "$out" \
+    "OK PPWP 3201012001001 1 255 120 95 36 251 4
+REJECTED message too long
+DUPLICATE PPWP 3201012001001 1 255 120 95 36 251 4"
+expect "verify --batch: as many output lines as input lines" \
+    "$($CTL verify $K --batch - <"$D/long" 2>/dev/null | wc -l)" "$(wc -l <"$D/long")"
+out=$($CTL mac $K --batch "$D/long")
+expect "mac --batch: one line per line, long line rejected" "$out" \
+    "PPWP 3201012001001 1 255 120 95 36 251 4 43058167
+REJECTED message too long
+PPWP 3201012001001 1 255 120 95 36 251 4 43058167"
+expect "verify: an over-long TEXT is one REJECTED line" \
+    "$($CTL verify $K "$(sed -n 2p "$D/long")")" "REJECTED message too long"
+expect_rc "verify: an over-long TEXT exits 1" 1 $CTL verify $K "$(sed -n 2p "$D/long")"
+printf '%s\r\n' "$EX*43058167" >"$D/crlf"
+expect "verify --batch: a CRLF line end is no part of the text" \
+    "$($CTL verify $K --batch "$D/crlf" 2>/dev/null)" "OK PPWP 3201012001001 1 255 120 95 36 251 4"
+
+# reply: the officer's SMS, as the gateway words it (the texts of
+# reply.c's tables, written out here)
+OKID="DITERIMA PPWP 3201012001001 #1: 255 120 95 36 251 4. Tanda terima 58331817, tulis di C.Hasil."
+expect "reply: a confirmation carries the receipt" "$($CTL reply $K "$EX*43058167")" "$OKID"
+expect_rc "reply: a confirmation exits 0" 0 $CTL reply $K "$EX*43058167"
+expect "reply: a bad code gets the rejection" "$($CTL reply $K "$EX*43058168")" \
+    "DITOLAK PPWP #1: kode salah. Pakai kode kartu baris 1 (= SEQ) atau MAC, periksa angkanya, kirim lagi."
+expect_rc "reply: a rejection exits 1" 1 $CTL reply $K "$EX*43058168"
+expect "reply --lang en" "$($CTL reply $K --lang en "$EX*43058167")" \
+    "RECEIVED PPWP 3201012001001 #1: 255 120 95 36 251 4. Receipt 58331817, write it on C.Hasil."
+expect "reply: BANTU" "$($CTL reply $K --lang en bantu)" \
+    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> <SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. Check: CEK <TPS>"
+expect "reply: CEK of a TPS code too short" "$($CTL reply $K 'CEK 320101')" \
+    "CEK: kode TPS '320101' salah atau tidak terdaftar. Kirim CEK lalu 13 angka kode TPS, mis. CEK 3201012001001."
+expect_rc "reply --lang fr is a usage error" 2 $CTL reply $K --lang fr "$EX*43058167"
+{ cat "$D/long"; echo 'selamat malam'; } >"$D/replies"
+out=$($CTL reply $K --batch "$D/replies")
+expect "reply --batch: one reply per line, history and long line" "$out" \
+    "$OKID
+DITOLAK: pesan terlalu panjang. Kirim satu jenis/halaman per pesan.
+SUDAH DITERIMA PPWP 3201012001001 #1: 255 120 95 36 251 4. Tanda terima tetap 58331817. Tidak perlu kirim lagi.
+Pesan tidak dikenali. Ketik BANTU utk format laporan, atau CEK <kode TPS> utk melihat data TPS."
+expect "reply --batch: as many replies as lines" "$(printf '%s\n' "$out" | wc -l)" \
+    "$(wc -l <"$D/replies")"
+expect "reply: an over-long TEXT is rejected as too long" \
+    "$($CTL reply $K "$(sed -n 2p "$D/long")")" \
+    "DITOLAK: pesan terlalu panjang. Kirim satu jenis/halaman per pesan."
+
 # election definitions
 printf 'election "x"\npairs 3\nbogus 1\n' >"$D/bad.conf"
 out=$($CTL verify $K --election "$D/bad.conf" "$EX*43058167" 2>&1)
@@ -137,7 +190,7 @@ expect_match "verify against the registry: unknown TPS" \
 expect_rc "verify with a missing registry fails" 1 $CTL verify $K --registry "$D/none.db" "$EX*43058167"
 
 # help
-for c in keygen keyderive mac verify card receipt import form; do
+for c in keygen keyderive mac verify reply card receipt import form; do
 	expect_match "$c -h says how to use it" "$($CTL $c -h)" "^usage: tallyctl $c"
 done
 expect_rc "unknown command" 2 $CTL frobnicate

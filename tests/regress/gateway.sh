@@ -115,6 +115,22 @@ expect_match "the rejected message keeps its reason" \
     "$(sqlite3 "$R/gw/tallygw.db" "SELECT reason FROM messages WHERE id=$last")" \
     'CODE_BAD'
 
+# tallyctl reply words a text as the gateway did: the rejection and
+# BANTU above, and a confirmation the gateway stored (OK, correcting
+# nothing, unflagged: what a report without history gets).
+db() { sqlite3 "$R/gw/tallygw.db" "$@"; }
+said() { db "SELECT text FROM replies WHERE msg_id = $1"; }
+ok=$(db "SELECT id FROM messages WHERE verdict = 'OK' AND flags = 0 AND
+    coalesce(supersedes, 0) = 0 ORDER BY id LIMIT 1")
+bantu=$(db "SELECT max(id) FROM messages WHERE kind = 'bantu'")
+expect_match "the gateway stored a plain confirmation" "$ok" '^[0-9]+$'
+for id in "$last" "$bantu" "$ok"; do
+	expect "tallyctl reply says what the gateway said (msg $id)" \
+	    "$(timeout 10 "$CTL" reply --key "$R/root.key" \
+	    --registry "$R/registry.db" \
+	    "$(db "SELECT raw FROM messages WHERE id = $id")")" "$(said "$id")"
+done
+
 # Modems while the gateway runs.
 expect_match "tallyctl modems lists three" "$(gwctl modems | wc -l)" '^3$'
 gwctl modem disable m2 >/dev/null

@@ -338,6 +338,14 @@ wait_for 30 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$D/sim' inbox --phone $PS2 
 expect "a second message to m0 is answered too" "$?" 0
 expect "and m0 was not tried again while it rests" \
     "$(grep -c 'modem m0: send refused' "$D/gw2.err")" 1
+# The phone can have its reply before the gateway has the send's result:
+# give the last result up to 20 s to come in.
+i=0
+while [ "$(stat reply_failed) $(stat replies_queued)" != "0 0" ] &&
+    [ "$i" -lt 40 ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
 expect "no reply failed or waits" "$(stat reply_failed) $(stat replies_queued)" \
     "0 0"
 sctl fault --modem 0 cms off >/dev/null

@@ -7,8 +7,8 @@
  */
 
 #include "unit.h"
-#include "gw.h"
 #include "memhist.h"
+#include "reply.h"
 
 #define RCPT		"58331817"
 #define OTHER_RCPT	"87654321"
@@ -137,14 +137,13 @@ check_echo(enum reply_lang lang, const char *text, const struct report *r)
 }
 
 static void
-make_msg(struct store_msg *m, enum contest c, int page, unsigned seq,
+make_msg(struct reply_msg *m, enum contest c, int page, unsigned seq,
     size_t n, unsigned value)
 {
 	size_t	 i;
 
 	memset(m, 0, sizeof(*m));
 	m->id = 42;
-	m->kind = MSG_REPORT;
 	m->decoded = 1;
 	m->report.contest = c;
 	m->report.tps = TPS;
@@ -200,7 +199,7 @@ test_confirm_all_flags(void **state)
 	};
 	static const enum verdict verdicts[] = { VERDICT_OK, VERDICT_FLAGGED,
 	    VERDICT_DUPLICATE };
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
 	size_t			 s, v, l, k;
@@ -266,7 +265,7 @@ test_flag_words(void **state)
 		{ FLAG_SENDER, "nomor Anda tdk terdaftar",
 		    "your number is not registered" },
 	};
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
 	size_t			 i;
@@ -328,7 +327,7 @@ test_flag_words(void **state)
 static void
 test_long_page(void **state)
 {
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
 	size_t			 k;
@@ -369,7 +368,7 @@ test_reject_all_reasons(void **state)
 		"1234567812345678", "0000000000001", "1OOOOOOO",
 	};
 	static const unsigned locks[] = { 0, LOCKOUT_FAIL_LOCKED };
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
 	char			 seen[REASON_MAX][REPLY_MAX + 1];
@@ -436,7 +435,7 @@ test_reject_all_reasons(void **state)
 static void
 test_reject_details(void **state)
 {
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 text[REPLY_MAX + 1];
 
@@ -539,7 +538,7 @@ static enum verdict
 verify_reply(struct vfix *f, const char *sms, char *text, char *brief,
     struct verify_result *res)
 {
-	struct store_msg	 m;
+	struct reply_msg	 m;
 
 	memset(&m, 0, sizeof(m));
 	assert_int_equal(verify_report(&f->ctx, sms, strlen(sms), "+62811",
@@ -655,7 +654,7 @@ test_through_verify(void **state)
 static void
 test_merge(void **state)
 {
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	struct verify_result	 res;
 	char			 briefs[30][REPLY_MAX + 1], out[REPLY_MAX + 1];
 	char			 first[9];
@@ -715,7 +714,7 @@ test_merge(void **state)
 static void
 test_cek(void **state)
 {
-	struct store_latest	 l[40];
+	struct reply_latest	 l[40];
 	char			 text[REPLY_MAX + 1], more[32];
 	size_t			 i, n;
 	size_t			 ln;
@@ -889,7 +888,7 @@ test_officer_slips(void **state)
 	};
 	struct vfix		 f;
 	struct verify_result	 res;
-	struct store_msg	 m;
+	struct reply_msg	 m;
 	char			 text[REPLY_MAX + 1];
 	size_t			 i;
 

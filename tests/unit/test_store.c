@@ -526,7 +526,7 @@ test_history_vs_memhist(void **state)
 	struct verify_result	 rm, rs;
 	struct report		 r, r2;
 	struct store_msg	 m;
-	struct store_latest	 lat[64];
+	struct reply_latest	 lat[64];
 	struct prior		 pm, ps;
 	const char		*text;
 	char			 err[256];

@@ -23,8 +23,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "gw.h"
 #include "log.h"
+#include "reply.h"
+#include "tally.h"
 
 #define REPLY_WORK	640	/* work buffer: longer than any draft */
 #define REPLY_QUOTE	14	/* characters of an officer's text quoted */
@@ -771,7 +772,7 @@ reply_render(const struct reply_ctx *c, const struct reply_text *t,
 
 /* Whether the report is decoded well enough to name it in a reply. */
 static int
-reply_valid_report(const struct store_msg *msg)
+reply_valid_report(const struct reply_msg *msg)
 {
 	const struct report	*r = &msg->report;
 
@@ -1008,7 +1009,7 @@ reply_confirm_text(const struct reply_ctx *c, const struct report *r,
 
 /* A confirmation, and its brief form when the caller wants one. */
 static int
-reply_confirm(enum reply_lang lang, const struct store_msg *msg,
+reply_confirm(enum reply_lang lang, const struct reply_msg *msg,
     const struct verify_result *res, char *text, size_t textlen,
     char *brief, size_t brieflen)
 {
@@ -1058,7 +1059,7 @@ reply_confirm(enum reply_lang lang, const struct store_msg *msg,
  * its templates need.
  */
 static unsigned
-reply_reject_ctx(enum reply_lang lang, const struct store_msg *msg,
+reply_reject_ctx(enum reply_lang lang, const struct reply_msg *msg,
     const struct verify_result *res, struct reply_ctx *c)
 {
 	const struct decode_error *e = &res->err;
@@ -1112,7 +1113,7 @@ reply_reject_body(const struct reply_ctx *c, enum reason reason,
 
 /* The most verbose rejection that fits; a level 2 text always should. */
 static int
-reply_reject(enum reply_lang lang, const struct store_msg *msg,
+reply_reject(enum reply_lang lang, const struct reply_msg *msg,
     const struct verify_result *res, char *text, size_t textlen)
 {
 	struct reply_ctx	 c;
@@ -1152,7 +1153,7 @@ reply_reject(enum reply_lang lang, const struct store_msg *msg,
  * the brief form that is merged with others sent to the same phone.
  */
 int
-reply_report(enum reply_lang lang, const struct store_msg *msg,
+reply_report(enum reply_lang lang, const struct reply_msg *msg,
     const struct verify_result *res, char *text, size_t textlen,
     char *brief, size_t brieflen)
 {
@@ -1230,7 +1231,7 @@ reply_merge(enum reply_lang lang, const char **briefs, size_t n, char *out,
 
 /* One report of a CEK answer: "; DPR h2 #3 12345678!". */
 static void
-reply_cek_entry(enum reply_lang lang, const struct store_latest *l,
+reply_cek_entry(enum reply_lang lang, const struct reply_latest *l,
     int first, struct reply_buf *e)
 {
 	struct reply_ctx	 c;
@@ -1251,7 +1252,7 @@ reply_cek_entry(enum reply_lang lang, const struct store_latest *l,
 /* The answer to "CEK <TPS>": the latest SEQ and receipt per page. */
 int
 reply_cek(enum reply_lang lang, uint64_t tps,
-    const struct store_latest *latest, size_t n, char *text, size_t len)
+    const struct reply_latest *latest, size_t n, char *text, size_t len)
 {
 	struct reply_ctx	 c;
 	struct reply_buf	 b, e, t;
