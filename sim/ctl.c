@@ -749,6 +749,8 @@ ctl_client(const char *dir, int argc, char **argv)
 
 	if (argc >= 1 && strcmp(argv[0], "central") == 0)
 		return (ctl_central(dir, argc, argv));
+	if (argc >= 1 && strcmp(argv[0], "ussd") == 0)
+		return (aggr_ctl(dir, argc, argv));
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),

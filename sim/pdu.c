@@ -1181,3 +1181,30 @@ pdu_is_gsm7(const char *text)
 	free(u);
 	return (rc);
 }
+
+/*
+ * A USSD screen's length as a phone's network counts it: GSM 7-bit
+ * septets (an extension character takes two) into *len and 182 into
+ * *max, or, for a text GSM 7-bit cannot carry, UCS-2 units and 80
+ * (a USSD string holds 160 octets, TS 23.038 and 24.080).  1 if it
+ * fits, 0 if not, -1 on no memory.
+ */
+int
+pdu_ussd_fits(const char *text, int *len, int *max)
+{
+	uint16_t	*u;
+	size_t		 n, i, k = 0;
+	int		 s, gsm = 1;
+
+	if ((u = pdu_utf16(text, &n)) == NULL)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if ((s = pdu_gsm7_find(u[i])) == -1)
+			gsm = 0;
+		k += s != -1 && (s & PDU_EXT) ? 2 : 1;
+	}
+	free(u);
+	*len = gsm ? (int)k : (int)n;
+	*max = gsm ? PDU_USSD_GSM7 : PDU_USSD_UCS2;
+	return (*len <= *max);
+}

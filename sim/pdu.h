@@ -14,6 +14,8 @@
 #define PDU_NUMBER_MAX	32	/* an address, UTF-8, NUL included */
 #define PDU_PART_TEXT	(70 * 4 * 2 + 1) /* one part's text as UTF-8 */
 #define PDU_PARTS_MAX	16	/* parts of one concatenated message */
+#define PDU_USSD_GSM7	182	/* GSM 7-bit characters on a USSD screen */
+#define PDU_USSD_UCS2	80	/* UCS-2 characters on a USSD screen */
 
 enum pdu_type {
 	PDU_DELIVER = 0,
@@ -63,5 +65,6 @@ int	pdu_encode_status_report(const char *, int, const char *, time_t,
 int	pdu_utf8_to_ucs2_hex(const char *, char *, size_t);
 int	pdu_ucs2_hex_to_utf8(const char *, char *, size_t);
 int	pdu_is_gsm7(const char *);
+int	pdu_ussd_fits(const char *, int *, int *);
 
 #endif /* PDU_H */

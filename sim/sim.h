@@ -34,6 +34,7 @@
 #define SIM_BALANCE		12345	/* starting airtime, rupiah */
 #define SIM_SMS_PRICE		150	/* rupiah per SMS part sent */
 #define SIM_DAILY_CAP		500	/* realistic profile: parts/SIM/day */
+#define SIM_USSD_SERVICE	"*123*45#" /* world's [ussd] service, ctl ussd */
 #define SIM_CNMA_SEC		15	/* wait for AT+CNMA (TR2M: 12-20 s) */
 
 enum profile {
@@ -346,6 +347,9 @@ void		 play_free(void);
 
 /* world.c */
 int		 world_main(int, char **);
+
+/* aggr.c */
+int		 aggr_ctl(const char *, int, char **);
 
 /* fault.c */
 int		 fault_timing_set(const char *, double);

@@ -12,9 +12,12 @@
  */
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +30,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <sodium.h>
 
 #include "central.h"
 #include "log.h"
@@ -46,6 +50,8 @@
 #define WORLD_SWEEP		10	/* s, [tunables] sweep_interval */
 #define WORLD_MULTIPART		30	/* s, [tunables] multipart_timeout */
 #define WORLD_GW_NAME		"sim-gw"
+#define WORLD_USSD_PATH		"/ussd"	/* [ussd] path */
+#define WORLD_USSD_SECRET_LEN	32	/* characters of the USSD secret */
 
 /* The world's state: one enum, changed by world_set_state(). */
 enum world_state {
@@ -91,6 +97,8 @@ struct world {
 	char			 registry[PATH_MAX];
 	char			 state_dir[PATH_MAX];
 	char			 conf[PATH_MAX];
+	char			 ussd_secret[PATH_MAX];
+	char			 ussd_url[PATH_MAX];
 };
 
 static struct world	*world;
@@ -103,7 +111,11 @@ static int		 world_root_key(void);
 static int		 world_sign_keys(void);
 static int		 world_registry(void);
 static int		 world_central_port(void);
-static int		 world_write_conf(int);
+static int		 world_ussd_secret(void);
+static int		 world_port_free(int);
+static int		 world_ussd_port(void);
+static int		 world_ussd_url(int);
+static int		 world_write_conf(int, int);
 static int		 world_spawn(struct world_child *, const char *,
 			    char *const []);
 static __attribute__((__noreturn__)) void world_exec(int, int, pid_t,
@@ -320,12 +332,115 @@ world_central_port(void)
 }
 
 /*
+ * The aggregator's shared secret of [ussd], RUNDIR/ussd.secret (mode
+ * 0600): letters and digits from libsodium's generator.  One that is
+ * there is kept, as the keys are.
+ */
+static int
+world_ussd_secret(void)
+{
+	static const char	 abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789";
+	char			 buf[WORLD_USSD_SECRET_LEN + 1];
+	int			 fd, i, rc = 0;
+
+	if (access(world->ussd_secret, F_OK) == 0) {
+		log_info("world: %s: kept", world->ussd_secret);
+		return (0);
+	}
+	if (sodium_init() < 0) {
+		log_warnx("world: libsodium does not start");
+		return (-1);
+	}
+	for (i = 0; i < WORLD_USSD_SECRET_LEN; i++)
+		buf[i] = abc[randombytes_uniform(sizeof(abc) - 1)];
+	buf[i] = '\n';
+	if ((fd = open(world->ussd_secret, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0600)) == -1 || write(fd, buf, sizeof(buf)) !=
+	    (ssize_t)sizeof(buf) || fsync(fd) == -1) {
+		log_warn("world: %s", world->ussd_secret);
+		rc = -1;
+	}
+	if (fd != -1)
+		close(fd);
+	sodium_memzero(buf, sizeof(buf));
+	if (rc == -1)
+		unlink(world->ussd_secret);
+	else
+		log_info("world: %s: new USSD secret", world->ussd_secret);
+	return (rc);
+}
+
+/* Whether 127.0.0.1:port can be bound now; port 0: which one was. */
+static int
+world_port_free(int port)
+{
+	struct sockaddr_in	 sin;
+	socklen_t		 len = sizeof(sin);
+	int			 fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (ntohs(sin.sin_port));
+}
+
+/*
+ * The port of the gateway's USSD listener: the previous run's (in
+ * RUNDIR/ussd.url) if it is free, else one the kernel picks.  tallygw
+ * binds it a moment later, as the central receiver's port is reused.
+ */
+static int
+world_ussd_port(void)
+{
+	FILE	*fp;
+	int	 port = 0;
+
+	if ((fp = fopen(world->ussd_url, "r")) != NULL) {
+		if (fscanf(fp, "http://127.0.0.1:%d", &port) != 1 ||
+		    port < 1 || port > 65535 || world_port_free(port) == -1)
+			port = 0;
+		fclose(fp);
+	}
+	if (port == 0 && (port = world_port_free(0)) == -1)
+		log_warn("world: no free port for [ussd]");
+	return (port);
+}
+
+/* RUNDIR/ussd.url, where `tallysim ctl ussd' finds the callback. */
+static int
+world_ussd_url(int port)
+{
+	FILE	*fp;
+
+	if ((fp = fopen(world->ussd_url, "w")) == NULL) {
+		log_warn("world: %s", world->ussd_url);
+		return (-1);
+	}
+	fprintf(fp, "http://127.0.0.1:%d%s\n", port, WORLD_USSD_PATH);
+	if (fclose(fp) == EOF) {
+		log_warn("world: %s", world->ussd_url);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
  * RUNDIR/tallygw.conf for this run: the modems' numbers depend on the
  * seed and the central's port may change, so it is written every time
  * (to a temporary file, then renamed).
  */
 static int
-world_write_conf(int port)
+world_write_conf(int port, int ussd)
 {
 	struct modem	*m;
 	FILE		*fp;
@@ -357,6 +472,9 @@ world_write_conf(int port)
 	}
 	fprintf(fp, "\n[central sim]\nurl = http://127.0.0.1:%d/v1/reports\n",
 	    port);
+	fprintf(fp, "\n[ussd]\nlisten = 127.0.0.1:%d\npath = %s\n"
+	    "secret = %s\nservice = %s\n", ussd, WORLD_USSD_PATH,
+	    world->ussd_secret, SIM_USSD_SERVICE);
 	if (fflush(fp) == EOF || fsync(fileno(fp)) == -1) {
 		log_warn("world: %s", tmp);
 		fclose(fp);
@@ -368,8 +486,8 @@ world_write_conf(int port)
 		unlink(tmp);
 		return (-1);
 	}
-	log_info("world: %s: %d modems, central on port %d", world->conf,
-	    sim->nmodems, port);
+	log_info("world: %s: %d modems, central on port %d, USSD on %d",
+	    world->conf, sim->nmodems, port, ussd);
 	return (0);
 }
 
@@ -482,10 +600,12 @@ world_start_gateway(void)
 	struct world_child	*k = &world->kid[KID_GATEWAY];
 	char			 a0[] = "tallygw", a1[] = "-d", a2[] = "-f";
 	char			*argv[5];
-	int			 port;
+	int			 port, ussd;
 
 	if ((port = world_central_port()) == -1 ||
-	    world_write_conf(port) == -1) {
+	    (ussd = world_ussd_port()) == -1 ||
+	    world_write_conf(port, ussd) == -1 ||
+	    world_ussd_url(ussd) == -1) {
 		world_stop(1);
 		return;
 	}
@@ -802,6 +922,8 @@ world_main(int argc, char **argv)
 	    world_path(w.registry, "registry.db") == -1 ||
 	    world_path(w.state_dir, "gw") == -1 ||
 	    world_path(w.conf, "tallygw.conf") == -1 ||
+	    world_path(w.ussd_secret, "ussd.secret") == -1 ||
+	    world_path(w.ussd_url, "ussd.url") == -1 ||
 	    world_path(w.kid[KID_CENTRAL].log, "central.log") == -1 ||
 	    world_path(w.kid[KID_GATEWAY].log, "tallygw.log") == -1)
 		goto fail;
@@ -810,7 +932,7 @@ world_main(int argc, char **argv)
 		goto fail;
 	}
 	if (world_root_key() == -1 || world_sign_keys() == -1 ||
-	    world_registry() == -1)
+	    world_ussd_secret() == -1 || world_registry() == -1)
 		goto fail;
 
 	/* Signals first, so that no child's end goes unseen. */

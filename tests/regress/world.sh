@@ -5,8 +5,9 @@
 # Part 1 runs it with tests/regress/fake_tallygw.sh in place of the
 # daemon: the files it prepares (keys, registry, tallygw.conf), the
 # central receiver it starts (`ctl central', an unsigned POST refused),
-# a clean SIGTERM with nothing left behind, reuse on a second start,
-# and a gateway that dies or fails to start ending the world.
+# its [ussd] section, a clean SIGTERM with nothing left behind, reuse
+# on a second start, and a gateway that dies or fails to start ending
+# the world.
 # Part 2, only when $B/tallygw is built, runs the real gateway through
 # a 20-TPS scenario and asks the oracle.  TAP; every wait is time-boxed.
 
@@ -164,6 +165,11 @@ PORT=$(cat "$R/central.port" 2>/dev/null)
 expect_match "the central receiver wrote its port" "$PORT" '^[0-9]+$'
 expect "[central sim] url points at it" "$(conf 'central sim' url)" \
     "http://127.0.0.1:$PORT/v1/reports"
+UPORT=$(sed -n 's|^http://127\.0\.0\.1:\([0-9]*\)/ussd$|\1|p' "$R/ussd.url")
+expect_match "ussd.url names the USSD callback" "$UPORT" '^[0-9]+$'
+expect "[ussd] listen is its port" "$(conf ussd listen)" "127.0.0.1:$UPORT"
+expect "[ussd] secret is ussd.secret" "$(conf ussd secret)" "$R/ussd.secret"
+expect "ussd.secret is mode 0600" "$(stat -c %a "$R/ussd.secret")" 600
 
 FPID=$(cat "$R/gw/fake.pid" 2>/dev/null)
 expect_match "the gateway runs (fake.pid)" "$FPID" '^[0-9]+$'
@@ -201,6 +207,7 @@ expect_match "the stand-in gateway got SIGTERM" \
 # A second start in the same RUNDIR keeps the keys and the registry.
 k1=$(cksum <"$R/root.key")
 p1=$(cksum <"$R/gateway.pub")
+u1=$(cksum <"$R/ussd.secret")
 r1=$(stat -c %Y:%s "$R/registry.db")
 start_world --tallygw "$FAKE" --data "$DATA"
 if wait_for 60 grep -q '^ready$' "$D/world.out"; then
@@ -212,6 +219,9 @@ fi
 expect "it keeps root.key" "$(cksum <"$R/root.key")" "$k1"
 expect "it keeps the signing key pair" "$(cksum <"$R/gateway.pub")" "$p1"
 expect "it keeps registry.db" "$(stat -c %Y:%s "$R/registry.db")" "$r1"
+expect "it keeps ussd.secret" "$(cksum <"$R/ussd.secret")" "$u1"
+expect "[ussd] comes back on the same port" "$(conf ussd listen)" \
+    "127.0.0.1:$UPORT"
 expect "the central comes back on the same port" \
     "$(cat "$R/central.port")" "$PORT"
 
