@@ -5,7 +5,8 @@
 # is resumed; a missing or wrong secret. Every screen must fit 182
 # characters, a PPWP report at most 10 screens; what is sent is stored
 # and judged like an SMS, and its confirmation also reaches the phone by
-# SMS. TAP; every wait is time-boxed.
+# SMS; the KPPS number list applies to the network's number. TAP; every
+# wait is time-boxed.
 
 . tests/regress/lib.sh
 
@@ -30,6 +31,7 @@ if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
 fi
 
 TPS=3201011001001
+TPS2=3201011001002	# has a registered KPPS number (kpps.csv)
 SERVICE='*123*45#'
 SECRET=s3cr3t-aggregator-token-0123456789
 DB=$D/gw/tallygw.db
@@ -37,6 +39,7 @@ q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>/dev/null; }
 sctl() { timeout 30 "$SIM" ctl --dir "$D/sim" "$@"; }
 
 t_sign_pair "$D"
+printf 'tps,number\n%s,+628111111111\n' "$TPS2" >"$D/kpps.csv"
 printf '%s\n' "$SECRET" >"$D/ussd.secret"
 chmod 600 "$D/ussd.secret"
 "$CTL" keygen -o "$D/root.key"
@@ -65,6 +68,7 @@ state = $D/gw
 key = $D/root.key
 sign_key = $D/gateway.sec
 registry = $D/registry.db
+kpps = $D/kpps.csv
 
 [tunables]
 reply_merge_wait = 0
@@ -246,6 +250,19 @@ expect_match "9 takes it up at the next value" \
 expect "the resumed report is stored OK" \
     "$(q "SELECT verdict, seq FROM messages WHERE sender = '+6281234560005'")" \
     "OK|5"
+
+# --- the KPPS list applies to the network's number ------------------
+P6=081234560006
+C6=$(mac "1*$TPS2*1*$V1")
+session s-kpps $P6 1 $TPS2 "$V1" 1 "$C6" 1
+expect "a number not registered for its TPS is FLAGGED SENDER" \
+    "$(q "SELECT verdict, flags FROM messages WHERE sender = '+6281234560006'")" \
+    "FLAGGED|16"
+C7=$(mac "1*$TPS2*2*$V1")
+session s-kpps2 08111111111 1 $TPS2 "$V1" 2 "$C7" 1
+expect "the registered number's report is OK" \
+    "$(q "SELECT verdict, flags FROM messages WHERE sender = '+628111111111'")" \
+    "OK|0"
 
 # --- the service code -------------------------------------------------
 expect_match "another service code is refused" \
