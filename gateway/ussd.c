@@ -35,6 +35,7 @@
 #define USSD_HEADER		"X-Tally-Secret"
 #define USSD_SWEEP		5	/* s between looks at idle sessions */
 #define USSD_HTTP_TIMEOUT	30	/* s for one request */
+#define USSD_SESSIONS_MAX	20000	/* open at once: a flood's bound */
 #define USSD_SCREEN_BUF		(MENU_SCREEN_MAX * 4)	/* UTF-8 */
 #define USSD_ANSWER_MAX		(USSD_SCREEN_BUF + 8)	/* "CON " + it */
 
@@ -67,6 +68,7 @@ static struct ussd_sessions	 ussd_sessions =
     TAILQ_HEAD_INITIALIZER(ussd_sessions);
 static struct ussd_keeps	 ussd_keeps = TAILQ_HEAD_INITIALIZER(ussd_keeps);
 static uint8_t			 ussd_secret_hash[crypto_generichash_BYTES];
+static size_t			 ussd_nsessions;
 
 /* What a text said, hashed, so that comparing takes the same time. */
 static int
@@ -138,6 +140,7 @@ static void
 ussd_session_free(struct ussd_session *s)
 {
 	TAILQ_REMOVE(&ussd_sessions, s, entry);
+	ussd_nsessions--;
 	free(s);
 }
 
@@ -176,10 +179,16 @@ ussd_session_new(const struct callback *cb, const char *phone)
 				ussd_keep(s, "dropped");
 			ussd_session_free(s);
 		}
+	if (ussd_nsessions >= USSD_SESSIONS_MAX) {
+		log_warnx("ussd: session %s from %s refused: %d sessions open",
+		    cb->session, phone, USSD_SESSIONS_MAX);
+		return (NULL);
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		log_warn("ussd: session");
 		return (NULL);
 	}
+	ussd_nsessions++;
 	snprintf(s->id, sizeof(s->id), "%s", cb->session);
 	snprintf(s->phone, sizeof(s->phone), "%s", phone);
 	menu_init(&s->menu);
