@@ -153,7 +153,8 @@ struct received {
 	enum msg_kind	 kind;
 	enum verdict	 verdict;	/* MSG_REPORT only */
 	char		 receipt[TALLY_CODE_LEN + 1];
-	char		 reply[REPLY_MAX + 1];	/* the answer, "" none */
+	char		 reply[REPLY_TEXT_MAX];	/* the answer, "" none */
+	char		 screen[REPLY_MAX + 1];	/* it in one SMS, "" none */
 };
 
 /* A message's life up to its commit (then: outbox and forward). */

@@ -180,7 +180,7 @@ struct store_reply {
 	int64_t		 msg_id;
 	char		 dest[WIRE_NUMBER_MAX];
 	char		 modem[GW_MODEM_NAME_MAX];	/* came in on */
-	char		 text[REPLY_MAX + 1];	/* standalone reply */
+	char		 text[REPLY_TEXT_MAX];	/* standalone reply */
 	char		 brief[REPLY_MAX + 1];	/* for merging, "" never */
 	int64_t		 out_id;		/* 0 not yet in an SMS */
 	time_t		 created;
@@ -189,7 +189,7 @@ struct store_reply {
 struct store_out {
 	int64_t		 id;
 	char		 dest[WIRE_NUMBER_MAX];
-	char		 text[REPLY_MAX + 1];
+	char		 text[REPLY_TEXT_MAX];		/* up to 4 parts */
 	char		 modem[GW_MODEM_NAME_MAX];	/* last tried on */
 	char		 prefer[GW_MODEM_NAME_MAX];	/* came in on */
 	enum out_state	 state;

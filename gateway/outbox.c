@@ -15,6 +15,9 @@
 
 #define OUTBOX_BATCH		64	/* rows looked at per run */
 
+/* A reply of REPLY_PARTS_MAX parts goes to the worker in one SEND. */
+_Static_assert(REPLY_TEXT_MAX <= WIRE_TEXT_MAX, "wire text too short");
+
 static int	outbox_set_state(struct store_out *, enum out_state,
 		    const char *, int, time_t, const char *);
 
@@ -68,8 +71,9 @@ outbox_kick(void)
 }
 
 /*
- * Put the waiting replies of one phone into SMS: confirmations merged
- * as far as they fit, everything else alone.
+ * Put the waiting replies of one phone into SMS: short confirmations
+ * (those with a brief: MAC-coded) merged as far as they fit one SMS,
+ * everything else alone, a long confirmation as one concatenated SMS.
  */
 static void
 outbox_merge(const char *dest)
@@ -99,7 +103,7 @@ outbox_merge(const char *dest)
 			    sizeof(text));
 			if (used >= 2 && reply_gsm_length(text) <= REPLY_MAX) {
 				j = i + used;
-				memcpy(o.text, text, sizeof(o.text));
+				snprintf(o.text, sizeof(o.text), "%s", text);
 			} else
 				j = i + 1;
 		} else

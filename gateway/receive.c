@@ -40,6 +40,7 @@ struct receive_job {
 	enum msg_state		 state;
 	struct store_msg	*msg;
 	struct store_reply	 rep;
+	char			 screen[REPLY_MAX + 1];	/* rep in one SMS */
 	int			 forward;	/* forward rows made */
 };
 
@@ -204,8 +205,14 @@ receive_verify(struct receive_job *j)
 	j->forward = msg->verdict == VERDICT_OK ||
 	    msg->verdict == VERDICT_FLAGGED;
 	receive_reply_msg(msg, &rm);
-	return (reply_report(gw->lang, &rm, &res, j->rep.text,
-	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)));
+	if (reply_report(gw->lang, &rm, &res, j->rep.text,
+	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)) == -1)
+		return (-1);
+	/* A channel that shows one screen (USSD) gets the one-SMS form. */
+	if (reply_screen(gw->lang, &rm, &res, j->screen,
+	    sizeof(j->screen)) == -1)
+		j->screen[0] = '\0';
+	return (0);
 }
 
 /* CEK TPS: the latest accepted reports of that TPS, or "unknown". */
@@ -356,6 +363,12 @@ receive_item(const struct inbound *in, struct received *out)
 		out->verdict = j.msg->verdict;
 		memcpy(out->receipt, j.msg->receipt, sizeof(out->receipt));
 		snprintf(out->reply, sizeof(out->reply), "%s", j.rep.text);
+		if (j.screen[0] != '\0')
+			snprintf(out->screen, sizeof(out->screen), "%s",
+			    j.screen);
+		else if (strlen(j.rep.text) < sizeof(out->screen))
+			memcpy(out->screen, j.rep.text,
+			    strlen(j.rep.text) + 1);
 		if (j.rep.text[0] != '\0')
 			outbox_kick();
 		if (j.forward)

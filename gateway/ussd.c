@@ -256,8 +256,8 @@ ussd_submit(struct ussd_session *s, const struct callback *cb)
 	}
 	log_info("ussd: session %s from %s: msg %lld", s->id, s->phone,
 	    (long long)out.id);
-	snprintf(s->answer, sizeof(s->answer), "END %s", out.reply[0] ?
-	    out.reply : "Laporan diterima.");
+	snprintf(s->answer, sizeof(s->answer), "END %s", out.screen[0] ?
+	    out.screen : "Laporan diterima.");
 }
 
 /* One input of a session: the menu's answer, or the verdict. */

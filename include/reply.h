@@ -12,7 +12,11 @@
 
 #include "tally.h"
 
-#define REPLY_MAX		160	/* GSM 7-bit characters in a reply */
+#define REPLY_MAX		160	/* GSM 7-bit characters in one SMS */
+#define REPLY_PART		153	/* ... in one part of a long SMS */
+#define REPLY_PARTS_MAX		4	/* parts of the longest reply */
+#define REPLY_LONG_MAX		(REPLY_PART * REPLY_PARTS_MAX)
+#define REPLY_TEXT_MAX		(REPLY_LONG_MAX + 1)	/* buffer, with NUL */
 
 enum reply_lang {
 	REPLY_ID = 0,
@@ -48,6 +52,8 @@ struct reply_latest {
 int		 reply_report(enum reply_lang, const struct reply_msg *,
 		    const struct verify_result *, char *, size_t, char *,
 		    size_t);
+int		 reply_screen(enum reply_lang, const struct reply_msg *,
+		    const struct verify_result *, char *, size_t);
 int		 reply_cek(enum reply_lang, uint64_t,
 		    const struct reply_latest *, size_t, char *, size_t);
 int		 reply_bantu(enum reply_lang, char *, size_t);
@@ -57,6 +63,7 @@ int		 reply_tps_unknown(enum reply_lang, const char *, char *,
 size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,
 		    size_t);
 size_t		 reply_gsm_length(const char *);
+int		 reply_parts(const char *);
 enum msg_kind	 reply_classify(const char *, uint64_t *, int *);
 int		 reply_check_texts(char *, size_t);
 

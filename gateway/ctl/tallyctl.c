@@ -775,7 +775,7 @@ tallyctl_reply_one(const char *text, size_t len, void *arg)
 {
 	struct tallyctl_vstate	*v = arg;
 	struct tps_info		 ti;
-	char			 out[REPLY_MAX + 1];
+	char			 out[REPLY_TEXT_MAX];
 	uint64_t		 tps = 0;
 	int			 ok = 0, rc;
 
@@ -803,7 +803,7 @@ tallyctl_reply_one(const char *text, size_t len, void *arg)
 	if (rc == -2)
 		return (-1);
 	if (rc == -1) {
-		tallyctl_fail("no reply fits one SMS");
+		tallyctl_fail("no reply fits its SMS");
 		v->rc = CTL_EXIT_FAIL;
 		out[0] = '\0';
 	}

@@ -4,8 +4,12 @@
  * and what to send instead; CEK lists what is recorded; BANTU gives the
  * format. Indonesian by default, English as the alternative.
  *
- * Every text fits one SMS: at most REPLY_MAX characters of the GSM 7-bit
- * default alphabet. The oracle (sim/oracle.c) relies on one more rule:
+ * Every text is in the GSM 7-bit default alphabet and fits one SMS
+ * (REPLY_MAX characters), but for two: the confirmation of a card-coded
+ * report echoes every value with its name and may take up to
+ * REPLY_PARTS_MAX parts of a long SMS (REPLY_LONG_MAX characters), and
+ * BANTU explains the flags at that length too. The oracle (sim/oracle.c)
+ * relies on one more rule:
  * a confirmation carries its receipt's 8 digits exactly once, and a
  * rejection carries no run of exactly 8 digits, except that a SEQ_USED
  * rejection may quote the receipt of the report that used that SEQ.
@@ -27,11 +31,13 @@
 #include "reply.h"
 #include "tally.h"
 
-#define REPLY_WORK	640	/* work buffer: longer than any draft */
+#define REPLY_WORK	1024	/* work buffer: longer than any draft */
 #define REPLY_QUOTE	14	/* characters of an officer's text quoted */
 #define REPLY_QUOTE_MAX	(REPLY_QUOTE + 3)
 #define REPLY_LEVELS	3	/* verbose, short, minimal */
 #define REPLY_MIN_ECHO	3	/* values worth a more verbose text */
+#define REPLY_CHECK_VALUES 57	/* the longest real form: DPD, 54 + 3 */
+#define REPLY_BRIEF_MAX	70	/* a card-coded brief: two fit one SMS */
 #define REPLY_TPS_MIN	1100000000000ULL	/* province 11 */
 #define REPLY_TPS_MAX	9999999999999ULL
 
@@ -90,6 +96,10 @@ enum reply_tid {
 	RT_DUPLICATE,
 	RT_DUPLICATE_SHORT,
 	RT_SUM,
+	RT_LABEL_VOTERS,
+	RT_LABEL_VALID,
+	RT_LABEL_INVALID,
+	RT_LABEL_PARTY,
 	RT_BRIEF_AGAIN,
 	RT_BRIEF_CHECK,
 	RT_BRIEF_OLD,
@@ -124,9 +134,10 @@ static const struct reply_text reply_texts[RT_MAX] = {
 	[RT_STALE_SHORT] = { " #%b lebih baru berlaku.",
 	    " Newer #%b counts." },
 	[RT_FLAGGED] = {
-	    " Tanda terima %r. PERIKSA: %f. Jika salah, kirim ulang dgn SEQ "
-	    "baru.",
-	    " Receipt %r. CHECK: %f. If wrong, resend with a new SEQ." },
+	    " Tanda terima %r. PERIKSA: %f. Jika angka salah, kirim ulang dgn "
+	    "SEQ baru.",
+	    " Receipt %r. CHECK: %f. If a number is wrong, resend with a new "
+	    "SEQ." },
 	[RT_FLAGGED_SHORT] = {
 	    " Tanda terima %r. PERIKSA: %f. Salah? kirim SEQ baru.",
 	    " Receipt %r. CHECK: %f. Wrong? send new SEQ." },
@@ -135,6 +146,10 @@ static const struct reply_text reply_texts[RT_MAX] = {
 	[RT_DUPLICATE_SHORT] = { " Tanda terima %r (sama).",
 	    " Receipt %r (same)." },
 	[RT_SUM] = { " .. jml semua %l.", " .. sum of all %l." },
+	[RT_LABEL_VOTERS] = { "PEMILIH", "PEMILIH" },
+	[RT_LABEL_VALID] = { "SAH", "SAH" },
+	[RT_LABEL_INVALID] = { "TDK SAH", "TIDAK SAH" },
+	[RT_LABEL_PARTY] = { "PARTAI", "PARTAI" },
 	[RT_BRIEF_AGAIN] = { " ulang", " again" },
 	[RT_BRIEF_CHECK] = { " cek %f", " check %f" },
 	[RT_BRIEF_OLD] = { " lama", " old" },
@@ -154,10 +169,21 @@ static const struct reply_text reply_texts[RT_MAX] = {
 	[RT_BANTU] = {
 	    "Format: PPWP <TPS 13 angka> <SEQ> <PEMILIH> <01> <02> <03> <SAH> "
 	    "<TDK SAH> <KODE>. DPR/DPRDP/DPRDK: <HAL> stlh SEQ. Pisah spasi "
-	    "atau *. CEK <TPS>",
+	    "atau *. CEK <TPS>. Arti PERIKSA: jumlah = suara pasangan/calon/"
+	    "partai dijumlah tidak sama dgn SAH; PEMILIH = SAH + TDK SAH "
+	    "tidak sama dgn PEMILIH; DPT = PEMILIH lebih dari DPT + 2%%; "
+	    "hal 0 = PARTAI + caleg tidak sama dgn angka partai di hal 0; "
+	    "nomor = nomor HP ini tidak terdaftar, hubungi PPK; lama = SEQ "
+	    "lebih baru yg berlaku. Angka beda dgn C.Hasil? Kirim ulang dgn "
+	    "SEQ baru.",
 	    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> "
 	    "<SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. "
-	    "Check: CEK <TPS>" },
+	    "Check: CEK <TPS>. What CHECK means: sum = the pair/candidate/"
+	    "party votes do not add up to SAH; PEMILIH = SAH + TIDAK SAH is "
+	    "not PEMILIH; DPT = PEMILIH over DPT + 2%%; page 0 = PARTAI + "
+	    "candidates differ from the party on page 0; number = this phone "
+	    "is not registered, call the PPK; old = a newer SEQ counts. A "
+	    "number differs from C.Hasil? Resend with a new SEQ." },
 	[RT_OTHER] = {
 	    "Pesan tidak dikenali. Ketik BANTU utk format laporan, atau "
 	    "CEK <kode TPS> utk melihat data TPS.",
@@ -181,7 +207,10 @@ static const struct reply_text reply_nouns[CONTEST_MAX + 1] = {
 	[CONTEST_DPRDK] = { "partai", "party" },
 };
 
-/* A flag in words at each level: verbose, short, a code. */
+/*
+ * A flag in words at each level: verbose, short, and a word or two that
+ * BANTU explains (for merged and over-long confirmations).
+ */
 struct reply_flag {
 	unsigned		 bit;
 	struct reply_text	 text[REPLY_LEVELS];
@@ -189,32 +218,38 @@ struct reply_flag {
 
 static const struct reply_flag reply_flags[] = {
 	{ FLAG_SUM, {
-	    { "jumlah %n tdk sama dgn SAH", "%n votes do not add up to SAH" },
-	    { "jml %n!=SAH", "%n sum!=SAH" },
-	    { "SUM", "SUM" } } },
+	    { "jumlah suara semua %n tidak sama dgn SAH",
+	      "the %n votes do not add up to SAH" },
+	    { "jumlah %n tidak sama dgn SAH", "%n votes do not add up to SAH" },
+	    { "jumlah", "sum" } } },
 	{ FLAG_TOTAL, {
-	    { "SAH+TDK SAH tdk sama dgn PEMILIH",
+	    { "SAH ditambah TIDAK SAH tidak sama dgn PEMILIH",
+	      "SAH plus TIDAK SAH is not PEMILIH" },
+	    { "SAH+TDK SAH tidak sama dgn PEMILIH",
 	      "SAH+TIDAK SAH is not PEMILIH" },
-	    { "SAH+TDK SAH!=PEMILIH", "SAH+TDK SAH!=PEMILIH" },
-	    { "TOTAL", "TOTAL" } } },
+	    { "PEMILIH", "PEMILIH" } } },
 	{ FLAG_DPT, {
+	    { "PEMILIH lebih banyak dari DPT ditambah 2%%",
+	      "PEMILIH is more than DPT plus 2%%" },
 	    { "PEMILIH lebih dari DPT+2%%", "PEMILIH over DPT+2%%" },
-	    { "PEMILIH>DPT", "PEMILIH>DPT" },
 	    { "DPT", "DPT" } } },
 	{ FLAG_PARTY, {
-	    { "partai+caleg tdk sama dgn hal 0",
+	    { "PARTAI ditambah suara caleg tidak sama dgn angka partai ini "
+	      "di hal 0", "PARTAI plus the candidates is not this party's "
+	      "number on page 0" },
+	    { "partai+caleg tidak sama dgn hal 0",
 	      "party+candidates differ from page 0" },
-	    { "partai+caleg!=hal 0", "party!=page 0" },
-	    { "PARTY", "PARTY" } } },
+	    { "hal 0", "page 0" } } },
 	{ FLAG_SENDER, {
-	    { "nomor Anda tdk terdaftar", "your number is not registered" },
-	    { "nomor tdk terdaftar", "number not registered" },
-	    { "SENDER", "SENDER" } } },
+	    { "nomor HP ini tidak terdaftar utk TPS ini, hubungi PPK",
+	      "this phone is not registered for this TPS, call the PPK" },
+	    { "nomor tidak terdaftar", "number not registered" },
+	    { "nomor", "number" } } },
 	{ FLAG_STALE, {
-	    { "SEQ #%b yg lebih baru sudah ada",
-	      "newer SEQ #%b already recorded" },
+	    { "SEQ #%b yg lebih baru sudah tercatat",
+	      "the newer SEQ #%b is already recorded" },
 	    { "ada #%b lebih baru", "newer #%b" },
-	    { "STALE", "STALE" } } },
+	    { "lama", "old" } } },
 };
 #define REPLY_NFLAGS	(sizeof(reply_flags) / sizeof(reply_flags[0]))
 
@@ -491,6 +526,19 @@ reply_fits_str(const char *s)
 	return (n != (size_t)-1 && n <= REPLY_MAX);
 }
 
+/* Whether a text fits max septets: one SMS, or at most REPLY_PARTS_MAX. */
+static int
+reply_fits_max(const char *s, size_t max)
+{
+	int	 parts;
+
+	if (max <= REPLY_MAX)
+		return (reply_fits_str(s) && reply_gsm_length(s) <= max);
+	parts = reply_parts(s);
+	return (parts > 0 && parts <= REPLY_PARTS_MAX &&
+	    reply_gsm_length(s) <= max);
+}
+
 /* Whether a draft is whole and fits one SMS. */
 static int
 reply_fits(const struct reply_buf *b)
@@ -560,6 +608,40 @@ reply_gsm_length(const char *s)
 		n += (size_t)w;
 	}
 	return (n);
+}
+
+/*
+ * The SMS a text takes in the GSM 7-bit alphabet, cut as the worker
+ * (libGammu) and the simulator cut it: one up to REPLY_MAX septets, else
+ * parts of REPLY_PART, never inside a two-septet character. -1 if a
+ * character is not in the alphabet.
+ */
+int
+reply_parts(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			 one[5];
+	size_t			 total, in = 0, k;
+	int			 parts = 1, w;
+
+	if ((total = reply_gsm_length(s)) == (size_t)-1)
+		return (-1);
+	if (total <= REPLY_MAX)
+		return (total == 0 ? 0 : 1);
+	while (*p != '\0') {
+		for (k = 1; k < 4 && (p[k] & 0xc0) == 0x80; k++)
+			;
+		memcpy(one, p, k);
+		one[k] = '\0';
+		w = (int)reply_gsm_length(one);
+		if (in + (size_t)w > REPLY_PART) {
+			parts++;
+			in = 0;
+		}
+		in += (size_t)w;
+		p += k;
+	}
+	return (parts);
 }
 
 /* Count runs of exactly 8 digits; copy the first into first[9]. */
@@ -826,7 +908,8 @@ reply_flag_list(const struct reply_ctx *c, struct reply_buf *b)
 		if ((c->flags & reply_flags[i].bit) == 0)
 			continue;
 		if (!first)
-			reply_add(b, "%s", level == 0 ? "; " : ",");
+			reply_add(b, "%s", level < REPLY_LEVELS - 1 ? "; " :
+			    ",");
 		reply_render(c, &reply_flags[i].text[level], b);
 		first = 0;
 	}
@@ -873,35 +956,91 @@ reply_confirm_tail(const struct reply_ctx *c, enum verdict v,
 	}
 }
 
+#define ECHO_NAMED	0	/* PEMILIH=269 1=63 2=181 SAH=260 ... */
+#define ECHO_PLAIN	1	/* 269 63 181 16 260 9 */
+#define ECHO_SUM	2	/* leading values .. and the sum of all */
+#define ECHO_STYLES	3
+
 /*
- * The values, in at most avail characters: all of them, or as many
- * leading ones as fit, then ".." and the sum of all values so that the
- * officer can still check. Returns the values shown, -1 if even the sum
- * does not fit.
+ * The name of value i as on C.Hasil: PEMILIH, SAH, TDK SAH and PARTAI
+ * in words; a choice by its number on the ballot (a pair, a candidate,
+ * or on page 0 a party's ballot number when the form is known).
+ */
+static void
+reply_label(const struct reply_ctx *c, const struct report *r, size_t i,
+    struct reply_buf *b)
+{
+	const struct form	*f = c->form;
+	size_t			 n = r->nvalues;
+
+	if (r->page > 0) {
+		if (i == 0)
+			reply_say(c, RT_LABEL_PARTY, b);
+		else
+			reply_add(b, "%zu", i);
+		return;
+	}
+	if (n < 3)
+		reply_add(b, "%zu", i + 1);
+	else if (i == 0)
+		reply_say(c, RT_LABEL_VOTERS, b);
+	else if (i == n - 2)
+		reply_say(c, RT_LABEL_VALID, b);
+	else if (i == n - 1)
+		reply_say(c, RT_LABEL_INVALID, b);
+	else if (r->page == 0 && f != NULL && f->kind == FORM_SUMMARY &&
+	    f->nchoices == n - 3 && f->choices[i - 1] > 0)
+		reply_add(b, "%d", f->choices[i - 1]);
+	else
+		reply_add(b, "%zu", i);
+}
+
+/* Every value in order, named or plain, and a full stop. */
+static void
+reply_values_all(const struct reply_ctx *c, const struct report *r,
+    int style, struct reply_buf *b)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nvalues; i++) {
+		reply_add(b, " ");
+		if (style == ECHO_NAMED) {
+			reply_label(c, r, i, b);
+			reply_add(b, "=");
+		}
+		reply_add(b, "%u", r->values[i]);
+	}
+	reply_add(b, ".");
+}
+
+/*
+ * The values, in at most avail septets: all of them (ECHO_NAMED,
+ * ECHO_PLAIN), or (ECHO_SUM) as many leading ones as fit, then ".." and
+ * the sum of all values so that the officer can still check. Returns
+ * the values shown, -1 if the style does not fit.
  */
 static int
 reply_values(const struct reply_ctx *c, const struct report *r,
-    size_t avail, struct reply_buf *b)
+    int style, size_t avail, struct reply_buf *b)
 {
 	struct reply_buf	 v, sum;
 	struct reply_ctx	 s = *c;
 	size_t			 i, len, k;
 
 	reply_init(&v);
-	for (i = 0; i < r->nvalues; i++) {
-		reply_add(&v, " %u", r->values[i]);
-		s.sum += r->values[i];
-	}
-	reply_add(&v, ".");
-	if (!v.overflow && strlen(v.s) <= avail) {
+	if (style != ECHO_SUM) {
+		reply_values_all(c, r, style, &v);
+		if (v.overflow || reply_gsm_length(v.s) > avail)
+			return (-1);
 		reply_add(b, "%s", v.s);
 		return ((int)r->nvalues);
 	}
+	for (i = 0; i < r->nvalues; i++)
+		s.sum += r->values[i];
 	reply_init(&sum);
 	reply_say(&s, RT_SUM, &sum);
 	if (strlen(sum.s) > avail)
 		return (-1);
-	reply_init(&v);
 	for (k = 0, len = strlen(sum.s); k < r->nvalues; k++) {
 		char	 one[8];
 		int	 n;
@@ -916,14 +1055,28 @@ reply_values(const struct reply_ctx *c, const struct report *r,
 	return ((int)k);
 }
 
-/* The short form merged with others: "DPR h3 #1 12345678 cek SUM". */
+/*
+ * The short form merged with others: "DPR h3 #1 12345678 cek jumlah";
+ * with the report r, every value named first: "DPR h3 #1: PARTAI=21
+ * 1=26 2=18, 12345678".
+ */
 static void
-reply_brief(const struct reply_ctx *c, enum verdict v, unsigned flags,
-    struct reply_buf *b)
+reply_brief(const struct reply_ctx *c, const struct report *r,
+    enum verdict v, unsigned flags, struct reply_buf *b)
 {
 	struct reply_ctx	 f = *c;
+	size_t			 i;
 
 	reply_ident(c, IDENT_BRIEF, b);
+	if (r != NULL) {
+		reply_add(b, ":");
+		for (i = 0; i < r->nvalues; i++) {
+			reply_add(b, " ");
+			reply_label(c, r, i, b);
+			reply_add(b, "=%u", r->values[i]);
+		}
+		reply_add(b, ",");
+	}
 	reply_add(b, " %s", c->receipt);
 	if (v == VERDICT_DUPLICATE)
 		reply_say(c, RT_BRIEF_AGAIN, b);
@@ -936,13 +1089,16 @@ reply_brief(const struct reply_ctx *c, enum verdict v, unsigned flags,
 		reply_say(c, RT_BRIEF_OLD, b);
 }
 
-/* A confirmation carries its receipt once and no other 8-digit run. */
+/*
+ * A confirmation carries its receipt once and no other 8-digit run, in
+ * at most max septets.
+ */
 static int
-reply_check_confirm(const char *s, const char *rcpt)
+reply_check_confirm(const char *s, const char *rcpt, size_t max)
 {
 	char	 first[TALLY_CODE_LEN + 1];
 
-	return (reply_fits_str(s) && reply_runs8(s, first) == 1 &&
+	return (reply_fits_max(s, max) && reply_runs8(s, first) == 1 &&
 	    strcmp(first, rcpt) == 0);
 }
 
@@ -962,32 +1118,36 @@ reply_check_reject(const char *s, const char *allowed)
 }
 
 /*
- * The most verbose confirmation that fits: first one that echoes every
- * value; failing that, leading values and their sum, verbose while it
- * still shows a few values. Returns 0, or -1 if none fits.
+ * The most verbose confirmation in at most max septets: every value
+ * with its name, else every value, else leading values and their sum
+ * (verbose while it still shows a few values); within each, the flags
+ * in the plainest words that fit. Returns the ECHO_* style, or -1 if
+ * none fits.
  */
 static int
 reply_confirm_text(const struct reply_ctx *c, const struct report *r,
-    const struct verify_result *res, struct reply_buf *b)
+    const struct verify_result *res, size_t max, struct reply_buf *b)
 {
 	struct reply_buf	 head, tail;
 	size_t			 used, want;
-	int			 pass, level, k;
+	int			 style, level, k;
 
-	for (pass = 0; pass < 2; pass++) {
+	for (style = 0; style < ECHO_STYLES; style++) {
 		for (level = 0; level < REPLY_LEVELS; level++) {
 			reply_init(&head);
 			reply_init(&tail);
 			reply_confirm_head(c, res->verdict, level, &head);
 			reply_confirm_tail(c, res->verdict, res->flags, level,
 			    &tail);
-			if (!reply_fits(&head) || !reply_fits(&tail))
+			if (head.overflow || tail.overflow ||
+			    !reply_fits_max(head.s, max) ||
+			    !reply_fits_max(tail.s, max))
 				continue;
 			used = reply_gsm_length(head.s) +
 			    reply_gsm_length(tail.s);
-			if (used >= REPLY_MAX)
+			if (used >= max)
 				continue;
-			if (pass == 0)
+			if (style != ECHO_SUM)
 				want = r->nvalues;
 			else if (level == REPLY_LEVELS - 1)
 				want = 0;
@@ -996,32 +1156,30 @@ reply_confirm_text(const struct reply_ctx *c, const struct report *r,
 				    r->nvalues : REPLY_MIN_ECHO;
 			reply_init(b);
 			reply_add(b, "%s", head.s);
-			k = reply_values(c, r, REPLY_MAX - used, b);
+			k = reply_values(c, r, style, max - used, b);
 			if (k < 0 || (size_t)k < want)
 				continue;
 			reply_add(b, "%s", tail.s);
-			if (reply_check_confirm(b->s, c->receipt))
-				return (0);
+			if (!b->overflow &&
+			    reply_check_confirm(b->s, c->receipt, max))
+				return (style);
 		}
 	}
 	return (-1);
 }
 
-/* A confirmation, and its brief form when the caller wants one. */
+/* The values a confirmation's templates need; -1 if it cannot be one. */
 static int
-reply_confirm(enum reply_lang lang, const struct reply_msg *msg,
-    const struct verify_result *res, char *text, size_t textlen,
-    char *brief, size_t brieflen)
+reply_confirm_ctx(enum reply_lang lang, const struct reply_msg *msg,
+    const struct verify_result *res, struct reply_ctx *c)
 {
 	const struct report	*r = &msg->report;
-	struct reply_ctx	 c;
-	struct reply_buf	 b;
 
-	reply_ctx_report(&c, lang, r);
+	reply_ctx_report(c, lang, r);
 	if (reply_is_code(msg->receipt))
-		c.receipt = msg->receipt;
+		c->receipt = msg->receipt;
 	else if (reply_is_code(res->receipt))
-		c.receipt = res->receipt;
+		c->receipt = res->receipt;
 	else {
 		log_warnx("reply: msg %lld: %s without a receipt",
 		    (long long)msg->id, verify_verdict_name(res->verdict));
@@ -1033,11 +1191,36 @@ reply_confirm(enum reply_lang lang, const struct reply_msg *msg,
 		    (long long)msg->id, verify_verdict_name(res->verdict));
 		return (-1);
 	}
-	c.newer = res->superseded_by;
-	c.corrects = res->supersedes;
-	if (reply_confirm_text(&c, r, res, &b) == -1) {
-		log_warnx("reply: msg %lld: no confirmation fits %d characters",
-		    (long long)msg->id, REPLY_MAX);
+	c->form = &res->form;
+	c->newer = res->superseded_by;
+	c->corrects = res->supersedes;
+	return (0);
+}
+
+/*
+ * A confirmation, and its brief form when the caller wants one. A card
+ * code proves where a report came from, not what it says: its
+ * confirmation is the officer's only check of the numbers, so it echoes
+ * every one (a long SMS of up to REPLY_PARTS_MAX parts), and is merged
+ * only when short and not FLAGGED, with every number in its brief. A
+ * MAC proves the numbers: one SMS, always mergeable. max: the septets
+ * allowed, 0 for this rule.
+ */
+static int
+reply_confirm(enum reply_lang lang, const struct reply_msg *msg,
+    const struct verify_result *res, size_t max, char *text,
+    size_t textlen, char *brief, size_t brieflen)
+{
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+
+	if (reply_confirm_ctx(lang, msg, res, &c) == -1)
+		return (-1);
+	if (max == 0)
+		max = res->auth == AUTH_MAC ? REPLY_MAX : REPLY_LONG_MAX;
+	if (reply_confirm_text(&c, &msg->report, res, max, &b) == -1) {
+		log_warnx("reply: msg %lld: no confirmation fits %zu "
+		    "characters", (long long)msg->id, max);
 		return (-1);
 	}
 	if (reply_out(b.s, text, textlen) == -1)
@@ -1045,8 +1228,16 @@ reply_confirm(enum reply_lang lang, const struct reply_msg *msg,
 	if (brief == NULL || brieflen == 0)
 		return (0);
 	reply_init(&b);
-	reply_brief(&c, res->verdict, res->flags, &b);
-	if (!reply_check_confirm(b.s, c.receipt)) {
+	if (res->auth == AUTH_MAC)
+		reply_brief(&c, NULL, res->verdict, res->flags, &b);
+	else {
+		if (res->verdict == VERDICT_FLAGGED)
+			return (0);
+		reply_brief(&c, &msg->report, res->verdict, res->flags, &b);
+		if (b.overflow || reply_gsm_length(b.s) > REPLY_BRIEF_MAX)
+			return (0);
+	}
+	if (!reply_check_confirm(b.s, c.receipt, REPLY_MAX)) {
 		log_warnx("reply: msg %lld: brief form does not fit",
 		    (long long)msg->id);
 		return (-1);
@@ -1149,8 +1340,10 @@ reply_reject(enum reply_lang lang, const struct reply_msg *msg,
 }
 
 /*
- * The reply to one report: the standalone text, and for a confirmation
- * the brief form that is merged with others sent to the same phone.
+ * The reply to one report: the standalone text (a confirmation of a
+ * card-coded report may take several SMS parts), and for a MAC-coded
+ * confirmation the brief form that is merged with others sent to the
+ * same phone.
  */
 int
 reply_report(enum reply_lang lang, const struct reply_msg *msg,
@@ -1168,7 +1361,7 @@ reply_report(enum reply_lang lang, const struct reply_msg *msg,
 	case VERDICT_OK:
 	case VERDICT_FLAGGED:
 	case VERDICT_DUPLICATE:
-		return (reply_confirm(lang, msg, res, text, textlen, brief,
+		return (reply_confirm(lang, msg, res, 0, text, textlen, brief,
 		    brieflen));
 	case VERDICT_REJECTED:
 		return (reply_reject(lang, msg, res, text, textlen));
@@ -1176,6 +1369,26 @@ reply_report(enum reply_lang lang, const struct reply_msg *msg,
 	log_warnx("reply: msg %lld: unknown verdict %d", (long long)msg->id,
 	    (int)res->verdict);
 	return (-1);
+}
+
+/*
+ * The reply to one report in one SMS, whatever its code: for a screen
+ * that shows one (the USSD END screen) while the full confirmation goes
+ * by SMS.
+ */
+int
+reply_screen(enum reply_lang lang, const struct reply_msg *msg,
+    const struct verify_result *res, char *text, size_t textlen)
+{
+	if (msg == NULL || res == NULL || text == NULL || textlen == 0) {
+		log_warnx("reply: screen: missing argument");
+		return (-1);
+	}
+	text[0] = '\0';
+	if (res->verdict == VERDICT_REJECTED)
+		return (reply_reject(lang, msg, res, text, textlen));
+	return (reply_confirm(lang, msg, res, REPLY_MAX, text, textlen, NULL,
+	    0));
 }
 
 /*
@@ -1455,6 +1668,61 @@ reply_check_rejects(char *why, size_t len)
 }
 
 /*
+ * The long texts at their longest: BANTU in at most REPLY_PARTS_MAX
+ * parts, and the card-mode confirmation of the longest real form (DPD,
+ * 54 candidates: 57 values of 999) with every flag, a correction and
+ * the largest SEQ still echoing every value, in every verdict.
+ */
+static int
+reply_check_long(char *why, size_t len)
+{
+	static const enum verdict v[] = { VERDICT_OK, VERDICT_FLAGGED,
+	    VERDICT_DUPLICATE };
+	struct verify_result	 res;
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+	struct report		 r;
+	size_t			 i;
+	int			 l, style;
+
+	memset(&c, 0, sizeof(c));
+	memset(&r, 0, sizeof(r));
+	r.contest = CONTEST_DPD;
+	r.tps = REPLY_TPS_MAX;
+	r.seq = TALLY_SEQ_MAX;
+	r.page = -1;
+	r.nvalues = REPLY_CHECK_VALUES;
+	for (i = 0; i < r.nvalues; i++)
+		r.values[i] = TALLY_VALUE_MAX;
+	memset(&res, 0, sizeof(res));
+	res.flags = FLAG_ALL;
+	for (l = REPLY_ID; l <= REPLY_EN; l++) {
+		c.lang = (enum reply_lang)l;
+		reply_init(&b);
+		reply_say(&c, RT_BANTU, &b);
+		if (b.overflow || !reply_fits_max(b.s, REPLY_LONG_MAX)) {
+			snprintf(why, len, "BANTU does not fit %d parts",
+			    REPLY_PARTS_MAX);
+			return (-1);
+		}
+		reply_ctx_report(&c, (enum reply_lang)l, &r);
+		c.receipt = "12345678";
+		c.newer = c.corrects = TALLY_SEQ_MAX;
+		for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+			res.verdict = v[i];
+			style = reply_confirm_text(&c, &r, &res,
+			    REPLY_LONG_MAX, &b);
+			if (style < 0 || style == ECHO_SUM) {
+				snprintf(why, len, "DPD confirmation does not "
+				    "echo every value: \"%s\"", b.s);
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}
+
+/*
  * Whether the text tables are whole: every fixed text, flag and reason
  * in both languages with known placeholders only, and every rejection
  * able to fit. Returns 0, or -1 with the first fault in why.
@@ -1494,7 +1762,9 @@ reply_check_texts(char *why, size_t len)
 			    what, why, len) < 0)
 				return (-1);
 	}
-	return (reply_check_rejects(why, len));
+	if (reply_check_rejects(why, len) == -1)
+		return (-1);
+	return (reply_check_long(why, len));
 }
 
 /* A TPS code as decode reads it: 13 digits (O, I, L), province 11..99. */

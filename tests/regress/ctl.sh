@@ -147,16 +147,23 @@ expect "verify --batch: a CRLF line end is no part of the text" \
 
 # reply: the officer's SMS, as the gateway words it (the texts of
 # reply.c's tables, written out here)
-OKID="DITERIMA PPWP 3201012001001 #1: 255 120 95 36 251 4. Tanda terima 58331817, tulis di C.Hasil."
+OKID="DITERIMA PPWP 3201012001001 #1: PEMILIH=255 1=120 2=95 3=36 SAH=251 TDK SAH=4. Tanda terima 58331817, tulis di C.Hasil."
 expect "reply: a confirmation carries the receipt" "$($CTL reply $K "$EX*43058167")" "$OKID"
 expect_rc "reply: a confirmation exits 0" 0 $CTL reply $K "$EX*43058167"
 expect "reply: a bad code gets the rejection" "$($CTL reply $K "$EX*43058168")" \
     "DITOLAK PPWP #1: kode salah. Pakai kode kartu baris 1 (= SEQ) atau MAC, periksa angkanya, kirim lagi."
 expect_rc "reply: a rejection exits 1" 1 $CTL reply $K "$EX*43058168"
 expect "reply --lang en" "$($CTL reply $K --lang en "$EX*43058167")" \
-    "RECEIVED PPWP 3201012001001 #1: 255 120 95 36 251 4. Receipt 58331817, write it on C.Hasil."
+    "RECEIVED PPWP 3201012001001 #1: PEMILIH=255 1=120 2=95 3=36 SAH=251 TIDAK SAH=4. Receipt 58331817, write it on C.Hasil."
 expect "reply: BANTU" "$($CTL reply $K --lang en bantu)" \
-    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> <SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. Check: CEK <TPS>"
+    "Format: PPWP <TPS 13 digits> <SEQ> <PEMILIH> <01> <02> <03> <SAH> <TIDAK SAH> <CODE>. DPR/DPRDP/DPRDK: <PAGE> after SEQ. Check: CEK <TPS>. What CHECK means: sum = the pair/candidate/party votes do not add up to SAH; PEMILIH = SAH + TIDAK SAH is not PEMILIH; DPT = PEMILIH over DPT + 2%; page 0 = PARTAI + candidates differ from the party on page 0; number = this phone is not registered, call the PPK; old = a newer SEQ counts. A number differs from C.Hasil? Resend with a new SEQ."
+# a card-coded DPD report of Jawa Barat (54 candidates): the long
+# confirmation (3 SMS parts) echoes every number with its name, whole
+DPD='3*3201012001001*2*380*12*7*30*0*5*18*9*3*41*6*2*15*8*11*4*1*22*10*0*3*7*5*9*14*2*6*1*0*4*8*13*2*5*3*7*1*0*9*6*2*4*11*3*5*0*1*8*2*6*3*4*1*2*7*368*12*88825093'
+expect "reply: a card-coded DPD report is confirmed with every number" \
+    "$($CTL reply $K "$DPD")" \
+    "DITERIMA DPD 3201012001001 #2: PEMILIH=380 1=12 2=7 3=30 4=0 5=5 6=18 7=9 8=3 9=41 10=6 11=2 12=15 13=8 14=11 15=4 16=1 17=22 18=10 19=0 20=3 21=7 22=5 23=9 24=14 25=2 26=6 27=1 28=0 29=4 30=8 31=13 32=2 33=5 34=3 35=7 36=1 37=0 38=9 39=6 40=2 41=4 42=11 43=3 44=5 45=0 46=1 47=8 48=2 49=6 50=3 51=4 52=1 53=2 54=7 SAH=368 TDK SAH=12. Tanda terima 08587026. PERIKSA: PEMILIH lebih banyak dari DPT ditambah 2%. Jika angka salah, kirim ulang dgn SEQ baru."
+expect_rc "reply: a long confirmation exits 0" 0 $CTL reply $K "$DPD"
 expect "reply: CEK of a TPS code too short" "$($CTL reply $K 'CEK 320101')" \
     "CEK: kode TPS '320101' salah atau tidak terdaftar. Kirim CEK lalu 13 angka kode TPS, mis. CEK 3201012001001."
 expect_rc "reply --lang fr is a usage error" 2 $CTL reply $K --lang fr "$EX*43058167"
@@ -165,7 +172,7 @@ out=$($CTL reply $K --batch "$D/replies")
 expect "reply --batch: one reply per line, history and long line" "$out" \
     "$OKID
 DITOLAK: pesan terlalu panjang. Kirim satu jenis/halaman per pesan.
-SUDAH DITERIMA PPWP 3201012001001 #1: 255 120 95 36 251 4. Tanda terima tetap 58331817. Tidak perlu kirim lagi.
+SUDAH DITERIMA PPWP 3201012001001 #1: PEMILIH=255 1=120 2=95 3=36 SAH=251 TDK SAH=4. Tanda terima tetap 58331817. Tidak perlu kirim lagi.
 Pesan tidak dikenali. Ketik BANTU utk format laporan, atau CEK <kode TPS> utk melihat data TPS."
 expect "reply --batch: as many replies as lines" "$(printf '%s\n' "$out" | wc -l)" \
     "$(wc -l <"$D/replies")"

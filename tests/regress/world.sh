@@ -276,8 +276,10 @@ else
 	t_fail "the scenario is played"
 fi
 expect_rc "the gateway is still up" 0 kill -0 "$PID"
-# Replies and forwards settle: the oracle passes, or 90 s are up.
-wait_for 90 ctl oracle
+# Replies and forwards settle: the oracle passes, or 240 s are up (a
+# card-coded report's confirmation echoes every number: about 250 SMS
+# parts here, at about 0.7 s a part on each of the 2 modems).
+wait_for 240 ctl oracle
 ctl oracle >"$D/oracle.txt" 2>"$D/oracle.err"
 rc=$?
 expect "the oracle finds no discrepancy" "$rc" 0

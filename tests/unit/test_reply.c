@@ -1,7 +1,10 @@
 /*
  * Unit tests of reply: every text fits one SMS in the GSM 7-bit
- * alphabet; a confirmation carries its receipt's 8 digits once and
- * echoes the numbers (or leading ones and the sum); a rejection has no
+ * alphabet, but a card-coded report's confirmation and BANTU, which fit
+ * 4 parts of a long SMS; a confirmation carries its receipt's 8 digits
+ * once and echoes the numbers (a card-coded one every number, with its
+ * name; a MAC-coded one in one SMS, or leading ones and the sum); a
+ * rejection has no
  * run of exactly 8 digits (SEQ_USED may quote the used receipt); merge,
  * CEK, BANTU and the classification of incoming texts.
  */
@@ -65,14 +68,56 @@ check_sms(const char *text)
 		fail_msg("empty reply");
 }
 
+/*
+ * The SMS parts an ASCII text takes without characters of the extension
+ * table: one up to 160, else 153 a part (3GPP TS 23.040, 8-bit UDH).
+ */
+static size_t
+sms_parts(const char *text)
+{
+	size_t	 n = strlen(text);
+
+	return (n <= 160 ? 1 : (n + 152) / 153);
+}
+
+/* A long SMS: 4 parts at most, plain ASCII, not empty. */
 static void
-check_confirm(const char *text, const char *rcpt)
+check_long(const char *text)
+{
+	const char	*p;
+
+	for (p = text; *p != '\0'; p++)
+		if (*p < ' ' || *p > '~' || strchr("[\\]^{|}~`", *p) != NULL)
+			fail_msg("not plain GSM: \"%s\"", text);
+	if (text[0] == '\0' || sms_parts(text) > 4)
+		fail_msg("%zu parts: \"%s\"", sms_parts(text), text);
+}
+
+/* A confirmation: in one SMS, or (long) up to 4 parts. */
+static void
+check_confirm_in(const char *text, const char *rcpt, int islong)
 {
 	char	 first[9];
 
-	check_sms(text);
+	if (islong)
+		check_long(text);
+	else
+		check_sms(text);
 	if (runs8(text, first) != 1 || strcmp(first, rcpt) != 0)
 		fail_msg("confirmation must carry %s once: \"%s\"", rcpt, text);
+}
+
+static void
+check_confirm(const char *text, const char *rcpt)
+{
+	check_confirm_in(text, rcpt, 0);
+}
+
+/* A card-coded report's confirmation. */
+static void
+check_confirm_long(const char *text, const char *rcpt)
+{
+	check_confirm_in(text, rcpt, 1);
 }
 
 static void
@@ -90,13 +135,14 @@ check_reject(const char *text, const char *allowed)
 }
 
 /*
- * The values echoed after the header: all in order and a full stop, or
- * leading ones in order, "..", and the sum of all. Returns how many.
+ * The values echoed after the header, each maybe after its name and
+ * "=": all in order and a full stop, or leading ones in order, "..",
+ * and the sum of all. Returns how many.
  */
 static size_t
 check_echo(enum reply_lang lang, const char *text, const struct report *r)
 {
-	const char	*p, *sumword = lang == REPLY_EN ? ".. sum of all " :
+	const char	*p, *q, *sumword = lang == REPLY_EN ? ".. sum of all " :
 			    ".. jml semua ";
 	unsigned long	 v, sum = 0;
 	char		*end;
@@ -121,6 +167,9 @@ check_echo(enum reply_lang lang, const char *text, const struct report *r)
 				    text);
 			return (k);
 		}
+		q = p + strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789");
+		if (*q == '=')
+			p = q + 1;
 		v = strtoul(p, &end, 10);
 		if (end == p || k >= r->nvalues || v != r->values[k])
 			fail_msg("value %zu wrong at \"%s\" in \"%s\"", k, p,
@@ -157,6 +206,16 @@ make_msg(struct reply_msg *m, enum contest c, int page, unsigned seq,
 	memcpy(m->receipt, RCPT, sizeof(m->receipt));
 }
 
+/* A report with the values given, in order. */
+static void
+make_vals(struct reply_msg *m, enum contest c, int page, unsigned seq,
+    const uint16_t *v, size_t n)
+{
+	make_msg(m, c, page, seq, n, 0);
+	memcpy(m->report.values, v, n * sizeof(*v));
+	assert_int_equal(decode_canon(&m->report), 0);
+}
+
 static void
 test_gsm_length(void **state)
 {
@@ -176,6 +235,36 @@ test_gsm_length(void **state)
 	assert_true(reply_gsm_length("\xc3") == (size_t)-1);
 	assert_true(reply_gsm_length("\xff") == (size_t)-1);
 	assert_true(reply_gsm_length(NULL) == (size_t)-1);
+}
+
+/*
+ * MAC-coded: one SMS, and a brief to merge. Card-coded: every value of
+ * a real form (57 at most), named; a brief only when short and not
+ * FLAGGED, with every value named.
+ */
+static void
+check_by_auth(const struct verify_result *res, const struct report *r,
+    const char *text, const char *brief, size_t echoed)
+{
+	if (res->auth == AUTH_MAC) {
+		check_confirm(text, RCPT);
+		check_confirm(brief, RCPT);
+		if (strlen(brief) > 70)
+			fail_msg("brief too long to merge: \"%s\"", brief);
+		return;
+	}
+	check_confirm_long(text, RCPT);
+	if (r->nvalues <= 57 && echoed != r->nvalues)
+		fail_msg("not every value: \"%s\"", text);
+	if (r->nvalues <= 57 && strstr(text, r->page > 0 ? " PARTAI=" :
+	    " PEMILIH=") == NULL)
+		fail_msg("values without names: \"%s\"", text);
+	if (brief[0] == '\0')
+		return;
+	if (res->verdict == VERDICT_FLAGGED || strlen(brief) > 70 ||
+	    count(brief, "=") != r->nvalues)
+		fail_msg("brief \"%s\"", brief);
+	check_confirm(brief, RCPT);
 }
 
 /* Every flag combination, verdict and form shape, in both languages. */
@@ -199,32 +288,32 @@ test_confirm_all_flags(void **state)
 	};
 	static const enum verdict verdicts[] = { VERDICT_OK, VERDICT_FLAGGED,
 	    VERDICT_DUPLICATE };
+	static const enum auth auths[] = { AUTH_MAC, AUTH_CARD };
 	struct reply_msg	 m;
 	struct verify_result	 res;
-	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
-	size_t			 s, v, l, k;
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
+	size_t			 s, v, l, k, a;
 	unsigned		 flags;
 
 	(void)state;
 	for (s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
 	for (v = 0; v < 3; v++)
 	for (l = 0; l < 2; l++)
+	for (a = 0; a < 2; a++)
 	for (flags = 0; flags <= FLAG_ALL; flags++) {
 		make_msg(&m, shapes[s].c, shapes[s].page, shapes[s].seq,
 		    shapes[s].n, shapes[s].value);
 		memset(&res, 0, sizeof(res));
 		res.verdict = verdicts[v];
+		res.auth = auths[a];
 		res.flags = flags;
 		res.supersedes = flags & 1 ? 9998 : 0;
 		res.superseded_by = 9999;
 		memcpy(res.receipt, RCPT, sizeof(res.receipt));
 		assert_int_equal(reply_report(langs[l], &m, &res, text,
 		    sizeof(text), brief, sizeof(brief)), 0);
-		check_confirm(text, RCPT);
-		check_confirm(brief, RCPT);
-		if (strlen(brief) > 60)
-			fail_msg("brief too long to merge: \"%s\"", brief);
 		k = check_echo(langs[l], text, &m.report);
+		check_by_auth(&res, &m.report, text, brief, k);
 		/* Even the longest page still shows some values. */
 		if (k < 1)
 			fail_msg("no value echoed: \"%s\"", text);
@@ -255,19 +344,22 @@ test_flag_words(void **state)
 		unsigned	 flag;
 		const char	*id, *en;
 	} words[] = {
-		{ FLAG_SUM, "jumlah pasangan tdk sama dgn SAH",
-		    "pair votes do not add up to SAH" },
-		{ FLAG_TOTAL, "SAH+TDK SAH tdk sama dgn PEMILIH",
-		    "SAH+TIDAK SAH is not PEMILIH" },
-		{ FLAG_DPT, "PEMILIH lebih dari DPT+2%", "PEMILIH over DPT+2%" },
-		{ FLAG_PARTY, "partai+caleg tdk sama dgn hal 0",
-		    "party+candidates differ from page 0" },
-		{ FLAG_SENDER, "nomor Anda tdk terdaftar",
-		    "your number is not registered" },
+		{ FLAG_SUM, "PERIKSA: jumlah suara semua pasangan tidak sama "
+		    "dgn SAH.", "CHECK: the pair votes do not add up to SAH." },
+		{ FLAG_TOTAL, "PERIKSA: SAH ditambah TIDAK SAH tidak sama dgn "
+		    "PEMILIH.", "CHECK: SAH plus TIDAK SAH is not PEMILIH." },
+		{ FLAG_DPT, "PERIKSA: PEMILIH lebih banyak dari DPT ditambah "
+		    "2%.", "CHECK: PEMILIH is more than DPT plus 2%." },
+		{ FLAG_PARTY, "PERIKSA: PARTAI ditambah suara caleg tidak sama "
+		    "dgn angka partai ini di hal 0.", "CHECK: PARTAI plus the "
+		    "candidates is not this party's number on page 0." },
+		{ FLAG_SENDER, "PERIKSA: nomor HP ini tidak terdaftar utk TPS "
+		    "ini, hubungi PPK.", "CHECK: this phone is not registered "
+		    "for this TPS, call the PPK." },
 	};
 	struct reply_msg	 m;
 	struct verify_result	 res;
-	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
 	size_t			 i;
 
 	(void)state;
@@ -275,18 +367,23 @@ test_flag_words(void **state)
 		make_msg(&m, CONTEST_PPWP, -1, 2, 6, 100);
 		memset(&res, 0, sizeof(res));
 		res.verdict = VERDICT_FLAGGED;
+		res.auth = AUTH_CARD;
 		res.flags = words[i].flag;
 		assert_int_equal(reply_report(REPLY_ID, &m, &res, text,
 		    sizeof(text), brief, sizeof(brief)), 0);
 		if (strstr(text, words[i].id) == NULL)
 			fail_msg("\"%s\" lacks \"%s\"", text, words[i].id);
 		assert_non_null(strstr(text, "kirim ulang dgn SEQ baru"));
-		assert_non_null(strstr(brief, "cek"));
 		assert_int_equal(reply_report(REPLY_EN, &m, &res, text,
 		    sizeof(text), brief, sizeof(brief)), 0);
 		if (strstr(text, words[i].en) == NULL)
 			fail_msg("\"%s\" lacks \"%s\"", text, words[i].en);
 		assert_non_null(strstr(text, "new SEQ"));
+		/* MAC-coded: one SMS, and the brief says what to check. */
+		res.auth = AUTH_MAC;
+		assert_int_equal(reply_report(REPLY_ID, &m, &res, text,
+		    sizeof(text), brief, sizeof(brief)), 0);
+		assert_non_null(strstr(brief, " cek "));
 	}
 	/* OK but stale: says the newer SEQ counts. */
 	memset(&res, 0, sizeof(res));
@@ -323,19 +420,31 @@ test_flag_words(void **state)
 	    sizeof(brief)), -1);
 }
 
-/* A long page: leading values, "..", the sum of all values. */
+/*
+ * A long page: MAC-coded, leading values, "..", the sum of all values;
+ * card-coded, every value (128 do not fit with their names).
+ */
 static void
 test_long_page(void **state)
 {
+	static const uint16_t ppwp[] = { 255, 120, 95, 36, 251, 4 };
 	struct reply_msg	 m;
 	struct verify_result	 res;
-	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
 	size_t			 k;
 
 	(void)state;
 	make_msg(&m, CONTEST_DPR, 17, 9999, TALLY_MAXVALUES, 999);
 	memset(&res, 0, sizeof(res));
 	res.verdict = VERDICT_OK;
+	res.auth = AUTH_CARD;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	check_confirm_long(text, RCPT);
+	assert_int_equal(check_echo(REPLY_ID, text, &m.report), 128);
+	assert_null(strstr(text, "="));
+	assert_string_equal(brief, "");
+	res.auth = AUTH_MAC;
 	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
 	    brief, sizeof(brief)), 0);
 	check_confirm(text, RCPT);
@@ -345,16 +454,11 @@ test_long_page(void **state)
 	assert_non_null(strstr(text, "hal 17 #9999"));
 	assert_string_equal(brief, "DPR h17 #9999 " RCPT);
 	/* A PPWP report fits whole. */
-	make_msg(&m, CONTEST_PPWP, -1, 1, 6, 0);
-	m.report.values[0] = 255;
-	m.report.values[1] = 120;
-	m.report.values[2] = 95;
-	m.report.values[3] = 36;
-	m.report.values[4] = 251;
-	m.report.values[5] = 4;
+	make_vals(&m, CONTEST_PPWP, -1, 1, ppwp, 6);
 	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
 	    brief, sizeof(brief)), 0);
-	assert_non_null(strstr(text, ": 255 120 95 36 251 4."));
+	assert_non_null(strstr(text, ": PEMILIH=255 1=120 2=95 3=36 SAH=251 "
+	    "TDK SAH=4."));
 	assert_null(strstr(text, ".."));
 	assert_string_equal(brief, "PPWP #1 " RCPT);
 }
@@ -547,11 +651,13 @@ verify_reply(struct vfix *f, const char *sms, char *text, char *brief,
 	memcpy(m.receipt, res->receipt, sizeof(m.receipt));
 	if (res->verdict == VERDICT_OK || res->verdict == VERDICT_FLAGGED)
 		memhist_add(f->mh, &m.report, res->receipt);
-	assert_int_equal(reply_report(REPLY_ID, &m, res, text, REPLY_MAX + 1,
+	assert_int_equal(reply_report(REPLY_ID, &m, res, text, REPLY_TEXT_MAX,
 	    brief, REPLY_MAX + 1), 0);
 	if (res->verdict == VERDICT_REJECTED)
 		check_reject(text, res->reason == REASON_SEQ_USED ?
 		    res->receipt : NULL);
+	else if (res->auth == AUTH_CARD)
+		check_confirm_long(text, res->receipt);
 	else
 		check_confirm(text, res->receipt);
 	return (res->verdict);
@@ -584,7 +690,7 @@ test_through_verify(void **state)
 {
 	struct vfix		 f;
 	struct verify_result	 res;
-	char			 text[REPLY_MAX + 1], brief[REPLY_MAX + 1];
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
 	int			 i;
 
 	(void)state;
@@ -594,8 +700,9 @@ test_through_verify(void **state)
 	assert_int_equal(verify_reply(&f, "1*3201012001001*01*255*120*95*36*"
 	    "251*4*43058167", text, brief, &res), VERDICT_OK);
 	assert_string_equal(res.receipt, "58331817");
-	assert_string_equal(text, "DITERIMA PPWP 3201012001001 #1: 255 120 "
-	    "95 36 251 4. Tanda terima 58331817, tulis di C.Hasil.");
+	assert_string_equal(text, "DITERIMA PPWP 3201012001001 #1: "
+	    "PEMILIH=255 1=120 2=95 3=36 SAH=251 TDK SAH=4. Tanda terima "
+	    "58331817, tulis di C.Hasil.");
 	assert_string_equal(brief, "PPWP #1 58331817");
 	/* Sent again: a duplicate, the same receipt. */
 	assert_int_equal(verify_reply(&f, "PPWP 3201012001001 1 255 120 95 36 "
@@ -613,7 +720,11 @@ test_through_verify(void **state)
 	    "121 95 36 251 4", 2, NULL), text, brief, &res),
 	    VERDICT_FLAGGED);
 	assert_non_null(strstr(text, "koreksi #1"));
-	assert_non_null(strstr(text, "jml pasangan!=SAH"));
+	assert_non_null(strstr(text, ": PEMILIH=255 1=121 2=95 3=36 SAH=251 "
+	    "TDK SAH=4. "));
+	assert_non_null(strstr(text, "PERIKSA: jumlah suara semua pasangan "
+	    "tidak sama dgn SAH."));
+	assert_string_equal(brief, "");
 	/* Wrong count: names the form. */
 	assert_int_equal(verify_reply(&f, sign(&f, "PPWP 3201012001001 3 255 "
 	    "120 95 36 251", 3, NULL), text, brief, &res),
@@ -651,6 +762,116 @@ test_through_verify(void **state)
 	lockout_free(f.lk);
 }
 
+/* The literal texts an officer reads for a card-coded report. */
+static void
+test_card_echo(void **state)
+{
+	static const uint16_t dpd[57] = { 380,
+	    12, 7, 30, 0, 5, 18, 9, 3, 41, 6, 2, 15, 8, 11, 4, 1, 22, 10,
+	    0, 3, 7, 5, 9, 14, 2, 6, 1, 0, 4, 8, 13, 2, 5, 3, 7, 1, 0, 9,
+	    6, 2, 4, 11, 3, 5, 0, 1, 8, 2, 6, 3, 4, 1, 2, 7,
+	    368, 12 };
+	static const uint16_t ppwp[] = { 255, 120, 95, 30, 251, 3 };
+	struct reply_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
+
+	(void)state;
+	/* DPD of Jawa Barat, 54 candidates: every value, in order. */
+	make_vals(&m, CONTEST_DPD, -1, 3, dpd, 57);
+	memset(&res, 0, sizeof(res));
+	res.verdict = VERDICT_OK;
+	res.auth = AUTH_CARD;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_string_equal(text, "DITERIMA DPD 3201012001001 #3: "
+	    "PEMILIH=380 1=12 2=7 3=30 4=0 5=5 6=18 7=9 8=3 9=41 10=6 11=2 "
+	    "12=15 13=8 14=11 15=4 16=1 17=22 18=10 19=0 20=3 21=7 22=5 23=9 "
+	    "24=14 25=2 26=6 27=1 28=0 29=4 30=8 31=13 32=2 33=5 34=3 35=7 "
+	    "36=1 37=0 38=9 39=6 40=2 41=4 42=11 43=3 44=5 45=0 46=1 47=8 "
+	    "48=2 49=6 50=3 51=4 52=1 53=2 54=7 SAH=368 TDK SAH=12. Tanda "
+	    "terima 58331817, tulis di C.Hasil.");
+	assert_int_equal(sms_parts(text), 3);
+	assert_string_equal(brief, "");
+	/* Its USSD screen: one SMS, leading values and the sum. */
+	assert_int_equal(reply_screen(REPLY_ID, &m, &res, text,
+	    sizeof(text)), 0);
+	check_confirm(text, RCPT);
+	assert_non_null(strstr(text, ".. jml semua 1128."));
+
+	/* FLAGGED PPWP: the numbers, then what looks wrong in words. */
+	make_vals(&m, CONTEST_PPWP, -1, 2, ppwp, 6);
+	res.verdict = VERDICT_FLAGGED;
+	res.flags = FLAG_SUM | FLAG_TOTAL;
+	res.supersedes = 1;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_string_equal(text, "DITERIMA PPWP 3201012001001 #2 (koreksi "
+	    "#1): PEMILIH=255 1=120 2=95 3=30 SAH=251 TDK SAH=3. Tanda "
+	    "terima 58331817. PERIKSA: jumlah suara semua pasangan tidak "
+	    "sama dgn SAH; SAH ditambah TIDAK SAH tidak sama dgn PEMILIH. "
+	    "Jika angka salah, kirim ulang dgn SEQ baru.");
+	assert_int_equal(sms_parts(text), 2);
+	assert_int_equal(reply_report(REPLY_EN, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_string_equal(text, "RECEIVED PPWP 3201012001001 #2 (corrects "
+	    "#1): PEMILIH=255 1=120 2=95 3=30 SAH=251 TIDAK SAH=3. Receipt "
+	    "58331817. CHECK: the pair votes do not add up to SAH; SAH plus "
+	    "TIDAK SAH is not PEMILIH. If a number is wrong, resend with a "
+	    "new SEQ.");
+}
+
+/* Pages of a card-coded report: named, short ones merged. */
+static void
+test_card_pages(void **state)
+{
+	static const uint16_t page2[] = { 12, 30, 11, 7 };
+	static const uint16_t page0[] = { 250, 100, 140, 240, 10 };
+	struct reply_msg	 m;
+	struct verify_result	 res;
+	char			 text[REPLY_TEXT_MAX], brief[REPLY_MAX + 1];
+	char			 briefs[1][REPLY_MAX + 1];
+	const char		*bp[2];
+
+	(void)state;
+	/* A party page: PARTAI, then the candidates by number. */
+	make_vals(&m, CONTEST_DPR, 2, 4, page2, 4);
+	memset(&res, 0, sizeof(res));
+	res.auth = AUTH_CARD;
+	res.verdict = VERDICT_DUPLICATE;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_string_equal(text, "SUDAH DITERIMA DPR 3201012001001 hal 2 #4: "
+	    "PARTAI=12 1=30 2=11 3=7. Tanda terima tetap 58331817. Tidak "
+	    "perlu kirim lagi.");
+	/* Short and not FLAGGED: a brief with every number, to merge. */
+	assert_string_equal(brief, "DPR h2 #4: PARTAI=12 1=30 2=11 3=7, "
+	    "58331817 ulang");
+	memcpy(briefs[0], brief, sizeof(brief));
+	/* A summary page names each party by its ballot number. */
+	make_vals(&m, CONTEST_DPR, 0, 5, page0, 5);
+	res.verdict = VERDICT_OK;
+	res.form.kind = FORM_SUMMARY;
+	res.form.nvalues = 5;
+	res.form.nchoices = 2;
+	res.form.choices[0] = 7;
+	res.form.choices[1] = 24;
+	assert_int_equal(reply_report(REPLY_ID, &m, &res, text, sizeof(text),
+	    brief, sizeof(brief)), 0);
+	assert_string_equal(text, "DITERIMA DPR 3201012001001 hal 0 #5: "
+	    "PEMILIH=250 7=100 24=140 SAH=240 TDK SAH=10. Tanda terima "
+	    "58331817, tulis di C.Hasil.");
+	assert_string_equal(brief, "DPR h0 #5: PEMILIH=250 7=100 24=140 "
+	    "SAH=240 TDK SAH=10, 58331817");
+	bp[0] = briefs[0];
+	bp[1] = brief;
+	assert_int_equal(reply_merge(REPLY_ID, bp, 2, text, REPLY_MAX + 1),
+	    2);
+	assert_string_equal(text, "DITERIMA: DPR h2 #4: PARTAI=12 1=30 2=11 "
+	    "3=7, 58331817 ulang; DPR h0 #5: PEMILIH=250 7=100 24=140 SAH=240 "
+	    "TDK SAH=10, 58331817. Tulis tanda terima di C.Hasil.");
+}
+
 static void
 test_merge(void **state)
 {
@@ -663,8 +884,9 @@ test_merge(void **state)
 
 	(void)state;
 	memset(&res, 0, sizeof(res));
+	res.auth = AUTH_MAC;		/* only MAC-coded ones are merged */
 	for (i = 0; i < 30; i++) {
-		char	 text[REPLY_MAX + 1];
+		char	 text[REPLY_TEXT_MAX];
 
 		make_msg(&m, CONTEST_DPR, (int)i, (unsigned)(i + 100), 4, 9);
 		snprintf(m.receipt, sizeof(m.receipt), "%08zu",
@@ -762,13 +984,26 @@ test_cek(void **state)
 static void
 test_fixed_texts(void **state)
 {
-	char	 text[REPLY_MAX + 1];
+	char	 text[REPLY_TEXT_MAX];
 	size_t	 l;
 
 	(void)state;
+	/* BANTU: the format, and what each word after PERIKSA means. */
+	assert_int_equal(reply_bantu(REPLY_ID, text, sizeof(text)), 0);
+	assert_string_equal(text, "Format: PPWP <TPS 13 angka> <SEQ> "
+	    "<PEMILIH> <01> <02> <03> <SAH> <TDK SAH> <KODE>. DPR/DPRDP/DPRDK: "
+	    "<HAL> stlh SEQ. Pisah spasi atau *. CEK <TPS>. Arti PERIKSA: "
+	    "jumlah = suara pasangan/calon/partai dijumlah tidak sama dgn SAH; "
+	    "PEMILIH = SAH + TDK SAH tidak sama dgn PEMILIH; DPT = PEMILIH "
+	    "lebih dari DPT + 2%; hal 0 = PARTAI + caleg tidak sama dgn angka "
+	    "partai di hal 0; nomor = nomor HP ini tidak terdaftar, hubungi "
+	    "PPK; lama = SEQ lebih baru yg berlaku. Angka beda dgn C.Hasil? "
+	    "Kirim ulang dgn SEQ baru.");
 	for (l = 0; l < 2; l++) {
 		assert_int_equal(reply_bantu(langs[l], text, sizeof(text)), 0);
-		check_reject(text, NULL);
+		check_long(text);
+		assert_int_equal(runs8(text, NULL), 0);
+		assert_true(sms_parts(text) >= 2);
 		assert_non_null(strstr(text, "PPWP"));
 		assert_non_null(strstr(text, "CEK"));
 		assert_non_null(strstr(text, "DPR"));
@@ -797,6 +1032,7 @@ test_fixed_texts(void **state)
 		assert_non_null(strstr(text, "'123'"));
 	}
 	assert_int_equal(reply_bantu(REPLY_ID, text, 10), -1);
+	assert_int_equal(reply_bantu(REPLY_ID, text, REPLY_MAX + 1), -1);
 }
 
 /* The text tables: whole in both languages, and every rejection fits. */
@@ -1003,6 +1239,8 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_reject_all_reasons),
 	cmocka_unit_test(test_reject_details),
 	cmocka_unit_test(test_through_verify),
+	cmocka_unit_test(test_card_echo),
+	cmocka_unit_test(test_card_pages),
 	cmocka_unit_test(test_merge),
 	cmocka_unit_test(test_cek),
 	cmocka_unit_test(test_fixed_texts),
