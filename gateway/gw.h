@@ -282,7 +282,8 @@ int		 store_msg_replies(struct store *, int64_t,
 int		 store_msg_forwards(struct store *, int64_t, struct store_fwd *,
 		    size_t, size_t *);
 int		 store_counts(struct store *, struct store_counts *);
-int		 store_slot_add(struct store *, const char *, int, int64_t);
+int		 store_slot_add(struct store *, const char *, int, int64_t,
+		    const char *);
 int		 store_slot_done(struct store *, const char *, int);
 int		 store_slot_get(struct store *, const char *, int, int64_t *,
 		    char *, size_t, char *, size_t, int *);
@@ -383,6 +384,7 @@ int		 forward_post(struct fwd *, const char *, int, int64_t,
 int		 forward_inflight(struct fwd *, const char *);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
+#define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART": one part, on a SIM */
 struct parts;
 struct parts_done {
 	char		 modem[GW_MODEM_NAME_MAX];
@@ -392,6 +394,7 @@ struct parts_done {
 	int		 nparts;		/* parts received */
 	int		 total;			/* parts announced */
 	int		 locations[16];		/* SIM slots to delete */
+	char		 ids[16][PARTS_ID_MAX];	/* each part's identity */
 	int		 nlocations;
 	time_t		 first_seen;
 };
@@ -401,6 +404,7 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 		    time_t, struct parts_done *);
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
+void		 parts_id(const struct wire_msg *, char *, size_t);
 
 /* balance.c: prepaid airtime from an operator's USSD answer */
 int		 balance_parse(const char *, const char *, long *, char *,

@@ -49,6 +49,7 @@ struct parts_entry {
 	char		 time[WIRE_TIME_MAX];	/* of the lowest part held */
 	int		 time_part;
 	int		 loc[PARTS_LOC_MAX];
+	char		 loc_id[PARTS_LOC_MAX][PARTS_ID_MAX];
 	int		 nloc;
 	time_t		 first_seen;
 	int		 due;		/* evicted: expire it now */
@@ -60,6 +61,22 @@ struct parts {
 	size_t			 n;
 	size_t			 ndue;
 };
+
+/*
+ * What tells one part on a SIM from another of the same sender: its
+ * SMSC time, and its concatenation reference and number, if any. The
+ * SIM slot table keeps it, so a slot reused after a crash is not taken
+ * for the committed part it held before.
+ */
+void
+parts_id(const struct wire_msg *msg, char *buf, size_t len)
+{
+	if (msg->total > 1)
+		snprintf(buf, len, "%s %d/%d", msg->time, (int)msg->ref,
+		    msg->part);
+	else
+		snprintf(buf, len, "%s", msg->time);
+}
 
 struct parts *
 parts_new(void)
@@ -141,6 +158,7 @@ parts_loc_add(struct parts_entry *e, const struct wire_msg *msg)
 		    e->sender, e->ref, PARTS_LOC_MAX, msg->location);
 		return;
 	}
+	parts_id(msg, e->loc_id[e->nloc], sizeof(e->loc_id[0]));
 	e->loc[e->nloc++] = msg->location;
 }
 
@@ -160,6 +178,7 @@ parts_fill(const struct parts_entry *e, struct parts_done *d)
 	d->nparts = e->nparts;
 	d->total = e->total;
 	memcpy(d->locations, e->loc, sizeof(d->locations));
+	memcpy(d->ids, e->loc_id, sizeof(d->ids));
 	d->nlocations = e->nloc;
 	d->first_seen = e->first_seen;
 }
@@ -178,8 +197,10 @@ parts_single(const char *modem, const struct wire_msg *msg, time_t now,
 	parts_append(d, &len, msg->text);
 	d->nparts = 1;
 	d->total = msg->total > 1 ? msg->total : 1;
-	if ((msg->flags & WIRE_F_STORED) && msg->location != 0)
+	if ((msg->flags & WIRE_F_STORED) && msg->location != 0) {
+		parts_id(msg, d->ids[0], sizeof(d->ids[0]));
 		d->locations[d->nlocations++] = msg->location;
+	}
 	d->first_seen = now;
 }
 

@@ -31,7 +31,7 @@ sms_rows(void *arg, int64_t id)
 
 	for (i = 0; i < s->d->nlocations; i++)
 		if (s->d->locations[i] > 0 && store_slot_add(gw->store,
-		    s->modem, s->d->locations[i], id) == -1)
+		    s->modem, s->d->locations[i], id, s->d->ids[i]) == -1)
 			return (-1);
 	return (0);
 }
@@ -89,20 +89,26 @@ sms_deleted(struct modem *m, int location, int code)
 		store_slot_done(gw->store, m->conf.name, location);
 }
 
-/* 1 if this SMS is a committed message still on the SIM: delete again. */
+/*
+ * 1 if this SMS is a part of a committed message still on the SIM:
+ * delete it again. The slot's sender and part time must both match: a
+ * slot freed before a crash may hold a new part of the same officer.
+ */
 static int
 sms_slot_again(struct modem *m, const struct wire_msg *w)
 {
-	char		 sender[WIRE_NUMBER_MAX], smsc_time[WIRE_TIME_MAX];
+	char		 sender[WIRE_NUMBER_MAX], held[PARTS_ID_MAX];
+	char		 part[PARTS_ID_MAX];
 	int64_t		 id;
 	int		 multipart;
 
 	if (!(w->flags & WIRE_F_STORED) || w->location <= 0 ||
 	    store_slot_get(gw->store, m->conf.name, w->location, &id, sender,
-	    sizeof(sender), smsc_time, sizeof(smsc_time), &multipart) != 1)
+	    sizeof(sender), held, sizeof(held), &multipart) != 1)
 		return (0);
+	parts_id(w, part, sizeof(part));
 	if (strcmp(sender, w->number) != 0 || (!multipart &&
-	    strcmp(smsc_time, w->time) != 0)) {
+	    strcmp(held, part) != 0)) {
 		/* Another message took the slot: ours was deleted. */
 		store_slot_done(gw->store, m->conf.name, w->location);
 		return (0);

@@ -32,7 +32,7 @@
 #include "log.h"
 #include "tally.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 #define STORE_BUSY_MS		5000	/* wait for another writer */
 #define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
 #define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
@@ -176,8 +176,13 @@ static const char store_schema_sql[] =
 	" modem TEXT NOT NULL,"
 	" location INTEGER NOT NULL,"
 	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
+	" part_time TEXT NOT NULL DEFAULT '',"
 	" PRIMARY KEY (modem, location)"
 	");";
+
+/* Version 1 to 2: each SIM slot keeps the SMSC time of its own part. */
+static const char store_schema_v2_sql[] =
+	"ALTER TABLE sim_slots ADD COLUMN part_time TEXT NOT NULL DEFAULT '';";
 
 #define MSG_COLUMNS							\
 	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
@@ -290,10 +295,12 @@ static const char *store_sql[ST_MAX] = {
 	[ST_COUNT_FWD] =	"SELECT state, count(*) FROM forwards"
 	    " GROUP BY state",
 	[ST_SLOT_ADD] =		"INSERT OR REPLACE INTO sim_slots (modem,"
-	    " location, msg_id) VALUES (?1, ?2, ?3)",
+	    " location, msg_id, part_time) VALUES (?1, ?2, ?3, ?4)",
 	[ST_SLOT_DONE] =	"DELETE FROM sim_slots WHERE modem = ?1"
 	    " AND location = ?2",
-	[ST_SLOT_GET] =		"SELECT s.msg_id, m.sender, m.smsc_time, m.parts"
+	[ST_SLOT_GET] =		"SELECT s.msg_id, m.sender, CASE WHEN"
+	    " s.part_time != '' THEN s.part_time ELSE m.smsc_time END,"
+	    " CASE WHEN s.part_time != '' THEN 1 ELSE m.parts END"
 	    " FROM sim_slots s JOIN messages m ON m.id = s.msg_id"
 	    " WHERE s.modem = ?1 AND s.location = ?2",
 };
@@ -712,8 +719,15 @@ store_open(const char *path, char *err, size_t errlen)
 		if (sqlite3_exec(s->db, store_schema_sql, NULL, NULL, NULL) !=
 		    SQLITE_OK)
 			goto fail_tx;
+	} else if (version == 1) {
+		what = "upgrade schema to version 2";
+		if (sqlite3_exec(s->db, store_schema_v2_sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
+	if (version < STORE_SCHEMA_VERSION) {
 		what = "set schema version";
-		if (sqlite3_exec(s->db, "PRAGMA user_version = 1", NULL, NULL,
+		if (sqlite3_exec(s->db, "PRAGMA user_version = 2", NULL, NULL,
 		    NULL) != SQLITE_OK)
 			goto fail_tx;
 	}
@@ -1683,14 +1697,15 @@ store_counts(struct store *s, struct store_counts *c)
  */
 int
 store_slot_add(struct store *s, const char *modem, int location,
-    int64_t msg_id)
+    int64_t msg_id, const char *part_time)
 {
 	sqlite3_stmt	*st = store_stmt(s, ST_SLOT_ADD);
 	int		 rc;
 
 	if (store_bind_text(st, 1, modem) != SQLITE_OK ||
 	    sqlite3_bind_int(st, 2, location) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 3, msg_id) != SQLITE_OK)
+	    sqlite3_bind_int64(st, 3, msg_id) != SQLITE_OK ||
+	    store_bind_text(st, 4, part_time) != SQLITE_OK)
 		return (store_fail(s, "slot add"));
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -1715,7 +1730,11 @@ store_slot_done(struct store *s, const char *modem, int location)
 	return (0);
 }
 
-/* 1 and the message held in that slot, 0 if none is, -1 on error. */
+/*
+ * 1 and the message held in that slot, 0 if none is, -1 on error. The
+ * time is the SMSC time of the part in that slot; *multipart is 1 only
+ * for a slot recorded before version 2, which knows the message's time.
+ */
 int
 store_slot_get(struct store *s, const char *modem, int location,
     int64_t *msg_id, char *sender, size_t slen, char *smsc_time, size_t tlen,

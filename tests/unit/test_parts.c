@@ -54,6 +54,7 @@ test_single(void **state)
 	assert_int_equal(d.total, 1);
 	assert_int_equal(d.nlocations, 1);
 	assert_int_equal(d.locations[0], 7);
+	assert_string_equal(d.ids[0], "2024-02-14T10:00:00Z");
 	assert_int_equal(d.first_seen, 1000);
 	assert_int_equal(parts_pending(p), 0);
 
@@ -68,6 +69,33 @@ test_single(void **state)
 	assert_int_equal(parts_add(p, "m1", &m, 1000, &d), 1);
 	assert_int_equal(d.nlocations, 0);
 	assert_int_equal(parts_pending(p), 0);
+	parts_free(p);
+}
+
+/* Each SIM slot of a long SMS carries its own part's identity. */
+static void
+test_slot_ids(void **state)
+{
+	struct parts		*p = parts_new();
+	struct parts_done	 d;
+	struct wire_msg		 m;
+	int			 i;
+
+	(void)state;
+	assert_non_null(p);
+	m = sms("+62811", 42, 2, 2, 9, "world");
+	assert_int_equal(parts_add(p, "m1", &m, 1000, &d), 0);
+	m = sms("+62811", 42, 1, 2, 3, "hello ");
+	assert_int_equal(parts_add(p, "m1", &m, 1000, &d), 1);
+	assert_int_equal(d.nlocations, 2);
+	for (i = 0; i < 2; i++) {
+		if (d.locations[i] == 9)
+			assert_string_equal(d.ids[i],
+			    "2024-02-14T10:02:00Z 42/2");
+		else
+			assert_string_equal(d.ids[i],
+			    "2024-02-14T10:01:00Z 42/1");
+	}
 	parts_free(p);
 }
 
@@ -357,6 +385,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single),
+		cmocka_unit_test(test_slot_ids),
 		cmocka_unit_test(test_in_and_out_of_order),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_duplicates),

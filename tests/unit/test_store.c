@@ -206,6 +206,64 @@ addmsg(struct fixture *f, enum msg_kind kind, enum verdict v,
 	return (m.id);
 }
 
+/*
+ * A SIM slot keeps its own part's identity: a slot reused after a crash
+ * by another part of the same sender is told apart. A slot written by
+ * schema version 1 (upgraded in place) answers with the message's time
+ * and says multipart, as it did.
+ */
+static void
+test_slots(void **state)
+{
+	struct fixture	*f = *state;
+	struct store_msg m;
+	char		 sender[48], id[64];
+	int64_t		 got;
+	int		 multi;
+
+	mkmsg(&m, MSG_REPORT, "+6281234567890", "1*x");
+	m.parts = 3;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(store_slot_add(f->s, "m1", 4, m.id,
+	    "2024-02-14T03:00:05Z 7/2"), 0);
+	assert_int_equal(store_slot_get(f->s, "m1", 4, &got, sender,
+	    sizeof(sender), id, sizeof(id), &multi), 1);
+	assert_int_equal(got, m.id);
+	assert_string_equal(sender, "+6281234567890");
+	assert_string_equal(id, "2024-02-14T03:00:05Z 7/2");
+	assert_int_equal(multi, 0);
+	assert_int_equal(store_slot_get(f->s, "m1", 5, &got, sender,
+	    sizeof(sender), id, sizeof(id), &multi), 0);
+	/* A row of version 1 has no part identity. */
+	raw_int(f, "UPDATE sim_slots SET part_time = '' WHERE location = 4");
+	assert_int_equal(store_slot_get(f->s, "m1", 4, &got, sender,
+	    sizeof(sender), id, sizeof(id), &multi), 1);
+	assert_string_equal(id, "2024-02-14T03:00:00Z");
+	assert_int_equal(multi, 1);
+}
+
+/* A version 1 store is upgraded in place when it is opened. */
+static void
+test_upgrade(void **state)
+{
+	struct fixture	*f = *state;
+	struct store	*s2;
+	char		 err[512];
+
+	store_close(f->s);
+	f->s = NULL;
+	raw_int(f, "ALTER TABLE sim_slots DROP COLUMN part_time");
+	raw_int(f, "PRAGMA user_version = 1");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
+	    "'sim_slots') WHERE name = 'part_time'"), 0);
+	s2 = store_open(f->path, err, sizeof(err));
+	assert_non_null(s2);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
+	    "'sim_slots') WHERE name = 'part_time'"), 1);
+	f->s = s2;
+}
+
 static void
 test_open(void **state)
 {
@@ -213,7 +271,7 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 2);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
@@ -233,11 +291,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 2");
+	raw_int(f, "PRAGMA user_version = 3");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 1");
+	raw_int(f, "PRAGMA user_version = 2");
 	reopen(f);
 }
 
@@ -1477,6 +1535,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msg_roundtrip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_msg_seen, setup,
