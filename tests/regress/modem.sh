@@ -238,8 +238,10 @@ await "a HEARTBEAT within 6 s" 6 '^HEARTBEAT$'
 # --- fault: unplug --------------------------------------------------
 NSIM=$(ctl sim --modem 0 | grep -c .)
 mark
-ctl fault --modem 0 unplug 3 >/dev/null
-await "unplug: the worker goes BROKEN" 5 '^STATE status=4\(broken\)'
+# Unplugged long enough that a worker slowed by a loaded machine still
+# touches the modem while it is away (3 s was sometimes missed whole).
+ctl fault --modem 0 unplug 8 >/dev/null
+await "unplug: the worker goes BROKEN" 8 '^STATE status=4\(broken\)'
 await "then BACKOFF" 3 '^STATE status=5\(backoff\) text=reconnecting in 1 s'
 cmd send 10 $PHONE "tidak siap"
 cmd delete 105 1
