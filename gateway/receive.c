@@ -59,22 +59,28 @@ static const char *const receive_channel_names[] = {
 	[CHANNEL_USSD] = "ussd",
 };
 
+/* The name of entry i of a table indexed by an enum, "?" if none. */
+static const char *
+receive_name(const char *const *names, size_t n, int i)
+{
+	if (i < 0 || (size_t)i >= n || names[i] == NULL)
+		return ("?");
+	return (names[i]);
+}
+
 const char *
 receive_state_name(enum msg_state s)
 {
-	if ((size_t)s >= sizeof(receive_state_names) /
-	    sizeof(receive_state_names[0]) || receive_state_names[s] == NULL)
-		return ("?");
-	return (receive_state_names[s]);
+	return (receive_name(receive_state_names, sizeof(receive_state_names) /
+	    sizeof(receive_state_names[0]), s));
 }
 
 const char *
 receive_channel_name(enum channel c)
 {
-	if ((size_t)c >= sizeof(receive_channel_names) /
-	    sizeof(receive_channel_names[0]) || receive_channel_names[c] == NULL)
-		return ("?");
-	return (receive_channel_names[c]);
+	return (receive_name(receive_channel_names,
+	    sizeof(receive_channel_names) / sizeof(receive_channel_names[0]),
+	    c));
 }
 
 int
