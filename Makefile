@@ -246,7 +246,7 @@ test: all $(ASAN_BINS) fuzz
 
 check:
 	@$(MAKE) --no-print-directory deps
-	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory -j$$(nproc) test
 
 # --- fuzzing --------------------------------------------------------
 
