@@ -554,3 +554,92 @@ menu_summary(const struct menu *m, char *buf, size_t len)
 	menu_ident(m, id, sizeof(id));
 	snprintf(buf, len, "%s", id);
 }
+
+/* What the store keeps of a half-filled report: the inputs, no form. */
+void
+menu_save(const struct menu *m, struct menu_saved *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	snprintf(sv->step, sizeof(sv->step), "%s", menu_step_name(m->step));
+	sv->contest = m->contest;
+	sv->tps = m->tps;
+	sv->page = m->page;
+	sv->nvalues = m->nvalues;
+	memcpy(sv->values, m->values, m->nvalues * sizeof(m->values[0]));
+	sv->seq = m->seq;
+	snprintf(sv->code, sizeof(sv->code), "%s", m->code);
+	sv->review = m->review;
+}
+
+/* A step kept by menu_save: between the TPS and the review. */
+static int
+menu_step_parse(const char *name, enum menu_step *s)
+{
+	size_t	 i;
+
+	for (i = MENU_PAGE; i <= MENU_REVIEW; i++)
+		if (strcmp(name, menu_steps[i]) == 0) {
+			*s = (enum menu_step)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/*
+ * A saved report back into a menu, its form taken again from the
+ * election: -1 if it no longer fits it (another election file, a TPS
+ * gone from the registry, a store edited by hand), and then the menu
+ * is left at the start.
+ */
+int
+menu_load(struct menu *m, const struct menu_env *env,
+    const struct menu_saved *sv)
+{
+	const char	*why;
+	enum menu_step	 step;
+	size_t		 i, starts[TALLY_MAXVALUES + 1];
+	char		 tps[TALLY_TPS_DIGITS + 1];
+
+	menu_init(m);
+	if (menu_step_parse(sv->step, &step) == -1 ||
+	    sv->contest < CONTEST_PPWP || sv->contest > CONTEST_DPRDK ||
+	    sv->tps > 9999999999999ULL || sv->seq > TALLY_SEQ_MAX ||
+	    (sv->code[0] != '\0' && (strlen(sv->code) != TALLY_CODE_LEN ||
+	    menu_number(sv->code, TALLY_CODE_LEN) < 0)))
+		goto fail;
+	m->contest = sv->contest;
+	m->step = MENU_TPS;
+	snprintf(tps, sizeof(tps), "%013llu", (unsigned long long)sv->tps);
+	if (menu_tps(m, env, tps, &why) == -1)
+		goto fail;
+	if (m->step == MENU_PAGE && step != MENU_PAGE) {
+		m->page = sv->page;
+		if (sv->page < 0 || menu_form(m, env, &why) == -1)
+			goto fail;
+	} else if (sv->page != -1 || (step == MENU_PAGE) !=
+	    (m->step == MENU_PAGE))
+		goto fail;
+	if (sv->nvalues > m->form.nvalues || (step == MENU_PAGE ?
+	    sv->nvalues != 0 : (step == MENU_VALUES) !=
+	    (sv->nvalues < m->form.nvalues)))
+		goto fail;
+	for (i = 0; i < sv->nvalues; i++)
+		if (sv->values[i] > 999)
+			goto fail;
+	m->nvalues = sv->nvalues;
+	memcpy(m->values, sv->values, sv->nvalues * sizeof(sv->values[0]));
+	m->seq = sv->seq;
+	snprintf(m->code, sizeof(m->code), "%s", sv->code);
+	if ((step >= MENU_CODE && m->seq == 0) ||
+	    (step == MENU_REVIEW && m->code[0] == '\0'))
+		goto fail;
+	m->step = step;
+	if (step == MENU_REVIEW && (sv->review < 0 ||
+	    sv->review >= menu_review_layout(m, env, starts)))
+		goto fail;
+	m->review = step == MENU_REVIEW ? sv->review : 0;
+	return (0);
+fail:
+	menu_init(m);
+	return (-1);
+}

@@ -228,6 +228,121 @@ test_lengths(void **state)
 	}
 }
 
+/* Save m, load it into a new menu: the same screen; the loaded menu. */
+static void
+roundtrip(const struct menu *m, const struct menu_env *env, struct menu *out)
+{
+	struct menu_saved	 sv;
+	char			 a[512], b[512];
+
+	menu_save(m, &sv);
+	assert_int_equal(menu_load(out, env, &sv), 0);
+	menu_screen(m, env, a, sizeof(a));
+	menu_screen(out, env, b, sizeof(b));
+	assert_string_equal(a, b);
+}
+
+/* Load sv, which must be refused: the menu is then at the start. */
+static void
+refused(const struct menu_env *env, const struct menu_saved *sv)
+{
+	struct menu	 m;
+
+	memset(&m, 0x5a, sizeof(m));
+	assert_int_equal(menu_load(&m, env, sv), -1);
+	assert_int_equal(m.step, MENU_CONTEST);
+	assert_int_equal(m.nvalues, 0);
+}
+
+/*
+ * A half-filled report saved for the store and loaded back goes on
+ * where it stopped, at every step it can be kept at; a saved report
+ * that does not fit the election is refused.
+ */
+static void
+test_saved(void **state)
+{
+	struct menu		 m, l;
+	struct menu_env		 env = { el, NULL, NULL };
+	struct menu_saved	 sv, bad;
+	char			 screen[512], text[256];
+
+	(void)state;
+	/* PPWP after two values. */
+	menu_init(&m);
+	feed(&m, &env, "1", NULL);
+	feed(&m, &env, TPS, NULL);
+	feed(&m, &env, "255*120", NULL);
+	roundtrip(&m, &env, &l);
+	menu_screen(&l, &env, screen, sizeof(screen));
+	assert_string_equal(screen, "PPWP TPS 3201012001001\nKetik Paslon 2 "
+	    "(angka 3 dari 6), atau semua angka sisa dipisah *:\n"
+	    "# Kembali ## Awal");
+	feed(&l, &env, "95*36*251*4", NULL);
+	feed(&l, &env, "3", NULL);
+	feed(&l, &env, "43058167", NULL);
+	assert_int_equal(feed(&l, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&l, text, sizeof(text)), 0);
+	assert_string_equal(text, "1*3201012001001*3*255*120*95*36*251*4*"
+	    "43058167");
+
+	/* DPR: at the page; then on the second review screen. */
+	menu_init(&m);
+	feed(&m, &env, "2", NULL);
+	feed(&m, &env, TPS, NULL);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.step, MENU_PAGE);
+	feed(&m, &env, "5", NULL);
+	feed(&m, &env, "40*1*2*3*4*5*6*7*8*9*10", NULL);
+	feed(&m, &env, "21", NULL);
+	feed(&m, &env, "11111111", NULL);
+	feed(&m, &env, "1", NULL);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.review, 1);
+	assert_int_equal(feed(&l, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&l, text, sizeof(text)), 0);
+	assert_string_equal(text, "2*3201012001001*21*5*40*1*2*3*4*5*6*7*8*"
+	    "9*10*11111111");
+	/* Back to the SEQ screen, with a SEQ typed before. */
+	feed(&m, &env, "0", NULL);
+	feed(&m, &env, "0", NULL);
+	feed(&m, &env, "0", NULL);
+	assert_int_equal(m.step, MENU_SEQ);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.step, MENU_SEQ);
+
+	/* What no longer fits is refused. */
+	menu_save(&m, &sv);
+	bad = sv;
+	snprintf(bad.step, sizeof(bad.step), "sent");
+	refused(&env, &bad);
+	snprintf(bad.step, sizeof(bad.step), "contest");
+	refused(&env, &bad);
+	bad = sv;
+	bad.page = 77;				/* no such party */
+	refused(&env, &bad);
+	bad = sv;
+	bad.nvalues = 10;			/* SEQ with a value missing */
+	refused(&env, &bad);
+	bad = sv;
+	bad.values[3] = 1000;
+	refused(&env, &bad);
+	bad = sv;
+	bad.contest = CONTEST_PPWP;		/* PPWP has no page */
+	refused(&env, &bad);
+	bad = sv;
+	bad.tps = 501012001001ULL;		/* province 05 */
+	refused(&env, &bad);
+	bad = sv;
+	snprintf(bad.step, sizeof(bad.step), "review");
+	bad.review = 2;				/* the review has 2 screens */
+	refused(&env, &bad);
+	bad.review = 1;
+	assert_int_equal(menu_load(&l, &env, &bad), 0);
+	snprintf(bad.code, sizeof(bad.code), "1234567x");
+	refused(&env, &bad);
+}
+
 int
 main(void)
 {
@@ -237,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_wrong),
 		cmocka_unit_test(test_dpr_page),
 		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_saved),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
