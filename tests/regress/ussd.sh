@@ -175,7 +175,7 @@ expect_match "the first screen lists the contests" \
     "$(sed -n 1p "$D/s-ppwp.screens")" '^CON Lapor hasil TPS.*1 PPWP.*5 DPRD'
 expect_match "the review names every number" \
     "$(sed -n 6p "$D/s-ppwp.screens")" \
-    'PEMILIH=255, P1=120, P2=95, P3=36, SAH=251, TDK SAH=4.*1 KIRIM'
+    'PEMILIH=255, 1=120, 2=95, 3=36, SAH=251, TDK SAH=4.*1 KIRIM'
 R1=$("$CTL" receipt --key "$D/root.key" "1*$TPS*3*$V1*$C1" | awk '{print $NF}')
 expect_match "the last screen is END with the receipt" \
     "$(cat "$D/s-ppwp.last")" "^END .*$R1"

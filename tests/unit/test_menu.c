@@ -68,7 +68,7 @@ test_ppwp(void **state)
 	feed(&m, &env, "3", "Ketik KODE 8 angka dari kartu baris 3, atau "
 	    "dari MAC.\n0 Kembali 00 Awal");
 	feed(&m, &env, "43058167", "Periksa 1/1 PPWP TPS 3201012001001 SEQ 3:"
-	    "\nPEMILIH=255, P1=120, P2=95, P3=36, SAH=251, TDK SAH=4\n"
+	    "\nPEMILIH=255, 1=120, 2=95, 3=36, SAH=251, TDK SAH=4\n"
 	    "1 KIRIM 0 Ubah 00 Awal");
 	assert_int_equal(menu_report(&m, text, sizeof(text)), -1);
 	assert_int_equal(feed(&m, &env, "1", NULL), MENU_SUBMIT);
@@ -174,9 +174,9 @@ test_dpr_page(void **state)
 	feed(&m, &env, "40*1*2*3*4*5*6*7*8*9*10", NULL);
 	feed(&m, &env, "21", NULL);
 	feed(&m, &env, "11111111", "Periksa 1/2 DPR TPS 3201012001001 hal 5 "
-	    "SEQ 21:\nPARTAI=40, C1=1, C2=2, C3=3, C4=4, C5=5, C6=6\n"
+	    "SEQ 21:\nPARTAI=40, 1=1, 2=2, 3=3, 4=4, 5=5, 6=6, 7=7\n"
 	    "1 Lanjut 0 Ubah 00 Awal");
-	feed(&m, &env, "1", "Periksa 2/2 SEQ 21:\nC7=7, C8=8, C9=9, C10=10"
+	feed(&m, &env, "1", "Periksa 2/2 SEQ 21:\n8=8, 9=9, 10=10"
 	    "\n1 KIRIM 0 Ubah 00 Awal");
 	feed(&m, &env, "0", NULL);		/* back to page 1 */
 	feed(&m, &env, "1", NULL);
@@ -226,6 +226,40 @@ test_lengths(void **state)
 			assert_int_equal(m.step, MENU_SENT);
 		}
 	}
+}
+
+/*
+ * The review names each number as the SMS confirmation does: on a DPR
+ * summary page a party by its ballot number (the 18th party of Jawa
+ * Barat is UMMAT, number 24), not by its place on the form.
+ */
+static void
+test_review_labels(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+	char		 in[128];
+	size_t		 i, off = 0;
+
+	(void)state;
+	menu_init(&m);
+	feed(&m, &env, "2", NULL);
+	feed(&m, &env, TPS, NULL);
+	feed(&m, &env, "0", NULL);
+	off = snprintf(in, sizeof(in), "999");
+	for (i = 1; i <= 18; i++)
+		off += snprintf(in + off, sizeof(in) - off, "*%zu", 100 + i);
+	snprintf(in + off, sizeof(in) - off, "*999*0");
+	feed(&m, &env, in, NULL);
+	feed(&m, &env, "4", NULL);
+	feed(&m, &env, "12345678", "Periksa 1/3 DPR TPS 3201012001001 hal 0 "
+	    "SEQ 4:\nPEMILIH=999, 1=101, 2=102, 3=103, 4=104, 5=105, 6=106, "
+	    "7=107\n1 Lanjut 0 Ubah 00 Awal");
+	feed(&m, &env, "1", "Periksa 2/3 SEQ 4:\n8=108, 9=109, 10=110, "
+	    "11=111, 12=112, 13=113, 14=114, 15=115, 16=116, 17=117, 24=118\n"
+	    "1 Lanjut 0 Ubah 00 Awal");
+	feed(&m, &env, "1", "Periksa 3/3 SEQ 4:\nSAH=999, TDK SAH=0\n"
+	    "1 KIRIM 0 Ubah 00 Awal");
 }
 
 /* Save m, load it into a new menu: the same screen; the loaded menu. */
@@ -353,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_dpr_page),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_saved),
+		cmocka_unit_test(test_review_labels),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
