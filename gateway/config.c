@@ -182,6 +182,7 @@ static const struct config_tunable {
 	TUN(balance_interval,	T_INT,	0, CONFIG_SECONDS_MAX),
 	TUN(ussd_timeout,	T_INT,	1, 3600),
 	TUN(ussd_resume,	T_INT,	0, CONFIG_SECONDS_MAX),
+	TUN(ussd_retry,		T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(default_dpt,	T_INT,	0, 100000),
 #undef TUN
 #define LTUN(n, f, t, lo, hi) \
@@ -264,6 +265,7 @@ config_defaults(struct gw_conf *conf)
 	t->balance_interval = GW_BALANCE_INTERVAL;
 	t->ussd_timeout = GW_USSD_TIMEOUT;
 	t->ussd_resume = GW_USSD_RESUME;
+	t->ussd_retry = GW_USSD_RETRY;
 	t->default_dpt = VERIFY_DEFAULT_DPT;
 	t->lockout.max_failures = LOCKOUT_MAX_FAILURES;
 	t->lockout.window = LOCKOUT_WINDOW;

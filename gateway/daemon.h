@@ -132,6 +132,16 @@ enum channel {
 	CHANNEL_USSD,
 };
 
+/* What the stage decided, for the channel to act on after the commit. */
+struct received {
+	int64_t		 id;		/* the message's id in the store */
+	enum msg_kind	 kind;
+	enum verdict	 verdict;	/* MSG_REPORT only */
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 reply[REPLY_TEXT_MAX];	/* the answer, "" none */
+	char		 screen[REPLY_MAX + 1];	/* it in one SMS, "" none */
+};
+
 /* One whole inbound message, whatever its channel. */
 struct inbound {
 	enum channel	 channel;
@@ -142,19 +152,11 @@ struct inbound {
 	const char	*via_number;	/* our number it came to, "" unknown */
 	const char	*ref;		/* channel reference: SMSC time, ... */
 	int		 parts;		/* SMS parts; 1 for other channels */
-	/* the channel's own rows, written in the message's transaction */
-	int		(*rows)(void *, int64_t);
+	/* the channel's own rows, written in the message's transaction:
+	 * they see what was decided (the id and the answer) before it is
+	 * committed */
+	int		(*rows)(void *, const struct received *);
 	void		*arg;
-};
-
-/* What the stage decided, for the channel to act on after the commit. */
-struct received {
-	int64_t		 id;		/* the message's id in the store */
-	enum msg_kind	 kind;
-	enum verdict	 verdict;	/* MSG_REPORT only */
-	char		 receipt[TALLY_CODE_LEN + 1];
-	char		 reply[REPLY_TEXT_MAX];	/* the answer, "" none */
-	char		 screen[REPLY_MAX + 1];	/* it in one SMS, "" none */
 };
 
 /* A message's life up to its commit (then: outbox and forward). */

@@ -48,6 +48,7 @@
 #define GW_SEND_CAP		0	/* SMS per SIM per day, 0 = none */
 #define GW_USSD_TIMEOUT		120	/* s without a request: session over */
 #define GW_USSD_RESUME		1800	/* s a half-filled report is kept */
+#define GW_USSD_RETRY		600	/* s a session's last screen is kept */
 #define GW_USSD_PATH		"/ussd"	/* the callback's default path */
 #define GW_USSD_SECRET_MIN	16	/* characters of the shared secret */
 
@@ -108,6 +109,7 @@ struct gw_tunables {
 	int		 balance_interval;
 	int		 ussd_timeout;
 	int		 ussd_resume;
+	int		 ussd_retry;
 	int		 default_dpt;		/* VERIFY_DEFAULT_DPT */
 	struct lockout_conf lockout;		/* LOCKOUT_* */
 };
@@ -337,6 +339,21 @@ enum menu_rc	 menu_input(struct menu *, const struct menu_env *,
 int		 menu_report(const struct menu *, char *, size_t);
 void		 menu_summary(const struct menu *, char *, size_t);
 const char	*menu_step_name(enum menu_step);
+/* A half-filled report as the store keeps it: what was typed, no form. */
+struct menu_saved {
+	char		 step[16];	/* menu_step_name */
+	enum contest	 contest;
+	uint64_t	 tps;
+	int		 page;		/* -1: none */
+	size_t		 nvalues;
+	uint16_t	 values[TALLY_MAXVALUES];
+	unsigned	 seq;		/* 0: none */
+	char		 code[TALLY_CODE_LEN + 1];	/* "": none */
+	int		 review;
+};
+void		 menu_save(const struct menu *, struct menu_saved *);
+int		 menu_load(struct menu *, const struct menu_env *,
+		    const struct menu_saved *);
 
 /* callback.c: the form body of a USSD aggregator's callback */
 #define CALLBACK_BODY_MAX	4096
@@ -349,6 +366,39 @@ struct callback {
 };
 int		 callback_parse(const char *, size_t, struct callback *,
 		    char *, size_t);
+
+/*
+ * store.c, the USSD channel's rows: a finished session's last screen
+ * (for a retried final request) and a number's half-filled report, so
+ * that both outlive a restart (schema version 3).
+ */
+#define STORE_USSD_ANSWER_MAX	(MENU_SCREEN_MAX * 4 + 8)  /* END + UTF-8 */
+struct store_ussd_end {
+	char		 session[sizeof(((struct callback *)0)->session)];
+	char		 phone[WIRE_NUMBER_MAX];
+	char		 request[sizeof(((struct callback *)0)->text)];
+	int64_t		 msg_id;
+	char		 answer[STORE_USSD_ANSWER_MAX];	/* "END ..." */
+	time_t		 ended;
+	time_t		 expires;
+};
+struct store_ussd_kept {
+	char		 phone[WIRE_NUMBER_MAX];
+	char		 session[sizeof(((struct callback *)0)->session)];
+	struct menu_saved menu;
+	time_t		 kept_at;
+	time_t		 expires;
+};
+int		 store_ussd_end_add(struct store *,
+		    const struct store_ussd_end *);
+int		 store_ussd_end_get(struct store *, const char *, time_t,
+		    struct store_ussd_end *);
+int		 store_ussd_keep(struct store *,
+		    const struct store_ussd_kept *);
+int		 store_ussd_kept_get(struct store *, const char *, time_t,
+		    struct store_ussd_kept *);
+int		 store_ussd_kept_del(struct store *, const char *);
+int		 store_ussd_expire(struct store *, time_t, int *, int *);
 
 /* kpps.c: the registered KPPS numbers of each TPS (optional) */
 struct kpps;

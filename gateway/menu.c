@@ -108,10 +108,10 @@ menu_number(const char *s, size_t maxdig)
 	return (n == 0 ? -1 : v);
 }
 
-/* The name of value i of the form, as the screens and review show it. */
+/* The name of value i of the form in full, on the screen that asks it. */
 static void
 menu_field(const struct menu *m, const struct menu_env *env, size_t i,
-    int brief, char *buf, size_t len)
+    char *buf, size_t len)
 {
 	const struct form	*f = &m->form;
 	const char		*party;
@@ -120,7 +120,7 @@ menu_field(const struct menu *m, const struct menu_env *env, size_t i,
 		if (i == 0)
 			snprintf(buf, len, "PARTAI");
 		else
-			snprintf(buf, len, brief ? "C%zu" : "Caleg %zu", i);
+			snprintf(buf, len, "Caleg %u", (unsigned)i);
 		return;
 	}
 	if (i == 0)
@@ -128,17 +128,36 @@ menu_field(const struct menu *m, const struct menu_env *env, size_t i,
 	else if (i == f->nvalues - 2)
 		snprintf(buf, len, "SAH");
 	else if (i == f->nvalues - 1)
-		snprintf(buf, len, brief ? "TDK SAH" : "TIDAK SAH");
+		snprintf(buf, len, "TIDAK SAH");
 	else if (m->contest == CONTEST_PPWP)
-		snprintf(buf, len, brief ? "P%zu" : "Paslon %zu", i);
+		snprintf(buf, len, "Paslon %u", (unsigned)i);
 	else if (m->contest == CONTEST_DPD)
-		snprintf(buf, len, brief ? "C%zu" : "Calon %zu", i);
+		snprintf(buf, len, "Calon %u", (unsigned)i);
 	else {
 		party = election_party_name(env->election, f->choices[i - 1]);
-		snprintf(buf, len, "%s%d%s%.10s", brief ? "" : "Partai ",
-		    f->choices[i - 1], party != NULL ? " " : "",
-		    party != NULL ? party : "");
+		snprintf(buf, len, "Partai %d%s%.10s", f->choices[i - 1],
+		    party != NULL ? " " : "", party != NULL ? party : "");
 	}
+}
+
+/*
+ * The short name of value i on the review: the one every reply to the
+ * officer uses (reply.c), so that the review, the last screen and the
+ * SMS confirmation name a number alike: PEMILIH, SAH, TDK SAH, PARTAI,
+ * and a choice by its ballot number as on C.Hasil.
+ */
+static void
+menu_label(const struct menu *m, size_t i, char *buf, size_t len)
+{
+	struct report	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.contest = m->contest;
+	r.tps = m->tps;
+	r.page = m->page;
+	r.nvalues = m->form.nvalues;
+	if (reply_label_value(REPLY_ID, &r, &m->form, i, buf, len) == -1)
+		snprintf(buf, len, "%zu", i);
 }
 
 /* "PPWP TPS 3201012001001 hal 0": which report the screens are about. */
@@ -175,8 +194,7 @@ menu_review_head(const struct menu *m, int page, int npages, char *buf,
  * wrong input adds. Returns the number of screens.
  */
 static int
-menu_review_layout(const struct menu *m, const struct menu_env *env,
-    size_t *starts)
+menu_review_layout(const struct menu *m, size_t *starts)
 {
 	char	 head[96], name[MENU_NAME_MAX];
 	size_t	 i, used, item;
@@ -187,7 +205,7 @@ menu_review_layout(const struct menu *m, const struct menu_env *env,
 		used = menu_review_head(m, n, 99, head, sizeof(head)) +
 		    MENU_FOOT_MAX + MENU_WHY_MAX;
 		do {
-			menu_field(m, env, i, 1, name, sizeof(name));
+			menu_label(m, i, name, sizeof(name));
 			item = strlen(name) + 1 + 3 + 2;	/* "N=999, " */
 			if (used + item > MENU_SCREEN_MAX && i > starts[n])
 				break;
@@ -200,18 +218,17 @@ menu_review_layout(const struct menu *m, const struct menu_env *env,
 
 /* One review screen: its values with their names, then what to press. */
 static void
-menu_review(const struct menu *m, const struct menu_env *env, char *buf,
-    size_t len)
+menu_review(const struct menu *m, char *buf, size_t len)
 {
 	char	 name[MENU_NAME_MAX];
 	size_t	 starts[TALLY_MAXVALUES + 1], i, off, end;
-	int	 pages = menu_review_layout(m, env, starts);
+	int	 pages = menu_review_layout(m, starts);
 
 	end = m->review + 1 < pages ? starts[m->review + 1] :
 	    m->form.nvalues;
 	off = menu_review_head(m, m->review, pages, buf, len);
 	for (i = starts[m->review]; i < end && off < len; i++) {
-		menu_field(m, env, i, 1, name, sizeof(name));
+		menu_label(m, i, name, sizeof(name));
 		off += snprintf(buf + off, len - off, "%s=%u%s", name,
 		    m->values[i], i + 1 < end ? ", " : "\n");
 	}
@@ -246,7 +263,7 @@ menu_show(const struct menu *m, const struct menu_env *env, char *buf,
 		break;
 	case MENU_VALUES:
 		menu_ident(m, id, sizeof(id));
-		menu_field(m, env, m->nvalues, 0, name, sizeof(name));
+		menu_field(m, env, m->nvalues, name, sizeof(name));
 		snprintf(buf, len, "%s\nKetik %s (angka %zu dari %zu), atau "
 		    "semua angka sisa dipisah *:\n# Kembali ## Awal", id, name,
 		    m->nvalues + 1, m->form.nvalues);
@@ -260,7 +277,7 @@ menu_show(const struct menu *m, const struct menu_env *env, char *buf,
 		    "atau dari MAC.\n0 Kembali 00 Awal", m->seq);
 		break;
 	case MENU_REVIEW:
-		menu_review(m, env, buf, len);
+		menu_review(m, buf, len);
 		break;
 	case MENU_SENT:
 		snprintf(buf, len, "Laporan sudah dikirim.");
@@ -419,7 +436,7 @@ menu_answer(struct menu *m, const struct menu_env *env, const char *in,
 			*why = "ketik 1 untuk lanjut";
 			return (MENU_WRONG);
 		}
-		if (m->review + 1 < menu_review_layout(m, env, starts)) {
+		if (m->review + 1 < menu_review_layout(m, starts)) {
 			m->review++;
 			break;
 		}
@@ -553,4 +570,93 @@ menu_summary(const struct menu *m, char *buf, size_t len)
 	}
 	menu_ident(m, id, sizeof(id));
 	snprintf(buf, len, "%s", id);
+}
+
+/* What the store keeps of a half-filled report: the inputs, no form. */
+void
+menu_save(const struct menu *m, struct menu_saved *sv)
+{
+	memset(sv, 0, sizeof(*sv));
+	snprintf(sv->step, sizeof(sv->step), "%s", menu_step_name(m->step));
+	sv->contest = m->contest;
+	sv->tps = m->tps;
+	sv->page = m->page;
+	sv->nvalues = m->nvalues;
+	memcpy(sv->values, m->values, m->nvalues * sizeof(m->values[0]));
+	sv->seq = m->seq;
+	snprintf(sv->code, sizeof(sv->code), "%s", m->code);
+	sv->review = m->review;
+}
+
+/* A step kept by menu_save: between the TPS and the review. */
+static int
+menu_step_parse(const char *name, enum menu_step *s)
+{
+	size_t	 i;
+
+	for (i = MENU_PAGE; i <= MENU_REVIEW; i++)
+		if (strcmp(name, menu_steps[i]) == 0) {
+			*s = (enum menu_step)i;
+			return (0);
+		}
+	return (-1);
+}
+
+/*
+ * A saved report back into a menu, its form taken again from the
+ * election: -1 if it no longer fits it (another election file, a TPS
+ * gone from the registry, a store edited by hand), and then the menu
+ * is left at the start.
+ */
+int
+menu_load(struct menu *m, const struct menu_env *env,
+    const struct menu_saved *sv)
+{
+	const char	*why;
+	enum menu_step	 step;
+	size_t		 i, starts[TALLY_MAXVALUES + 1];
+	char		 tps[TALLY_TPS_DIGITS + 1];
+
+	menu_init(m);
+	if (menu_step_parse(sv->step, &step) == -1 ||
+	    sv->contest < CONTEST_PPWP || sv->contest > CONTEST_DPRDK ||
+	    sv->tps > 9999999999999ULL || sv->seq > TALLY_SEQ_MAX ||
+	    (sv->code[0] != '\0' && (strlen(sv->code) != TALLY_CODE_LEN ||
+	    menu_number(sv->code, TALLY_CODE_LEN) < 0)))
+		goto fail;
+	m->contest = sv->contest;
+	m->step = MENU_TPS;
+	snprintf(tps, sizeof(tps), "%013llu", (unsigned long long)sv->tps);
+	if (menu_tps(m, env, tps, &why) == -1)
+		goto fail;
+	if (m->step == MENU_PAGE && step != MENU_PAGE) {
+		m->page = sv->page;
+		if (sv->page < 0 || menu_form(m, env, &why) == -1)
+			goto fail;
+	} else if (sv->page != -1 || (step == MENU_PAGE) !=
+	    (m->step == MENU_PAGE))
+		goto fail;
+	if (sv->nvalues > m->form.nvalues || (step == MENU_PAGE ?
+	    sv->nvalues != 0 : (step == MENU_VALUES) !=
+	    (sv->nvalues < m->form.nvalues)))
+		goto fail;
+	for (i = 0; i < sv->nvalues; i++)
+		if (sv->values[i] > 999)
+			goto fail;
+	m->nvalues = sv->nvalues;
+	memcpy(m->values, sv->values, sv->nvalues * sizeof(sv->values[0]));
+	m->seq = sv->seq;
+	snprintf(m->code, sizeof(m->code), "%s", sv->code);
+	if ((step >= MENU_CODE && m->seq == 0) ||
+	    (step == MENU_REVIEW && m->code[0] == '\0'))
+		goto fail;
+	m->step = step;
+	if (step == MENU_REVIEW && (sv->review < 0 ||
+	    sv->review >= menu_review_layout(m, starts)))
+		goto fail;
+	m->review = step == MENU_REVIEW ? sv->review : 0;
+	return (0);
+fail:
+	menu_init(m);
+	return (-1);
 }

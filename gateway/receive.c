@@ -285,9 +285,24 @@ receive_decide(struct receive_job *j)
 	return (0);
 }
 
+/* What was decided, for the channel's rows and then the channel. */
+static void
+receive_out(const struct receive_job *j, struct received *out)
+{
+	out->id = j->msg->id;
+	out->kind = j->msg->kind;
+	out->verdict = j->msg->verdict;
+	memcpy(out->receipt, j->msg->receipt, sizeof(out->receipt));
+	snprintf(out->reply, sizeof(out->reply), "%s", j->rep.text);
+	if (j->screen[0] != '\0')
+		snprintf(out->screen, sizeof(out->screen), "%s", j->screen);
+	else if (strlen(j->rep.text) < sizeof(out->screen))
+		memcpy(out->screen, j->rep.text, strlen(j->rep.text) + 1);
+}
+
 /* The message, its reply, its forwards and the channel's rows: all or none. */
 static int
-receive_commit(struct receive_job *j)
+receive_commit(struct receive_job *j, struct received *out)
 {
 	const struct inbound	*in = j->in;
 	struct store_msg	*msg = j->msg;
@@ -309,7 +324,8 @@ receive_commit(struct receive_job *j)
 		TAILQ_FOREACH(c, &gw->conf.centrals, entry)
 			if (store_fwd_add(gw->store, msg->id, c->name) == -1)
 				goto rollback;
-	if (in->rows != NULL && in->rows(in->arg, msg->id) == -1)
+	receive_out(j, out);
+	if (in->rows != NULL && in->rows(in->arg, out) == -1)
 		goto rollback;
 	if (store_commit(gw->store) == -1)
 		goto rollback;
@@ -359,22 +375,12 @@ receive_item(const struct inbound *in, struct received *out)
 	if (receive_decide(&j) == -1)
 		receive_set_state(&j, MSG_DEFERRED, "verification failed "
 		    "(store error)");
-	else if (receive_commit(&j) == -1)
+	else if (receive_commit(&j, out) == -1) {
+		memset(out, 0, sizeof(*out));
 		receive_set_state(&j, MSG_DEFERRED, "not stored");
-	else {
+	} else {
 		receive_set_state(&j, MSG_COMMITTED, "");
 		receive_log(&j);
-		out->id = j.msg->id;
-		out->kind = j.msg->kind;
-		out->verdict = j.msg->verdict;
-		memcpy(out->receipt, j.msg->receipt, sizeof(out->receipt));
-		snprintf(out->reply, sizeof(out->reply), "%s", j.rep.text);
-		if (j.screen[0] != '\0')
-			snprintf(out->screen, sizeof(out->screen), "%s",
-			    j.screen);
-		else if (strlen(j.rep.text) < sizeof(out->screen))
-			memcpy(out->screen, j.rep.text,
-			    strlen(j.rep.text) + 1);
 		if (j.rep.text[0] != '\0')
 			outbox_kick();
 		if (j.forward)

@@ -24,14 +24,14 @@ struct sms_slots {
 
 /* In the message's transaction: the SIM slots it occupies. */
 static int
-sms_rows(void *arg, int64_t id)
+sms_rows(void *arg, const struct received *r)
 {
 	const struct sms_slots	*s = arg;
 	int			 i;
 
 	for (i = 0; i < s->d->nlocations; i++)
 		if (s->d->locations[i] > 0 && store_slot_add(gw->store,
-		    s->modem, s->d->locations[i], id, s->d->ids[i]) == -1)
+		    s->modem, s->d->locations[i], r->id, s->d->ids[i]) == -1)
 			return (-1);
 	return (0);
 }

@@ -2,7 +2,8 @@
  * store: the gateway's durable state, one SQLite database (WAL,
  * synchronous=FULL) owned by the main process. It holds every received
  * message and what verification made of it, the replies owed to
- * senders, the outgoing SMS, and the forwards to each central system.
+ * senders, the outgoing SMS, the forwards to each central system, and
+ * the USSD channel's last screens and half-filled reports.
  * A message, its reply and its forwards are written in one transaction
  * before the SIM copy is deleted (docs/design.md, rule 1).
  *
@@ -32,12 +33,14 @@
 #include "log.h"
 #include "tally.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 #define STORE_BUSY_MS		5000	/* wait for another writer */
 #define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
 #define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
 #define STORE_DAY		86400
 #define STORE_VALUES_MAX	(TALLY_MAXVALUES * 4 + 1)
+#define STORE_STR_(x)		#x
+#define STORE_STR(x)		STORE_STR_(x)
 
 /* Every statement the store runs, prepared once in store_open. */
 enum store_st {
@@ -77,6 +80,14 @@ enum store_st {
 	ST_SLOT_ADD,
 	ST_SLOT_DONE,
 	ST_SLOT_GET,
+	/* the USSD channel's rows (schema version 3) */
+	ST_USSD_END_ADD,
+	ST_USSD_END_GET,
+	ST_USSD_END_EXPIRE,
+	ST_USSD_KEEP,
+	ST_USSD_KEPT_GET,
+	ST_USSD_KEPT_DEL,
+	ST_USSD_KEPT_EXPIRE,
 	ST_MAX
 };
 
@@ -183,6 +194,42 @@ static const char store_schema_sql[] =
 /* Version 1 to 2: each SIM slot keeps the SMSC time of its own part. */
 static const char store_schema_v2_sql[] =
 	"ALTER TABLE sim_slots ADD COLUMN part_time TEXT NOT NULL DEFAULT '';";
+
+/*
+ * Version 2 to 3 (and part of a new store): the USSD channel's rows,
+ * so that a restart neither answers a retried final request "session
+ * over" nor forgets a half-filled report. ussd_ends: the last screen of
+ * a session whose report was committed (written in its transaction);
+ * ussd_kept: a number's half-filled report (what was typed; the step by
+ * menu.c's name, the contest by name). Both carry when they expire.
+ */
+static const char store_schema_v3_sql[] =
+	"CREATE TABLE ussd_ends ("
+	" session TEXT PRIMARY KEY,"
+	" phone TEXT NOT NULL,"
+	" request TEXT NOT NULL,"
+	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
+	" answer TEXT NOT NULL,"
+	" ended INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX ussd_ends_expires ON ussd_ends (expires);"
+	"CREATE TABLE ussd_kept ("
+	" phone TEXT PRIMARY KEY,"
+	" session TEXT NOT NULL,"
+	" step TEXT NOT NULL,"
+	" contest TEXT NOT NULL,"
+	" tps INTEGER NOT NULL,"
+	" page INTEGER,"
+	" nvalues INTEGER NOT NULL,"
+	" values_text TEXT NOT NULL,"
+	" seq INTEGER,"
+	" code TEXT,"
+	" review INTEGER NOT NULL DEFAULT 0,"
+	" kept_at INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL"
+	");"
+	"CREATE INDEX ussd_kept_expires ON ussd_kept (expires);";
 
 #define MSG_COLUMNS							\
 	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
@@ -303,6 +350,22 @@ static const char *store_sql[ST_MAX] = {
 	    " CASE WHEN s.part_time != '' THEN 1 ELSE m.parts END"
 	    " FROM sim_slots s JOIN messages m ON m.id = s.msg_id"
 	    " WHERE s.modem = ?1 AND s.location = ?2",
+	[ST_USSD_END_ADD] =	"INSERT OR REPLACE INTO ussd_ends (session,"
+	    " phone, request, msg_id, answer, ended, expires)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_USSD_END_GET] =	"SELECT session, phone, request, msg_id,"
+	    " answer, ended, expires FROM ussd_ends WHERE session = ?1"
+	    " AND expires > ?2",
+	[ST_USSD_END_EXPIRE] =	"DELETE FROM ussd_ends WHERE expires <= ?1",
+	[ST_USSD_KEEP] =	"INSERT OR REPLACE INTO ussd_kept (phone,"
+	    " session, step, contest, tps, page, nvalues, values_text, seq,"
+	    " code, review, kept_at, expires)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_USSD_KEPT_GET] =	"SELECT phone, session, step, contest, tps,"
+	    " page, nvalues, values_text, seq, code, review, kept_at, expires"
+	    " FROM ussd_kept WHERE phone = ?1 AND expires > ?2",
+	[ST_USSD_KEPT_DEL] =	"DELETE FROM ussd_kept WHERE phone = ?1",
+	[ST_USSD_KEPT_EXPIRE] =	"DELETE FROM ussd_kept WHERE expires <= ?1",
 };
 
 /* The stable name of each reason in messages.reason. */
@@ -576,19 +639,20 @@ store_col_str(sqlite3_stmt *st, int i)
 	return ((const char *)sqlite3_column_text(st, i));
 }
 
-/* "v1 v2 ... vn" of a report's values. */
+/* "v1 v2 ... vn" of nvalues values. */
 static int
-store_values_text(const struct report *r, char *buf, size_t len)
+store_values_join(const uint16_t *values, size_t nvalues, char *buf,
+    size_t len)
 {
 	size_t	 i, off = 0;
 	int	 n;
 
 	buf[0] = '\0';
-	if (r->nvalues > TALLY_MAXVALUES)
+	if (nvalues > TALLY_MAXVALUES)
 		return (-1);
-	for (i = 0; i < r->nvalues; i++) {
+	for (i = 0; i < nvalues; i++) {
 		n = snprintf(buf + off, len - off, "%s%u", i ? " " : "",
-		    r->values[i]);
+		    values[i]);
 		if (n < 0 || (size_t)n >= len - off)
 			return (-1);
 		off += (size_t)n;
@@ -725,10 +789,17 @@ store_open(const char *path, char *err, size_t errlen)
 		    NULL) != SQLITE_OK)
 			goto fail_tx;
 	}
+	if (version < 3) {
+		what = "upgrade schema to version 3";
+		if (sqlite3_exec(s->db, store_schema_v3_sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
 	if (version < STORE_SCHEMA_VERSION) {
 		what = "set schema version";
-		if (sqlite3_exec(s->db, "PRAGMA user_version = 2", NULL, NULL,
-		    NULL) != SQLITE_OK)
+		if (sqlite3_exec(s->db, "PRAGMA user_version = "
+		    STORE_STR(STORE_SCHEMA_VERSION), NULL, NULL, NULL) !=
+		    SQLITE_OK)
 			goto fail_tx;
 	}
 	what = "commit schema";
@@ -811,7 +882,8 @@ store_msg_add(struct store *s, struct store_msg *m)
 		    (int)m->reason);
 		return (-1);
 	}
-	if (m->decoded && store_values_text(r, values, sizeof(values)) == -1) {
+	if (m->decoded && store_values_join(r->values, r->nvalues, values,
+	    sizeof(values)) == -1) {
 		log_warnx("store: msg add: %zu values", r->nvalues);
 		return (-1);
 	}
@@ -1758,4 +1830,185 @@ store_slot_get(struct store *s, const char *modem, int location,
 	if (rc == SQLITE_DONE)
 		return (0);
 	return (store_fail(s, "slot get"));
+}
+
+/*
+ * The USSD channel's rows (schema version 3). A finished session's
+ * last screen is written in its report's transaction, so that a retry
+ * of the final request, even after a restart, gets the same verdict and
+ * stores nothing; a number's half-filled report outlives a restart.
+ */
+
+/* Run a statement of the USSD rows that returns no rows. */
+static int
+store_ussd_done(struct store *s, sqlite3_stmt *st, int b, const char *what)
+{
+	int	 rc;
+
+	if (b != SQLITE_OK)
+		return (store_fail(s, what));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return (store_fail(s, what));
+	return (0);
+}
+
+int
+store_ussd_end_add(struct store *s, const struct store_ussd_end *e)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_USSD_END_ADD);
+	int		 b = SQLITE_OK;
+
+	b |= store_bind_text(st, 1, e->session);
+	b |= store_bind_text(st, 2, e->phone);
+	b |= store_bind_text(st, 3, e->request);
+	b |= sqlite3_bind_int64(st, 4, e->msg_id);
+	b |= store_bind_text(st, 5, e->answer);
+	b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)e->ended);
+	b |= sqlite3_bind_int64(st, 7, (sqlite3_int64)e->expires);
+	return (store_ussd_done(s, st, b, "ussd end add"));
+}
+
+/*
+ * The row of key that is still kept at now: 1 with the statement on it
+ * (read it, then reset it), 0 if there is none, -1 on error.
+ */
+static int
+store_ussd_find(struct store *s, enum store_st i, const char *key,
+    time_t now, const char *what)
+{
+	sqlite3_stmt	*st = store_stmt(s, i);
+	int		 rc;
+
+	if (store_bind_text(st, 1, key) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK)
+		return (store_fail(s, what));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		return (1);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return (0);
+	return (store_fail(s, what));
+}
+
+/* 1 and the session's last screen if it is kept at now, 0 if not. */
+int
+store_ussd_end_get(struct store *s, const char *session, time_t now,
+    struct store_ussd_end *e)
+{
+	sqlite3_stmt	*st = s->st[ST_USSD_END_GET];
+	int		 rc;
+
+	memset(e, 0, sizeof(*e));
+	if ((rc = store_ussd_find(s, ST_USSD_END_GET, session, now,
+	    "ussd end get")) != 1)
+		return (rc);
+	store_col(st, 0, e->session, sizeof(e->session));
+	store_col(st, 1, e->phone, sizeof(e->phone));
+	store_col(st, 2, e->request, sizeof(e->request));
+	e->msg_id = sqlite3_column_int64(st, 3);
+	store_col(st, 4, e->answer, sizeof(e->answer));
+	e->ended = (time_t)sqlite3_column_int64(st, 5);
+	e->expires = (time_t)sqlite3_column_int64(st, 6);
+	sqlite3_reset(st);
+	return (1);
+}
+
+/* A number's half-filled report; it replaces the one kept before. */
+int
+store_ussd_keep(struct store *s, const struct store_ussd_kept *k)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_USSD_KEEP);
+	const struct menu_saved	*m = &k->menu;
+	char			 values[STORE_VALUES_MAX];
+	int			 b = SQLITE_OK;
+
+	if (store_values_join(m->values, m->nvalues, values,
+	    sizeof(values)) == -1) {
+		log_warnx("store: ussd keep: %zu values", m->nvalues);
+		return (-1);
+	}
+	b |= store_bind_text(st, 1, k->phone);
+	b |= store_bind_text(st, 2, k->session);
+	b |= store_bind_text(st, 3, m->step);
+	b |= store_bind_text(st, 4, decode_contest_name(m->contest));
+	b |= sqlite3_bind_int64(st, 5, (sqlite3_int64)m->tps);
+	b |= m->page >= 0 ? sqlite3_bind_int(st, 6, m->page) :
+	    sqlite3_bind_null(st, 6);
+	b |= sqlite3_bind_int64(st, 7, (sqlite3_int64)m->nvalues);
+	b |= store_bind_text(st, 8, values);
+	b |= m->seq > 0 ? sqlite3_bind_int(st, 9, (int)m->seq) :
+	    sqlite3_bind_null(st, 9);
+	b |= store_bind_opt(st, 10, m->code);
+	b |= sqlite3_bind_int(st, 11, m->review);
+	b |= sqlite3_bind_int64(st, 12, (sqlite3_int64)k->kept_at);
+	b |= sqlite3_bind_int64(st, 13, (sqlite3_int64)k->expires);
+	return (store_ussd_done(s, st, b, "ussd keep"));
+}
+
+/* 1 and the number's half-filled report if one is kept at now, else 0. */
+int
+store_ussd_kept_get(struct store *s, const char *phone, time_t now,
+    struct store_ussd_kept *k)
+{
+	sqlite3_stmt		*st = s->st[ST_USSD_KEPT_GET];
+	struct menu_saved	*m = &k->menu;
+	int			 rc, bad;
+
+	memset(k, 0, sizeof(*k));
+	if ((rc = store_ussd_find(s, ST_USSD_KEPT_GET, phone, now,
+	    "ussd kept get")) != 1)
+		return (rc);
+	store_col(st, 0, k->phone, sizeof(k->phone));
+	store_col(st, 1, k->session, sizeof(k->session));
+	store_col(st, 2, m->step, sizeof(m->step));
+	m->contest = decode_contest(store_col_str(st, 3) != NULL ?
+	    store_col_str(st, 3) : "");
+	m->tps = (uint64_t)sqlite3_column_int64(st, 4);
+	m->page = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 5);
+	m->nvalues = (size_t)sqlite3_column_int64(st, 6);
+	bad = store_values_parse(store_col_str(st, 7), m->values,
+	    m->nvalues) == -1;
+	m->seq = (unsigned)sqlite3_column_int64(st, 8);
+	store_col(st, 9, m->code, sizeof(m->code));
+	m->review = sqlite3_column_int(st, 10);
+	k->kept_at = (time_t)sqlite3_column_int64(st, 11);
+	k->expires = (time_t)sqlite3_column_int64(st, 12);
+	sqlite3_reset(st);
+	if (bad) {
+		log_warnx("store: ussd kept %s: values do not match nvalues "
+		    "%zu", phone, m->nvalues);
+		return (-1);
+	}
+	return (1);
+}
+
+int
+store_ussd_kept_del(struct store *s, const char *phone)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_USSD_KEPT_DEL);
+
+	return (store_ussd_done(s, st, store_bind_text(st, 1, phone),
+	    "ussd kept del"));
+}
+
+/* Forget what expired by now: *ends last screens, *kept reports. */
+int
+store_ussd_expire(struct store *s, time_t now, int *ends, int *kept)
+{
+	sqlite3_stmt	*st;
+
+	st = store_stmt(s, ST_USSD_END_EXPIRE);
+	if (store_ussd_done(s, st, sqlite3_bind_int64(st, 1,
+	    (sqlite3_int64)now), "ussd end expire") == -1)
+		return (-1);
+	*ends = sqlite3_changes(s->db);
+	st = store_stmt(s, ST_USSD_KEPT_EXPIRE);
+	if (store_ussd_done(s, st, sqlite3_bind_int64(st, 1,
+	    (sqlite3_int64)now), "ussd kept expire") == -1)
+		return (-1);
+	*kept = sqlite3_changes(s->db);
+	return (0);
 }

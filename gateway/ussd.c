@@ -8,9 +8,12 @@
  *
  * Sessions live here, keyed by the aggregator's sessionId. A retried
  * request (the same text again) gets the same answer and is never
- * stored twice. A session that times out or drops stores nothing; its
- * half-filled report is kept for the number (ussd_resume seconds) and
- * offered when the officer dials again.
+ * stored twice: the last screen of a committed report is written in
+ * its transaction (store.c's ussd_ends), so a retry of the final
+ * request gets it also after a restart. A session that times out or
+ * drops stores nothing; its half-filled report is kept in the store for
+ * the number (ussd_resume seconds, also across a restart) and offered
+ * when the officer dials again. Memory holds the open sessions only.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -37,7 +40,7 @@
 #define USSD_HTTP_TIMEOUT	30	/* s for one request */
 #define USSD_SESSIONS_MAX	20000	/* open at once: a flood's bound */
 #define USSD_SCREEN_BUF		(MENU_SCREEN_MAX * 4)	/* UTF-8 */
-#define USSD_ANSWER_MAX		(USSD_SCREEN_BUF + 8)	/* "CON " + it */
+#define USSD_ANSWER_MAX		STORE_USSD_ANSWER_MAX	/* "CON " + it */
 
 /* One officer's session, as the aggregator numbers it. */
 struct ussd_session {
@@ -49,24 +52,13 @@ struct ussd_session {
 	struct menu	 menu;
 	time_t		 seen;
 	int		 ended;
-	int		 offered;	/* a kept report is on the menu */
 };
 TAILQ_HEAD(ussd_sessions, ussd_session);
-
-/* A half-filled report of a dropped session, kept for its number. */
-struct ussd_kept {
-	TAILQ_ENTRY(ussd_kept)	 entry;
-	char			 phone[WIRE_NUMBER_MAX];
-	struct menu		 menu;
-	time_t			 kept_at;
-};
-TAILQ_HEAD(ussd_keeps, ussd_kept);
 
 static struct evhttp		*ussd_http;
 static struct event		*ussd_ev_sweep;
 static struct ussd_sessions	 ussd_sessions =
     TAILQ_HEAD_INITIALIZER(ussd_sessions);
-static struct ussd_keeps	 ussd_keeps = TAILQ_HEAD_INITIALIZER(ussd_keeps);
 static uint8_t			 ussd_secret_hash[crypto_generichash_BYTES];
 static size_t			 ussd_nsessions;
 
@@ -99,41 +91,48 @@ ussd_authorized(struct evhttp_request *req, const char *path)
 	return (0);
 }
 
-static struct ussd_kept *
-ussd_kept_find(const char *phone)
-{
-	struct ussd_kept	*k;
-
-	TAILQ_FOREACH(k, &ussd_keeps, entry)
-		if (strcmp(k->phone, phone) == 0)
-			return (k);
-	return (NULL);
-}
-
 /* Keep a dropped session's report for its number (one per number). */
 static void
 ussd_keep(struct ussd_session *s, const char *why)
 {
-	struct ussd_kept	*k;
-	char			 sum[96];
+	struct store_ussd_kept	 k;
+	int			 keep;
 
-	menu_summary(&s->menu, sum, sizeof(sum));
+	keep = s->menu.step > MENU_TPS && gw->conf.t.ussd_resume > 0;
 	log_info("ussd: session %s from %s %s at %s: nothing stored%s",
 	    s->id, s->phone, why, menu_step_name(s->menu.step),
-	    s->menu.step > MENU_TPS && gw->conf.t.ussd_resume > 0 ?
-	    "; kept to resume" : "");
-	if (s->menu.step <= MENU_TPS || gw->conf.t.ussd_resume <= 0)
+	    keep ? "; kept to resume" : "");
+	if (!keep)
 		return;
-	if ((k = ussd_kept_find(s->phone)) == NULL) {
-		if ((k = calloc(1, sizeof(*k))) == NULL) {
-			log_warn("ussd: keep");
-			return;
-		}
-		snprintf(k->phone, sizeof(k->phone), "%s", s->phone);
-		TAILQ_INSERT_TAIL(&ussd_keeps, k, entry);
-	}
-	k->menu = s->menu;
-	k->kept_at = time(NULL);
+	memset(&k, 0, sizeof(k));
+	snprintf(k.phone, sizeof(k.phone), "%s", s->phone);
+	snprintf(k.session, sizeof(k.session), "%s", s->id);
+	menu_save(&s->menu, &k.menu);
+	k.kept_at = time(NULL);
+	k.expires = k.kept_at + gw->conf.t.ussd_resume;
+	if (store_ussd_keep(gw->store, &k) == -1)
+		log_warnx("ussd: session %s from %s: its report could not be "
+		    "kept", s->id, s->phone);
+}
+
+/*
+ * The number's kept report into m: 1 if there is one. One that no
+ * longer fits the election or the registry is dropped, with a line.
+ */
+static int
+ussd_kept_load(const char *phone, const struct menu_env *env,
+    struct menu *m)
+{
+	struct store_ussd_kept	 k;
+
+	if (store_ussd_kept_get(gw->store, phone, time(NULL), &k) != 1)
+		return (0);
+	if (menu_load(m, env, &k.menu) == 0)
+		return (1);
+	log_warnx("ussd: kept report of %s (session %s) no longer fits the "
+	    "election or the registry: dropped", phone, k.session);
+	store_ussd_kept_del(gw->store, phone);
+	return (0);
 }
 
 static void
@@ -144,13 +143,13 @@ ussd_session_free(struct ussd_session *s)
 	free(s);
 }
 
-/* Idle sessions end; kept reports expire. */
+/* Idle sessions end; kept reports and last screens expire. */
 static void
 ussd_sweep(evutil_socket_t fd, short ev, void *arg)
 {
 	struct ussd_session	*s, *ts;
-	struct ussd_kept	*k, *tk;
 	time_t			 now = time(NULL);
+	int			 ends, kept;
 
 	TAILQ_FOREACH_SAFE(s, &ussd_sessions, entry, ts) {
 		if (now - s->seen <= gw->conf.t.ussd_timeout)
@@ -159,12 +158,33 @@ ussd_sweep(evutil_socket_t fd, short ev, void *arg)
 			ussd_keep(s, "timed out");
 		ussd_session_free(s);
 	}
-	TAILQ_FOREACH_SAFE(k, &ussd_keeps, entry, tk)
-		if (now - k->kept_at > gw->conf.t.ussd_resume) {
-			log_info("ussd: kept report of %s expired", k->phone);
-			TAILQ_REMOVE(&ussd_keeps, k, entry);
-			free(k);
-		}
+	if (store_ussd_expire(gw->store, now, &ends, &kept) == 0 &&
+	    (ends > 0 || kept > 0))
+		log_info("ussd: expired: %d kept report%s, %d last screen%s",
+		    kept, kept == 1 ? "" : "s", ends, ends == 1 ? "" : "s");
+}
+
+/* A session in memory, within the bound of open sessions. */
+static struct ussd_session *
+ussd_session_alloc(const char *id, const char *phone)
+{
+	struct ussd_session	*s;
+
+	if (ussd_nsessions >= USSD_SESSIONS_MAX) {
+		log_warnx("ussd: session %s from %s refused: %d sessions open",
+		    id, phone, USSD_SESSIONS_MAX);
+		return (NULL);
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		log_warn("ussd: session");
+		return (NULL);
+	}
+	ussd_nsessions++;
+	snprintf(s->id, sizeof(s->id), "%s", id);
+	snprintf(s->phone, sizeof(s->phone), "%s", phone);
+	menu_init(&s->menu);
+	TAILQ_INSERT_TAIL(&ussd_sessions, s, entry);
+	return (s);
 }
 
 /* A new session: the number's earlier unfinished one was dropped. */
@@ -179,21 +199,31 @@ ussd_session_new(const struct callback *cb, const char *phone)
 				ussd_keep(s, "dropped");
 			ussd_session_free(s);
 		}
-	if (ussd_nsessions >= USSD_SESSIONS_MAX) {
-		log_warnx("ussd: session %s from %s refused: %d sessions open",
-		    cb->session, phone, USSD_SESSIONS_MAX);
+	if ((s = ussd_session_alloc(cb->session, phone)) != NULL)
+		log_info("ussd: session %s from %s started", s->id, s->phone);
+	return (s);
+}
+
+/*
+ * A session no longer in memory whose report was committed (it went
+ * idle, or the gateway restarted): back from the store, ended, so that
+ * a retry of its final request gets the same last screen.
+ */
+static struct ussd_session *
+ussd_session_ended(const char *id)
+{
+	struct ussd_session	*s;
+	struct store_ussd_end	 e;
+
+	if (store_ussd_end_get(gw->store, id, time(NULL), &e) != 1 ||
+	    (s = ussd_session_alloc(id, e.phone)) == NULL)
 		return (NULL);
-	}
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		log_warn("ussd: session");
-		return (NULL);
-	}
-	ussd_nsessions++;
-	snprintf(s->id, sizeof(s->id), "%s", cb->session);
-	snprintf(s->phone, sizeof(s->phone), "%s", phone);
-	menu_init(&s->menu);
-	TAILQ_INSERT_TAIL(&ussd_sessions, s, entry);
-	log_info("ussd: session %s from %s started", s->id, s->phone);
+	snprintf(s->text, sizeof(s->text), "%s", e.request);
+	snprintf(s->answer, sizeof(s->answer), "%s", e.answer);
+	s->menu.step = MENU_SENT;
+	s->ended = 1;
+	log_info("ussd: session %s from %s: ended with msg %lld (from the "
+	    "store)", s->id, s->phone, (long long)e.msg_id);
 	return (s);
 }
 
@@ -213,16 +243,36 @@ static void
 ussd_env(struct ussd_session *s, struct menu_env *env, char *sum,
     size_t len)
 {
-	struct ussd_kept	*k;
+	struct menu	 kept;
 
 	env->election = gw->election;
 	env->registry = gw->registry;
 	env->resume = NULL;
 	if (s->menu.step == MENU_CONTEST &&
-	    (k = ussd_kept_find(s->phone)) != NULL) {
-		menu_summary(&k->menu, sum, len);
+	    ussd_kept_load(s->phone, env, &kept)) {
+		menu_summary(&kept, sum, len);
 		env->resume = sum;
 	}
+}
+
+/* In the report's transaction: its last screen, for a retry. */
+static int
+ussd_rows(void *arg, const struct received *r)
+{
+	struct ussd_session	*s = arg;
+	struct store_ussd_end	 e;
+
+	snprintf(s->answer, sizeof(s->answer), "END %s", r->screen[0] ?
+	    r->screen : "Laporan diterima.");
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "%s", s->id);
+	snprintf(e.phone, sizeof(e.phone), "%s", s->phone);
+	snprintf(e.request, sizeof(e.request), "%s", s->text);
+	e.msg_id = r->id;
+	snprintf(e.answer, sizeof(e.answer), "%s", s->answer);
+	e.ended = time(NULL);
+	e.expires = e.ended + gw->conf.t.ussd_retry;
+	return (store_ussd_end_add(gw->store, &e));
 }
 
 /* The complete report through the receive stage; the verdict screen. */
@@ -247,6 +297,8 @@ ussd_submit(struct ussd_session *s, const struct callback *cb)
 	in.via_number = cb->service;
 	in.ref = s->id;
 	in.parts = 1;
+	in.rows = ussd_rows;
+	in.arg = s;
 	if (receive_item(&in, &out) == -1) {
 		ussd_keep(s, "not stored (store error)");
 		snprintf(s->answer, sizeof(s->answer), "END Maaf, laporan "
@@ -256,8 +308,6 @@ ussd_submit(struct ussd_session *s, const struct callback *cb)
 	}
 	log_info("ussd: session %s from %s: msg %lld", s->id, s->phone,
 	    (long long)out.id);
-	snprintf(s->answer, sizeof(s->answer), "END %s", out.screen[0] ?
-	    out.screen : "Laporan diterima.");
 }
 
 /* One input of a session: the menu's answer, or the verdict. */
@@ -266,18 +316,17 @@ ussd_step(struct ussd_session *s, const struct callback *cb,
     const char *input)
 {
 	struct menu_env		 env;
-	struct ussd_kept	*k;
 	char			 screen[USSD_SCREEN_BUF], sum[96];
 	enum menu_rc		 rc;
 
 	ussd_env(s, &env, sum, sizeof(sum));
 	rc = menu_input(&s->menu, &env, input, screen, sizeof(screen));
-	if (rc == MENU_RESUME && (k = ussd_kept_find(s->phone)) != NULL) {
-		s->menu = k->menu;
-		TAILQ_REMOVE(&ussd_keeps, k, entry);
-		free(k);
-		log_info("ussd: session %s from %s resumes its kept report",
-		    s->id, s->phone);
+	if (rc == MENU_RESUME) {
+		if (ussd_kept_load(s->phone, &env, &s->menu)) {
+			store_ussd_kept_del(gw->store, s->phone);
+			log_info("ussd: session %s from %s resumes its kept "
+			    "report", s->id, s->phone);
+		}
 		ussd_env(s, &env, sum, sizeof(sum));
 		rc = menu_screen(&s->menu, &env, screen, sizeof(screen));
 	}
@@ -316,10 +365,13 @@ ussd_answer(const struct callback *cb, const char *phone, char *buf,
 {
 	struct ussd_session	*s;
 	struct menu_env		 env;
+	const char		*input;
 	char			 screen[USSD_SCREEN_BUF], sum[96];
 
-	if ((s = ussd_session_find(cb->session)) != NULL &&
-	    strcmp(s->phone, phone) != 0) {
+	if ((s = ussd_session_find(cb->session)) == NULL &&
+	    cb->text[0] != '\0')
+		s = ussd_session_ended(cb->session);
+	if (s != NULL && strcmp(s->phone, phone) != 0) {
 		log_warnx("ussd: session %s: from %s, began from %s: refused",
 		    cb->session, phone, s->phone);
 		snprintf(buf, len, "END Sesi tidak sah. Hubungi lagi.");
@@ -348,8 +400,11 @@ ussd_answer(const struct callback *cb, const char *phone, char *buf,
 	} else if (s->ended) {
 		snprintf(buf, len, "END Sesi sudah selesai.");
 		return (buf);
-	} else
-		ussd_step(s, cb, ussd_new_input(s, cb->text));
+	} else {
+		input = ussd_new_input(s, cb->text);
+		snprintf(s->text, sizeof(s->text), "%s", cb->text);
+		ussd_step(s, cb, input);
+	}
 	snprintf(s->text, sizeof(s->text), "%s", cb->text);
 	s->seen = time(NULL);
 	return (s->answer);
@@ -486,20 +541,19 @@ ussd_start(char *err, size_t errlen)
 	return (0);
 }
 
+/* At exit: open sessions end; their half-filled reports are kept. */
 void
 ussd_stop(void)
 {
 	struct ussd_session	*s;
-	struct ussd_kept	*k;
 
 	if (ussd_ev_sweep != NULL)
 		event_free(ussd_ev_sweep);
 	if (ussd_http != NULL)
 		evhttp_free(ussd_http);
-	while ((s = TAILQ_FIRST(&ussd_sessions)) != NULL)
+	while ((s = TAILQ_FIRST(&ussd_sessions)) != NULL) {
+		if (!s->ended)
+			ussd_keep(s, "ended by the gateway's stop");
 		ussd_session_free(s);
-	while ((k = TAILQ_FIRST(&ussd_keeps)) != NULL) {
-		TAILQ_REMOVE(&ussd_keeps, k, entry);
-		free(k);
 	}
 }

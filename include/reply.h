@@ -62,6 +62,8 @@ int		 reply_tps_unknown(enum reply_lang, const char *, char *,
 		    size_t);
 size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,
 		    size_t);
+int		 reply_label_value(enum reply_lang, const struct report *,
+		    const struct form *, size_t, char *, size_t);
 size_t		 reply_gsm_length(const char *);
 int		 reply_parts(const char *);
 enum msg_kind	 reply_classify(const char *, uint64_t *, int *);

@@ -235,10 +235,14 @@ gsm_put_utf8(char *out, size_t off, size_t outsz, uint32_t c)
 /*
  * libGammu keeps text as big-endian UTF-16, NUL-terminated: to UTF-8,
  * surrogate pairs joined, lone surrogates as U+FFFD, cut at a whole
- * character when out is full.
+ * character when out is full. With GSM_SMS_TEXT, units holds an SMS
+ * text (gsm_sms_units): a U+0000 in it is a space, a separator like any
+ * other to the decoder, and each pair of '~' libGammu wrote is one '~'.
  */
+#define GSM_SMS_TEXT	0x01
+#define GSM_UNIT(u, i)	((uint32_t)(u)[2 * (i)] << 8 | (u)[2 * (i) + 1])
 static void
-gsm_ucs2_to_utf8(const unsigned char *u, size_t units, char *out,
+gsm_ucs2_to_utf8(const unsigned char *u, size_t units, int flags, char *out,
     size_t outsz)
 {
 	size_t		 i, off = 0;
@@ -247,11 +251,16 @@ gsm_ucs2_to_utf8(const unsigned char *u, size_t units, char *out,
 	if (outsz == 0)
 		return;
 	for (i = 0; i < units; i++) {
-		c = (uint32_t)u[2 * i] << 8 | u[2 * i + 1];
-		if (c == 0)
+		c = GSM_UNIT(u, i);
+		if (c == 0 && !(flags & GSM_SMS_TEXT))
 			break;
-		if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
-			c2 = (uint32_t)u[2 * i + 2] << 8 | u[2 * i + 3];
+		if (c == 0)
+			c = ' ';
+		else if (c == '~' && (flags & GSM_SMS_TEXT) && i + 1 < units &&
+		    GSM_UNIT(u, i + 1) == '~')
+			i++;
+		else if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+			c2 = GSM_UNIT(u, i + 1);
 			if (c2 >= 0xdc00 && c2 < 0xe000) {
 				c = 0x10000 + ((c - 0xd800) << 10) +
 				    (c2 - 0xdc00);
@@ -263,6 +272,39 @@ gsm_ucs2_to_utf8(const unsigned char *u, size_t units, char *out,
 		off = gsm_put_utf8(out, off, outsz, c);
 	}
 	out[off] = '\0';
+}
+
+/*
+ * How many units of a UCS-2 message's Text are its text. libGammu
+ * (GSM_DecodePDUFrame, DecodeUnicodeSpecialNOKIAChars; 1.42 and later)
+ * sets Length to the UCS-2 units of the user data and copies every one
+ * into Text, U+0000 included, except that it writes '~' twice and
+ * U+0001 as '~'; then one NUL, and stale bytes after it (a previous
+ * message, the stack). So the text ends at the first NUL where the
+ * units read so far can make Length (a run of k '~' is ceil(k/2) to k
+ * units of the message): a NUL before it is part of the text, and
+ * nothing after the end is ever taken. Where '~' leaves it ambiguous (a
+ * NUL followed by no more units than the '~' before it), the text is
+ * cut at that NUL rather than risk reading past its end.
+ */
+static size_t
+gsm_sms_units(const unsigned char *u, size_t units, int length)
+{
+	size_t	 i = 0, k, lo = 0, hi = 0, want;
+
+	want = length > 0 ? (size_t)length : 0;
+	while (i < units && lo <= want) {
+		if (GSM_UNIT(u, i) == 0 && want <= hi)
+			return (i);
+		for (k = 0; i + k < units && GSM_UNIT(u, i + k) == '~'; k++)
+			;
+		if (k == 0)
+			k = 1;
+		lo += GSM_UNIT(u, i) == '~' ? (k + 1) / 2 : 1;
+		hi += k;
+		i += k;
+	}
+	return (i < units ? i : units);
 }
 
 /*
@@ -420,7 +462,7 @@ gsm_to_wire(const GSM_SMSMessage *sms, int location, struct wire_msg *m)
 		m->type = WIRE_STATUS_REPORT;
 		m->msgref = sms->MessageReference;
 		m->status = sms->DeliveryStatus;
-		gsm_ucs2_to_utf8(sms->Number, sizeof(sms->Number) / 2,
+		gsm_ucs2_to_utf8(sms->Number, sizeof(sms->Number) / 2, 0,
 		    m->number, sizeof(m->number));
 		gsm_time_iso(&sms->SMSCTime, m->time, sizeof(m->time));
 		if (m->time[0] == '\0')
@@ -432,8 +474,8 @@ gsm_to_wire(const GSM_SMSMessage *sms, int location, struct wire_msg *m)
 	m->type = WIRE_SMS;
 	if (location > 0)
 		m->flags |= WIRE_F_STORED;
-	gsm_ucs2_to_utf8(sms->Number, sizeof(sms->Number) / 2, m->number,
-	    sizeof(m->number));
+	gsm_ucs2_to_utf8(sms->Number, sizeof(sms->Number) / 2, 0,
+	    m->number, sizeof(m->number));
 	gsm_time_iso(&sms->DateTime, m->time, sizeof(m->time));
 	gsm_udh_concat(&sms->UDH, m);
 	switch (sms->Coding) {
@@ -448,11 +490,17 @@ gsm_to_wire(const GSM_SMSMessage *sms, int location, struct wire_msg *m)
 		*p = '\0';
 		break;
 	case SMS_Coding_Unicode_No_Compression:
+		/* By its length: a NUL in it does not end it. */
+		m->flags |= WIRE_F_UNICODE;
+		gsm_ucs2_to_utf8(sms->Text, gsm_sms_units(sms->Text,
+		    sizeof(sms->Text) / 2, sms->Length), GSM_SMS_TEXT, m->text,
+		    sizeof(m->text));
+		break;
 	case SMS_Coding_Unicode_Compression:
 		m->flags |= WIRE_F_UNICODE;
 		/* FALLTHROUGH */
 	default:
-		gsm_ucs2_to_utf8(sms->Text, sizeof(sms->Text) / 2, m->text,
+		gsm_ucs2_to_utf8(sms->Text, sizeof(sms->Text) / 2, 0, m->text,
 		    sizeof(m->text));
 		break;
 	}
@@ -513,7 +561,7 @@ gsm_cb_ussd(GSM_StateMachine *sm, GSM_USSDMessage *ussd, void *arg)
 	(void)sm;
 	g->ussd_fired = 1;
 	g->ussd_status = ussd->Status;
-	gsm_ucs2_to_utf8(ussd->Text, sizeof(ussd->Text) / 2, g->ussd_text,
+	gsm_ucs2_to_utf8(ussd->Text, sizeof(ussd->Text) / 2, 0, g->ussd_text,
 	    sizeof(g->ussd_text));
 }
 
@@ -715,7 +763,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 	gsm_disarm();
 	if (err == ERR_NONE && UnicodeLength(g->smsc.Number) > 0) {
 		g->have_smsc = 1;
-		gsm_ucs2_to_utf8(g->smsc.Number, sizeof(g->smsc.Number) / 2,
+		gsm_ucs2_to_utf8(g->smsc.Number, sizeof(g->smsc.Number) / 2, 0,
 		    num, sizeof(num));
 		log_info("SMSC %s", num);
 	} else if (err != ERR_NONE &&
@@ -1346,13 +1394,13 @@ gsm_health(struct gsm *g, struct wire_msg *m)
 		rc = r;
 	} else {
 		m->reg = gsm_creg(ni.State);
-		gsm_ucs2_to_utf8(ni.NetworkName, sizeof(ni.NetworkName) / 2,
+		gsm_ucs2_to_utf8(ni.NetworkName, sizeof(ni.NetworkName) / 2, 0,
 		    name, sizeof(name));
 		memcpy(code, ni.NetworkCode, sizeof(ni.NetworkCode));
 		code[sizeof(ni.NetworkCode)] = '\0';
 		if (name[0] == '\0' && code[0] != '\0' &&
 		    (known = GSM_GetNetworkName(code)) != NULL)
-			gsm_ucs2_to_utf8(known, 64, name, sizeof(name));
+			gsm_ucs2_to_utf8(known, 64, 0, name, sizeof(name));
 		if (name[0] != '\0' && code[0] != '\0')
 			snprintf(m->info, sizeof(m->info), "%s (%s)", name,
 			    code);

@@ -116,6 +116,8 @@ pdu_init(void)
 /*
  * One code point of UTF-8; 0 at the end or at a malformed sequence
  * (overlong, surrogate, past U+10FFFF), where the text is cut short.
+ * C0 80, modified UTF-8's U+0000, is read as U+0000: so a text given as
+ * a C string (a test's `ctl inject') can send a NUL, in UCS-2.
  */
 static int
 pdu_utf8_get(const unsigned char **sp, uint32_t *cp)
@@ -141,7 +143,7 @@ pdu_utf8_get(const unsigned char **sp, uint32_t *cp)
 			return (0);
 		c = c << 6 | (s[i] & 0x3f);
 	}
-	if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+	if ((n == 2 && c < 0x80 && c != 0) || (n == 3 && c < 0x800) ||
 	    (n == 4 && c < 0x10000) || c > 0x10ffff ||
 	    (c >= 0xd800 && c <= 0xdfff))
 		return (0);

@@ -995,6 +995,28 @@ reply_label(const struct reply_ctx *c, const struct report *r, size_t i,
 		reply_add(b, "%zu", i);
 }
 
+/*
+ * The name of value i of a report as the replies show it, for a
+ * channel that shows the values before they are sent (the USSD review):
+ * the officer sees one labelling everywhere. -1 if it does not fit.
+ */
+int
+reply_label_value(enum reply_lang lang, const struct report *r,
+    const struct form *f, size_t i, char *buf, size_t len)
+{
+	struct reply_ctx	 c;
+	struct reply_buf	 b;
+
+	memset(&c, 0, sizeof(c));
+	c.lang = lang;
+	c.form = f;
+	reply_init(&b);
+	reply_label(&c, r, i, &b);
+	if (b.overflow || (size_t)snprintf(buf, len, "%s", b.s) >= len)
+		return (-1);
+	return (0);
+}
+
 /* Every value in order, named or plain, and a full stop. */
 static void
 reply_values_all(const struct reply_ctx *c, const struct report *r,

@@ -4,7 +4,8 @@
 # Part 1: `tallysim world' with 3 modems plays a 30-TPS scenario while
 # one modem is unplugged and the central receiver is down for a while:
 # the oracle must find nothing lost, nothing twice. Then the operator's
-# side: CEK, BANTU, garbage, tallyctl status/modems/msg, a modem
+# side: CEK, BANTU, garbage, a report with NULs between its tokens
+# (UCS-2), tallyctl status/modems/msg, a modem
 # disabled and enabled while the gateway runs.
 # Part 2: the pieces started by hand, and tallygw killed with SIGKILL in
 # the middle of a scenario and started again: every report still reaches
@@ -117,6 +118,23 @@ expect_match "tallyctl msg shows the stored verdict" \
 expect_match "the rejected message keeps its reason" \
     "$(sqlite3 "$R/gw/tallygw.db" "SELECT reason FROM messages WHERE id=$last")" \
     'CODE_BAD'
+
+# A NUL between the tokens of a UCS-2 SMS (tallysim reads modified
+# UTF-8's C0 80 as U+0000) is a separator: the report is accepted with
+# the numbers of the same report without it.
+NUL=$(printf '\300\200')
+PN=081299990003
+code() { "$CTL" mac --key "$R/root.key" "$1" | awk '{ print $NF }'; }
+ctl inject --from $PN --to 0 \
+    "PPWP $X 91 30 10 10 5 25 5 $(code "PPWP $X 91 30 10 10 5 25 5")" \
+    >/dev/null
+ctl inject --from $PN --to 0 "PPWP${NUL}$X${NUL}92 30${NUL}${NUL}10~10 5 25${NUL}5 \
+$(code "PPWP $X 92 30 10 10 5 25 5")" >/dev/null
+wait_for 30 sh -c "[ \$(sqlite3 '$R/gw/tallygw.db' \"SELECT count(*) FROM messages WHERE sender = '+6281299990003'\") -ge 2 ]"
+expect "a report with NULs between its tokens is accepted, same numbers" \
+    "$(sqlite3 "$R/gw/tallygw.db" "SELECT seq, verdict IN ('OK', 'FLAGGED'), values_text FROM messages WHERE sender = '+6281299990003' ORDER BY seq")" \
+    "91|1|30 10 10 5 25 5
+92|1|30 10 10 5 25 5"
 
 # tallyctl reply words a text as the gateway did: the rejection and
 # BANTU above, and a confirmation the gateway stored (OK, correcting

@@ -2,7 +2,7 @@
 # The modem worker (tallygw-modem) against tallysim, driven through
 # wiredrive as the main process would: start-up and the initial sweep,
 # +CMTI delivery, a 3-part message, delete, send with a status report,
-# UCS-2 both ways, USSD balance, and the faults unplug, cms and mute.
+# UCS-2 both ways (a NUL inside), USSD balance, and the faults unplug, cms and mute.
 # TAP output; every wait is time-boxed; about 50 s.
 
 B=${B:-build}
@@ -213,6 +213,15 @@ mark
 ctl inject --from 081234500003 --to 0 "Data diterima — terima kasih ✓ 😀" >/dev/null
 await "a UCS-2 SMS (with a surrogate pair) comes up as UTF-8, flags stored|unicode" 5 \
     '^SMS .*flags=6 number=\+6281234500003 .*text=Data diterima — terima kasih ✓ 😀$'
+# A NUL (U+0000; tallysim reads modified UTF-8's C0 80 as one) in a
+# UCS-2 SMS does not end the text: it comes up as a space, a separator;
+# a '~' (libGammu doubles it in the text) comes up once.
+NUL=$(printf '\300\200')
+mark
+ctl inject --from 081234500004 --to 0 \
+    "PPWP${NUL}3201011001001~3${NUL}${NUL}255 120~95${NUL}36 77" >/dev/null
+await "a NUL in a UCS-2 SMS is a separator, not its end; ~ stays as sent" 5 \
+    '^SMS .*flags=6 number=\+6281234500004 .*text=PPWP 3201011001001~3  255 120~95 36 77$'
 
 # --- USSD -----------------------------------------------------------
 mark

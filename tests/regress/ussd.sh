@@ -2,7 +2,9 @@
 # The USSD channel over real HTTP (curl as the aggregator): whole
 # sessions of a PPWP, a DPR party page and a DPD report; wrong inputs,
 # back and start; a retried final request; a session that times out and
-# is resumed; a missing or wrong secret. Every screen must fit 182
+# is resumed; a missing or wrong secret; tallygw restarted (killed, and
+# stopped) between a final request and its retry and between a dropped
+# session and its resume. Every screen must fit 182
 # characters, a PPWP report at most 10 screens; what is sent is stored
 # and judged like an SMS, and its confirmation also reaches the phone by
 # SMS; the KPPS number list applies to the network's number. TAP; every
@@ -88,7 +90,8 @@ secret = $D/ussd.secret
 service = $SERVICE
 EOF
 "$GW" -d -f "$D/tallygw.conf" >"$D/gw.out" 2>"$D/gw.err" &
-t_track "$!"
+G=$!
+t_track "$G"
 if ! wait_for 60 grep -q '^ready$' "$D/gw.out"; then
 	t_fail "tallygw starts with [ussd]"
 	tail -10 "$D/gw.err" | sed 's/^/#   /'
@@ -172,7 +175,7 @@ expect_match "the first screen lists the contests" \
     "$(sed -n 1p "$D/s-ppwp.screens")" '^CON Lapor hasil TPS.*1 PPWP.*5 DPRD'
 expect_match "the review names every number" \
     "$(sed -n 6p "$D/s-ppwp.screens")" \
-    'PEMILIH=255, P1=120, P2=95, P3=36, SAH=251, TDK SAH=4.*1 KIRIM'
+    'PEMILIH=255, 1=120, 2=95, 3=36, SAH=251, TDK SAH=4.*1 KIRIM'
 R1=$("$CTL" receipt --key "$D/root.key" "1*$TPS*3*$V1*$C1" | awk '{print $NF}')
 expect_match "the last screen is END with the receipt" \
     "$(cat "$D/s-ppwp.last")" "^END .*$R1"
@@ -235,6 +238,9 @@ expect "and stored as REJECTED CODE_BAD" \
 P5=081234560005
 session s-drop $P5 1 $TPS 255 120
 sleep 10
+expect "a retried final request after its session went idle: the same \
+screen (from the store)" "$(post s-ppwp $P1 "1*$TPS*$V1*3*$C1*1")" \
+    "$(cat "$D/s-ppwp.last")"
 late=$(post s-drop $P5 "1*$TPS*255*120*95")
 expect_match "a timed-out session is over" "$late" '^END Sesi sudah berakhir'
 expect_match "the timeout is logged, nothing stored" \
@@ -263,6 +269,75 @@ session s-kpps2 08111111111 1 $TPS2 "$V1" 2 "$C7" 1
 expect "the registered number's report is OK" \
     "$(q "SELECT verdict, flags FROM messages WHERE sender = '+628111111111'")" \
     "OK|0"
+
+# --- restarts: the retried final request, the kept reports -----------
+# restart SIGNAL: stop tallygw with SIGNAL (KILL: a crash), wait until it
+# and its modem worker are gone, start it again; its log in $D/gwN.err.
+NSTART=0
+restart() {
+	kids=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$G" \
+	    '{ sub(/ \(.*\) /, " "); if ($3 == p) print $1 }')
+	kill -"$1" "$G"
+	wait "$G" 2>/dev/null
+	for k in $kids; do
+		wait_for 30 sh -c "! kill -0 $k 2>/dev/null"
+	done
+	NSTART=$((NSTART + 1))
+	"$GW" -d -f "$D/tallygw.conf" >"$D/gw$NSTART.out" \
+	    2>"$D/gw$NSTART.err" &
+	G=$!
+	t_track "$G"
+	wait_for 60 grep -q '^ready$' "$D/gw$NSTART.out"
+}
+P8=081234560008
+C8=$(mac "1*$TPS*7*$V1")
+R8=$("$CTL" receipt --key "$D/root.key" "1*$TPS*7*$V1*$C8" | awk '{print $NF}')
+session s-final $P8 1 $TPS "$V1" 7 "$C8" 1
+FINAL8=$LASTTEXT
+expect_match "a report's last screen has its receipt" \
+    "$(cat "$D/s-final.last")" "^END .*$R8"
+P9=081234560009
+session s-kept $P9 2 $TPS 5 40 1 2
+post s-kept2 $P9 "" >"$D/s-kept2.first"
+expect_match "the same number dials again: its report is offered" \
+    "$(cat "$D/s-kept2.first")" "9 Lanjut DPR TPS $TPS hal 5"
+restart KILL
+expect "tallygw is killed and starts again" "$?" 0
+expect "after the crash, the retried final request gets the same screen" \
+    "$(post s-final $P8 "$FINAL8")" "$(cat "$D/s-final.last")"
+expect "and the report is stored once" \
+    "$(q "SELECT count(*) FROM messages WHERE sender = '+6281234560008'")" 1
+expect_match "another number's retry of that session is refused" \
+    "$(post s-final $P9 "$FINAL8")" '^END Sesi tidak sah'
+expect_match "a session never seen is over" \
+    "$(post s-never $P9 "1*$TPS")" '^END Sesi sudah berakhir'
+C9=$(mac "2*$TPS*22*5*40*1*2*3*4*5*6*7*8*9*10")
+session s-kept3 $P9 9 3 4 5 6 7 8 9 10 22 "$C9" 1 1
+expect_match "after the crash, the dropped session's report is offered" \
+    "$(sed -n 1p "$D/s-kept3.screens")" "9 Lanjut DPR TPS $TPS hal 5"
+expect_match "9 takes it up at the next value" \
+    "$(sed -n 2p "$D/s-kept3.screens")" 'Ketik Caleg 3 \(angka 4 dari 11\)'
+expect "the resumed report is stored OK, once" \
+    "$(q "SELECT count(*), verdict, page, seq FROM messages WHERE sender = '+6281234560009'")" \
+    "1|OK|5|22"
+expect "a resumed report is offered no more" \
+    "$(post s-kept4 $P9 "" | grep -c '9 Lanjut')" 0
+P10=081234560010
+session s-open $P10 1 $TPS 255
+restart TERM
+expect "tallygw is stopped and starts again" "$?" 0
+expect "the stop keeps an open session's report" \
+    "$(grep -c 'session s-open from +6281234560010 ended by the gateway.s stop at values: nothing stored; kept to resume' "$D/gw1.err")" 1
+C10=$(mac "1*$TPS*8*$V1")
+session s-open2 $P10 9 120*95*36*251*4 8 "$C10" 1
+expect_match "after the stop, the open session's report is offered" \
+    "$(sed -n 1p "$D/s-open2.screens")" "9 Lanjut PPWP TPS $TPS"
+expect "and, taken up, it is stored OK" \
+    "$(q "SELECT verdict, seq, values_text FROM messages WHERE sender = '+6281234560010'")" \
+    "OK|8|255 120 95 36 251 4"
+expect "the store holds the last screens, and no kept report now" \
+    "$(q "SELECT (SELECT count(*) FROM ussd_ends), (SELECT count(*) FROM ussd_kept)")" \
+    "$(q "SELECT count(*) FROM messages WHERE modem = 'ussd'")|0"
 
 # --- the service code -------------------------------------------------
 expect_match "another service code is refused" \

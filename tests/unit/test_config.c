@@ -228,6 +228,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.t.reply_retry_max, GW_REPLY_RETRY_MAX);
 	assert_int_equal(conf.t.ussd_timeout, GW_USSD_TIMEOUT);
 	assert_int_equal(conf.t.ussd_resume, GW_USSD_RESUME);
+	assert_int_equal(conf.t.ussd_retry, GW_USSD_RETRY);
 	assert_int_equal(conf.ussd.enabled, 0);
 	assert_int_equal(conf.t.reply_attempts, GW_REPLY_ATTEMPTS);
 	assert_int_equal(conf.t.reply_merge_wait, GW_REPLY_MERGE_WAIT);
@@ -268,16 +269,16 @@ test_tunables(void **state)
 		"lockout_window", "lockout_duration",
 		"lockout_alert_failures", "stop_grace", "send_hold_min",
 		"send_hold_max", "reply_retry_max", "ussd_timeout",
-		"ussd_resume",
+		"ussd_resume", "ussd_retry",
 	};
 	struct gw_conf	 conf;
 	char		 text[4096], err[512], want[512];
 	size_t		 i, n;
-	long		 got[27];
+	long		 got[28];
 
 	(void)state;
 	n = snprintf(text, sizeof(text), "%s%s[tunables]\n", GW, CENTRAL);
-	for (i = 0; i < 27; i++)
+	for (i = 0; i < 28; i++)
 		n += snprintf(text + n, sizeof(text) - n, "%s = %zu\n",
 		    names[i], 100 + i);
 	assert_int_equal(parse("tallygw.conf", text, &conf, err, sizeof(err)),
@@ -309,12 +310,13 @@ test_tunables(void **state)
 	got[24] = conf.t.reply_retry_max;
 	got[25] = conf.t.ussd_timeout;
 	got[26] = conf.t.ussd_resume;
-	for (i = 0; i < 27; i++)
+	got[27] = conf.t.ussd_retry;
+	for (i = 0; i < 28; i++)
 		assert_int_equal(got[i], 100 + i);
 	config_clear(&conf);
 
 	/* Each refuses a negative value, naming itself and the line. */
-	for (i = 0; i < 27; i++) {
+	for (i = 0; i < 28; i++) {
 		snprintf(text, sizeof(text), "%s%s[tunables]\n%s = -1\n", GW,
 		    CENTRAL, names[i]);
 		assert_int_equal(parse("tallygw.conf", text, &conf, err,

@@ -68,7 +68,7 @@ test_ppwp(void **state)
 	feed(&m, &env, "3", "Ketik KODE 8 angka dari kartu baris 3, atau "
 	    "dari MAC.\n0 Kembali 00 Awal");
 	feed(&m, &env, "43058167", "Periksa 1/1 PPWP TPS 3201012001001 SEQ 3:"
-	    "\nPEMILIH=255, P1=120, P2=95, P3=36, SAH=251, TDK SAH=4\n"
+	    "\nPEMILIH=255, 1=120, 2=95, 3=36, SAH=251, TDK SAH=4\n"
 	    "1 KIRIM 0 Ubah 00 Awal");
 	assert_int_equal(menu_report(&m, text, sizeof(text)), -1);
 	assert_int_equal(feed(&m, &env, "1", NULL), MENU_SUBMIT);
@@ -174,9 +174,9 @@ test_dpr_page(void **state)
 	feed(&m, &env, "40*1*2*3*4*5*6*7*8*9*10", NULL);
 	feed(&m, &env, "21", NULL);
 	feed(&m, &env, "11111111", "Periksa 1/2 DPR TPS 3201012001001 hal 5 "
-	    "SEQ 21:\nPARTAI=40, C1=1, C2=2, C3=3, C4=4, C5=5, C6=6\n"
+	    "SEQ 21:\nPARTAI=40, 1=1, 2=2, 3=3, 4=4, 5=5, 6=6, 7=7\n"
 	    "1 Lanjut 0 Ubah 00 Awal");
-	feed(&m, &env, "1", "Periksa 2/2 SEQ 21:\nC7=7, C8=8, C9=9, C10=10"
+	feed(&m, &env, "1", "Periksa 2/2 SEQ 21:\n8=8, 9=9, 10=10"
 	    "\n1 KIRIM 0 Ubah 00 Awal");
 	feed(&m, &env, "0", NULL);		/* back to page 1 */
 	feed(&m, &env, "1", NULL);
@@ -228,6 +228,155 @@ test_lengths(void **state)
 	}
 }
 
+/*
+ * The review names each number as the SMS confirmation does: on a DPR
+ * summary page a party by its ballot number (the 18th party of Jawa
+ * Barat is UMMAT, number 24), not by its place on the form.
+ */
+static void
+test_review_labels(void **state)
+{
+	struct menu	 m;
+	struct menu_env	 env = { el, NULL, NULL };
+	char		 in[128];
+	size_t		 i, off = 0;
+
+	(void)state;
+	menu_init(&m);
+	feed(&m, &env, "2", NULL);
+	feed(&m, &env, TPS, NULL);
+	feed(&m, &env, "0", NULL);
+	off = snprintf(in, sizeof(in), "999");
+	for (i = 1; i <= 18; i++)
+		off += snprintf(in + off, sizeof(in) - off, "*%zu", 100 + i);
+	snprintf(in + off, sizeof(in) - off, "*999*0");
+	feed(&m, &env, in, NULL);
+	feed(&m, &env, "4", NULL);
+	feed(&m, &env, "12345678", "Periksa 1/3 DPR TPS 3201012001001 hal 0 "
+	    "SEQ 4:\nPEMILIH=999, 1=101, 2=102, 3=103, 4=104, 5=105, 6=106, "
+	    "7=107\n1 Lanjut 0 Ubah 00 Awal");
+	feed(&m, &env, "1", "Periksa 2/3 SEQ 4:\n8=108, 9=109, 10=110, "
+	    "11=111, 12=112, 13=113, 14=114, 15=115, 16=116, 17=117, 24=118\n"
+	    "1 Lanjut 0 Ubah 00 Awal");
+	feed(&m, &env, "1", "Periksa 3/3 SEQ 4:\nSAH=999, TDK SAH=0\n"
+	    "1 KIRIM 0 Ubah 00 Awal");
+}
+
+/* Save m, load it into a new menu: the same screen; the loaded menu. */
+static void
+roundtrip(const struct menu *m, const struct menu_env *env, struct menu *out)
+{
+	struct menu_saved	 sv;
+	char			 a[512], b[512];
+
+	menu_save(m, &sv);
+	assert_int_equal(menu_load(out, env, &sv), 0);
+	menu_screen(m, env, a, sizeof(a));
+	menu_screen(out, env, b, sizeof(b));
+	assert_string_equal(a, b);
+}
+
+/* Load sv, which must be refused: the menu is then at the start. */
+static void
+refused(const struct menu_env *env, const struct menu_saved *sv)
+{
+	struct menu	 m;
+
+	memset(&m, 0x5a, sizeof(m));
+	assert_int_equal(menu_load(&m, env, sv), -1);
+	assert_int_equal(m.step, MENU_CONTEST);
+	assert_int_equal(m.nvalues, 0);
+}
+
+/*
+ * A half-filled report saved for the store and loaded back goes on
+ * where it stopped, at every step it can be kept at; a saved report
+ * that does not fit the election is refused.
+ */
+static void
+test_saved(void **state)
+{
+	struct menu		 m, l;
+	struct menu_env		 env = { el, NULL, NULL };
+	struct menu_saved	 sv, bad;
+	char			 screen[512], text[256];
+
+	(void)state;
+	/* PPWP after two values. */
+	menu_init(&m);
+	feed(&m, &env, "1", NULL);
+	feed(&m, &env, TPS, NULL);
+	feed(&m, &env, "255*120", NULL);
+	roundtrip(&m, &env, &l);
+	menu_screen(&l, &env, screen, sizeof(screen));
+	assert_string_equal(screen, "PPWP TPS 3201012001001\nKetik Paslon 2 "
+	    "(angka 3 dari 6), atau semua angka sisa dipisah *:\n"
+	    "# Kembali ## Awal");
+	feed(&l, &env, "95*36*251*4", NULL);
+	feed(&l, &env, "3", NULL);
+	feed(&l, &env, "43058167", NULL);
+	assert_int_equal(feed(&l, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&l, text, sizeof(text)), 0);
+	assert_string_equal(text, "1*3201012001001*3*255*120*95*36*251*4*"
+	    "43058167");
+
+	/* DPR: at the page; then on the second review screen. */
+	menu_init(&m);
+	feed(&m, &env, "2", NULL);
+	feed(&m, &env, TPS, NULL);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.step, MENU_PAGE);
+	feed(&m, &env, "5", NULL);
+	feed(&m, &env, "40*1*2*3*4*5*6*7*8*9*10", NULL);
+	feed(&m, &env, "21", NULL);
+	feed(&m, &env, "11111111", NULL);
+	feed(&m, &env, "1", NULL);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.review, 1);
+	assert_int_equal(feed(&l, &env, "1", NULL), MENU_SUBMIT);
+	assert_int_equal(menu_report(&l, text, sizeof(text)), 0);
+	assert_string_equal(text, "2*3201012001001*21*5*40*1*2*3*4*5*6*7*8*"
+	    "9*10*11111111");
+	/* Back to the SEQ screen, with a SEQ typed before. */
+	feed(&m, &env, "0", NULL);
+	feed(&m, &env, "0", NULL);
+	feed(&m, &env, "0", NULL);
+	assert_int_equal(m.step, MENU_SEQ);
+	roundtrip(&m, &env, &l);
+	assert_int_equal(l.step, MENU_SEQ);
+
+	/* What no longer fits is refused. */
+	menu_save(&m, &sv);
+	bad = sv;
+	snprintf(bad.step, sizeof(bad.step), "sent");
+	refused(&env, &bad);
+	snprintf(bad.step, sizeof(bad.step), "contest");
+	refused(&env, &bad);
+	bad = sv;
+	bad.page = 77;				/* no such party */
+	refused(&env, &bad);
+	bad = sv;
+	bad.nvalues = 10;			/* SEQ with a value missing */
+	refused(&env, &bad);
+	bad = sv;
+	bad.values[3] = 1000;
+	refused(&env, &bad);
+	bad = sv;
+	bad.contest = CONTEST_PPWP;		/* PPWP has no page */
+	refused(&env, &bad);
+	bad = sv;
+	bad.tps = 501012001001ULL;		/* province 05 */
+	refused(&env, &bad);
+	bad = sv;
+	snprintf(bad.step, sizeof(bad.step), "review");
+	bad.review = 2;				/* the review has 2 screens */
+	refused(&env, &bad);
+	bad.review = 1;
+	assert_int_equal(menu_load(&l, &env, &bad), 0);
+	snprintf(bad.code, sizeof(bad.code), "1234567x");
+	refused(&env, &bad);
+}
+
 int
 main(void)
 {
@@ -237,6 +386,8 @@ main(void)
 		cmocka_unit_test(test_wrong),
 		cmocka_unit_test(test_dpr_page),
 		cmocka_unit_test(test_lengths),
+		cmocka_unit_test(test_saved),
+		cmocka_unit_test(test_review_labels),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -133,6 +133,25 @@ test_deliver_ucs2(void **state)
 	assert_int_equal(m.coding, PDU_UCS2);
 }
 
+/* C0 80 (modified UTF-8) is a U+0000, which only UCS-2 carries. */
+static void
+test_deliver_nul(void **state)
+{
+	struct pdu_part	 p[1];
+
+	(void)state;
+	assert_int_equal(pdu_encode_deliver(SMSC, FROM, "A\xc0\x80" "B", T0,
+	    0, p, 1), 1);
+	/* UCS-2 (DCS 08), then 6 octets of user data: A, U+0000, B. */
+	assert_non_null(strstr(p[0].hex, "0008"));
+	assert_true(strlen(p[0].hex) > 14 && strcmp(p[0].hex +
+	    strlen(p[0].hex) - 14, "06004100000042") == 0);
+	/* A lone C0 or C1 is not one. */
+	assert_int_equal(pdu_encode_deliver(SMSC, FROM, "A\xc1\x80" "B", T0,
+	    0, p, 1), 1);
+	assert_null(strstr(p[0].hex, "00410000"));
+}
+
 static void
 test_deliver_concat3(void **state)
 {
@@ -323,6 +342,7 @@ main(void)
 		cmocka_unit_test(test_deliver_gsm7),
 		cmocka_unit_test(test_deliver_extension),
 		cmocka_unit_test(test_deliver_ucs2),
+		cmocka_unit_test(test_deliver_nul),
 		cmocka_unit_test(test_deliver_concat3),
 		cmocka_unit_test(test_submit_srr),
 		cmocka_unit_test(test_submit_vpf),

@@ -822,6 +822,66 @@ test_card_echo(void **state)
 }
 
 /* Pages of a card-coded report: named, short ones merged. */
+/*
+ * Each value's name as every reply shows it (and the USSD review, which
+ * asks reply_label_value): PEMILIH, SAH, TDK SAH, PARTAI in words, a
+ * choice by its ballot number, on a summary page the party's.
+ */
+static void
+labels(enum reply_lang lang, const struct report *r, const struct form *f,
+    const char *want)
+{
+	char	 all[512], one[24];
+	size_t	 i, off = 0;
+
+	all[0] = '\0';
+	for (i = 0; i < r->nvalues; i++) {
+		assert_int_equal(reply_label_value(lang, r, f, i, one,
+		    sizeof(one)), 0);
+		off += snprintf(all + off, sizeof(all) - off, "%s%s",
+		    i ? "," : "", one);
+	}
+	assert_string_equal(all, want);
+}
+
+static void
+test_label_value(void **state)
+{
+	struct report	 r;
+	struct form	 f;
+	char		 tiny[2];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	memset(&f, 0, sizeof(f));
+	r.contest = CONTEST_PPWP;
+	r.page = -1;
+	r.nvalues = 6;
+	labels(REPLY_ID, &r, NULL, "PEMILIH,1,2,3,SAH,TDK SAH");
+	labels(REPLY_EN, &r, NULL, "PEMILIH,1,2,3,SAH,TIDAK SAH");
+	r.contest = CONTEST_DPD;
+	r.nvalues = 8;
+	labels(REPLY_ID, &r, NULL, "PEMILIH,1,2,3,4,5,SAH,TDK SAH");
+	/* A party page: the party's votes, then its candidates. */
+	r.contest = CONTEST_DPR;
+	r.page = 2;
+	r.nvalues = 4;
+	labels(REPLY_ID, &r, NULL, "PARTAI,1,2,3");
+	/* A summary page: each party by its ballot number. */
+	r.page = 0;
+	r.nvalues = 5;
+	f.kind = FORM_SUMMARY;
+	f.nvalues = 5;
+	f.nchoices = 2;
+	f.choices[0] = 7;
+	f.choices[1] = 24;
+	labels(REPLY_ID, &r, &f, "PEMILIH,7,24,SAH,TDK SAH");
+	/* Without the form, by place. */
+	labels(REPLY_ID, &r, NULL, "PEMILIH,1,2,SAH,TDK SAH");
+	assert_int_equal(reply_label_value(REPLY_ID, &r, &f, 0, tiny,
+	    sizeof(tiny)), -1);
+}
+
 static void
 test_card_pages(void **state)
 {
@@ -1241,6 +1301,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_through_verify),
 	cmocka_unit_test(test_card_echo),
 	cmocka_unit_test(test_card_pages),
+	cmocka_unit_test(test_label_value),
 	cmocka_unit_test(test_merge),
 	cmocka_unit_test(test_cek),
 	cmocka_unit_test(test_fixed_texts),

@@ -242,7 +242,29 @@ test_slots(void **state)
 	assert_int_equal(multi, 1);
 }
 
-/* A version 1 store is upgraded in place when it is opened. */
+/* Make the fixture's store what schema version 2 wrote: no USSD rows. */
+static void
+make_v2(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	raw_int(f, "DROP TABLE ussd_ends");
+	raw_int(f, "DROP TABLE ussd_kept");
+	raw_int(f, "PRAGMA user_version = 2");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name LIKE 'ussd%%'"), 0);
+}
+
+/* 1 if both USSD tables and their indexes are in the store. */
+static int
+has_ussd_tables(struct fixture *f)
+{
+	return (raw_int(f, "SELECT count(*) FROM sqlite_master WHERE name IN"
+	    " ('ussd_ends', 'ussd_kept', 'ussd_ends_expires',"
+	    " 'ussd_kept_expires')") == 4);
+}
+
+/* A version 1 store is upgraded in place, through 2, when it is opened. */
 static void
 test_upgrade(void **state)
 {
@@ -250,18 +272,199 @@ test_upgrade(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	store_close(f->s);
-	f->s = NULL;
+	make_v2(f);
 	raw_int(f, "ALTER TABLE sim_slots DROP COLUMN part_time");
 	raw_int(f, "PRAGMA user_version = 1");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 0);
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 1);
+	assert_true(has_ussd_tables(f));
 	f->s = s2;
+}
+
+/*
+ * A version 2 store (a night's messages in it) is upgraded to 3 in
+ * place: the USSD tables appear, every message stays, and the new rows
+ * can be written at once.
+ */
+static void
+test_upgrade_v2(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ussd_end	 e;
+	int64_t			 id;
+	char			 err[512];
+
+	id = addmsg(f, MSG_REPORT, VERDICT_OK, "1*x");
+	addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
+	make_v2(f);
+	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_true(has_ussd_tables(f));
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "S1");
+	snprintf(e.phone, sizeof(e.phone), "+6281234567890");
+	e.msg_id = id;
+	e.expires = 2000000000;
+	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
+	/* Opened again: nothing more to do, the row is there. */
+	reopen(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(store_ussd_end_get(f->s, "S1", 1000000000, &e), 1);
+	assert_int_equal(e.msg_id, id);
+}
+
+/* A session's last screen, fetched by its id until it expires. */
+static void
+test_ussd_ends(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ussd_end	 e, got;
+	int			 ends, kept;
+
+	memset(&e, 0, sizeof(e));
+	snprintf(e.session, sizeof(e.session), "ATUid_0f3a");
+	snprintf(e.phone, sizeof(e.phone), "+6281234567890");
+	snprintf(e.request, sizeof(e.request), "1*%s*255*120*95*36*251*4*3*"
+	    "43058167*1", TPS_A);
+	snprintf(e.answer, sizeof(e.answer), "END OK PPWP TPS %s SEQ 3. "
+	    "Tanda terima 12345678.", TPS_A);
+	e.ended = 1707879600;
+	e.expires = 1707880200;
+	/* A message that is not in the store: refused (foreign key). */
+	e.msg_id = 99;
+	assert_int_equal(store_ussd_end_add(f->s, &e), -1);
+	e.msg_id = addmsg(f, MSG_REPORT, VERDICT_OK, "1*x");
+	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
+	assert_int_equal(store_ussd_end_get(f->s, "ATUid_0f3a", 1707880199,
+	    &got), 1);
+	assert_string_equal(got.session, "ATUid_0f3a");
+	assert_string_equal(got.phone, "+6281234567890");
+	assert_string_equal(got.request, "1*" TPS_A "*255*120*95*36*251*4*3*"
+	    "43058167*1");
+	assert_string_equal(got.answer, "END OK PPWP TPS " TPS_A " SEQ 3. "
+	    "Tanda terima 12345678.");
+	assert_int_equal(got.msg_id, e.msg_id);
+	assert_int_equal(got.ended, 1707879600);
+	assert_int_equal(got.expires, 1707880200);
+	/* Another session, and this one once it expired: none. */
+	assert_int_equal(store_ussd_end_get(f->s, "ATUid_0f3b", 1707880000,
+	    &got), 0);
+	assert_int_equal(store_ussd_end_get(f->s, "ATUid_0f3a", 1707880200,
+	    &got), 0);
+	/* It survives a restart. */
+	reopen(f);
+	assert_int_equal(store_ussd_end_get(f->s, "ATUid_0f3a", 1707880000,
+	    &got), 1);
+	assert_int_equal(got.msg_id, e.msg_id);
+	/* Expiry removes it, and only what expired. */
+	snprintf(e.session, sizeof(e.session), "ATUid_0f3c");
+	e.expires = 1707880300;
+	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
+	assert_int_equal(store_ussd_expire(f->s, 1707880200, &ends, &kept), 0);
+	assert_int_equal(ends, 1);
+	assert_int_equal(kept, 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM ussd_ends"), 1);
+	assert_string_equal(raw_text(f, "SELECT session FROM ussd_ends"),
+	    "ATUid_0f3c");
+}
+
+/*
+ * A number's half-filled report: every field round-trips (none, and
+ * a page, SEQ and code), one per number, readable by sqlite3, gone once
+ * taken or expired.
+ */
+static void
+test_ussd_kept(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ussd_kept	 k, got;
+	int			 ends, kept;
+
+	memset(&k, 0, sizeof(k));
+	snprintf(k.phone, sizeof(k.phone), "+6281234567890");
+	snprintf(k.session, sizeof(k.session), "s-drop");
+	snprintf(k.menu.step, sizeof(k.menu.step), "values");
+	k.menu.contest = CONTEST_PPWP;
+	k.menu.tps = TPS_AN;
+	k.menu.page = -1;
+	k.menu.nvalues = 2;
+	k.menu.values[0] = 255;
+	k.menu.values[1] = 0;
+	k.kept_at = 1707879600;
+	k.expires = 1707881400;
+	assert_int_equal(store_ussd_keep(f->s, &k), 0);
+	assert_string_equal(raw_text(f, "SELECT step || ' ' || contest || ' '"
+	    " || tps || ' ' || coalesce(page, '-') || ' ' || values_text ||"
+	    " ' ' || coalesce(seq, '-') || ' ' || coalesce(code, '-')"
+	    " FROM ussd_kept"), "values PPWP " TPS_A " - 255 0 - -");
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567890",
+	    1707881399, &got), 1);
+	assert_string_equal(got.phone, "+6281234567890");
+	assert_string_equal(got.session, "s-drop");
+	assert_string_equal(got.menu.step, "values");
+	assert_int_equal(got.menu.contest, CONTEST_PPWP);
+	assert_true(got.menu.tps == TPS_AN);
+	assert_int_equal(got.menu.page, -1);
+	assert_int_equal(got.menu.nvalues, 2);
+	assert_int_equal(got.menu.values[0], 255);
+	assert_int_equal(got.menu.values[1], 0);
+	assert_int_equal(got.menu.seq, 0);
+	assert_string_equal(got.menu.code, "");
+	assert_int_equal(got.kept_at, 1707879600);
+	assert_int_equal(got.expires, 1707881400);
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567890",
+	    1707881400, &got), 0);
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567891",
+	    1707880000, &got), 0);
+
+	/* The same number again: the later report replaces it. */
+	snprintf(k.session, sizeof(k.session), "s-drop2");
+	snprintf(k.menu.step, sizeof(k.menu.step), "review");
+	k.menu.contest = CONTEST_DPR;
+	k.menu.page = 0;
+	k.menu.nvalues = 3;
+	k.menu.values[2] = 999;
+	k.menu.seq = 12;
+	snprintf(k.menu.code, sizeof(k.menu.code), "01234567");
+	k.menu.review = 1;
+	assert_int_equal(store_ussd_keep(f->s, &k), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM ussd_kept"), 1);
+	reopen(f);
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567890",
+	    1707880000, &got), 1);
+	assert_string_equal(got.session, "s-drop2");
+	assert_string_equal(got.menu.step, "review");
+	assert_int_equal(got.menu.contest, CONTEST_DPR);
+	assert_int_equal(got.menu.page, 0);
+	assert_int_equal(got.menu.nvalues, 3);
+	assert_int_equal(got.menu.values[2], 999);
+	assert_int_equal(got.menu.seq, 12);
+	assert_string_equal(got.menu.code, "01234567");
+	assert_int_equal(got.menu.review, 1);
+
+	/* Values that do not match their count: an error, not a report. */
+	raw_int(f, "UPDATE ussd_kept SET values_text = '255 0'");
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567890",
+	    1707880000, &got), -1);
+
+	/* Taken up: gone. Another number's expires with time. */
+	assert_int_equal(store_ussd_kept_del(f->s, "+6281234567890"), 0);
+	assert_int_equal(store_ussd_kept_get(f->s, "+6281234567890",
+	    1707880000, &got), 0);
+	snprintf(k.phone, sizeof(k.phone), "+6281234567892");
+	assert_int_equal(store_ussd_keep(f->s, &k), 0);
+	assert_int_equal(store_ussd_expire(f->s, 1707881399, &ends, &kept), 0);
+	assert_int_equal(kept, 0);
+	assert_int_equal(store_ussd_expire(f->s, 1707881400, &ends, &kept), 0);
+	assert_int_equal(kept, 1);
+	assert_int_equal(ends, 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM ussd_kept"), 0);
 }
 
 static void
@@ -271,11 +474,12 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
 	    " 'forwards')"), 4);
+	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'index' AND name IN ('messages_seq', 'messages_page',"
 	    " 'messages_seen')"), 3);
@@ -291,11 +495,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 3");
+	raw_int(f, "PRAGMA user_version = 4");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 2");
+	raw_int(f, "PRAGMA user_version = 3");
 	reopen(f);
 }
 
@@ -1539,6 +1743,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ussd_ends, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ussd_kept, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_msg_roundtrip, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_msg_seen, setup,
