@@ -47,10 +47,44 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
+/*
+ * A line as text only: control characters (C0, DEL, and C1 written in
+ * UTF-8) as escapes, since a message's text reaches the log and an SMS
+ * could otherwise forge log lines or drive the operator's terminal.
+ */
+static void
+log_clean(const char *s, char *out, size_t outsz)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 o = 0;
+	char			 e[8];
+	int			 n;
+
+	for (; *p != '\0'; p++) {
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			n = snprintf(e, sizeof(e), "\\u%04x", *++p);
+		else if (*p == '\n')
+			n = snprintf(e, sizeof(e), "\\n");
+		else if (*p == '\t')
+			n = snprintf(e, sizeof(e), "\\t");
+		else if (*p < 0x20 || *p == 0x7f)
+			n = snprintf(e, sizeof(e), "\\x%02x", *p);
+		else {
+			e[0] = (char)*p;
+			n = 1;
+		}
+		if (o + (size_t)n >= outsz)
+			break;
+		memcpy(out + o, e, (size_t)n);
+		o += (size_t)n;
+	}
+	out[o] = '\0';
+}
+
 void
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char		 buf[2048];
+	char		 raw[2048], buf[sizeof(raw) * 3];
 	const char	*lvl;
 
 	if (pri != LOG_CRIT && log_verbose < 0)
@@ -59,7 +93,8 @@ vlog(int pri, const char *fmt, va_list ap)
 		return;
 	if (pri == LOG_INFO && log_verbose < 1)
 		return;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	log_clean(raw, buf, sizeof(buf));
 	if (log_to == LOG_TO_SYSLOG) {
 		syslog(pri, "%s%s", log_prefix, buf);
 		return;
