@@ -199,6 +199,21 @@ $(B)/asan/libgw.a: $(GW_ASAN)
 	rm -f $@
 	ar rcs $@ $^
 
+# tallygw and its worker under ASan+UBSan: the hostile corpus
+# (tests/regress/hostile.sh) runs through them.
+ASAN_PROGS := $(B)/asan/tallygw $(B)/asan/tallygw-modem
+
+$(B)/asan/modem/%.o: modem/%.c $(wildcard modem/*.h) $(TALLY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(PC_GAM) $(PC_GW) -c $< -o $@
+
+$(B)/asan/tallygw: $(GW_MAIN:%.c=$(B)/asan/%.o) $(LIBS_ASAN)
+	$(CC) $(SANFLAGS) -o $@ $^ $(PC_GWL) -lm
+
+$(B)/asan/tallygw-modem: $(MODEM_SRCS:%.c=$(B)/asan/%.o) \
+    $(B)/asan/libtally.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(PC_GAML) $(PC_GWL) -lm
+
 $(B)/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(LIBS_ASAN)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) $(GW_INC) $(PC_GW) $(PC_CM) -o $@ $< \
@@ -241,7 +256,7 @@ $(B)/asan/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h \
 
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
-test: all $(ASAN_BINS) fuzz
+test: all $(ASAN_BINS) $(ASAN_PROGS) fuzz
 	@SHARED=$(SHARED) B=$(B) sh tests/run.sh
 
 check:
