@@ -3,7 +3,8 @@
 #   make          build every program into build/
 #   make check    install what is missing, build, run every test
 #   make demo     install what is missing, build, run the demo
-#   make fuzz     build the libFuzzer targets (clang)
+#   make fuzz     build the libFuzzer targets (clang) and run each for
+#                 FUZZ_SECONDS (300) seconds
 #   make install  PREFIX=/usr/local DESTDIR=
 #
 # Plain GNU make; libraries through pkg-config.
@@ -256,7 +257,7 @@ $(B)/asan/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h \
 
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
-test: all $(ASAN_BINS) $(ASAN_PROGS) fuzz
+test: all $(ASAN_BINS) $(ASAN_PROGS) $(FUZZ_BINS)
 	@SHARED=$(SHARED) B=$(B) sh tests/run.sh
 
 check:
@@ -268,7 +269,17 @@ check:
 FUZZFLAGS := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 
+# Each target for FUZZ_SECONDS over its seeds (make check runs each for
+# 30 s); a crash stops the run, its input kept in $(B)/fuzz/artifacts/.
+FUZZ_SECONDS ?= 300
+
 fuzz: $(FUZZ_BINS)
+	@mkdir -p $(B)/fuzz/artifacts
+	@for t in $(FUZZ_BINS); do \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=-1 \
+		    FUZZ_ARTIFACTS=$(B)/fuzz/artifacts \
+		    sh tests/fuzz/smoke.sh $$t || exit 1; \
+	done
 
 $(B)/fuzz/gateway/tally/%.o: gateway/tally/%.c $(TALLY_HDRS)
 	@mkdir -p $(@D)
@@ -291,6 +302,24 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $(GW_INC) $(PC_GW) -o $@ $< \
 	    $(LIBS_FUZZ) $(PC_GWL) -lm
+
+# The worker's reading of what libGammu decoded: modem/gsm.c compiled
+# into the target (its functions are static), linked with libGammu.
+$(B)/fuzz/fuzz_gsm: tests/fuzz/fuzz_gsm.c modem/gsm.c modem/gsm.h \
+    $(B)/fuzz/libtally.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Imodem $(PC_GAM) $(PC_GW) \
+	    -o $@ $< $(B)/fuzz/libtally.a $(PC_GAML) $(PC_GWL) -lm
+
+# The simulator's AT interpreter with its modems, SMS centre and PDU
+# codec (sim.c's clock and timers are the target's own).
+FUZZ_AT_SRCS := sim/at.c sim/modem.c sim/smsc.c sim/pdu.c
+
+$(B)/fuzz/fuzz_at: tests/fuzz/fuzz_at.c $(FUZZ_AT_SRCS) $(wildcard sim/*.h) \
+    $(B)/fuzz/libtally.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Isim $(PC_GW) -o $@ $< \
+	    $(FUZZ_AT_SRCS) $(B)/fuzz/libtally.a $(PC_GWL) -lutil -lm
 
 # The simulator's PDU decoder, compiled in (it is in no library).
 $(B)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c sim/pdu.c sim/pdu.h
