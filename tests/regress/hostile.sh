@@ -65,18 +65,12 @@ UBSAN_OPTIONS=log_path=$D/san/ubsan:print_stacktrace=1:halt_on_error=1 \\
     exec "$GW" "\$1" "\$2" "$D/gw.conf"
 EOF
 chmod 755 "$D/gw.sh"
-"$SIM" world --dir "$R" --modems 16 --seed 11 --profile instant \
-    --data "$DATA" --tallygw "$D/gw.sh" >"$D/world.out" 2>"$D/world.err" &
-W=$!
-t_track "$W"
-if wait_for 180 grep -q '^ready$' "$D/world.out"; then
-	t_ok "the world with the ASan gateway is ready"
-else
-	t_fail "the world with the ASan gateway is ready"
-	tail -20 "$D/world.err" "$R/tallygw.log" | sed 's/^/#   /'
+if ! t_world "$R" --modems 16 --seed 11 --profile instant \
+    --data "$DATA" --tallygw "$D/gw.sh"; then
 	finish
 	exit 1
 fi
+W=$T_WORLD
 expect "the spare modems are disabled in the gateway" \
     "$(grep -c '^enabled = no$' "$D/gw.conf")" 4
 

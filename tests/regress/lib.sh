@@ -63,6 +63,25 @@ wait_for() {
 	return 0
 }
 
+# t_world RUNDIR ARGS...: `tallysim world --dir RUNDIR ARGS' (B, SHARED
+# as the suite has them), its output in RUNDIR.out and RUNDIR.err;
+# tracked, its PID in T_WORLD. A TAP line for its "ready" (180 s), with
+# the last lines of the logs on failure; false if it is not ready.
+t_world() {
+	t_w=$1
+	shift
+	"$B/tallysim" world --dir "$t_w" "$@" >"$t_w.out" 2>"$t_w.err" &
+	T_WORLD=$!
+	t_track "$T_WORLD"
+	if wait_for 180 grep -q '^ready$' "$t_w.out"; then
+		t_ok "the world is ready"
+		return 0
+	fi
+	t_fail "the world is ready"
+	tail -20 "$t_w.err" "$t_w/tallygw.log" | sed 's/^/#   /'
+	return 1
+}
+
 # t_sign_pair DIR: DIR/gateway.sec and DIR/gateway.pub, the RFC 8032
 # test key 1 as the gateway's signing pair: a test needs a valid Ed25519
 # pair, not a secret one.
