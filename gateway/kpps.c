@@ -107,7 +107,8 @@ kpps_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	csv_close(&csv);
-	qsort(k->v, k->n, sizeof(*k->v), kpps_cmp);
+	if (k->n > 0)		/* an empty list has no array to sort */
+		qsort(k->v, k->n, sizeof(*k->v), kpps_cmp);
 	log_info("kpps: %zu registered numbers from %s", k->n, path);
 	return (k);
 fail:
