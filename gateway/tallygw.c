@@ -150,7 +150,7 @@ tallygw_setup(void)
  * The user named by `user', looked up while /etc is still ours to
  * read: 1 (with its uid and gid) when we must become it, 0 when there
  * is nothing to become: no `user', or we already are that user (as
- * under systemd's User=).
+ * under systemd's User=; `user = root' too).
  */
 static int
 tallygw_user(uid_t *uid, gid_t *gid)
@@ -173,8 +173,6 @@ tallygw_user(uid_t *uid, gid_t *gid)
 	if (geteuid() != 0)
 		fatalx("user %s: only root can become it (running as uid %ld)",
 		    name, (long)geteuid());
-	if (pw->pw_uid == 0)
-		fatalx("user %s: has uid 0; name an unprivileged user", name);
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
 	return (1);
