@@ -4,14 +4,24 @@
 #   make check    install what is missing, build, run every test
 #   make demo     install what is missing, build, run the demo
 #   make fuzz     build the libFuzzer targets (clang)
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= (the directories below)
 #
 # Plain GNU make; libraries through pkg-config.
 
+# Where `make install' puts things: the daemon and the operator's tool
+# (section 8) in sbin, the simulator in bin, the worker beside the
+# daemon (where tallygw looks for it). The configuration stays in
+# /etc/tallygw, which is where tallygw reads it by default, whatever the
+# PREFIX; systemd and sysusers read /usr/local/lib too.
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share/tallygw
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/tallygw
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR	?=
 
 CC	?= cc
@@ -21,12 +31,14 @@ SHARED	?= ../shared/data
 
 # Debian packages: to build, to test against real peers (and what the
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
-# bench.sh; tests/regress/deps.sh checks that nothing is missing).
+# bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
+# of the man pages and the unit; openssl for forward_tls.sh's
+# certificates; tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time chromium
+	time chromium mandoc openssl systemd
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -304,11 +316,43 @@ soak: all
 
 # --- install --------------------------------------------------------
 
+# The man pages (mdoc), the unit and the user, the example
+# configuration, the web assets (gateway/web/, when there is one).
+MANPAGES := man/tallygw.8 man/tallygw.conf.5 man/tallyctl.8 man/tallysim.1
+WEBDIR	:= gateway/web
+
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
-	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/tallygw
+	install -m 0755 $(B)/tallygw $(B)/tallygw-modem $(B)/tallyctl \
+	    $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/tallysim $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(ELECTION_DEFAULT) gateway/ctl/mac-helper.html \
 	    $(DESTDIR)$(SHAREDIR)/
+	@if [ -d $(WEBDIR) ]; then \
+		echo "install $(WEBDIR)/ -> $(DESTDIR)$(SHAREDIR)/web/"; \
+		(cd $(WEBDIR) && find . -type d) | while read -r d; do \
+			install -d "$(DESTDIR)$(SHAREDIR)/web/$$d" || exit 1; \
+		done && \
+		(cd $(WEBDIR) && find . -type f) | while read -r f; do \
+			install -m 0644 "$(WEBDIR)/$$f" \
+			    "$(DESTDIR)$(SHAREDIR)/web/$$f" || exit 1; \
+		done; \
+	fi
+	for m in $(MANPAGES); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/examples/tallygw.conf $(DESTDIR)$(DOCDIR)/examples/
+	sed -e 's,@SBINDIR@,$(SBINDIR),g' \
+	    -e 's,@SYSCONFDIR@,$(SYSCONFDIR),g' dist/tallygw.service.in \
+	    >$(B)/tallygw.service
+	install -m 0644 $(B)/tallygw.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 dist/tallygw.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/tallygw.conf
 
 clean:
 	rm -rf $(B)

@@ -79,6 +79,7 @@ static int	 config_gw_path(struct config_ctx *, const char *, char *);
 static int	 config_gw_language(struct config_ctx *, const char *,
 		    char *);
 static int	 config_gw_log(struct config_ctx *, const char *, char *);
+static int	 config_gw_user(struct config_ctx *, const char *, char *);
 static int	 config_gw_log_level(struct config_ctx *, const char *,
 		    char *);
 static int	 config_tunable(struct config_ctx *, const char *, char *);
@@ -100,6 +101,8 @@ static int	 config_central_url(struct config_ctx *, const char *,
 		    char *);
 static int	 config_central_timeout(struct config_ctx *, const char *,
 		    char *);
+static int	 config_central_ca_file(struct config_ctx *, const char *,
+		    char *);
 static int	 config_ussd_listen(struct config_ctx *, const char *, char *);
 static int	 config_ussd_path(struct config_ctx *, const char *, char *);
 static int	 config_ussd_secret(struct config_ctx *, const char *, char *);
@@ -118,6 +121,7 @@ static const struct config_key config_gateway_keys[] = {
 	{ "language",		config_gw_language },
 	{ "log",		config_gw_log },
 	{ "log_level",		config_gw_log_level },
+	{ "user",		config_gw_user },
 	{ NULL,			NULL },
 };
 
@@ -135,6 +139,7 @@ static const struct config_key config_modem_keys[] = {
 static const struct config_key config_central_keys[] = {
 	{ "url",		config_central_url },
 	{ "timeout",		config_central_timeout },
+	{ "ca_file",		config_central_ca_file },
 	{ NULL,			NULL },
 };
 
@@ -472,6 +477,20 @@ config_gw_log_level(struct config_ctx *c, const char *key, char *val)
 	return (0);
 }
 
+/* The user to become when started as root: a name, not a number. */
+static int
+config_gw_user(struct config_ctx *c, const char *key, char *val)
+{
+	if (val[0] == '\0')
+		return (0);
+	if (val[0] == '-' || !config_name_ok(val, sizeof(c->conf->user)))
+		return (config_err(c, c->line, "%s: not a user name (1..%zu "
+		    "characters of A-Z a-z 0-9 . _ -): '%s'", key,
+		    sizeof(c->conf->user) - 1, val));
+	config_strlcpy(c->conf->user, val, sizeof(c->conf->user));
+	return (0);
+}
+
 static int
 config_tunable(struct config_ctx *c, const char *key, char *val)
 {
@@ -709,6 +728,15 @@ config_central_timeout(struct config_ctx *c, const char *key, char *val)
 	return (0);
 }
 
+/* The CA certificates (PEM) the central's TLS certificate must chain
+ * to, instead of the system's: pins the central. */
+static int
+config_central_ca_file(struct config_ctx *c, const char *key, char *val)
+{
+	return (config_path(c, key, c->central->ca_file,
+	    sizeof(c->central->ca_file), val));
+}
+
 /* [ussd] listen: HOST:PORT, an IPv4 address or a name, and a port. */
 static int
 config_ussd_listen(struct config_ctx *c, const char *key, char *val)
@@ -884,6 +912,9 @@ config_central_end(struct config_ctx *c)
 			return (config_err(c, c->seen[0], "url: already used "
 			    "by [central %s]", o->name));
 	}
+	if (ce->ca_file[0] != '\0' && strncmp(ce->url, "https://", 8) != 0)
+		return (config_err(c, c->seen[2], "ca_file: only for an "
+		    "https:// url"));
 	return (0);
 }
 
@@ -1362,6 +1393,8 @@ config_print(const struct gw_conf *conf, FILE *fp)
 	config_print_kv(fp, "language", conf->language);
 	config_print_kv(fp, "log", conf->log_syslog ? "syslog" : "stderr");
 	config_print_kv(fp, "log_level", conf->log_level ? "debug" : "info");
+	config_print_opt(fp, "user", conf->user,
+	    "not set (runs as the user that starts it)");
 
 	fprintf(fp, "\n[tunables]\n");
 	for (i = 0; i < CONFIG_NTUNABLES; i++) {
@@ -1390,6 +1423,8 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		fprintf(fp, "\n[central %s]\n", ce->name);
 		config_print_kv(fp, "url", ce->url);
 		fprintf(fp, "timeout = %d\n", ce->timeout);
+		config_print_opt(fp, "ca_file", ce->ca_file,
+		    "the system's CA certificates");
 	}
 	if (conf->ussd.enabled) {
 		fprintf(fp, "\n[ussd]\n");

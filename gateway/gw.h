@@ -23,6 +23,7 @@
 #define GW_ISO_MAX		32	/* 2026-02-14T09:12:01.123Z */
 #define GW_RAW_MAX		(TALLY_TEXT_MAX + 1)	/* a message's text */
 #define GW_DETAIL_MAX		256
+#define GW_USER_MAX		32	/* a user name, as useradd allows */
 
 /* Named tunables: defaults; each is overridable in [tunables]. */
 #define GW_SWEEP_INTERVAL	60	/* s between SIM sweeps */
@@ -72,6 +73,7 @@ struct conf_central {
 	char		 name[GW_MODEM_NAME_MAX];
 	char		 url[GW_URL_MAX];	/* http://host:port/v1/reports */
 	int		 timeout;		/* s per request */
+	char		 ca_file[PATH_MAX];	/* "" the system's CAs */
 	int		 line;
 };
 TAILQ_HEAD(conf_centrals, conf_central);
@@ -125,6 +127,7 @@ struct gw_conf {
 	char		 kpps[PATH_MAX];	/* "" none; lines TPS,NUMBER */
 	char		 modem_prog[PATH_MAX];	/* "" tallygw-modem beside us */
 	char		 language[4];		/* "id" or "en" */
+	char		 user[GW_USER_MAX];	/* "" keep the starting user */
 	int		 log_syslog;		/* log = syslog */
 	int		 log_level;		/* 0 info, 1 debug */
 	struct gw_tunables t;
@@ -432,6 +435,9 @@ void		 forward_free(struct fwd *);
 int		 forward_post(struct fwd *, const char *, int, int64_t,
 		    const char *, const char *, size_t);
 int		 forward_inflight(struct fwd *, const char *);
+int		 forward_set_ca(struct fwd *, const char *, const char *,
+		    char *, size_t);
+int		 forward_tls_check(const struct gw_conf *, char *, size_t);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
 #define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART": one part, on a SIM */

@@ -796,6 +796,79 @@ test_print(void **state)
 	free(t2);
 }
 
+/*
+ * user (the account to drop root to) and a central's ca_file (its TLS
+ * certificate's CA, or the certificate itself): parsed, checked,
+ * printed and read back.
+ */
+static void
+test_user_ca(void **state)
+{
+	struct gw_conf		 a, b;
+	struct conf_central	*c;
+	char			 err[512], *t;
+
+	(void)state;
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW
+	    "user = tallygw\n"
+	    "[central kpu]\n"
+	    "url = https://kpu.example.id/v1/reports\n"
+	    "ca_file = kpu-ca.pem\n"
+	    "[central local]\n"
+	    "url = https://127.0.0.1:8443/v1/reports\n"
+	    "ca_file = /etc/ssl/local.pem\n" CENTRAL, &a, err, sizeof(err)),
+	    0);
+	assert_string_equal(a.user, "tallygw");
+	c = TAILQ_FIRST(&a.centrals);
+	assert_string_equal(c->ca_file, "/etc/tallygw/kpu-ca.pem");
+	c = TAILQ_NEXT(c, entry);
+	assert_string_equal(c->ca_file, "/etc/ssl/local.pem");
+	c = TAILQ_NEXT(c, entry);
+	assert_string_equal(c->name, "c1");
+	assert_string_equal(c->ca_file, "");
+	t = print_to_string(&a);
+	assert_non_null(strstr(t, "\nuser = tallygw\n"));
+	assert_non_null(strstr(t, "\nca_file = /etc/tallygw/kpu-ca.pem\n"));
+	assert_non_null(strstr(t, "\n# ca_file: the system's CA "
+	    "certificates\n"));
+	assert_int_equal(parse("/elsewhere/x.conf", t, &b, err, sizeof(err)),
+	    0);
+	assert_string_equal(b.user, "tallygw");
+	assert_string_equal(TAILQ_FIRST(&b.centrals)->ca_file,
+	    "/etc/tallygw/kpu-ca.pem");
+	free(t);
+	config_clear(&a);
+	config_clear(&b);
+
+	/* Without them: no user to become, the system's CAs. */
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL, &a, err,
+	    sizeof(err)), 0);
+	assert_string_equal(a.user, "");
+	assert_string_equal(TAILQ_FIRST(&a.centrals)->ca_file, "");
+	t = print_to_string(&a);
+	assert_non_null(strstr(t, "\n# user: not set (runs as the user that "
+	    "starts it)\n"));
+	free(t);
+	config_clear(&a);
+
+	expect_err(GW "user = -x\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): '-x'");
+	expect_err(GW "user = tally gw\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): 'tally gw'");
+	expect_err(GW "user = abcdefghijklmnopqrstuvwxyz0123456\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): 'abcdefghijklmnopqrstuvwxyz0123456'");
+	/* A CA file for plain HTTP means a mistake: which one was meant? */
+	expect_err(GW CENTRAL "timeout = 5\nca_file = /etc/ca.pem\n",
+	    "tallygw.conf:9: ca_file: only for an https:// url");
+	expect_err(GW "[central c2]\nca_file = /ca.pem\n"
+	    "url = https://h/\nca_file = /ca2.pem\n",
+	    "tallygw.conf:9: duplicate key 'ca_file' in [central c2] "
+	    "(first on line 7)");
+}
+
 static void
 test_load(void **state)
 {
@@ -859,6 +932,7 @@ main(void)
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_user_ca),
 	};
 
 	log_setverbose(-1);	/* the warnings are expected */
