@@ -7,6 +7,8 @@
  *   ctl.c       the control socket (RUNDIR/ctl.sock) and `tallysim ctl'
  *   fault.c     timing profiles and faults
  *   play.c      plays a scenario through the network; the oracle
+ *   dial.c      the scenario's USSD officers, through aggr.c
+ *   aggr.c      the USSD aggregator: posts sessions' steps to a gateway
  *   world.c     `tallysim world': the simulator, central and tallygw
  */
 
@@ -344,6 +346,17 @@ int		 play_oracle_ready(char *, size_t);
 int		 play_oracle(int, char **, FILE *, const char *,
 		    struct evbuffer *, char *, size_t);
 void		 play_free(void);
+
+/* dial.c: the scenario's USSD officers */
+struct scenario;
+struct sc_msg;
+typedef void	 (*dial_done_cb)(const struct sc_msg *, int);
+int		 dial_start(const struct scenario *, const char *, double,
+		    dial_done_cb, char *, size_t);
+void		 dial_due(const struct sc_msg *);
+size_t		 dial_pending(size_t *);
+void		 dial_flush(void);
+void		 dial_free(void);
 
 /* world.c */
 int		 world_main(int, char **);
