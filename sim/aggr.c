@@ -143,8 +143,7 @@ aggr_ep_open(const char *dir, const char *url, const char *secretfile,
 		snprintf(path, sizeof(path), "%s/ussd.url", dir);
 		if ((fp = fopen(path, "r")) == NULL) {
 			snprintf(err, errlen, "%s: %s (no world with [ussd] "
-			    "here: give --url and --secret)", path,
-			    strerror(errno));
+			    "here)", path, strerror(errno));
 			goto fail;
 		}
 		if (fgets(urlbuf, sizeof(urlbuf), fp) == NULL)
@@ -628,7 +627,8 @@ aggr_ctl(const char *dir, int argc, char **argv)
 	}
 	if ((a.ep = aggr_ep_open(dir, a.url, a.secret_path, err,
 	    sizeof(err))) == NULL) {
-		fprintf(stderr, "tallysim: %s\n", err);
+		fprintf(stderr, "tallysim: %s%s\n", err, a.url == NULL ?
+		    ": give --url and --secret" : "");
 		event_base_free(a.base);
 		return (1);
 	}
