@@ -135,6 +135,7 @@ static const char *sc_prefixes[] = {
 
 static void	scenario_error(struct sc_build *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	scenario_ussd_free(struct sc_ussd *);
 
 static void
 scenario_error(struct sc_build *b, const char *fmt, ...)
@@ -233,6 +234,15 @@ scenario_defaults(struct scenario_conf *c)
 	c->style.zero_seq = 0.1;
 	c->style.zero_value = 0.02;
 	c->style.boxes = 0.15;
+	c->ussd.share = 0;
+	c->ussd.oneby = 0.3;
+	c->ussd.wrong_key = 0.12;
+	c->ussd.back = 0.08;
+	c->ussd.restart = 0.04;
+	c->ussd.drop = 0.05;
+	c->ussd.timeout = 0.03;
+	c->ussd.abandon = 0.03;
+	c->ussd.retry = 0.05;
 	c->epoch = 1707886800;	/* 2024-02-14 05:00 UTC, 13:00 WITA */
 }
 
@@ -745,6 +755,7 @@ scenario_msg_free(struct sc_msg *m)
 {
 	if (m == NULL)
 		return;
+	scenario_ussd_free(m->ussd);
 	free(m->text);
 	free(m->expect.values);
 	free(m->expect.canon);
@@ -761,7 +772,7 @@ scenario_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
 	struct sc_expect	*x = &m->expect;
 
 	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
-	    b->conf->epoch + (time_t)m->t, &rep, &res) == -1) {
+	    b->conf->epoch + (time_t)scenario_sent_at(m), &rep, &res) == -1) {
 		scenario_error(b, "verify failed on '%s'", m->text);
 		return (-1);
 	}
@@ -855,6 +866,418 @@ scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 	return (-1);
 }
 
+/* What an input of a USSD session answers. */
+enum sc_step {
+	SC_ST_CONTEST = 0,
+	SC_ST_TPS,
+	SC_ST_PAGE,
+	SC_ST_VALUE,
+	SC_ST_SEQ,
+	SC_ST_CODE,
+	SC_ST_REVIEW,
+	SC_ST_NAV,		/* 0, #, 00: back or to the start */
+	SC_ST_MAX
+};
+
+#define SC_SCRIPT_MAX	64	/* inputs of one report, slips included */
+#define SC_ONEBY_MAX	12	/* values typed one per screen, at most */
+#define SC_SESSION_SEC	150	/* an officer's typing in one session */
+
+/* A USSD report's inputs as the officer types them, being built. */
+struct sc_script {
+	char		*in[SC_SCRIPT_MAX];
+	unsigned	 think[SC_SCRIPT_MAX];
+	size_t		 n;
+	int		 tps;		/* the last TPS input, typed right */
+	int		 wrong;		/* the wrong key, or -1 */
+	int		 fail;
+};
+
+/* Where a slip goes, decided before the typing. */
+struct sc_slipat {
+	enum sc_slip	 slip;
+	enum sc_step	 step;		/* SC_SLIP_KEY, SC_SLIP_BACK */
+	size_t		 value;		/* the value it is on */
+};
+
+static const char *sc_end_names[SC_END_MAX] = {
+	[SC_END_SUBMIT] = "submit",
+	[SC_END_DROP] = "drop",
+	[SC_END_TIMEOUT] = "timeout",
+	[SC_END_ABANDON] = "abandon",
+};
+
+static const char *sc_slip_names[SC_SLIP_MAX] = {
+	[SC_SLIP_NONE] = "none",
+	[SC_SLIP_KEY] = "wrong_key",
+	[SC_SLIP_BACK] = "back",
+	[SC_SLIP_START] = "restart",
+};
+
+const char *
+scenario_end_name(enum sc_end e)
+{
+	return (e < SC_END_MAX ? sc_end_names[e] : "?");
+}
+
+const char *
+scenario_slip_name(enum sc_slip s)
+{
+	return (s < SC_SLIP_MAX ? sc_slip_names[s] : "?");
+}
+
+/* When a message reaches the gateway: a USSD report at its 1 KIRIM. */
+unsigned
+scenario_sent_at(const struct sc_msg *m)
+{
+	return (m->ussd != NULL ? m->ussd->sent : m->t);
+}
+
+/* Seconds an officer takes for one input of this kind. */
+static unsigned
+scenario_think(struct sc_rng *r, enum sc_step st, size_t nvalues)
+{
+	unsigned	 t;
+
+	switch (st) {
+	case SC_ST_TPS:
+		return (scenario_range(r, 8, 20));	/* 13 digits, copied */
+	case SC_ST_VALUE:
+		if (nvalues <= 1)
+			return (scenario_range(r, 2, 6));
+		t = 4 + (unsigned)nvalues * scenario_range(r, 4, 8) / 4;
+		return (t > SC_USSD_WAIT_SEC - 5 ? SC_USSD_WAIT_SEC - 5 : t);
+	case SC_ST_SEQ:
+		return (scenario_range(r, 3, 8));
+	case SC_ST_CODE:
+		return (scenario_range(r, 5, 12));
+	default:
+		return (scenario_range(r, 2, 5));
+	}
+}
+
+/* One more input of the script. */
+static void
+scenario_key(struct sc_script *s, struct sc_rng *r, enum sc_step st,
+    size_t nvalues, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	if (s->fail)
+		return;
+	va_start(ap, fmt);
+	if (s->n == SC_SCRIPT_MAX || vasprintf(&p, fmt, ap) == -1) {
+		s->fail = 1;
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
+	s->think[s->n] = scenario_think(r, st, nvalues);
+	s->in[s->n++] = p;
+}
+
+/* Values from..to-1 joined by '*', one input. */
+static void
+scenario_key_values(struct sc_script *s, struct sc_rng *r,
+    const uint16_t *v, size_t from, size_t to)
+{
+	char	 buf[TALLY_MAXVALUES * 4 + 1];
+	size_t	 i, off = 0;
+
+	for (i = from; i < to; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%u",
+		    i > from ? "*" : "", v[i]);
+	scenario_key(s, r, SC_ST_VALUE, to - from, "%s", buf);
+}
+
+/* The wrong key of a KEY slip, if the slip is on this step. */
+static void
+scenario_wrong(struct sc_script *s, struct sc_rng *r,
+    const struct sc_slipat *at, enum sc_step st, const char *text)
+{
+	if (at == NULL || at->slip != SC_SLIP_KEY || at->step != st)
+		return;
+	s->wrong = (int)s->n;
+	scenario_key(s, r, st, 1, "%s", text);
+}
+
+/* A BACK slip on this step: a wrong answer, then back (nav). */
+static void
+scenario_back(struct sc_script *s, struct sc_rng *r,
+    const struct sc_slipat *at, enum sc_step st, unsigned wrong,
+    const char *nav)
+{
+	if (at == NULL || at->slip != SC_SLIP_BACK || at->step != st)
+		return;
+	scenario_key(s, r, st, 1, "%u", wrong);
+	scenario_key(s, r, SC_ST_NAV, 1, "%s", nav);
+}
+
+/*
+ * One pass through the menu (docs/ussd.md): contest, TPS, page, the
+ * values (the first `by' one per screen, the rest in one input), SEQ,
+ * code; the slip `at' (or NULL) where it falls.
+ */
+static void
+scenario_pass(struct sc_script *s, struct sc_rng *r, const struct report *rep,
+    const uint16_t *v, size_t by, const struct sc_slipat *at)
+{
+	size_t	 i, wv = at != NULL ? at->value : SIZE_MAX;
+	char	 wrong[24];
+
+	snprintf(wrong, sizeof(wrong), "%u", scenario_range(r, 6, 8));
+	scenario_wrong(s, r, at, SC_ST_CONTEST, wrong);
+	scenario_back(s, r, at, SC_ST_CONTEST, rep->contest % 5 + 1, "0");
+	scenario_key(s, r, SC_ST_CONTEST, 1, "%d", rep->contest);
+	snprintf(wrong, sizeof(wrong), "%012llu",
+	    (unsigned long long)rep->tps / 10);
+	scenario_wrong(s, r, at, SC_ST_TPS, wrong);
+	s->tps = (int)s->n;
+	scenario_key(s, r, SC_ST_TPS, 1, "%013llu",
+	    (unsigned long long)rep->tps);
+	if (rep->page >= 0) {
+		scenario_wrong(s, r, at, SC_ST_PAGE, "100");
+		scenario_key(s, r, SC_ST_PAGE, 1, "%d", rep->page);
+	}
+	for (i = 0; i < rep->nvalues; i++) {
+		if (i == wv) {
+			scenario_wrong(s, r, at, SC_ST_VALUE, "1000");
+			/* After the last value the SEQ screen: 0 is back. */
+			scenario_back(s, r, at, SC_ST_VALUE, (v[i] + 1u) %
+			    1000u, i + 1 == rep->nvalues ? "0" : "#");
+		}
+		if (i >= by) {
+			scenario_key_values(s, r, v, i, rep->nvalues);
+			break;
+		}
+		scenario_key(s, r, SC_ST_VALUE, 1, "%u", v[i]);
+	}
+	scenario_wrong(s, r, at, SC_ST_SEQ, "10000");
+	scenario_back(s, r, at, SC_ST_SEQ, rep->seq < TALLY_SEQ_MAX ?
+	    rep->seq + 1 : rep->seq - 1, "0");
+	scenario_key(s, r, SC_ST_SEQ, 1, "%u", rep->seq);
+	snprintf(wrong, sizeof(wrong), "%.7s", rep->code);
+	scenario_wrong(s, r, at, SC_ST_CODE, wrong);
+	scenario_key(s, r, SC_ST_CODE, 1, "%s", rep->code);
+	scenario_wrong(s, r, at, SC_ST_REVIEW, "2");
+}
+
+static void
+scenario_session_free(struct sc_session *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->ninputs; i++)
+		free(ss->inputs[i]);
+	free(ss->inputs);
+	free(ss->think);
+	memset(ss, 0, sizeof(*ss));
+}
+
+static void
+scenario_ussd_free(struct sc_ussd *u)
+{
+	size_t	 k;
+
+	if (u == NULL)
+		return;
+	for (k = 0; k < u->nsessions; k++)
+		scenario_session_free(&u->sessions[k]);
+	free(u);
+}
+
+/*
+ * A session typing inputs from..to-1 of the script, after a "9" that
+ * takes up the kept report if resume. Its typing is kept within what
+ * a network allows a session. Returns its seconds of typing, or -1.
+ */
+static int
+scenario_session(struct sc_session *ss, const struct sc_script *s,
+    struct sc_rng *r, size_t from, size_t to, int resume)
+{
+	size_t		 i, n = to - from + (resume ? 1 : 0);
+	unsigned	 sum = 0;
+
+	if ((ss->inputs = calloc(n + 1, sizeof(*ss->inputs))) == NULL ||
+	    (ss->think = calloc(n + 1, sizeof(*ss->think))) == NULL)
+		return (-1);
+	ss->resume = resume;
+	ss->wrong = -1;
+	if (resume) {
+		if ((ss->inputs[0] = strdup("9")) == NULL)
+			return (-1);
+		ss->think[0] = scenario_think(r, SC_ST_CONTEST, 1);
+		ss->ninputs = 1;
+	}
+	for (i = from; i < to; i++) {
+		if (s->wrong == (int)i)
+			ss->wrong = (int)ss->ninputs;
+		if ((ss->inputs[ss->ninputs] = strdup(s->in[i])) == NULL)
+			return (-1);
+		ss->think[ss->ninputs++] = s->think[i];
+	}
+	for (i = 0; i < ss->ninputs; i++)
+		sum += ss->think[i];
+	if (sum > SC_SESSION_SEC) {
+		unsigned total = sum;
+
+		for (i = 0, sum = 0; i < ss->ninputs; i++) {
+			ss->think[i] = ss->think[i] * SC_SESSION_SEC / total;
+			if (ss->think[i] == 0)
+				ss->think[i] = 1;
+			sum += ss->think[i];
+		}
+	}
+	return ((int)sum);
+}
+
+/* Which slip, on which step and value; by values go one per screen. */
+static void
+scenario_slip(struct sc_rng *r, const struct scenario_conf *c,
+    const struct report *rep, size_t by, struct sc_slipat *at)
+{
+	double	 x = scenario_unit(r);
+	size_t	 n = rep->nvalues;
+
+	memset(at, 0, sizeof(*at));
+	at->value = SIZE_MAX;
+	if ((x -= c->ussd.wrong_key) < 0) {
+		at->slip = SC_SLIP_KEY;
+		at->step = (enum sc_step)scenario_range(r, SC_ST_CONTEST,
+		    SC_ST_REVIEW);
+		if (at->step == SC_ST_PAGE && rep->page < 0)
+			at->step = SC_ST_VALUE;
+		if (at->step == SC_ST_VALUE)	/* or the rest, in one */
+			at->value = scenario_range(r, 0, (unsigned)(by < n ?
+			    by : n - 1));
+	} else if ((x -= c->ussd.back) < 0) {
+		at->slip = SC_SLIP_BACK;
+		switch (scenario_range(r, 0, by > 0 ? 2 : 1)) {
+		case 0:
+			at->step = SC_ST_CONTEST;
+			break;
+		case 1:
+			at->step = SC_ST_SEQ;
+			break;
+		default:
+			at->step = SC_ST_VALUE;	/* one typed on its own */
+			at->value = scenario_range(r, 0, (unsigned)(by < n ?
+			    by : n) - 1);
+			break;
+		}
+	} else if ((x -= c->ussd.restart) < 0)
+		at->slip = SC_SLIP_START;
+}
+
+/*
+ * The sessions of a report sent by USSD (docs/scenario.md): one pass
+ * through the menu with at most one slip, in one session, or cut by a
+ * dropped line, a timeout or an abandon and finished in a second.
+ * m->text is the report as the menu hands it on; m->t the first dial.
+ */
+static int
+scenario_ussd(struct sc_rng *r, const struct scenario_conf *c,
+    struct sc_msg *m)
+{
+	struct report		 rep;
+	struct decode_error	 e;
+	struct sc_script	 s;
+	struct sc_slipat	 at;
+	struct sc_ussd		*u = NULL;
+	struct sc_session	*ss;
+	uint16_t		 alt[TALLY_MAXVALUES];
+	size_t			 by = 0, i, d;
+	enum sc_end		 cut = SC_END_SUBMIT;
+	double			 x;
+	int			 secs, rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.wrong = -1;
+	if (decode_report(m->text, strlen(m->text), &rep, &e) == -1 ||
+	    rep.nvalues == 0)
+		return (-1);
+	if (rep.nvalues <= SC_ONEBY_MAX && scenario_chance(r, c->ussd.oneby))
+		by = rep.nvalues;
+	else if (scenario_chance(r, c->ussd.oneby / 3))
+		by = scenario_range(r, 1, 3);	/* then the rest in one */
+	if (by > rep.nvalues)
+		by = rep.nvalues;
+	scenario_slip(r, c, &rep, by, &at);
+	if (at.slip == SC_SLIP_START) {
+		/* A number typed wrong, seen on review: 00, all again. */
+		memcpy(alt, rep.values, rep.nvalues * sizeof(*alt));
+		i = scenario_rand(r) % rep.nvalues;
+		alt[i] = (uint16_t)((alt[i] + 1u) % 1000u);
+		scenario_pass(&s, r, &rep, alt, by, NULL);
+		scenario_key(&s, r, SC_ST_NAV, 1, "00");
+	}
+	scenario_pass(&s, r, &rep, rep.values, by, &at);
+	if (s.fail || (u = calloc(1, sizeof(*u))) == NULL)
+		goto out;
+	u->slip = at.slip;
+	x = scenario_unit(r);
+	if ((x -= c->ussd.drop) < 0)
+		cut = SC_END_DROP;
+	else if ((x -= c->ussd.timeout) < 0)
+		cut = SC_END_TIMEOUT;
+	else if ((x -= c->ussd.abandon) < 0)
+		cut = SC_END_ABANDON;
+	u->sent = m->t;
+	if (cut != SC_END_SUBMIT) {
+		/* Cut once the TPS is in: the gateway keeps the report. */
+		d = scenario_range(r, (unsigned)s.tps, (unsigned)s.n - 1);
+		ss = &u->sessions[u->nsessions++];
+		ss->end = cut;
+		if ((secs = scenario_session(ss, &s, r, 0, d + 1, 0)) == -1)
+			goto out;
+		u->sent += (unsigned)secs;
+		ss = &u->sessions[u->nsessions++];
+		if (cut == SC_END_ABANDON) {
+			ss->gap = scenario_range(r, 600, 2400);
+			secs = scenario_session(ss, &s, r, 0, s.n, 0);
+		} else {
+			ss->gap = cut == SC_END_DROP ? scenario_range(r, 20,
+			    120) : SC_USSD_WAIT_SEC + scenario_range(r, 10, 60);
+			secs = scenario_session(ss, &s, r, d + 1, s.n, 1);
+		}
+	} else {
+		ss = &u->sessions[u->nsessions++];
+		secs = scenario_session(ss, &s, r, 0, s.n, 0);
+	}
+	if (secs == -1)
+		goto out;
+	ss->end = SC_END_SUBMIT;
+	ss->retry = scenario_chance(r, c->ussd.retry);
+	/* Typing, the gap before it, about 7 values a review screen. */
+	u->sent += ss->gap + (unsigned)secs + SC_USSD_CONFIRM_SEC *
+	    (unsigned)(rep.nvalues / 7 + 1);
+	m->ussd = u;
+	u = NULL;
+	rc = 0;
+out:
+	for (i = 0; i < s.n; i++)
+		free(s.in[i]);
+	scenario_ussd_free(u);
+	return (rc);
+}
+
+/* The report as the USSD menu hands it on (menu.c): digits and '*'. */
+static int
+scenario_render_menu(enum contest ct, uint64_t tps, unsigned seq, int page,
+    const uint16_t *v, size_t n, char *out, size_t len)
+{
+	size_t	 i, off;
+
+	off = (size_t)snprintf(out, len, "%d*%013llu*%u", (int)ct,
+	    (unsigned long long)tps, seq);
+	if (page >= 0 && off < len)
+		off += (size_t)snprintf(out + off, len - off, "*%d", page);
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "*%u", v[i]);
+	return (off < len ? 0 : -1);
+}
+
 /*
  * One TPS's night: the planned reports and every follow-up (resend,
  * fix after a rejection, correction), in the order the officer acts,
@@ -870,12 +1293,15 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 	struct sc_typist ty;
 	struct sc_rng	 r;
 	size_t		 nplans, nq = 0, cap = 0, order = 0, i, best;
-	unsigned	 nextseq = 1, badcodes = 0;
+	unsigned	 nextseq = 1, badcodes = 0, sent;
 	uint16_t	 v[TALLY_MAXVALUES];
 	char		 text[2048], code[TALLY_CODE_LEN + 1];
 	int		 rc = -1, k;
 
 	memset(&p, 0, sizeof(p));
+	/* Its own stream: the SMS phones' nights do not depend on it. */
+	scenario_stream(&r, c->seed, 4, t->tps);
+	ph->ussd = scenario_chance(&r, c->ussd.share);
 	scenario_stream(&r, c->seed, 3, t->tps);
 	ph->mode = scenario_chance(&r,
 	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
@@ -931,6 +1357,10 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 				else if ((u -= c->err.value_missing) < 0)
 					m->kind = SC_VALUE_MISSING;
 			}
+			/* The menu asks for every value and the code. */
+			if (ph->ussd && (m->kind == SC_CODE_MISSING ||
+			    m->kind == SC_VALUE_MISSING))
+				m->kind = SC_CLEAN;
 			switch (m->kind) {
 			case SC_TYPO_DIGIT:
 			case SC_TYPO_SWAP:
@@ -963,11 +1393,12 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 				    1) * sizeof(*v));
 				n--;
 			}
-			if (scenario_render(&r, c, &ty, m->contest, m->tps,
-			    m->seq,
-			    m->page, v, n, NULL, text, sizeof(text)) == -1 ||
-			    scenario_code(b, ph->mode, text, m->seq, m->tps,
-			    code) == -1)
+			if ((ph->ussd ? scenario_render_menu(m->contest,
+			    m->tps, m->seq, m->page, v, n, text, sizeof(text)) :
+			    scenario_render(&r, c, &ty, m->contest, m->tps,
+			    m->seq, m->page, v, n, NULL, text, sizeof(text))) ==
+			    -1 || scenario_code(b, ph->mode, text, m->seq,
+			    m->tps, code) == -1)
 				goto fail_msg;
 			if (badcode) {
 				k = (int)(scenario_rand(&r) % TALLY_CODE_LEN);
@@ -977,7 +1408,7 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 			/* Re-render with the code, same choices of style. */
 			if (!nocode) {
 				size_t l = strlen(text);
-				char sep = ty.sep ? ty.sep :
+				char sep = ph->ussd ? '*' : ty.sep ? ty.sep :
 				    "*# "[scenario_rand(&r) % 3];
 
 				if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
@@ -998,23 +1429,31 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 			    &e) == 0)
 				memcpy(m->code, rep.code, sizeof(m->code));
 		}
-		m->parts = scenario_parts(strlen(m->text));
+		if (ph->ussd) {
+			if (scenario_ussd(&r, c, m) == -1) {
+				scenario_error(b, "no USSD session for '%s'",
+				    m->text);
+				goto fail_msg;
+			}
+		} else
+			m->parts = scenario_parts(strlen(m->text));
 		if (scenario_verify(b, ph, m) == -1)
 			goto fail_msg;
+		sent = scenario_sent_at(m);
 		TAILQ_INSERT_TAIL(&ph->msgs, m, pentry);
 		ph->nmsgs++;
 
 		/* What the officer does about the reply. */
 		if (m->expect.verdict == VERDICT_REJECTED) {
 			if (m->kind == SC_SEQ_REUSE) {
-				if (scenario_later(&q, &nq, &cap, &order, m->t +
+				if (scenario_later(&q, &nq, &cap, &order, sent +
 				    scenario_range(&r, 60, 300), p.plan,
 				    SC_CORRECTION, 0, NULL) == -1)
 					goto oom;
 			} else if (m->kind == SC_CODE_WRONG ||
 			    m->kind == SC_CODE_MISSING ||
 			    m->kind == SC_VALUE_MISSING) {
-				if (scenario_later(&q, &nq, &cap, &order, m->t +
+				if (scenario_later(&q, &nq, &cap, &order, sent +
 				    scenario_range(&r, 60, 300), p.plan,
 				        SC_REFIX,
 				    m->seq, NULL) == -1)
@@ -1029,7 +1468,7 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 		    scenario_chance(&r, c->err.notice))) {
 			int reuse = scenario_chance(&r, c->err.seq_reuse);
 
-			if (scenario_later(&q, &nq, &cap, &order, m->t +
+			if (scenario_later(&q, &nq, &cap, &order, sent +
 			    scenario_range(&r, 300, 1800), p.plan, reuse ?
 			    SC_SEQ_REUSE : SC_CORRECTION, reuse ? m->seq : 0,
 			    NULL) == -1)
@@ -1037,7 +1476,7 @@ scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
 		}
 		if (scenario_chance(&r, c->err.resend) && scenario_later(&q,
 		    &nq, &cap,
-		    &order, m->t + scenario_range(&r, 120, 900), p.plan,
+		    &order, sent + scenario_range(&r, 120, 900), p.plan,
 		        SC_RESEND,
 		    m->seq, m->text) == -1)
 			goto oom;
@@ -1311,6 +1750,43 @@ scenario_flags_json(unsigned flags)
 	return (a);
 }
 
+/* A USSD report's sessions, for scenario.jsonl. */
+static json_t *
+scenario_ussd_json(const struct sc_ussd *u)
+{
+	const struct sc_session	*ss;
+	json_t			*a, *in, *th, *o;
+	size_t			 k, i;
+
+	if ((a = json_array()) == NULL)
+		return (NULL);
+	for (k = 0; k < u->nsessions; k++) {
+		ss = &u->sessions[k];
+		in = json_array();
+		th = json_array();
+		for (i = 0; in != NULL && th != NULL && i < ss->ninputs; i++) {
+			json_array_append_new(in, json_string(ss->inputs[i]));
+			json_array_append_new(th, json_integer(ss->think[i]));
+		}
+		o = json_pack("{s:s, s:b, s:b, s:o, s:I, s:o, s:o}",
+		    "end", scenario_end_name(ss->end),
+		    "resume", ss->resume,
+		    "retry", ss->retry,
+		    "wrong", ss->wrong >= 0 ? json_integer(ss->wrong) :
+		    json_null(),
+		    "gap", (json_int_t)ss->gap,
+		    "inputs", in,
+		    "think", th);
+		if (o == NULL || json_array_append_new(a, o) == -1) {
+			json_decref(a);
+			return (NULL);
+		}
+	}
+	return (json_pack("{s:s, s:I, s:o}", "slip",
+	    scenario_slip_name(u->slip), "sent", (json_int_t)u->sent,
+	    "sessions", a));
+}
+
 /* One message as a JSON object (the line scenario_write prints). */
 static json_t *
 scenario_msg_json(const struct sc_msg *m)
@@ -1341,10 +1817,11 @@ scenario_msg_json(const struct sc_msg *m)
 		return (NULL);
 	if (x->quoted[0])
 		json_object_set_new(e, "quoted", json_string(x->quoted));
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, s:s, "
-	    "s:I, s:o}",
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, "
+	    "s:s, s:I, s:o}",
 	    "id", (json_int_t)m->id,
 	    "phone", m->phone->msisdn,
+	    "channel", m->ussd != NULL ? "ussd" : "sms",
 	    "tps", tps,
 	    "contest", decode_contest_name(m->contest),
 	    "page", m->page >= 0 ? json_integer(m->page) : json_null(),
@@ -1355,6 +1832,11 @@ scenario_msg_json(const struct sc_msg *m)
 	    "text", m->text,
 	    "parts", (json_int_t)m->parts,
 	    "expect", e);
+	if (o != NULL && m->ussd != NULL && json_object_set_new(o, "ussd",
+	    scenario_ussd_json(m->ussd)) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
 	return (o);
 }
 
@@ -1375,6 +1857,40 @@ scenario_write(FILE *fp, const struct scenario *sc)
 			return (-1);
 	}
 	return (ferror(fp) ? -1 : 0);
+}
+
+/* The USSD officers: their reports, sessions, slips and cuts. */
+static void
+scenario_summary_ussd(FILE *fp, const struct scenario *sc)
+{
+	const struct sc_phone	*ph;
+	const struct sc_msg	*m;
+	size_t			 phones = 0, n = 0, sessions = 0, retry = 0;
+	size_t			 slip[SC_SLIP_MAX], end[SC_END_MAX], k;
+
+	memset(slip, 0, sizeof(slip));
+	memset(end, 0, sizeof(end));
+	TAILQ_FOREACH(ph, &sc->phones, entry)
+		phones += ph->ussd != 0;
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		if (m->ussd == NULL)
+			continue;
+		n++;
+		slip[m->ussd->slip]++;
+		for (k = 0; k < m->ussd->nsessions; k++) {
+			sessions++;
+			end[m->ussd->sessions[k].end]++;
+			retry += m->ussd->sessions[k].retry != 0;
+		}
+	}
+	if (phones == 0)
+		return;
+	fprintf(fp, "ussd: %zu phones, %zu reports in %zu sessions; slips: "
+	    "wrong key %zu, back %zu, restart %zu; cut: dropped %zu, timed "
+	    "out %zu, abandoned %zu; last step retried %zu\n", phones, n,
+	    sessions, slip[SC_SLIP_KEY], slip[SC_SLIP_BACK],
+	    slip[SC_SLIP_START], end[SC_END_DROP], end[SC_END_TIMEOUT],
+	    end[SC_END_ABANDON], retry);
 }
 
 /* Counts by kind and expected verdict, for people. */
@@ -1421,4 +1937,5 @@ scenario_summary(FILE *fp, const struct scenario *sc)
 	    tot[VERDICT_REJECTED], sc->nmsgs);
 	fprintf(fp, "final state: %zu (TPS, contest, page) records\n",
 	    sc->nfinals);
+	scenario_summary_ussd(fp, sc);
 }
