@@ -272,7 +272,7 @@ query_msg_pair(const struct query_pair *p, void *arg, char *err,
 			return (query_err(err, errlen, "sender: empty or "
 			    "longer than %zu characters", sizeof(q->sender) -
 			    1));
-		snprintf(q->sender, sizeof(q->sender), "%s", p->val);
+		memcpy(q->sender, p->val, strlen(p->val) + 1);
 	} else if (strcmp(p->key, "kind") == 0) {
 		if ((i = query_word(query_kinds, QUERY_N(query_kinds),
 		    p->val)) == -1)
