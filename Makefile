@@ -147,7 +147,7 @@ $(B)/gateway/tally/election_default.o: gateway/tally/election_default.S \
 	@mkdir -p $(@D)
 	$(CC) -c -DELECTION_FILE='"$(ELECTION_DEFAULT)"' $< -o $@
 
-$(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS)
+$(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS) $(wildcard gateway/ctl/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
 
@@ -288,6 +288,13 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer $(GW_INC) $(PC_GW) -o $@ $< \
 	    $(LIBS_FUZZ) $(PC_GWL) -lm
+
+# tallyctl's HTTP client, compiled in (it is in no library either).
+$(B)/fuzz/fuzz_httpc: tests/fuzz/fuzz_httpc.c gateway/ctl/httpc.c \
+    gateway/ctl/httpc.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Igateway/ctl -o $@ $< \
+	    gateway/ctl/httpc.c
 
 # The simulator's PDU decoder, compiled in (it is in no library).
 $(B)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c sim/pdu.c sim/pdu.h

@@ -1674,6 +1674,74 @@ forward_queue_kick(struct fwd_queue *q)
 		event_active(q->kick, EV_TIMEOUT, 0);
 }
 
+#define FWD_RETRY_BATCH		256	/* rows read at a time */
+
+/*
+ * The operator's `forward retry': the forwards of message msg_id that
+ * are not acked, or (failed) every failed forward, or else every one
+ * waiting for its retry time, are due now (failed -> retry_wait is a
+ * move only the operator makes). A central that is down is probed at
+ * once. *n: the rows moved.
+ */
+int
+forward_queue_retry(struct fwd_queue *q, int64_t msg_id, int failed,
+    size_t *n)
+{
+	struct fwd_central	*c;
+	struct fwd_job		 j;
+	struct store_fwd	*rows;
+	unsigned		 mask;
+	int64_t			 after = 0;
+	size_t			 got, i;
+	time_t			 now = time(NULL);
+	int			 rc = 0;
+
+	*n = 0;
+	if (msg_id != 0)
+		mask = 1U << FWD_PENDING | 1U << FWD_RETRY_WAIT |
+		    1U << FWD_FAILED;
+	else
+		mask = 1U << (failed ? FWD_FAILED : FWD_RETRY_WAIT);
+	if ((rows = calloc(FWD_RETRY_BATCH, sizeof(*rows))) == NULL) {
+		log_warn("forward: retry");
+		return (-1);
+	}
+	do {
+		if (store_fwd_select(q->store, msg_id, mask, after, rows,
+		    FWD_RETRY_BATCH, &got) == -1) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < got; i++) {
+			after = rows[i].id;
+			TAILQ_FOREACH(c, &q->centrals, entry)
+				if (strcmp(c->name, rows[i].central) == 0)
+					break;
+			if (c == NULL || forward_job_find(q, rows[i].id) !=
+			    NULL)
+				continue;	/* not ours now, or in flight */
+			memset(&j, 0, sizeof(j));
+			j.c = c;
+			j.id = rows[i].id;
+			j.msg_id = rows[i].msg_id;
+			j.state = rows[i].state;
+			j.attempts = rows[i].attempts;
+			if (forward_set_state(q, &j, FWD_RETRY_WAIT,
+			    rows[i].http_status, now, rows[i].error,
+			    "retry asked by the operator") == -1) {
+				rc = -1;
+				continue;
+			}
+			(*n)++;
+			if (c->link == FWD_LINK_DOWN)
+				c->probe_at = now;
+		}
+	} while (got == FWD_RETRY_BATCH);
+	free(rows);
+	forward_queue_kick(q);
+	return (rc);
+}
+
 int
 forward_queue_stats(struct fwd_queue *q, struct fwd_central_stats *out,
     size_t max, size_t *n)

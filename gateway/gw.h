@@ -88,6 +88,13 @@ struct conf_ussd {
 	int		 line;
 };
 
+/* [admin]: the admin API on TCP (docs/admin.md); off unless listen. */
+struct conf_admin {
+	char		 listen[GW_URL_MAX];	/* host:port, "" none */
+	char		 token[PATH_MAX];	/* file of the bearer token */
+	int		 line;			/* of [admin], 0 none */
+};
+
 struct gw_tunables {
 	int		 sweep_interval;
 	int		 multipart_timeout;
@@ -134,6 +141,7 @@ struct gw_conf {
 	struct conf_modems modems;
 	struct conf_centrals centrals;
 	struct conf_ussd ussd;
+	struct conf_admin admin;
 };
 
 void		 config_defaults(struct gw_conf *);
@@ -297,6 +305,134 @@ const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);
 void		 store_iso_now(char *, size_t);
 
+/* query.c: the admin API's query strings (docs/admin.md) */
+#define QUERY_LIMIT_DEFAULT	50	/* messages listed */
+#define QUERY_LIMIT_MAX		1000
+#define QUERY_NONE		(-1)	/* state, forward: there is none */
+#define QUERY_OWED		(-2)	/* state: a reply not in an SMS yet */
+#define QUERY_SMS		1	/* channel */
+#define QUERY_USSD		2
+struct store_msg_query {
+	uint64_t	 tps;			/* 0: any */
+	char		 sender[WIRE_NUMBER_MAX];	/* "": any */
+	enum msg_kind	 kind;			/* 0: any */
+	enum verdict	 verdict;		/* 0: any */
+	enum contest	 contest;		/* CONTEST_NONE: any */
+	int		 reply;		/* last reply: out_state, QUERY_* */
+	int		 forward;	/* a forward: fwd_state, QUERY_NONE */
+	int		 channel;	/* QUERY_SMS, QUERY_USSD (0: any) */
+	char		 since[GW_ISO_MAX];	/* received_at >= since */
+	char		 until[GW_ISO_MAX];	/* received_at < until */
+	int64_t		 before;		/* id < before: the next page */
+	int		 limit;
+};
+struct query_coverage {
+	int		 digits;	/* level: 2, 4, 6, 10 */
+	uint64_t	 in;		/* within this region (0: everywhere) */
+	int		 in_digits;	/* of in, 0 */
+	enum contest	 contest;	/* CONTEST_NONE: every one */
+};
+struct query_export {
+	int		 json;		/* else CSV */
+	uint64_t	 region;	/* 0: everywhere */
+	int		 region_digits;
+	enum contest	 contest;	/* CONTEST_NONE: every one */
+};
+struct query_retry {
+	int64_t		 msg;		/* that message's forwards */
+	int		 failed;	/* every failed forward */
+};
+int		 query_messages(const char *, struct store_msg_query *,
+		    char *, size_t);
+int		 query_coverage(const char *, struct query_coverage *, char *,
+		    size_t);
+int		 query_export(const char *, struct query_export *, char *,
+		    size_t);
+int		 query_retry(const char *, struct query_retry *, char *,
+		    size_t);
+int		 query_time(const char *, char *, size_t);
+
+/* store.c: the admin API's questions (admin.c, coverage.c) */
+#define STORE_REASON_MAX	24
+#define STORE_VALUES_TEXT	(TALLY_MAXVALUES * 4 + 1)
+struct store_msg_row {
+	int64_t		 id;
+	char		 received_at[GW_ISO_MAX];
+	char		 sender[WIRE_NUMBER_MAX];
+	char		 modem[GW_MODEM_NAME_MAX];
+	enum msg_kind	 kind;
+	enum verdict	 verdict;		/* 0: not a report */
+	char		 reason[STORE_REASON_MAX];	/* "" none */
+	unsigned	 flags;
+	uint64_t	 tps;			/* 0: not decoded */
+	enum contest	 contest;
+	int		 page;			/* -1 none */
+	unsigned	 seq;
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 raw[GW_RAW_MAX];
+	int		 reply;		/* last reply: out_state, QUERY_* */
+	char		 forwards[256];	/* "central state, ..." */
+};
+struct store_region {
+	uint64_t	 region;	/* the TPS code's first digits */
+	enum contest	 contest;
+	long		 reported;	/* TPS with an accepted report */
+	long		 flagged;	/* of them: a latest page FLAGGED */
+};
+struct store_export_row {
+	int64_t		 msg_id;
+	uint64_t	 tps;
+	enum contest	 contest;
+	int		 page;			/* -1 none */
+	unsigned	 seq;
+	enum verdict	 verdict;
+	unsigned	 flags;
+	char		 values[STORE_VALUES_TEXT];	/* "v1 v2 ..." */
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 received_at[GW_ISO_MAX];
+};
+struct store_cursor;
+int		 store_msg_list(struct store *, const struct store_msg_query *,
+		    int (*)(const struct store_msg_row *, void *), void *);
+int		 store_msg_count_since(struct store *, const char *, int64_t,
+		    int (*)(const char *, long, void *), void *, int64_t *);
+int		 store_out_queued_by(struct store *,
+		    int (*)(const char *, long, void *), void *);
+int		 store_coverage(struct store *, const struct query_coverage *,
+		    int (*)(const struct store_region *, void *), void *);
+struct store_cursor *store_export_open(struct store *,
+		    const struct query_export *, char *, size_t);
+int		 store_export_next(struct store_cursor *,
+		    struct store_export_row *);
+void		 store_cursor_close(struct store_cursor *);
+int		 store_fwd_select(struct store *, int64_t, unsigned, int64_t,
+		    struct store_fwd *, size_t, size_t *);
+int		 store_reply_last(struct store *, int64_t,
+		    struct store_msg_reply *);
+
+/* coverage.c: expected, reported, flagged, missing TPS by region */
+#define COVERAGE_NAME_MAX	64
+struct coverage_row {
+	uint64_t	 code;		/* the region: the level's digits */
+	char		 name[COVERAGE_NAME_MAX];	/* "" not known */
+	long		 tps;		/* TPS in the registry */
+	long		 expected[CONTEST_MAX + 1];	/* by enum contest */
+	long		 reported[CONTEST_MAX + 1];
+	long		 flagged[CONTEST_MAX + 1];
+};
+struct coverage {
+	int			 digits;	/* 2, 4, 6, 10 */
+	int			 registry;	/* expected is known */
+	struct coverage_row	*rows;		/* by code */
+	size_t			 nrows, cap;
+	struct coverage_row	 total;
+};
+int		 coverage_build(struct coverage *, struct store *,
+		    struct registry *, const struct election *,
+		    const struct query_coverage *, char *, size_t);
+long		 coverage_missing(const struct coverage_row *, enum contest);
+void		 coverage_free(struct coverage *);
+
 /* menu.c: the USSD reporting menu, a pure function of its state */
 #define MENU_SCREEN_MAX		182	/* GSM characters on one USSD screen */
 #define MENU_INPUT_MAX		640	/* one input: all values joined by * */
@@ -369,6 +505,7 @@ struct callback {
 };
 int		 callback_parse(const char *, size_t, struct callback *,
 		    char *, size_t);
+int		 callback_decode(const char *, size_t, int, char *, size_t);
 
 /*
  * store.c, the USSD channel's rows: a finished session's last screen
@@ -487,6 +624,8 @@ struct fwd_queue *forward_queue_new(struct event_base *, struct store *,
 		    const struct gw_conf *, const uint8_t *);
 void		 forward_queue_kick(struct fwd_queue *);
 void		 forward_queue_free(struct fwd_queue *);
+int		 forward_queue_retry(struct fwd_queue *, int64_t, int,
+		    size_t *);
 int		 forward_queue_stats(struct fwd_queue *,
     struct fwd_central_stats *,
 		    size_t, size_t *);

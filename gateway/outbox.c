@@ -227,6 +227,7 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	m->send_failed++;
 	snprintf(why, sizeof(why), "%s: error %d%s%s", m->conf.name, code,
 	    err && err[0] ? ": " : "", err ? err : "");
+	bank_error(m, "send refused: %s", why);
 	counted = outbox_hold(m, now, why);
 	if (counted && o.attempts >= gw->conf.t.reply_attempts)
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);

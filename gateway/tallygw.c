@@ -363,8 +363,8 @@ main(int argc, char *argv[])
 	    gw->sk)) == NULL)
 		fatalx("cannot start the forwarder");
 	snprintf(sock, sizeof(sock), "%s/tallygw.sock", gw->conf.state_dir);
-	if (control_start(sock) == -1)
-		fatalx("cannot open the control socket %s", sock);
+	if (admin_start(sock, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, tallygw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
 		fatalx("cannot start the timer");
@@ -386,7 +386,7 @@ main(int argc, char *argv[])
 			if (m->pid > 0)
 				kill(m->pid, SIGKILL);
 	}
-	control_stop();
+	admin_stop();
 	ussd_stop();
 	forward_queue_free(gw->fwdq);
 	store_close(gw->store);

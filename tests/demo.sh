@@ -115,8 +115,8 @@ out=$(ctl scenario start --tps "$TPS" --night "$NIGHT" --data "$DATA" \
     --ussd "$USSD") || exit 1
 echo "$out" | sed 's/^/   /'
 
-# gwv NAME: one count of the gateway's status line.
-gwv() { printf '%s\n' "$gw" | tr ' ' '\n' | sed -n "/^$1\$/{n;p;}"; }
+# gwv NAME: one count of the gateway's status table.
+gwv() { printf '%s\n' "$gw" | t_kv "$1"; }
 
 # One progress line: the phones' side, the gateway's, the central's.
 progress() {
@@ -125,8 +125,7 @@ progress() {
 	sent=$(jnum sent "$st")
 	total=$(jnum total "$st")
 	replies=$(jnum delivered_to_phones "$(ctl stats --json)")
-	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null |
-	    head -1)
+	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null)
 	central=$(ctl central 2>/dev/null | grep -c .)
 	line="phones sent $sent/$total (USSD $(jnum ussd_sent "$st")/$(jnum \
 ussd_total "$st") in $(jnum sessions "$st") sessions)"

@@ -66,6 +66,7 @@ parse(const char *name, const char *text, struct gw_conf *conf, char *err,
 }
 
 static void	expect_err(const char *, const char *);
+static char	*print_to_string(const struct gw_conf *);
 
 /* [ussd]: off unless present; listen and secret required; checked. */
 static void
@@ -112,6 +113,57 @@ test_ussd(void **state)
 	    "tallygw.conf:9: [ussd] declared twice (first on line 8)");
 	expect_err(GW CENTRAL "[ussd x]\n",
 	    "tallygw.conf:8: [ussd] takes no name");
+}
+
+/*
+ * [admin]: no TCP unless listen; listen needs a token (the API is never
+ * open on TCP without one), named by the listen line; printed back.
+ */
+static void
+test_admin(void **state)
+{
+	struct gw_conf	 conf, back;
+	char		 err[512], *t;
+
+	(void)state;
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW CENTRAL,
+	    &conf, err, sizeof(err)), 0);
+	assert_string_equal(conf.admin.listen, "");
+	assert_int_equal(conf.admin.line, 0);
+	config_clear(&conf);
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW CENTRAL
+	    "[admin]\nlisten = 127.0.0.1:8092\ntoken = admin.token\n", &conf,
+	    err, sizeof(err)), 0);
+	assert_string_equal(conf.admin.listen, "127.0.0.1:8092");
+	assert_string_equal(conf.admin.token, "/etc/tallygw/admin.token");
+	assert_int_equal(conf.admin.line, 8);
+	t = print_to_string(&conf);
+	assert_non_null(strstr(t, "\n[admin]\nlisten = 127.0.0.1:8092\n"
+	    "token = /etc/tallygw/admin.token\n"));
+	assert_int_equal(parse("/x/y.conf", t, &back, err, sizeof(err)), 0);
+	assert_string_equal(back.admin.listen, conf.admin.listen);
+	assert_string_equal(back.admin.token, conf.admin.token);
+	free(t);
+	config_clear(&back);
+	config_clear(&conf);
+	/* A token alone is fine (for later); so is an empty section. */
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL "[admin]\n"
+	    "token = /t\n", &conf, err, sizeof(err)), 0);
+	config_clear(&conf);
+
+	expect_err(GW CENTRAL "[admin]\n# TCP too\nlisten = localhost:1\n",
+	    "tallygw.conf:10: [admin] listen needs a token (the API is "
+	    "never open on TCP without one)");
+	expect_err(GW CENTRAL "[admin]\nlisten = 127.0.0.1:0\ntoken = /t\n",
+	    "tallygw.conf:9: listen: bad port in '127.0.0.1:0' (1..65535)");
+	expect_err(GW CENTRAL "[admin]\ntoken =\n",
+	    "tallygw.conf:9: token: must not be empty");
+	expect_err(GW CENTRAL "[admin]\nsocket = /x\n",
+	    "tallygw.conf:9: unknown key 'socket' in [admin]");
+	expect_err(GW CENTRAL "[admin]\n[admin]\n",
+	    "tallygw.conf:9: [admin] declared twice (first on line 8)");
+	expect_err(GW CENTRAL "[admin x]\n",
+	    "tallygw.conf:8: [admin] takes no name");
 }
 
 static void
@@ -379,7 +431,7 @@ test_errors(void **state)
 	/* Sections. */
 	expect_err(GW "[modems m1]\n", "tallygw.conf:6: unknown section "
 	    "'[modems m1]' (use [gateway], [tunables], [modem NAME], "
-	    "[central NAME] or [ussd])");
+	    "[central NAME], [ussd] or [admin])");
 	expect_err(GW "[]\n", "tallygw.conf:6: empty section header");
 	expect_err(GW "[modem m1\n",
 	    "tallygw.conf:6: section header without ']'");
@@ -931,6 +983,7 @@ main(void)
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_user_ca),
 	};
