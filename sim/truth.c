@@ -19,6 +19,7 @@
 
 #define TRUTH_BUCKETS	4096
 #define TRUTH_DPT_MAX	300	/* the legal maximum of voters per TPS */
+#define TRUTH_FAILS	64	/* bad codes kept per sender (section 15) */
 
 /* An accepted report (OK or FLAGGED), as the SEQ rules need it. */
 struct truth_rep {
@@ -35,7 +36,7 @@ struct truth_rep {
 struct truth_sender {
 	SLIST_ENTRY(truth_sender) entry;
 	char		*sender;
-	time_t		 fails[LOCKOUT_MAX_FAILURES];
+	time_t		 fails[TRUTH_FAILS];	/* since the last lockout */
 	size_t		 nfails;
 	time_t		 until;		/* locked out before this; 0 never */
 };
@@ -244,20 +245,28 @@ truth_sender(struct truth_tps *tp, const char *sender)
 }
 
 /*
- * Section 15: a bad code counts while it is less than the window old;
- * the one that makes LOCKOUT_MAX_FAILURES locks the sender out for the
- * duration, and the count starts again from zero.
+ * Section 15: a bad code counts while it is less than the window old,
+ * as seen from the time of this one; the one that makes
+ * LOCKOUT_MAX_FAILURES locks the sender out for the duration, and the
+ * count starts again from zero. Every bad code is kept (the last
+ * TRUTH_FAILS): a scenario's times need not grow (a USSD report's
+ * 1 KIRIM may come before the one of a report begun earlier), so one
+ * too old for a later code may count again for an earlier one.
  */
 static void
 truth_fail(struct truth_sender *s, time_t at)
 {
 	size_t	 i, n = 0;
 
+	if (s->nfails == TRUTH_FAILS) {
+		memmove(s->fails, s->fails + 1, (TRUTH_FAILS - 1) *
+		    sizeof(*s->fails));
+		s->nfails--;
+	}
+	s->fails[s->nfails++] = at;
 	for (i = 0; i < s->nfails; i++)
 		if (at - s->fails[i] < LOCKOUT_WINDOW)
-			s->fails[n++] = s->fails[i];
-	s->fails[n++] = at;
-	s->nfails = n;
+			n++;
 	if (n >= LOCKOUT_MAX_FAILURES) {
 		s->until = at + LOCKOUT_DURATION;
 		s->nfails = 0;
