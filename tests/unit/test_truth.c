@@ -215,9 +215,19 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	unlink(national);
-	unlink(dptonly);
-	rmdir(tmpdir);
+	static const char *const files[] = { "national.db",
+	    "national.db-wal", "national.db-shm", "dptonly.db",
+	    "dptonly.db-wal", "dptonly.db-shm" };
+	char	 path[PATH_MAX + 32];
+	size_t	 i;
+
+	/* SQLite leaves the WAL files of a read-only open. */
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
+		unlink(path);
+	}
+	if (rmdir(tmpdir) == -1)
+		fprintf(stderr, "# could not remove %s\n", tmpdir);
 	election_free(el);
 	return (0);
 }
