@@ -224,16 +224,18 @@ $(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(TALLY_HDRS) \
 
 # Suites of pure sim/ modules link those sources too (and, like sim/,
 # see the library's headers only).
-SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
+SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c sim/truth.c
+SIM_SUITES := test_scenario test_truth
 
-$(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
+$(SIM_SUITES:%=$(B)/tests/%): $(B)/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(SIM_UNIT_SRCS) $(B)/libtally.a $(PC_GWL) $(PC_CML) -lm
 
-$(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/asan/libtally.a
+$(SIM_SUITES:%=$(B)/asan/tests/%): $(B)/asan/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) \
+    $(B)/asan/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ \
 	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
