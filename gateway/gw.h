@@ -398,6 +398,8 @@ int		 store_msg_count_since(struct store *, const char *, int64_t,
 		    int (*)(const char *, long, void *), void *, int64_t *);
 int		 store_out_queued_by(struct store *,
 		    int (*)(const char *, long, void *), void *);
+int		 store_msg_tally(struct store *, int (*)(int, enum msg_kind,
+		    enum verdict, long, void *), void *);
 int		 store_coverage(struct store *, const struct query_coverage *,
 		    int (*)(const struct store_region *, void *), void *);
 struct store_cursor *store_export_open(struct store *,
