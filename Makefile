@@ -33,12 +33,13 @@ SHARED	?= ../shared/data
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
 # bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
 # of the man pages and the unit; openssl for forward_tls.sh's
-# certificates; tests/regress/deps.sh checks that nothing is missing).
+# certificates; prometheus for metrics.sh's `promtool check metrics';
+# tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time chromium mandoc openssl systemd
+	time chromium mandoc openssl systemd prometheus
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
