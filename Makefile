@@ -5,14 +5,24 @@
 #   make demo     install what is missing, build, run the demo
 #   make fuzz     build the libFuzzer targets (clang) and run each for
 #                 FUZZ_SECONDS (300) seconds
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR= (the directories below)
 #
 # Plain GNU make; libraries through pkg-config.
 
+# Where `make install' puts things: the daemon and the operator's tool
+# (section 8) in sbin, the simulator in bin, the worker beside the
+# daemon (where tallygw looks for it). The configuration stays in
+# /etc/tallygw, which is where tallygw reads it by default, whatever the
+# PREFIX; systemd and sysusers read /usr/local/lib too.
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
+SBINDIR	?= $(PREFIX)/sbin
 SHAREDIR ?= $(PREFIX)/share/tallygw
 MANDIR	?= $(PREFIX)/share/man
+DOCDIR	?= $(PREFIX)/share/doc/tallygw
+SYSCONFDIR ?= /etc
+UNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 DESTDIR	?=
 
 CC	?= cc
@@ -22,12 +32,15 @@ SHARED	?= ../shared/data
 
 # Debian packages: to build, to test against real peers (and what the
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
-# bench.sh; tests/regress/deps.sh checks that nothing is missing).
+# bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
+# of the man pages and the unit; openssl for forward_tls.sh's
+# certificates; prometheus for metrics.sh's `promtool check metrics';
+# tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time chromium
+	time chromium mandoc openssl systemd prometheus
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -136,7 +149,7 @@ $(B)/gateway/tally/election_default.o: gateway/tally/election_default.S \
 	@mkdir -p $(@D)
 	$(CC) -c -DELECTION_FILE='"$(ELECTION_DEFAULT)"' $< -o $@
 
-$(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS)
+$(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS) $(wildcard gateway/ctl/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(PC_GW) -c $< -o $@
 
@@ -228,16 +241,18 @@ $(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(TALLY_HDRS) \
 
 # Suites of pure sim/ modules link those sources too (and, like sim/,
 # see the library's headers only).
-SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
+SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c sim/truth.c
+SIM_SUITES := test_scenario test_truth
 
-$(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
+$(SIM_SUITES:%=$(B)/tests/%): $(B)/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(SIM_UNIT_SRCS) $(B)/libtally.a $(PC_GWL) $(PC_CML) -lm
 
-$(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/asan/libtally.a
+$(SIM_SUITES:%=$(B)/asan/tests/%): $(B)/asan/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) \
+    $(B)/asan/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ \
 	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm
@@ -321,6 +336,13 @@ $(B)/fuzz/fuzz_at: tests/fuzz/fuzz_at.c $(FUZZ_AT_SRCS) $(wildcard sim/*.h) \
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Isim $(PC_GW) -o $@ $< \
 	    $(FUZZ_AT_SRCS) $(B)/fuzz/libtally.a $(PC_GWL) -lutil -lm
 
+# tallyctl's HTTP client, compiled in (it is in no library either).
+$(B)/fuzz/fuzz_httpc: tests/fuzz/fuzz_httpc.c gateway/ctl/httpc.c \
+    gateway/ctl/httpc.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Igateway/ctl -o $@ $< \
+	    gateway/ctl/httpc.c
+
 # The simulator's PDU decoder, compiled in (it is in no library).
 $(B)/fuzz/fuzz_pdu: tests/fuzz/fuzz_pdu.c sim/pdu.c sim/pdu.h
 	@mkdir -p $(@D)
@@ -348,11 +370,43 @@ soak: all
 
 # --- install --------------------------------------------------------
 
+# The man pages (mdoc), the unit and the user, the example
+# configuration, the web assets (gateway/web/, when there is one).
+MANPAGES := man/tallygw.8 man/tallygw.conf.5 man/tallyctl.8 man/tallysim.1
+WEBDIR	:= gateway/web
+
 install: $(PROGS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)
-	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(SYSCONFDIR)/tallygw
+	install -m 0755 $(B)/tallygw $(B)/tallygw-modem $(B)/tallyctl \
+	    $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(B)/tallysim $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(ELECTION_DEFAULT) gateway/ctl/mac-helper.html \
 	    $(DESTDIR)$(SHAREDIR)/
+	@if [ -d $(WEBDIR) ]; then \
+		echo "install $(WEBDIR)/ -> $(DESTDIR)$(SHAREDIR)/web/"; \
+		(cd $(WEBDIR) && find . -type d) | while read -r d; do \
+			install -d "$(DESTDIR)$(SHAREDIR)/web/$$d" || exit 1; \
+		done && \
+		(cd $(WEBDIR) && find . -type f) | while read -r f; do \
+			install -m 0644 "$(WEBDIR)/$$f" \
+			    "$(DESTDIR)$(SHAREDIR)/web/$$f" || exit 1; \
+		done; \
+	fi
+	for m in $(MANPAGES); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/ || exit 1; \
+	done
+	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/examples/tallygw.conf $(DESTDIR)$(DOCDIR)/examples/
+	sed -e 's,@SBINDIR@,$(SBINDIR),g' \
+	    -e 's,@SYSCONFDIR@,$(SYSCONFDIR),g' dist/tallygw.service.in \
+	    >$(B)/tallygw.service
+	install -m 0644 $(B)/tallygw.service $(DESTDIR)$(UNITDIR)/
+	install -m 0644 dist/tallygw.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/tallygw.conf
 
 clean:
 	rm -rf $(B)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,18 @@ bank_set_state(struct modem *m, enum bank_state s, const char *why)
 	log_info("bank: modem %s: %s -> %s (%s)", m->conf.name,
 	    bank_state_name(m->state), bank_state_name(s), why);
 	m->state = s;
+}
+
+/* What went wrong last with a modem, for the operator (tallyctl modems). */
+void
+bank_error(struct modem *m, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->last_error, sizeof(m->last_error), fmt, ap);
+	va_end(ap);
+	m->last_error_at = time(NULL);
 }
 
 struct modem *
@@ -174,6 +187,10 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 		    wire_state_name(m->wstate), wire_state_name(w->status),
 		    w->text[0] ? ": " : "", w->text);
 		m->wstate = w->status;
+		if ((m->wstate == MODEM_BROKEN || m->wstate == MODEM_BACKOFF) &&
+		    w->text[0] != '\0')
+			bank_error(m, "worker %s: %s",
+			    wire_state_name(w->status), w->text);
 		if (m->wstate == MODEM_READY) {
 			if (!m->ever_ready)
 				bank_balance(m);
@@ -208,9 +225,12 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 		m->errors = w->errors;
 		break;
 	case WIRE_USSD_ANSWER:
+		m->balance_answer_at = time(NULL);
+		m->balance_answers++;
 		if (w->code != 0) {
 			log_warnx("bank: modem %s: balance query failed: %s",
 			    m->conf.name, w->text);
+			bank_error(m, "balance query failed: %s", w->text);
 			break;
 		}
 		snprintf(m->balance_text, sizeof(m->balance_text), "%.*s",
@@ -220,16 +240,21 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 			m->balance = rp;
 			log_info("bank: modem %s: balance Rp%ld%s%s",
 			    m->conf.name, rp, exp[0] ? " until " : "", exp);
-		} else
+		} else {
 			log_warnx("bank: modem %s: no balance in USSD answer "
 			    "\"%s\"", m->conf.name, w->text);
+			bank_error(m, "no balance in the USSD answer");
+		}
 		break;
 	case WIRE_DELETE_RESULT:
 		bank_ev->deleted(m, w->location, w->code);
-		if (w->code != 0)
+		if (w->code != 0) {
 			log_warnx("bank: modem %s: delete of SIM slot %d "
 			    "failed (%d); the next sweep retries",
 			    m->conf.name, w->location, w->code);
+			bank_error(m, "delete of SIM slot %d failed (%d)",
+			    w->location, w->code);
+		}
 		break;
 	case WIRE_HEARTBEAT:
 		break;
@@ -442,6 +467,7 @@ bank_lost(struct modem *m, const char *why)
 	else if ((m->backoff *= 2) > gw->conf.t.restart_max)
 		m->backoff = gw->conf.t.restart_max;
 	m->restarts++;
+	bank_error(m, "%s", why);
 	bank_set_state(m, BANK_WAIT, why);
 	log_warnx("bank: modem %s: %s; restart in %d s", m->conf.name, why,
 	    m->backoff);
@@ -622,16 +648,27 @@ bank_reload(const struct gw_conf *nc, char *err, size_t errlen)
 	return (0);
 }
 
+/* The modem an operator names, or NULL and why. */
+static struct modem *
+bank_named(const char *name, char *err, size_t errlen)
+{
+	struct modem	*m;
+
+	if ((m = bank_find(name)) == NULL || m->removed) {
+		snprintf(err, errlen, "no modem %s", name);
+		return (NULL);
+	}
+	return (m);
+}
+
 /* tallyctl modem enable|disable NAME: until the next reload. */
 int
 bank_enable(const char *name, int on, char *err, size_t errlen)
 {
 	struct modem	*m;
 
-	if ((m = bank_find(name)) == NULL || m->removed) {
-		snprintf(err, errlen, "no modem %s", name);
+	if ((m = bank_named(name, err, errlen)) == NULL)
 		return (-1);
-	}
 	m->conf.enabled = on;
 	if (on && (m->state == BANK_OFF || m->state == BANK_WAIT)) {
 		if (m->state == BANK_WAIT)
@@ -640,6 +677,44 @@ bank_enable(const char *name, int on, char *err, size_t errlen)
 		bank_spawn(m);
 	} else if (!on)
 		bank_shutdown(m, "disabled by the operator");
+	return (0);
+}
+
+/* tallyctl modem reconnect NAME: the worker re-opens its modem. */
+int
+bank_reconnect(const char *name, char *err, size_t errlen)
+{
+	struct modem	*m;
+
+	if ((m = bank_named(name, err, errlen)) == NULL)
+		return (-1);
+	if (m->state != BANK_RUNNING) {
+		snprintf(err, errlen, "modem %s has no worker (%s)", name,
+		    bank_state_name(m->state));
+		return (-1);
+	}
+	log_info("bank: modem %s: reconnect asked by the operator", name);
+	bank_cmd(m, WIRE_RECONNECT);
+	return (0);
+}
+
+/* tallyctl modem balance NAME: ask the airtime balance now. */
+int
+bank_balance_ask(const char *name, char *err, size_t errlen)
+{
+	struct modem	*m;
+
+	if ((m = bank_named(name, err, errlen)) == NULL)
+		return (-1);
+	/* A worker that is sending or sweeping takes it up next. */
+	if (m->state != BANK_RUNNING || (m->wstate != MODEM_READY &&
+	    m->wstate != MODEM_SENDING && m->wstate != MODEM_SWEEPING)) {
+		snprintf(err, errlen, "modem %s is not ready (%s/%s)", name,
+		    bank_state_name(m->state), wire_state_name(m->wstate));
+		return (-1);
+	}
+	log_info("bank: modem %s: balance asked by the operator", name);
+	bank_balance(m);
 	return (0);
 }
 

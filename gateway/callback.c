@@ -46,9 +46,10 @@ callback_hex(int c)
 /*
  * Decode one percent-encoded value into dst; '+' is a space except in
  * the phone number, where aggregators send +62... unencoded. -1 on a
- * bad escape, a NUL or a control character, or a value too long.
+ * bad escape, a NUL or a control character, or a value too long. (The
+ * admin API's query strings are read with it too: query.c.)
  */
-static int
+int
 callback_decode(const char *s, size_t n, int plus_is_space, char *dst,
     size_t size)
 {

@@ -1,9 +1,10 @@
 /*
  * config: tallygw's configuration file (docs/tallygw.md).
  *
- * INI style: [gateway], [tunables], [modem NAME] and [central NAME]
- * sections of "key = value" lines. The parser is table-driven: each
- * section has a table of keys and a function per key. Every error
+ * INI style: [gateway], [tunables], [modem NAME], [central NAME],
+ * [ussd] and [admin] sections of "key = value" lines. The parser is
+ * table-driven: each section has a table of keys and a function per
+ * key. Every error
  * names the file, the line and the problem ("FILE:LINE: problem");
  * a required key that is missing names its section's header line, and
  * a missing [gateway] key names no line at all. Relative paths are
@@ -43,6 +44,7 @@ enum config_section {
 	SEC_MODEM,
 	SEC_CENTRAL,
 	SEC_USSD,
+	SEC_ADMIN,
 };
 
 struct config_ctx {
@@ -61,6 +63,8 @@ struct config_ctx {
 	int			 gateway_line;
 	int			 tunables_line;
 	int			 ussd_line;
+	int			 admin_line;
+	int			 admin_listen_line;
 	int			 nmodems;
 	int			 ncentrals;
 	int			 tline[CONFIG_KEYS_MAX];	/* [tunables] */
@@ -79,6 +83,7 @@ static int	 config_gw_path(struct config_ctx *, const char *, char *);
 static int	 config_gw_language(struct config_ctx *, const char *,
 		    char *);
 static int	 config_gw_log(struct config_ctx *, const char *, char *);
+static int	 config_gw_user(struct config_ctx *, const char *, char *);
 static int	 config_gw_log_level(struct config_ctx *, const char *,
 		    char *);
 static int	 config_tunable(struct config_ctx *, const char *, char *);
@@ -100,11 +105,15 @@ static int	 config_central_url(struct config_ctx *, const char *,
 		    char *);
 static int	 config_central_timeout(struct config_ctx *, const char *,
 		    char *);
+static int	 config_central_ca_file(struct config_ctx *, const char *,
+		    char *);
 static int	 config_ussd_listen(struct config_ctx *, const char *, char *);
 static int	 config_ussd_path(struct config_ctx *, const char *, char *);
 static int	 config_ussd_secret(struct config_ctx *, const char *, char *);
 static int	 config_ussd_service(struct config_ctx *, const char *,
 		    char *);
+static int	 config_admin_listen(struct config_ctx *, const char *, char *);
+static int	 config_admin_token(struct config_ctx *, const char *, char *);
 
 static const struct config_key config_gateway_keys[] = {
 	{ "name",		config_gw_name },
@@ -118,6 +127,7 @@ static const struct config_key config_gateway_keys[] = {
 	{ "language",		config_gw_language },
 	{ "log",		config_gw_log },
 	{ "log_level",		config_gw_log_level },
+	{ "user",		config_gw_user },
 	{ NULL,			NULL },
 };
 
@@ -135,6 +145,7 @@ static const struct config_key config_modem_keys[] = {
 static const struct config_key config_central_keys[] = {
 	{ "url",		config_central_url },
 	{ "timeout",		config_central_timeout },
+	{ "ca_file",		config_central_ca_file },
 	{ NULL,			NULL },
 };
 
@@ -143,6 +154,12 @@ static const struct config_key config_ussd_keys[] = {
 	{ "path",		config_ussd_path },
 	{ "secret",		config_ussd_secret },
 	{ "service",		config_ussd_service },
+	{ NULL,			NULL },
+};
+
+static const struct config_key config_admin_keys[] = {
+	{ "listen",		config_admin_listen },
+	{ "token",		config_admin_token },
 	{ NULL,			NULL },
 };
 
@@ -472,6 +489,20 @@ config_gw_log_level(struct config_ctx *c, const char *key, char *val)
 	return (0);
 }
 
+/* The user to become when started as root: a name, not a number. */
+static int
+config_gw_user(struct config_ctx *c, const char *key, char *val)
+{
+	if (val[0] == '\0')
+		return (0);
+	if (val[0] == '-' || !config_name_ok(val, sizeof(c->conf->user)))
+		return (config_err(c, c->line, "%s: not a user name (1..%zu "
+		    "characters of A-Z a-z 0-9 . _ -): '%s'", key,
+		    sizeof(c->conf->user) - 1, val));
+	config_strlcpy(c->conf->user, val, sizeof(c->conf->user));
+	return (0);
+}
+
 static int
 config_tunable(struct config_ctx *c, const char *key, char *val)
 {
@@ -709,9 +740,19 @@ config_central_timeout(struct config_ctx *c, const char *key, char *val)
 	return (0);
 }
 
-/* [ussd] listen: HOST:PORT, an IPv4 address or a name, and a port. */
+/* The CA certificates (PEM) the central's TLS certificate must chain
+ * to, instead of the system's: pins the central. */
 static int
-config_ussd_listen(struct config_ctx *c, const char *key, char *val)
+config_central_ca_file(struct config_ctx *c, const char *key, char *val)
+{
+	return (config_path(c, key, c->central->ca_file,
+	    sizeof(c->central->ca_file), val));
+}
+
+/* A listen address: HOST:PORT, an IPv4 address or a name, and a port. */
+static int
+config_hostport(struct config_ctx *c, const char *key, char *val, char *dst,
+    size_t size)
 {
 	char		*colon = strrchr(val, ':');
 	const char	*p;
@@ -729,8 +770,15 @@ config_ussd_listen(struct config_ctx *c, const char *key, char *val)
 	if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535)
 		return (config_err(c, c->line, "%s: bad port in '%s' "
 		    "(1..65535)", key, val));
-	return (config_copy(c, key, c->conf->ussd.listen,
-	    sizeof(c->conf->ussd.listen), val));
+	return (config_copy(c, key, dst, size, val));
+}
+
+/* [ussd] listen: where the aggregator's callback is served. */
+static int
+config_ussd_listen(struct config_ctx *c, const char *key, char *val)
+{
+	return (config_hostport(c, key, val, c->conf->ussd.listen,
+	    sizeof(c->conf->ussd.listen)));
 }
 
 /* [ussd] path: where the aggregator posts, "/..." without spaces. */
@@ -772,6 +820,24 @@ config_ussd_service(struct config_ctx *c, const char *key, char *val)
 	    sizeof(c->conf->ussd.service), val));
 }
 
+/* [admin] listen: the admin API on TCP too (it needs a token). */
+static int
+config_admin_listen(struct config_ctx *c, const char *key, char *val)
+{
+	c->admin_listen_line = c->line;
+	return (config_hostport(c, key, val, c->conf->admin.listen,
+	    sizeof(c->conf->admin.listen)));
+}
+
+/* [admin] token: the file holding the bearer token of the TCP API. */
+static int
+config_admin_token(struct config_ctx *c, const char *key, char *val)
+{
+	if (val[0] == '\0')
+		return (config_err(c, c->line, "%s: must not be empty", key));
+	return (config_path(c, key, c->conf->admin.token, PATH_MAX, val));
+}
+
 static const struct config_key *
 config_keys(enum config_section sec)
 {
@@ -784,6 +850,8 @@ config_keys(enum config_section sec)
 		return (config_central_keys);
 	case SEC_USSD:
 		return (config_ussd_keys);
+	case SEC_ADMIN:
+		return (config_admin_keys);
 	default:
 		return (NULL);
 	}
@@ -884,6 +952,9 @@ config_central_end(struct config_ctx *c)
 			return (config_err(c, c->seen[0], "url: already used "
 			    "by [central %s]", o->name));
 	}
+	if (ce->ca_file[0] != '\0' && strncmp(ce->url, "https://", 8) != 0)
+		return (config_err(c, c->seen[2], "ca_file: only for an "
+		    "https:// url"));
 	return (0);
 }
 
@@ -931,9 +1002,10 @@ config_header(struct config_ctx *c, char *s)
 	c->sec_line = c->line;
 
 	if (strcmp(word, "gateway") == 0 || strcmp(word, "tunables") == 0 ||
-	    strcmp(word, "ussd") == 0) {
+	    strcmp(word, "ussd") == 0 || strcmp(word, "admin") == 0) {
 		int	*first = word[0] == 'g' ? &c->gateway_line :
-			    word[0] == 't' ? &c->tunables_line : &c->ussd_line;
+			    word[0] == 't' ? &c->tunables_line :
+			    word[0] == 'u' ? &c->ussd_line : &c->admin_line;
 
 		if (*name != '\0')
 			return (config_err(c, c->line, "[%s] takes no name",
@@ -943,11 +1015,13 @@ config_header(struct config_ctx *c, char *s)
 			    "(first on line %d)", word, *first));
 		*first = c->line;
 		c->sec = word[0] == 'g' ? SEC_GATEWAY : word[0] == 't' ?
-		    SEC_TUNABLES : SEC_USSD;
+		    SEC_TUNABLES : word[0] == 'u' ? SEC_USSD : SEC_ADMIN;
 		if (c->sec == SEC_USSD) {
 			c->conf->ussd.enabled = 1;
 			c->conf->ussd.line = c->line;
 		}
+		if (c->sec == SEC_ADMIN)
+			c->conf->admin.line = c->line;
 		snprintf(c->label, sizeof(c->label), "[%s]", word);
 		return (0);
 	}
@@ -957,8 +1031,8 @@ config_header(struct config_ctx *c, char *s)
 			    "header"));
 		return (config_err(c, c->line, "unknown section '[%s%s%s]' "
 		    "(use [gateway], [tunables], [modem NAME], "
-		    "[central NAME] or [ussd])", word, *name ? " " : "",
-		    name));
+		    "[central NAME], [ussd] or [admin])", word,
+		    *name ? " " : "", name));
 	}
 	modem = word[0] == 'm';
 	if (*name == '\0')
@@ -1142,6 +1216,10 @@ config_finish(struct config_ctx *c)
 	if (conf->ussd.enabled && conf->ussd.secret[0] == '\0')
 		return (config_err(c, conf->ussd.line, "[ussd] secret is "
 		    "required"));
+	if (conf->admin.listen[0] != '\0' && conf->admin.token[0] == '\0')
+		return (config_err(c, c->admin_listen_line, "[admin] listen "
+		    "needs a token (the API is never open on TCP without "
+		    "one)"));
 	TAILQ_FOREACH(ce, &conf->centrals, entry)
 		if (ce->timeout == 0)
 			ce->timeout = conf->t.forward_timeout;
@@ -1362,6 +1440,8 @@ config_print(const struct gw_conf *conf, FILE *fp)
 	config_print_kv(fp, "language", conf->language);
 	config_print_kv(fp, "log", conf->log_syslog ? "syslog" : "stderr");
 	config_print_kv(fp, "log_level", conf->log_level ? "debug" : "info");
+	config_print_opt(fp, "user", conf->user,
+	    "not set (runs as the user that starts it)");
 
 	fprintf(fp, "\n[tunables]\n");
 	for (i = 0; i < CONFIG_NTUNABLES; i++) {
@@ -1390,6 +1470,8 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		fprintf(fp, "\n[central %s]\n", ce->name);
 		config_print_kv(fp, "url", ce->url);
 		fprintf(fp, "timeout = %d\n", ce->timeout);
+		config_print_opt(fp, "ca_file", ce->ca_file,
+		    "the system's CA certificates");
 	}
 	if (conf->ussd.enabled) {
 		fprintf(fp, "\n[ussd]\n");
@@ -1398,5 +1480,12 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		config_print_kv(fp, "secret", conf->ussd.secret);
 		config_print_opt(fp, "service", conf->ussd.service,
 		    "any service code");
+	}
+	if (conf->admin.line != 0) {
+		fprintf(fp, "\n[admin]\n");
+		config_print_opt(fp, "listen", conf->admin.listen,
+		    "none (the UNIX socket only)");
+		config_print_opt(fp, "token", conf->admin.token,
+		    "none (no TCP listener)");
 	}
 }

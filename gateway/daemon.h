@@ -63,7 +63,11 @@ struct modem {
 	long			 balance;	/* rupiah, -1 unknown */
 	char			 balance_text[WIRE_INFO_MAX];
 	char			 info[WIRE_INFO_MAX];	/* model etc. */
-	time_t			 balance_at;
+	time_t			 balance_at;	/* last asked */
+	time_t			 balance_answer_at;	/* last answered */
+	unsigned		 balance_answers;	/* answers so far */
+	char			 last_error[GW_DETAIL_MAX];
+	time_t			 last_error_at;
 	/* counters */
 	long			 received;
 	long			 sent;
@@ -114,6 +118,10 @@ int		 bank_start(const struct bank_events *);
 void		 bank_stop(void);
 int		 bank_reload(const struct gw_conf *, char *, size_t);
 int		 bank_enable(const char *, int, char *, size_t);
+int		 bank_reconnect(const char *, char *, size_t);
+int		 bank_balance_ask(const char *, char *, size_t);
+void		 bank_error(struct modem *, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
 struct modem	*bank_find(const char *);
 struct modem	*bank_pick(const char *, const char *);
 int		 bank_send(struct modem *, int64_t, const char *,
@@ -191,8 +199,8 @@ void		 outbox_result(struct modem *, int64_t, int, int,
 void		 outbox_report(struct modem *, int, int);
 void		 outbox_lost(struct modem *);
 
-/* control.c: the operator's socket */
-int		 control_start(const char *);
-void		 control_stop(void);
+/* admin.c: the admin API, on the control socket and TCP (docs/admin.md) */
+int		 admin_start(const char *, char *, size_t);
+void		 admin_stop(void);
 
 #endif /* DAEMON_H */

@@ -435,6 +435,15 @@ struct fwd_conn {
 };
 TAILQ_HEAD(fwd_conns, fwd_conn);
 
+/* The CA file an https endpoint is checked against (config ca_file). */
+struct fwd_ca {
+	TAILQ_ENTRY(fwd_ca)	 entry;
+	char			 key[GW_URL_MAX];	/* https://host:port */
+	char			 path[PATH_MAX];
+	SSL_CTX			*ctx;
+};
+TAILQ_HEAD(fwd_cas, fwd_ca);
+
 struct fwd {
 	struct event_base	*base;
 	char			 gateway[GW_NAME_MAX];
@@ -442,7 +451,8 @@ struct fwd {
 	int			 has_sk;
 	fwd_done_cb		 cb;
 	void			*arg;
-	SSL_CTX			*ssl;
+	SSL_CTX			*ssl;		/* the system's CAs */
+	struct fwd_cas		 cas;		/* endpoints with a ca_file */
 	struct evdns_base	*dns;		/* NULL: not needed yet */
 	int			 dns_tried;
 	struct fwd_conns	 conns;
@@ -551,26 +561,151 @@ forward_conn_closed(struct evhttp_connection *evcon, void *arg)
 	c->stale = 1;
 }
 
-/* The client TLS context: TLS 1.2 or later, the system's CAs. */
+/*
+ * A client TLS context: TLS 1.2 or later, the peer verified against
+ * the system's CAs, or against ca_file alone. A certificate in ca_file
+ * is a trust anchor even if it is not a CA's (partial chains), so that
+ * the central's own certificate can be pinned.
+ */
+static SSL_CTX *
+forward_ssl_ctx(const char *ca_file, char *err, size_t errlen)
+{
+	SSL_CTX	*ctx;
+	FILE	*fp;
+
+	if (ca_file != NULL) {
+		/* Say why a file does not load: open(2) knows best. */
+		if ((fp = fopen(ca_file, "r")) == NULL) {
+			snprintf(err, errlen, "ca_file %s: %s", ca_file,
+			    strerror(errno));
+			return (NULL);
+		}
+		fclose(fp);
+	}
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		snprintf(err, errlen, "cannot create a TLS context");
+		return (NULL);
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file == NULL) {
+		if (SSL_CTX_set_default_verify_paths(ctx) == 1)
+			return (ctx);
+		snprintf(err, errlen, "cannot load the system's CA "
+		    "certificates");
+	} else {
+		if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) == 1 &&
+		    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(ctx),
+		    X509_V_FLAG_PARTIAL_CHAIN) == 1)
+			return (ctx);
+		snprintf(err, errlen, "ca_file %s: no PEM certificate in it",
+		    ca_file);
+	}
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+/* The context with the system's CAs, made when first needed. */
 static int
 forward_ssl_init(struct fwd *f)
 {
+	char	 err[PATH_MAX + 64];
+
 	if (f->ssl != NULL)
 		return (0);
-	if ((f->ssl = SSL_CTX_new(TLS_client_method())) == NULL) {
-		log_warnx("forward: cannot create a TLS context");
-		return (-1);
-	}
-	SSL_CTX_set_min_proto_version(f->ssl, TLS1_2_VERSION);
-	SSL_CTX_set_verify(f->ssl, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(f->ssl) != 1) {
-		log_warnx("forward: cannot load the system's CA "
-		    "certificates");
-		SSL_CTX_free(f->ssl);
-		f->ssl = NULL;
+	if ((f->ssl = forward_ssl_ctx(NULL, err, sizeof(err))) == NULL) {
+		log_warnx("forward: %s", err);
 		return (-1);
 	}
 	return (0);
+}
+
+/* Trust only ca_file for the https endpoint of url. */
+static int
+forward_cas_add(struct fwd_cas *cas, const char *url, const char *ca_file,
+    char *err, size_t errlen)
+{
+	struct fwd_url	 u;
+	struct fwd_ca	*ca;
+
+	if (forward_url_parse(url, &u, err, errlen) == -1)
+		return (-1);
+	if (!u.tls) {
+		snprintf(err, errlen, "ca_file %s: %s is not https", ca_file,
+		    url);
+		return (-1);
+	}
+	/* One connection per endpoint: one set of trusted CAs too. */
+	TAILQ_FOREACH(ca, cas, entry)
+		if (strcmp(ca->key, u.key) == 0) {
+			if (strcmp(ca->path, ca_file) == 0)
+				return (0);
+			snprintf(err, errlen, "%s: ca_file %s, but %s for "
+			    "another central of the same host and port",
+			    url, ca_file, ca->path);
+			return (-1);
+		}
+	if ((ca = calloc(1, sizeof(*ca))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (-1);
+	}
+	snprintf(ca->key, sizeof(ca->key), "%s", u.key);
+	snprintf(ca->path, sizeof(ca->path), "%s", ca_file);
+	if ((ca->ctx = forward_ssl_ctx(ca_file, err, errlen)) == NULL) {
+		free(ca);
+		return (-1);
+	}
+	TAILQ_INSERT_TAIL(cas, ca, entry);
+	return (0);
+}
+
+static void
+forward_cas_free(struct fwd_cas *cas)
+{
+	struct fwd_ca	*ca;
+
+	while ((ca = TAILQ_FIRST(cas)) != NULL) {
+		TAILQ_REMOVE(cas, ca, entry);
+		SSL_CTX_free(ca->ctx);
+		free(ca);
+	}
+}
+
+/* Check the central's certificate against ca_file alone (pinning). */
+int
+forward_set_ca(struct fwd *f, const char *url, const char *ca_file,
+    char *err, size_t errlen)
+{
+	return (forward_cas_add(&f->cas, url, ca_file, err, errlen));
+}
+
+/*
+ * What forward_queue_new will load, loaded and dropped: `tallygw -n'
+ * finds a ca_file that is missing, unreadable or not PEM, and centrals
+ * that share an endpoint but not a ca_file.
+ */
+int
+forward_tls_check(const struct gw_conf *conf, char *err, size_t errlen)
+{
+	struct fwd_cas		 cas;
+	struct conf_central	*cc;
+	char			 e[PATH_MAX + GW_URL_MAX + 128];
+	int			 rc = 0;
+
+	TAILQ_INIT(&cas);
+	TAILQ_FOREACH(cc, &conf->centrals, entry) {
+		if (cc->ca_file[0] == '\0')
+			continue;
+		if (forward_cas_add(&cas, cc->url, cc->ca_file, e,
+		    sizeof(e)) == -1) {
+			snprintf(err, errlen, "central %s: %s", cc->name, e);
+			rc = -1;
+			break;
+		}
+	}
+	forward_cas_free(&cas);
+	return (rc);
 }
 
 /* 1 when host is an IPv4 or IPv6 address, not a name. */
@@ -584,14 +719,29 @@ forward_is_ip(const char *host)
 	    inet_pton(AF_INET6, host, &a6) == 1);
 }
 
-/* A TLS session that checks the server's certificate names host. */
+/*
+ * A TLS session that checks the server's certificate: issued by a CA
+ * trusted for this endpoint (its ca_file, else the system's), and for
+ * host (X509_VERIFY_PARAM's host or IP check).
+ */
 static SSL *
-forward_ssl_new(struct fwd *f, const char *host)
+forward_ssl_new(struct fwd *f, const struct fwd_url *u)
 {
 	SSL		*ssl;
+	SSL_CTX		*ctx = NULL;
+	struct fwd_ca	*ca;
+	const char	*host = u->host;
 	char		 sni[FWD_HOST_MAX];	/* the macro wants it mutable */
 
-	if (forward_ssl_init(f) == -1 || (ssl = SSL_new(f->ssl)) == NULL)
+	TAILQ_FOREACH(ca, &f->cas, entry)
+		if (strcmp(ca->key, u->key) == 0)
+			ctx = ca->ctx;
+	if (ctx == NULL) {
+		if (forward_ssl_init(f) == -1)
+			return (NULL);
+		ctx = f->ssl;
+	}
+	if ((ssl = SSL_new(ctx)) == NULL)
 		return (NULL);
 	if (forward_is_ip(host)) {
 		if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
@@ -649,7 +799,7 @@ forward_conn_get(struct fwd *f, const struct fwd_url *u)
 	snprintf(c->host, sizeof(c->host), "%s", u->host);
 	snprintf(c->hosthdr, sizeof(c->hosthdr), "%s", u->hosthdr);
 	if (u->tls) {
-		if ((ssl = forward_ssl_new(f, u->host)) == NULL) {
+		if ((ssl = forward_ssl_new(f, u)) == NULL) {
 			free(c);
 			return (NULL);
 		}
@@ -708,6 +858,7 @@ forward_new(struct event_base *base, const char *gateway, const uint8_t *sk,
 	TAILQ_INIT(&f->conns);
 	TAILQ_INIT(&f->dead);
 	TAILQ_INIT(&f->reqs);
+	TAILQ_INIT(&f->cas);
 	if ((f->reap = event_new(base, -1, 0, forward_reap_cb, f)) == NULL) {
 		log_warnx("forward: cannot create an event");
 		free(f);
@@ -770,7 +921,9 @@ static void
 forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 {
 	struct bufferevent	*bev;
+	SSL			*ssl;
 	unsigned long		 e = 0;
+	long			 v;
 	char			 ebuf[160];
 
 	if (r->has_err && r->err == EVREQ_HTTP_TIMEOUT) {
@@ -781,7 +934,13 @@ forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 	    (bev = evhttp_connection_get_bufferevent(r->conn->evcon)) !=
 	    NULL && (e = bufferevent_get_openssl_error(bev)) != 0) {
 		ERR_error_string_n(e, ebuf, sizeof(ebuf));
-		snprintf(buf, len, "TLS: %s", ebuf);
+		/* Which check failed: the issuer (CA), the name, the date. */
+		if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL &&
+		    (v = SSL_get_verify_result(ssl)) != X509_V_OK)
+			snprintf(buf, len, "TLS: %s (%s)", ebuf,
+			    X509_verify_cert_error_string(v));
+		else
+			snprintf(buf, len, "TLS: %s", ebuf);
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 		return;
@@ -1064,6 +1223,7 @@ forward_free(struct fwd *f)
 		evdns_base_free(f->dns, 1);
 	if (f->ssl != NULL)
 		SSL_CTX_free(f->ssl);
+	forward_cas_free(&f->cas);
 	sodium_memzero(f->sk, sizeof(f->sk));
 	free(f);
 }
@@ -1106,8 +1266,18 @@ struct fwd_job {
 	enum fwd_state		 state;
 	int			 attempts;
 	int			 probe;		/* sent while the central was down */
+	double			 started;	/* metrics_now() at the post */
+	double			 age;		/* s since the report came in,
+						 * then; -1 unknown */
 };
 TAILQ_HEAD(fwd_jobs, fwd_job);
+
+/* A request's outcome as the metrics name it. */
+static const char *const forward_outcome_names[] = {
+	[FWD_OUT_STORED] = "acked",
+	[FWD_OUT_REFUSED] = "refused",
+	[FWD_OUT_OUTAGE] = "outage",
+};
 
 struct fwd_queue {
 	struct event_base	*base;
@@ -1172,6 +1342,8 @@ forward_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
 		    forward_state_name(to));
 		return (-1);
 	}
+	metrics_count(METRICS_FORWARDS, forward_state_name(from), NULL, -1);
+	metrics_count(METRICS_FORWARDS, forward_state_name(to), NULL, 1);
 	j->state = to;
 	if (to == FWD_RETRY_WAIT || to == FWD_FAILED)
 		log_warnx("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
@@ -1276,6 +1448,7 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	struct fwd_central	*c;
 	char			 st[16];
 	time_t			 now = time(NULL);
+	double			 mnow = metrics_now();
 
 	if ((j = forward_job_find(q, id)) == NULL) {
 		log_warnx("forward: an answer for row %" PRId64 " that is "
@@ -1284,6 +1457,13 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	}
 	c = j->c;
 	c->inflight--;
+	if (outcome < FWD_OUT_STORED || outcome > FWD_OUT_OUTAGE)
+		outcome = FWD_OUT_OUTAGE;
+	metrics_observe(METRICS_FWD_REQUEST, c->name,
+	    forward_outcome_names[outcome], mnow - j->started);
+	if (outcome == FWD_OUT_STORED && j->age >= 0)
+		metrics_observe(METRICS_FWD_ACK, c->name, NULL,
+		    j->age + mnow - j->started);
 	switch (outcome) {
 	case FWD_OUT_STORED:
 		c->acked++;
@@ -1364,6 +1544,8 @@ forward_queue_start(struct fwd_queue *q, struct fwd_central *c,
 	}
 	j->attempts++;
 	j->probe = c->link == FWD_LINK_DOWN;
+	j->started = metrics_now();
+	j->age = metrics_since(m->received_at);
 	if (forward_set_state(q, j, FWD_SENDING, 0, now, "", NULL) == -1)
 		goto done;
 	if (forward_post(q->fwd, c->url, c->timeout, j->id, key, body,
@@ -1432,7 +1614,7 @@ forward_queue_new(struct event_base *base, struct store *store,
 	struct conf_central	*cc;
 	struct fwd_url		 u;
 	struct timeval		 tv = { 1, 0 };
-	char			 err[128];
+	char			 err[128], cerr[PATH_MAX + GW_URL_MAX + 128];
 	size_t			 i;
 	int			 n;
 
@@ -1465,6 +1647,11 @@ forward_queue_new(struct event_base *base, struct store *store,
 		}
 		snprintf(fc->name, sizeof(fc->name), "%s", cc->name);
 		snprintf(fc->url, sizeof(fc->url), "%s", cc->url);
+		/* Its series in the metrics, at 0 before the first answer. */
+		for (n = FWD_OUT_STORED; n <= FWD_OUT_OUTAGE; n++)
+			metrics_count(METRICS_FWD_REQUEST, fc->name,
+			    forward_outcome_names[n], 0);
+		metrics_count(METRICS_FWD_ACK, fc->name, NULL, 0);
 		fc->timeout = cc->timeout > 0 ? cc->timeout : q->timeout;
 		fc->link = FWD_LINK_UP;
 		fc->seed = forward_mix(0,
@@ -1486,6 +1673,12 @@ forward_queue_new(struct event_base *base, struct store *store,
 		log_warnx("forward: cannot set up the scheduler");
 		goto fail;
 	}
+	TAILQ_FOREACH(cc, &conf->centrals, entry)
+		if (cc->ca_file[0] != '\0' && forward_set_ca(q->fwd, cc->url,
+		    cc->ca_file, cerr, sizeof(cerr)) == -1) {
+			log_warnx("forward: central %s: %s", cc->name, cerr);
+			goto fail;
+		}
 	/* Rows left in flight by a previous run go back in the queue. */
 	if ((n = store_fwd_requeue(store)) == -1) {
 		log_warnx("forward: cannot requeue the forwards in flight");
@@ -1506,6 +1699,74 @@ forward_queue_kick(struct fwd_queue *q)
 {
 	if (q != NULL && q->kick != NULL)
 		event_active(q->kick, EV_TIMEOUT, 0);
+}
+
+#define FWD_RETRY_BATCH		256	/* rows read at a time */
+
+/*
+ * The operator's `forward retry': the forwards of message msg_id that
+ * are not acked, or (failed) every failed forward, or else every one
+ * waiting for its retry time, are due now (failed -> retry_wait is a
+ * move only the operator makes). A central that is down is probed at
+ * once. *n: the rows moved.
+ */
+int
+forward_queue_retry(struct fwd_queue *q, int64_t msg_id, int failed,
+    size_t *n)
+{
+	struct fwd_central	*c;
+	struct fwd_job		 j;
+	struct store_fwd	*rows;
+	unsigned		 mask;
+	int64_t			 after = 0;
+	size_t			 got, i;
+	time_t			 now = time(NULL);
+	int			 rc = 0;
+
+	*n = 0;
+	if (msg_id != 0)
+		mask = 1U << FWD_PENDING | 1U << FWD_RETRY_WAIT |
+		    1U << FWD_FAILED;
+	else
+		mask = 1U << (failed ? FWD_FAILED : FWD_RETRY_WAIT);
+	if ((rows = calloc(FWD_RETRY_BATCH, sizeof(*rows))) == NULL) {
+		log_warn("forward: retry");
+		return (-1);
+	}
+	do {
+		if (store_fwd_select(q->store, msg_id, mask, after, rows,
+		    FWD_RETRY_BATCH, &got) == -1) {
+			rc = -1;
+			break;
+		}
+		for (i = 0; i < got; i++) {
+			after = rows[i].id;
+			TAILQ_FOREACH(c, &q->centrals, entry)
+				if (strcmp(c->name, rows[i].central) == 0)
+					break;
+			if (c == NULL || forward_job_find(q, rows[i].id) !=
+			    NULL)
+				continue;	/* not ours now, or in flight */
+			memset(&j, 0, sizeof(j));
+			j.c = c;
+			j.id = rows[i].id;
+			j.msg_id = rows[i].msg_id;
+			j.state = rows[i].state;
+			j.attempts = rows[i].attempts;
+			if (forward_set_state(q, &j, FWD_RETRY_WAIT,
+			    rows[i].http_status, now, rows[i].error,
+			    "retry asked by the operator") == -1) {
+				rc = -1;
+				continue;
+			}
+			(*n)++;
+			if (c->link == FWD_LINK_DOWN)
+				c->probe_at = now;
+		}
+	} while (got == FWD_RETRY_BATCH);
+	free(rows);
+	forward_queue_kick(q);
+	return (rc);
 }
 
 int

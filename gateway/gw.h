@@ -23,6 +23,7 @@
 #define GW_ISO_MAX		32	/* 2026-02-14T09:12:01.123Z */
 #define GW_RAW_MAX		(TALLY_TEXT_MAX + 1)	/* a message's text */
 #define GW_DETAIL_MAX		256
+#define GW_USER_MAX		32	/* a user name, as useradd allows */
 
 /* Named tunables: defaults; each is overridable in [tunables]. */
 #define GW_SWEEP_INTERVAL	60	/* s between SIM sweeps */
@@ -72,6 +73,7 @@ struct conf_central {
 	char		 name[GW_MODEM_NAME_MAX];
 	char		 url[GW_URL_MAX];	/* http://host:port/v1/reports */
 	int		 timeout;		/* s per request */
+	char		 ca_file[PATH_MAX];	/* "" the system's CAs */
 	int		 line;
 };
 TAILQ_HEAD(conf_centrals, conf_central);
@@ -84,6 +86,13 @@ struct conf_ussd {
 	char		 secret[PATH_MAX];	/* file of the shared secret */
 	char		 service[32];		/* serviceCode, "" any */
 	int		 line;
+};
+
+/* [admin]: the admin API on TCP (docs/admin.md); off unless listen. */
+struct conf_admin {
+	char		 listen[GW_URL_MAX];	/* host:port, "" none */
+	char		 token[PATH_MAX];	/* file of the bearer token */
+	int		 line;			/* of [admin], 0 none */
 };
 
 struct gw_tunables {
@@ -125,12 +134,14 @@ struct gw_conf {
 	char		 kpps[PATH_MAX];	/* "" none; lines TPS,NUMBER */
 	char		 modem_prog[PATH_MAX];	/* "" tallygw-modem beside us */
 	char		 language[4];		/* "id" or "en" */
+	char		 user[GW_USER_MAX];	/* "" keep the starting user */
 	int		 log_syslog;		/* log = syslog */
 	int		 log_level;		/* 0 info, 1 debug */
 	struct gw_tunables t;
 	struct conf_modems modems;
 	struct conf_centrals centrals;
 	struct conf_ussd ussd;
+	struct conf_admin admin;
 };
 
 void		 config_defaults(struct gw_conf *);
@@ -294,6 +305,136 @@ const char	*store_fwd_state_name(enum fwd_state);
 const char	*store_kind_name(enum msg_kind);
 void		 store_iso_now(char *, size_t);
 
+/* query.c: the admin API's query strings (docs/admin.md) */
+#define QUERY_LIMIT_DEFAULT	50	/* messages listed */
+#define QUERY_LIMIT_MAX		1000
+#define QUERY_NONE		(-1)	/* state, forward: there is none */
+#define QUERY_OWED		(-2)	/* state: a reply not in an SMS yet */
+#define QUERY_SMS		1	/* channel */
+#define QUERY_USSD		2
+struct store_msg_query {
+	uint64_t	 tps;			/* 0: any */
+	char		 sender[WIRE_NUMBER_MAX];	/* "": any */
+	enum msg_kind	 kind;			/* 0: any */
+	enum verdict	 verdict;		/* 0: any */
+	enum contest	 contest;		/* CONTEST_NONE: any */
+	int		 reply;		/* last reply: out_state, QUERY_* */
+	int		 forward;	/* a forward: fwd_state, QUERY_NONE */
+	int		 channel;	/* QUERY_SMS, QUERY_USSD (0: any) */
+	char		 since[GW_ISO_MAX];	/* received_at >= since */
+	char		 until[GW_ISO_MAX];	/* received_at < until */
+	int64_t		 before;		/* id < before: the next page */
+	int		 limit;
+};
+struct query_coverage {
+	int		 digits;	/* level: 2, 4, 6, 10 */
+	uint64_t	 in;		/* within this region (0: everywhere) */
+	int		 in_digits;	/* of in, 0 */
+	enum contest	 contest;	/* CONTEST_NONE: every one */
+};
+struct query_export {
+	int		 json;		/* else CSV */
+	uint64_t	 region;	/* 0: everywhere */
+	int		 region_digits;
+	enum contest	 contest;	/* CONTEST_NONE: every one */
+};
+struct query_retry {
+	int64_t		 msg;		/* that message's forwards */
+	int		 failed;	/* every failed forward */
+};
+int		 query_messages(const char *, struct store_msg_query *,
+		    char *, size_t);
+int		 query_coverage(const char *, struct query_coverage *, char *,
+		    size_t);
+int		 query_export(const char *, struct query_export *, char *,
+		    size_t);
+int		 query_retry(const char *, struct query_retry *, char *,
+		    size_t);
+int		 query_time(const char *, char *, size_t);
+
+/* store.c: the admin API's questions (admin.c, coverage.c) */
+#define STORE_REASON_MAX	24
+#define STORE_VALUES_TEXT	(TALLY_MAXVALUES * 4 + 1)
+struct store_msg_row {
+	int64_t		 id;
+	char		 received_at[GW_ISO_MAX];
+	char		 sender[WIRE_NUMBER_MAX];
+	char		 modem[GW_MODEM_NAME_MAX];
+	enum msg_kind	 kind;
+	enum verdict	 verdict;		/* 0: not a report */
+	char		 reason[STORE_REASON_MAX];	/* "" none */
+	unsigned	 flags;
+	uint64_t	 tps;			/* 0: not decoded */
+	enum contest	 contest;
+	int		 page;			/* -1 none */
+	unsigned	 seq;
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 raw[GW_RAW_MAX];
+	int		 reply;		/* last reply: out_state, QUERY_* */
+	char		 forwards[256];	/* "central state, ..." */
+};
+struct store_region {
+	uint64_t	 region;	/* the TPS code's first digits */
+	enum contest	 contest;
+	long		 reported;	/* TPS with an accepted report */
+	long		 flagged;	/* of them: a latest page FLAGGED */
+};
+struct store_export_row {
+	int64_t		 msg_id;
+	uint64_t	 tps;
+	enum contest	 contest;
+	int		 page;			/* -1 none */
+	unsigned	 seq;
+	enum verdict	 verdict;
+	unsigned	 flags;
+	char		 values[STORE_VALUES_TEXT];	/* "v1 v2 ..." */
+	char		 receipt[TALLY_CODE_LEN + 1];
+	char		 received_at[GW_ISO_MAX];
+};
+struct store_cursor;
+int		 store_msg_list(struct store *, const struct store_msg_query *,
+		    int (*)(const struct store_msg_row *, void *), void *);
+int		 store_msg_count_since(struct store *, const char *, int64_t,
+		    int (*)(const char *, long, void *), void *, int64_t *);
+int		 store_out_queued_by(struct store *,
+		    int (*)(const char *, long, void *), void *);
+int		 store_msg_tally(struct store *, int (*)(int, enum msg_kind,
+		    enum verdict, long, void *), void *);
+int		 store_coverage(struct store *, const struct query_coverage *,
+		    int (*)(const struct store_region *, void *), void *);
+struct store_cursor *store_export_open(struct store *,
+		    const struct query_export *, char *, size_t);
+int		 store_export_next(struct store_cursor *,
+		    struct store_export_row *);
+void		 store_cursor_close(struct store_cursor *);
+int		 store_fwd_select(struct store *, int64_t, unsigned, int64_t,
+		    struct store_fwd *, size_t, size_t *);
+int		 store_reply_last(struct store *, int64_t,
+		    struct store_msg_reply *);
+
+/* coverage.c: expected, reported, flagged, missing TPS by region */
+#define COVERAGE_NAME_MAX	64
+struct coverage_row {
+	uint64_t	 code;		/* the region: the level's digits */
+	char		 name[COVERAGE_NAME_MAX];	/* "" not known */
+	long		 tps;		/* TPS in the registry */
+	long		 expected[CONTEST_MAX + 1];	/* by enum contest */
+	long		 reported[CONTEST_MAX + 1];
+	long		 flagged[CONTEST_MAX + 1];
+};
+struct coverage {
+	int			 digits;	/* 2, 4, 6, 10 */
+	int			 registry;	/* expected is known */
+	struct coverage_row	*rows;		/* by code */
+	size_t			 nrows, cap;
+	struct coverage_row	 total;
+};
+int		 coverage_build(struct coverage *, struct store *,
+		    struct registry *, const struct election *,
+		    const struct query_coverage *, char *, size_t);
+long		 coverage_missing(const struct coverage_row *, enum contest);
+void		 coverage_free(struct coverage *);
+
 /* menu.c: the USSD reporting menu, a pure function of its state */
 #define MENU_SCREEN_MAX		182	/* GSM characters on one USSD screen */
 #define MENU_INPUT_MAX		640	/* one input: all values joined by * */
@@ -366,6 +507,7 @@ struct callback {
 };
 int		 callback_parse(const char *, size_t, struct callback *,
 		    char *, size_t);
+int		 callback_decode(const char *, size_t, int, char *, size_t);
 
 /*
  * store.c, the USSD channel's rows: a finished session's last screen
@@ -432,6 +574,9 @@ void		 forward_free(struct fwd *);
 int		 forward_post(struct fwd *, const char *, int, int64_t,
 		    const char *, const char *, size_t);
 int		 forward_inflight(struct fwd *, const char *);
+int		 forward_set_ca(struct fwd *, const char *, const char *,
+		    char *, size_t);
+int		 forward_tls_check(const struct gw_conf *, char *, size_t);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
 #define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART": one part, on a SIM */
@@ -481,8 +626,81 @@ struct fwd_queue *forward_queue_new(struct event_base *, struct store *,
 		    const struct gw_conf *, const uint8_t *);
 void		 forward_queue_kick(struct fwd_queue *);
 void		 forward_queue_free(struct fwd_queue *);
+int		 forward_queue_retry(struct fwd_queue *, int64_t, int,
+		    size_t *);
 int		 forward_queue_stats(struct fwd_queue *,
     struct fwd_central_stats *,
 		    size_t, size_t *);
+
+/* metrics.c: the Prometheus text format 0.0.4 at /metrics (metrics.md) */
+#define METRICS_BUCKETS_MAX	16	/* a histogram's bounds, +Inf apart */
+#define METRICS_VALUE_MAX	64	/* a counted label value, truncated */
+/* The families the stages count into (the others are read at scrape). */
+enum metrics_kept {
+	METRICS_MESSAGES = 0,	/* counter {channel, verdict} */
+	METRICS_STAGE,		/* counter {channel, stage} */
+	METRICS_COMMIT,		/* histogram {channel}: arrival to commit */
+	METRICS_FWD_REQUEST,	/* histogram {central, outcome}: a request */
+	METRICS_FWD_ACK,	/* histogram {central}: arrival to ack */
+	METRICS_REPLIES,	/* gauge {state}: outgoing SMS by state */
+	METRICS_FORWARDS,	/* gauge {state}: forwards by state */
+	METRICS_KEPT_MAX
+};
+struct metrics_hist {
+	const double	*bounds;	/* upper bounds, ascending */
+	size_t		 nbounds;	/* <= METRICS_BUCKETS_MAX */
+	uint64_t	 n[METRICS_BUCKETS_MAX + 1];	/* per bucket, not
+							 * cumulative; last:
+							 * above every bound */
+	double		 sum;
+	uint64_t	 count;
+};
+/* A scrape being written: the family its samples belong to. */
+struct metrics_out {
+	FILE		*f;
+	const char	*name, *type, *help;
+	int		 said;		/* its HELP and TYPE are written */
+};
+/* What a scrape shows of a modem (the numbers: metrics.c's table). */
+struct metrics_modem {
+	const char	*name, *oper, *number;
+	const char	*state;		/* the worker's while it runs, else
+					 * the supervisor's */
+	long		 up;		/* ready, sending or sweeping */
+	long		 enabled;
+	long		 signal;	/* dBm; 0, -1 unknown */
+	long		 registered;	/* home or roaming */
+	long		 sim_used, sim_capacity;	/* 0: unknown */
+	long		 balance;	/* rupiah, -1 unknown */
+	long		 sent, send_failed, received;	/* since start */
+	long		 sent_today, send_cap;		/* cap 0: none */
+	long		 hold;		/* s before it may send again */
+	long		 errors, restarts;
+};
+/* The state a scrape shows, read by admin.c when it is asked. */
+struct metrics_scrape {
+	time_t				 started;
+	long				 parts_pending;
+	const struct fwd_central_stats	*centrals;
+	size_t				 ncentrals;
+	const struct metrics_modem	*modems;
+	size_t				 nmodems;
+};
+void		 metrics_count(enum metrics_kept, const char *, const char *,
+		    long);
+void		 metrics_observe(enum metrics_kept, const char *, const char *,
+		    double);
+void		 metrics_start(const struct store_counts *);
+void		 metrics_reset(void);
+double		 metrics_now(void);
+double		 metrics_since(const char *);
+void		 metrics_hist_add(struct metrics_hist *, double);
+void		 metrics_begin(struct metrics_out *, FILE *);
+void		 metrics_family(struct metrics_out *, const char *,
+		    const char *, const char *);
+void		 metrics_sample(struct metrics_out *, double, int, ...);
+void		 metrics_hist_write(struct metrics_out *,
+		    const struct metrics_hist *, int, ...);
+int		 metrics_write(FILE *, const struct metrics_scrape *);
 
 #endif /* GW_H */

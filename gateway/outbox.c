@@ -43,6 +43,9 @@ outbox_set_state(struct store_out *o, enum out_state s, const char *modem,
 		    (long long)o->id, o->dest, store_out_state_name(o->state),
 		    store_out_state_name(s), modem ? " on " : "",
 		    modem ? modem : "", error ? error : "");
+	metrics_count(METRICS_REPLIES, store_out_state_name(o->state), NULL,
+	    -1);
+	metrics_count(METRICS_REPLIES, store_out_state_name(s), NULL, 1);
 	o->state = s;
 	if (s == OUT_SENDING)
 		o->attempts++;
@@ -116,6 +119,8 @@ outbox_merge(const char *dest)
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
 		}
+		metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
+		    NULL, 1);
 		log_info("outbox: sms %lld to %s: queued (%zu repl%s): %s",
 		    (long long)o.id, dest, j - i, j - i == 1 ? "y" : "ies",
 		    o.text);
@@ -227,6 +232,7 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 	m->send_failed++;
 	snprintf(why, sizeof(why), "%s: error %d%s%s", m->conf.name, code,
 	    err && err[0] ? ": " : "", err ? err : "");
+	bank_error(m, "send refused: %s", why);
 	counted = outbox_hold(m, now, why);
 	if (counted && o.attempts >= gw->conf.t.reply_attempts)
 		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);

@@ -249,6 +249,17 @@ static const char store_schema_v3_sql[] =
 	"id, msg_id, central, state, attempts, next_at, http_status, error,"\
 	" updated"
 
+/* A reply with its SMS (store_msg_reply_row reads it). */
+#define MSG_REPLY_SELECT						\
+	"SELECT r.id, r.msg_id, r.dest, r.modem, r.text,"		\
+	" r.brief, r.out_id, r.created, o.id, o.dest, o.text, o.modem,"	\
+	" o.prefer, o.state, o.attempts, o.msgref, o.next_at, o.error,"	\
+	" o.created, o.sent_at, o.delivered_at,"			\
+	" (SELECT group_concat(msg_id, ', ') FROM (SELECT x.msg_id"	\
+	" FROM replies x WHERE x.out_id = r.out_id AND x.id != r.id"	\
+	" ORDER BY x.msg_id))"						\
+	" FROM replies r LEFT JOIN outbox o ON o.id = r.out_id"
+
 static const char *store_sql[ST_MAX] = {
 	[ST_BEGIN] =		"BEGIN IMMEDIATE",
 	[ST_COMMIT] =		"COMMIT",
@@ -313,14 +324,7 @@ static const char *store_sql[ST_MAX] = {
 	[ST_OUT_REQUEUE] =	"UPDATE outbox SET state = 'queued'"
 	    " WHERE state = 'sending'",
 	/* A message's replies, each with its SMS and who shares that SMS. */
-	[ST_MSG_REPLIES] =	"SELECT r.id, r.msg_id, r.dest, r.modem, r.text,"
-	    " r.brief, r.out_id, r.created, o.id, o.dest, o.text, o.modem,"
-	    " o.prefer, o.state, o.attempts, o.msgref, o.next_at, o.error,"
-	    " o.created, o.sent_at, o.delivered_at,"
-	    " (SELECT group_concat(msg_id, ', ') FROM (SELECT x.msg_id"
-	    " FROM replies x WHERE x.out_id = r.out_id AND x.id != r.id"
-	    " ORDER BY x.msg_id))"
-	    " FROM replies r LEFT JOIN outbox o ON o.id = r.out_id"
+	[ST_MSG_REPLIES] =	MSG_REPLY_SELECT
 	    " WHERE r.msg_id = ?1 ORDER BY r.id LIMIT ?2",
 	[ST_MSG_FORWARDS] =	"SELECT " FWD_COLUMNS " FROM forwards"
 	    " WHERE msg_id = ?1 ORDER BY central, id LIMIT ?2",
@@ -2011,4 +2015,514 @@ store_ussd_expire(struct store *s, time_t now, int *ends, int *kept)
 		return (-1);
 	*kept = sqlite3_changes(s->db);
 	return (0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The admin API's questions (admin.c, coverage.c). An operator asks   */
+/* them now and then: each prepares its own statement, and the        */
+/* prepared statements of the intake stay as they are.                */
+/* ------------------------------------------------------------------ */
+
+#define STORE_TPS_LAST	9999999999999LL
+
+/* A statement for one question; NULL (logged) if it does not prepare. */
+static sqlite3_stmt *
+store_prepare(struct store *s, const char *sql, const char *what)
+{
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_fail(s, what);
+		sqlite3_finalize(st);
+		return (NULL);
+	}
+	return (st);
+}
+
+/* Finalize a statement stepped until rc: 0, or -1 logged. */
+static int
+store_finish(struct store *s, sqlite3_stmt *st, int rc, const char *what)
+{
+	int	 r = 0;
+
+	if (rc != SQLITE_DONE)
+		r = store_fail(s, what);
+	sqlite3_finalize(st);
+	return (r);
+}
+
+/* The first and last TPS code of a region (digits of it; 0: all). */
+static void
+store_region_range(uint64_t code, int digits, sqlite3_int64 *lo,
+    sqlite3_int64 *hi)
+{
+	sqlite3_int64	 scale = 1;
+	int		 i;
+
+	if (digits <= 0 || digits > TALLY_TPS_DIGITS) {
+		*lo = 0;
+		*hi = STORE_TPS_LAST;
+		return;
+	}
+	for (i = digits; i < TALLY_TPS_DIGITS; i++)
+		scale *= 10;
+	*lo = (sqlite3_int64)code * scale;
+	*hi = *lo + scale - 1;
+}
+
+/* The state of a message's last reply, as a row says it. */
+#define STORE_LAST_REPLY						\
+	"(SELECT CASE WHEN r.out_id IS NULL THEN 'owed' ELSE o.state END" \
+	" FROM replies r LEFT JOIN outbox o ON o.id = r.out_id"		\
+	" WHERE r.msg_id = m.id ORDER BY r.id DESC LIMIT 1)"
+
+/* Append a fixed piece of SQL; -1 when it does not fit. */
+static int
+store_sql_add(char *sql, size_t size, size_t *off, const char *piece)
+{
+	size_t	 n = strlen(piece);
+
+	if (*off + n >= size)
+		return (-1);
+	memcpy(sql + *off, piece, n + 1);
+	*off += n;
+	return (0);
+}
+
+/* The messages a query asks for, newest first, one call of cb each. */
+int
+store_msg_list(struct store *s, const struct store_msg_query *q,
+    int (*cb)(const struct store_msg_row *, void *), void *arg)
+{
+	struct store_msg_row	*row;
+	sqlite3_stmt		*st;
+	char			 sql[2048];
+	size_t			 off = 0;
+	const char		*t;
+	int			 rc, b = 0;
+
+	b |= store_sql_add(sql, sizeof(sql), &off, "SELECT m.id,"
+	    " m.received_at, m.sender, m.modem, m.kind, m.verdict, m.reason,"
+	    " m.flags, m.tps, m.contest, m.page, m.seq, m.receipt, m.raw, "
+	    STORE_LAST_REPLY ", (SELECT group_concat(f.central || ' ' ||"
+	    " f.state, ', ') FROM (SELECT central, state FROM forwards"
+	    " WHERE msg_id = m.id ORDER BY central) f)"
+	    " FROM messages m WHERE 1");
+	if (q->tps != 0)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND m.tps = ?1");
+	if (q->sender[0] != '\0')
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.sender = ?2");
+	if (q->kind != 0)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND m.kind = ?3");
+	if (q->verdict != 0)
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.verdict = ?4");
+	if (q->contest != CONTEST_NONE)
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.contest = ?5");
+	if (q->reply == QUERY_NONE)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND NOT EXISTS"
+		    " (SELECT 1 FROM replies r WHERE r.msg_id = m.id)");
+	else if (q->reply != 0)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND "
+		    STORE_LAST_REPLY " = ?6");
+	if (q->forward == QUERY_NONE)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND NOT EXISTS"
+		    " (SELECT 1 FROM forwards f WHERE f.msg_id = m.id)");
+	else if (q->forward != 0)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND EXISTS"
+		    " (SELECT 1 FROM forwards f WHERE f.msg_id = m.id"
+		    " AND f.state = ?7)");
+	/* A USSD session's report is stored as received by modem "ussd". */
+	if (q->channel == QUERY_USSD)
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.modem = 'ussd'");
+	else if (q->channel == QUERY_SMS)
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.modem != 'ussd'");
+	if (q->since[0] != '\0')
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.received_at >= ?8");
+	if (q->until[0] != '\0')
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND m.received_at < ?9");
+	if (q->before > 0)
+		b |= store_sql_add(sql, sizeof(sql), &off, " AND m.id < ?10");
+	b |= store_sql_add(sql, sizeof(sql), &off,
+	    " ORDER BY m.id DESC LIMIT ?11");
+	if (b != 0) {
+		log_warnx("store: msg list: query too long");
+		return (-1);
+	}
+	if ((st = store_prepare(s, sql, "msg list")) == NULL)
+		return (-1);
+	b = SQLITE_OK;
+	if (q->tps != 0)
+		b |= sqlite3_bind_int64(st, 1, (sqlite3_int64)q->tps);
+	if (q->sender[0] != '\0')
+		b |= store_bind_text(st, 2, q->sender);
+	if (q->kind != 0)
+		b |= store_bind_text(st, 3, store_kind_name(q->kind));
+	if (q->verdict != 0)
+		b |= store_bind_text(st, 4, verify_verdict_name(q->verdict));
+	if (q->contest != CONTEST_NONE)
+		b |= store_bind_text(st, 5, decode_contest_name(q->contest));
+	if (q->reply > 0 || q->reply == QUERY_OWED)
+		b |= store_bind_text(st, 6, q->reply == QUERY_OWED ? "owed" :
+		    store_out_state_name((enum out_state)q->reply));
+	if (q->forward > 0)
+		b |= store_bind_text(st, 7,
+		    store_fwd_state_name((enum fwd_state)q->forward));
+	if (q->since[0] != '\0')
+		b |= store_bind_text(st, 8, q->since);
+	if (q->until[0] != '\0')
+		b |= store_bind_text(st, 9, q->until);
+	if (q->before > 0)
+		b |= sqlite3_bind_int64(st, 10, q->before);
+	b |= sqlite3_bind_int(st, 11, q->limit > 0 ? q->limit :
+	    QUERY_LIMIT_DEFAULT);
+	if (b != SQLITE_OK) {
+		store_fail(s, "msg list");
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	if ((row = malloc(sizeof(*row))) == NULL) {
+		log_warn("store: msg list");
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(row, 0, sizeof(*row));
+		row->id = sqlite3_column_int64(st, 0);
+		store_col(st, 1, row->received_at, sizeof(row->received_at));
+		store_col(st, 2, row->sender, sizeof(row->sender));
+		store_col(st, 3, row->modem, sizeof(row->modem));
+		row->kind = store_kind_parse(store_col_str(st, 4));
+		row->verdict = store_verdict_parse(store_col_str(st, 5));
+		store_col(st, 6, row->reason, sizeof(row->reason));
+		row->flags = (unsigned)sqlite3_column_int64(st, 7);
+		row->tps = (uint64_t)sqlite3_column_int64(st, 8);
+		row->contest = store_col_str(st, 9) != NULL ?
+		    decode_contest(store_col_str(st, 9)) : CONTEST_NONE;
+		row->page = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 10);
+		row->seq = (unsigned)sqlite3_column_int64(st, 11);
+		store_col(st, 12, row->receipt, sizeof(row->receipt));
+		store_col(st, 13, row->raw, sizeof(row->raw));
+		if ((t = store_col_str(st, 14)) == NULL)
+			row->reply = QUERY_NONE;
+		else if (strcmp(t, "owed") == 0)
+			row->reply = QUERY_OWED;
+		else
+			row->reply = (int)store_out_state_parse(t);
+		store_col(st, 15, row->forwards, sizeof(row->forwards));
+		if (cb(row, arg) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	free(row);
+	return (store_finish(s, st, rc, "msg list"));
+}
+
+/*
+ * Messages stored since an ISO time, by modem, among those with an id
+ * above after; *last is the highest id there is. The admin API keeps
+ * each modem's count of the day and adds only what came since.
+ */
+int
+store_msg_count_since(struct store *s, const char *since, int64_t after,
+    int (*cb)(const char *, long, void *), void *arg, int64_t *last)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT modem, count(*) FROM messages"
+	    " WHERE id > ?1 AND received_at >= ?2 GROUP BY modem",
+	    "msg count since")) == NULL)
+		return (-1);
+	if (sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
+	    store_bind_text(st, 2, since) != SQLITE_OK) {
+		store_fail(s, "msg count since");
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (store_col_str(st, 0) != NULL &&
+		    cb(store_col_str(st, 0), (long)sqlite3_column_int64(st, 1),
+		    arg) == -1)
+			break;
+	if (store_finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc,
+	    "msg count since") == -1)
+		return (-1);
+	if ((st = store_prepare(s, "SELECT coalesce(max(id), ?1) FROM"
+	    " messages", "msg count since: last")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(st, 1, after);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*last = sqlite3_column_int64(st, 0);
+	return (store_finish(s, st, rc == SQLITE_ROW ? SQLITE_DONE : rc,
+	    "msg count since: last"));
+}
+
+/* Queued SMS by the modem their message came in on. */
+int
+store_out_queued_by(struct store *s, int (*cb)(const char *, long, void *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT prefer, count(*) FROM outbox"
+	    " WHERE state = 'queued' AND prefer IS NOT NULL GROUP BY prefer",
+	    "out queued by")) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(store_col_str(st, 0), (long)sqlite3_column_int64(st, 1),
+		    arg) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	return (store_finish(s, st, rc, "out queued by"));
+}
+
+/*
+ * Every stored message counted by channel (a USSD message is stored as
+ * received by modem "ussd"), kind and verdict: the metrics' counters
+ * start from the store, so a restart does not reset them. One scan, at
+ * start-up.
+ */
+int
+store_msg_tally(struct store *s, int (*cb)(int, enum msg_kind,
+    enum verdict, long, void *), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT modem = 'ussd', kind, verdict,"
+	    " count(*) FROM messages GROUP BY 1, 2, 3", "msg tally")) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int(st, 0),
+		    store_kind_parse(store_col_str(st, 1)),
+		    store_verdict_parse(store_col_str(st, 2)),
+		    (long)sqlite3_column_int64(st, 3), arg) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	return (store_finish(s, st, rc, "msg tally"));
+}
+
+/*
+ * What has come in, by region of the query's level and by contest:
+ * the TPS with an accepted report, and of them those whose latest
+ * report of some page is FLAGGED (a later OK correction clears it).
+ * In region and contest order.
+ */
+int
+store_coverage(struct store *s, const struct query_coverage *q,
+    int (*cb)(const struct store_region *, void *), void *arg)
+{
+	struct store_region	 r;
+	sqlite3_stmt		*st;
+	sqlite3_int64		 lo, hi, div = 1;
+	char			 sql[1024];
+	int			 i, rc, b = SQLITE_OK;
+
+	snprintf(sql, sizeof(sql), "SELECT tps / ?1, contest, count(*),"
+	    " sum(fl) FROM (SELECT tps, contest, max(fl) AS fl FROM"
+	    " (SELECT tps, contest, page, max(seq), verdict = 'FLAGGED' AS fl"
+	    " FROM messages WHERE " ACCEPTED " AND tps BETWEEN ?2 AND ?3%s"
+	    " GROUP BY tps, contest, page) GROUP BY tps, contest)"
+	    " GROUP BY 1, 2 ORDER BY 1", q->contest != CONTEST_NONE ?
+	    " AND contest = ?4" : "");
+	for (i = q->digits; i < TALLY_TPS_DIGITS; i++)
+		div *= 10;
+	store_region_range(q->in, q->in_digits, &lo, &hi);
+	if ((st = store_prepare(s, sql, "coverage")) == NULL)
+		return (-1);
+	b |= sqlite3_bind_int64(st, 1, div);
+	b |= sqlite3_bind_int64(st, 2, lo);
+	b |= sqlite3_bind_int64(st, 3, hi);
+	if (q->contest != CONTEST_NONE)
+		b |= store_bind_text(st, 4, decode_contest_name(q->contest));
+	if (b != SQLITE_OK) {
+		store_fail(s, "coverage");
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.region = (uint64_t)sqlite3_column_int64(st, 0);
+		r.contest = store_col_str(st, 1) != NULL ?
+		    decode_contest(store_col_str(st, 1)) : CONTEST_NONE;
+		r.reported = (long)sqlite3_column_int64(st, 2);
+		r.flagged = (long)sqlite3_column_int64(st, 3);
+		if (r.contest != CONTEST_NONE && cb(&r, arg) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	return (store_finish(s, st, rc, "coverage"));
+}
+
+/* An export: its own read-only connection, so its snapshot stands. */
+struct store_cursor {
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+};
+
+void
+store_cursor_close(struct store_cursor *c)
+{
+	if (c == NULL)
+		return;
+	sqlite3_finalize(c->st);
+	if (c->db != NULL)
+		sqlite3_close(c->db);
+	free(c);
+}
+
+/*
+ * The latest accepted report of each (TPS, contest, page), in that
+ * order, read row by row (store_export_next): the store's partial index
+ * on those columns gives them sorted, so no row waits in memory. The
+ * cursor reads one snapshot of the store through a connection of its
+ * own while the gateway goes on writing.
+ */
+struct store_cursor *
+store_export_open(struct store *s, const struct query_export *q, char *err,
+    size_t errlen)
+{
+	struct store_cursor	*c;
+	const char		*path = sqlite3_db_filename(s->db, "main");
+	char			 sql[768];
+	sqlite3_int64		 lo, hi;
+	int			 b = SQLITE_OK;
+
+	if (path == NULL || path[0] == '\0') {
+		snprintf(err, errlen, "the store is not in a file");
+		return (NULL);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	snprintf(sql, sizeof(sql), "SELECT id, tps, contest, page, max(seq),"
+	    " verdict, flags, values_text, receipt, received_at FROM messages"
+	    " WHERE " ACCEPTED " AND tps BETWEEN ?1 AND ?2%s"
+	    " GROUP BY tps, contest, page ORDER BY tps, contest, page",
+	    q->contest != CONTEST_NONE ? " AND contest = ?3" : "");
+	store_region_range(q->region, q->region_digits, &lo, &hi);
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(c->db, STORE_BUSY_MS) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, sql, -1, &c->st, NULL) != SQLITE_OK)
+		goto fail;
+	b |= sqlite3_bind_int64(c->st, 1, lo);
+	b |= sqlite3_bind_int64(c->st, 2, hi);
+	if (q->contest != CONTEST_NONE)
+		b |= store_bind_text(c->st, 3, decode_contest_name(q->contest));
+	if (b != SQLITE_OK)
+		goto fail;
+	return (c);
+fail:
+	snprintf(err, errlen, "%s: %s", path, c->db != NULL ?
+	    sqlite3_errmsg(c->db) : "out of memory");
+	log_warnx("store: export: %s", err);
+	store_cursor_close(c);
+	return (NULL);
+}
+
+/* The next row of an export: 1 a row, 0 the end, -1 an error (logged). */
+int
+store_export_next(struct store_cursor *c, struct store_export_row *r)
+{
+	int	 rc;
+
+	if ((rc = sqlite3_step(c->st)) == SQLITE_DONE)
+		return (0);
+	if (rc != SQLITE_ROW) {
+		log_warnx("store: export: %s", sqlite3_errmsg(c->db));
+		return (-1);
+	}
+	memset(r, 0, sizeof(*r));
+	r->msg_id = sqlite3_column_int64(c->st, 0);
+	r->tps = (uint64_t)sqlite3_column_int64(c->st, 1);
+	r->contest = store_col_str(c->st, 2) != NULL ?
+	    decode_contest(store_col_str(c->st, 2)) : CONTEST_NONE;
+	r->page = sqlite3_column_type(c->st, 3) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(c->st, 3);
+	r->seq = (unsigned)sqlite3_column_int64(c->st, 4);
+	r->verdict = store_verdict_parse(store_col_str(c->st, 5));
+	r->flags = (unsigned)sqlite3_column_int64(c->st, 6);
+	store_col(c->st, 7, r->values, sizeof(r->values));
+	store_col(c->st, 8, r->receipt, sizeof(r->receipt));
+	store_col(c->st, 9, r->received_at, sizeof(r->received_at));
+	return (1);
+}
+
+/*
+ * Forward rows in one of the states of mask (1 << enum fwd_state),
+ * of one message (msg_id) or of all (0), with an id above after, by
+ * id: the operator's `forward retry' walks them a batch at a time.
+ */
+int
+store_fwd_select(struct store *s, int64_t msg_id, unsigned mask,
+    int64_t after, struct store_fwd *out, size_t max, size_t *np)
+{
+	sqlite3_stmt	*st;
+	char		 sql[512];
+	size_t		 off = 0;
+	int		 i, b = 0, first = 1, rc;
+
+	*np = 0;
+	b |= store_sql_add(sql, sizeof(sql), &off, "SELECT " FWD_COLUMNS
+	    " FROM forwards WHERE id > ?1 AND (?2 = 0 OR msg_id = ?2)"
+	    " AND state IN (");
+	for (i = FWD_PENDING; i <= FWD_FAILED; i++) {
+		if ((mask & (1U << i)) == 0)
+			continue;
+		b |= store_sql_add(sql, sizeof(sql), &off, first ? "'" : ", '");
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    store_fwd_state_name((enum fwd_state)i));
+		b |= store_sql_add(sql, sizeof(sql), &off, "'");
+		first = 0;
+	}
+	b |= store_sql_add(sql, sizeof(sql), &off, ") ORDER BY id LIMIT ?3");
+	if (b != 0 || first)
+		return (-1);
+	if ((st = store_prepare(s, sql, "fwd select")) == NULL)
+		return (-1);
+	if (sqlite3_bind_int64(st, 1, after) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, msg_id) != SQLITE_OK) {
+		store_fail(s, "fwd select");
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	rc = store_rows(s, st, 3, max, "fwd select", store_fwd_due_row, out,
+	    np);
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/* A message's last reply and its SMS: 1, 0 if it has none, -1 error. */
+int
+store_reply_last(struct store *s, int64_t msg_id, struct store_msg_reply *r)
+{
+	sqlite3_stmt	*st;
+	size_t		 n = 0;
+
+	if ((st = store_prepare(s, MSG_REPLY_SELECT " WHERE r.msg_id = ?1"
+	    " ORDER BY r.id DESC LIMIT ?2", "reply last")) == NULL)
+		return (-1);
+	if (sqlite3_bind_int64(st, 1, msg_id) != SQLITE_OK ||
+	    store_rows(s, st, 2, 1, "reply last", store_msg_reply_row, r,
+	    &n) == -1) {
+		sqlite3_finalize(st);
+		return (-1);
+	}
+	sqlite3_finalize(st);
+	return (n == 1);
 }

@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,13 +113,16 @@ tallygw_sigcb(evutil_socket_t sig, short ev, void *arg)
 	}
 }
 
-/* Everything start-up needs; any problem here is fatal, with its cause. */
+/*
+ * What start-up reads before anything runs, root-only files included
+ * (keys); `tallygw -n' stops after it. Any problem is fatal, with its
+ * cause.
+ */
 static void
-tallygw_setup(int check)
+tallygw_setup(void)
 {
 	struct gw_conf	*c = &gw->conf;
-	char		 err[512], path[PATH_MAX + 32];
-	int		 fd;
+	char		 err[PATH_MAX + GW_URL_MAX + 128];
 
 	if (key_init() == -1)
 		fatalx("libsodium init failed");
@@ -137,10 +142,109 @@ tallygw_setup(int check)
 	if (c->kpps[0] != '\0' && (gw->kpps = kpps_load(c->kpps, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
-	if (check)
+	if (forward_tls_check(c, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+}
+
+/*
+ * The user named by `user', looked up while /etc is still ours to
+ * read: 1 (with its uid and gid) when we must become it, 0 when there
+ * is nothing to become: no `user', or we already are that user (as
+ * under systemd's User=; `user = root' too).
+ */
+static int
+tallygw_user(uid_t *uid, gid_t *gid)
+{
+	const char	*name = gw->conf.user;
+	struct passwd	*pw;
+
+	if (name[0] == '\0')
+		return (0);
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		/* getpwnam(3): these say "not found", as 0 does. */
+		if (errno == 0 || errno == ENOENT || errno == ESRCH ||
+		    errno == EBADF || errno == EPERM)
+			fatalx("user %s: no such user", name);
+		fatal("user %s", name);
+	}
+	if (pw->pw_uid == geteuid() && pw->pw_uid == getuid())
+		return (0);
+	if (geteuid() != 0)
+		fatalx("user %s: only root can become it (running as uid %ld)",
+		    name, (long)geteuid());
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return (1);
+}
+
+/* Root with no `user': say so, once, where the log goes. */
+static void
+tallygw_root_warning(void)
+{
+	if (geteuid() == 0 && gw->conf.user[0] == '\0')
+		log_warnx("tallygw: running as root: set user = in [gateway] "
+		    "(e.g. tallygw) to drop root after start-up");
+}
+
+/*
+ * Started as root: the state directory is made for the user, who is
+ * about to create the store and socket in it. An existing one is left
+ * alone (never chown what an administrator made).
+ */
+static void
+tallygw_state_dir(uid_t uid, gid_t gid)
+{
+	const char	*dir = gw->conf.state_dir;
+
+	if (mkdir(dir, 0750) == -1) {
+		if (errno != EEXIST)
+			fatal("%s", dir);
 		return;
+	}
+	if (chown(dir, uid, gid) == -1)
+		fatal("chown %s", dir);
+}
+
+/*
+ * Become the user for good: its groups (dialout, for the modems the
+ * workers open), gid, uid. Then make sure the way back is closed.
+ */
+static void
+tallygw_privdrop(uid_t uid, gid_t gid)
+{
+	const char	*name = gw->conf.user;
+
+	if (initgroups(name, gid) == -1)
+		fatal("initgroups %s", name);
+	if (setresgid(gid, gid, gid) == -1)
+		fatal("setresgid %ld", (long)gid);
+	if (setresuid(uid, uid, uid) == -1)
+		fatal("setresuid %ld", (long)uid);
+	if (setuid(0) != -1 || seteuid(0) != -1 || setgid(0) != -1 ||
+	    setegid(0) != -1)
+		fatalx("tallygw: could become root again after dropping to "
+		    "%s", name);
+	if (getuid() != uid || geteuid() != uid || getgid() != gid ||
+	    getegid() != gid)
+		fatalx("tallygw: still not user %s after dropping root", name);
+	log_info("tallygw: running as user %s (uid %ld, gid %ld)", name,
+	    (long)uid, (long)gid);
+}
+
+/* The state directory: the lock, the store and what it rebuilds. */
+static void
+tallygw_state(void)
+{
+	struct gw_conf	*c = &gw->conf;
+	char		 err[512], path[PATH_MAX + 32];
+	int		 fd;
+
 	if (mkdir(c->state_dir, 0700) == -1 && errno != EEXIST)
 		fatal("%s", c->state_dir);
+	if (access(c->state_dir, W_OK | X_OK) == -1)
+		fatal("state directory %s (it must be writable by uid %ld)",
+		    c->state_dir, (long)geteuid());
 	/* One gateway per state directory: the store and socket are its. */
 	snprintf(path, sizeof(path), "%s/tallygw.lock", c->state_dir);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
@@ -173,8 +277,11 @@ main(int argc, char *argv[])
 {
 	const char	*file = "/etc/tallygw/tallygw.conf";
 	char		 err[1024], sock[PATH_MAX + 32];
-	int		 ch, check = 0, fg = 0, verbose = 0;
+	int		 ch, check = 0, fg = 0, verbose = 0, drop;
+	uid_t		 uid = 0;
+	gid_t		 gid = 0;
 	struct event	*sig[5];
+	struct store_counts counts;
 	int		 sigs[5] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, 0 };
 	struct timeval	 tv = { 1, 0 };
 	ssize_t		 n;
@@ -210,13 +317,17 @@ main(int argc, char *argv[])
 	}
 	/* 1: info (the default), 2: debug. */
 	verbose = 1 + (verbose ? verbose : gw->conf.log_level > 0);
-	tallygw_setup(check);
+	tallygw_setup();
+	drop = tallygw_user(&uid, &gid);
 	if (check) {
 		if (verbose > 1)
 			config_print(&gw->conf, stdout);
+		tallygw_root_warning();
 		fprintf(stderr, "tallygw: configuration OK\n");
 		exit(0);
 	}
+	if (drop)
+		tallygw_state_dir(uid, gid);
 	if ((n = readlink("/proc/self/exe", gw->self,
 	    sizeof(gw->self) - 1)) > 0)
 		gw->self[n] = '\0';
@@ -237,13 +348,27 @@ main(int argc, char *argv[])
 		if (sig[i] == NULL || evsignal_add(sig[i], NULL) == -1)
 			fatalx("cannot catch signal %d", sigs[i]);
 	}
+	/*
+	 * Root's part: listeners that may want a port below 1024 (and the
+	 * USSD secret, read once). Then root is dropped, and the user makes
+	 * its own state: the store, the socket, the workers.
+	 */
+	if (ussd_start(err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (drop)
+		tallygw_privdrop(uid, gid);
+	else
+		tallygw_root_warning();
+	tallygw_state();
 	if ((gw->fwdq = forward_queue_new(gw->base, gw->store, &gw->conf,
 	    gw->sk)) == NULL)
 		fatalx("cannot start the forwarder");
+	/* The rows in flight are back in their queues: count them now. */
+	if (store_counts(gw->store, &counts) == -1)
+		fatalx("cannot count the store's rows");
+	metrics_start(&counts);
 	snprintf(sock, sizeof(sock), "%s/tallygw.sock", gw->conf.state_dir);
-	if (control_start(sock) == -1)
-		fatalx("cannot open the control socket %s", sock);
-	if (ussd_start(err, sizeof(err)) == -1)
+	if (admin_start(sock, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((gw->ev_tick = event_new(gw->base, -1, EV_PERSIST, tallygw_tickcb,
 	    NULL)) == NULL || evtimer_add(gw->ev_tick, &tv) == -1)
@@ -266,7 +391,7 @@ main(int argc, char *argv[])
 			if (m->pid > 0)
 				kill(m->pid, SIGKILL);
 	}
-	control_stop();
+	admin_stop();
 	ussd_stop();
 	forward_queue_free(gw->fwdq);
 	store_close(gw->store);

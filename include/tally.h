@@ -184,6 +184,17 @@ int		 registry_import_desa(struct registry *, const char *,
 int		 registry_import_dpt(struct registry *, const char *,
 		    size_t *, char *, size_t);
 int		 registry_count(struct registry *, size_t *);
+/* One village and how many TPS it has (coverage by region). */
+struct registry_village {
+	uint64_t	 code;		/* 10-digit kode_desa */
+	long		 ntps;
+	char		 prov[64];
+	char		 kab[64];
+	char		 kec[64];
+	char		 desa[64];
+};
+int		 registry_villages(struct registry *, uint64_t, uint64_t,
+		    int (*)(const struct registry_village *, void *), void *);
 #define REGISTRY_RDONLY		0
 #define REGISTRY_CREATE		1
 

@@ -1,16 +1,17 @@
 /*
- * aggr: `tallysim ctl --dir RUNDIR ussd ...', tallysim as a USSD
- * aggregator (docs/sim.md, docs/ussd.md).  It plays one officer's
- * whole session against the gateway's HTTP callback, as an operator's
- * USSD centre and its aggregator would: the first request with an
- * empty text, then one per input with every input so far joined by
- * `*'; one JSON line per screen on standard output.  It holds the
- * gateway to the network's limits: 182 GSM 7-bit characters a screen,
- * an answer within the screen timeout, the whole session within the
- * session timeout.
+ * aggr: tallysim as a USSD aggregator (docs/sim.md, docs/ussd.md).  An
+ * operator's USSD centre hands each step of an officer's session to
+ * its aggregator, which posts it to the gateway's HTTP callback: the
+ * first request with an empty text, then one per input with every
+ * input so far joined by `*'.  aggr_post posts one step on any
+ * event_base, without blocking it, and judges the answer as a network
+ * would: HTTP 200, beginning `CON ' or `END ', at most 182 GSM 7-bit
+ * characters, within the time given.
  *
- * It runs in the ctl client's process, with a private event_base and
- * libevent's HTTP client: the simulator need not run.
+ * Two users: `tallysim ctl --dir RUNDIR ussd ...' (aggr_ctl, below),
+ * one whole session on a private loop in the ctl client (the simulator
+ * need not run), one JSON line per screen; and the scenario's USSD
+ * officers (dial.c), many sessions at once on the simulator's loop.
  */
 
 #include <sys/types.h>
@@ -33,60 +34,383 @@
 #include "sim.h"
 #include "tally.h"
 
-#define AGGR_SCREEN_SEC		10	/* a screen must come within this */
-#define AGGR_SESSION_SEC	180	/* the whole session within this */
 #define AGGR_BODY_MAX		4096	/* a longer answer is refused */
 #define AGGR_SECRET_MAX		256
 #define AGGR_TEXT_MAX		4096	/* text = the inputs joined by `*' */
 #define AGGR_NETWORK		"51010"	/* a number of no known operator */
 
-struct aggr {
-	struct event_base	*base;
-	struct evhttp_connection *evcon;
-	struct evhttp_request	*req;		/* the one in flight */
+/* A gateway's USSD callback: where to post, and the shared secret. */
+struct aggr_ep {
 	struct evhttp_uri	*uri;
-	struct event		*timer;
+	char			 host[300];	/* the Host header */
+	int			 port;
+	char			 secret[AGGR_SECRET_MAX];
+};
+
+/* One step in flight. */
+struct aggr_req {
+	struct evhttp_connection *evcon;
+	struct evhttp_request	*req;		/* in flight, or NULL */
+	struct event		*timer;		/* the answer's deadline */
+	struct event		*deliver;	/* runs cb outside evhttp */
+	aggr_cb			 cb;
+	void			*arg;
+	int			 over;		/* answered or timed out */
+	int			 timedout;
+	int			 status;	/* HTTP status, 0: none */
+	const char		*why;		/* no answer: the reason */
+	char			 body[AGGR_BODY_MAX + 1];
+};
+
+/* `ctl ussd': one session, one step at a time. */
+struct aggr_ctl {
+	struct event_base	*base;
+	struct aggr_ep		*ep;
 	const char		*from;
 	const char		*code;
 	const char		*session;
 	const char		*network;
 	const char		*url;
 	const char		*secret_path;
-	char			 secret[AGGR_SECRET_MAX];
 	char			 idbuf[64];
-	char			 urlbuf[PATH_MAX];
-	char			 pathbuf[PATH_MAX];
-	char			 hosthdr[300];
-	int			 port;
 	int			 drop_after;	/* -1: every input */
 	int			 screen_sec;
 	int			 session_sec;
 	struct timespec		 start;
-	/* the answer waited for */
+	/* the step waited for */
+	int			 n;
+	long			 wait;		/* ms it was given */
 	int			 done;
-	int			 fired;		/* the timer ran out */
-	int			 status;	/* HTTP status, 0: none */
-	const char		*why;		/* no answer: the reason */
-	char			 body[AGGR_BODY_MAX + 1];
+	int			 rc;		/* 0 CON, 1 END, -1 failed */
 };
 
 static int	aggr_usage(void);
-static int	aggr_args(struct aggr *, int, char **);
+static int	aggr_args(struct aggr_ctl *, int, char **);
 static int	aggr_number(const char *, int *);
-static int	aggr_endpoint(struct aggr *, const char *);
-static int	aggr_url(struct aggr *);
-static struct evhttp_connection *aggr_connect(struct aggr *);
-static const char *aggr_network(const char *);
-static int	aggr_form(struct evbuffer *, const char *, const char *);
-static int	aggr_post(struct aggr *, const char *, long);
+static int	aggr_url(struct aggr_ep *, const char *, char *, size_t);
+static int	aggr_field(struct evbuffer *, const char *, const char *);
 static void	aggr_done(struct evhttp_request *, void *);
 static void	aggr_error(enum evhttp_request_error, void *);
 static void	aggr_timeout(evutil_socket_t, short, void *);
-static double	aggr_elapsed(const struct aggr *);
-static int	aggr_request(struct aggr *, int, const char *);
-static int	aggr_screen(struct aggr *, int);
+static void	aggr_finish(struct aggr_req *);
+static void	aggr_deliver(evutil_socket_t, short, void *);
+static void	aggr_req_free(struct aggr_req *);
+static double	aggr_elapsed(const struct aggr_ctl *);
+static void	aggr_ctl_answer(const struct aggr_answer *, void *);
+static int	aggr_ctl_step(struct aggr_ctl *, int, const char *);
 static void	aggr_line(int, const char *, const char *, const char *);
-static void	aggr_free(struct aggr *);
+
+/* The URL taken apart. */
+static int
+aggr_url(struct aggr_ep *ep, const char *url, char *err, size_t errlen)
+{
+	const char	*host, *scheme;
+	int		 port;
+
+	if ((ep->uri = evhttp_uri_parse(url)) == NULL ||
+	    (scheme = evhttp_uri_get_scheme(ep->uri)) == NULL ||
+	    strcmp(scheme, "http") != 0 ||
+	    (host = evhttp_uri_get_host(ep->uri)) == NULL) {
+		snprintf(err, errlen, "%s: not an http:// URL", url);
+		return (-1);
+	}
+	if ((port = evhttp_uri_get_port(ep->uri)) == -1)
+		port = 80;
+	snprintf(ep->host, sizeof(ep->host), "%s:%d", host, port);
+	ep->port = port;
+	return (0);
+}
+
+/*
+ * The endpoint: url and the secret in secretfile, or (url NULL) what
+ * `tallysim world' wrote, DIR/ussd.url and DIR/ussd.secret.  NULL with
+ * the reason in err.
+ */
+struct aggr_ep *
+aggr_ep_open(const char *dir, const char *url, const char *secretfile,
+    char *err, size_t errlen)
+{
+	struct aggr_ep	*ep;
+	char		 urlbuf[PATH_MAX], path[PATH_MAX], kerr[PATH_MAX + 128];
+	FILE		*fp;
+	ssize_t		 n;
+
+	if ((ep = calloc(1, sizeof(*ep))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return (NULL);
+	}
+	if (url == NULL) {
+		snprintf(path, sizeof(path), "%s/ussd.url", dir);
+		if ((fp = fopen(path, "r")) == NULL) {
+			snprintf(err, errlen, "%s: %s (no world with [ussd] "
+			    "here)", path, strerror(errno));
+			goto fail;
+		}
+		if (fgets(urlbuf, sizeof(urlbuf), fp) == NULL)
+			urlbuf[0] = '\0';
+		fclose(fp);
+		urlbuf[strcspn(urlbuf, "\r\n")] = '\0';
+		url = urlbuf;
+		snprintf(path, sizeof(path), "%s/ussd.secret", dir);
+		secretfile = path;
+	}
+	if ((n = key_read_secret(secretfile, "USSD secret", ep->secret,
+	    sizeof(ep->secret), kerr, sizeof(kerr))) == -1) {
+		snprintf(err, errlen, "%s", kerr);
+		goto fail;
+	}
+	while (n > 0 && strchr("\r\n ", ep->secret[n - 1]) != NULL)
+		ep->secret[--n] = '\0';
+	if (aggr_url(ep, url, err, errlen) == -1)
+		goto fail;
+	return (ep);
+fail:
+	aggr_ep_free(ep);
+	return (NULL);
+}
+
+void
+aggr_ep_free(struct aggr_ep *ep)
+{
+	if (ep == NULL)
+		return;
+	if (ep->uri != NULL)
+		evhttp_uri_free(ep->uri);
+	explicit_bzero(ep->secret, sizeof(ep->secret));
+	free(ep);
+}
+
+/* The operator's MCC+MNC by the number's prefix, as a network says. */
+const char *
+aggr_network(const char *msisdn)
+{
+	char	 local[8];
+	int	 i, j;
+
+	if (strncmp(msisdn, "+62", 3) == 0)
+		snprintf(local, sizeof(local), "0%s", msisdn + 3);
+	else if (strncmp(msisdn, "62", 2) == 0)
+		snprintf(local, sizeof(local), "0%s", msisdn + 2);
+	else
+		snprintf(local, sizeof(local), "%s", msisdn);
+	for (i = 0; i < noperators; i++)
+		for (j = 0; j < 10 && operators[i].prefixes[j] != NULL; j++)
+			if (strncmp(local, operators[i].prefixes[j], 4) == 0)
+				return (operators[i].mccmnc);
+	return (AGGR_NETWORK);
+}
+
+/* One form field, `&name=value', value encoded. */
+static int
+aggr_field(struct evbuffer *b, const char *name, const char *value)
+{
+	char	*enc;
+	int	 rc;
+
+	if ((enc = evhttp_uriencode(value, -1, 1)) == NULL)
+		return (-1);
+	rc = evbuffer_add_printf(b, "%s%s=%s", evbuffer_get_length(b) ?
+	    "&" : "", name, enc);
+	free(enc);
+	return (rc < 0 ? -1 : 0);
+}
+
+/*
+ * Post one step, on a connection of its own (an aggregator calls back
+ * for each step: nothing of the session rides on keep-alive).  cb gets
+ * the answer within ms, from the loop, never from inside this call.
+ * NULL if the request cannot be made.
+ */
+struct aggr_req *
+aggr_post(struct event_base *base, const struct aggr_ep *ep,
+    const struct aggr_form *f, long ms, aggr_cb cb, void *arg)
+{
+	struct aggr_req		*r;
+	struct evhttp_request	*req = NULL;
+	struct evkeyvalq	*h;
+	struct evbuffer		*b;
+	struct timeval		 tv = { ms / 1000, ms % 1000 * 1000 };
+	const char		*path = evhttp_uri_get_path(ep->uri);
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return (NULL);
+	r->cb = cb;
+	r->arg = arg;
+	if ((r->timer = evtimer_new(base, aggr_timeout, r)) == NULL ||
+	    (r->deliver = event_new(base, -1, 0, aggr_deliver, r)) == NULL ||
+	    (req = evhttp_request_new(aggr_done, r)) == NULL)
+		goto fail;
+	evhttp_request_set_error_cb(req, aggr_error);
+	h = evhttp_request_get_output_headers(req);
+	b = evhttp_request_get_output_buffer(req);
+	if (evhttp_add_header(h, "Host", ep->host) == -1 ||
+	    evhttp_add_header(h, "Content-Type",
+	    "application/x-www-form-urlencoded") == -1 ||
+	    (ep->secret[0] != '\0' &&
+	    evhttp_add_header(h, "X-Tally-Secret", ep->secret) == -1) ||
+	    aggr_field(b, "sessionId", f->session) == -1 ||
+	    aggr_field(b, "serviceCode", f->code) == -1 ||
+	    aggr_field(b, "phoneNumber", f->phone) == -1 ||
+	    aggr_field(b, "networkCode", f->network) == -1 ||
+	    aggr_field(b, "text", f->text) == -1)
+		goto fail;
+	if ((r->evcon = evhttp_connection_base_new(base, NULL,
+	    evhttp_uri_get_host(ep->uri), (ev_uint16_t)ep->port)) == NULL)
+		goto fail;
+	/* Our own timer decides; libevent's must not come first. */
+	evhttp_connection_set_timeout(r->evcon, (int)(ms / 1000) + 5);
+	evhttp_connection_set_max_body_size(r->evcon, AGGR_BODY_MAX);
+	if (evhttp_make_request(r->evcon, req, EVHTTP_REQ_POST,
+	    path == NULL || path[0] == '\0' ? "/" : path) == -1) {
+		req = NULL;	/* libevent's now */
+		goto fail;
+	}
+	r->req = req;
+	evtimer_add(r->timer, &tv);
+	return (r);
+fail:
+	if (req != NULL)
+		evhttp_request_free(req);
+	aggr_req_free(r);
+	return (NULL);
+}
+
+/* Forget a step in flight: its callback will not run. */
+void
+aggr_cancel(struct aggr_req *r)
+{
+	struct evhttp_request	*req;
+
+	if (r == NULL)
+		return;
+	r->over = 1;
+	if ((req = r->req) != NULL) {
+		r->req = NULL;
+		evhttp_cancel_request(req);
+	}
+	aggr_req_free(r);
+}
+
+static void
+aggr_req_free(struct aggr_req *r)
+{
+	if (r->evcon != NULL)
+		evhttp_connection_free(r->evcon);
+	if (r->timer != NULL)
+		event_free(r->timer);
+	if (r->deliver != NULL)
+		event_free(r->deliver);
+	free(r);
+}
+
+/* Answered or timed out: the rest runs from the loop, not evhttp. */
+static void
+aggr_finish(struct aggr_req *r)
+{
+	r->over = 1;
+	evtimer_del(r->timer);
+	event_active(r->deliver, EV_TIMEOUT, 1);
+}
+
+static void
+aggr_done(struct evhttp_request *req, void *arg)
+{
+	struct aggr_req	*r = arg;
+	struct evbuffer	*in;
+	size_t		 n;
+
+	if (r->over)
+		return;		/* cancelled: libevent says so too */
+	r->req = NULL;
+	if (req == NULL || (r->status = evhttp_request_get_response_code(req))
+	    == 0) {
+		if (r->why == NULL)
+			r->why = "connection failed";
+	} else {
+		in = evhttp_request_get_input_buffer(req);
+		n = evbuffer_get_length(in);
+		if (n > AGGR_BODY_MAX)
+			n = AGGR_BODY_MAX;
+		evbuffer_remove(in, r->body, n);
+		r->body[n] = '\0';
+	}
+	aggr_finish(r);
+}
+
+static void
+aggr_error(enum evhttp_request_error e, void *arg)
+{
+	struct aggr_req	*r = arg;
+
+	if (r->over)
+		return;
+	switch (e) {
+	case EVREQ_HTTP_TIMEOUT:
+		r->why = "HTTP timeout";
+		break;
+	case EVREQ_HTTP_EOF:
+		r->why = "connection refused or closed";
+		break;
+	case EVREQ_HTTP_DATA_TOO_LONG:
+		r->why = "answer over 4096 bytes";
+		break;
+	default:
+		r->why = "bad HTTP answer";
+		break;
+	}
+}
+
+static void
+aggr_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct aggr_req		*r = arg;
+	struct evhttp_request	*req;
+
+	r->timedout = 1;
+	r->over = 1;
+	if ((req = r->req) != NULL) {
+		r->req = NULL;
+		evhttp_cancel_request(req);
+	}
+	aggr_finish(r);
+}
+
+/* The answer judged as a network would; then the caller's callback. */
+static void
+aggr_deliver(evutil_socket_t fd, short ev, void *arg)
+{
+	struct aggr_req		*r = arg;
+	struct aggr_answer	 a;
+	char			 err[128];
+	int			 len, max;
+
+	memset(&a, 0, sizeof(a));
+	a.type = AGGR_NONE;
+	if (r->timedout) {
+		a.timedout = 1;
+		a.error = "no answer in time";
+	} else if (r->why != NULL)
+		a.error = r->why;
+	else if (r->status != 200) {
+		snprintf(err, sizeof(err), "HTTP status %d", r->status);
+		a.error = err;
+	} else if (strncmp(r->body, "CON ", 4) != 0 &&
+	    strncmp(r->body, "END ", 4) != 0)
+		a.error = "the answer begins neither CON nor END";
+	else {
+		a.type = r->body[0] == 'C' ? AGGR_CON : AGGR_END;
+		a.screen = r->body + 4;
+		if (pdu_ussd_fits(a.screen, &len, &max) != 1) {
+			snprintf(err, sizeof(err), "screen of %d characters, "
+			    "over %d", len, max);
+			a.error = err;
+		}
+	}
+	r->cb(&a, r->arg);
+	aggr_req_free(r);
+}
+
+/* --- tallysim ctl ussd --------------------------------------------- */
 
 static int
 aggr_usage(void)
@@ -115,7 +439,7 @@ aggr_number(const char *s, int *v)
 
 /* The options; the index of the first INPUT, or -1. */
 static int
-aggr_args(struct aggr *a, int argc, char **argv)
+aggr_args(struct aggr_ctl *a, int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "from",		required_argument, NULL, 'f' },
@@ -175,237 +499,14 @@ aggr_args(struct aggr *a, int argc, char **argv)
 	return (optind);
 }
 
-/*
- * Where to post and the secret: --url and --secret, or what `tallysim
- * world' wrote, RUNDIR/ussd.url and RUNDIR/ussd.secret.
- */
-static int
-aggr_endpoint(struct aggr *a, const char *dir)
-{
-	char	 path[PATH_MAX], err[PATH_MAX + 128];
-	FILE	*fp;
-	ssize_t	 n;
-
-	if (a->url == NULL) {
-		snprintf(path, sizeof(path), "%s/ussd.url", dir);
-		if ((fp = fopen(path, "r")) == NULL) {
-			fprintf(stderr, "tallysim: %s: %s (no world with "
-			    "[ussd] here: give --url and --secret)\n", path,
-			    strerror(errno));
-			return (-1);
-		}
-		if (fgets(a->urlbuf, sizeof(a->urlbuf), fp) == NULL)
-			a->urlbuf[0] = '\0';
-		fclose(fp);
-		a->urlbuf[strcspn(a->urlbuf, "\r\n")] = '\0';
-		a->url = a->urlbuf;
-		snprintf(a->pathbuf, sizeof(a->pathbuf), "%s/ussd.secret",
-		    dir);
-		a->secret_path = a->pathbuf;
-	}
-	if ((n = key_read_secret(a->secret_path, "USSD secret", a->secret,
-	    sizeof(a->secret), err, sizeof(err))) == -1) {
-		fprintf(stderr, "tallysim: %s\n", err);
-		return (-1);
-	}
-	while (n > 0 && strchr("\r\n ", a->secret[n - 1]) != NULL)
-		a->secret[--n] = '\0';
-	return (aggr_url(a));
-}
-
-/* The URL taken apart. */
-static int
-aggr_url(struct aggr *a)
-{
-	const char	*host, *scheme;
-	int		 port;
-
-	if ((a->uri = evhttp_uri_parse(a->url)) == NULL ||
-	    (scheme = evhttp_uri_get_scheme(a->uri)) == NULL ||
-	    strcmp(scheme, "http") != 0 ||
-	    (host = evhttp_uri_get_host(a->uri)) == NULL) {
-		fprintf(stderr, "tallysim: %s: not an http:// URL\n", a->url);
-		return (-1);
-	}
-	if ((port = evhttp_uri_get_port(a->uri)) == -1)
-		port = 80;
-	snprintf(a->hosthdr, sizeof(a->hosthdr), "%s:%d", host, port);
-	a->port = port;
-	return (0);
-}
-
-/*
- * A connection for one request, as an aggregator calls back for each
- * step: nothing of the session rides on keep-alive.
- */
-static struct evhttp_connection *
-aggr_connect(struct aggr *a)
-{
-	struct evhttp_connection	*c;
-
-	if ((c = evhttp_connection_base_new(a->base, NULL,
-	    evhttp_uri_get_host(a->uri), (ev_uint16_t)a->port)) == NULL)
-		return (NULL);
-	/* Our own timer decides; libevent's must not come first. */
-	evhttp_connection_set_timeout(c, a->screen_sec + 5);
-	evhttp_connection_set_max_body_size(c, AGGR_BODY_MAX);
-	return (c);
-}
-
-/* The operator's MCC+MNC by the number's prefix, as a network says. */
-static const char *
-aggr_network(const char *msisdn)
-{
-	char	 local[8];
-	int	 i, j;
-
-	if (strncmp(msisdn, "+62", 3) == 0)
-		snprintf(local, sizeof(local), "0%s", msisdn + 3);
-	else if (strncmp(msisdn, "62", 2) == 0)
-		snprintf(local, sizeof(local), "0%s", msisdn + 2);
-	else
-		snprintf(local, sizeof(local), "%s", msisdn);
-	for (i = 0; i < noperators; i++)
-		for (j = 0; j < 10 && operators[i].prefixes[j] != NULL; j++)
-			if (strncmp(local, operators[i].prefixes[j], 4) == 0)
-				return (operators[i].mccmnc);
-	return (AGGR_NETWORK);
-}
-
-/* One form field, `&name=value', value encoded. */
-static int
-aggr_form(struct evbuffer *b, const char *name, const char *value)
-{
-	char	*enc;
-	int	 rc;
-
-	if ((enc = evhttp_uriencode(value, -1, 1)) == NULL)
-		return (-1);
-	rc = evbuffer_add_printf(b, "%s%s=%s", evbuffer_get_length(b) ?
-	    "&" : "", name, enc);
-	free(enc);
-	return (rc < 0 ? -1 : 0);
-}
-
 static double
-aggr_elapsed(const struct aggr *a)
+aggr_elapsed(const struct aggr_ctl *a)
 {
 	struct timespec	 now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return ((double)(now.tv_sec - a->start.tv_sec) +
 	    (double)(now.tv_nsec - a->start.tv_nsec) / 1e9);
-}
-
-static void
-aggr_done(struct evhttp_request *req, void *arg)
-{
-	struct aggr	*a = arg;
-	struct evbuffer	*in;
-	size_t		 n;
-
-	a->req = NULL;
-	a->done = 1;
-	event_base_loopbreak(a->base);
-	if (req == NULL || (a->status = evhttp_request_get_response_code(req))
-	    == 0) {
-		if (a->why == NULL)
-			a->why = "connection failed";
-		return;
-	}
-	in = evhttp_request_get_input_buffer(req);
-	n = evbuffer_get_length(in);
-	if (n > AGGR_BODY_MAX)
-		n = AGGR_BODY_MAX;
-	evbuffer_remove(in, a->body, n);
-	a->body[n] = '\0';
-}
-
-static void
-aggr_error(enum evhttp_request_error e, void *arg)
-{
-	struct aggr	*a = arg;
-
-	switch (e) {
-	case EVREQ_HTTP_TIMEOUT:
-		a->why = "HTTP timeout";
-		break;
-	case EVREQ_HTTP_EOF:
-		a->why = "connection refused or closed";
-		break;
-	case EVREQ_HTTP_DATA_TOO_LONG:
-		a->why = "answer over 4096 bytes";
-		break;
-	default:
-		a->why = "bad HTTP answer";
-		break;
-	}
-}
-
-static void
-aggr_timeout(evutil_socket_t fd, short ev, void *arg)
-{
-	struct aggr	*a = arg;
-
-	a->fired = 1;
-	event_base_loopbreak(a->base);
-}
-
-/* Post one step; wait at most ms.  0 answered, -1 not (a->why). */
-static int
-aggr_post(struct aggr *a, const char *text, long ms)
-{
-	struct evhttp_request	*req;
-	struct evkeyvalq	*h;
-	struct timeval		 tv = { ms / 1000, ms % 1000 * 1000 };
-	const char		*path = evhttp_uri_get_path(a->uri);
-
-	a->done = a->fired = a->status = 0;
-	a->why = NULL;
-	a->body[0] = '\0';
-	if ((req = evhttp_request_new(aggr_done, a)) == NULL)
-		return (-1);
-	evhttp_request_set_error_cb(req, aggr_error);
-	h = evhttp_request_get_output_headers(req);
-	if (evhttp_add_header(h, "Host", a->hosthdr) == -1 ||
-	    evhttp_add_header(h, "Content-Type",
-	    "application/x-www-form-urlencoded") == -1 ||
-	    (a->secret[0] != '\0' &&
-	    evhttp_add_header(h, "X-Tally-Secret", a->secret) == -1) ||
-	    aggr_form(evhttp_request_get_output_buffer(req), "sessionId",
-	    a->session) == -1 ||
-	    aggr_form(evhttp_request_get_output_buffer(req), "serviceCode",
-	    a->code) == -1 ||
-	    aggr_form(evhttp_request_get_output_buffer(req), "phoneNumber",
-	    a->from) == -1 ||
-	    aggr_form(evhttp_request_get_output_buffer(req), "networkCode",
-	    a->network) == -1 ||
-	    aggr_form(evhttp_request_get_output_buffer(req), "text",
-	    text) == -1) {
-		evhttp_request_free(req);
-		a->why = "cannot build the request";
-		return (-1);
-	}
-	a->req = req;
-	if ((a->evcon = aggr_connect(a)) == NULL ||
-	    evhttp_make_request(a->evcon, req, EVHTTP_REQ_POST,
-	    path == NULL || path[0] == '\0' ? "/" : path) == -1) {
-		if (a->evcon == NULL)
-			evhttp_request_free(req);
-		a->req = NULL;
-		a->why = "cannot send the request";
-		return (-1);
-	}
-	evtimer_add(a->timer, &tv);
-	while (!a->done && !a->fired)
-		event_base_dispatch(a->base);
-	evtimer_del(a->timer);
-	if (a->req != NULL)
-		evhttp_cancel_request(a->req);
-	a->req = NULL;
-	evhttp_connection_free(a->evcon);
-	a->evcon = NULL;
-	return (a->done && a->why == NULL ? 0 : -1);
 }
 
 /* One JSON line: a screen, an error, or both. */
@@ -431,79 +532,66 @@ aggr_line(int n, const char *type, const char *text, const char *err)
 	evbuffer_free(b);
 }
 
+/* The answer to screen a->n: its line, and how the session goes on. */
+static void
+aggr_ctl_answer(const struct aggr_answer *ans, void *arg)
+{
+	struct aggr_ctl	*a = arg;
+	const char	*type = ans->type == AGGR_CON ? "CON" :
+			    ans->type == AGGR_END ? "END" : NULL;
+	char		 err[128];
+
+	a->done = 1;
+	if (ans->error == NULL) {
+		aggr_line(a->n, type, ans->screen, NULL);
+		a->rc = ans->type == AGGR_END;
+		return;
+	}
+	if (ans->timedout && a->wait < a->screen_sec * 1000L)
+		snprintf(err, sizeof(err), "session over %d s",
+		    a->session_sec);
+	else if (ans->timedout)
+		snprintf(err, sizeof(err), "no answer within %d s",
+		    a->screen_sec);
+	else
+		snprintf(err, sizeof(err), "%s", ans->error);
+	aggr_line(a->n, type, ans->screen, err);
+	a->rc = -1;
+}
+
 /*
- * Screen n: one request, then its answer judged as a network would.
- * 0 CON, 1 END, -1 the session failed (an error line printed).
+ * Screen n: one request, within what is left of the session.  0 CON,
+ * 1 END, -1 the session failed (an error line printed).
  */
 static int
-aggr_request(struct aggr *a, int n, const char *text)
+aggr_ctl_step(struct aggr_ctl *a, int n, const char *text)
 {
-	char	 err[128];
-	long	 left, wait;
+	struct aggr_form	 f;
+	char			 err[64];
+	long			 left;
 
+	f.session = a->session;
+	f.code = a->code;
+	f.phone = a->from;
+	f.network = a->network;
+	f.text = text;
 	left = (long)((a->session_sec - aggr_elapsed(a)) * 1000);
-	wait = left < a->screen_sec * 1000L ? left : a->screen_sec * 1000L;
-	if (wait <= 0 || aggr_post(a, text, wait) == -1) {
-		if (wait <= 0 || (a->fired && wait < a->screen_sec * 1000L))
-			snprintf(err, sizeof(err), "session over %d s",
-			    a->session_sec);
-		else if (a->fired)
-			snprintf(err, sizeof(err), "no answer within %d s",
-			    a->screen_sec);
-		else
-			snprintf(err, sizeof(err), "%s", a->why);
+	a->n = n;
+	a->wait = left < a->screen_sec * 1000L ? left : a->screen_sec * 1000L;
+	a->done = 0;
+	if (a->wait <= 0) {
+		snprintf(err, sizeof(err), "session over %d s", a->session_sec);
 		aggr_line(n, NULL, NULL, err);
 		return (-1);
 	}
-	return (aggr_screen(a, n));
-}
-
-/* The answer to screen n: CON or END, and within a screen's length. */
-static int
-aggr_screen(struct aggr *a, int n)
-{
-	const char	*type;
-	char		 err[128];
-	int		 len, max;
-
-	if (a->status != 200) {
-		snprintf(err, sizeof(err), "HTTP status %d", a->status);
-		aggr_line(n, NULL, NULL, err);
+	if (aggr_post(a->base, a->ep, &f, a->wait, aggr_ctl_answer, a) ==
+	    NULL) {
+		aggr_line(n, NULL, NULL, "cannot send the request");
 		return (-1);
 	}
-	if (strncmp(a->body, "CON ", 4) == 0)
-		type = "CON";
-	else if (strncmp(a->body, "END ", 4) == 0)
-		type = "END";
-	else {
-		aggr_line(n, NULL, NULL, "the answer begins neither CON nor "
-		    "END");
-		return (-1);
-	}
-	if (pdu_ussd_fits(a->body + 4, &len, &max) != 1) {
-		snprintf(err, sizeof(err), "screen of %d characters, over %d",
-		    len, max);
-		aggr_line(n, type, a->body + 4, err);
-		return (-1);
-	}
-	aggr_line(n, type, a->body + 4, NULL);
-	return (type[0] == 'E');
-}
-
-static void
-aggr_free(struct aggr *a)
-{
-	if (a->req != NULL)
-		evhttp_cancel_request(a->req);
-	if (a->evcon != NULL)
-		evhttp_connection_free(a->evcon);
-	if (a->uri != NULL)
-		evhttp_uri_free(a->uri);
-	if (a->timer != NULL)
-		event_free(a->timer);
-	if (a->base != NULL)
-		event_base_free(a->base);
-	explicit_bzero(a->secret, sizeof(a->secret));
+	while (!a->done)
+		event_base_loop(a->base, EVLOOP_ONCE);
+	return (a->rc);
 }
 
 /*
@@ -513,8 +601,8 @@ aggr_free(struct aggr *a)
 int
 aggr_ctl(const char *dir, int argc, char **argv)
 {
-	struct aggr	 a;
-	char		 text[AGGR_TEXT_MAX] = "";
+	struct aggr_ctl	 a;
+	char		 text[AGGR_TEXT_MAX] = "", err[PATH_MAX + 256];
 	size_t		 len = 0;
 	int		 first, i, rc;
 
@@ -533,14 +621,19 @@ aggr_ctl(const char *dir, int argc, char **argv)
 		a.session = a.idbuf;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a.start);
-	if ((a.base = event_base_new()) == NULL ||
-	    (a.timer = evtimer_new(a.base, aggr_timeout, &a)) == NULL ||
-	    aggr_endpoint(&a, dir) == -1) {
-		aggr_free(&a);
+	if ((a.base = event_base_new()) == NULL) {
+		fprintf(stderr, "tallysim: event_base_new failed\n");
+		return (1);
+	}
+	if ((a.ep = aggr_ep_open(dir, a.url, a.secret_path, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "tallysim: %s%s\n", err, a.url == NULL ?
+		    ": give --url and --secret" : "");
+		event_base_free(a.base);
 		return (1);
 	}
 	for (i = first, rc = 0; rc == 0; i++) {
-		if ((rc = aggr_request(&a, i - first + 1, text)) != 0)
+		if ((rc = aggr_ctl_step(&a, i - first + 1, text)) != 0)
 			break;
 		if (a.drop_after >= 0 && i - first == a.drop_after) {
 			fprintf(stderr, "tallysim: session %s dropped after "
@@ -563,6 +656,7 @@ aggr_ctl(const char *dir, int argc, char **argv)
 	if (rc == 1 && i < argc)
 		fprintf(stderr, "tallysim: session %s ended with %d input(s) "
 		    "not sent\n", a.session, argc - i);
-	aggr_free(&a);
+	aggr_ep_free(a.ep);
+	event_base_free(a.base);
 	return (rc == -1 ? 1 : 0);
 }

@@ -19,6 +19,7 @@
 #include "oracle.h"
 #include "scenario.h"
 #include "tally.h"
+#include "truth.h"
 
 #define ORACLE_LINE_MAX	(1024 * 1024)
 
@@ -38,7 +39,46 @@ static const char *oracle_names[ORACLE_CHECK_MAX] = {
 	[ORACLE_REPLY_UNEXPECTED] = "REPLY_UNEXPECTED",
 	[ORACLE_LATEST_MISSING] = "LATEST_MISSING",
 	[ORACLE_LATEST_WRONG] = "LATEST_WRONG",
+	[ORACLE_FORWARD_UNSIGNED] = "FORWARD_UNSIGNED",
+	[ORACLE_USSD_MISSING] = "USSD_MISSING",
+	[ORACLE_USSD_FAILED] = "USSD_FAILED",
+	[ORACLE_USSD_VERDICT] = "USSD_VERDICT",
+	[ORACLE_USSD_RECEIPT] = "USSD_RECEIPT",
+	[ORACLE_USSD_ENDED] = "USSD_ENDED",
+	[ORACLE_USSD_RESUME] = "USSD_RESUME",
+	[ORACLE_USSD_WRONG_KEY] = "USSD_WRONG_KEY",
+	[ORACLE_USSD_RETRY] = "USSD_RETRY",
 };
+
+/*
+ * What the oracle relies on in a USSD END screen (docs/protocol.md,
+ * section 18; docs/ussd.md): it begins with the verdict's word, a
+ * FLAGGED one says what to check, a rejection names what was wrong,
+ * and a refused input repeats the screen after "Salah:". Both of the
+ * gateway's languages.
+ */
+static const struct {
+	const char	*word;
+	enum verdict	 verdict;	/* VERDICT_OK: OK or FLAGGED */
+} oracle_verdict_words[] = {
+	{ "SUDAH DITERIMA", VERDICT_DUPLICATE },
+	{ "ALREADY RECEIVED", VERDICT_DUPLICATE },
+	{ "DITERIMA", VERDICT_OK },
+	{ "RECEIVED", VERDICT_OK },
+	{ "DITOLAK", VERDICT_REJECTED },
+	{ "REJECTED", VERDICT_REJECTED },
+};
+static const char *oracle_flagged_words[] = { "PERIKSA", "CHECK" };
+static const struct {
+	enum reason	 reason;
+	const char	*word;		/* in either case */
+} oracle_reason_words[] = {
+	{ REASON_CODE_BAD, "kode" },
+	{ REASON_CODE_BAD, "code" },
+	{ REASON_SEQ_USED, "SEQ" },
+};
+static const char *oracle_wrong_words[] = { "Salah", "Wrong" };
+static const char *oracle_resume_words[] = { "9 Lanjut", "9 Resume" };
 
 static const char *oracle_flag_names[] = { "SUM", "TOTAL", "DPT", "PARTY",
     "SENDER", "STALE" };
@@ -76,6 +116,7 @@ oracle_input_new(void)
 		return (NULL);
 	TAILQ_INIT(&in->replies);
 	TAILQ_INIT(&in->records);
+	TAILQ_INIT(&in->sessions);
 	return (in);
 }
 
@@ -84,9 +125,18 @@ oracle_input_free(struct oracle_input *in)
 {
 	struct oracle_reply	*r;
 	struct oracle_record	*c;
+	struct oracle_session	*u;
+	size_t			 i;
 
 	if (in == NULL)
 		return;
+	while ((u = TAILQ_FIRST(&in->sessions)) != NULL) {
+		TAILQ_REMOVE(&in->sessions, u, entry);
+		for (i = 0; i < u->nscreens; i++)
+			free(u->screens[i].text);
+		free(u->screens);
+		free(u);
+	}
 	while ((r = TAILQ_FIRST(&in->replies)) != NULL) {
 		TAILQ_REMOVE(&in->replies, r, entry);
 		free(r->text);
@@ -250,6 +300,7 @@ oracle_central_line(void *arg, json_t *o, size_t lineno, char *err,
 	if ((s = oracle_str(o, "idempotency_key")) != NULL)
 		snprintf(rec.idempotency_key, sizeof(rec.idempotency_key),
 		    "%s", s);
+	rec.unverified = json_is_false(json_object_get(o, "signature_ok"));
 	if (oracle_add_record(arg, &rec) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return (-1);
@@ -263,6 +314,110 @@ oracle_load_central_jsonl(struct oracle_input *in, FILE *fp, char *err,
     size_t errlen)
 {
 	return (oracle_each_line(fp, err, errlen, oracle_central_line, in));
+}
+
+/*
+ * Session k of message msg, made if new. Lines of one session come
+ * close together in the log (sessions overlap a little): look from
+ * the last one back.
+ */
+static struct oracle_session *
+oracle_session(struct oracle_input *in, size_t msg, size_t k,
+    const char *phone)
+{
+	struct oracle_session	*u;
+
+	TAILQ_FOREACH_REVERSE(u, &in->sessions, oracle_sessionq, entry)
+		if (u->msg == msg && u->k == k)
+			return (u);
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return (NULL);
+	u->msg = msg;
+	u->k = k;
+	snprintf(u->phone, sizeof(u->phone), "%s", phone != NULL ? phone : "");
+	TAILQ_INSERT_TAIL(&in->sessions, u, entry);
+	in->nsessions++;
+	return (u);
+}
+
+/* A screen of a session: type "CON", "END", or NULL (none came). */
+int
+oracle_add_screen(struct oracle_input *in, size_t msg, size_t k,
+    const char *phone, int i, int retry, const char *type, const char *text)
+{
+	struct oracle_session	*u;
+	struct oracle_screen	*v, *sc;
+
+	if ((u = oracle_session(in, msg, k, phone)) == NULL ||
+	    (v = reallocarray(u->screens, u->nscreens + 1,
+	    sizeof(*v))) == NULL)
+		return (-1);
+	u->screens = v;
+	sc = &v[u->nscreens];
+	memset(sc, 0, sizeof(*sc));
+	if ((sc->text = strdup(text != NULL ? text : "")) == NULL)
+		return (-1);
+	sc->i = i;
+	sc->retry = retry;
+	sc->end = type == NULL ? -1 : strcmp(type, "END") == 0;
+	u->nscreens++;
+	return (0);
+}
+
+/* How a session ended: END, dropped, timeout, error (and why). */
+int
+oracle_end_session(struct oracle_input *in, size_t msg, size_t k,
+    const char *phone, const char *end, const char *error)
+{
+	struct oracle_session	*u;
+
+	if ((u = oracle_session(in, msg, k, phone)) == NULL)
+		return (-1);
+	snprintf(u->end, sizeof(u->end), "%s", end);
+	snprintf(u->error, sizeof(u->error), "%s", error != NULL ? error :
+	    "");
+	return (0);
+}
+
+static int
+oracle_ussd_line(void *arg, json_t *o, size_t lineno, char *err,
+    size_t errlen)
+{
+	json_t		*msg = json_object_get(o, "msg");
+	json_t		*k = json_object_get(o, "k");
+	json_t		*i = json_object_get(o, "i");
+	const char	*end = oracle_str(o, "end"), *phone;
+	int		 rc;
+
+	phone = oracle_str(o, "phone");
+	if (!json_is_integer(msg) || json_integer_value(msg) < 0 ||
+	    !json_is_integer(k) || json_integer_value(k) < 0 ||
+	    (end == NULL && !json_is_integer(i))) {
+		snprintf(err, errlen, "line %zu: needs msg, k and i (or end)",
+		    lineno);
+		return (-1);
+	}
+	if (end != NULL)
+		rc = oracle_end_session(arg, (size_t)json_integer_value(msg),
+		    (size_t)json_integer_value(k), phone, end,
+		    oracle_str(o, "error"));
+	else
+		rc = oracle_add_screen(arg, (size_t)json_integer_value(msg),
+		    (size_t)json_integer_value(k), phone,
+		    (int)json_integer_value(i),
+		    json_is_true(json_object_get(o, "retry")),
+		    oracle_str(o, "type"), oracle_str(o, "text"));
+	if (rc == -1)
+		snprintf(err, errlen, "out of memory");
+	return (rc);
+}
+
+/* The lines tallysim's USSD officers log (RUNDIR/ussd.jsonl). */
+int
+oracle_load_ussd_jsonl(struct oracle_input *in, FILE *fp, char *err,
+    size_t errlen)
+{
+	return (oracle_each_line(fp, err, errlen, oracle_ussd_line, in));
 }
 
 static void	oracle_disc(struct oracle_report *, enum oracle_check,
@@ -365,13 +520,17 @@ oracle_central(const struct scenario *sc, struct oracle_record **v,
 		if (j == i) {
 			oracle_disc(rep, ORACLE_FORWARD_MISSING, m, NULL,
 			    "%s report not at the central receiver",
-			    verify_verdict_name(x->verdict));
+			    truth_verdict_name(x->verdict));
 			continue;
 		}
 		rep->forwarded++;
 		if (j - i > 1)
 			oracle_disc(rep, ORACLE_FORWARD_TWICE, m, NULL,
 			    "held %zu times", j - i);
+		if (v[i]->unverified)
+			oracle_disc(rep, ORACLE_FORWARD_UNSIGNED, m, NULL,
+			    "held, but its signature was not verified "
+			    "(signature_ok false)");
 		if (v[i]->contest != m->contest || v[i]->page != m->page ||
 		    v[i]->nvalues != x->nvalues || memcmp(v[i]->values,
 		    x->values, x->nvalues * sizeof(*x->values)) != 0) {
@@ -384,8 +543,8 @@ oracle_central(const struct scenario *sc, struct oracle_record **v,
 			    decode_contest_name(v[i]->contest), v[i]->page, b);
 		}
 		if ((v[i]->flags & ~ignore) != (x->flags & ~ignore)) {
-			verify_flags_text(x->flags, a, sizeof(a));
-			verify_flags_text(v[i]->flags, b, sizeof(b));
+			truth_flags_text(x->flags, a, sizeof(a));
+			truth_flags_text(v[i]->flags, b, sizeof(b));
 			oracle_disc(rep, ORACLE_FORWARD_FLAGS, m, NULL,
 			    "expected flags [%s], held [%s]", a, b);
 		}
@@ -581,7 +740,7 @@ oracle_phone(const struct sc_phone *ph, const struct oracle_reply **rv,
 					oracle_disc(rep, ORACLE_CONFIRM_MISSING,
 					    mm, NULL, "no reply with receipt %s "
 					    "(%s, %zu of %zu seen)", r->code,
-					    verify_verdict_name(
+					    truth_verdict_name(
 					    mm->expect.verdict), r->seen,
 					    r->nmsgs);
 			}
@@ -660,6 +819,265 @@ oracle_reply_cmp(const void *a, const void *b)
 	return (x < y ? -1 : x > y);
 }
 
+/* Whether text holds one of the words. */
+static int
+oracle_says(const char *text, const char *const *words, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (strstr(text, words[i]) != NULL)
+			return (1);
+	return (0);
+}
+
+/* A word a rejection's screen should hold for its reason and lacks. */
+static const char *
+oracle_unsaid(enum reason why, const char *text)
+{
+	const char	*want = NULL;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(oracle_reason_words) /
+	    sizeof(oracle_reason_words[0]); i++) {
+		if (oracle_reason_words[i].reason != why)
+			continue;
+		if (strcasestr(text, oracle_reason_words[i].word) != NULL)
+			return (NULL);
+		if (want == NULL)
+			want = oracle_reason_words[i].word;
+	}
+	return (want);
+}
+
+/* The verdict an END screen begins with; -1 if none. */
+static int
+oracle_screen_verdict(const char *text)
+{
+	size_t	 i, n = sizeof(oracle_verdict_words) /
+		    sizeof(oracle_verdict_words[0]);
+
+	for (i = 0; i < n; i++) {
+		if (strncmp(text, oracle_verdict_words[i].word,
+		    strlen(oracle_verdict_words[i].word)) != 0)
+			continue;
+		if (oracle_verdict_words[i].verdict != VERDICT_OK)
+			return (oracle_verdict_words[i].verdict);
+		return (oracle_says(text, oracle_flagged_words,
+		    sizeof(oracle_flagged_words) /
+		    sizeof(oracle_flagged_words[0])) ? VERDICT_FLAGGED :
+		    VERDICT_OK);
+	}
+	return (-1);
+}
+
+/*
+ * The END screen of a report sent by USSD: the expected verdict, the
+ * reason's word for a rejection, the receipt for an accepted or
+ * duplicate report, and no 8-digit code that is neither the receipt,
+ * nor the code the officer typed, nor a used SEQ's quoted receipt.
+ * 1 if it is right.
+ */
+static int
+oracle_end_screen(const struct sc_msg *m, const char *text,
+    struct oracle_report *rep)
+{
+	const struct sc_expect	*x = &m->expect;
+	struct oracle_reply	 r;
+	struct oracle_code	*codes = NULL;
+	const char		*word;
+	size_t			 ncodes = 0, cap = 0, i;
+	int			 got, seen = 0, ok = 1;
+
+	got = oracle_screen_verdict(text);
+	if (got != (int)x->verdict) {
+		oracle_disc(rep, ORACLE_USSD_VERDICT, m, NULL, "expected %s, "
+		    "END screen says %s: \"%s\"", truth_verdict_name(
+		    x->verdict), got < 0 ? "no verdict" :
+		    truth_verdict_name((enum verdict)got), text);
+		ok = 0;
+	} else if (x->verdict == VERDICT_REJECTED &&
+	    (word = oracle_unsaid(x->reason, text)) != NULL) {
+		oracle_disc(rep, ORACLE_USSD_VERDICT, m, NULL, "REJECTED %s, "
+		    "END screen does not say why (\"%s\"): \"%s\"",
+		    scenario_reason_name(x->reason), word, text);
+		ok = 0;
+	}
+	memset(&r, 0, sizeof(r));
+	if ((r.text = strdup(text)) == NULL ||
+	    oracle_codes(&r, &codes, &ncodes, &cap) == -1) {
+		free(r.text);
+		return (0);
+	}
+	for (i = 0; i < ncodes; i++) {
+		if (x->receipt[0] && strcmp(codes[i].code, x->receipt) == 0)
+			seen = 1;
+		else if (strcmp(codes[i].code, m->code) != 0 &&
+		    strcmp(codes[i].code, x->quoted) != 0) {
+			oracle_disc(rep, ORACLE_USSD_RECEIPT, m, NULL,
+			    "END screen carries %s, receipt is %s: \"%s\"",
+			    codes[i].code, x->receipt[0] ? x->receipt : "none",
+			    text);
+			ok = 0;
+		}
+	}
+	if (x->receipt[0] && !seen) {
+		oracle_disc(rep, ORACLE_USSD_RECEIPT, m, NULL, "END screen "
+		    "lacks receipt %s: \"%s\"", x->receipt, text);
+		ok = 0;
+	}
+	free(codes);
+	free(r.text);
+	return (ok);
+}
+
+static int
+oracle_session_cmp(const void *a, const void *b)
+{
+	const struct oracle_session *x =
+	    *(const struct oracle_session *const *)a;
+	const struct oracle_session *y =
+	    *(const struct oracle_session *const *)b;
+
+	if (x->msg != y->msg)
+		return (x->msg < y->msg ? -1 : 1);
+	return (x->k < y->k ? -1 : x->k > y->k);
+}
+
+/* The last screen a session got (a retried step's, if any); or NULL. */
+static const struct oracle_screen *
+oracle_last_screen(const struct oracle_session *u, int retry)
+{
+	size_t	 i;
+
+	for (i = u->nscreens; i > 0; i--)
+		if (u->screens[i - 1].retry == retry)
+			return (&u->screens[i - 1]);
+	return (NULL);
+}
+
+/*
+ * One session of a USSD report against the scenario's script: it was
+ * played to its end within the network's rules; a redial was offered
+ * the kept report; a wrong key was refused; a cut session got no END
+ * (so it stored nothing: a stored report would also answer by SMS and
+ * reach the central system, which the other checks count); the sending
+ * session ended on the END screen of the right verdict and receipt,
+ * the same when the aggregator posted the last step again.
+ */
+static void
+oracle_ussd_session(const struct sc_msg *m, size_t k,
+    const struct oracle_session *u, struct oracle_report *rep)
+{
+	const struct sc_session		*ss = &m->ussd->sessions[k];
+	const struct oracle_screen	*last, *again;
+	char				 tps[16];
+	size_t				 i;
+
+	rep->played++;
+	if (strcmp(u->end, "error") == 0 || u->end[0] == '\0') {
+		last = oracle_last_screen(u, 0);
+		oracle_disc(rep, ORACLE_USSD_FAILED, m, NULL, "session %zu of "
+		    "%zu: %s after %zu screens%s%s%s", k + 1,
+		    m->ussd->nsessions, u->end[0] ? u->error : "never ended",
+		    u->nscreens, last != NULL ? ", last: \"" : "",
+		    last != NULL ? last->text : "", last != NULL ? "\"" : "");
+		return;
+	}
+	if (ss->resume) {
+		snprintf(tps, sizeof(tps), "%013llu",
+		    (unsigned long long)m->tps);
+		if (u->nscreens == 0 || !oracle_says(u->screens[0].text,
+		    oracle_resume_words, sizeof(oracle_resume_words) /
+		    sizeof(oracle_resume_words[0])) ||
+		    strstr(u->screens[0].text, tps) == NULL)
+			oracle_disc(rep, ORACLE_USSD_RESUME, m, NULL,
+			    "session %zu: the redial is not offered the kept "
+			    "report of TPS %s: \"%s\"", k + 1, tps,
+			    u->nscreens > 0 ? u->screens[0].text : "");
+		else
+			rep->resumed_right++;
+	}
+	for (i = 0; ss->wrong >= 0 && i < u->nscreens; i++)
+		if (u->screens[i].i == ss->wrong && (u->screens[i].end != 0 ||
+		    !oracle_says(u->screens[i].text, oracle_wrong_words,
+		    sizeof(oracle_wrong_words) /
+		    sizeof(oracle_wrong_words[0]))))
+			oracle_disc(rep, ORACLE_USSD_WRONG_KEY, m, NULL,
+			    "session %zu: wrong key \"%s\" not refused: "
+			    "\"%s\"", k + 1, ss->inputs[ss->wrong],
+			    u->screens[i].text);
+	last = oracle_last_screen(u, 0);
+	if (ss->end != SC_END_SUBMIT) {
+		if (last != NULL && last->end == 1)
+			oracle_disc(rep, ORACLE_USSD_ENDED, m, NULL, "session "
+			    "%zu, to be %s after input %zu, got END at input "
+			    "%d: \"%s\"", k + 1, scenario_end_name(ss->end),
+			    ss->ninputs, last->i + 1, last->text);
+		else
+			rep->cut_right++;
+		return;
+	}
+	rep->screens++;
+	if (last == NULL || last->end != 1 || last->i + 1 < (int)ss->ninputs) {
+		oracle_disc(rep, ORACLE_USSD_ENDED, m, NULL, "session %zu "
+		    "ended (%s) at input %d of %zu: \"%s\"", k + 1, u->end,
+		    last != NULL ? last->i + 1 : 0, ss->ninputs,
+		    last != NULL ? last->text : "");
+		return;
+	}
+	if (oracle_end_screen(m, last->text, rep))
+		rep->screens_right++;
+	again = oracle_last_screen(u, 1);
+	if (ss->retry && (again == NULL || again->end != 1 ||
+	    strcmp(again->text, last->text) != 0))
+		oracle_disc(rep, ORACLE_USSD_RETRY, m, NULL, "the last step "
+		    "posted again got \"%s\", not \"%s\"", again != NULL ?
+		    again->text : "nothing", last->text);
+}
+
+/* Every session of every USSD report, found in the log by (msg, k). */
+static int
+oracle_ussd(const struct scenario *sc, const struct oracle_input *in,
+    struct oracle_report *rep)
+{
+	struct oracle_session	**v, key, *kp, **u;
+	const struct sc_msg	*m;
+	size_t			 n = 0, k;
+
+	if ((v = calloc(in->nsessions + 1, sizeof(*v))) == NULL)
+		return (-1);
+	TAILQ_FOREACH(kp, &in->sessions, entry)
+		v[n++] = kp;
+	qsort(v, n, sizeof(*v), oracle_session_cmp);
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		if (m->ussd == NULL)
+			continue;
+		for (k = 0; k < m->ussd->nsessions; k++) {
+			const struct sc_session *ss = &m->ussd->sessions[k];
+
+			rep->sessions++;
+			rep->cut += ss->end != SC_END_SUBMIT;
+			rep->resumed += ss->resume != 0;
+			key.msg = m->id;
+			key.k = k;
+			kp = &key;
+			if ((u = bsearch(&kp, v, n, sizeof(*v),
+			    oracle_session_cmp)) == NULL) {
+				rep->screens += ss->end == SC_END_SUBMIT;
+				oracle_disc(rep, ORACLE_USSD_MISSING, m, NULL,
+				    "session %zu of %zu (%s) not in the "
+				    "USSD log", k + 1, m->ussd->nsessions,
+				    scenario_end_name(ss->end));
+				continue;
+			}
+			oracle_ussd_session(m, k, *u, rep);
+		}
+	}
+	free(v);
+	return (0);
+}
+
 /* Judge a run; the report lists every discrepancy. 0, or -1 (memory). */
 int
 oracle_judge(const struct scenario *sc, const struct oracle_input *in,
@@ -678,8 +1096,19 @@ oracle_judge(const struct scenario *sc, const struct oracle_input *in,
 	rep->sent = sc->nmsgs;
 	rep->replies = in->nreplies;
 	rep->records = in->nrecords;
-	TAILQ_FOREACH(m, &sc->msgs, entry)
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
 		rep->expect[m->expect.verdict]++;
+		if (m->ussd != NULL)
+			rep->byussd++;
+		else
+			rep->bysms++;
+	}
+	TAILQ_FOREACH(ph, &sc->phones, entry) {
+		if (ph->ussd)
+			rep->phones_ussd++;
+		else
+			rep->phones_sms++;
+	}
 
 	if ((recs = calloc(in->nrecords + 1, sizeof(*recs))) == NULL ||
 	    (rv = calloc(in->nreplies + 1, sizeof(*rv))) == NULL ||
@@ -722,6 +1151,8 @@ oracle_judge(const struct scenario *sc, const struct oracle_input *in,
 		if (oracle_phone(ph, rv + i, j - i, rep) == -1)
 			goto out;
 	}
+	if (oracle_ussd(sc, in, rep) == -1)
+		goto out;
 	rc = 0;
 out:
 	free(recs);
@@ -761,10 +1192,22 @@ oracle_print_summary(FILE *fp, const struct oracle_report *rep, int json)
 		    rep->expect[VERDICT_DUPLICATE], rep->answered,
 		    rep->expect[VERDICT_REJECTED], rep->forwarded, acc,
 		    rep->replies, rep->records);
+		fprintf(fp, "oracle: by SMS %zu from %zu officers, by USSD %zu "
+		    "from %zu officers in %zu sessions\n", rep->bysms,
+		    rep->phones_sms, rep->byussd, rep->phones_ussd,
+		    rep->sessions);
+		if (rep->byussd > 0)
+			fprintf(fp, "oracle: ussd: sessions played %zu/%zu, "
+			    "END screens right %zu/%zu, cut sessions ended "
+			    "without a verdict %zu/%zu, redials resumed "
+			    "%zu/%zu\n", rep->played, rep->sessions,
+			    rep->screens_right, rep->screens, rep->cut_right,
+			    rep->cut, rep->resumed_right, rep->resumed);
 		fprintf(fp, "oracle: discrepancies %zu\n", rep->ndisc);
 		return;
 	}
 	o = json_pack("{s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
 	    "s:I}}", "summary",
 	    "sent", (json_int_t)rep->sent,
 	    "ok", (json_int_t)rep->expect[VERDICT_OK],
@@ -776,6 +1219,18 @@ oracle_print_summary(FILE *fp, const struct oracle_report *rep, int json)
 	    "forwarded", (json_int_t)rep->forwarded,
 	    "replies", (json_int_t)rep->replies,
 	    "records", (json_int_t)rep->records,
+	    "sms", (json_int_t)rep->bysms,
+	    "ussd", (json_int_t)rep->byussd,
+	    "sessions", (json_int_t)rep->sessions,
+	    "sessions_played", (json_int_t)rep->played,
+	    "end_screens", (json_int_t)rep->screens,
+	    "end_screens_right", (json_int_t)rep->screens_right,
+	    "cut", (json_int_t)rep->cut,
+	    "cut_right", (json_int_t)rep->cut_right,
+	    "resumed", (json_int_t)rep->resumed,
+	    "resumed_right", (json_int_t)rep->resumed_right,
+	    "sms_phones", (json_int_t)rep->phones_sms,
+	    "ussd_phones", (json_int_t)rep->phones_ussd,
 	    "discrepancies", (json_int_t)rep->ndisc);
 	if (o != NULL) {
 		json_dumpf(o, fp, JSON_COMPACT | JSON_PRESERVE_ORDER);

@@ -1,8 +1,9 @@
 /*
  * oracle: judges a run of the gateway against a scenario. It compares
- * what every phone received back and what the central receiver holds
- * with what the protocol says must happen to each message, and lists
- * every discrepancy with the message it concerns. docs/scenario.md.
+ * what every phone received back, what the central receiver holds and
+ * the screens of every USSD session with what the protocol says must
+ * happen to each message, and lists every discrepancy with the message
+ * it concerns. docs/scenario.md.
  */
 
 #ifndef ORACLE_H
@@ -38,15 +39,39 @@ struct oracle_record {
 	unsigned	 flags;
 	char		 receipt[TALLY_CODE_LEN + 1];
 	char		 idempotency_key[64];
+	int		 unverified;	/* signature_ok false at the receiver */
 	int		 used;		/* oracle's own mark */
 };
 TAILQ_HEAD(oracle_recordq, oracle_record);
 
+/* One screen a USSD session got (RUNDIR/ussd.jsonl, docs/sim.md). */
+struct oracle_screen {
+	int		 i;		/* the input it answers; -1 the dial */
+	int		 retry;		/* the last step posted again */
+	int		 end;		/* 1 END, 0 CON, -1 none (an error) */
+	char		*text;
+};
+
+/* One USSD session as tallysim's aggregator played it. */
+struct oracle_session {
+	TAILQ_ENTRY(oracle_session) entry;
+	size_t		 msg;		/* the scenario's message id */
+	size_t		 k;		/* its session, from 0 */
+	char		 phone[32];
+	char		 end[16];	/* END dropped timeout error, "" */
+	char		 error[160];
+	size_t		 nscreens;
+	struct oracle_screen *screens;
+};
+TAILQ_HEAD(oracle_sessionq, oracle_session);
+
 struct oracle_input {
 	struct oracle_replyq	 replies;
 	struct oracle_recordq	 records;
+	struct oracle_sessionq	 sessions;
 	size_t			 nreplies;
 	size_t			 nrecords;
+	size_t			 nsessions;
 	unsigned		 ignore_flags;	/* FLAG_x not compared */
 };
 
@@ -67,6 +92,15 @@ enum oracle_check {
 	ORACLE_REPLY_UNEXPECTED,	/* a reply to a number that sent none */
 	ORACLE_LATEST_MISSING,		/* central lacks a (TPS, contest, page) */
 	ORACLE_LATEST_WRONG,		/* its latest SEQ or receipt differ */
+	ORACLE_FORWARD_UNSIGNED,	/* held, its signature not verified */
+	ORACLE_USSD_MISSING,		/* a session dialled, not logged */
+	ORACLE_USSD_FAILED,		/* it broke the network's rules */
+	ORACLE_USSD_VERDICT,		/* END screen: another verdict */
+	ORACLE_USSD_RECEIPT,		/* the END screen's receipt is wrong */
+	ORACLE_USSD_ENDED,		/* END where the officer was not done */
+	ORACLE_USSD_RESUME,		/* a redial not offered its report */
+	ORACLE_USSD_WRONG_KEY,		/* a wrong key not refused */
+	ORACLE_USSD_RETRY,		/* last step again: other screen */
 	ORACLE_CHECK_MAX
 };
 
@@ -91,6 +125,18 @@ struct oracle_report {
 	size_t			 forwarded;	/* accepted reports held once */
 	size_t			 replies;
 	size_t			 records;
+	size_t			 bysms;		/* reports sent by SMS */
+	size_t			 byussd;	/* ... by USSD */
+	size_t			 phones_sms;
+	size_t			 phones_ussd;
+	size_t			 sessions;	/* USSD sessions dialled */
+	size_t			 played;	/* ... found in the log */
+	size_t			 screens;	/* reports' END screens */
+	size_t			 screens_right;
+	size_t			 cut;		/* dropped, timed out, quit */
+	size_t			 cut_right;	/* ... ended with no verdict */
+	size_t			 resumed;	/* redials taking up a report */
+	size_t			 resumed_right;
 	size_t			 ndisc;
 	size_t			 count[ORACLE_CHECK_MAX];
 	struct oracle_discq	 discs;
@@ -105,6 +151,12 @@ int		 oracle_add_record(struct oracle_input *,
 int		 oracle_load_inbox_jsonl(struct oracle_input *, FILE *,
 		    char *, size_t);
 int		 oracle_load_central_jsonl(struct oracle_input *, FILE *,
+		    char *, size_t);
+int		 oracle_add_screen(struct oracle_input *, size_t, size_t,
+		    const char *, int, int, const char *, const char *);
+int		 oracle_end_session(struct oracle_input *, size_t, size_t,
+		    const char *, const char *, const char *);
+int		 oracle_load_ussd_jsonl(struct oracle_input *, FILE *,
 		    char *, size_t);
 int		 oracle_judge(const struct scenario *,
 		    const struct oracle_input *, struct oracle_report *);

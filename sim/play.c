@@ -3,14 +3,16 @@
  * network and judges the run with the oracle (sim/oracle.c).
  *
  *   scenario start [--tps N] [--seed S] [--night SECONDS] [--key FILE]
- *                  [--to MODEM[,MODEM...]] [--data DIR]
+ *                  [--to MODEM[,MODEM...]] [--data DIR] [--ussd SHARE]
  *   scenario status [--json]
  *   oracle [--json] [--central-dir DIR]
  *
  * Each message of the scenario is injected, at its time offset, from
  * its phone's MSISDN to the gateway modem of that phone (each phone
- * sends to one number; phones are spread over the modems).  The oracle
- * compares the phones' inboxes and the central receiver's records with
+ * sends to one number; phones are spread over the modems).  A report
+ * of a USSD officer is handed to dial.c instead, which dials the
+ * gateway's USSD callback.  The oracle compares the phones' inboxes,
+ * the central receiver's records and the USSD sessions' screens with
  * what the protocol says must happen.  docs/sim.md.
  */
 
@@ -56,6 +58,8 @@ struct play {
 	size_t			 sent;
 	size_t			 parts;
 	size_t			 failed;
+	size_t			 nussd;		/* reports sent by USSD */
+	size_t			 ussd_sent;	/* ... whose sessions ended */
 };
 
 static struct play	*play;
@@ -71,6 +75,11 @@ static int		 play_start(int, char **, struct evbuffer *, char *,
 			    size_t);
 static int		 play_status(int, char **, struct evbuffer *, char *,
 			    size_t);
+static void		 play_dialled(const struct sc_msg *, int);
+static int		 play_oracle_ussd(struct oracle_input *, char *,
+			    size_t);
+static void		 play_check_done(void);
+static int		 play_share(const char *, double *);
 
 static const char *
 play_state_name(enum play_state s)
@@ -92,6 +101,7 @@ play_free(void)
 {
 	if (play == NULL)
 		return;
+	dial_free();
 	if (play->ev != NULL)
 		event_free(play->ev);
 	scenario_free(play->sc);
@@ -117,6 +127,11 @@ play_tick(int fd, short ev, void *arg)
 			sim_after(play->ev, (int)(due - now));
 			return;
 		}
+		play->next = scenario_next(m);
+		if (m->ussd != NULL) {
+			dial_due(m);	/* counted as sent when it is over */
+			continue;
+		}
 		/* A KPPS phone keeps sending to the one number it was given. */
 		mo = &sim->modems[play->to[(m->phone->tps * 0x9e3779b97f4a7c15ULL
 		    >> 32) % play->nto]];
@@ -128,11 +143,47 @@ play_tick(int fd, short ev, void *arg)
 		} else
 			play->parts += n;
 		play->sent++;
-		play->next = scenario_next(m);
 	}
-	log_info("sim: scenario played: %zu messages, %zu parts, %zu failed",
-	    play->sent, play->parts, play->failed);
+	play_check_done();
+}
+
+/* A USSD report's last session is over (ok 0: it failed). */
+static void
+play_dialled(const struct sc_msg *m, int ok)
+{
+	if (play == NULL)
+		return;
+	play->sent++;
+	play->ussd_sent++;
+	if (!ok)
+		play->failed++;
+	play_check_done();
+}
+
+/* Done once every message is injected and every USSD session over. */
+static void
+play_check_done(void)
+{
+	if (play->state == PLAY_DONE || play->next != NULL ||
+	    play->sent < play->sc->nmsgs)
+		return;
+	log_info("sim: scenario played: %zu messages (%zu by USSD), %zu "
+	    "parts, %zu failed", play->sent, play->ussd_sent, play->parts,
+	    play->failed);
 	play_set_state(PLAY_DONE);
+}
+
+/* A share 0..1, as a decimal number; -1 if it is not one. */
+static int
+play_share(const char *s, double *v)
+{
+	char	*ep;
+
+	errno = 0;
+	*v = strtod(s, &ep);
+	if (errno != 0 || ep == s || *ep != '\0' || !(*v >= 0 && *v <= 1))
+		return (-1);
+	return (0);
 }
 
 /* A decimal number in [min, max]; -1 if it is not one. */
@@ -189,7 +240,10 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	struct play		*p;
 	const char		*s, *keyfile;
 	unsigned long long	 v;
-	char			 path[PATH_MAX + 32], kerr[256];
+	char			 path[PATH_MAX + 32], kerr[512];
+	const struct sc_msg	*m;
+	const struct sc_phone	*ph;
+	size_t			 nph = 0;
 	char			 regpath[PATH_MAX + 32];
 	char			 csv[PATH_MAX], desa[PATH_MAX];
 	FILE			*f;
@@ -207,10 +261,12 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 		    strcmp(argv[i], "--night") != 0 &&
 		    strcmp(argv[i], "--key") != 0 &&
 		    strcmp(argv[i], "--data") != 0 &&
+		    strcmp(argv[i], "--ussd") != 0 &&
 		    strcmp(argv[i], "--to") != 0)) {
 			snprintf(err, errlen, "usage: scenario start [--tps N] "
 			    "[--seed S] [--night SECONDS] [--key FILE] "
-			    "[--to MODEM[,MODEM...]] [--data DIR]");
+			    "[--to MODEM[,MODEM...]] [--data DIR] "
+			    "[--ussd SHARE]");
 			return (-1);
 		}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -249,6 +305,11 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 		}
 		conf.csv = csv;
 		conf.desa_csv = desa;
+	}
+	if ((s = ctl_opt(argc, argv, "--ussd")) != NULL &&
+	    play_share(s, &conf.ussd.share) == -1) {
+		snprintf(err, errlen, "--ussd: not a share from 0 to 1");
+		goto fail;
 	}
 	if (play_targets(ctl_opt(argc, argv, "--to"), p->to, &p->nto, err,
 	    errlen) == -1)
@@ -311,17 +372,34 @@ play_start(int argc, char **argv, struct evbuffer *out, char *err,
 	p->seed = conf.seed;
 	p->night = conf.night;
 	p->next = scenario_first(p->sc);
+	for (m = p->next; m != NULL; m = scenario_next(m))
+		p->nussd += m->ussd != NULL;
+	TAILQ_FOREACH(ph, &p->sc->phones, entry)
+		nph += ph->ussd != 0;
 	p->start_ms = sim_now_ms();
 	p->state = PLAY_PLAYING;
 	play_free();
 	play = p;
-	log_info("sim: scenario seed %llu: %zu TPS, %zu messages over %u s, "
-	    "%d modem(s), %.3f ms per second", (unsigned long long)p->seed,
-	    p->sc->nphones, p->sc->nmsgs, last, p->nto, p->ms_per_sec);
+	/* The USSD officers dial the callback `world' wrote down. */
+	if (dial_start(p->sc, sim->dir, p->ms_per_sec, play_dialled, kerr,
+	    sizeof(kerr)) == -1) {
+		snprintf(err, errlen, "--ussd: %.300s", kerr);
+		play_free();
+		return (-1);
+	}
+	log_info("sim: scenario seed %llu: %zu TPS, %zu messages (%zu by USSD) "
+	    "over %u s, %d modem(s), %.3f ms per second",
+	    (unsigned long long)p->seed, p->sc->nphones, p->sc->nmsgs,
+	    p->nussd, last, p->nto, p->ms_per_sec);
 	evbuffer_add_printf(out, "scenario seed %llu: %zu phones, %zu messages "
 	    "over %u s, to %d modem%s, written to %s\n",
 	    (unsigned long long)p->seed, p->sc->nphones, p->sc->nmsgs, last,
 	    p->nto, p->nto == 1 ? "" : "s", path);
+	if (p->nussd > 0)
+		evbuffer_add_printf(out, "ussd: %zu of the phones report by "
+		    "USSD, %zu messages, into %s/ussd.url; screens logged in "
+		    "%s/ussd.jsonl\n", nph, p->nussd,
+		    sim->dir, sim->dir);
 	sim_after(p->ev, 0);
 	return (0);
 fail:
@@ -336,25 +414,34 @@ static int
 play_status(int argc, char **argv, struct evbuffer *out, char *err,
     size_t errlen)
 {
+	size_t	 sessions;
+
 	if (play == NULL) {
 		snprintf(err, errlen, "no scenario");
 		return (-1);
 	}
+	dial_pending(&sessions);
 	if (ctl_flag(argc, argv, "--json")) {
 		evbuffer_add_printf(out, "{\"state\":\"%s\",\"seed\":%llu,"
 		    "\"tps\":%zu,\"phones\":%zu,\"night\":%u,\"sent\":%zu,"
-		    "\"total\":%zu,\"parts\":%zu,\"failed\":%zu,\"modems\":%d}\n",
+		    "\"total\":%zu,\"parts\":%zu,\"failed\":%zu,\"modems\":%d,"
+		    "\"ussd_sent\":%zu,\"ussd_total\":%zu,\"sessions\":%zu}\n",
 		    play_state_name(play->state),
 		    (unsigned long long)play->seed, play->ntps,
 		    play->sc->nphones, play->night, play->sent,
-		    play->sc->nmsgs, play->parts, play->failed, play->nto);
+		    play->sc->nmsgs, play->parts, play->failed, play->nto,
+		    play->ussd_sent, play->nussd, sessions);
 		return (0);
 	}
 	evbuffer_add_printf(out, "%s: sent %zu/%zu messages, %zu parts, "
-	    "%zu failed (seed %llu, %zu phones, %d modem%s)\n",
+	    "%zu failed (seed %llu, %zu phones, %d modem%s)",
 	    play_state_name(play->state), play->sent, play->sc->nmsgs,
 	    play->parts, play->failed, (unsigned long long)play->seed,
 	    play->sc->nphones, play->nto, play->nto == 1 ? "" : "s");
+	if (play->nussd > 0)
+		evbuffer_add_printf(out, "; by USSD %zu/%zu in %zu sessions",
+		    play->ussd_sent, play->nussd, sessions);
+	evbuffer_add(out, "\n", 1);
 	return (0);
 }
 
@@ -386,6 +473,26 @@ play_oracle_ready(char *err, size_t errlen)
 		return (-1);
 	}
 	return (0);
+}
+
+/* The USSD sessions' screens, as dial.c logged them (ussd.jsonl). */
+static int
+play_oracle_ussd(struct oracle_input *in, char *err, size_t errlen)
+{
+	char	 path[PATH_MAX + 16], lerr[256];
+	FILE	*f;
+	int	 rc;
+
+	dial_flush();
+	snprintf(path, sizeof(path), "%s/ussd.jsonl", sim->dir);
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%.200s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if ((rc = oracle_load_ussd_jsonl(in, f, lerr, sizeof(lerr))) == -1)
+		snprintf(err, errlen, "%.200s: %.120s", path, lerr);
+	fclose(f);
+	return (rc);
 }
 
 /*
@@ -430,6 +537,8 @@ play_oracle(int argc, char **argv, FILE *central, const char *cdir,
 		snprintf(err, errlen, "central %.100s: %.120s", cdir, lerr);
 		goto out;
 	}
+	if (play->nussd > 0 && play_oracle_ussd(in, err, errlen) == -1)
+		goto out;
 	if (oracle_judge(play->sc, in, &rep) == -1) {
 		snprintf(err, errlen, "oracle failed (out of memory?)");
 		goto out;

@@ -1,9 +1,10 @@
 /*
  * scenario: the SMS that simulated KPPS phones send on election night,
  * deterministic from a seed, each with the outcome the protocol gives
- * it. The outcome is not guessed: every message is run through the
- * real verify stage (with an in-memory history and a lockout) in the
- * order the phone sends it. See docs/scenario.md.
+ * it. The outcome comes from what the officer meant and the mistake
+ * made, judged by the protocol's rules as truth.c writes them down, in
+ * the order the phone sends: never from the gateway's verify stage,
+ * which the oracle judges. See docs/scenario.md.
  */
 
 #include <sys/queue.h>
@@ -18,9 +19,9 @@
 #include <jansson.h>
 
 #include "csv.h"
-#include "memhist.h"
 #include "scenario.h"
 #include "tally.h"
+#include "truth.h"
 
 #define SC_MAXPLAN	64		/* reports of one TPS */
 #define SC_BIGDPD	45		/* "long" DPD ballots: candidates */
@@ -51,7 +52,7 @@ struct sc_pend {
 	int		 plan;
 	enum sc_kind	 kind;
 	unsigned	 seq;		/* 0: take the next row */
-	char		*text;		/* SC_RESEND: the exact text */
+	const struct sc_msg *msg;	/* SC_RESEND: the message sent again */
 };
 
 struct sc_rng {
@@ -62,10 +63,8 @@ struct sc_rng {
 struct sc_build {
 	const struct scenario_conf *conf;
 	struct scenario		*sc;
-	struct memhist		*mh;
-	struct lockout		*lk;
+	struct truth		*truth;
 	struct registry		*reg;
-	struct verify_ctx	 ctx;
 	char			*err;
 	size_t			 errlen;
 };
@@ -135,6 +134,7 @@ static const char *sc_prefixes[] = {
 
 static void	scenario_error(struct sc_build *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+static void	scenario_ussd_free(struct sc_ussd *);
 
 static void
 scenario_error(struct sc_build *b, const char *fmt, ...)
@@ -233,6 +233,15 @@ scenario_defaults(struct scenario_conf *c)
 	c->style.zero_seq = 0.1;
 	c->style.zero_value = 0.02;
 	c->style.boxes = 0.15;
+	c->ussd.share = 0;
+	c->ussd.oneby = 0.3;
+	c->ussd.wrong_key = 0.12;
+	c->ussd.back = 0.08;
+	c->ussd.restart = 0.04;
+	c->ussd.drop = 0.05;
+	c->ussd.timeout = 0.03;
+	c->ussd.abandon = 0.03;
+	c->ussd.retry = 0.05;
 	c->epoch = 1707886800;	/* 2024-02-14 05:00 UTC, 13:00 WITA */
 }
 
@@ -703,30 +712,33 @@ scenario_render(struct sc_rng *r, const struct scenario_conf *c,
 	return (0);
 }
 
-/* The code the officer copies: card row SEQ, or the helper's MAC. */
+/*
+ * The code the officer copies: card row SEQ, or the helper's MAC over
+ * the canonical text of what was typed (docs/protocol.md, 7a), whatever
+ * it says.
+ */
 static int
-scenario_code(struct sc_build *b, enum sc_mode mode, const char *typed,
-    unsigned seq, uint64_t tps, char code[TALLY_CODE_LEN + 1])
+scenario_code(struct sc_build *b, enum sc_mode mode, const struct sc_msg *m,
+    const uint16_t *v, size_t n, char code[TALLY_CODE_LEN + 1])
 {
-	uint8_t			 kt[TALLY_KEY_LEN];
-	char			 buf[2048 + 16];
-	struct report		 rep;
-	struct decode_error	 e;
+	uint8_t	 kt[TALLY_KEY_LEN];
+	char	 canon[TALLY_CANON_MAX];
 
-	if (key_derive_tps(b->conf->key, tps, kt) == -1) {
+	if (key_derive_tps(b->conf->key, m->tps, kt) == -1) {
 		scenario_error(b, "no key for TPS %013llu",
-		    (unsigned long long)tps);
+		    (unsigned long long)m->tps);
 		return (-1);
 	}
 	if (mode == SC_MODE_CARD)
-		key_card(kt, seq, code);
+		key_card(kt, m->seq, code);
+	else if (truth_canon(m->contest, m->tps, m->seq, m->page, v, n,
+	    canon, sizeof(canon)) == 0)
+		key_mac(kt, canon, code);
 	else {
-		/* The helper signs what was typed, whatever it says. */
-		snprintf(buf, sizeof(buf), "%s 00000000", typed);
-		if (decode_report(buf, strlen(buf), &rep, &e) == -1)
-			key_card(kt, seq, code);
-		else
-			key_mac(kt, rep.canon, code);
+		key_wipe(kt, sizeof(kt));
+		scenario_error(b, "no canonical text for TPS %013llu SEQ %u",
+		    (unsigned long long)m->tps, m->seq);
+		return (-1);
 	}
 	key_wipe(kt, sizeof(kt));
 	return (0);
@@ -745,81 +757,71 @@ scenario_msg_free(struct sc_msg *m)
 {
 	if (m == NULL)
 		return;
+	scenario_ussd_free(m->ussd);
 	free(m->text);
 	free(m->expect.values);
 	free(m->expect.canon);
 	free(m);
 }
 
-/* Run the real verify stage; record what it decides. */
-static int
-scenario_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
+/* What the officer meant and the one mistake made, as truth.c reads it. */
+static void
+scenario_intent(const struct sc_msg *m, const uint16_t *meant, size_t n,
+    time_t epoch, struct truth_msg *tm)
 {
-	struct verify_result	 res;
-	struct report		 rep;
-	struct decode_error	 e;
+	memset(tm, 0, sizeof(*tm));
+	tm->sender = m->phone->msisdn;
+	tm->tps = m->tps;
+	tm->contest = m->contest;
+	tm->page = m->page;
+	tm->seq = m->seq;
+	tm->meant = meant;
+	tm->nmeant = n;
+	tm->slip = m->slip;
+	tm->k = m->slipk;
+	tm->typed = m->sliptyped;
+	tm->mode = m->phone->mode == SC_MODE_CARD ? AUTH_CARD : AUTH_MAC;
+	tm->at = epoch + (time_t)scenario_sent_at(m);
+}
+
+/* The protocol's outcome for a message, from its intent and mistake. */
+static int
+scenario_expect(struct sc_build *b, struct sc_msg *m, const struct sc_plan *pl)
+{
+	struct truth_msg	 tm;
+	struct truth_expect	 te;
 	struct sc_expect	*x = &m->expect;
 
-	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
-	    b->conf->epoch + (time_t)m->t, &rep, &res) == -1) {
-		scenario_error(b, "verify failed on '%s'", m->text);
+	scenario_intent(m, pl->v, pl->n, b->conf->epoch, &tm);
+	if (truth_judge(b->truth, &tm, &te) == -1) {
+		scenario_error(b, "no expected outcome for '%s'", m->text);
 		return (-1);
 	}
-	x->verdict = res.verdict;
-	x->reason = res.verdict == VERDICT_REJECTED ? res.reason : REASON_NONE;
-	x->flags = res.flags;
-	x->auth = res.auth;
-	x->supersedes = res.supersedes;
-	x->forward = res.verdict == VERDICT_OK ||
-	    res.verdict == VERDICT_FLAGGED;
-	if (res.verdict == VERDICT_REJECTED) {
-		if (res.reason == REASON_SEQ_USED)
-			memcpy(x->quoted, res.receipt, sizeof(x->quoted));
-	} else
-		memcpy(x->receipt, res.receipt, sizeof(x->receipt));
-	if (decode_report(m->text, strlen(m->text), &rep, &e) == 0) {
-		if ((x->canon = strdup(rep.canon)) == NULL ||
-		    (x->values = calloc(rep.nvalues + 1,
+	x->verdict = te.verdict;
+	x->reason = te.reason;
+	x->flags = te.flags;
+	x->auth = te.auth;
+	x->supersedes = te.supersedes;
+	x->forward = te.verdict == VERDICT_OK || te.verdict == VERDICT_FLAGGED;
+	memcpy(x->receipt, te.receipt, sizeof(x->receipt));
+	memcpy(x->quoted, te.quoted, sizeof(x->quoted));
+	if (te.decoded) {
+		if ((x->canon = strdup(te.canon)) == NULL ||
+		    (x->values = calloc(te.nvalues + 1,
 		    sizeof(*x->values))) == NULL) {
 			scenario_error(b, "out of memory");
 			return (-1);
 		}
-		x->nvalues = rep.nvalues;
-		memcpy(x->values, rep.values, rep.nvalues * sizeof(*x->values));
-	}
-	if (x->forward && memhist_add(b->mh, &rep, res.receipt) == -1) {
-		scenario_error(b, "out of memory");
-		return (-1);
+		x->nvalues = te.nvalues;
+		memcpy(x->values, te.values, te.nvalues * sizeof(*x->values));
 	}
 	return (0);
 }
 
-/* Queue something the officer will do later. */
-static int
-scenario_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
-    unsigned t, int plan, enum sc_kind kind, unsigned seq, const char *text)
-{
-	struct sc_pend	*nv;
-
-	if (*nq == *cap) {
-		*cap = *cap ? *cap * 2 : 32;
-		if ((nv = reallocarray(*q, *cap, sizeof(**q))) == NULL)
-			return (-1);
-		*q = nv;
-	}
-	(*q)[*nq].t = t;
-	(*q)[*nq].order = (*order)++;
-	(*q)[*nq].plan = plan;
-	(*q)[*nq].kind = kind;
-	(*q)[*nq].seq = seq;
-	(*q)[*nq].text = text != NULL ? strdup(text) : NULL;
-	if (text != NULL && (*q)[*nq].text == NULL)
-		return (-1);
-	(*nq)++;
-	return (0);
-}
-
-/* Change one digit of a value, or swap two; keeps it within 0..999. */
+/*
+ * Change one digit of a value, or swap two; keeps it within 0..999.
+ * Returns the value changed, or -1.
+ */
 static int
 scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 {
@@ -850,212 +852,705 @@ scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 		}
 		v[i] = (uint16_t)strtoul(d, NULL, 10);
 		if (v[i] != pl->v[i])
-			return (0);
+			return ((int)i);
 	}
 	return (-1);
+}
+
+/* What an input of a USSD session answers. */
+enum sc_step {
+	SC_ST_CONTEST = 0,
+	SC_ST_TPS,
+	SC_ST_PAGE,
+	SC_ST_VALUE,
+	SC_ST_SEQ,
+	SC_ST_CODE,
+	SC_ST_REVIEW,
+	SC_ST_NAV,		/* 0, #, 00: back or to the start */
+	SC_ST_MAX
+};
+
+#define SC_SCRIPT_MAX	64	/* inputs of one report, slips included */
+#define SC_ONEBY_MAX	12	/* values typed one per screen, at most */
+#define SC_SESSION_SEC	150	/* an officer's typing in one session */
+
+/* A USSD report's inputs as the officer types them, being built. */
+struct sc_script {
+	char		*in[SC_SCRIPT_MAX];
+	unsigned	 think[SC_SCRIPT_MAX];
+	size_t		 n;
+	int		 tps;		/* the last TPS input, typed right */
+	int		 wrong;		/* the wrong key, or -1 */
+	int		 fail;
+};
+
+/* Where a slip goes, decided before the typing. */
+struct sc_slipat {
+	enum sc_slip	 slip;
+	enum sc_step	 step;		/* SC_SLIP_KEY, SC_SLIP_BACK */
+	size_t		 value;		/* the value it is on */
+};
+
+static const char *sc_end_names[SC_END_MAX] = {
+	[SC_END_SUBMIT] = "submit",
+	[SC_END_DROP] = "drop",
+	[SC_END_TIMEOUT] = "timeout",
+	[SC_END_ABANDON] = "abandon",
+};
+
+static const char *sc_slip_names[SC_SLIP_MAX] = {
+	[SC_SLIP_NONE] = "none",
+	[SC_SLIP_KEY] = "wrong_key",
+	[SC_SLIP_BACK] = "back",
+	[SC_SLIP_START] = "restart",
+};
+
+const char *
+scenario_end_name(enum sc_end e)
+{
+	return (e < SC_END_MAX ? sc_end_names[e] : "?");
+}
+
+const char *
+scenario_slip_name(enum sc_slip s)
+{
+	return (s < SC_SLIP_MAX ? sc_slip_names[s] : "?");
+}
+
+/* When a message reaches the gateway: a USSD report at its 1 KIRIM. */
+unsigned
+scenario_sent_at(const struct sc_msg *m)
+{
+	return (m->ussd != NULL ? m->ussd->sent : m->t);
+}
+
+/* Seconds an officer takes for one input of this kind. */
+static unsigned
+scenario_think(struct sc_rng *r, enum sc_step st, size_t nvalues)
+{
+	unsigned	 t;
+
+	switch (st) {
+	case SC_ST_TPS:
+		return (scenario_range(r, 8, 20));	/* 13 digits, copied */
+	case SC_ST_VALUE:
+		if (nvalues <= 1)
+			return (scenario_range(r, 2, 6));
+		t = 4 + (unsigned)nvalues * scenario_range(r, 4, 8) / 4;
+		return (t > SC_USSD_WAIT_SEC - 5 ? SC_USSD_WAIT_SEC - 5 : t);
+	case SC_ST_SEQ:
+		return (scenario_range(r, 3, 8));
+	case SC_ST_CODE:
+		return (scenario_range(r, 5, 12));
+	default:
+		return (scenario_range(r, 2, 5));
+	}
+}
+
+/* One more input of the script. */
+static void
+scenario_key(struct sc_script *s, struct sc_rng *r, enum sc_step st,
+    size_t nvalues, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	if (s->fail)
+		return;
+	va_start(ap, fmt);
+	if (s->n == SC_SCRIPT_MAX || vasprintf(&p, fmt, ap) == -1) {
+		s->fail = 1;
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
+	s->think[s->n] = scenario_think(r, st, nvalues);
+	s->in[s->n++] = p;
+}
+
+/* Values from..to-1 joined by '*', one input. */
+static void
+scenario_key_values(struct sc_script *s, struct sc_rng *r,
+    const uint16_t *v, size_t from, size_t to)
+{
+	char	 buf[TALLY_MAXVALUES * 4 + 1];
+	size_t	 i, off = 0;
+
+	for (i = from; i < to; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%u",
+		    i > from ? "*" : "", v[i]);
+	scenario_key(s, r, SC_ST_VALUE, to - from, "%s", buf);
+}
+
+/* The wrong key of a KEY slip, if the slip is on this step. */
+static void
+scenario_wrong(struct sc_script *s, struct sc_rng *r,
+    const struct sc_slipat *at, enum sc_step st, const char *text)
+{
+	if (at == NULL || at->slip != SC_SLIP_KEY || at->step != st)
+		return;
+	s->wrong = (int)s->n;
+	scenario_key(s, r, st, 1, "%s", text);
+}
+
+/* A BACK slip on this step: a wrong answer, then back (nav). */
+static void
+scenario_back(struct sc_script *s, struct sc_rng *r,
+    const struct sc_slipat *at, enum sc_step st, unsigned wrong,
+    const char *nav)
+{
+	if (at == NULL || at->slip != SC_SLIP_BACK || at->step != st)
+		return;
+	scenario_key(s, r, st, 1, "%u", wrong);
+	scenario_key(s, r, SC_ST_NAV, 1, "%s", nav);
+}
+
+/*
+ * One pass through the menu (docs/ussd.md): contest, TPS, page, the
+ * values (the first `by' one per screen, the rest in one input), SEQ,
+ * code; the slip `at' (or NULL) where it falls.
+ */
+static void
+scenario_pass(struct sc_script *s, struct sc_rng *r, const struct report *rep,
+    const uint16_t *v, size_t by, const struct sc_slipat *at)
+{
+	size_t	 i, wv = at != NULL ? at->value : SIZE_MAX;
+	char	 wrong[24];
+
+	snprintf(wrong, sizeof(wrong), "%u", scenario_range(r, 6, 8));
+	scenario_wrong(s, r, at, SC_ST_CONTEST, wrong);
+	scenario_back(s, r, at, SC_ST_CONTEST, rep->contest % 5 + 1, "0");
+	scenario_key(s, r, SC_ST_CONTEST, 1, "%d", rep->contest);
+	snprintf(wrong, sizeof(wrong), "%012llu",
+	    (unsigned long long)rep->tps / 10);
+	scenario_wrong(s, r, at, SC_ST_TPS, wrong);
+	s->tps = (int)s->n;
+	scenario_key(s, r, SC_ST_TPS, 1, "%013llu",
+	    (unsigned long long)rep->tps);
+	if (rep->page >= 0) {
+		scenario_wrong(s, r, at, SC_ST_PAGE, "100");
+		scenario_key(s, r, SC_ST_PAGE, 1, "%d", rep->page);
+	}
+	for (i = 0; i < rep->nvalues; i++) {
+		if (i == wv) {
+			scenario_wrong(s, r, at, SC_ST_VALUE, "1000");
+			/* After the last value the SEQ screen: 0 is back. */
+			scenario_back(s, r, at, SC_ST_VALUE, (v[i] + 1u) %
+			    1000u, i + 1 == rep->nvalues ? "0" : "#");
+		}
+		if (i >= by) {
+			scenario_key_values(s, r, v, i, rep->nvalues);
+			break;
+		}
+		scenario_key(s, r, SC_ST_VALUE, 1, "%u", v[i]);
+	}
+	scenario_wrong(s, r, at, SC_ST_SEQ, "10000");
+	scenario_back(s, r, at, SC_ST_SEQ, rep->seq < TALLY_SEQ_MAX ?
+	    rep->seq + 1 : rep->seq - 1, "0");
+	scenario_key(s, r, SC_ST_SEQ, 1, "%u", rep->seq);
+	snprintf(wrong, sizeof(wrong), "%.7s", rep->code);
+	scenario_wrong(s, r, at, SC_ST_CODE, wrong);
+	scenario_key(s, r, SC_ST_CODE, 1, "%s", rep->code);
+	scenario_wrong(s, r, at, SC_ST_REVIEW, "2");
+}
+
+static void
+scenario_session_free(struct sc_session *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < ss->ninputs; i++)
+		free(ss->inputs[i]);
+	free(ss->inputs);
+	free(ss->think);
+	memset(ss, 0, sizeof(*ss));
+}
+
+static void
+scenario_ussd_free(struct sc_ussd *u)
+{
+	size_t	 k;
+
+	if (u == NULL)
+		return;
+	for (k = 0; k < u->nsessions; k++)
+		scenario_session_free(&u->sessions[k]);
+	free(u);
+}
+
+/*
+ * A session typing inputs from..to-1 of the script, after a "9" that
+ * takes up the kept report if resume. Its typing is kept within what
+ * a network allows a session. Returns its seconds of typing, or -1.
+ */
+static int
+scenario_session(struct sc_session *ss, const struct sc_script *s,
+    struct sc_rng *r, size_t from, size_t to, int resume)
+{
+	size_t		 i, n = to - from + (resume ? 1 : 0);
+	unsigned	 sum = 0;
+
+	if ((ss->inputs = calloc(n + 1, sizeof(*ss->inputs))) == NULL ||
+	    (ss->think = calloc(n + 1, sizeof(*ss->think))) == NULL)
+		return (-1);
+	ss->resume = resume;
+	ss->wrong = -1;
+	if (resume) {
+		if ((ss->inputs[0] = strdup("9")) == NULL)
+			return (-1);
+		ss->think[0] = scenario_think(r, SC_ST_CONTEST, 1);
+		ss->ninputs = 1;
+	}
+	for (i = from; i < to; i++) {
+		if (s->wrong == (int)i)
+			ss->wrong = (int)ss->ninputs;
+		if ((ss->inputs[ss->ninputs] = strdup(s->in[i])) == NULL)
+			return (-1);
+		ss->think[ss->ninputs++] = s->think[i];
+	}
+	for (i = 0; i < ss->ninputs; i++)
+		sum += ss->think[i];
+	if (sum > SC_SESSION_SEC) {
+		unsigned total = sum;
+
+		for (i = 0, sum = 0; i < ss->ninputs; i++) {
+			ss->think[i] = ss->think[i] * SC_SESSION_SEC / total;
+			if (ss->think[i] == 0)
+				ss->think[i] = 1;
+			sum += ss->think[i];
+		}
+	}
+	return ((int)sum);
+}
+
+/* Which slip, on which step and value; by values go one per screen. */
+static void
+scenario_slip(struct sc_rng *r, const struct scenario_conf *c,
+    const struct report *rep, size_t by, struct sc_slipat *at)
+{
+	double	 x = scenario_unit(r);
+	size_t	 n = rep->nvalues;
+
+	memset(at, 0, sizeof(*at));
+	at->value = SIZE_MAX;
+	if ((x -= c->ussd.wrong_key) < 0) {
+		at->slip = SC_SLIP_KEY;
+		at->step = (enum sc_step)scenario_range(r, SC_ST_CONTEST,
+		    SC_ST_REVIEW);
+		if (at->step == SC_ST_PAGE && rep->page < 0)
+			at->step = SC_ST_VALUE;
+		if (at->step == SC_ST_VALUE)	/* or the rest, in one */
+			at->value = scenario_range(r, 0, (unsigned)(by < n ?
+			    by : n - 1));
+	} else if ((x -= c->ussd.back) < 0) {
+		at->slip = SC_SLIP_BACK;
+		switch (scenario_range(r, 0, by > 0 ? 2 : 1)) {
+		case 0:
+			at->step = SC_ST_CONTEST;
+			break;
+		case 1:
+			at->step = SC_ST_SEQ;
+			break;
+		default:
+			at->step = SC_ST_VALUE;	/* one typed on its own */
+			at->value = scenario_range(r, 0, (unsigned)(by < n ?
+			    by : n) - 1);
+			break;
+		}
+	} else if ((x -= c->ussd.restart) < 0)
+		at->slip = SC_SLIP_START;
+}
+
+/*
+ * The sessions of a report sent by USSD (docs/scenario.md): one pass
+ * through the menu with at most one slip, in one session, or cut by a
+ * dropped line, a timeout or an abandon and finished in a second.
+ * m->text is the report as the menu hands it on; m->t the first dial.
+ */
+static int
+scenario_ussd(struct sc_rng *r, const struct scenario_conf *c,
+    struct sc_msg *m)
+{
+	struct report		 rep;
+	struct decode_error	 e;
+	struct sc_script	 s;
+	struct sc_slipat	 at;
+	struct sc_ussd		*u = NULL;
+	struct sc_session	*ss;
+	uint16_t		 alt[TALLY_MAXVALUES];
+	size_t			 by = 0, i, d;
+	enum sc_end		 cut = SC_END_SUBMIT;
+	double			 x;
+	int			 secs, rc = -1;
+
+	memset(&s, 0, sizeof(s));
+	s.wrong = -1;
+	if (decode_report(m->text, strlen(m->text), &rep, &e) == -1 ||
+	    rep.nvalues == 0)
+		return (-1);
+	if (rep.nvalues <= SC_ONEBY_MAX && scenario_chance(r, c->ussd.oneby))
+		by = rep.nvalues;
+	else if (scenario_chance(r, c->ussd.oneby / 3))
+		by = scenario_range(r, 1, 3);	/* then the rest in one */
+	if (by > rep.nvalues)
+		by = rep.nvalues;
+	scenario_slip(r, c, &rep, by, &at);
+	if (at.slip == SC_SLIP_START) {
+		/* A number typed wrong, seen on review: 00, all again. */
+		memcpy(alt, rep.values, rep.nvalues * sizeof(*alt));
+		i = scenario_rand(r) % rep.nvalues;
+		alt[i] = (uint16_t)((alt[i] + 1u) % 1000u);
+		scenario_pass(&s, r, &rep, alt, by, NULL);
+		scenario_key(&s, r, SC_ST_NAV, 1, "00");
+	}
+	scenario_pass(&s, r, &rep, rep.values, by, &at);
+	if (s.fail || (u = calloc(1, sizeof(*u))) == NULL)
+		goto out;
+	u->slip = at.slip;
+	x = scenario_unit(r);
+	if ((x -= c->ussd.drop) < 0)
+		cut = SC_END_DROP;
+	else if ((x -= c->ussd.timeout) < 0)
+		cut = SC_END_TIMEOUT;
+	else if ((x -= c->ussd.abandon) < 0)
+		cut = SC_END_ABANDON;
+	u->sent = m->t;
+	if (cut != SC_END_SUBMIT) {
+		/* Cut once the TPS is in: the gateway keeps the report. */
+		d = scenario_range(r, (unsigned)s.tps, (unsigned)s.n - 1);
+		ss = &u->sessions[u->nsessions++];
+		ss->end = cut;
+		if ((secs = scenario_session(ss, &s, r, 0, d + 1, 0)) == -1)
+			goto out;
+		u->sent += (unsigned)secs;
+		ss = &u->sessions[u->nsessions++];
+		if (cut == SC_END_ABANDON) {
+			ss->gap = scenario_range(r, 600, 2400);
+			secs = scenario_session(ss, &s, r, 0, s.n, 0);
+		} else {
+			ss->gap = cut == SC_END_DROP ? scenario_range(r, 20,
+			    120) : SC_USSD_WAIT_SEC + scenario_range(r, 10, 60);
+			secs = scenario_session(ss, &s, r, d + 1, s.n, 1);
+		}
+	} else {
+		ss = &u->sessions[u->nsessions++];
+		secs = scenario_session(ss, &s, r, 0, s.n, 0);
+	}
+	if (secs == -1)
+		goto out;
+	ss->end = SC_END_SUBMIT;
+	ss->retry = scenario_chance(r, c->ussd.retry);
+	/* Typing, the gap before it, about 7 values a review screen. */
+	u->sent += ss->gap + (unsigned)secs + SC_USSD_CONFIRM_SEC *
+	    (unsigned)(rep.nvalues / 7 + 1);
+	m->ussd = u;
+	u = NULL;
+	rc = 0;
+out:
+	for (i = 0; i < s.n; i++)
+		free(s.in[i]);
+	scenario_ussd_free(u);
+	return (rc);
+}
+
+/* The report as the USSD menu hands it on (menu.c): digits and '*'. */
+static int
+scenario_render_menu(enum contest ct, uint64_t tps, unsigned seq, int page,
+    const uint16_t *v, size_t n, char *out, size_t len)
+{
+	size_t	 i, off;
+
+	off = (size_t)snprintf(out, len, "%d*%013llu*%u", (int)ct,
+	    (unsigned long long)tps, seq);
+	if (page >= 0 && off < len)
+		off += (size_t)snprintf(out + off, len - off, "*%d", page);
+	for (i = 0; i < n && off < len; i++)
+		off += (size_t)snprintf(out + off, len - off, "*%u", v[i]);
+	return (off < len ? 0 : -1);
+}
+
+/* One TPS's night as it is built: the officer, the plans, what is due. */
+struct sc_night {
+	struct sc_build	*b;
+	struct sc_phone	*ph;
+	struct sc_typist ty;
+	struct sc_rng	 r;
+	struct sc_plan	 plans[SC_MAXPLAN];
+	size_t		 nplans;
+	struct sc_pend	*q;		/* what is due, in no order */
+	size_t		 nq, cap, order;
+	unsigned	 nextseq, badcodes;
+};
+
+/* Something the officer will do at t. */
+static struct sc_pend *
+scenario_later(struct sc_night *nt, unsigned t, int plan, enum sc_kind kind,
+    unsigned seq)
+{
+	struct sc_pend	*nv, *it;
+
+	if (nt->nq == nt->cap) {
+		nt->cap = nt->cap ? nt->cap * 2 : 32;
+		if ((nv = reallocarray(nt->q, nt->cap, sizeof(*nv))) == NULL) {
+			scenario_error(nt->b, "out of memory");
+			return (NULL);
+		}
+		nt->q = nv;
+	}
+	it = &nt->q[nt->nq++];
+	memset(it, 0, sizeof(*it));
+	it->t = t;
+	it->order = nt->order++;
+	it->plan = plan;
+	it->kind = kind;
+	it->seq = seq;
+	return (it);
+}
+
+/*
+ * The officer's message for a step: its SEQ, the mistake of a first
+ * attempt, the text as typed (or the exact text again for a resend),
+ * and the USSD sessions that send it. NULL on error.
+ */
+static struct sc_msg *
+scenario_compose(struct sc_night *nt, const struct sc_pend *p)
+{
+	const struct scenario_conf *c = nt->b->conf;
+	struct sc_plan	*pl = &nt->plans[p->plan];
+	struct sc_msg	*m;
+	uint16_t	 v[TALLY_MAXVALUES];
+	char		 text[2048], code[TALLY_CODE_LEN + 1];
+	size_t		 n;
+	int		 omit = -1, nocode = 0, badcode = 0, typo, k;
+	double		 u;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		scenario_error(nt->b, "out of memory");
+		return (NULL);
+	}
+	m->phone = nt->ph;
+	m->tps = nt->ph->tps;
+	m->contest = pl->contest;
+	m->page = pl->page;
+	m->t = p->t;
+	m->kind = p->kind;
+	m->seq = p->seq != 0 ? p->seq : nt->nextseq++;
+	n = pl->n;
+	memcpy(v, pl->v, n * sizeof(*v));
+	if (p->kind == SC_RESEND) {
+		/* The same text: the same mistake, if any. */
+		if ((m->text = strdup(p->msg->text)) == NULL)
+			goto oom;
+		memcpy(m->code, p->msg->code, sizeof(m->code));
+		m->slip = p->msg->slip;
+		m->slipk = p->msg->slipk;
+		m->sliptyped = p->msg->sliptyped;
+	} else {
+		if (p->kind == SC_CLEAN) {
+			/* The first attempt: maybe a mistake. */
+			u = scenario_unit(&nt->r);
+			if ((u -= c->err.typo_digit) < 0)
+				m->kind = SC_TYPO_DIGIT;
+			else if ((u -= c->err.typo_swap) < 0)
+				m->kind = SC_TYPO_SWAP;
+			else if ((u -= c->err.code_wrong) < 0)
+				m->kind = SC_CODE_WRONG;
+			else if ((u -= c->err.code_missing) < 0)
+				m->kind = SC_CODE_MISSING;
+			else if ((u -= c->err.value_missing) < 0)
+				m->kind = SC_VALUE_MISSING;
+		}
+		/* The menu asks for every value and the code. */
+		if (nt->ph->ussd && (m->kind == SC_CODE_MISSING ||
+		    m->kind == SC_VALUE_MISSING))
+			m->kind = SC_CLEAN;
+		switch (m->kind) {
+		case SC_TYPO_DIGIT:
+		case SC_TYPO_SWAP:
+			if ((typo = scenario_typo(&nt->r, pl, v, m->kind ==
+			    SC_TYPO_SWAP)) == -1)
+				m->kind = SC_CLEAN;
+			else {
+				m->slip = TRUTH_TYPO;
+				m->slipk = (size_t)typo;
+				m->sliptyped = v[typo];
+			}
+			break;
+		case SC_CODE_WRONG:
+			if (nt->badcodes >= (unsigned)c->err.max_bad_codes)
+				m->kind = SC_CLEAN;
+			else {
+				nt->badcodes++;
+				badcode = 1;
+				m->slip = TRUTH_CODE_WRONG;
+			}
+			break;
+		case SC_CODE_MISSING:
+			nocode = 1;
+			m->slip = TRUTH_CODE_MISSING;
+			break;
+		case SC_VALUE_MISSING:
+			if (n > 1) {
+				omit = (int)(scenario_rand(&nt->r) % n);
+				m->slip = TRUTH_VALUE_MISSING;
+				m->slipk = (size_t)omit;
+			} else
+				m->kind = SC_CLEAN;
+			break;
+		default:
+			break;
+		}
+		if (omit >= 0) {
+			memmove(v + omit, v + omit + 1, (n - (size_t)omit - 1) *
+			    sizeof(*v));
+			n--;
+		}
+		if ((nt->ph->ussd ? scenario_render_menu(m->contest, m->tps,
+		    m->seq, m->page, v, n, text, sizeof(text)) :
+		    scenario_render(&nt->r, c, &nt->ty, m->contest, m->tps,
+		    m->seq, m->page, v, n, NULL, text, sizeof(text))) == -1 ||
+		    scenario_code(nt->b, nt->ph->mode, m, v, n, code) == -1)
+			goto fail;
+		if (badcode) {
+			k = (int)(scenario_rand(&nt->r) % TALLY_CODE_LEN);
+			code[k] = (char)('0' + (code[k] - '0' + 1 +
+			    (int)(scenario_rand(&nt->r) % 9)) % 10);
+		}
+		/* Re-render with the code, same choices of style. */
+		if (!nocode) {
+			size_t l = strlen(text);
+			char sep = nt->ph->ussd ? '*' : nt->ty.sep ?
+			    nt->ty.sep : "*# "[scenario_rand(&nt->r) % 3];
+
+			if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
+				goto fail;
+			text[l] = sep;
+			memcpy(text + l + 1, code, TALLY_CODE_LEN + 1);
+		}
+		memcpy(m->code, nocode ? "" : code, nocode ? 1 :
+		    sizeof(m->code));
+		if ((m->text = strdup(text)) == NULL)
+			goto oom;
+	}
+	if (nt->ph->ussd) {
+		if (scenario_ussd(&nt->r, c, m) == -1) {
+			scenario_error(nt->b, "no USSD session for '%s'",
+			    m->text);
+			goto fail;
+		}
+	} else
+		m->parts = scenario_parts(strlen(m->text));
+	return (m);
+oom:
+	scenario_error(nt->b, "out of memory");
+fail:
+	scenario_msg_free(m);
+	return (NULL);
+}
+
+/*
+ * A message is sent: its expected outcome, then what the officer does
+ * about the reply (a fix, a correction, a resend).
+ */
+static int
+scenario_arrive(struct sc_night *nt, struct sc_msg *m, int plan)
+{
+	const struct scenario_conf *c = nt->b->conf;
+	unsigned	 sent = scenario_sent_at(m);
+	struct sc_pend	*it;
+	int		 reuse;
+
+	if (scenario_expect(nt->b, m, &nt->plans[plan]) == -1)
+		return (-1);
+	if (m->expect.verdict == VERDICT_REJECTED) {
+		if (m->kind == SC_SEQ_REUSE)
+			return (scenario_later(nt, sent + scenario_range(&nt->r,
+			    60, 300), plan, SC_CORRECTION, 0) == NULL ? -1 : 0);
+		if (m->kind == SC_CODE_WRONG || m->kind == SC_CODE_MISSING ||
+		    m->kind == SC_VALUE_MISSING)
+			return (scenario_later(nt, sent + scenario_range(&nt->r,
+			    60, 300), plan, SC_REFIX, m->seq) == NULL ? -1 : 0);
+		return (0);
+	}
+	if (m->expect.verdict == VERDICT_DUPLICATE)
+		return (0);
+	if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
+	    (m->expect.verdict == VERDICT_FLAGGED ||
+	    scenario_chance(&nt->r, c->err.notice))) {
+		reuse = scenario_chance(&nt->r, c->err.seq_reuse);
+		if (scenario_later(nt, sent + scenario_range(&nt->r, 300,
+		    1800), plan, reuse ? SC_SEQ_REUSE : SC_CORRECTION, reuse ?
+		    m->seq : 0) == NULL)
+			return (-1);
+	}
+	if (scenario_chance(&nt->r, c->err.resend)) {
+		if ((it = scenario_later(nt, sent + scenario_range(&nt->r, 120,
+		    900), plan, SC_RESEND, m->seq)) == NULL)
+			return (-1);
+		it->msg = m;
+	}
+	return (0);
 }
 
 /*
  * One TPS's night: the planned reports and every follow-up (resend,
  * fix after a rejection, correction), in the order the officer acts,
- * each verified as it is sent.
+ * each judged as it is sent. That is the order the gateway receives
+ * them in: a USSD officer's reports too, since the dialer plays them
+ * one at a time in this order (dial.c), also when a report's sessions
+ * last past the time the next one was due.
  */
 static int
-scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
-    const struct sc_tps *t)
+scenario_night(struct sc_build *b, struct sc_phone *ph, const struct sc_tps *t)
 {
 	const struct scenario_conf *c = b->conf;
-	struct sc_plan	 plans[SC_MAXPLAN];
-	struct sc_pend	*q = NULL, p;
-	struct sc_typist ty;
-	struct sc_rng	 r;
-	size_t		 nplans, nq = 0, cap = 0, order = 0, i, best;
-	unsigned	 nextseq = 1, badcodes = 0;
-	uint16_t	 v[TALLY_MAXVALUES];
-	char		 text[2048], code[TALLY_CODE_LEN + 1];
+	struct sc_night	*nt;
+	struct sc_pend	 p;
+	struct sc_msg	*m;
+	size_t		 i, best;
 	int		 rc = -1, k;
 
-	memset(&p, 0, sizeof(p));
-	scenario_stream(&r, c->seed, 3, t->tps);
-	ph->mode = scenario_chance(&r,
-	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
-	k = (int)scenario_range(&r, 0, 9);
-	ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
-	ty.boxes = scenario_chance(&r, c->style.boxes);
-	if (scenario_plan_tps(b, &r, t, plans, &nplans) == -1)
+	if ((nt = calloc(1, sizeof(*nt))) == NULL) {
+		scenario_error(b, "out of memory");
 		return (-1);
-	for (i = 0; i < nplans; i++)
-		if (scenario_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
-		    SC_CLEAN, 0, NULL) == -1)
-			goto oom;
-	while (nq > 0) {
-		struct sc_msg	*m;
-		struct sc_plan	*pl;
-		size_t		 n;
-		int		 omit = -1, nocode = 0, badcode = 0;
-		double		 u;
-
-		for (best = 0, i = 1; i < nq; i++)
-			if (q[i].t < q[best].t || (q[i].t == q[best].t &&
-			    q[i].order < q[best].order))
+	}
+	nt->b = b;
+	nt->ph = ph;
+	nt->nextseq = 1;
+	/* Its own stream: the SMS phones' nights do not depend on it. */
+	scenario_stream(&nt->r, c->seed, 4, t->tps);
+	ph->ussd = scenario_chance(&nt->r, c->ussd.share);
+	scenario_stream(&nt->r, c->seed, 3, t->tps);
+	ph->mode = scenario_chance(&nt->r,
+	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
+	k = (int)scenario_range(&nt->r, 0, 9);
+	nt->ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
+	nt->ty.boxes = scenario_chance(&nt->r, c->style.boxes);
+	if (scenario_plan_tps(b, &nt->r, t, nt->plans, &nt->nplans) == -1)
+		goto out;
+	for (i = 0; i < nt->nplans; i++)
+		if (scenario_later(nt, nt->plans[i].t, (int)i, SC_CLEAN,
+		    0) == NULL)
+			goto out;
+	while (nt->nq > 0) {
+		for (best = 0, i = 1; i < nt->nq; i++)
+			if (nt->q[i].t < nt->q[best].t || (nt->q[i].t ==
+			    nt->q[best].t && nt->q[i].order <
+			    nt->q[best].order))
 				best = i;
-		p = q[best];
-		q[best] = q[--nq];
-		pl = &plans[p.plan];
-		if ((m = calloc(1, sizeof(*m))) == NULL)
-			goto oom;
-		m->phone = ph;
-		m->tps = t->tps;
-		m->contest = pl->contest;
-		m->page = pl->page;
-		m->t = p.t;
-		m->kind = p.kind;
-		m->seq = p.seq != 0 ? p.seq : nextseq++;
-		n = pl->n;
-		memcpy(v, pl->v, n * sizeof(*v));
-		if (p.kind == SC_RESEND) {
-			m->text = p.text;
-			p.text = NULL;
-		} else {
-			if (p.kind == SC_CLEAN) {
-				/* The first attempt: maybe a mistake. */
-				u = scenario_unit(&r);
-				if ((u -= c->err.typo_digit) < 0)
-					m->kind = SC_TYPO_DIGIT;
-				else if ((u -= c->err.typo_swap) < 0)
-					m->kind = SC_TYPO_SWAP;
-				else if ((u -= c->err.code_wrong) < 0)
-					m->kind = SC_CODE_WRONG;
-				else if ((u -= c->err.code_missing) < 0)
-					m->kind = SC_CODE_MISSING;
-				else if ((u -= c->err.value_missing) < 0)
-					m->kind = SC_VALUE_MISSING;
-			}
-			switch (m->kind) {
-			case SC_TYPO_DIGIT:
-			case SC_TYPO_SWAP:
-				if (scenario_typo(&r, pl, v, m->kind ==
-				    SC_TYPO_SWAP) == -1)
-					m->kind = SC_CLEAN;
-				break;
-			case SC_CODE_WRONG:
-				if (badcodes >= (unsigned)c->err.max_bad_codes)
-					m->kind = SC_CLEAN;
-				else {
-					badcodes++;
-					badcode = 1;
-				}
-				break;
-			case SC_CODE_MISSING:
-				nocode = 1;
-				break;
-			case SC_VALUE_MISSING:
-				if (n > 1)
-					omit = (int)(scenario_rand(&r) % n);
-				else
-					m->kind = SC_CLEAN;
-				break;
-			default:
-				break;
-			}
-			if (omit >= 0) {
-				memmove(v + omit, v + omit + 1, (n - (size_t)omit -
-				    1) * sizeof(*v));
-				n--;
-			}
-			if (scenario_render(&r, c, &ty, m->contest, m->tps,
-			    m->seq,
-			    m->page, v, n, NULL, text, sizeof(text)) == -1 ||
-			    scenario_code(b, ph->mode, text, m->seq, m->tps,
-			    code) == -1)
-				goto fail_msg;
-			if (badcode) {
-				k = (int)(scenario_rand(&r) % TALLY_CODE_LEN);
-				code[k] = (char)('0' + (code[k] - '0' + 1 +
-				    (int)(scenario_rand(&r) % 9)) % 10);
-			}
-			/* Re-render with the code, same choices of style. */
-			if (!nocode) {
-				size_t l = strlen(text);
-				char sep = ty.sep ? ty.sep :
-				    "*# "[scenario_rand(&r) % 3];
-
-				if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
-					goto fail_msg;
-				text[l] = sep;
-				memcpy(text + l + 1, code, TALLY_CODE_LEN + 1);
-			}
-			memcpy(m->code, nocode ? "" : code, nocode ? 1 :
-			    sizeof(m->code));
-			if ((m->text = strdup(text)) == NULL)
-				goto fail_msg;
-		}
-		if (m->kind == SC_RESEND) {
-			struct report		 rep;
-			struct decode_error	 e;
-
-			if (decode_report(m->text, strlen(m->text), &rep,
-			    &e) == 0)
-				memcpy(m->code, rep.code, sizeof(m->code));
-		}
-		m->parts = scenario_parts(strlen(m->text));
-		if (scenario_verify(b, ph, m) == -1)
-			goto fail_msg;
+		p = nt->q[best];
+		nt->q[best] = nt->q[--nt->nq];
+		if ((m = scenario_compose(nt, &p)) == NULL)
+			goto out;
 		TAILQ_INSERT_TAIL(&ph->msgs, m, pentry);
 		ph->nmsgs++;
-
-		/* What the officer does about the reply. */
-		if (m->expect.verdict == VERDICT_REJECTED) {
-			if (m->kind == SC_SEQ_REUSE) {
-				if (scenario_later(&q, &nq, &cap, &order, m->t +
-				    scenario_range(&r, 60, 300), p.plan,
-				    SC_CORRECTION, 0, NULL) == -1)
-					goto oom;
-			} else if (m->kind == SC_CODE_WRONG ||
-			    m->kind == SC_CODE_MISSING ||
-			    m->kind == SC_VALUE_MISSING) {
-				if (scenario_later(&q, &nq, &cap, &order, m->t +
-				    scenario_range(&r, 60, 300), p.plan,
-				        SC_REFIX,
-				    m->seq, NULL) == -1)
-					goto oom;
-			}
-			continue;
-		}
-		if (m->expect.verdict == VERDICT_DUPLICATE)
-			continue;
-		if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
-		    (m->expect.verdict == VERDICT_FLAGGED ||
-		    scenario_chance(&r, c->err.notice))) {
-			int reuse = scenario_chance(&r, c->err.seq_reuse);
-
-			if (scenario_later(&q, &nq, &cap, &order, m->t +
-			    scenario_range(&r, 300, 1800), p.plan, reuse ?
-			    SC_SEQ_REUSE : SC_CORRECTION, reuse ? m->seq : 0,
-			    NULL) == -1)
-				goto oom;
-		}
-		if (scenario_chance(&r, c->err.resend) && scenario_later(&q,
-		    &nq, &cap,
-		    &order, m->t + scenario_range(&r, 120, 900), p.plan,
-		        SC_RESEND,
-		    m->seq, m->text) == -1)
-			goto oom;
-		continue;
-fail_msg:
-		scenario_msg_free(m);
-		goto out;
+		if (scenario_arrive(nt, m, p.plan) == -1)
+			goto out;
 	}
-	(void)idx;
 	rc = 0;
-	goto out;
-oom:
-	scenario_error(b, "out of memory");
 out:
-	for (i = 0; i < nq; i++)
-		free(q[i].text);
-	free(q);
-	free(p.text);
+	free(nt->q);
+	free(nt);
 	return (rc);
 }
 
@@ -1134,6 +1629,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	struct sc_tps	*all = NULL, *pick = NULL;
 	struct sc_msg	**arr = NULL, *m;
 	struct sc_phone	*ph;
+	struct truth_conf tc;
 	size_t		 nall, nlong, i, k;
 	char		 rerr[512];
 
@@ -1173,15 +1669,11 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		scenario_error(&b, "%s", rerr);
 		goto fail;
 	}
-	if ((b.mh = memhist_new()) == NULL || (b.lk = lockout_new(NULL)) ==
-	    NULL)
+	tc.election = conf->election;
+	tc.registry = b.reg;
+	tc.key = conf->key;
+	if ((b.truth = truth_new(&tc)) == NULL)
 		goto oom;
-	b.ctx.election = conf->election;
-	b.ctx.registry = b.reg;
-	b.ctx.key = conf->key;
-	b.ctx.history = memhist_history(b.mh);
-	b.ctx.lockout = b.lk;
-	b.ctx.default_dpt = VERIFY_DEFAULT_DPT;
 	b.sc = sc;
 	for (i = 0; i < conf->ntps; i++) {
 		if ((ph = calloc(1, sizeof(*ph))) == NULL)
@@ -1191,7 +1683,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		scenario_msisdn(conf->seed, i, ph->msisdn, sizeof(ph->msisdn));
 		TAILQ_INSERT_TAIL(&sc->phones, ph, entry);
 		sc->nphones++;
-		if (scenario_night(&b, ph, i, &pick[i]) == -1)
+		if (scenario_night(&b, ph, &pick[i]) == -1)
 			goto fail;
 		sc->nmsgs += ph->nmsgs;
 	}
@@ -1217,8 +1709,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		goto oom;
 	free(all);
 	free(pick);
-	memhist_free(b.mh);
-	lockout_free(b.lk);
+	truth_free(b.truth);
 	registry_close(b.reg);
 	*out = sc;
 	return (0);
@@ -1227,9 +1718,7 @@ oom:
 fail:
 	free(all);
 	free(pick);
-	memhist_free(b.mh);
-	if (b.lk != NULL)
-		lockout_free(b.lk);
+	truth_free(b.truth);
 	if (b.reg != NULL)
 		registry_close(b.reg);
 	scenario_free(sc);
@@ -1300,15 +1789,51 @@ scenario_count(const struct scenario *sc, int kind, int verdict)
 static json_t *
 scenario_flags_json(unsigned flags)
 {
-	static const char *names[] = { "SUM", "TOTAL", "DPT", "PARTY",
-	    "SENDER", "STALE" };
-	json_t	*a = json_array();
-	size_t	 i;
+	json_t		*a = json_array();
+	const char	*name;
+	unsigned	 i;
 
-	for (i = 0; a != NULL && i < 6; i++)
+	for (i = 0; a != NULL && (name = truth_flag_name(i)) != NULL; i++)
 		if (flags & (1u << i))
-			json_array_append_new(a, json_string(names[i]));
+			json_array_append_new(a, json_string(name));
 	return (a);
+}
+
+/* A USSD report's sessions, for scenario.jsonl. */
+static json_t *
+scenario_ussd_json(const struct sc_ussd *u)
+{
+	const struct sc_session	*ss;
+	json_t			*a, *in, *th, *o;
+	size_t			 k, i;
+
+	if ((a = json_array()) == NULL)
+		return (NULL);
+	for (k = 0; k < u->nsessions; k++) {
+		ss = &u->sessions[k];
+		in = json_array();
+		th = json_array();
+		for (i = 0; in != NULL && th != NULL && i < ss->ninputs; i++) {
+			json_array_append_new(in, json_string(ss->inputs[i]));
+			json_array_append_new(th, json_integer(ss->think[i]));
+		}
+		o = json_pack("{s:s, s:b, s:b, s:o, s:I, s:o, s:o}",
+		    "end", scenario_end_name(ss->end),
+		    "resume", ss->resume,
+		    "retry", ss->retry,
+		    "wrong", ss->wrong >= 0 ? json_integer(ss->wrong) :
+		    json_null(),
+		    "gap", (json_int_t)ss->gap,
+		    "inputs", in,
+		    "think", th);
+		if (o == NULL || json_array_append_new(a, o) == -1) {
+			json_decref(a);
+			return (NULL);
+		}
+	}
+	return (json_pack("{s:s, s:I, s:o}", "slip",
+	    scenario_slip_name(u->slip), "sent", (json_int_t)u->sent,
+	    "sessions", a));
 }
 
 /* One message as a JSON object (the line scenario_write prints). */
@@ -1325,7 +1850,7 @@ scenario_msg_json(const struct sc_msg *m)
 	for (i = 0; v != NULL && i < x->nvalues; i++)
 		json_array_append_new(v, json_integer(x->values[i]));
 	e = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
-	    "verdict", verify_verdict_name(x->verdict),
+	    "verdict", truth_verdict_name(x->verdict),
 	    "reason", x->verdict == VERDICT_REJECTED ?
 	    json_string(scenario_reason_name(x->reason)) : json_null(),
 	    "flags", scenario_flags_json(x->flags),
@@ -1341,10 +1866,11 @@ scenario_msg_json(const struct sc_msg *m)
 		return (NULL);
 	if (x->quoted[0])
 		json_object_set_new(e, "quoted", json_string(x->quoted));
-	o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, s:s, "
-	    "s:I, s:o}",
+	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:s, s:s, "
+	    "s:s, s:I, s:o}",
 	    "id", (json_int_t)m->id,
 	    "phone", m->phone->msisdn,
+	    "channel", m->ussd != NULL ? "ussd" : "sms",
 	    "tps", tps,
 	    "contest", decode_contest_name(m->contest),
 	    "page", m->page >= 0 ? json_integer(m->page) : json_null(),
@@ -1355,6 +1881,11 @@ scenario_msg_json(const struct sc_msg *m)
 	    "text", m->text,
 	    "parts", (json_int_t)m->parts,
 	    "expect", e);
+	if (o != NULL && m->ussd != NULL && json_object_set_new(o, "ussd",
+	    scenario_ussd_json(m->ussd)) == -1) {
+		json_decref(o);
+		return (NULL);
+	}
 	return (o);
 }
 
@@ -1375,6 +1906,40 @@ scenario_write(FILE *fp, const struct scenario *sc)
 			return (-1);
 	}
 	return (ferror(fp) ? -1 : 0);
+}
+
+/* The USSD officers: their reports, sessions, slips and cuts. */
+static void
+scenario_summary_ussd(FILE *fp, const struct scenario *sc)
+{
+	const struct sc_phone	*ph;
+	const struct sc_msg	*m;
+	size_t			 phones = 0, n = 0, sessions = 0, retry = 0;
+	size_t			 slip[SC_SLIP_MAX], end[SC_END_MAX], k;
+
+	memset(slip, 0, sizeof(slip));
+	memset(end, 0, sizeof(end));
+	TAILQ_FOREACH(ph, &sc->phones, entry)
+		phones += ph->ussd != 0;
+	TAILQ_FOREACH(m, &sc->msgs, entry) {
+		if (m->ussd == NULL)
+			continue;
+		n++;
+		slip[m->ussd->slip]++;
+		for (k = 0; k < m->ussd->nsessions; k++) {
+			sessions++;
+			end[m->ussd->sessions[k].end]++;
+			retry += m->ussd->sessions[k].retry != 0;
+		}
+	}
+	if (phones == 0)
+		return;
+	fprintf(fp, "ussd: %zu phones, %zu reports in %zu sessions; slips: "
+	    "wrong key %zu, back %zu, restart %zu; cut: dropped %zu, timed "
+	    "out %zu, abandoned %zu; last step retried %zu\n", phones, n,
+	    sessions, slip[SC_SLIP_KEY], slip[SC_SLIP_BACK],
+	    slip[SC_SLIP_START], end[SC_END_DROP], end[SC_END_TIMEOUT],
+	    end[SC_END_ABANDON], retry);
 }
 
 /* Counts by kind and expected verdict, for people. */
@@ -1421,4 +1986,5 @@ scenario_summary(FILE *fp, const struct scenario *sc)
 	    tot[VERDICT_REJECTED], sc->nmsgs);
 	fprintf(fp, "final state: %zu (TPS, contest, page) records\n",
 	    sc->nfinals);
+	scenario_summary_ussd(fp, sc);
 }

@@ -5,7 +5,10 @@
  * ../shared/data/pilpres2024_tps.csv and the election definition, it
  * builds the list of SMS every phone sends, in time order, each with
  * the mistake it carries and the outcome the protocol gives it (found
- * by running the real verify stage over the messages in send order).
+ * by truth.c from what the officer meant and that mistake, over the
+ * messages in send order; never by asking the gateway's verify stage).
+ * A share of the officers report by USSD instead: each of their
+ * reports carries the sessions they dial and what they type in each.
  * docs/scenario.md describes the model and its knobs.
  */
 
@@ -18,6 +21,7 @@
 #include <stdio.h>
 
 #include "tally.h"
+#include "truth.h"
 
 /* What a message is, from the officer's side. */
 enum sc_kind {
@@ -61,6 +65,22 @@ struct scenario_style {
 	double	 boxes;		/* every value as 3 digits, like the form */
 };
 
+/*
+ * USSD officers: their share of the phones and the slips of their
+ * sessions (docs/scenario.md). Probabilities per report.
+ */
+struct scenario_ussd {
+	double	 share;		/* phones that report by USSD, not SMS */
+	double	 oneby;		/* values one per screen (forms <= 12) */
+	double	 wrong_key;	/* a wrong key on one screen */
+	double	 back;		/* a wrong answer, back, the right one */
+	double	 restart;	/* a wrong number seen on review: 00 */
+	double	 drop;		/* the signal lost: redial and resume */
+	double	 timeout;	/* too slow on a screen: redial, resume */
+	double	 abandon;	/* dropped, later again from the start */
+	double	 retry;		/* the aggregator posts the last step twice */
+};
+
 struct scenario_conf {
 	const char		*csv;		/* pilpres2024_tps.csv */
 	const char		*desa_csv;	/* desa_tps_2024.csv, or NULL */
@@ -76,6 +96,7 @@ struct scenario_conf {
 	double			 card_share;	/* phones in card mode */
 	struct scenario_errors	 err;
 	struct scenario_style	 style;
+	struct scenario_ussd	 ussd;
 	time_t			 epoch;		/* send time 0, for verify */
 };
 
@@ -96,6 +117,54 @@ struct sc_expect {
 					   quote */
 };
 
+/* How a USSD officer's session ends. */
+enum sc_end {
+	SC_END_SUBMIT = 0,	/* 1 KIRIM: the END screen with the verdict */
+	SC_END_DROP,		/* the signal is lost: redial, 9 resumes */
+	SC_END_TIMEOUT,		/* too slow on a screen, the network gives
+				   up: redial, 9 resumes */
+	SC_END_ABANDON,		/* dropped and given up: later from the start */
+	SC_END_MAX
+};
+
+/* The one slip in the typing of a USSD report, if any. */
+enum sc_slip {
+	SC_SLIP_NONE = 0,
+	SC_SLIP_KEY,		/* a wrong key: the screen comes again */
+	SC_SLIP_BACK,		/* a wrong answer, 0 (# on values), the right */
+	SC_SLIP_START,		/* a wrong number seen on review: 00, again */
+	SC_SLIP_MAX
+};
+
+#define SC_USSD_CONFIRMS	24	/* "1" on review screens, at most */
+#define SC_USSD_CONFIRM_SEC	2	/* seconds to read a review screen */
+#define SC_USSD_WAIT_SEC	60	/* the network waits for input */
+#define SC_USSD_SESSIONS	2	/* the last one sends the report */
+
+/*
+ * One dial of the service code: the inputs the officer types, in
+ * order; after them, a SC_END_SUBMIT session answers each review
+ * screen with "1" until the END screen.
+ */
+struct sc_session {
+	enum sc_end	 end;
+	int		 resume;	/* begins with 9: the kept report */
+	int		 retry;		/* the last step is posted twice */
+	int		 wrong;		/* the input that is wrong, or -1 */
+	unsigned	 gap;		/* seconds after the previous session */
+	size_t		 ninputs;
+	char		**inputs;
+	unsigned	*think;		/* seconds before each input */
+};
+
+/* A report sent by USSD. */
+struct sc_ussd {
+	enum sc_slip		 slip;
+	unsigned		 sent;	/* seconds from the start: 1 KIRIM */
+	size_t			 nsessions;
+	struct sc_session	 sessions[SC_USSD_SESSIONS];
+};
+
 struct sc_phone;
 
 struct sc_msg {
@@ -112,6 +181,11 @@ struct sc_msg {
 	char			*text;
 	size_t			 parts;		/* SMS parts (GSM 7-bit) */
 	char			 code[TALLY_CODE_LEN + 1]; /* as typed */
+	enum truth_slip		 slip;		/* the mistake in the text */
+	size_t			 slipk;		/* the value mistyped or
+						   left out */
+	uint16_t		 sliptyped;	/* TRUTH_TYPO: typed for it */
+	struct sc_ussd		*ussd;		/* NULL: sent by SMS */
 	struct sc_expect	 expect;
 };
 TAILQ_HEAD(sc_msgq, sc_msg);
@@ -121,6 +195,7 @@ struct sc_phone {
 	uint64_t		 tps;
 	char			 msisdn[32];
 	enum sc_mode		 mode;
+	int			 ussd;		/* reports by USSD, not SMS */
 	struct sc_msgq		 msgs;
 	size_t			 nmsgs;
 };
@@ -160,5 +235,8 @@ void		 scenario_summary(FILE *, const struct scenario *);
 size_t		 scenario_count(const struct scenario *, int, int);
 const char	*scenario_kind_name(enum sc_kind);
 const char	*scenario_reason_name(enum reason);
+const char	*scenario_end_name(enum sc_end);
+const char	*scenario_slip_name(enum sc_slip);
+unsigned	 scenario_sent_at(const struct sc_msg *);
 
 #endif /* SCENARIO_H */

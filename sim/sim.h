@@ -7,6 +7,8 @@
  *   ctl.c       the control socket (RUNDIR/ctl.sock) and `tallysim ctl'
  *   fault.c     timing profiles and faults
  *   play.c      plays a scenario through the network; the oracle
+ *   dial.c      the scenario's USSD officers, through aggr.c
+ *   aggr.c      the USSD aggregator: posts sessions' steps to a gateway
  *   world.c     `tallysim world': the simulator, central and tallygw
  */
 
@@ -345,10 +347,58 @@ int		 play_oracle(int, char **, FILE *, const char *,
 		    struct evbuffer *, char *, size_t);
 void		 play_free(void);
 
+/* dial.c: the scenario's USSD officers */
+struct scenario;
+struct sc_msg;
+typedef void	 (*dial_done_cb)(const struct sc_msg *, int);
+int		 dial_start(const struct scenario *, const char *, double,
+		    dial_done_cb, char *, size_t);
+void		 dial_due(const struct sc_msg *);
+size_t		 dial_pending(size_t *);
+void		 dial_flush(void);
+void		 dial_free(void);
+
 /* world.c */
 int		 world_main(int, char **);
 
-/* aggr.c */
+/* aggr.c: the USSD aggregator */
+#define AGGR_SCREEN_SEC		10	/* a screen must come within this */
+#define AGGR_SESSION_SEC	180	/* the whole session within this */
+
+enum aggr_type {
+	AGGR_NONE = 0,		/* no screen: no answer, or not CON/END */
+	AGGR_CON,		/* a screen; the session goes on */
+	AGGR_END,		/* the last screen */
+};
+
+/* What one step got; error set: the session fails there. */
+struct aggr_answer {
+	enum aggr_type	 type;
+	const char	*screen;	/* without "CON "/"END ", or NULL */
+	const char	*error;		/* NULL: a good screen */
+	int		 timedout;	/* no answer within the time given */
+};
+
+/* The form fields of one step (docs/ussd.md). */
+struct aggr_form {
+	const char	*session;	/* sessionId */
+	const char	*code;		/* serviceCode */
+	const char	*phone;		/* phoneNumber */
+	const char	*network;	/* networkCode */
+	const char	*text;		/* every input so far, joined by * */
+};
+
+struct aggr_ep;
+struct aggr_req;
+typedef void	 (*aggr_cb)(const struct aggr_answer *, void *);
+
+struct aggr_ep	*aggr_ep_open(const char *, const char *, const char *,
+		    char *, size_t);
+void		 aggr_ep_free(struct aggr_ep *);
+const char	*aggr_network(const char *);
+struct aggr_req	*aggr_post(struct event_base *, const struct aggr_ep *,
+		    const struct aggr_form *, long, aggr_cb, void *);
+void		 aggr_cancel(struct aggr_req *);
 int		 aggr_ctl(const char *, int, char **);
 
 /* fault.c */

@@ -1,15 +1,17 @@
 #!/bin/sh
 # make demo: a simulated election night, end to end.
 #
-# `tallysim world' runs 10 simulated GSM modems, the SMS network and
-# tallysim's central receiver, and starts tallygw on them.  300 polling
-# stations' KPPS officers send their coded tally SMS over a 12-hour
-# night, compressed into about three minutes.  The demo shows the
-# progress live, then the oracle's verdict on every reply and every
-# forwarded record; its exit status is the oracle's.
+# `tallysim world' runs 10 simulated GSM modems, the SMS network, a USSD
+# aggregator and tallysim's central receiver, and starts tallygw on
+# them.  300 polling stations' KPPS officers report over a 12-hour
+# night, compressed into about three minutes: most send coded tally SMS,
+# a fifth go through the USSD menu instead.  The demo shows the progress
+# live, then the oracle's verdict on every reply, every USSD screen and
+# every forwarded record; its exit status is the oracle's.
 #
 # DEMO_DIR=DIR keeps the run there; DEMO_TPS, DEMO_SCALE, DEMO_MODEMS,
-# DEMO_DAILY_CAP and DEMO_SETTLE change the size and the speed.
+# DEMO_DAILY_CAP, DEMO_SETTLE and DEMO_USSD (the share of officers who
+# report by USSD, 0.2) change the size, the mix and the speed.
 set -u
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
@@ -23,6 +25,7 @@ SCALE=${DEMO_SCALE:-240}	# 12 hours in 3 minutes
 CAP=${DEMO_DAILY_CAP:-2000}	# SMS a SIM may send per day
 POLL=3				# seconds between progress lines
 SETTLE=${DEMO_SETTLE:-600}	# at most this long for replies after the night
+USSD=${DEMO_USSD:-0.2}		# share of the officers who report by USSD
 KEEP=${DEMO_DIR:+1}
 RUN=${DEMO_DIR:-$(mktemp -d /tmp/tallydemo.XXXXXX)}
 PID=
@@ -69,14 +72,19 @@ cat <<EOF
 == tallygw demo: a simulated election night
 
    Simulated: $MODEMS USB GSM modems on pseudo-terminals (AT commands, PDU
-   mode, SIM storage), the Indonesian SMS network behind them, and the
-   KPPS officers of $TPS real polling stations (2024 data) typing coded
-   tally SMS on basic phones, with their usual mistakes: typos, wrong or
-   missing codes, values left out, resends and corrections.
-   Real: tallygw drives the modems through libGammu, verifies every SMS,
-   stores it in SQLite, answers the officer and forwards each accepted
-   report, signed, to the central receiver.  An oracle then checks every
-   reply and every central record against what the protocol demands.
+   mode, SIM storage), the Indonesian SMS network behind them, a USSD
+   aggregator, and the KPPS officers of $TPS real polling stations (2024
+   data) on basic phones, with their usual mistakes.  Most type coded
+   tally SMS (typos, wrong or missing codes, values left out, resends,
+   corrections); a share of $USSD dial the USSD menu instead (a wrong
+   key, 0 back, 00 to start again, a screen timeout, a dropped call
+   redialled and resumed with 9, a session abandoned and begun afresh).
+   Real: tallygw drives the modems through libGammu and answers the
+   aggregator's USSD callback, verifies every report, stores it in
+   SQLite, answers the officer (SMS, and the USSD END screen) and
+   forwards each accepted report, signed, to the central receiver.  An
+   oracle then checks every reply, every USSD session's screens and
+   every central record against what the protocol demands.
    The $((NIGHT / 3600))-hour night runs $SCALE times faster, with realistic
    network delays; each SIM may send $CAP SMS a day.
    Files: $RUN
@@ -103,12 +111,12 @@ ctl modems | sed 's/^/   modem /'
 
 echo
 echo "== the night: $TPS polling stations"
-out=$(ctl scenario start --tps "$TPS" --night "$NIGHT" --data "$DATA") ||
-    exit 1
-echo "   $out"
+out=$(ctl scenario start --tps "$TPS" --night "$NIGHT" --data "$DATA" \
+    --ussd "$USSD") || exit 1
+echo "$out" | sed 's/^/   /'
 
-# gwv NAME: one count of the gateway's status line.
-gwv() { printf '%s\n' "$gw" | tr ' ' '\n' | sed -n "/^$1\$/{n;p;}"; }
+# gwv NAME: one count of the gateway's status table.
+gwv() { printf '%s\n' "$gw" | t_kv "$1"; }
 
 # One progress line: the phones' side, the gateway's, the central's.
 progress() {
@@ -117,10 +125,10 @@ progress() {
 	sent=$(jnum sent "$st")
 	total=$(jnum total "$st")
 	replies=$(jnum delivered_to_phones "$(ctl stats --json)")
-	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null |
-	    head -1)
+	gw=$("$GWCTL" status --sock "$RUN/gw/tallygw.sock" 2>/dev/null)
 	central=$(ctl central 2>/dev/null | grep -c .)
-	line="phones sent $sent/$total"
+	line="phones sent $sent/$total (USSD $(jnum ussd_sent "$st")/$(jnum \
+ussd_total "$st") in $(jnum sessions "$st") sessions)"
 	[ -n "$gw" ] && line="$line | received $(gwv received): ok $(gwv ok) \
 flagged $(gwv flagged) dup $(gwv duplicate) rejected $(gwv rejected) \
 | replies sent $(gwv confirmed), waiting $(gwv replies_queued) \
@@ -156,6 +164,44 @@ while :; do
 	[ $(($(date +%s) - done_at)) -ge $SETTLE ] && break
 done
 
+# One USSD officer's report, screen by screen: a dropped call, redialled
+# and taken up again with 9.
+if [ -s "$RUN/ussd.jsonl" ]; then
+	echo
+	echo "== a USSD report: the line drops, the officer redials, 9 resumes"
+	python3 - "$RUN/scenario.jsonl" "$RUN/ussd.jsonl" <<'PY'
+import json, sys
+msgs = {}
+for line in open(sys.argv[1]):
+    m = json.loads(line)
+    u = m.get("ussd")
+    if u and len(u["sessions"]) == 2 and u["sessions"][0]["end"] == "drop":
+        msgs[m["id"]] = m
+screens = {}
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["msg"] in msgs:
+        screens.setdefault(o["msg"], []).append(o)
+for mid in sorted(screens):
+    m = msgs[mid]
+    print("   %s, TPS %s, %s:" % (m["phone"], m["tps"], m["contest"]))
+    for o in screens[mid]:
+        s = m["ussd"]["sessions"][o["k"]]
+        if "end" in o:
+            print("     -- session %d: %s" % (o["k"] + 1, o["end"]))
+            continue
+        i = o["i"]
+        typed = "dial *123*45#" if i < 0 else "types " + (
+            s["inputs"][i] if i < len(s["inputs"]) else "1")
+        if len(typed) > 24:
+            typed = typed[:21] + "..."
+        text = o.get("text", "").replace("\n", " / ")
+        print("     %-24s %s %s" % (typed, o.get("type", "?"),
+            text[:150] + ("..." if len(text) > 150 else "")))
+    break
+PY
+fi
+
 echo
 echo "== the oracle"
 ctl oracle >"$RUN/oracle.txt" 2>"$RUN/oracle.err"
@@ -171,8 +217,8 @@ if [ "$n" -gt 0 ]; then
 	[ "$n" -gt 10 ] && echo "   ... $((n - 10)) more in $RUN/oracle.txt"
 fi
 if [ $RC -eq 0 ]; then
-	echo "   every officer got the right answer; every accepted report" \
-	    "reached the central system"
+	echo "   every officer, by SMS or by USSD, got the right answer;" \
+	    "every accepted report reached the central system once, signed"
 else
 	echo "   the oracle found discrepancies (exit $RC)"
 fi

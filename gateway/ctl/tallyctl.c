@@ -1,12 +1,11 @@
 /*
  * tallyctl: the operator's tool. Keys, codes, cards, verification and
- * the TPS registry. Its commands and their output are a contract
- * (docs/tallyctl.md): scripts rely on them.
+ * the TPS registry; and, through the admin API of a running tallygw,
+ * its state and actions (remote.c). Its commands and their output are
+ * a contract (docs/tallyctl.md): scripts rely on them.
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +19,7 @@
 #include "log.h"
 #include "memhist.h"
 #include "reply.h"
+#include "remote.h"
 #include "tally.h"
 
 #define CTL_EXIT_OK		0
@@ -43,7 +43,12 @@ static int	tallyctl_card(int, char **);
 static int	tallyctl_receipt(int, char **);
 static int	tallyctl_import(int, char **);
 static int	tallyctl_form(int, char **);
-static int	tallyctl_gw(int, char **);
+static int	tallyctl_remote(int, char **);
+
+/* How a remote command reaches the gateway. */
+#define CTL_CONN	"[--json] [--sock FILE | --state DIR | --url URL " \
+			"--token-file FILE]"
+
 
 static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "keygen", tallyctl_keygen, "keygen -o FILE",
@@ -72,18 +77,33 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "form", tallyctl_form, "form [--election FILE] --tps TPS --contest C "
 	  "[--page P]",
 	  "show which values a report for that TPS and contest needs" },
-	{ "status", tallyctl_gw, "status [--sock FILE | --state DIR]",
-	  "one line of the running gateway's counters" },
-	{ "modems", tallyctl_gw, "modems [--sock FILE | --state DIR]",
-	  "one line per modem of the running gateway" },
-	{ "modem", tallyctl_gw, "modem enable|disable NAME [--sock FILE | "
-	  "--state DIR]",
-	  "start or stop one modem's worker until the next reload" },
-	{ "msg", tallyctl_gw, "msg ID [--sock FILE | --state DIR]",
-	  "what the gateway stored and decided for message ID" },
-	{ "sweep", tallyctl_gw, "sweep [--sock FILE | --state DIR]",
+	{ "status", tallyctl_remote, "status " CTL_CONN,
+	  "the running gateway's counters and central systems" },
+	{ "modems", tallyctl_remote, "modems " CTL_CONN,
+	  "one row per modem of the running gateway" },
+	{ "modem", tallyctl_remote,
+	  "modem enable|disable|reconnect|balance NAME " CTL_CONN,
+	  "start or stop a modem's worker, reconnect it, ask its balance" },
+	{ "messages", tallyctl_remote, "messages [--tps TPS] [--sender MSISDN] "
+	  "[--kind K] [--verdict V] [--contest C] [--reply STATE] "
+	  "[--forward STATE] [--channel sms|ussd] [--since T] [--until T] "
+	  "[--limit N] [--before ID] " CTL_CONN,
+	  "the messages the gateway stored, newest first, filtered" },
+	{ "msg", tallyctl_remote, "msg ID " CTL_CONN,
+	  "the whole life of message ID: stored, replied, forwarded" },
+	{ "resend", tallyctl_remote, "resend ID " CTL_CONN,
+	  "send the reply to message ID again" },
+	{ "forward", tallyctl_remote, "forward retry [ID | --failed] " CTL_CONN,
+	  "forward now what waits (ID: that message's; --failed: refused)" },
+	{ "coverage", tallyctl_remote, "coverage [--level province|regency|"
+	  "district|village] [--in CODE] [--contest C] " CTL_CONN,
+	  "expected, reported, flagged and missing TPS by region" },
+	{ "export", tallyctl_remote, "export [--region CODE] [--contest C] "
+	  CTL_CONN,
+	  "the latest accepted report per TPS, contest, page: CSV or JSON" },
+	{ "sweep", tallyctl_remote, "sweep " CTL_CONN,
 	  "read every modem's SIM storage now" },
-	{ "reload", tallyctl_gw, "reload [--sock FILE | --state DIR]",
+	{ "reload", tallyctl_remote, "reload " CTL_CONN,
 	  "re-read the config: add, remove, enable and disable modems" },
 };
 #define CTL_NCMDS	(sizeof(tallyctl_cmds) / sizeof(tallyctl_cmds[0]))
@@ -133,8 +153,7 @@ tallyctl_fail(const char *fmt, ...)
 enum {
 	OPT_KEY = 256, OPT_ROOT, OPT_PROVINCE, OPT_ELECTION, OPT_REGISTRY,
 	OPT_TPS, OPT_ROWS, OPT_HTML, OPT_SENDER, OPT_BATCH, OPT_DESA,
-	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_SOCK, OPT_STATE, OPT_HELPER,
-	OPT_LANG,
+	OPT_DPT, OPT_CONTEST, OPT_PAGE, OPT_HELPER, OPT_LANG,
 };
 static const struct option tallyctl_longopts[] = {
 	{ "key",	required_argument,	NULL, OPT_KEY },
@@ -152,8 +171,6 @@ static const struct option tallyctl_longopts[] = {
 	{ "dpt",	required_argument,	NULL, OPT_DPT },
 	{ "contest",	required_argument,	NULL, OPT_CONTEST },
 	{ "page",	required_argument,	NULL, OPT_PAGE },
-	{ "sock",	required_argument,	NULL, OPT_SOCK },
-	{ "state",	required_argument,	NULL, OPT_STATE },
 	{ "lang",	required_argument,	NULL, OPT_LANG },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ NULL,		0,			NULL, 0 },
@@ -161,7 +178,7 @@ static const struct option tallyctl_longopts[] = {
 
 struct tallyctl_opts {
 	const char	*key, *root, *out, *election, *registry, *sender;
-	const char	*batch, *desa, *dpt, *contest, *sock, *state;
+	const char	*batch, *desa, *dpt, *contest;
 	int		 province, rows, html, helper, page;
 	enum reply_lang	 lang;
 	uint64_t	 tps;
@@ -274,12 +291,6 @@ tallyctl_getopt(int argc, char **argv, const int *allowed,
 			break;
 		case OPT_CONTEST:
 			o->contest = optarg;
-			break;
-		case OPT_SOCK:
-			o->sock = optarg;
-			break;
-		case OPT_STATE:
-			o->state = optarg;
 			break;
 		case OPT_LANG:
 			if (strcmp(optarg, "id") != 0 &&
@@ -1014,72 +1025,18 @@ tallyctl_form(int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
-/*
- * The commands of a running tallygw: one request line on its control
- * socket; the answer is printed without its final OK line.
- */
+/* The commands of a running tallygw (remote.c). */
 static int
-tallyctl_gw(int argc, char **argv)
+tallyctl_remote(int argc, char **argv)
 {
-	static const int	 allowed[] = { OPT_SOCK, OPT_STATE, 0 };
-	struct tallyctl_opts		 o;
-	struct sockaddr_un	 sun;
-	char			 req[512], line[4096];
-	FILE			*fp;
-	int			 i, fd, ok = 0, bol = 1;
-	size_t			 off;
+	int	 rc;
 
-	i = tallyctl_getopt(argc, argv, allowed, &o);
-	off = snprintf(req, sizeof(req), "%s", tallyctl_current->name);
-	for (; i < argc; i++) {
-		if (strchr(argv[i], '\n') != NULL)
-			tallyctl_usage();
-		off += snprintf(req + off, sizeof(req) - off, " %s", argv[i]);
-		if (off >= sizeof(req))
-			tallyctl_usage();
-	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (o.sock != NULL)
-		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", o.sock);
-	else
-		snprintf(sun.sun_path, sizeof(sun.sun_path),
-		    "%s/tallygw.sock", o.state ? o.state : "/var/lib/tallygw");
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1)
-		return (tallyctl_fail("socket: %s", strerror(errno)));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		close(fd);
-		return (tallyctl_fail("%s: %s (is tallygw running?)",
-		    sun.sun_path,
-		    strerror(errno)));
-	}
-	if (write(fd, req, strlen(req)) == -1 || write(fd, "\n", 1) == -1) {
-		close(fd);
-		return (tallyctl_fail("%s: %s", sun.sun_path, strerror(errno)));
-	}
-	if ((fp = fdopen(fd, "r")) == NULL) {
-		close(fd);
-		return (tallyctl_fail("fdopen: %s", strerror(errno)));
-	}
-	/* OK and ERR count only at the start of a line, not of a chunk. */
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (bol && strcmp(line, "OK\n") == 0) {
-			ok = 1;
-			break;
-		}
-		if (bol && strncmp(line, "ERR ", 4) == 0) {
-			fclose(fp);
-			line[strcspn(line, "\n")] = '\0';
-			return (tallyctl_fail("%s", line + 4));
-		}
-		bol = strchr(line, '\n') != NULL;
-		fputs(line, stdout);
-	}
-	fclose(fp);
-	if (!ok)
-		return (tallyctl_fail("%s: the answer ended early",
-		    sun.sun_path));
-	return (CTL_EXIT_OK);
+	rc = remote_main(tallyctl_current->name, argc, argv);
+	if (rc == REMOTE_HELP)
+		tallyctl_help();
+	if (rc == REMOTE_USAGE)
+		tallyctl_usage();
+	return (rc);
 }
 
 int

@@ -692,6 +692,48 @@ registry_count(struct registry *reg, size_t *n)
 	return (rc == SQLITE_ROW ? 0 : -1);
 }
 
+/*
+ * Each village whose code is in lo..hi, in code order, with its TPS
+ * count: what coverage expects. cb returning -1 stops the walk (and
+ * the call returns -1); a database error is logged.
+ */
+int
+registry_villages(struct registry *reg, uint64_t lo, uint64_t hi,
+    int (*cb)(const struct registry_village *, void *), void *arg)
+{
+	static const char	 sql[] = "SELECT v.code, v.prov, v.kab, v.kec,"
+	    " v.desa, (SELECT count(*) FROM tps AS t WHERE t.code BETWEEN"
+	    " v.code * 1000 AND v.code * 1000 + 999) FROM village AS v"
+	    " WHERE v.code BETWEEN ?1 AND ?2 ORDER BY v.code";
+	struct registry_village	 v;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(reg->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("registry: %s: villages: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+		return (-1);
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lo);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&v, 0, sizeof(v));
+		v.code = (uint64_t)sqlite3_column_int64(st, 0);
+		registry_copy_text(st, 1, v.prov, sizeof(v.prov));
+		registry_copy_text(st, 2, v.kab, sizeof(v.kab));
+		registry_copy_text(st, 3, v.kec, sizeof(v.kec));
+		registry_copy_text(st, 4, v.desa, sizeof(v.desa));
+		v.ntps = (long)sqlite3_column_int64(st, 5);
+		if (cb(&v, arg) == -1)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		log_warnx("registry: %s: villages: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	sqlite3_finalize(st);
+	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
 /* --- import of the village list -------------------------------------- */
 
 struct desa_import {

@@ -50,10 +50,10 @@ DB=$D/gw/tallygw.db
 sctl() { timeout 30 "$SIM" ctl --dir "$D/sim" "$@"; }
 gwctl() { timeout 10 "$CTL" "$@" --state "$D/gw"; }
 q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>/dev/null; }
-# A count of the gateway's status line: stat NAME.
-stat() { gwctl status | tr ' ' '\n' | sed -n "/^$1\$/{n;p;}"; }
-# The line of one modem in `tallyctl modems'.
-mline() { gwctl modems | grep "^$1 "; }
+# A count of the gateway's status table: stat NAME.
+stat() { gwctl status | t_kv "$1"; }
+# One column of one modem in the table of `tallyctl modems': mcol m0 SENT.
+mcol() { gwctl modems | t_col "$1" "$2"; }
 # The phone's received SMS, one JSON line each.
 inbox() { sctl inbox --phone "$1"; }
 dump_logs() {
@@ -167,17 +167,15 @@ sleep 3
 expect "with every modem at its cap the last two replies wait, queued" \
     "$(q "SELECT group_concat(state || '/' || attempts, ' ') FROM (SELECT state, attempts FROM outbox WHERE id > 7 ORDER BY id)")" \
     "queued/0 queued/0"
-st=$(gwctl status)
-expect_match "tallyctl status counts them as queued, none failed" "$st" \
-    'confirmed 7 .* replies_queued 2 reply_failed 0 '
-expect_match "tallyctl status: every modem is at its cap" "$st" \
-    ' modems_capped 3$'
-expect_match "tallyctl modems: m0 is at its cap" "$(mline m0)" \
-    ' today 2 cap 2 '
-expect_match "tallyctl modems: m1 is at its cap" "$(mline m1)" \
-    ' today 2 cap 2 '
-expect_match "tallyctl modems: m2 is at its cap" "$(mline m2)" \
-    ' today 3 cap 3 '
+expect "tallyctl status counts them as queued, none failed" \
+    "$(stat confirmed) $(stat replies_queued) $(stat reply_failed)" "7 2 0"
+expect "tallyctl status: every modem is at its cap" "$(stat modems_capped)" 3
+expect "tallyctl modems: m0 is at its cap (sent today, cap)" \
+    "$(mcol m0 SENT) $(mcol m0 CAP)" "2 2"
+expect "tallyctl modems: m1 is at its cap (sent today, cap)" \
+    "$(mcol m1 SENT) $(mcol m1 CAP)" "2 2"
+expect "tallyctl modems: m2 is at its cap (sent today, cap)" \
+    "$(mcol m2 SENT) $(mcol m2 CAP)" "3 3"
 expect "phones 8 and 9 have no reply yet" \
     "$(inbox "$(phone 8)" | wc -l) $(inbox "$(phone 9)" | wc -l)" "0 0"
 
@@ -227,8 +225,8 @@ wait_for 30 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$D/sim' inbox --phone $(pho
 expect "phones 8 and 9 get their replies" "$?" 0
 expect_match "phone 9's reply came from m1" "$(inbox "$(phone 9)")" \
     "\"from\":\"\\$N1\""
-expect_match "m1 counts them against its new cap" "$(mline m1)" \
-    ' today 4 cap 5 '
+expect "m1 counts them against its new cap" \
+    "$(mcol m1 SENT) $(mcol m1 CAP)" "4 5"
 expect "two modems are still at their cap" "$(stat modems_capped)" 2
 all=0
 for i in 1 2 3 4 5 6 7 8 9; do
@@ -274,8 +272,7 @@ W2=$(pgrep -f "tallygw-modem -n m1 -d $D/sim/modem1" | head -1)
 expect_match "by a new worker process" "$W2" '^[0-9]+$'
 [ -n "$W2" ] && [ "$W2" != "$W" ]
 expect "the new worker is not the frozen one" "$?" 0
-expect_match "tallyctl modems counts the restart" "$(mline m1)" \
-    ' restarts 1 '
+expect "tallyctl modems counts the restart" "$(mcol m1 RESTARTS)" 1
 expect_match "the gateway logged the restart" \
     "$(grep 'modem m1:' "$D/gw.err")" 'worker hung; restart in [0-9]+ s'
 expect "no other worker was taken as hung" \
@@ -312,7 +309,8 @@ G=$!
 t_track "$G"
 wait_for 60 grep -q '^ready$' "$D/gw2.out"
 expect "tallygw starts again, without caps" "$?" 0
-ml=$(gwctl modems | sed -n 's/^\(m[0-9]\) .* today \([0-9]*\) cap \([0-9]*\) .*/\1 \2 \3/p' | tr '\n' ' ')
+ml=$(for m in m0 m1 m2; do printf '%s %s %s ' $m "$(mcol $m SENT)" \
+    "$(mcol $m CAP)"; done)
 expect "tallyctl modems: today's sends are counted from the store" \
     "$ml" "m0 2 0 m1 5 0 m2 3 0 "
 expect "no modem is capped" "$(stat modems_capped)" 0
@@ -329,7 +327,7 @@ wait_for 45 sh -c "[ \$(timeout 10 '$SIM' ctl --dir '$D/sim' inbox --phone $PR |
 expect "the phone still gets its reply" "$?" 0
 expect_match "from another modem than m0" "$(inbox $PR)" \
     "\"from\":\"(\\$N1|\\$N2)\""
-expect_match "m0 rests after the refusal" "$(mline m0)" ' hold [1-9][0-9]* '
+expect_match "m0 rests after the refusal" "$(mcol m0 HOLD)" '^[1-9][0-9]*$'
 expect_match "the gateway logged the refusal" \
     "$(grep -c 'modem m0: send refused' "$D/gw2.err")" '^[1-9]'
 PS2=081200000202

@@ -82,6 +82,21 @@ t_world() {
 	return 1
 }
 
+# t_kv NAME: the value of NAME in the `name value' lines on stdin (as
+# `tallyctl status' prints them).
+t_kv() {
+	awk -v k="$1" '$1 == k { print $2 }'
+}
+
+# t_col ROW COLUMN: a cell of the table on stdin (a header line, then
+# rows whose cells hold no spaces): the cell under COLUMN of the row
+# whose first cell is ROW (`tallyctl modems | t_col m0 SENT').
+t_col() {
+	awk -v m="$1" -v c="$2" '
+	    NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) n = i }
+	    NR > 1 && $1 == m { print $n }'
+}
+
 # t_sign_pair DIR: DIR/gateway.sec and DIR/gateway.pub, the RFC 8032
 # test key 1 as the gateway's signing pair: a test needs a valid Ed25519
 # pair, not a secret one.

@@ -9,7 +9,9 @@
 # on a second start, and a gateway that dies or fails to start ending
 # the world.
 # Part 2, only when $B/tallygw is built, runs the real gateway through
-# a 20-TPS scenario and asks the oracle.  TAP; every wait is time-boxed.
+# a 20-TPS scenario, a quarter of its officers on USSD, and asks the
+# oracle, which also fails once an END screen in the USSD log is made
+# to say another verdict.  TAP; every wait is time-boxed.
 
 . tests/regress/lib.sh
 
@@ -266,9 +268,11 @@ else
 	exit 1
 fi
 
-out=$(ctl scenario start --tps 20 --data "$DATA" 2>&1)
-expect "scenario start --tps 20 exits 0" "$?" 0
+out=$(ctl scenario start --tps 20 --data "$DATA" --ussd 0.25 2>&1)
+expect "scenario start --tps 20 --ussd 0.25 exits 0" "$?" 0
 expect_match "it plays 20 phones" "$out" '^scenario seed 1: 20 phones'
+expect_match "some of them by USSD" "$out" \
+    '^ussd: [1-9][0-9]* of the phones report by USSD'
 done_playing() { ctl scenario status --json | grep -q '"state":"done"'; }
 if wait_for 60 done_playing; then
 	t_ok "the scenario is played"
@@ -300,6 +304,23 @@ expect "every record has tps, contest, page, seq, values, flags, receipt" \
 fwd=$(sed -n 's/.*forwarded \([0-9]*\)\/\([0-9]*\).*/\1 \2/p' \
     "$D/oracle.txt")
 expect_match "the oracle counted forwards" "$fwd" '^[0-9]+ [0-9]+$'
+expect_match "it judged every USSD session and END screen" \
+    "$(grep '^oracle: ussd:' "$D/oracle.txt")" \
+    'played ([1-9][0-9]*)/\1, END screens right ([1-9][0-9]*)/\2,'
+expect_match "sessions were cut and resumed" \
+    "$(grep '^oracle: ussd:' "$D/oracle.txt")" \
+    'verdict ([1-9][0-9]*)/\1, redials resumed ([1-9][0-9]*)/\2$'
+# The oracle reads the screens from RUNDIR/ussd.jsonl: one END screen
+# that says DITOLAK where the gateway said DITERIMA fails it.
+sed '0,/"type":"END","text":"DITERIMA/s//"type":"END","text":"DITOLAK/' \
+    "$R/ussd.jsonl" >"$D/ussd.jsonl"
+mv "$R/ussd.jsonl" "$D/ussd.jsonl.good"
+mv "$D/ussd.jsonl" "$R/ussd.jsonl"
+ctl oracle >"$D/oracle.bad" 2>&1
+expect "a wrong END screen in the log fails the oracle" "$?" 1
+expect_match "as USSD_VERDICT" "$(grep -c '^USSD_VERDICT ' "$D/oracle.bad")" \
+    '^[1-9]'
+mv "$D/ussd.jsonl.good" "$R/ussd.jsonl"
 
 stop_world
 expect "SIGTERM: world with the real gateway exits 0" "$?" 0

@@ -66,6 +66,7 @@ parse(const char *name, const char *text, struct gw_conf *conf, char *err,
 }
 
 static void	expect_err(const char *, const char *);
+static char	*print_to_string(const struct gw_conf *);
 
 /* [ussd]: off unless present; listen and secret required; checked. */
 static void
@@ -112,6 +113,57 @@ test_ussd(void **state)
 	    "tallygw.conf:9: [ussd] declared twice (first on line 8)");
 	expect_err(GW CENTRAL "[ussd x]\n",
 	    "tallygw.conf:8: [ussd] takes no name");
+}
+
+/*
+ * [admin]: no TCP unless listen; listen needs a token (the API is never
+ * open on TCP without one), named by the listen line; printed back.
+ */
+static void
+test_admin(void **state)
+{
+	struct gw_conf	 conf, back;
+	char		 err[512], *t;
+
+	(void)state;
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW CENTRAL,
+	    &conf, err, sizeof(err)), 0);
+	assert_string_equal(conf.admin.listen, "");
+	assert_int_equal(conf.admin.line, 0);
+	config_clear(&conf);
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW CENTRAL
+	    "[admin]\nlisten = 127.0.0.1:8092\ntoken = admin.token\n", &conf,
+	    err, sizeof(err)), 0);
+	assert_string_equal(conf.admin.listen, "127.0.0.1:8092");
+	assert_string_equal(conf.admin.token, "/etc/tallygw/admin.token");
+	assert_int_equal(conf.admin.line, 8);
+	t = print_to_string(&conf);
+	assert_non_null(strstr(t, "\n[admin]\nlisten = 127.0.0.1:8092\n"
+	    "token = /etc/tallygw/admin.token\n"));
+	assert_int_equal(parse("/x/y.conf", t, &back, err, sizeof(err)), 0);
+	assert_string_equal(back.admin.listen, conf.admin.listen);
+	assert_string_equal(back.admin.token, conf.admin.token);
+	free(t);
+	config_clear(&back);
+	config_clear(&conf);
+	/* A token alone is fine (for later); so is an empty section. */
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL "[admin]\n"
+	    "token = /t\n", &conf, err, sizeof(err)), 0);
+	config_clear(&conf);
+
+	expect_err(GW CENTRAL "[admin]\n# TCP too\nlisten = localhost:1\n",
+	    "tallygw.conf:10: [admin] listen needs a token (the API is "
+	    "never open on TCP without one)");
+	expect_err(GW CENTRAL "[admin]\nlisten = 127.0.0.1:0\ntoken = /t\n",
+	    "tallygw.conf:9: listen: bad port in '127.0.0.1:0' (1..65535)");
+	expect_err(GW CENTRAL "[admin]\ntoken =\n",
+	    "tallygw.conf:9: token: must not be empty");
+	expect_err(GW CENTRAL "[admin]\nsocket = /x\n",
+	    "tallygw.conf:9: unknown key 'socket' in [admin]");
+	expect_err(GW CENTRAL "[admin]\n[admin]\n",
+	    "tallygw.conf:9: [admin] declared twice (first on line 8)");
+	expect_err(GW CENTRAL "[admin x]\n",
+	    "tallygw.conf:8: [admin] takes no name");
 }
 
 static void
@@ -379,7 +431,7 @@ test_errors(void **state)
 	/* Sections. */
 	expect_err(GW "[modems m1]\n", "tallygw.conf:6: unknown section "
 	    "'[modems m1]' (use [gateway], [tunables], [modem NAME], "
-	    "[central NAME] or [ussd])");
+	    "[central NAME], [ussd] or [admin])");
 	expect_err(GW "[]\n", "tallygw.conf:6: empty section header");
 	expect_err(GW "[modem m1\n",
 	    "tallygw.conf:6: section header without ']'");
@@ -796,6 +848,79 @@ test_print(void **state)
 	free(t2);
 }
 
+/*
+ * user (the account to drop root to) and a central's ca_file (its TLS
+ * certificate's CA, or the certificate itself): parsed, checked,
+ * printed and read back.
+ */
+static void
+test_user_ca(void **state)
+{
+	struct gw_conf		 a, b;
+	struct conf_central	*c;
+	char			 err[512], *t;
+
+	(void)state;
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW
+	    "user = tallygw\n"
+	    "[central kpu]\n"
+	    "url = https://kpu.example.id/v1/reports\n"
+	    "ca_file = kpu-ca.pem\n"
+	    "[central local]\n"
+	    "url = https://127.0.0.1:8443/v1/reports\n"
+	    "ca_file = /etc/ssl/local.pem\n" CENTRAL, &a, err, sizeof(err)),
+	    0);
+	assert_string_equal(a.user, "tallygw");
+	c = TAILQ_FIRST(&a.centrals);
+	assert_string_equal(c->ca_file, "/etc/tallygw/kpu-ca.pem");
+	c = TAILQ_NEXT(c, entry);
+	assert_string_equal(c->ca_file, "/etc/ssl/local.pem");
+	c = TAILQ_NEXT(c, entry);
+	assert_string_equal(c->name, "c1");
+	assert_string_equal(c->ca_file, "");
+	t = print_to_string(&a);
+	assert_non_null(strstr(t, "\nuser = tallygw\n"));
+	assert_non_null(strstr(t, "\nca_file = /etc/tallygw/kpu-ca.pem\n"));
+	assert_non_null(strstr(t, "\n# ca_file: the system's CA "
+	    "certificates\n"));
+	assert_int_equal(parse("/elsewhere/x.conf", t, &b, err, sizeof(err)),
+	    0);
+	assert_string_equal(b.user, "tallygw");
+	assert_string_equal(TAILQ_FIRST(&b.centrals)->ca_file,
+	    "/etc/tallygw/kpu-ca.pem");
+	free(t);
+	config_clear(&a);
+	config_clear(&b);
+
+	/* Without them: no user to become, the system's CAs. */
+	assert_int_equal(parse("tallygw.conf", GW CENTRAL, &a, err,
+	    sizeof(err)), 0);
+	assert_string_equal(a.user, "");
+	assert_string_equal(TAILQ_FIRST(&a.centrals)->ca_file, "");
+	t = print_to_string(&a);
+	assert_non_null(strstr(t, "\n# user: not set (runs as the user that "
+	    "starts it)\n"));
+	free(t);
+	config_clear(&a);
+
+	expect_err(GW "user = -x\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): '-x'");
+	expect_err(GW "user = tally gw\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): 'tally gw'");
+	expect_err(GW "user = abcdefghijklmnopqrstuvwxyz0123456\n" CENTRAL,
+	    "tallygw.conf:6: user: not a user name (1..31 characters of "
+	    "A-Z a-z 0-9 . _ -): 'abcdefghijklmnopqrstuvwxyz0123456'");
+	/* A CA file for plain HTTP means a mistake: which one was meant? */
+	expect_err(GW CENTRAL "timeout = 5\nca_file = /etc/ca.pem\n",
+	    "tallygw.conf:9: ca_file: only for an https:// url");
+	expect_err(GW "[central c2]\nca_file = /ca.pem\n"
+	    "url = https://h/\nca_file = /ca2.pem\n",
+	    "tallygw.conf:9: duplicate key 'ca_file' in [central c2] "
+	    "(first on line 7)");
+}
+
 static void
 test_load(void **state)
 {
@@ -858,7 +983,9 @@ main(void)
 		cmocka_unit_test(test_nul),
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_admin),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_user_ca),
 	};
 
 	log_setverbose(-1);	/* the warnings are expected */

@@ -1130,111 +1130,234 @@ tls_handler(struct evhttp_request *req, void *arg)
 	evbuffer_free(out);
 }
 
+/* An HTTPS server on a free loopback port, presenting x. */
 static void
-test_engine_https(void **state)
+tls_server(struct tls_fx *t, struct event_base *base, X509 *x, EVP_PKEY *k)
 {
-	struct event_base		*base;
 	struct evhttp_bound_socket	*bs;
 	struct sockaddr_in		 sin;
 	socklen_t			 sl = sizeof(sin);
-	struct tls_fx			 t;
-	struct fwd			*f;
-	struct results			 rs;
-	struct result			*r;
-	struct store_msg		 m;
-	uint8_t				 sk[64];
-	X509				*x, *x2;
-	EVP_PKEY			*k, *k2;
-	char				*dir = tmpdir(), pem[PATH_MAX];
-	char				 pem2[PATH_MAX], url[128], key[64];
-	char				 host[64], *body, *old;
-	size_t				 len;
 
-	(void)state;
-	memset(&t, 0, sizeof(t));
-	memset(&rs, 0, sizeof(rs));
-	keypair(t.pk, sk);
-	snprintf(pem, sizeof(pem), "%s/central.pem", dir);
-	snprintf(pem2, sizeof(pem2), "%s/other.pem", dir);
-	tls_cert("127.0.0.1", pem, &x, &k);
-	tls_cert("127.0.0.2", pem2, &x2, &k2);
-	assert_non_null(base = event_base_new());
-	assert_non_null(t.ctx = SSL_CTX_new(TLS_server_method()));
-	assert_int_equal(SSL_CTX_use_certificate(t.ctx, x), 1);
-	assert_int_equal(SSL_CTX_use_PrivateKey(t.ctx, k), 1);
-	assert_non_null(t.http = evhttp_new(base));
-	evhttp_set_bevcb(t.http, tls_bevcb, &t);
-	evhttp_set_gencb(t.http, tls_handler, &t);
-	assert_non_null(bs = evhttp_bind_socket_with_handle(t.http,
+	assert_non_null(t->ctx = SSL_CTX_new(TLS_server_method()));
+	assert_int_equal(SSL_CTX_use_certificate(t->ctx, x), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(t->ctx, k), 1);
+	assert_non_null(t->http = evhttp_new(base));
+	evhttp_set_bevcb(t->http, tls_bevcb, t);
+	evhttp_set_gencb(t->http, tls_handler, t);
+	assert_non_null(bs = evhttp_bind_socket_with_handle(t->http,
 	    "127.0.0.1", 0));
 	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(bs),
 	    (struct sockaddr *)&sin, &sl), 0);
-	t.port = ntohs(sin.sin_port);
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/reports", t.port);
+	t->port = ntohs(sin.sin_port);
+}
+
+/*
+ * What both HTTPS tests stand on: two self-signed certificates (pem for
+ * 127.0.0.1, which the server presents first; pem2 for 127.0.0.2), the
+ * server, a body to post and its key.
+ */
+struct tls_world {
+	struct tls_fx		 t;
+	struct event_base	*base;
+	struct results		 rs;
+	uint8_t			 sk[64];
+	X509			*x, *x2;
+	EVP_PKEY		*k, *k2;
+	char			*dir;
+	char			 pem[PATH_MAX], pem2[PATH_MAX], url[128];
+	char			 key[64], *body;
+	size_t			 len;
+	char			*old;		/* SSL_CERT_FILE before */
+};
+
+static void
+tls_world_init(struct tls_world *w)
+{
+	struct store_msg	 m;
+
+	memset(w, 0, sizeof(*w));
+	w->dir = tmpdir();
+	keypair(w->t.pk, w->sk);
+	snprintf(w->pem, sizeof(w->pem), "%s/central.pem", w->dir);
+	snprintf(w->pem2, sizeof(w->pem2), "%s/other.pem", w->dir);
+	tls_cert("127.0.0.1", w->pem, &w->x, &w->k);
+	tls_cert("127.0.0.2", w->pem2, &w->x2, &w->k2);
+	assert_non_null(w->base = event_base_new());
+	tls_server(&w->t, w->base, w->x, w->k);
+	snprintf(w->url, sizeof(w->url), "https://127.0.0.1:%d/v1/reports",
+	    w->t.port);
 	msg_ppwp(&m, 1, RECEIPT);
-	assert_int_equal(forward_body(&m, "gw-tls", &body, &len), 0);
-	assert_int_equal(forward_idempotency_key(&m, key, sizeof(key)), 0);
-	old = getenv("SSL_CERT_FILE") != NULL ?
+	assert_int_equal(forward_body(&m, "gw-tls", &w->body, &w->len), 0);
+	assert_int_equal(forward_idempotency_key(&m, w->key, sizeof(w->key)),
+	    0);
+	w->old = getenv("SSL_CERT_FILE") != NULL ?
 	    strdup(getenv("SSL_CERT_FILE")) : NULL;
+}
+
+/* The server presents pem2's certificate from now on. */
+static void
+tls_world_other(struct tls_world *w)
+{
+	SSL_CTX_use_certificate(w->t.ctx, w->x2);
+	SSL_CTX_use_PrivateKey(w->t.ctx, w->k2);
+}
+
+/* A forwarder posting the body once: the outcome. */
+static struct result *
+tls_world_post(struct tls_world *w, const char *ca_file, int64_t id)
+{
+	struct fwd	*f;
+	struct result	*r;
+	char		 err[512];
+
+	assert_non_null(f = forward_new(w->base, "gw-tls", w->sk, record_cb,
+	    &w->rs));
+	if (ca_file != NULL)
+		assert_int_equal(forward_set_ca(f, w->url, ca_file, err,
+		    sizeof(err)), 0);
+	r = post_one(w->base, f, &w->rs, w->url, 5, id, w->key, w->body,
+	    w->len);
+	forward_free(f);
+	return (r);
+}
+
+static void
+tls_world_free(struct tls_world *w)
+{
+	if (w->old != NULL) {
+		setenv("SSL_CERT_FILE", w->old, 1);
+		free(w->old);
+	} else
+		unsetenv("SSL_CERT_FILE");
+	evhttp_free(w->t.http);
+	SSL_CTX_free(w->t.ctx);
+	X509_free(w->x);
+	X509_free(w->x2);
+	EVP_PKEY_free(w->k);
+	EVP_PKEY_free(w->k2);
+	free(w->body);
+	event_base_free(w->base);
+	rmdir_all(w->dir);
+	free(w->dir);
+}
+
+static void
+test_engine_https(void **state)
+{
+	struct tls_world	 w;
+	struct fwd		*f;
+	struct result		*r;
+	char			 host[64];
+
+	(void)state;
+	tls_world_init(&w);
 
 	/* Not signed by a CA we trust: refused at the handshake. */
-	setenv("SSL_CERT_FILE", pem2, 1);
-	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
-	r = post_one(base, f, &rs, url, 5, 1, key, body, len);
+	setenv("SSL_CERT_FILE", w.pem2, 1);
+	r = tls_world_post(&w, NULL, 1);
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 	assert_int_equal(r->status, 0);
 	assert_non_null(strstr(r->text, "TLS"));
 	assert_non_null(strstr(r->text, "certificate verify failed"));
-	assert_int_equal(t.requests, 0);
-	forward_free(f);
+	assert_int_equal(w.t.requests, 0);
 
 	/* Trusted, and for this address: the request goes through, with
 	 * every header. */
-	setenv("SSL_CERT_FILE", pem, 1);
-	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
-	r = post_one(base, f, &rs, url, 5, 2, key, body, len);
+	setenv("SSL_CERT_FILE", w.pem, 1);
+	assert_non_null(f = forward_new(w.base, "gw-tls", w.sk, record_cb,
+	    &w.rs));
+	r = post_one(w.base, f, &w.rs, w.url, 5, 2, w.key, w.body, w.len);
 	assert_int_equal(r->status, 201);
 	assert_int_equal(r->outcome, FWD_OUT_STORED);
-	assert_int_equal(t.requests, 1);
-	assert_true(t.sig_ok);
-	snprintf(host, sizeof(host), "127.0.0.1:%d", t.port);
-	assert_string_equal(t.host, host);
-	assert_string_equal(t.key, key);
-	assert_string_equal(t.gateway, "gw-tls");
-	assert_string_equal(t.ctype, "application/json");
+	assert_int_equal(w.t.requests, 1);
+	assert_true(w.t.sig_ok);
+	snprintf(host, sizeof(host), "127.0.0.1:%d", w.t.port);
+	assert_string_equal(w.t.host, host);
+	assert_string_equal(w.t.key, w.key);
+	assert_string_equal(w.t.gateway, "gw-tls");
+	assert_string_equal(w.t.ctype, "application/json");
 	/* The connection is kept and used again. */
-	r = post_one(base, f, &rs, url, 5, 3, key, body, len);
+	r = post_one(w.base, f, &w.rs, w.url, 5, 3, w.key, w.body, w.len);
 	assert_int_equal(r->status, 201);
-	assert_int_equal(t.requests, 2);
+	assert_int_equal(w.t.requests, 2);
 	forward_free(f);
 
 	/* Trusted, but issued for another address: refused. */
-	setenv("SSL_CERT_FILE", pem2, 1);
-	SSL_CTX_use_certificate(t.ctx, x2);
-	SSL_CTX_use_PrivateKey(t.ctx, k2);
-	assert_non_null(f = forward_new(base, "gw-tls", sk, record_cb, &rs));
-	r = post_one(base, f, &rs, url, 5, 4, key, body, len);
+	setenv("SSL_CERT_FILE", w.pem2, 1);
+	tls_world_other(&w);
+	r = tls_world_post(&w, NULL, 4);
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 	assert_non_null(strstr(r->text, "TLS"));
 	assert_non_null(strstr(r->text, "certificate verify failed"));
-	assert_int_equal(t.requests, 2);
+	assert_int_equal(w.t.requests, 2);
+	tls_world_free(&w);
+}
+
+/*
+ * A central's ca_file: only what it holds is trusted (not the system's
+ * CAs), a certificate in it pins the central, the name is still
+ * checked, and a file that cannot be used is refused before any
+ * request.
+ */
+static void
+test_engine_https_ca(void **state)
+{
+	struct tls_world	 w;
+	struct fwd		*f;
+	struct result		*r;
+	FILE			*fp;
+	char			 junk[PATH_MAX], none[PATH_MAX], err[512];
+
+	(void)state;
+	tls_world_init(&w);
+	snprintf(junk, sizeof(junk), "%s/junk.pem", w.dir);
+	snprintf(none, sizeof(none), "%s/none.pem", w.dir);
+	assert_non_null(fp = fopen(junk, "w"));
+	fputs("not a certificate\n", fp);
+	fclose(fp);
+
+	/* Files that cannot be used, and two CAs for one endpoint. */
+	assert_non_null(f = forward_new(w.base, "gw-tls", w.sk, record_cb,
+	    &w.rs));
+	assert_int_equal(forward_set_ca(f, w.url, none, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "No such file or directory"));
+	assert_int_equal(forward_set_ca(f, w.url, junk, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "no PEM certificate"));
+	assert_int_equal(forward_set_ca(f, "http://127.0.0.1:1/x", w.pem, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "is not https"));
+	assert_int_equal(forward_set_ca(f, w.url, w.pem, err, sizeof(err)), 0);
+	assert_int_equal(forward_set_ca(f, w.url, w.pem, err, sizeof(err)), 0);
+	assert_int_equal(forward_set_ca(f, w.url, w.pem2, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "same host and port"));
 	forward_free(f);
 
-	if (old != NULL) {
-		setenv("SSL_CERT_FILE", old, 1);
-		free(old);
-	} else
-		unsetenv("SSL_CERT_FILE");
-	evhttp_free(t.http);
-	SSL_CTX_free(t.ctx);
-	X509_free(x);
-	X509_free(x2);
-	EVP_PKEY_free(k);
-	EVP_PKEY_free(k2);
-	free(body);
-	event_base_free(base);
-	rmdir_all(dir);
-	free(dir);
+	/* The system trusts the central, its ca_file does not: refused,
+	 * and the log says it is the issuer. */
+	setenv("SSL_CERT_FILE", w.pem, 1);
+	r = tls_world_post(&w, w.pem2, 1);
+	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
+	assert_non_null(strstr(r->text, "certificate verify failed"));
+	assert_non_null(strstr(r->text, "signed certificate)"));
+	assert_int_equal(w.t.requests, 0);
+
+	/* Its own certificate in ca_file, which the system does not trust:
+	 * pinned, it goes through. */
+	setenv("SSL_CERT_FILE", w.pem2, 1);
+	r = tls_world_post(&w, w.pem, 2);
+	assert_int_equal(r->status, 201);
+	assert_int_equal(w.t.requests, 1);
+
+	/* Trusted, but issued for another address: the name is checked. */
+	tls_world_other(&w);
+	r = tls_world_post(&w, w.pem2, 3);
+	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
+	assert_non_null(strstr(r->text, "(IP address mismatch)"));
+	assert_int_equal(w.t.requests, 1);
+	tls_world_free(&w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1648,6 +1771,7 @@ main(void)
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_engine_outage),
 		cmocka_unit_test(test_engine_https),
+		cmocka_unit_test(test_engine_https_ca),
 		cmocka_unit_test_setup_teardown(test_engine_statuses,
 		    central_setup, central_teardown),
 		cmocka_unit_test_setup_teardown(test_scheduler,

@@ -49,6 +49,14 @@ busy_conf(struct fixture *f, uint64_t seed)
 	f->conf.err.resend = 0.12;
 	f->conf.err.seq_reuse = 0.3;
 	f->conf.style.boxes = 0.5;
+	f->conf.ussd.share = 0.35;
+	f->conf.ussd.wrong_key = 0.25;
+	f->conf.ussd.back = 0.2;
+	f->conf.ussd.restart = 0.1;
+	f->conf.ussd.drop = 0.12;
+	f->conf.ussd.timeout = 0.08;
+	f->conf.ussd.abandon = 0.08;
+	f->conf.ussd.retry = 0.15;
 }
 
 static int
@@ -316,6 +324,8 @@ test_long(void **state)
 	size_t			 nlong = 0, ok = 0;
 
 	for (m = scenario_first(f->sc); m != NULL; m = scenario_next(m)) {
+		if (m->ussd != NULL)	/* no SMS parts: test_ussd */
+			continue;
 		if (m->parts > 1) {
 			assert_true(strlen(m->text) > 160);
 			assert_int_equal(m->contest, CONTEST_DPD);
@@ -326,6 +336,221 @@ test_long(void **state)
 	}
 	assert_true(nlong > 0);
 	assert_true(ok > 0);
+}
+
+/*
+ * The USSD menu as docs/ussd.md describes it, written again here (not
+ * gateway/menu.c): the steps in their order, the inputs each takes, 0
+ * back and 00 to the start (# and ## where 0 is an answer).
+ */
+enum tm_step { TM_CONTEST, TM_TPS, TM_PAGE, TM_VALUES, TM_SEQ, TM_CODE,
+    TM_REVIEW };
+
+struct tmenu {
+	enum tm_step	 step;
+	int		 contest, page;
+	char		 tps[16], seq[8], code[16];
+	char		 values[TALLY_MAXVALUES][8];
+	size_t		 nv, nform;
+};
+
+static int
+tm_digits(const char *s, size_t min, size_t max)
+{
+	size_t	 n = strspn(s, "0123456789");
+
+	return (s[n] == '\0' && n >= min && n <= max);
+}
+
+/* One input; 0 if the menu refuses it (the screen comes again). */
+static int
+tm_input(struct tmenu *t, const char *in)
+{
+	int	 zero = t->step == TM_PAGE || t->step == TM_VALUES;
+	char	 buf[700], *p, *tok;
+	size_t	 n;
+
+	if (strcmp(in, zero ? "##" : "00") == 0) {
+		t->step = TM_CONTEST;
+		t->nv = 0;
+		return (1);
+	}
+	if (strcmp(in, zero ? "#" : "0") == 0) {
+		switch (t->step) {
+		case TM_CONTEST:
+			break;
+		case TM_VALUES:
+			if (t->nv > 0)
+				t->nv--;
+			else
+				t->step = t->page >= 0 ? TM_PAGE : TM_TPS;
+			break;
+		case TM_SEQ:
+			t->nv--;
+			t->step = TM_VALUES;
+			break;
+		default:
+			t->step--;
+		}
+		return (1);
+	}
+	switch (t->step) {
+	case TM_CONTEST:
+		if (!tm_digits(in, 1, 1) || in[0] < '1' || in[0] > '5')
+			return (0);
+		t->contest = in[0] - '0';
+		t->page = -1;
+		t->step = TM_TPS;
+		return (1);
+	case TM_TPS:
+		if (!tm_digits(in, 13, 13))
+			return (0);
+		snprintf(t->tps, sizeof(t->tps), "%s", in);
+		t->step = decode_contest_paged((enum contest)t->contest) ?
+		    TM_PAGE : TM_VALUES;
+		return (1);
+	case TM_PAGE:
+		if (!tm_digits(in, 1, 2))
+			return (0);
+		t->page = atoi(in);
+		t->step = TM_VALUES;
+		return (1);
+	case TM_VALUES:
+		snprintf(buf, sizeof(buf), "%s", in);
+		for (n = 0, p = buf; (tok = strsep(&p, "*")) != NULL; n++)
+			if (!tm_digits(tok, 1, 3) || t->nv + n >= t->nform)
+				return (0);
+		snprintf(buf, sizeof(buf), "%s", in);
+		for (p = buf; (tok = strsep(&p, "*")) != NULL; )
+			snprintf(t->values[t->nv++], sizeof(t->values[0]), "%d",
+			    atoi(tok));
+		if (t->nv == t->nform)
+			t->step = TM_SEQ;
+		return (1);
+	case TM_SEQ:
+		if (!tm_digits(in, 1, 4) || atoi(in) == 0)
+			return (0);
+		snprintf(t->seq, sizeof(t->seq), "%d", atoi(in));
+		t->step = TM_CODE;
+		return (1);
+	case TM_CODE:
+		if (!tm_digits(in, 8, 8))
+			return (0);
+		snprintf(t->code, sizeof(t->code), "%s", in);
+		t->step = TM_REVIEW;
+		return (1);
+	case TM_REVIEW:
+		return (strcmp(in, "1") == 0);
+	}
+	return (0);
+}
+
+/* The session's inputs through the model; the wrong key refused. */
+static void
+tm_session(struct tmenu *t, const struct sc_session *ss, size_t from)
+{
+	size_t	 i;
+
+	for (i = from; i < ss->ninputs; i++) {
+		if (tm_input(t, ss->inputs[i]) != ((int)i != ss->wrong))
+			fail_msg("input %zu \"%s\": %s", i, ss->inputs[i],
+			    (int)i == ss->wrong ? "wrong key taken" :
+			    "refused");
+	}
+}
+
+/*
+ * The USSD officers' reports: one or two sessions, the last sends; a
+ * cut session stops once the TPS is in (the gateway keeps the report);
+ * a redial after a drop or a timeout begins with 9 and goes on from
+ * the cut, after an abandon begins afresh; every session's inputs,
+ * through the documented menu, give the report the scenario verified.
+ */
+static void
+test_ussd(void **state)
+{
+	struct fixture		*f = *state;
+	const struct sc_msg	*m;
+	const struct sc_phone	*ph;
+	const struct sc_ussd	*u;
+	size_t			 phones = 0, n = 0, end[SC_END_MAX] = { 0 };
+	size_t			 slip[SC_SLIP_MAX] = { 0 }, retry = 0, k;
+	char			 text[2048];
+
+	TAILQ_FOREACH(ph, &f->sc->phones, entry) {
+		phones += ph->ussd != 0;
+		TAILQ_FOREACH(m, &ph->msgs, pentry)
+			assert_int_equal(m->ussd != NULL, ph->ussd != 0);
+	}
+	/* 35% of 60 phones; both channels on the same night. */
+	assert_true(phones >= 10 && phones <= 35);
+	for (m = scenario_first(f->sc); m != NULL; m = scenario_next(m)) {
+		struct tmenu	 t;
+
+		if ((u = m->ussd) == NULL)
+			continue;
+		n++;
+		slip[u->slip]++;
+		assert_true(u->nsessions >= 1 && u->nsessions <= 2);
+		assert_true(u->sent > m->t);
+		assert_true(m->kind != SC_CODE_MISSING &&
+		    m->kind != SC_VALUE_MISSING);
+		for (k = 0; k < u->nsessions; k++) {
+			end[u->sessions[k].end]++;
+			retry += u->sessions[k].retry != 0;
+			assert_int_equal(u->sessions[k].end == SC_END_SUBMIT,
+			    k + 1 == u->nsessions);
+		}
+		memset(&t, 0, sizeof(t));
+		t.nform = m->expect.nvalues;
+		assert_true(t.nform > 0);
+		tm_session(&t, &u->sessions[0], 0);
+		if (u->nsessions == 2) {
+			const struct sc_session *cut = &u->sessions[0];
+			const struct sc_session *ss = &u->sessions[1];
+
+			/* Cut once the TPS is in: kept to resume. */
+			assert_true(t.step > TM_TPS);
+			assert_int_equal(ss->resume,
+			    cut->end != SC_END_ABANDON);
+			assert_true(ss->gap >= (cut->end == SC_END_ABANDON ?
+			    600 : cut->end == SC_END_TIMEOUT ?
+			    SC_USSD_WAIT_SEC : 20));
+			if (ss->resume) {
+				assert_string_equal(ss->inputs[0], "9");
+				tm_session(&t, ss, 1);
+			} else {
+				assert_true(ss->ninputs >= cut->ninputs);
+				memset(&t, 0, sizeof(t));
+				t.nform = m->expect.nvalues;
+				tm_session(&t, ss, 0);
+			}
+		}
+		assert_int_equal(t.step, TM_REVIEW);
+		snprintf(text, sizeof(text), "%d*%s*%s", t.contest, t.tps,
+		    t.seq);
+		if (t.page >= 0)
+			snprintf(text + strlen(text), sizeof(text) -
+			    strlen(text), "*%d", t.page);
+		for (k = 0; k < t.nv; k++)
+			snprintf(text + strlen(text), sizeof(text) -
+			    strlen(text), "*%s", t.values[k]);
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "*%s", t.code);
+		assert_string_equal(text, m->text);
+		assert_string_equal(t.code, m->code);
+	}
+	/* Every slip and every cut happens on a busy night. */
+	for (k = SC_SLIP_KEY; k < SC_SLIP_MAX; k++)
+		if (slip[k] == 0)
+			fail_msg("no USSD slip %s", scenario_slip_name(
+			    (enum sc_slip)k));
+	for (k = 0; k < SC_END_MAX; k++)
+		if (end[k] == 0)
+			fail_msg("no USSD session that ends %s",
+			    scenario_end_name((enum sc_end)k));
+	assert_true(retry > 0);
+	assert_int_equal(end[SC_END_SUBMIT], n);
 }
 
 static void
@@ -348,6 +573,89 @@ test_finals(void **state)
 	}
 	assert_int_equal(n, f->sc->nfinals);
 	assert_true(n >= NTPS * 5);
+}
+
+/* The END screen a correct gateway shows for a report (reply.c's words). */
+static void
+end_screen(const struct sc_msg *m, char *buf, size_t len)
+{
+	const struct sc_expect	*x = &m->expect;
+
+	switch (x->verdict) {
+	case VERDICT_REJECTED:
+		if (x->reason == REASON_SEQ_USED)
+			snprintf(buf, len, "DITOLAK %s #%u: SEQ sudah dipakai "
+			    "(tanda terima %s). Pakai SEQ berikutnya.",
+			    decode_contest_name(m->contest), m->seq, x->quoted);
+		else
+			snprintf(buf, len, "DITOLAK %s #%u: kode salah. Pakai "
+			    "kode kartu baris %u.", decode_contest_name(
+			    m->contest), m->seq, m->seq);
+		break;
+	case VERDICT_DUPLICATE:
+		snprintf(buf, len, "SUDAH DITERIMA %s %013llu #%u: Tanda "
+		    "terima tetap %s.", decode_contest_name(m->contest),
+		    (unsigned long long)m->tps, m->seq, x->receipt);
+		break;
+	default:
+		snprintf(buf, len, "DITERIMA %s %013llu #%u: 1 2 3. Tanda "
+		    "terima %s.%s", decode_contest_name(m->contest),
+		    (unsigned long long)m->tps, m->seq, x->receipt,
+		    x->verdict == VERDICT_FLAGGED ? " PERIKSA: jumlah." : "");
+		break;
+	}
+}
+
+/*
+ * The screens a correct gateway shows each USSD session: the menu, the
+ * kept report offered to a redial, a wrong key refused, and for the
+ * session that sends, review and the END screen (again, the same, for
+ * a retried last step). A cut session just stops.
+ */
+static void
+perfect_ussd(const struct scenario *sc, struct oracle_input *in)
+{
+	const struct sc_msg	*m;
+	char			 text[512];
+	size_t			 k, i;
+
+	for (m = scenario_first(sc); m != NULL; m = scenario_next(m)) {
+		if (m->ussd == NULL)
+			continue;
+		for (k = 0; k < m->ussd->nsessions; k++) {
+			const struct sc_session *ss = &m->ussd->sessions[k];
+			const char *ph = m->phone->msisdn;
+
+			snprintf(text, sizeof(text), "Lapor hasil TPS. Pilih "
+			    "jenis:\n1 PPWP\n2 DPR%s%013llu", ss->resume ?
+			    "\n9 Lanjut DPR TPS " : "", ss->resume ?
+			    (unsigned long long)m->tps : 0ULL);
+			if (!ss->resume)
+				text[strlen(text) - 13] = '\0';
+			assert_int_equal(oracle_add_screen(in, m->id, k, ph,
+			    -1, 0, "CON", text), 0);
+			for (i = 0; i < ss->ninputs; i++)
+				assert_int_equal(oracle_add_screen(in, m->id,
+				    k, ph, (int)i, 0, "CON", (int)i ==
+				    ss->wrong ? "Salah: pilih 1 sampai 5.\n"
+				    "Ketik lagi" : "Ketik berikutnya"), 0);
+			if (ss->end != SC_END_SUBMIT) {
+				assert_int_equal(oracle_end_session(in, m->id,
+				    k, ph, ss->end == SC_END_TIMEOUT ?
+				    "timeout" : "dropped", NULL), 0);
+				continue;
+			}
+			end_screen(m, text, sizeof(text));
+			assert_int_equal(oracle_add_screen(in, m->id, k, ph,
+			    (int)ss->ninputs, 0, "END", text), 0);
+			if (ss->retry)
+				assert_int_equal(oracle_add_screen(in, m->id,
+				    k, ph, (int)ss->ninputs, 1, "END", text),
+				    0);
+			assert_int_equal(oracle_end_session(in, m->id, k, ph,
+			    "END", NULL), 0);
+		}
+	}
 }
 
 /* What a correct gateway does: one reply per message, forward once. */
@@ -412,6 +720,7 @@ perfect(const struct scenario *sc, int merge)
 	if (heldphone != NULL)
 		assert_int_equal(oracle_add_reply(in, heldphone,
 		    "+6281100000001", held, "2024-02-14T10:00:00Z"), 0);
+	perfect_ussd(sc, in);
 	return (in);
 }
 
@@ -453,11 +762,24 @@ test_oracle_perfect(void **state)
 	assert_int_equal(rep.confirmed, rep.expect[VERDICT_OK] +
 	    rep.expect[VERDICT_FLAGGED] + rep.expect[VERDICT_DUPLICATE]);
 	assert_int_equal(rep.answered, rep.expect[VERDICT_REJECTED]);
+	/* Both channels, every USSD session judged. */
+	assert_true(rep.bysms > 0 && rep.byussd > 0);
+	assert_int_equal(rep.bysms + rep.byussd, rep.sent);
+	assert_int_equal(rep.phones_sms + rep.phones_ussd, f->sc->nphones);
+	assert_int_equal(rep.screens, rep.byussd);
+	assert_int_equal(rep.screens_right, rep.byussd);
+	assert_int_equal(rep.played, rep.sessions);
+	assert_true(rep.sessions > rep.byussd);
+	assert_true(rep.cut > 0);
+	assert_int_equal(rep.cut_right, rep.cut);
+	assert_true(rep.resumed > 0);
+	assert_int_equal(rep.resumed_right, rep.resumed);
 	oracle_print(stderr, &rep, 0);
 	fp = open_memstream(&buf, &len);
 	oracle_print(fp, &rep, 1);
 	fclose(fp);
 	assert_non_null(strstr(buf, "\"discrepancies\":0"));
+	assert_non_null(strstr(buf, "\"cut_right\":"));
 	free(buf);
 	oracle_report_free(&rep);
 	oracle_input_free(in);
@@ -480,10 +802,13 @@ test_oracle_loaders(void **state)
 	struct oracle_reply	*r;
 	struct oracle_record	*c;
 	struct oracle_report	 rep;
-	char			*ib = NULL, *cb = NULL, err[256], tps[16];
-	size_t			 il = 0, cl = 0, i;
+	struct oracle_session	*u;
+	char			*ib = NULL, *cb = NULL, *ub = NULL, err[256];
+	char			 tps[16];
+	size_t			 il = 0, cl = 0, ul = 0, i;
 	FILE			*ifp = open_memstream(&ib, &il);
 	FILE			*cfp = open_memstream(&cb, &cl);
+	FILE			*ufp = open_memstream(&ub, &ul);
 	static const char *fl[] = { "SUM", "TOTAL", "DPT", "PARTY", "SENDER",
 	    "STALE" };
 
@@ -505,29 +830,56 @@ test_oracle_loaders(void **state)
 				json_array_append_new(fa, json_string(fl[i]));
 		snprintf(tps, sizeof(tps), "%013llu",
 		    (unsigned long long)c->tps);
-		o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:s}",
+		o = json_pack("{s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:s, s:s, "
+		    "s:b}",
 		    "idempotency_key", c->idempotency_key, "tps", tps,
 		    "contest", decode_contest_name(c->contest), "page",
 		    c->page >= 0 ? json_integer(c->page) : json_null(),
 		    "seq", (int)c->seq, "values", v, "flags", fa,
-		    "receipt", c->receipt, "verdict", "OK");
+		    "receipt", c->receipt, "verdict", "OK", "signature_ok", 1);
 		json_dumpf(o, cfp, JSON_COMPACT);
 		fputc('\n', cfp);
 		json_decref(o);
 	}
+	/* The lines of RUNDIR/ussd.jsonl, as dial.c writes them. */
+	TAILQ_FOREACH(u, &in->sessions, entry) {
+		for (i = 0; i < u->nscreens; i++) {
+			const struct oracle_screen *sc = &u->screens[i];
+
+			fprintf(ufp, "{\"msg\":%zu,\"k\":%zu,\"session\":"
+			    "\"s\",\"phone\":\"%s\",\"n\":%zu,\"i\":%d%s,"
+			    "\"type\":\"%s\",\"text\":", u->msg, u->k,
+			    u->phone, i + 1, sc->i, sc->retry ?
+			    ",\"retry\":true" : "", sc->end ? "END" : "CON");
+			json_t *t = json_string(sc->text);
+
+			json_dumpf(t, ufp, JSON_ENCODE_ANY);
+			json_decref(t);
+			fputs("}\n", ufp);
+		}
+		fprintf(ufp, "{\"msg\":%zu,\"k\":%zu,\"session\":\"s\","
+		    "\"phone\":\"%s\",\"end\":\"%s\",\"screens\":%zu}\n",
+		    u->msg, u->k, u->phone, u->end, u->nscreens);
+	}
 	fclose(ifp);
 	fclose(cfp);
+	fclose(ufp);
 	back = oracle_input_new();
 	ifp = fmemopen(ib, il, "r");
 	cfp = fmemopen(cb, cl, "r");
+	ufp = fmemopen(ub, ul, "r");
 	assert_int_equal(oracle_load_inbox_jsonl(back, ifp, err, sizeof(err)),
 	    0);
 	assert_int_equal(oracle_load_central_jsonl(back, cfp, err,
 	    sizeof(err)), 0);
+	assert_int_equal(oracle_load_ussd_jsonl(back, ufp, err, sizeof(err)),
+	    0);
 	fclose(ifp);
 	fclose(cfp);
+	fclose(ufp);
 	assert_int_equal(back->nreplies, in->nreplies);
 	assert_int_equal(back->nrecords, in->nrecords);
+	assert_int_equal(back->nsessions, in->nsessions);
 	assert_int_equal(oracle_judge(f->sc, back, &rep), 0);
 	assert_int_equal(rep.ndisc, 0);
 	oracle_report_free(&rep);
@@ -541,9 +893,18 @@ test_oracle_loaders(void **state)
 	assert_non_null(strstr(err, "line 2"));
 	fclose(ifp);
 	oracle_input_free(back);
+	/* A USSD line without its message. */
+	back = oracle_input_new();
+	ufp = fmemopen((char *)(uintptr_t)"{\"k\":0,\"i\":1}\n", 16, "r");
+	assert_int_equal(oracle_load_ussd_jsonl(back, ufp, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "line 1"));
+	fclose(ufp);
+	oracle_input_free(back);
 	oracle_input_free(in);
 	free(ib);
 	free(cb);
+	free(ub);
 }
 
 /* The first message matching a predicate. */
@@ -740,6 +1101,187 @@ test_oracle_broken(void **state)
 	oracle_input_free(in);
 }
 
+/* The first USSD report whose session k ends so, and (if > -1) verdict. */
+static const struct sc_msg *
+ussd_find(const struct scenario *sc, int end, int verdict, int retry)
+{
+	const struct sc_msg	*m;
+	size_t			 k;
+
+	for (m = scenario_first(sc); m != NULL; m = scenario_next(m)) {
+		if (m->ussd == NULL || (verdict >= 0 &&
+		    (int)m->expect.verdict != verdict))
+			continue;
+		for (k = 0; k < m->ussd->nsessions; k++)
+			if ((int)m->ussd->sessions[k].end == end &&
+			    (!retry || m->ussd->sessions[k].retry))
+				return (m);
+	}
+	fail_msg("no USSD report with a session ending %d", end);
+	return (NULL);
+}
+
+static struct oracle_session *
+session_of(struct oracle_input *in, const struct sc_msg *m, size_t k)
+{
+	struct oracle_session	*u;
+
+	TAILQ_FOREACH(u, &in->sessions, entry)
+		if (u->msg == m->id && u->k == k)
+			return (u);
+	fail_msg("no session %zu of msg %zu", k, m->id);
+	return (NULL);
+}
+
+/* Screen i of a session (from the end if negative) says text now. */
+static void
+screen_says(struct oracle_input *in, const struct sc_msg *m, size_t k,
+    int i, const char *text)
+{
+	struct oracle_session	*u = session_of(in, m, k);
+	struct oracle_screen	*sc;
+
+	sc = &u->screens[i >= 0 ? (size_t)i : u->nscreens - (size_t)-i];
+	free(sc->text);
+	sc->text = strdup(text);
+	assert_non_null(sc->text);
+}
+
+/* The END screen of the report, with one word changed. */
+static void
+end_says(struct oracle_input *in, const struct sc_msg *m, const char *from,
+    const char *to)
+{
+	char	 text[512], out[600], *p;
+
+	end_screen(m, text, sizeof(text));
+	assert_non_null(p = strstr(text, from));
+	snprintf(out, sizeof(out), "%.*s%s%s", (int)(p - text), text, to,
+	    p + strlen(from));
+	screen_says(in, m, m->ussd->nsessions - 1, m->ussd->sessions[
+	    m->ussd->nsessions - 1].retry ? -2 : -1, out);
+}
+
+/*
+ * The oracle fails a USSD run that is wrong in any of these ways, and
+ * names the report: a wrong verdict, reason or receipt on the END
+ * screen; a report stored twice (its sessions and the redial); a cut
+ * session that got a verdict; a redial not offered its kept report; a
+ * wrong key taken; a session not played, or failed; a retried last
+ * step answered otherwise; a record the receiver could not verify.
+ */
+static void
+test_oracle_ussd_broken(void **state)
+{
+	struct fixture		*f = *state;
+	const struct scenario	*sc = f->sc;
+	struct oracle_input	*in;
+	struct oracle_session	*u;
+	struct oracle_record	 copy;
+	struct oracle_reply	*r;
+	const struct sc_msg	*ok, *flag, *rej, *res, *cut, *wk, *rt;
+	size_t			 k, total;
+	char			 text[512];
+
+	ok = ussd_find(sc, SC_END_SUBMIT, VERDICT_OK, 0);
+	flag = ussd_find(sc, SC_END_SUBMIT, VERDICT_FLAGGED, 0);
+	rej = ussd_find(sc, SC_END_SUBMIT, VERDICT_REJECTED, 0);
+	res = ussd_find(sc, SC_END_DROP, VERDICT_OK, 0);
+	cut = ussd_find(sc, SC_END_ABANDON, -1, 0);
+	rt = ussd_find(sc, SC_END_SUBMIT, -1, 1);
+	for (wk = scenario_first(sc); wk != NULL; wk = scenario_next(wk))
+		if (wk->ussd != NULL && wk->ussd->sessions[0].wrong >= 0)
+			break;
+	assert_non_null(wk);
+
+	/* An OK report's END screen says DITOLAK; a FLAGGED one OK. */
+	in = perfect(sc, 0);
+	end_says(in, ok, "DITERIMA", "DITOLAK");
+	named(sc, in, ORACLE_USSD_VERDICT, ok);
+	oracle_input_free(in);
+	in = perfect(sc, 0);
+	end_says(in, flag, " PERIKSA: jumlah.", "");
+	named(sc, in, ORACLE_USSD_VERDICT, flag);
+	oracle_input_free(in);
+	/* A rejection that does not say why. */
+	in = perfect(sc, 0);
+	end_screen(rej, text, sizeof(text));
+	end_says(in, rej, strchr(text, ':'), ": coba lagi.");
+	named(sc, in, ORACLE_USSD_VERDICT, rej);
+	oracle_input_free(in);
+	/* The END screen's receipt off by one digit. */
+	in = perfect(sc, 0);
+	end_screen(ok, text, sizeof(text));
+	{
+		char wrong[TALLY_CODE_LEN + 1];
+
+		memcpy(wrong, ok->expect.receipt, sizeof(wrong));
+		wrong[7] = wrong[7] == '9' ? '0' : (char)(wrong[7] + 1);
+		end_says(in, ok, ok->expect.receipt, wrong);
+	}
+	named(sc, in, ORACLE_USSD_RECEIPT, ok);
+	oracle_input_free(in);
+
+	/* The resumed report stored twice: two SMS, two records. */
+	in = perfect(sc, 0);
+	r = reply_of(in, res, res->expect.receipt);
+	assert_int_equal(oracle_add_reply(in, r->phone, r->from, r->text,
+	    r->time), 0);
+	copy = *record_of(in, res);
+	assert_int_equal(oracle_add_record(in, &copy), 0);
+	named(sc, in, ORACLE_CONFIRM_EXTRA, res);
+	named(sc, in, ORACLE_FORWARD_TWICE, res);
+	oracle_input_free(in);
+	/* The abandoned session got a verdict: it stored something. */
+	in = perfect(sc, 0);
+	end_screen(cut, text, sizeof(text));
+	assert_int_equal(oracle_add_screen(in, cut->id, 0,
+	    cut->phone->msisdn, (int)cut->ussd->sessions[0].ninputs, 0, "END",
+	    text), 0);
+	named(sc, in, ORACLE_USSD_ENDED, cut);
+	oracle_input_free(in);
+	/* The redial not offered the kept report. */
+	in = perfect(sc, 0);
+	screen_says(in, res, 1, 0, "Lapor hasil TPS. Pilih jenis:\n1 PPWP");
+	named(sc, in, ORACLE_USSD_RESUME, res);
+	oracle_input_free(in);
+	/* A wrong key taken as an answer. */
+	in = perfect(sc, 0);
+	screen_says(in, wk, 0, wk->ussd->sessions[0].wrong + 1,
+	    "Ketik berikutnya");
+	named(sc, in, ORACLE_USSD_WRONG_KEY, wk);
+	oracle_input_free(in);
+	/* A session never played; one that broke the network's rules. */
+	in = perfect(sc, 0);
+	u = session_of(in, res, 1);
+	TAILQ_REMOVE(&in->sessions, u, entry);
+	in->nsessions--;
+	for (k = 0; k < u->nscreens; k++)
+		free(u->screens[k].text);
+	free(u->screens);
+	free(u);
+	named(sc, in, ORACLE_USSD_MISSING, res);
+	oracle_input_free(in);
+	in = perfect(sc, 0);
+	assert_int_equal(oracle_end_session(in, ok->id, ok->ussd->nsessions -
+	    1, ok->phone->msisdn, "error", "screen of 200 characters, over "
+	    "182"), 0);
+	named(sc, in, ORACLE_USSD_FAILED, ok);
+	oracle_input_free(in);
+	/* The retried last step got another screen. */
+	in = perfect(sc, 0);
+	screen_says(in, rt, rt->ussd->nsessions - 1, -1,
+	    "END Sesi sudah selesai.");
+	named(sc, in, ORACLE_USSD_RETRY, rt);
+	oracle_input_free(in);
+	/* A USSD officer's record the receiver could not verify. */
+	in = perfect(sc, 0);
+	record_of(in, ok)->unverified = 1;
+	assert_int_equal(judge(sc, in, ORACLE_FORWARD_UNSIGNED, &total), 1);
+	assert_int_equal(total, 1);
+	oracle_input_free(in);
+}
+
 int
 main(void)
 {
@@ -750,9 +1292,11 @@ main(void)
 		cmocka_unit_test(test_seq_unique),
 		cmocka_unit_test(test_long),
 		cmocka_unit_test(test_finals),
+		cmocka_unit_test(test_ussd),
 		cmocka_unit_test(test_oracle_perfect),
 		cmocka_unit_test(test_oracle_loaders),
 		cmocka_unit_test(test_oracle_broken),
+		cmocka_unit_test(test_oracle_ussd_broken),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
