@@ -20,6 +20,7 @@ still holds each report once.
 
 Then no secret leaves the gateway: neither the root, province or TPS
 keys nor the gateway's signing key (hex or base64), the USSD secret,
+the admin API's bearer token (RUNDIR/admin.token, if there is one),
 a card code of a row no report used, nor the code a forged report
 should have carried appears in the gateway's log, the store's replies
 or the JSON the central receiver got.
@@ -247,8 +248,9 @@ class Test:
             for enc in (base64.b64encode, base64.urlsafe_b64encode):
                 b = enc(k).decode()
                 out |= {b, b.rstrip("=")}
-        ussd = open(os.path.join(self.dir, "ussd.secret")).read().strip()
-        out.add(ussd)
+        for f in ("ussd.secret", "admin.token"):
+            if os.path.exists(os.path.join(self.dir, f)):
+                out.add(open(os.path.join(self.dir, f)).read().strip())
         return out
 
     def leaks(self, log, central):

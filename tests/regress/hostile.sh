@@ -93,8 +93,9 @@ expect "the driver ends without error" "$rc" 0
 
 # Nothing crashed: the gateway answers, no worker was started twice,
 # and no sanitizer wrote a report.
-expect_match "tallygw still answers" \
-    "$(timeout 10 "$CTL" status --state "$R/gw" 2>&1)" '^received [0-9]'
+expect "tallygw still answers, every message received" \
+    "$(timeout 10 "$CTL" status --state "$R/gw" 2>&1 | t_kv received)" \
+    "$(sqlite3 "$R/gw/tallygw.db" 'SELECT count(*) FROM messages')"
 PIDS=$(grep '^tallygw: info: bank: modem m[0-9]*: worker pid' "$R/tallygw.log" |
     sed 's/.*modem \(m[0-9]*\):.*/\1/')
 expect "no worker was started twice" "$(echo "$PIDS" | sort | uniq -d)" ""

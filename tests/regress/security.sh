@@ -11,8 +11,11 @@
 #   card code of an unused row or code a forged report should have had
 #   in the gateway's log, its replies or the central's JSON
 #   (tests/hostile/security.py);
-# - key files (root key, signing key, USSD secret) that group or others
-#   may read are refused at start-up, naming the file and its mode.
+# - the admin API's bearer token: the right one 200, a wrong one or none
+#   401, and never in the log, the replies or the central's JSON either;
+# - key files (root key, signing key, USSD secret, admin token) that
+#   group or others may read are refused at start-up, naming the file
+#   and its mode.
 # TAP; every wait is time-boxed.
 
 . tests/regress/lib.sh
@@ -36,12 +39,35 @@ if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
 	exit 1
 fi
 
-if ! t_world "$R" --modems 8 --seed 21 --profile instant --data "$DATA"
-then
+# The world's configuration gets the admin API on TCP too, with its
+# bearer token (a wrapper adds [admin] to what world writes): the token
+# is one more secret that must not leak.
+mkdir -p "$R"
+head -c 24 /dev/urandom | base64 >"$R/admin.token"
+chmod 600 "$R/admin.token"
+APORT=$(python3 -c 'import socket; s = socket.socket()
+s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '%s\n' '#!/bin/sh' \
+    "{ cat \"\$3\"; printf '[admin]\\nlisten = %s\\ntoken = %s\\n' \\" \
+    "    127.0.0.1:$APORT '$R/admin.token'; } >'$D/gw.conf' || exit 1" \
+    "exec '$GW' \"\$1\" \"\$2\" '$D/gw.conf'" >"$D/gw.sh"
+chmod 755 "$D/gw.sh"
+if ! t_world "$R" --modems 8 --seed 21 --profile instant --data "$DATA" \
+    --tallygw "$D/gw.sh"; then
 	finish
 	exit 1
 fi
 W=$T_WORLD
+admin() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" \
+	    "http://127.0.0.1:$APORT/status"
+}
+TOKEN=$(cat "$R/admin.token")
+expect "the admin API answers its bearer token" \
+    "$(admin -H "Authorization: Bearer $TOKEN")" 200
+expect "the admin API refuses a wrong token" \
+    "$(admin -H "Authorization: Bearer x$TOKEN")" 401
+expect "the admin API refuses no token" "$(admin)" 401
 
 python3 tests/hostile/security.py --dir "$R" --data "$DATA" \
     >"$D/sec.out" 2>"$D/sec.err"
@@ -64,17 +90,17 @@ expect "the world stops on SIGTERM" "$?" 0
 # what to do; with mode 0600 it starts (-n: checks and exits).
 mkdir -p "$D/k" "$D/state"
 sed -e '/^\[modem /,/^$/d' -e "s|^state = .*|state = $D/state|" \
-    "$R/tallygw.conf" >"$D/k.conf"
-for f in root.key gateway.sec ussd.secret; do
+    "$D/gw.conf" >"$D/k.conf"
+for f in root.key gateway.sec ussd.secret admin.token; do
 	cp "$R/$f" "$D/k/$f"
 	chmod 600 "$D/k/$f"
 	sed -i "s|= $R/$f\$|= $D/k/$f|" "$D/k.conf"
 done
 expect "the copied configuration names the copied secrets" \
-    "$(grep -c "= $D/k/" "$D/k.conf")" 3
+    "$(grep -c "= $D/k/" "$D/k.conf")" 4
 "$GW" -n -f "$D/k.conf" 2>"$D/n.err"
 expect "with every secret 0600 the configuration checks" "$?" 0
-for f in root.key gateway.sec ussd.secret; do
+for f in root.key gateway.sec ussd.secret admin.token; do
 	for mode in 640 604 644 660 666; do
 		chmod "$mode" "$D/k/$f"
 		timeout 30 "$GW" -d -f "$D/k.conf" >/dev/null 2>"$D/e.err"
