@@ -252,7 +252,8 @@ balance_amount(const char *p, long *rupiah)
 	if ((n == 2 && strncmp(w, "rb", 2) == 0) ||
 	    (n == 4 && strncmp(w, "ribu", 4) == 0)) {
 		v *= 1000;		/* "Rp 12 rb" */
-		nd += 3;
+		if ((nd += 3) > BALANCE_DIGITS_MAX)
+			return (0);
 	}
 	/* Without "Rp", a number under 100 is a menu item, not a balance. */
 	if (!currency && nd < 3)

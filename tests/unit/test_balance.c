@@ -56,6 +56,10 @@ static const struct bcase answers[] = {
 	{ "TELKOMSEL", "Pulsa 5GB aktif 30 hari", 0, 0, "" },
 	{ "TELKOMSEL", "", 0, 0, "" },
 	{ "TELKOMSEL", "UNKNOWN APPLICATION", 0, 0, "" },
+	/* over 12 digits of rupiah, also through "ribu": not a balance */
+	{ "", "Your main balance is 9999999999ribu credit", 0, 0, "" },
+	{ "", "Pulsa Rp 1234567890123", 0, 0, "" },
+	{ "", "Pulsa Rp 999.999.999 rb", 1, 999999999000L, "" },
 };
 
 static void
