@@ -112,10 +112,12 @@ fuzz_fields(const uint8_t *d, size_t n)
  * Whether libGammu 1.42 may be given this PDU: its GSM_DecodePDUFrame
  * overflows a stack buffer (output[161]) on a 7-bit user data length
  * over 160, the limit of 23.040 9.2.3.16, and on a status report with
- * data after TP-ST, and copies a negative length when the user data
- * header is longer than the user data; a fuzzer finds each within
- * minutes (docs/security.md). Set FUZZ_GAMMU=1 to let everything
- * through. Bounds as 23.040 gives them: addresses of at most 20
+ * data after TP-ST, and copies a header longer than the user data past
+ * UDH.Text (and, for 8-bit data, a negative length); a fuzzer finds
+ * each within minutes (docs/security.md). Set FUZZ_GAMMU=1 to let
+ * everything through: the corpus's libgammu_* inputs then show each (a
+ * header overrun crashes only now and then: it writes inside the
+ * message). Bounds as 23.040 gives them: addresses of at most 20
  * digits, 160 septets or 140 octets of user data, a header within it,
  * a status report that ends with its TP-ST.
  */
