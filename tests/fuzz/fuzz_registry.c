@@ -13,10 +13,27 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static char		 dir[64], csv[96], db[96];
+
+/* At exit: the scratch directory goes (make check runs this often). */
+static void
+fuzz_cleanup(void)
+{
+	static const char *const tails[] = { "", "-wal", "-shm", "-journal" };
+	char		 p[128];
+	size_t		 i;
+
+	unlink(csv);
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", db, tails[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char		 dir[64], csv[96], db[96];
 	static struct registry	*reg;
 	struct tps_info		 info;
 	char			 err[512];
@@ -32,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		reg = registry_open(db, REGISTRY_CREATE, err, sizeof(err));
 		if (reg == NULL)
 			abort();
+		atexit(fuzz_cleanup);
 	}
 	if ((fp = fopen(csv, "w")) == NULL)
 		abort();
