@@ -106,7 +106,7 @@ LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
 .PHONY: all check demo fuzz install clean deps print-deps test test-unit soak \
-	bench
+	bench FORCE
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
@@ -154,6 +154,18 @@ $(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS) $(wildcard gateway/ctl/*.h)
 $(B)/gateway/%.o: gateway/%.c $(GW_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(GW_INC) $(PC_GW) -c $< -o $@
+
+# The dashboard's files are found in $(SHAREDIR)/web unless [admin] web
+# says otherwise: config.c holds that default, and is built again when
+# SHAREDIR changes (make install PREFIX=/usr after a plain make).
+$(B)/sharedir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' >$@
+
+$(B)/gateway/config.o: gateway/config.c $(GW_HDRS) $(B)/sharedir
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -DGW_WEB_DIR='"$(SHAREDIR)/web"' $(GW_INC) \
+	    $(PC_GW) -c $< -o $@
 
 $(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(TALLY_HDRS)
 	@mkdir -p $(@D)

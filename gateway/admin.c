@@ -128,6 +128,7 @@ static void	admin_coverage(struct admin_req *);
 static void	admin_export(struct admin_req *);
 static void	admin_sweep(struct admin_req *);
 static void	admin_reload(struct admin_req *);
+static void	admin_alerts(struct admin_req *);
 
 static const struct admin_route admin_routes[] = {
 	{ "/status",			EVHTTP_REQ_GET,	admin_status },
@@ -145,6 +146,7 @@ static const struct admin_route admin_routes[] = {
 	{ "/export",			EVHTTP_REQ_GET,	admin_export },
 	{ "/sweep",			EVHTTP_REQ_POST, admin_sweep },
 	{ "/reload",			EVHTTP_REQ_POST, admin_reload },
+	{ "/alerts",			EVHTTP_REQ_GET,	admin_alerts },
 };
 #define ADMIN_NROUTES	(sizeof(admin_routes) / sizeof(admin_routes[0]))
 
@@ -1330,6 +1332,37 @@ admin_reload(struct admin_req *r)
 	log_info("admin: %s: reload", r->peer);
 	raise(SIGHUP);
 	admin_json(r, 202, json_pack("{s:s}", "reload", "asked"));
+}
+
+/* ------------------------------------------------------------------ */
+/* GET /alerts                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+admin_alert_row(const struct alert_view *v, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s, s:o, s:s, s:o, "
+	    "s:o, s:o, s:i}", "id", (json_int_t)v->id,
+	    "name", config_alert_name(v->kind), "subject",
+	    admin_opt(v->subject), "state", alert_state_name(v->state),
+	    "raised_at", admin_time(v->raised_at),
+	    "cleared_at", admin_time(v->cleared_at),
+	    "text", admin_str(v->text), "threshold", v->limit));
+	return (0);
+}
+
+/* The alerts raised now, then the cleared ones the gateway keeps. */
+static void
+admin_alerts(struct admin_req *r)
+{
+	json_t	*a;
+
+	if ((a = json_array()) == NULL) {
+		admin_error(r, 500, "out of memory");
+		return;
+	}
+	alert_foreach(admin_alert_row, a);
+	admin_json(r, 200, json_pack("{s:o}", "alerts", a));
 }
 
 /* ------------------------------------------------------------------ */

@@ -2499,3 +2499,72 @@ store_reply_last(struct store *s, int64_t msg_id, struct store_msg_reply *r)
 	sqlite3_finalize(st);
 	return (n == 1);
 }
+
+/* ------------------------------------------------------------------ */
+/* The alerts' questions (alert.c)                                     */
+/* ------------------------------------------------------------------ */
+
+/* How many forwards to a central were refused for good (failed). */
+int
+store_fwd_failed(struct store *s, const char *central, long *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT count(*) FROM forwards"
+	    " WHERE central = ?1 AND state = 'failed'", "fwd failed")) == NULL)
+		return (-1);
+	if (store_bind_text(st, 1, central) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return (store_fail(s, "fwd failed"));
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (long)sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	return (store_finish(s, st, rc, "fwd failed"));
+}
+
+/*
+ * The reports refused for a bad code since a time (ISO 8601 UTC), from
+ * how many numbers, and the TPS that got the most of them.
+ */
+int
+store_bad_codes(struct store *s, const char *since, struct store_bad *b)
+{
+	static const char *const sql[2] = {
+		"SELECT count(*), count(DISTINCT sender) FROM messages"
+		" WHERE reason = 'CODE_BAD' AND received_at >= ?1",
+		"SELECT tps, count(*) AS n FROM messages"
+		" WHERE reason = 'CODE_BAD' AND received_at >= ?1"
+		" AND tps IS NOT NULL GROUP BY tps ORDER BY n DESC, tps"
+		" LIMIT 1",
+	};
+	sqlite3_stmt	*st;
+	int		 i, rc;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < 2; i++) {
+		if ((st = store_prepare(s, sql[i], "bad codes")) == NULL)
+			return (-1);
+		if (store_bind_text(st, 1, since) != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return (store_fail(s, "bad codes"));
+		}
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (i == 0) {
+				b->codes = (long)sqlite3_column_int64(st, 0);
+				b->senders = (long)sqlite3_column_int64(st, 1);
+			} else {
+				b->tps = (uint64_t)sqlite3_column_int64(st, 0);
+				b->tps_codes = (long)sqlite3_column_int64(st,
+				    1);
+			}
+			rc = SQLITE_DONE;
+		}
+		if (store_finish(s, st, rc, "bad codes") == -1)
+			return (-1);
+	}
+	return (0);
+}

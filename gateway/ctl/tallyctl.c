@@ -101,6 +101,8 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "export", tallyctl_remote, "export [--region CODE] [--contest C] "
 	  CTL_CONN,
 	  "the latest accepted report per TPS, contest, page: CSV or JSON" },
+	{ "alerts", tallyctl_remote, "alerts " CTL_CONN,
+	  "the alerts raised now, then the ones cleared lately" },
 	{ "sweep", tallyctl_remote, "sweep " CTL_CONN,
 	  "read every modem's SIM storage now" },
 	{ "reload", tallyctl_remote, "reload " CTL_CONN,
