@@ -33,7 +33,9 @@ SHARED	?= ../shared/data
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
 # bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
 # of the man pages and the unit; openssl for forward_tls.sh's
-# certificates; tests/regress/deps.sh checks that nothing is missing).
+# certificates; chromium, driven by python3 through the DevTools
+# protocol over a pipe, for machelper.sh and dashboard.sh;
+# tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev

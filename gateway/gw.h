@@ -464,6 +464,18 @@ int		 store_fwd_failed(struct store *, const char *, long *);
 int		 store_bad_codes(struct store *, const char *,
 		    struct store_bad *);
 
+/* store.c: the dashboard's time line, per minute */
+#define STORE_RATE_MINUTES	60
+struct store_rate {
+	time_t		 start;		/* of the first minute, UTC */
+	int		 minutes;
+	long		 received[STORE_RATE_MINUTES];	/* messages in */
+	long		 replied[STORE_RATE_MINUTES];	/* SMS sent */
+	long		 forwarded[STORE_RATE_MINUTES];	/* forwards acked */
+};
+int		 store_throughput(struct store *, time_t, int,
+		    struct store_rate *);
+
 /* coverage.c: expected, reported, flagged, missing TPS by region */
 #define COVERAGE_NAME_MAX	64
 struct coverage_row {
