@@ -57,10 +57,11 @@
 #define ADMIN_TODAY_MAX		300	/* modems (and "ussd") counted */
 #define ADMIN_FILE_MAX		(2 * 1024 * 1024)	/* a dashboard file */
 /* The dashboard's files may load only from here, and ask only us. */
-#define ADMIN_UI_POLICY		"default-src 'none'; script-src 'self'; " \
-				"style-src 'self'; img-src 'self' data:; " \
-				"connect-src 'self'; base-uri 'none'; " \
-				"form-action 'none'; frame-ancestors 'none'"
+#define ADMIN_UI_POLICY		"default-src 'none'; " \
+				"script-src 'self'; style-src 'self'; " \
+				"img-src 'self' data:; connect-src 'self'; " \
+				"base-uri 'none'; form-action 'none'; " \
+				"frame-ancestors 'none'"
 
 enum admin_via {
 	ADMIN_UNIX = 1,		/* the control socket: peer credentials */
@@ -1471,13 +1472,14 @@ admin_ui(struct admin_req *r)
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer		*b = NULL;
 	struct stat		 st;
-	const char		*name = r->args[0][0] ? r->args[0] : "index.html";
-	const char		*type = admin_ui_type(name);
+	const char		*name, *type;
 	char			 path[PATH_MAX], *data = NULL;
 	size_t			 i, got = 0;
 	ssize_t			 n = 0;
 	int			 fd;
 
+	name = r->args[0][0] != '\0' ? r->args[0] : "index.html";
+	type = admin_ui_type(name);
 	for (i = 0; name[i] != '\0'; i++)
 		if (!((name[i] >= 'a' && name[i] <= 'z') ||
 		    (name[i] >= 'A' && name[i] <= 'Z') ||

@@ -587,8 +587,7 @@ alert_modems(struct alert_modem *out, size_t max, time_t now)
 		am = &out[n++];
 		memset(am, 0, sizeof(*am));
 		snprintf(am->name, sizeof(am->name), "%s", m->conf.name);
-		am->watched = m->conf.enabled && !m->removed &&
-		    !gw->stopping;
+		am->watched = m->conf.enabled && !m->removed;
 		am->working = m->state == BANK_RUNNING &&
 		    (m->wstate == MODEM_READY || m->wstate == MODEM_SENDING ||
 		    m->wstate == MODEM_SWEEPING);
@@ -712,7 +711,8 @@ alert_run(time_t now)
 	size_t			 i;
 	int			 k;
 
-	if (gw->store == NULL)
+	/* Stopping: the modems go down on purpose; nothing to tell. */
+	if (gw->store == NULL || gw->stopping)
 		return;
 	memset(&in, 0, sizeof(in));
 	in.conf = &gw->conf.alerts;

@@ -249,10 +249,15 @@ wait_for 60 test -f "$D/flow.done"
 expect "every report was injected" "$?" 0
 wait_for 60 sh -c "[ \"\$(timeout 10 '$CTL' status --state '$D/gw' | awk '\$1 == \"received\" { print \$2 }')\" -ge $NFLOW ]"
 expect "and stored" "$?" 0
+wait_for 60 sh -c "timeout 10 '$CTL' status --state '$D/gw' | awk '\$1 == \"forward_pending\" && \$2 == 0 { f = 1 } END { exit !f }'"
+expect "and forwarded" "$?" 0
 n=$(cdp eval "Number(document.body.dataset.refreshed)")
 cdp wait 30 "Number(document.body.dataset.refreshed) >= $n + 2" >/dev/null
 expect "the received count is tallyctl status's" "$(stat)" \
     "$(gwctl status | t_kv received)"
+expect "the last hour's chart: every message received, every forward acked" \
+    "$(cdp eval "document.getElementById('rate-received').textContent + ' ' + document.getElementById('rate-forwarded').textContent")" \
+    "\"$(gwctl status | t_kv received) $(gwctl status | t_kv forwarded)\""
 expect "the newest message is tallyctl messages's" \
     "$(cdp eval "Number(document.querySelector('#messages tbody tr').dataset.id)")" \
     "$(gwctl messages --limit 1 2>/dev/null | awk 'NR == 2 { print $1 }')"
