@@ -106,7 +106,7 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "sweep", tallyctl_remote, "sweep " CTL_CONN,
 	  "read every modem's SIM storage now" },
 	{ "reload", tallyctl_remote, "reload " CTL_CONN,
-	  "re-read the config: add, remove, enable and disable modems" },
+	  "re-read the config: the modems, and the alerts' settings" },
 };
 #define CTL_NCMDS	(sizeof(tallyctl_cmds) / sizeof(tallyctl_cmds[0]))
 
