@@ -33,14 +33,15 @@ SHARED	?= ../shared/data
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
 # bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
 # of the man pages and the unit; openssl for forward_tls.sh's
-# certificates; chromium, driven by python3 through the DevTools
-# protocol over a pipe, for machelper.sh and dashboard.sh;
+# certificates; prometheus for metrics.sh's `promtool check metrics';
+# chromium, driven by python3 through the DevTools protocol over a
+# pipe, for machelper.sh and dashboard.sh;
 # tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time chromium mandoc openssl systemd
+	time chromium mandoc openssl systemd prometheus
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
@@ -238,16 +239,18 @@ $(B)/tests/tools/wiredrive: tests/tools/wiredrive.c $(TALLY_HDRS) \
 
 # Suites of pure sim/ modules link those sources too (and, like sim/,
 # see the library's headers only).
-SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c
+SIM_UNIT_SRCS := sim/scenario.c sim/oracle.c sim/truth.c
+SIM_SUITES := test_scenario test_truth
 
-$(B)/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
+$(SIM_SUITES:%=$(B)/tests/%): $(B)/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ $< \
 	    $(SIM_UNIT_SRCS) $(B)/libtally.a $(PC_GWL) $(PC_CML) -lm
 
-$(B)/asan/tests/test_scenario: tests/unit/test_scenario.c tests/unit/unit.h \
-    $(SIM_UNIT_SRCS) $(wildcard sim/*.h) $(B)/asan/libtally.a
+$(SIM_SUITES:%=$(B)/asan/tests/%): $(B)/asan/tests/%: tests/unit/%.c \
+    tests/unit/unit.h $(SIM_UNIT_SRCS) $(wildcard sim/*.h) \
+    $(B)/asan/libtally.a
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_GW) $(PC_CM) -o $@ \
 	    $< $(SIM_UNIT_SRCS) $(B)/asan/libtally.a $(PC_GWL) $(PC_CML) -lm

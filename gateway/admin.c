@@ -140,6 +140,7 @@ static void	admin_alerts(struct admin_req *);
 static void	admin_throughput(struct admin_req *);
 static void	admin_ui(struct admin_req *);
 static void	admin_ui_home(struct admin_req *);
+static void	admin_metrics(struct admin_req *);
 
 static const struct admin_route admin_routes[] = {
 	{ "/status",			EVHTTP_REQ_GET,	admin_status },
@@ -163,6 +164,7 @@ static const struct admin_route admin_routes[] = {
 	{ "/ui",			EVHTTP_REQ_GET,	admin_ui_home },
 	{ "/ui/",			EVHTTP_REQ_GET,	admin_ui },
 	{ "/ui/**",			EVHTTP_REQ_GET,	admin_ui },
+	{ "/metrics",			EVHTTP_REQ_GET,	admin_metrics },
 };
 
 /*
@@ -1524,6 +1526,98 @@ admin_ui(struct admin_req *r)
 	evhttp_add_header(h, "Content-Security-Policy", ADMIN_UI_POLICY);
 	evhttp_send_reply(r->req, 200, "OK", b);
 	evbuffer_free(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* GET /metrics: the Prometheus text format (docs/metrics.md)          */
+/* ------------------------------------------------------------------ */
+
+/* What a scrape shows of a modem: the bank's view of it, now. */
+static void
+admin_metrics_modem(const struct modem *m, struct metrics_modem *mm,
+    time_t now)
+{
+	mm->name = m->conf.name;
+	mm->oper = m->conf.oper[0] ? m->conf.oper : m->oper;
+	mm->number = m->conf.number;
+	mm->state = m->state == BANK_RUNNING ? wire_state_name(m->wstate) :
+	    bank_state_name(m->state);
+	mm->up = m->state == BANK_RUNNING && (m->wstate == MODEM_READY ||
+	    m->wstate == MODEM_SENDING || m->wstate == MODEM_SWEEPING);
+	mm->enabled = m->conf.enabled;
+	mm->signal = m->signal;
+	mm->registered = m->reg == 1 || m->reg == 5;	/* home, roaming */
+	mm->sim_used = m->sim_used;
+	mm->sim_capacity = m->sim_total;
+	mm->balance = m->balance;
+	mm->sent = m->sent;
+	mm->send_failed = m->send_failed;
+	mm->received = m->received;
+	mm->sent_today = m->sent_today;
+	mm->send_cap = m->conf.send_cap;
+	mm->hold = m->send_hold > now ? (long)(m->send_hold - now) : 0;
+	mm->errors = m->errors;
+	mm->restarts = m->restarts;
+}
+
+/*
+ * The scrape: metrics.c writes what the stages counted and the state
+ * read here, the centrals and the modems; the store is not asked.
+ */
+static void
+admin_metrics(struct admin_req *r)
+{
+	struct metrics_scrape		 sc;
+	struct fwd_central_stats	*cs = NULL;
+	struct metrics_modem		*mm = NULL;
+	struct modem			*m;
+	struct evbuffer			*b = NULL;
+	FILE				*f;
+	char				*text = NULL;
+	size_t				 len = 0, n = 1;
+	time_t				 now = time(NULL);
+	int				 rc;
+
+	memset(&sc, 0, sizeof(sc));
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		n++;
+	if ((cs = calloc(ADMIN_CENTRALS_MAX, sizeof(*cs))) == NULL ||
+	    (mm = calloc(n, sizeof(*mm))) == NULL ||
+	    (b = evbuffer_new()) == NULL) {
+		admin_error(r, 500, "out of memory");
+		goto done;
+	}
+	if (forward_queue_stats(gw->fwdq, cs, ADMIN_CENTRALS_MAX,
+	    &sc.ncentrals) == -1)
+		sc.ncentrals = 0;
+	if (sc.ncentrals > ADMIN_CENTRALS_MAX)
+		sc.ncentrals = ADMIN_CENTRALS_MAX;
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (!m->removed)
+			admin_metrics_modem(m, &mm[sc.nmodems++], now);
+	sc.started = admin_started;
+	sc.parts_pending = (long)parts_pending(gw->parts);
+	sc.centrals = cs;
+	sc.modems = mm;
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		admin_error(r, 500, "out of memory");
+		goto done;
+	}
+	rc = metrics_write(f, &sc);
+	if (fclose(f) == EOF || rc == -1) {
+		admin_error(r, 500, "cannot write the metrics");
+		goto done;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	evbuffer_add(b, text, len);
+	evhttp_send_reply(r->req, 200, NULL, b);
+done:
+	if (b != NULL)
+		evbuffer_free(b);
+	free(text);
+	free(mm);
+	free(cs);
 }
 
 /* ------------------------------------------------------------------ */

@@ -1266,8 +1266,18 @@ struct fwd_job {
 	enum fwd_state		 state;
 	int			 attempts;
 	int			 probe;		/* sent while the central was down */
+	double			 started;	/* metrics_now() at the post */
+	double			 age;		/* s since the report came in,
+						 * then; -1 unknown */
 };
 TAILQ_HEAD(fwd_jobs, fwd_job);
+
+/* A request's outcome as the metrics name it. */
+static const char *const forward_outcome_names[] = {
+	[FWD_OUT_STORED] = "acked",
+	[FWD_OUT_REFUSED] = "refused",
+	[FWD_OUT_OUTAGE] = "outage",
+};
 
 struct fwd_queue {
 	struct event_base	*base;
@@ -1332,6 +1342,8 @@ forward_set_state(struct fwd_queue *q, struct fwd_job *j, enum fwd_state to,
 		    forward_state_name(to));
 		return (-1);
 	}
+	metrics_count(METRICS_FORWARDS, forward_state_name(from), NULL, -1);
+	metrics_count(METRICS_FORWARDS, forward_state_name(to), NULL, 1);
 	j->state = to;
 	if (to == FWD_RETRY_WAIT || to == FWD_FAILED)
 		log_warnx("msg %" PRId64 ": forward to %s: %s -> %s (%s)",
@@ -1436,6 +1448,7 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	struct fwd_central	*c;
 	char			 st[16];
 	time_t			 now = time(NULL);
+	double			 mnow = metrics_now();
 
 	if ((j = forward_job_find(q, id)) == NULL) {
 		log_warnx("forward: an answer for row %" PRId64 " that is "
@@ -1444,6 +1457,13 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	}
 	c = j->c;
 	c->inflight--;
+	if (outcome < FWD_OUT_STORED || outcome > FWD_OUT_OUTAGE)
+		outcome = FWD_OUT_OUTAGE;
+	metrics_observe(METRICS_FWD_REQUEST, c->name,
+	    forward_outcome_names[outcome], mnow - j->started);
+	if (outcome == FWD_OUT_STORED && j->age >= 0)
+		metrics_observe(METRICS_FWD_ACK, c->name, NULL,
+		    j->age + mnow - j->started);
 	switch (outcome) {
 	case FWD_OUT_STORED:
 		c->acked++;
@@ -1524,6 +1544,8 @@ forward_queue_start(struct fwd_queue *q, struct fwd_central *c,
 	}
 	j->attempts++;
 	j->probe = c->link == FWD_LINK_DOWN;
+	j->started = metrics_now();
+	j->age = metrics_since(m->received_at);
 	if (forward_set_state(q, j, FWD_SENDING, 0, now, "", NULL) == -1)
 		goto done;
 	if (forward_post(q->fwd, c->url, c->timeout, j->id, key, body,
@@ -1625,6 +1647,11 @@ forward_queue_new(struct event_base *base, struct store *store,
 		}
 		snprintf(fc->name, sizeof(fc->name), "%s", cc->name);
 		snprintf(fc->url, sizeof(fc->url), "%s", cc->url);
+		/* Its series in the metrics, at 0 before the first answer. */
+		for (n = FWD_OUT_STORED; n <= FWD_OUT_OUTAGE; n++)
+			metrics_count(METRICS_FWD_REQUEST, fc->name,
+			    forward_outcome_names[n], 0);
+		metrics_count(METRICS_FWD_ACK, fc->name, NULL, 0);
 		fc->timeout = cc->timeout > 0 ? cc->timeout : q->timeout;
 		fc->link = FWD_LINK_UP;
 		fc->seed = forward_mix(0,

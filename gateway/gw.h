@@ -441,6 +441,8 @@ int		 store_msg_count_since(struct store *, const char *, int64_t,
 		    int (*)(const char *, long, void *), void *, int64_t *);
 int		 store_out_queued_by(struct store *,
 		    int (*)(const char *, long, void *), void *);
+int		 store_msg_tally(struct store *, int (*)(int, enum msg_kind,
+		    enum verdict, long, void *), void *);
 int		 store_coverage(struct store *, const struct query_coverage *,
 		    int (*)(const struct store_region *, void *), void *);
 struct store_cursor *store_export_open(struct store *,
@@ -768,5 +770,76 @@ int		 forward_queue_retry(struct fwd_queue *, int64_t, int,
 int		 forward_queue_stats(struct fwd_queue *,
     struct fwd_central_stats *,
 		    size_t, size_t *);
+
+/* metrics.c: the Prometheus text format 0.0.4 at /metrics (metrics.md) */
+#define METRICS_BUCKETS_MAX	16	/* a histogram's bounds, +Inf apart */
+#define METRICS_VALUE_MAX	64	/* a counted label value, truncated */
+/* The families the stages count into (the others are read at scrape). */
+enum metrics_kept {
+	METRICS_MESSAGES = 0,	/* counter {channel, verdict} */
+	METRICS_STAGE,		/* counter {channel, stage} */
+	METRICS_COMMIT,		/* histogram {channel}: arrival to commit */
+	METRICS_FWD_REQUEST,	/* histogram {central, outcome}: a request */
+	METRICS_FWD_ACK,	/* histogram {central}: arrival to ack */
+	METRICS_REPLIES,	/* gauge {state}: outgoing SMS by state */
+	METRICS_FORWARDS,	/* gauge {state}: forwards by state */
+	METRICS_KEPT_MAX
+};
+struct metrics_hist {
+	const double	*bounds;	/* upper bounds, ascending */
+	size_t		 nbounds;	/* <= METRICS_BUCKETS_MAX */
+	uint64_t	 n[METRICS_BUCKETS_MAX + 1];	/* per bucket, not
+							 * cumulative; last:
+							 * above every bound */
+	double		 sum;
+	uint64_t	 count;
+};
+/* A scrape being written: the family its samples belong to. */
+struct metrics_out {
+	FILE		*f;
+	const char	*name, *type, *help;
+	int		 said;		/* its HELP and TYPE are written */
+};
+/* What a scrape shows of a modem (the numbers: metrics.c's table). */
+struct metrics_modem {
+	const char	*name, *oper, *number;
+	const char	*state;		/* the worker's while it runs, else
+					 * the supervisor's */
+	long		 up;		/* ready, sending or sweeping */
+	long		 enabled;
+	long		 signal;	/* dBm; 0, -1 unknown */
+	long		 registered;	/* home or roaming */
+	long		 sim_used, sim_capacity;	/* 0: unknown */
+	long		 balance;	/* rupiah, -1 unknown */
+	long		 sent, send_failed, received;	/* since start */
+	long		 sent_today, send_cap;		/* cap 0: none */
+	long		 hold;		/* s before it may send again */
+	long		 errors, restarts;
+};
+/* The state a scrape shows, read by admin.c when it is asked. */
+struct metrics_scrape {
+	time_t				 started;
+	long				 parts_pending;
+	const struct fwd_central_stats	*centrals;
+	size_t				 ncentrals;
+	const struct metrics_modem	*modems;
+	size_t				 nmodems;
+};
+void		 metrics_count(enum metrics_kept, const char *, const char *,
+		    long);
+void		 metrics_observe(enum metrics_kept, const char *, const char *,
+		    double);
+void		 metrics_start(const struct store_counts *);
+void		 metrics_reset(void);
+double		 metrics_now(void);
+double		 metrics_since(const char *);
+void		 metrics_hist_add(struct metrics_hist *, double);
+void		 metrics_begin(struct metrics_out *, FILE *);
+void		 metrics_family(struct metrics_out *, const char *,
+		    const char *, const char *);
+void		 metrics_sample(struct metrics_out *, double, int, ...);
+void		 metrics_hist_write(struct metrics_out *,
+		    const struct metrics_hist *, int, ...);
+int		 metrics_write(FILE *, const struct metrics_scrape *);
 
 #endif /* GW_H */

@@ -43,6 +43,9 @@ outbox_set_state(struct store_out *o, enum out_state s, const char *modem,
 		    (long long)o->id, o->dest, store_out_state_name(o->state),
 		    store_out_state_name(s), modem ? " on " : "",
 		    modem ? modem : "", error ? error : "");
+	metrics_count(METRICS_REPLIES, store_out_state_name(o->state), NULL,
+	    -1);
+	metrics_count(METRICS_REPLIES, store_out_state_name(s), NULL, 1);
 	o->state = s;
 	if (s == OUT_SENDING)
 		o->attempts++;
@@ -116,6 +119,8 @@ outbox_merge(const char *dest)
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
 		}
+		metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
+		    NULL, 1);
 		log_info("outbox: sms %lld to %s: queued (%zu repl%s): %s",
 		    (long long)o.id, dest, j - i, j - i == 1 ? "y" : "ies",
 		    o.text);

@@ -42,6 +42,8 @@ struct receive_job {
 	struct store_reply	 rep;
 	char			 screen[REPLY_MAX + 1];	/* rep in one SMS */
 	int			 forward;	/* forward rows made */
+	int			 nforwards;	/* how many, once committed */
+	double			 arrived;	/* metrics_now() */
 };
 
 static struct rate_list	*receive_rate;
@@ -83,6 +85,54 @@ receive_channel_name(enum channel c)
 	    c));
 }
 
+/* A stored message as the metrics name it: a verdict, or its kind. */
+static const char *
+receive_what(enum msg_kind kind, enum verdict verdict)
+{
+	return (kind == MSG_REPORT ? verify_verdict_name(verdict) :
+	    store_kind_name(kind));
+}
+
+static int
+receive_tally(int ussd, enum msg_kind kind, enum verdict verdict, long n,
+    void *arg)
+{
+	metrics_count(METRICS_MESSAGES, receive_channel_name(ussd ?
+	    CHANNEL_USSD : CHANNEL_SMS), receive_what(kind, verdict), n);
+	return (0);
+}
+
+/*
+ * The stage's series in the metrics, at 0 before the first message
+ * (USSD only if its channel is on), and the messages already stored:
+ * tallygw_messages_total counts the store, across restarts.
+ */
+static void
+receive_metrics(void)
+{
+	const char	*ch;
+	int		 c, i;
+
+	for (c = CHANNEL_SMS; c <= CHANNEL_USSD; c++) {
+		if (c == CHANNEL_USSD && !gw->conf.ussd.enabled)
+			continue;
+		ch = receive_channel_name((enum channel)c);
+		for (i = VERDICT_OK; i <= VERDICT_REJECTED; i++)
+			metrics_count(METRICS_MESSAGES, ch,
+			    receive_what(MSG_REPORT, (enum verdict)i), 0);
+		for (i = MSG_CEK; i <= MSG_RATE; i++)
+			metrics_count(METRICS_MESSAGES, ch,
+			    receive_what((enum msg_kind)i, 0), 0);
+		for (i = MSG_RECEIVED; i <= MSG_DEFERRED; i++)
+			metrics_count(METRICS_STAGE, ch,
+			    receive_state_name((enum msg_state)i), 0);
+		metrics_count(METRICS_COMMIT, ch, NULL, 0);
+	}
+	if (store_msg_tally(gw->store, receive_tally, NULL) == -1)
+		log_warnx("receive: cannot count the stored messages: "
+		    "tallygw_messages_total counts from now on");
+}
+
 int
 receive_init(void)
 {
@@ -93,6 +143,7 @@ receive_init(void)
 		return (-1);
 	for (i = 0; i < RECEIVE_RATE_BUCKETS; i++)
 		TAILQ_INIT(&receive_rate[i]);
+	receive_metrics();
 	return (0);
 }
 
@@ -112,6 +163,8 @@ receive_set_state(struct receive_job *j, enum msg_state s, const char *why)
 		    receive_state_name(j->state), receive_state_name(s),
 		    why[0] ? ": " : "", why);
 	j->state = s;
+	metrics_count(METRICS_STAGE, receive_channel_name(in->channel),
+	    receive_state_name(s), 1);
 }
 
 /* 1 if this sender has sent more than the limit in the current window. */
@@ -321,14 +374,18 @@ receive_commit(struct receive_job *j, struct received *out)
 			goto rollback;
 	}
 	if (j->forward)
-		TAILQ_FOREACH(c, &gw->conf.centrals, entry)
+		TAILQ_FOREACH(c, &gw->conf.centrals, entry) {
 			if (store_fwd_add(gw->store, msg->id, c->name) == -1)
 				goto rollback;
+			j->nforwards++;
+		}
 	receive_out(j, out);
 	if (in->rows != NULL && in->rows(in->arg, out) == -1)
 		goto rollback;
 	if (store_commit(gw->store) == -1)
 		goto rollback;
+	metrics_count(METRICS_FORWARDS, store_fwd_state_name(FWD_PENDING),
+	    NULL, j->nforwards);
 	return (0);
 rollback:
 	store_rollback(gw->store);
@@ -367,6 +424,9 @@ receive_item(const struct inbound *in, struct received *out)
 	memset(out, 0, sizeof(*out));
 	j.in = in;
 	j.state = MSG_RECEIVED;
+	j.arrived = metrics_now();
+	metrics_count(METRICS_STAGE, receive_channel_name(in->channel),
+	    receive_state_name(MSG_RECEIVED), 1);
 	if ((j.msg = calloc(1, sizeof(*j.msg))) == NULL) {
 		receive_set_state(&j, MSG_DEFERRED, "out of memory");
 		return (-1);
@@ -380,6 +440,10 @@ receive_item(const struct inbound *in, struct received *out)
 		receive_set_state(&j, MSG_DEFERRED, "not stored");
 	} else {
 		receive_set_state(&j, MSG_COMMITTED, "");
+		metrics_observe(METRICS_COMMIT, receive_channel_name(
+		    in->channel), NULL, metrics_now() - j.arrived);
+		metrics_count(METRICS_MESSAGES, receive_channel_name(
+		    in->channel), receive_what(j.msg->kind, j.msg->verdict), 1);
 		receive_log(&j);
 		if (j.rep.text[0] != '\0')
 			outbox_kick();

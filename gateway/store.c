@@ -2306,6 +2306,33 @@ store_out_queued_by(struct store *s, int (*cb)(const char *, long, void *),
 }
 
 /*
+ * Every stored message counted by channel (a USSD message is stored as
+ * received by modem "ussd"), kind and verdict: the metrics' counters
+ * start from the store, so a restart does not reset them. One scan, at
+ * start-up.
+ */
+int
+store_msg_tally(struct store *s, int (*cb)(int, enum msg_kind,
+    enum verdict, long, void *), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = store_prepare(s, "SELECT modem = 'ussd', kind, verdict,"
+	    " count(*) FROM messages GROUP BY 1, 2, 3", "msg tally")) == NULL)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int(st, 0),
+		    store_kind_parse(store_col_str(st, 1)),
+		    store_verdict_parse(store_col_str(st, 2)),
+		    (long)sqlite3_column_int64(st, 3), arg) == -1) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	return (store_finish(s, st, rc, "msg tally"));
+}
+
+/*
  * What has come in, by region of the query's level and by contest:
  * the TPS with an accepted report, and of them those whose latest
  * report of some page is FLAGGED (a later OK correction clears it).

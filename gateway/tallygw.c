@@ -296,6 +296,7 @@ main(int argc, char *argv[])
 	uid_t		 uid = 0;
 	gid_t		 gid = 0;
 	struct event	*sig[5];
+	struct store_counts counts;
 	int		 sigs[5] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT, 0 };
 	struct timeval	 tv = { 1, 0 };
 	ssize_t		 n;
@@ -377,6 +378,10 @@ main(int argc, char *argv[])
 	if ((gw->fwdq = forward_queue_new(gw->base, gw->store, &gw->conf,
 	    gw->sk)) == NULL)
 		fatalx("cannot start the forwarder");
+	/* The rows in flight are back in their queues: count them now. */
+	if (store_counts(gw->store, &counts) == -1)
+		fatalx("cannot count the store's rows");
+	metrics_start(&counts);
 	snprintf(sock, sizeof(sock), "%s/tallygw.sock", gw->conf.state_dir);
 	if (admin_start(sock, err, sizeof(err)) == -1)
 		fatalx("%s", err);

@@ -19,6 +19,7 @@
 #include "oracle.h"
 #include "scenario.h"
 #include "tally.h"
+#include "truth.h"
 
 #define ORACLE_LINE_MAX	(1024 * 1024)
 
@@ -519,7 +520,7 @@ oracle_central(const struct scenario *sc, struct oracle_record **v,
 		if (j == i) {
 			oracle_disc(rep, ORACLE_FORWARD_MISSING, m, NULL,
 			    "%s report not at the central receiver",
-			    verify_verdict_name(x->verdict));
+			    truth_verdict_name(x->verdict));
 			continue;
 		}
 		rep->forwarded++;
@@ -542,8 +543,8 @@ oracle_central(const struct scenario *sc, struct oracle_record **v,
 			    decode_contest_name(v[i]->contest), v[i]->page, b);
 		}
 		if ((v[i]->flags & ~ignore) != (x->flags & ~ignore)) {
-			verify_flags_text(x->flags, a, sizeof(a));
-			verify_flags_text(v[i]->flags, b, sizeof(b));
+			truth_flags_text(x->flags, a, sizeof(a));
+			truth_flags_text(v[i]->flags, b, sizeof(b));
 			oracle_disc(rep, ORACLE_FORWARD_FLAGS, m, NULL,
 			    "expected flags [%s], held [%s]", a, b);
 		}
@@ -739,7 +740,7 @@ oracle_phone(const struct sc_phone *ph, const struct oracle_reply **rv,
 					oracle_disc(rep, ORACLE_CONFIRM_MISSING,
 					    mm, NULL, "no reply with receipt %s "
 					    "(%s, %zu of %zu seen)", r->code,
-					    verify_verdict_name(
+					    truth_verdict_name(
 					    mm->expect.verdict), r->seen,
 					    r->nmsgs);
 			}
@@ -891,9 +892,9 @@ oracle_end_screen(const struct sc_msg *m, const char *text,
 	got = oracle_screen_verdict(text);
 	if (got != (int)x->verdict) {
 		oracle_disc(rep, ORACLE_USSD_VERDICT, m, NULL, "expected %s, "
-		    "END screen says %s: \"%s\"", verify_verdict_name(
+		    "END screen says %s: \"%s\"", truth_verdict_name(
 		    x->verdict), got < 0 ? "no verdict" :
-		    verify_verdict_name((enum verdict)got), text);
+		    truth_verdict_name((enum verdict)got), text);
 		ok = 0;
 	} else if (x->verdict == VERDICT_REJECTED &&
 	    (word = oracle_unsaid(x->reason, text)) != NULL) {

@@ -1,9 +1,10 @@
 /*
  * scenario: the SMS that simulated KPPS phones send on election night,
  * deterministic from a seed, each with the outcome the protocol gives
- * it. The outcome is not guessed: every message is run through the
- * real verify stage (with an in-memory history and a lockout) in the
- * order the phone sends it. See docs/scenario.md.
+ * it. The outcome comes from what the officer meant and the mistake
+ * made, judged by the protocol's rules as truth.c writes them down, in
+ * the order the phone sends: never from the gateway's verify stage,
+ * which the oracle judges. See docs/scenario.md.
  */
 
 #include <sys/queue.h>
@@ -18,9 +19,9 @@
 #include <jansson.h>
 
 #include "csv.h"
-#include "memhist.h"
 #include "scenario.h"
 #include "tally.h"
+#include "truth.h"
 
 #define SC_MAXPLAN	64		/* reports of one TPS */
 #define SC_BIGDPD	45		/* "long" DPD ballots: candidates */
@@ -51,7 +52,7 @@ struct sc_pend {
 	int		 plan;
 	enum sc_kind	 kind;
 	unsigned	 seq;		/* 0: take the next row */
-	char		*text;		/* SC_RESEND: the exact text */
+	const struct sc_msg *msg;	/* SC_RESEND: the message sent again */
 };
 
 struct sc_rng {
@@ -62,10 +63,8 @@ struct sc_rng {
 struct sc_build {
 	const struct scenario_conf *conf;
 	struct scenario		*sc;
-	struct memhist		*mh;
-	struct lockout		*lk;
+	struct truth		*truth;
 	struct registry		*reg;
-	struct verify_ctx	 ctx;
 	char			*err;
 	size_t			 errlen;
 };
@@ -713,30 +712,33 @@ scenario_render(struct sc_rng *r, const struct scenario_conf *c,
 	return (0);
 }
 
-/* The code the officer copies: card row SEQ, or the helper's MAC. */
+/*
+ * The code the officer copies: card row SEQ, or the helper's MAC over
+ * the canonical text of what was typed (docs/protocol.md, 7a), whatever
+ * it says.
+ */
 static int
-scenario_code(struct sc_build *b, enum sc_mode mode, const char *typed,
-    unsigned seq, uint64_t tps, char code[TALLY_CODE_LEN + 1])
+scenario_code(struct sc_build *b, enum sc_mode mode, const struct sc_msg *m,
+    const uint16_t *v, size_t n, char code[TALLY_CODE_LEN + 1])
 {
-	uint8_t			 kt[TALLY_KEY_LEN];
-	char			 buf[2048 + 16];
-	struct report		 rep;
-	struct decode_error	 e;
+	uint8_t	 kt[TALLY_KEY_LEN];
+	char	 canon[TALLY_CANON_MAX];
 
-	if (key_derive_tps(b->conf->key, tps, kt) == -1) {
+	if (key_derive_tps(b->conf->key, m->tps, kt) == -1) {
 		scenario_error(b, "no key for TPS %013llu",
-		    (unsigned long long)tps);
+		    (unsigned long long)m->tps);
 		return (-1);
 	}
 	if (mode == SC_MODE_CARD)
-		key_card(kt, seq, code);
+		key_card(kt, m->seq, code);
+	else if (truth_canon(m->contest, m->tps, m->seq, m->page, v, n,
+	    canon, sizeof(canon)) == 0)
+		key_mac(kt, canon, code);
 	else {
-		/* The helper signs what was typed, whatever it says. */
-		snprintf(buf, sizeof(buf), "%s 00000000", typed);
-		if (decode_report(buf, strlen(buf), &rep, &e) == -1)
-			key_card(kt, seq, code);
-		else
-			key_mac(kt, rep.canon, code);
+		key_wipe(kt, sizeof(kt));
+		scenario_error(b, "no canonical text for TPS %013llu SEQ %u",
+		    (unsigned long long)m->tps, m->seq);
+		return (-1);
 	}
 	key_wipe(kt, sizeof(kt));
 	return (0);
@@ -762,75 +764,64 @@ scenario_msg_free(struct sc_msg *m)
 	free(m);
 }
 
-/* Run the real verify stage; record what it decides. */
-static int
-scenario_verify(struct sc_build *b, struct sc_phone *ph, struct sc_msg *m)
+/* What the officer meant and the one mistake made, as truth.c reads it. */
+static void
+scenario_intent(const struct sc_msg *m, const uint16_t *meant, size_t n,
+    time_t epoch, struct truth_msg *tm)
 {
-	struct verify_result	 res;
-	struct report		 rep;
-	struct decode_error	 e;
+	memset(tm, 0, sizeof(*tm));
+	tm->sender = m->phone->msisdn;
+	tm->tps = m->tps;
+	tm->contest = m->contest;
+	tm->page = m->page;
+	tm->seq = m->seq;
+	tm->meant = meant;
+	tm->nmeant = n;
+	tm->slip = m->slip;
+	tm->k = m->slipk;
+	tm->typed = m->sliptyped;
+	tm->mode = m->phone->mode == SC_MODE_CARD ? AUTH_CARD : AUTH_MAC;
+	tm->at = epoch + (time_t)scenario_sent_at(m);
+}
+
+/* The protocol's outcome for a message, from its intent and mistake. */
+static int
+scenario_expect(struct sc_build *b, struct sc_msg *m, const struct sc_plan *pl)
+{
+	struct truth_msg	 tm;
+	struct truth_expect	 te;
 	struct sc_expect	*x = &m->expect;
 
-	if (verify_report(&b->ctx, m->text, strlen(m->text), ph->msisdn,
-	    b->conf->epoch + (time_t)scenario_sent_at(m), &rep, &res) == -1) {
-		scenario_error(b, "verify failed on '%s'", m->text);
+	scenario_intent(m, pl->v, pl->n, b->conf->epoch, &tm);
+	if (truth_judge(b->truth, &tm, &te) == -1) {
+		scenario_error(b, "no expected outcome for '%s'", m->text);
 		return (-1);
 	}
-	x->verdict = res.verdict;
-	x->reason = res.verdict == VERDICT_REJECTED ? res.reason : REASON_NONE;
-	x->flags = res.flags;
-	x->auth = res.auth;
-	x->supersedes = res.supersedes;
-	x->forward = res.verdict == VERDICT_OK ||
-	    res.verdict == VERDICT_FLAGGED;
-	if (res.verdict == VERDICT_REJECTED) {
-		if (res.reason == REASON_SEQ_USED)
-			memcpy(x->quoted, res.receipt, sizeof(x->quoted));
-	} else
-		memcpy(x->receipt, res.receipt, sizeof(x->receipt));
-	if (decode_report(m->text, strlen(m->text), &rep, &e) == 0) {
-		if ((x->canon = strdup(rep.canon)) == NULL ||
-		    (x->values = calloc(rep.nvalues + 1,
+	x->verdict = te.verdict;
+	x->reason = te.reason;
+	x->flags = te.flags;
+	x->auth = te.auth;
+	x->supersedes = te.supersedes;
+	x->forward = te.verdict == VERDICT_OK || te.verdict == VERDICT_FLAGGED;
+	memcpy(x->receipt, te.receipt, sizeof(x->receipt));
+	memcpy(x->quoted, te.quoted, sizeof(x->quoted));
+	if (te.decoded) {
+		if ((x->canon = strdup(te.canon)) == NULL ||
+		    (x->values = calloc(te.nvalues + 1,
 		    sizeof(*x->values))) == NULL) {
 			scenario_error(b, "out of memory");
 			return (-1);
 		}
-		x->nvalues = rep.nvalues;
-		memcpy(x->values, rep.values, rep.nvalues * sizeof(*x->values));
-	}
-	if (x->forward && memhist_add(b->mh, &rep, res.receipt) == -1) {
-		scenario_error(b, "out of memory");
-		return (-1);
+		x->nvalues = te.nvalues;
+		memcpy(x->values, te.values, te.nvalues * sizeof(*x->values));
 	}
 	return (0);
 }
 
-/* Queue something the officer will do later. */
-static int
-scenario_later(struct sc_pend **q, size_t *nq, size_t *cap, size_t *order,
-    unsigned t, int plan, enum sc_kind kind, unsigned seq, const char *text)
-{
-	struct sc_pend	*nv;
-
-	if (*nq == *cap) {
-		*cap = *cap ? *cap * 2 : 32;
-		if ((nv = reallocarray(*q, *cap, sizeof(**q))) == NULL)
-			return (-1);
-		*q = nv;
-	}
-	(*q)[*nq].t = t;
-	(*q)[*nq].order = (*order)++;
-	(*q)[*nq].plan = plan;
-	(*q)[*nq].kind = kind;
-	(*q)[*nq].seq = seq;
-	(*q)[*nq].text = text != NULL ? strdup(text) : NULL;
-	if (text != NULL && (*q)[*nq].text == NULL)
-		return (-1);
-	(*nq)++;
-	return (0);
-}
-
-/* Change one digit of a value, or swap two; keeps it within 0..999. */
+/*
+ * Change one digit of a value, or swap two; keeps it within 0..999.
+ * Returns the value changed, or -1.
+ */
 static int
 scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 {
@@ -861,7 +852,7 @@ scenario_typo(struct sc_rng *r, struct sc_plan *pl, uint16_t *v, int swap)
 		}
 		v[i] = (uint16_t)strtoul(d, NULL, 10);
 		if (v[i] != pl->v[i])
-			return (0);
+			return ((int)i);
 	}
 	return (-1);
 }
@@ -1278,223 +1269,288 @@ scenario_render_menu(enum contest ct, uint64_t tps, unsigned seq, int page,
 	return (off < len ? 0 : -1);
 }
 
+/* One TPS's night as it is built: the officer, the plans, what is due. */
+struct sc_night {
+	struct sc_build	*b;
+	struct sc_phone	*ph;
+	struct sc_typist ty;
+	struct sc_rng	 r;
+	struct sc_plan	 plans[SC_MAXPLAN];
+	size_t		 nplans;
+	struct sc_pend	*q;		/* what is due, in no order */
+	size_t		 nq, cap, order;
+	unsigned	 nextseq, badcodes;
+};
+
+/* Something the officer will do at t. */
+static struct sc_pend *
+scenario_later(struct sc_night *nt, unsigned t, int plan, enum sc_kind kind,
+    unsigned seq)
+{
+	struct sc_pend	*nv, *it;
+
+	if (nt->nq == nt->cap) {
+		nt->cap = nt->cap ? nt->cap * 2 : 32;
+		if ((nv = reallocarray(nt->q, nt->cap, sizeof(*nv))) == NULL) {
+			scenario_error(nt->b, "out of memory");
+			return (NULL);
+		}
+		nt->q = nv;
+	}
+	it = &nt->q[nt->nq++];
+	memset(it, 0, sizeof(*it));
+	it->t = t;
+	it->order = nt->order++;
+	it->plan = plan;
+	it->kind = kind;
+	it->seq = seq;
+	return (it);
+}
+
+/*
+ * The officer's message for a step: its SEQ, the mistake of a first
+ * attempt, the text as typed (or the exact text again for a resend),
+ * and the USSD sessions that send it. NULL on error.
+ */
+static struct sc_msg *
+scenario_compose(struct sc_night *nt, const struct sc_pend *p)
+{
+	const struct scenario_conf *c = nt->b->conf;
+	struct sc_plan	*pl = &nt->plans[p->plan];
+	struct sc_msg	*m;
+	uint16_t	 v[TALLY_MAXVALUES];
+	char		 text[2048], code[TALLY_CODE_LEN + 1];
+	size_t		 n;
+	int		 omit = -1, nocode = 0, badcode = 0, typo, k;
+	double		 u;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
+		scenario_error(nt->b, "out of memory");
+		return (NULL);
+	}
+	m->phone = nt->ph;
+	m->tps = nt->ph->tps;
+	m->contest = pl->contest;
+	m->page = pl->page;
+	m->t = p->t;
+	m->kind = p->kind;
+	m->seq = p->seq != 0 ? p->seq : nt->nextseq++;
+	n = pl->n;
+	memcpy(v, pl->v, n * sizeof(*v));
+	if (p->kind == SC_RESEND) {
+		/* The same text: the same mistake, if any. */
+		if ((m->text = strdup(p->msg->text)) == NULL)
+			goto oom;
+		memcpy(m->code, p->msg->code, sizeof(m->code));
+		m->slip = p->msg->slip;
+		m->slipk = p->msg->slipk;
+		m->sliptyped = p->msg->sliptyped;
+	} else {
+		if (p->kind == SC_CLEAN) {
+			/* The first attempt: maybe a mistake. */
+			u = scenario_unit(&nt->r);
+			if ((u -= c->err.typo_digit) < 0)
+				m->kind = SC_TYPO_DIGIT;
+			else if ((u -= c->err.typo_swap) < 0)
+				m->kind = SC_TYPO_SWAP;
+			else if ((u -= c->err.code_wrong) < 0)
+				m->kind = SC_CODE_WRONG;
+			else if ((u -= c->err.code_missing) < 0)
+				m->kind = SC_CODE_MISSING;
+			else if ((u -= c->err.value_missing) < 0)
+				m->kind = SC_VALUE_MISSING;
+		}
+		/* The menu asks for every value and the code. */
+		if (nt->ph->ussd && (m->kind == SC_CODE_MISSING ||
+		    m->kind == SC_VALUE_MISSING))
+			m->kind = SC_CLEAN;
+		switch (m->kind) {
+		case SC_TYPO_DIGIT:
+		case SC_TYPO_SWAP:
+			if ((typo = scenario_typo(&nt->r, pl, v, m->kind ==
+			    SC_TYPO_SWAP)) == -1)
+				m->kind = SC_CLEAN;
+			else {
+				m->slip = TRUTH_TYPO;
+				m->slipk = (size_t)typo;
+				m->sliptyped = v[typo];
+			}
+			break;
+		case SC_CODE_WRONG:
+			if (nt->badcodes >= (unsigned)c->err.max_bad_codes)
+				m->kind = SC_CLEAN;
+			else {
+				nt->badcodes++;
+				badcode = 1;
+				m->slip = TRUTH_CODE_WRONG;
+			}
+			break;
+		case SC_CODE_MISSING:
+			nocode = 1;
+			m->slip = TRUTH_CODE_MISSING;
+			break;
+		case SC_VALUE_MISSING:
+			if (n > 1) {
+				omit = (int)(scenario_rand(&nt->r) % n);
+				m->slip = TRUTH_VALUE_MISSING;
+				m->slipk = (size_t)omit;
+			} else
+				m->kind = SC_CLEAN;
+			break;
+		default:
+			break;
+		}
+		if (omit >= 0) {
+			memmove(v + omit, v + omit + 1, (n - (size_t)omit - 1) *
+			    sizeof(*v));
+			n--;
+		}
+		if ((nt->ph->ussd ? scenario_render_menu(m->contest, m->tps,
+		    m->seq, m->page, v, n, text, sizeof(text)) :
+		    scenario_render(&nt->r, c, &nt->ty, m->contest, m->tps,
+		    m->seq, m->page, v, n, NULL, text, sizeof(text))) == -1 ||
+		    scenario_code(nt->b, nt->ph->mode, m, v, n, code) == -1)
+			goto fail;
+		if (badcode) {
+			k = (int)(scenario_rand(&nt->r) % TALLY_CODE_LEN);
+			code[k] = (char)('0' + (code[k] - '0' + 1 +
+			    (int)(scenario_rand(&nt->r) % 9)) % 10);
+		}
+		/* Re-render with the code, same choices of style. */
+		if (!nocode) {
+			size_t l = strlen(text);
+			char sep = nt->ph->ussd ? '*' : nt->ty.sep ?
+			    nt->ty.sep : "*# "[scenario_rand(&nt->r) % 3];
+
+			if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
+				goto fail;
+			text[l] = sep;
+			memcpy(text + l + 1, code, TALLY_CODE_LEN + 1);
+		}
+		memcpy(m->code, nocode ? "" : code, nocode ? 1 :
+		    sizeof(m->code));
+		if ((m->text = strdup(text)) == NULL)
+			goto oom;
+	}
+	if (nt->ph->ussd) {
+		if (scenario_ussd(&nt->r, c, m) == -1) {
+			scenario_error(nt->b, "no USSD session for '%s'",
+			    m->text);
+			goto fail;
+		}
+	} else
+		m->parts = scenario_parts(strlen(m->text));
+	return (m);
+oom:
+	scenario_error(nt->b, "out of memory");
+fail:
+	scenario_msg_free(m);
+	return (NULL);
+}
+
+/*
+ * A message is sent: its expected outcome, then what the officer does
+ * about the reply (a fix, a correction, a resend).
+ */
+static int
+scenario_arrive(struct sc_night *nt, struct sc_msg *m, int plan)
+{
+	const struct scenario_conf *c = nt->b->conf;
+	unsigned	 sent = scenario_sent_at(m);
+	struct sc_pend	*it;
+	int		 reuse;
+
+	if (scenario_expect(nt->b, m, &nt->plans[plan]) == -1)
+		return (-1);
+	if (m->expect.verdict == VERDICT_REJECTED) {
+		if (m->kind == SC_SEQ_REUSE)
+			return (scenario_later(nt, sent + scenario_range(&nt->r,
+			    60, 300), plan, SC_CORRECTION, 0) == NULL ? -1 : 0);
+		if (m->kind == SC_CODE_WRONG || m->kind == SC_CODE_MISSING ||
+		    m->kind == SC_VALUE_MISSING)
+			return (scenario_later(nt, sent + scenario_range(&nt->r,
+			    60, 300), plan, SC_REFIX, m->seq) == NULL ? -1 : 0);
+		return (0);
+	}
+	if (m->expect.verdict == VERDICT_DUPLICATE)
+		return (0);
+	if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
+	    (m->expect.verdict == VERDICT_FLAGGED ||
+	    scenario_chance(&nt->r, c->err.notice))) {
+		reuse = scenario_chance(&nt->r, c->err.seq_reuse);
+		if (scenario_later(nt, sent + scenario_range(&nt->r, 300,
+		    1800), plan, reuse ? SC_SEQ_REUSE : SC_CORRECTION, reuse ?
+		    m->seq : 0) == NULL)
+			return (-1);
+	}
+	if (scenario_chance(&nt->r, c->err.resend)) {
+		if ((it = scenario_later(nt, sent + scenario_range(&nt->r, 120,
+		    900), plan, SC_RESEND, m->seq)) == NULL)
+			return (-1);
+		it->msg = m;
+	}
+	return (0);
+}
+
 /*
  * One TPS's night: the planned reports and every follow-up (resend,
  * fix after a rejection, correction), in the order the officer acts,
- * each verified as it is sent.
+ * each judged as it is sent. That is the order the gateway receives
+ * them in: a USSD officer's reports too, since the dialer plays them
+ * one at a time in this order (dial.c), also when a report's sessions
+ * last past the time the next one was due.
  */
 static int
-scenario_night(struct sc_build *b, struct sc_phone *ph, size_t idx,
-    const struct sc_tps *t)
+scenario_night(struct sc_build *b, struct sc_phone *ph, const struct sc_tps *t)
 {
 	const struct scenario_conf *c = b->conf;
-	struct sc_plan	 plans[SC_MAXPLAN];
-	struct sc_pend	*q = NULL, p;
-	struct sc_typist ty;
-	struct sc_rng	 r;
-	size_t		 nplans, nq = 0, cap = 0, order = 0, i, best;
-	unsigned	 nextseq = 1, badcodes = 0, sent;
-	uint16_t	 v[TALLY_MAXVALUES];
-	char		 text[2048], code[TALLY_CODE_LEN + 1];
+	struct sc_night	*nt;
+	struct sc_pend	 p;
+	struct sc_msg	*m;
+	size_t		 i, best;
 	int		 rc = -1, k;
 
-	memset(&p, 0, sizeof(p));
-	/* Its own stream: the SMS phones' nights do not depend on it. */
-	scenario_stream(&r, c->seed, 4, t->tps);
-	ph->ussd = scenario_chance(&r, c->ussd.share);
-	scenario_stream(&r, c->seed, 3, t->tps);
-	ph->mode = scenario_chance(&r,
-	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
-	k = (int)scenario_range(&r, 0, 9);
-	ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
-	ty.boxes = scenario_chance(&r, c->style.boxes);
-	if (scenario_plan_tps(b, &r, t, plans, &nplans) == -1)
+	if ((nt = calloc(1, sizeof(*nt))) == NULL) {
+		scenario_error(b, "out of memory");
 		return (-1);
-	for (i = 0; i < nplans; i++)
-		if (scenario_later(&q, &nq, &cap, &order, plans[i].t, (int)i,
-		    SC_CLEAN, 0, NULL) == -1)
-			goto oom;
-	while (nq > 0) {
-		struct sc_msg	*m;
-		struct sc_plan	*pl;
-		size_t		 n;
-		int		 omit = -1, nocode = 0, badcode = 0;
-		double		 u;
-
-		for (best = 0, i = 1; i < nq; i++)
-			if (q[i].t < q[best].t || (q[i].t == q[best].t &&
-			    q[i].order < q[best].order))
+	}
+	nt->b = b;
+	nt->ph = ph;
+	nt->nextseq = 1;
+	/* Its own stream: the SMS phones' nights do not depend on it. */
+	scenario_stream(&nt->r, c->seed, 4, t->tps);
+	ph->ussd = scenario_chance(&nt->r, c->ussd.share);
+	scenario_stream(&nt->r, c->seed, 3, t->tps);
+	ph->mode = scenario_chance(&nt->r,
+	    c->card_share) ? SC_MODE_CARD : SC_MODE_MAC;
+	k = (int)scenario_range(&nt->r, 0, 9);
+	nt->ty.sep = k < 5 ? '*' : k < 7 ? ' ' : k < 9 ? '#' : 0;
+	nt->ty.boxes = scenario_chance(&nt->r, c->style.boxes);
+	if (scenario_plan_tps(b, &nt->r, t, nt->plans, &nt->nplans) == -1)
+		goto out;
+	for (i = 0; i < nt->nplans; i++)
+		if (scenario_later(nt, nt->plans[i].t, (int)i, SC_CLEAN,
+		    0) == NULL)
+			goto out;
+	while (nt->nq > 0) {
+		for (best = 0, i = 1; i < nt->nq; i++)
+			if (nt->q[i].t < nt->q[best].t || (nt->q[i].t ==
+			    nt->q[best].t && nt->q[i].order <
+			    nt->q[best].order))
 				best = i;
-		p = q[best];
-		q[best] = q[--nq];
-		pl = &plans[p.plan];
-		if ((m = calloc(1, sizeof(*m))) == NULL)
-			goto oom;
-		m->phone = ph;
-		m->tps = t->tps;
-		m->contest = pl->contest;
-		m->page = pl->page;
-		m->t = p.t;
-		m->kind = p.kind;
-		m->seq = p.seq != 0 ? p.seq : nextseq++;
-		n = pl->n;
-		memcpy(v, pl->v, n * sizeof(*v));
-		if (p.kind == SC_RESEND) {
-			m->text = p.text;
-			p.text = NULL;
-		} else {
-			if (p.kind == SC_CLEAN) {
-				/* The first attempt: maybe a mistake. */
-				u = scenario_unit(&r);
-				if ((u -= c->err.typo_digit) < 0)
-					m->kind = SC_TYPO_DIGIT;
-				else if ((u -= c->err.typo_swap) < 0)
-					m->kind = SC_TYPO_SWAP;
-				else if ((u -= c->err.code_wrong) < 0)
-					m->kind = SC_CODE_WRONG;
-				else if ((u -= c->err.code_missing) < 0)
-					m->kind = SC_CODE_MISSING;
-				else if ((u -= c->err.value_missing) < 0)
-					m->kind = SC_VALUE_MISSING;
-			}
-			/* The menu asks for every value and the code. */
-			if (ph->ussd && (m->kind == SC_CODE_MISSING ||
-			    m->kind == SC_VALUE_MISSING))
-				m->kind = SC_CLEAN;
-			switch (m->kind) {
-			case SC_TYPO_DIGIT:
-			case SC_TYPO_SWAP:
-				if (scenario_typo(&r, pl, v, m->kind ==
-				    SC_TYPO_SWAP) == -1)
-					m->kind = SC_CLEAN;
-				break;
-			case SC_CODE_WRONG:
-				if (badcodes >= (unsigned)c->err.max_bad_codes)
-					m->kind = SC_CLEAN;
-				else {
-					badcodes++;
-					badcode = 1;
-				}
-				break;
-			case SC_CODE_MISSING:
-				nocode = 1;
-				break;
-			case SC_VALUE_MISSING:
-				if (n > 1)
-					omit = (int)(scenario_rand(&r) % n);
-				else
-					m->kind = SC_CLEAN;
-				break;
-			default:
-				break;
-			}
-			if (omit >= 0) {
-				memmove(v + omit, v + omit + 1, (n - (size_t)omit -
-				    1) * sizeof(*v));
-				n--;
-			}
-			if ((ph->ussd ? scenario_render_menu(m->contest,
-			    m->tps, m->seq, m->page, v, n, text, sizeof(text)) :
-			    scenario_render(&r, c, &ty, m->contest, m->tps,
-			    m->seq, m->page, v, n, NULL, text, sizeof(text))) ==
-			    -1 || scenario_code(b, ph->mode, text, m->seq,
-			    m->tps, code) == -1)
-				goto fail_msg;
-			if (badcode) {
-				k = (int)(scenario_rand(&r) % TALLY_CODE_LEN);
-				code[k] = (char)('0' + (code[k] - '0' + 1 +
-				    (int)(scenario_rand(&r) % 9)) % 10);
-			}
-			/* Re-render with the code, same choices of style. */
-			if (!nocode) {
-				size_t l = strlen(text);
-				char sep = ph->ussd ? '*' : ty.sep ? ty.sep :
-				    "*# "[scenario_rand(&r) % 3];
-
-				if (l + 2 + TALLY_CODE_LEN >= sizeof(text))
-					goto fail_msg;
-				text[l] = sep;
-				memcpy(text + l + 1, code, TALLY_CODE_LEN + 1);
-			}
-			memcpy(m->code, nocode ? "" : code, nocode ? 1 :
-			    sizeof(m->code));
-			if ((m->text = strdup(text)) == NULL)
-				goto fail_msg;
-		}
-		if (m->kind == SC_RESEND) {
-			struct report		 rep;
-			struct decode_error	 e;
-
-			if (decode_report(m->text, strlen(m->text), &rep,
-			    &e) == 0)
-				memcpy(m->code, rep.code, sizeof(m->code));
-		}
-		if (ph->ussd) {
-			if (scenario_ussd(&r, c, m) == -1) {
-				scenario_error(b, "no USSD session for '%s'",
-				    m->text);
-				goto fail_msg;
-			}
-		} else
-			m->parts = scenario_parts(strlen(m->text));
-		if (scenario_verify(b, ph, m) == -1)
-			goto fail_msg;
-		sent = scenario_sent_at(m);
+		p = nt->q[best];
+		nt->q[best] = nt->q[--nt->nq];
+		if ((m = scenario_compose(nt, &p)) == NULL)
+			goto out;
 		TAILQ_INSERT_TAIL(&ph->msgs, m, pentry);
 		ph->nmsgs++;
-
-		/* What the officer does about the reply. */
-		if (m->expect.verdict == VERDICT_REJECTED) {
-			if (m->kind == SC_SEQ_REUSE) {
-				if (scenario_later(&q, &nq, &cap, &order, sent +
-				    scenario_range(&r, 60, 300), p.plan,
-				    SC_CORRECTION, 0, NULL) == -1)
-					goto oom;
-			} else if (m->kind == SC_CODE_WRONG ||
-			    m->kind == SC_CODE_MISSING ||
-			    m->kind == SC_VALUE_MISSING) {
-				if (scenario_later(&q, &nq, &cap, &order, sent +
-				    scenario_range(&r, 60, 300), p.plan,
-				        SC_REFIX,
-				    m->seq, NULL) == -1)
-					goto oom;
-			}
-			continue;
-		}
-		if (m->expect.verdict == VERDICT_DUPLICATE)
-			continue;
-		if ((m->kind == SC_TYPO_DIGIT || m->kind == SC_TYPO_SWAP) &&
-		    (m->expect.verdict == VERDICT_FLAGGED ||
-		    scenario_chance(&r, c->err.notice))) {
-			int reuse = scenario_chance(&r, c->err.seq_reuse);
-
-			if (scenario_later(&q, &nq, &cap, &order, sent +
-			    scenario_range(&r, 300, 1800), p.plan, reuse ?
-			    SC_SEQ_REUSE : SC_CORRECTION, reuse ? m->seq : 0,
-			    NULL) == -1)
-				goto oom;
-		}
-		if (scenario_chance(&r, c->err.resend) && scenario_later(&q,
-		    &nq, &cap,
-		    &order, sent + scenario_range(&r, 120, 900), p.plan,
-		        SC_RESEND,
-		    m->seq, m->text) == -1)
-			goto oom;
-		continue;
-fail_msg:
-		scenario_msg_free(m);
-		goto out;
+		if (scenario_arrive(nt, m, p.plan) == -1)
+			goto out;
 	}
-	(void)idx;
 	rc = 0;
-	goto out;
-oom:
-	scenario_error(b, "out of memory");
 out:
-	for (i = 0; i < nq; i++)
-		free(q[i].text);
-	free(q);
-	free(p.text);
+	free(nt->q);
+	free(nt);
 	return (rc);
 }
 
@@ -1573,6 +1629,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 	struct sc_tps	*all = NULL, *pick = NULL;
 	struct sc_msg	**arr = NULL, *m;
 	struct sc_phone	*ph;
+	struct truth_conf tc;
 	size_t		 nall, nlong, i, k;
 	char		 rerr[512];
 
@@ -1612,15 +1669,11 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		scenario_error(&b, "%s", rerr);
 		goto fail;
 	}
-	if ((b.mh = memhist_new()) == NULL || (b.lk = lockout_new(NULL)) ==
-	    NULL)
+	tc.election = conf->election;
+	tc.registry = b.reg;
+	tc.key = conf->key;
+	if ((b.truth = truth_new(&tc)) == NULL)
 		goto oom;
-	b.ctx.election = conf->election;
-	b.ctx.registry = b.reg;
-	b.ctx.key = conf->key;
-	b.ctx.history = memhist_history(b.mh);
-	b.ctx.lockout = b.lk;
-	b.ctx.default_dpt = VERIFY_DEFAULT_DPT;
 	b.sc = sc;
 	for (i = 0; i < conf->ntps; i++) {
 		if ((ph = calloc(1, sizeof(*ph))) == NULL)
@@ -1630,7 +1683,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		scenario_msisdn(conf->seed, i, ph->msisdn, sizeof(ph->msisdn));
 		TAILQ_INSERT_TAIL(&sc->phones, ph, entry);
 		sc->nphones++;
-		if (scenario_night(&b, ph, i, &pick[i]) == -1)
+		if (scenario_night(&b, ph, &pick[i]) == -1)
 			goto fail;
 		sc->nmsgs += ph->nmsgs;
 	}
@@ -1656,8 +1709,7 @@ scenario_build(const struct scenario_conf *conf, struct scenario **out,
 		goto oom;
 	free(all);
 	free(pick);
-	memhist_free(b.mh);
-	lockout_free(b.lk);
+	truth_free(b.truth);
 	registry_close(b.reg);
 	*out = sc;
 	return (0);
@@ -1666,9 +1718,7 @@ oom:
 fail:
 	free(all);
 	free(pick);
-	memhist_free(b.mh);
-	if (b.lk != NULL)
-		lockout_free(b.lk);
+	truth_free(b.truth);
 	if (b.reg != NULL)
 		registry_close(b.reg);
 	scenario_free(sc);
@@ -1739,14 +1789,13 @@ scenario_count(const struct scenario *sc, int kind, int verdict)
 static json_t *
 scenario_flags_json(unsigned flags)
 {
-	static const char *names[] = { "SUM", "TOTAL", "DPT", "PARTY",
-	    "SENDER", "STALE" };
-	json_t	*a = json_array();
-	size_t	 i;
+	json_t		*a = json_array();
+	const char	*name;
+	unsigned	 i;
 
-	for (i = 0; a != NULL && i < 6; i++)
+	for (i = 0; a != NULL && (name = truth_flag_name(i)) != NULL; i++)
 		if (flags & (1u << i))
-			json_array_append_new(a, json_string(names[i]));
+			json_array_append_new(a, json_string(name));
 	return (a);
 }
 
@@ -1801,7 +1850,7 @@ scenario_msg_json(const struct sc_msg *m)
 	for (i = 0; v != NULL && i < x->nvalues; i++)
 		json_array_append_new(v, json_integer(x->values[i]));
 	e = json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
-	    "verdict", verify_verdict_name(x->verdict),
+	    "verdict", truth_verdict_name(x->verdict),
 	    "reason", x->verdict == VERDICT_REJECTED ?
 	    json_string(scenario_reason_name(x->reason)) : json_null(),
 	    "flags", scenario_flags_json(x->flags),

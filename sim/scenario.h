@@ -5,7 +5,8 @@
  * ../shared/data/pilpres2024_tps.csv and the election definition, it
  * builds the list of SMS every phone sends, in time order, each with
  * the mistake it carries and the outcome the protocol gives it (found
- * by running the real verify stage over the messages in send order).
+ * by truth.c from what the officer meant and that mistake, over the
+ * messages in send order; never by asking the gateway's verify stage).
  * A share of the officers report by USSD instead: each of their
  * reports carries the sessions they dial and what they type in each.
  * docs/scenario.md describes the model and its knobs.
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "tally.h"
+#include "truth.h"
 
 /* What a message is, from the officer's side. */
 enum sc_kind {
@@ -179,6 +181,10 @@ struct sc_msg {
 	char			*text;
 	size_t			 parts;		/* SMS parts (GSM 7-bit) */
 	char			 code[TALLY_CODE_LEN + 1]; /* as typed */
+	enum truth_slip		 slip;		/* the mistake in the text */
+	size_t			 slipk;		/* the value mistyped or
+						   left out */
+	uint16_t		 sliptyped;	/* TRUTH_TYPO: typed for it */
 	struct sc_ussd		*ussd;		/* NULL: sent by SMS */
 	struct sc_expect	 expect;
 };

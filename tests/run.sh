@@ -6,6 +6,9 @@ B=${B:-build}
 SHARED=${SHARED:-../shared/data}
 LC_ALL=C.UTF-8		# a bare Debian sets no locale; the texts are UTF-8
 export B SHARED LC_ALL
+# A suite that runs make (central.sh, install.sh, deps.sh) runs it on
+# its own, not as a part of the make that runs the tests.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 LOG=$B/test-logs
 mkdir -p "$LOG"
 

@@ -47,7 +47,7 @@ expect_match "the extractor finds pgrep in gateway_ops.sh" \
 expect_match "the extractor finds pkill in gateway.sh" \
     "$(cat "$D/uses")" '^pkill tests/regress/gateway\.sh:'
 
-DEB_ALL=$(make -s --no-print-directory -f Makefile print-deps)
+DEB_ALL=$(MAKEFLAGS= make -s --no-print-directory -f Makefile print-deps)
 expect_match "make print-deps lists the packages" "$DEB_ALL" '^[a-z0-9]'
 
 # What `make deps' installs: DEB_ALL and, through Pre-Depends and
@@ -94,14 +94,21 @@ END {
 		print pk
 }' | sort >"$D/installed"
 
+# Which package ships which path, read once from dpkg's lists (what
+# `dpkg -S' reads, but `dpkg -S' rereads them all at each call: a
+# minute or more of this suite on a loaded machine).
+awk '{ f = FILENAME; sub(/.*\//, "", f); sub(/\.list$/, "", f);
+    sub(/:.*/, "", f); print $0 "\t" f }' /var/lib/dpkg/info/*.list \
+    >"$D/owners" 2>/dev/null
+
 # owner PATH: the packages that ship PATH (merged /usr and
 # alternatives: also /bin for /usr/bin, and where a link leads).
 owner() {
 	for o_p in "$1" "$(readlink -f "$1")"; do
 		for o_q in "$o_p" "$(echo "$o_p" | sed -n 's,^/usr/,/,p')"; do
 			[ -n "$o_q" ] || continue
-			dpkg -S "$o_q" 2>/dev/null | sed -n 's/^\([^:]*\):.*/\1/p' |
-			    tr ',' '\n' | sed 's/^ *//; s/:.*//' | grep . && return 0
+			awk -F '\t' -v p="$o_q" '$1 == p { print $2 }' \
+			    "$D/owners" | sort -u | grep . && return 0
 		done
 	done
 	return 1
