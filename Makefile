@@ -35,6 +35,8 @@ SHARED	?= ../shared/data
 # bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
 # of the man pages and the unit; openssl for forward_tls.sh's
 # certificates; prometheus for metrics.sh's `promtool check metrics';
+# chromium, driven by python3 through the DevTools protocol over a
+# pipe, for machelper.sh and dashboard.sh;
 # tests/regress/deps.sh checks that nothing is missing).
 DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
@@ -108,7 +110,7 @@ LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
 .PHONY: all check demo fuzz install clean deps print-deps test test-unit soak \
-	bench
+	bench FORCE
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
@@ -156,6 +158,18 @@ $(B)/gateway/ctl/%.o: gateway/ctl/%.c $(TALLY_HDRS) $(wildcard gateway/ctl/*.h)
 $(B)/gateway/%.o: gateway/%.c $(GW_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(GW_INC) $(PC_GW) -c $< -o $@
+
+# The dashboard's files are found in $(SHAREDIR)/web unless [admin] web
+# says otherwise: config.c holds that default, and is built again when
+# SHAREDIR changes (make install PREFIX=/usr after a plain make).
+$(B)/sharedir: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SHAREDIR)' | cmp -s - $@ || echo '$(SHAREDIR)' >$@
+
+$(B)/gateway/config.o: gateway/config.c $(GW_HDRS) $(B)/sharedir
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -DGW_WEB_DIR='"$(SHAREDIR)/web"' $(GW_INC) \
+	    $(PC_GW) -c $< -o $@
 
 $(B)/modem/%.o: modem/%.c $(wildcard modem/*.h) $(TALLY_HDRS)
 	@mkdir -p $(@D)

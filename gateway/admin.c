@@ -14,6 +14,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +55,13 @@
 #define ADMIN_CENTRALS_MAX	16
 #define ADMIN_TZ		(7 * 3600)	/* WIB: the day of "today" */
 #define ADMIN_TODAY_MAX		300	/* modems (and "ussd") counted */
+#define ADMIN_FILE_MAX		(2 * 1024 * 1024)	/* a dashboard file */
+/* The dashboard's files may load only from here, and ask only us. */
+#define ADMIN_UI_POLICY		"default-src 'none'; " \
+				"script-src 'self'; style-src 'self'; " \
+				"img-src 'self' data:; connect-src 'self'; " \
+				"base-uri 'none'; form-action 'none'; " \
+				"frame-ancestors 'none'"
 
 enum admin_via {
 	ADMIN_UNIX = 1,		/* the control socket: peer credentials */
@@ -128,6 +136,10 @@ static void	admin_coverage(struct admin_req *);
 static void	admin_export(struct admin_req *);
 static void	admin_sweep(struct admin_req *);
 static void	admin_reload(struct admin_req *);
+static void	admin_alerts(struct admin_req *);
+static void	admin_throughput(struct admin_req *);
+static void	admin_ui(struct admin_req *);
+static void	admin_ui_home(struct admin_req *);
 static void	admin_metrics(struct admin_req *);
 
 static const struct admin_route admin_routes[] = {
@@ -146,8 +158,22 @@ static const struct admin_route admin_routes[] = {
 	{ "/export",			EVHTTP_REQ_GET,	admin_export },
 	{ "/sweep",			EVHTTP_REQ_POST, admin_sweep },
 	{ "/reload",			EVHTTP_REQ_POST, admin_reload },
+	{ "/alerts",			EVHTTP_REQ_GET,	admin_alerts },
+	{ "/throughput",		EVHTTP_REQ_GET,	admin_throughput },
+	{ "/",				EVHTTP_REQ_GET,	admin_ui_home },
+	{ "/ui",			EVHTTP_REQ_GET,	admin_ui_home },
+	{ "/ui/",			EVHTTP_REQ_GET,	admin_ui },
+	{ "/ui/**",			EVHTTP_REQ_GET,	admin_ui },
 	{ "/metrics",			EVHTTP_REQ_GET,	admin_metrics },
 };
+
+/*
+ * The paths TCP serves without the token (GET only): the dashboard's
+ * files, the same for everyone, which hold no data. Every request for
+ * data still needs the token.
+ */
+static const char *const admin_public_paths[] = { "/", "/ui", "/ui/",
+    "/ui/**" };
 #define ADMIN_NROUTES	(sizeof(admin_routes) / sizeof(admin_routes[0]))
 
 static struct evhttp		*admin_http_unix;
@@ -1335,6 +1361,174 @@ admin_reload(struct admin_req *r)
 }
 
 /* ------------------------------------------------------------------ */
+/* GET /alerts                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+admin_alert_row(const struct alert_view *v, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:I, s:s, s:o, s:s, s:o, "
+	    "s:o, s:o, s:i}", "id", (json_int_t)v->id,
+	    "name", config_alert_name(v->kind), "subject",
+	    admin_opt(v->subject), "state", alert_state_name(v->state),
+	    "raised_at", admin_time(v->raised_at),
+	    "cleared_at", admin_time(v->cleared_at),
+	    "text", admin_str(v->text), "threshold", v->limit));
+	return (0);
+}
+
+/* The alerts raised now, then the cleared ones the gateway keeps. */
+static void
+admin_alerts(struct admin_req *r)
+{
+	json_t	*a;
+
+	if ((a = json_array()) == NULL) {
+		admin_error(r, 500, "out of memory");
+		return;
+	}
+	alert_foreach(admin_alert_row, a);
+	admin_json(r, 200, json_pack("{s:o}", "alerts", a));
+}
+
+/* ------------------------------------------------------------------ */
+/* GET /throughput; the dashboard's files                              */
+/* ------------------------------------------------------------------ */
+
+static json_t *
+admin_series(const long *v, int n)
+{
+	json_t	*a = json_array();
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return (a);
+}
+
+/* Per minute over the last hour: messages in, SMS out, forwards acked. */
+static void
+admin_throughput(struct admin_req *r)
+{
+	struct store_rate	*rt;
+
+	if ((rt = calloc(1, sizeof(*rt))) == NULL) {
+		admin_error(r, 500, "out of memory");
+		return;
+	}
+	if (store_throughput(gw->store, time(NULL), STORE_RATE_MINUTES,
+	    rt) == -1) {
+		free(rt);
+		admin_error(r, 500, "store error");
+		return;
+	}
+	admin_json(r, 200, json_pack("{s:i, s:o, s:o, s:o, s:o}",
+	    "minutes", rt->minutes, "start", admin_time(rt->start),
+	    "received", admin_series(rt->received, rt->minutes),
+	    "replied", admin_series(rt->replied, rt->minutes),
+	    "forwarded", admin_series(rt->forwarded, rt->minutes)));
+	free(rt);
+}
+
+/* The dashboard lives under /ui/. */
+static void
+admin_ui_home(struct admin_req *r)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "Location", "/ui/");
+	evhttp_send_reply(r->req, 302, "Found", NULL);
+}
+
+/* A file's type by its name; NULL: not one the dashboard serves. */
+static const char *
+admin_ui_type(const char *name)
+{
+	static const struct {
+		const char	*ext;
+		const char	*type;
+	} types[] = {
+		{ ".html", "text/html; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" },
+		{ ".js", "text/javascript; charset=utf-8" },
+		{ ".svg", "image/svg+xml" },
+		{ ".png", "image/png" },
+		{ ".ico", "image/x-icon" },
+	};
+	const char	*dot = strrchr(name, '.');
+	size_t		 i;
+
+	for (i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i].ext) == 0)
+			return (types[i].type);
+	return (NULL);
+}
+
+/*
+ * GET /ui/NAME: a file of [admin] web, as it is. One name, no
+ * directories, no dot files, no symbolic link: nothing outside the
+ * directory can be named.
+ */
+static void
+admin_ui(struct admin_req *r)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer		*b = NULL;
+	struct stat		 st;
+	const char		*name, *type;
+	char			 path[PATH_MAX], *data = NULL;
+	size_t			 i, got = 0;
+	ssize_t			 n = 0;
+	int			 fd;
+
+	name = r->args[0][0] != '\0' ? r->args[0] : "index.html";
+	type = admin_ui_type(name);
+	for (i = 0; name[i] != '\0'; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= 'A' && name[i] <= 'Z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '.' ||
+		    name[i] == '-' || name[i] == '_'))
+			break;
+	if (name[i] != '\0' || name[0] == '.' || type == NULL ||
+	    snprintf(path, sizeof(path), "%s/%s", gw->conf.admin.web, name) >=
+	    (int)sizeof(path)) {
+		admin_error(r, 404, "no such file: %s", r->path);
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK)) == -1 || fstat(fd, &st) == -1 ||
+	    !S_ISREG(st.st_mode) || st.st_size > ADMIN_FILE_MAX) {
+		if (fd != -1)
+			close(fd);
+		admin_error(r, 404, "no such file: %s%s", r->path,
+		    access(gw->conf.admin.web, X_OK) == -1 ?
+		    " (the dashboard is not installed: [admin] web)" : "");
+		return;
+	}
+	if ((data = malloc(st.st_size + 1)) != NULL)
+		while (got < (size_t)st.st_size && ((n = read(fd, data + got,
+		    st.st_size - got)) > 0 || (n == -1 && errno == EINTR)))
+			got += n > 0 ? (size_t)n : 0;
+	close(fd);
+	if (data == NULL || got != (size_t)st.st_size ||
+	    (b = evbuffer_new()) == NULL || evbuffer_add(b, data, got) == -1) {
+		log_warnx("admin: %s: cannot read %s", r->peer, path);
+		free(data);
+		if (b != NULL)
+			evbuffer_free(b);
+		admin_error(r, 500, "cannot read %s", name);
+		return;
+	}
+	free(data);
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "Content-Security-Policy", ADMIN_UI_POLICY);
+	evhttp_send_reply(r->req, 200, "OK", b);
+	evbuffer_free(b);
+}
+
+/* ------------------------------------------------------------------ */
 /* GET /metrics: the Prometheus text format (docs/metrics.md)          */
 /* ------------------------------------------------------------------ */
 
@@ -1535,6 +1729,23 @@ admin_match(const char *pat, const char *path, struct admin_req *r)
 	return (*pat == '\0' && *path == '\0');
 }
 
+/* A GET of one of the dashboard's files (admin_public_paths)? */
+static int
+admin_public(const char *path, enum evhttp_cmd_type cmd)
+{
+	struct admin_req	 r;
+	size_t			 i;
+
+	if (path == NULL || cmd != EVHTTP_REQ_GET)
+		return (0);
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < sizeof(admin_public_paths) /
+	    sizeof(admin_public_paths[0]); i++)
+		if (admin_match(admin_public_paths[i], path, &r))
+			return (1);
+	return (0);
+}
+
 static void
 admin_cb(struct evhttp_request *req, void *arg)
 {
@@ -1553,8 +1764,9 @@ admin_cb(struct evhttp_request *req, void *arg)
 	r.query = uri != NULL ? evhttp_uri_get_query(uri) : NULL;
 	if (r.query == NULL)
 		r.query = "";
+	/* The token guards the data; the dashboard's files hold none. */
 	if (r.via == ADMIN_UNIX ? !admin_unix_ok(&r) :
-	    !admin_token_ok(&r, &why)) {
+	    !admin_token_ok(&r, &why) && !admin_public(r.path, cmd)) {
 		log_warnx("admin: %s: %s %s: refused: %s", r.peer,
 		    cmd == EVHTTP_REQ_POST ? "POST" : "GET",
 		    r.path != NULL ? r.path : "(bad URI)", r.via == ADMIN_UNIX ?
@@ -1706,6 +1918,12 @@ admin_start(const char *path, char *err, size_t errlen)
 			evconnlistener_free(lev);
 		return (-1);
 	}
+	if (access(gw->conf.admin.web, R_OK | X_OK) == -1)
+		log_info("admin: no dashboard: %s: %s", gw->conf.admin.web,
+		    strerror(errno));
+	else
+		log_info("admin: the dashboard's files are in %s (/ui/)",
+		    gw->conf.admin.web);
 	return (admin_tcp(err, errlen));
 }
 

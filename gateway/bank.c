@@ -491,8 +491,12 @@ bank_reap(void)
 		TAILQ_FOREACH(m, &gw->modems, entry)
 			if (m->pid == pid)
 				break;
-		if (m == NULL)
+		if (m == NULL) {
+			/* not a worker: the daemon's other child (a hook) */
+			if (bank_ev != NULL && bank_ev->child != NULL)
+				bank_ev->child(pid, status);
 			continue;
+		}
 		m->pid = 0;
 		if (WIFEXITED(status))
 			snprintf(why, sizeof(why), "worker exited %d",

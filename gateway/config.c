@@ -2,7 +2,7 @@
  * config: tallygw's configuration file (docs/tallygw.md).
  *
  * INI style: [gateway], [tunables], [modem NAME], [central NAME],
- * [ussd] and [admin] sections of "key = value" lines. The parser is
+ * [ussd], [admin] and [alerts] sections of "key = value" lines. The parser is
  * table-driven: each section has a table of keys and a function per
  * key. Every error
  * names the file, the line and the problem ("FILE:LINE: problem");
@@ -45,6 +45,7 @@ enum config_section {
 	SEC_CENTRAL,
 	SEC_USSD,
 	SEC_ADMIN,
+	SEC_ALERTS,
 };
 
 struct config_ctx {
@@ -65,6 +66,7 @@ struct config_ctx {
 	int			 ussd_line;
 	int			 admin_line;
 	int			 admin_listen_line;
+	int			 alerts_line;
 	int			 nmodems;
 	int			 ncentrals;
 	int			 tline[CONFIG_KEYS_MAX];	/* [tunables] */
@@ -87,6 +89,7 @@ static int	 config_gw_user(struct config_ctx *, const char *, char *);
 static int	 config_gw_log_level(struct config_ctx *, const char *,
 		    char *);
 static int	 config_tunable(struct config_ctx *, const char *, char *);
+static int	 config_key_index(enum config_section, const char *);
 static int	 config_modem_device(struct config_ctx *, const char *,
 		    char *);
 static int	 config_modem_connection(struct config_ctx *, const char *,
@@ -114,6 +117,11 @@ static int	 config_ussd_service(struct config_ctx *, const char *,
 		    char *);
 static int	 config_admin_listen(struct config_ctx *, const char *, char *);
 static int	 config_admin_token(struct config_ctx *, const char *, char *);
+static int	 config_admin_web(struct config_ctx *, const char *, char *);
+static int	 config_alerts_hook(struct config_ctx *, const char *, char *);
+static int	 config_alerts_sms(struct config_ctx *, const char *, char *);
+static int	 config_alerts_number(struct config_ctx *, const char *,
+		    char *);
 
 static const struct config_key config_gateway_keys[] = {
 	{ "name",		config_gw_name },
@@ -160,7 +168,44 @@ static const struct config_key config_ussd_keys[] = {
 static const struct config_key config_admin_keys[] = {
 	{ "listen",		config_admin_listen },
 	{ "token",		config_admin_token },
+	{ "web",		config_admin_web },
 	{ NULL,			NULL },
+};
+
+/*
+ * [alerts]: one key per alert, named as the alert, whose value is its
+ * threshold (0 turns it off), in the order of enum alert_kind; then the
+ * hook, the operators' numbers and the SMS rate.
+ */
+static const struct config_key config_alerts_keys[] = {
+	{ "modem_down",		config_alerts_number },
+	{ "sim_full",		config_alerts_number },
+	{ "balance_low",	config_alerts_number },
+	{ "cap_near",		config_alerts_number },
+	{ "modem_silent",	config_alerts_number },
+	{ "central_down",	config_alerts_number },
+	{ "forward_failed",	config_alerts_number },
+	{ "lockout_storm",	config_alerts_number },
+	{ "disk_low",		config_alerts_number },
+	{ "sms_interval",	config_alerts_number },
+	{ "hook",		config_alerts_hook },
+	{ "sms",		config_alerts_sms },
+	{ NULL,			NULL },
+};
+#define CONFIG_SMS_INTERVAL	ALERT_KINDS	/* its row in the table */
+
+/* The largest threshold of each alert (and of sms_interval). */
+static const long config_alerts_max[ALERT_KINDS + 1] = {
+	[ALERT_MODEM_DOWN] =	CONFIG_SECONDS_MAX,
+	[ALERT_SIM_FULL] =	100,
+	[ALERT_BALANCE_LOW] =	100000000,
+	[ALERT_CAP_NEAR] =	100,
+	[ALERT_MODEM_SILENT] =	CONFIG_SECONDS_MAX,
+	[ALERT_CENTRAL_DOWN] =	CONFIG_SECONDS_MAX,
+	[ALERT_FORWARD_FAILED] = CONFIG_COUNT_MAX,
+	[ALERT_LOCKOUT_STORM] =	CONFIG_COUNT_MAX,
+	[ALERT_DISK_LOW] =	100000000,
+	[CONFIG_SMS_INTERVAL] =	CONFIG_SECONDS_MAX,
 };
 
 /* [tunables]: the GW_* and LOCKOUT_* macros, lower-cased, no prefix. */
@@ -260,6 +305,17 @@ config_defaults(struct gw_conf *conf)
 	memset(conf, 0, sizeof(*conf));
 	config_strlcpy(conf->language, "id", sizeof(conf->language));
 	config_strlcpy(conf->ussd.path, GW_USSD_PATH, sizeof(conf->ussd.path));
+	config_strlcpy(conf->admin.web, GW_WEB_DIR, sizeof(conf->admin.web));
+	conf->alerts.limit[ALERT_MODEM_DOWN] = GW_ALERT_MODEM_DOWN;
+	conf->alerts.limit[ALERT_SIM_FULL] = GW_ALERT_SIM_FULL;
+	conf->alerts.limit[ALERT_BALANCE_LOW] = GW_ALERT_BALANCE_LOW;
+	conf->alerts.limit[ALERT_CAP_NEAR] = GW_ALERT_CAP_NEAR;
+	conf->alerts.limit[ALERT_MODEM_SILENT] = GW_ALERT_MODEM_SILENT;
+	conf->alerts.limit[ALERT_CENTRAL_DOWN] = GW_ALERT_CENTRAL_DOWN;
+	conf->alerts.limit[ALERT_FORWARD_FAILED] = GW_ALERT_FORWARD_FAILED;
+	conf->alerts.limit[ALERT_LOCKOUT_STORM] = GW_ALERT_LOCKOUT_STORM;
+	conf->alerts.limit[ALERT_DISK_LOW] = GW_ALERT_DISK_LOW;
+	conf->alerts.sms_interval = GW_ALERT_SMS_INTERVAL;
 	t->sweep_interval = GW_SWEEP_INTERVAL;
 	t->multipart_timeout = GW_MULTIPART_TIMEOUT;
 	t->heartbeat_timeout = GW_HEARTBEAT_TIMEOUT;
@@ -838,6 +894,76 @@ config_admin_token(struct config_ctx *c, const char *key, char *val)
 	return (config_path(c, key, c->conf->admin.token, PATH_MAX, val));
 }
 
+/* [admin] web: the directory of the dashboard's files. */
+static int
+config_admin_web(struct config_ctx *c, const char *key, char *val)
+{
+	if (val[0] == '\0')
+		return (config_err(c, c->line, "%s: must not be empty", key));
+	return (config_path(c, key, c->conf->admin.web, PATH_MAX, val));
+}
+
+const char *
+config_alert_name(enum alert_kind k)
+{
+	if ((unsigned)k >= ALERT_KINDS)
+		return ("unknown");
+	return (config_alerts_keys[k].name);
+}
+
+/* [alerts] NAME = threshold, or sms_interval: a number in its range. */
+static int
+config_alerts_number(struct config_ctx *c, const char *key, char *val)
+{
+	int	 i = config_key_index(SEC_ALERTS, key);
+	long	 v;
+
+	if (config_number(c, key, val, 0, config_alerts_max[i], &v) == -1)
+		return (-1);
+	if (i == CONFIG_SMS_INTERVAL)
+		c->conf->alerts.sms_interval = v;
+	else
+		c->conf->alerts.limit[i] = v;
+	return (0);
+}
+
+/* [alerts] hook: a program run for each alert raised or cleared. */
+static int
+config_alerts_hook(struct config_ctx *c, const char *key, char *val)
+{
+	return (config_path(c, key, c->conf->alerts.hook,
+	    sizeof(c->conf->alerts.hook), val));
+}
+
+/* [alerts] sms: the operators' numbers, separated by commas. */
+static int
+config_alerts_sms(struct config_ctx *c, const char *key, char *val)
+{
+	struct conf_alerts	*a = &c->conf->alerts;
+	char			*p, *next, num[WIRE_NUMBER_MAX];
+	int			 i;
+
+	for (p = val; p != NULL && *p != '\0'; p = next) {
+		if ((next = strchr(p, ',')) != NULL)
+			*next++ = '\0';
+		p = config_trim(p);
+		if (*p == '\0')
+			continue;
+		if (config_msisdn(p, num, sizeof(num)) == -1)
+			return (config_err(c, c->line, "%s: not a phone number "
+			    "(+62812..., 0812... or 62812...): '%s'", key, p));
+		for (i = 0; i < a->nsms; i++)
+			if (strcmp(a->sms[i], num) == 0)
+				return (config_err(c, c->line, "%s: %s is "
+				    "listed twice", key, num));
+		if (a->nsms == GW_ALERT_SMS_MAX)
+			return (config_err(c, c->line, "%s: at most %d numbers",
+			    key, GW_ALERT_SMS_MAX));
+		config_strlcpy(a->sms[a->nsms++], num, sizeof(a->sms[0]));
+	}
+	return (0);
+}
+
 static const struct config_key *
 config_keys(enum config_section sec)
 {
@@ -852,6 +978,8 @@ config_keys(enum config_section sec)
 		return (config_ussd_keys);
 	case SEC_ADMIN:
 		return (config_admin_keys);
+	case SEC_ALERTS:
+		return (config_alerts_keys);
 	default:
 		return (NULL);
 	}
@@ -1002,10 +1130,13 @@ config_header(struct config_ctx *c, char *s)
 	c->sec_line = c->line;
 
 	if (strcmp(word, "gateway") == 0 || strcmp(word, "tunables") == 0 ||
-	    strcmp(word, "ussd") == 0 || strcmp(word, "admin") == 0) {
+	    strcmp(word, "ussd") == 0 || strcmp(word, "admin") == 0 ||
+	    strcmp(word, "alerts") == 0) {
 		int	*first = word[0] == 'g' ? &c->gateway_line :
 			    word[0] == 't' ? &c->tunables_line :
-			    word[0] == 'u' ? &c->ussd_line : &c->admin_line;
+			    word[0] == 'u' ? &c->ussd_line :
+			    strcmp(word, "admin") == 0 ? &c->admin_line :
+			    &c->alerts_line;
 
 		if (*name != '\0')
 			return (config_err(c, c->line, "[%s] takes no name",
@@ -1015,13 +1146,16 @@ config_header(struct config_ctx *c, char *s)
 			    "(first on line %d)", word, *first));
 		*first = c->line;
 		c->sec = word[0] == 'g' ? SEC_GATEWAY : word[0] == 't' ?
-		    SEC_TUNABLES : word[0] == 'u' ? SEC_USSD : SEC_ADMIN;
+		    SEC_TUNABLES : word[0] == 'u' ? SEC_USSD :
+		    first == &c->admin_line ? SEC_ADMIN : SEC_ALERTS;
 		if (c->sec == SEC_USSD) {
 			c->conf->ussd.enabled = 1;
 			c->conf->ussd.line = c->line;
 		}
 		if (c->sec == SEC_ADMIN)
 			c->conf->admin.line = c->line;
+		if (c->sec == SEC_ALERTS)
+			c->conf->alerts.line = c->line;
 		snprintf(c->label, sizeof(c->label), "[%s]", word);
 		return (0);
 	}
@@ -1031,7 +1165,7 @@ config_header(struct config_ctx *c, char *s)
 			    "header"));
 		return (config_err(c, c->line, "unknown section '[%s%s%s]' "
 		    "(use [gateway], [tunables], [modem NAME], "
-		    "[central NAME], [ussd] or [admin])", word,
+		    "[central NAME], [ussd], [admin] or [alerts])", word,
 		    *name ? " " : "", name));
 	}
 	modem = word[0] == 'm';
@@ -1409,6 +1543,28 @@ config_print_opt(FILE *fp, const char *key, const char *val,
 		config_print_kv(fp, key, val);
 }
 
+/* [alerts], every key: the thresholds, the SMS list, the hook. */
+static void
+config_print_alerts(const struct conf_alerts *a, FILE *fp)
+{
+	int	 i;
+
+	fprintf(fp, "\n[alerts]\n");
+	for (i = 0; i < ALERT_KINDS; i++)
+		fprintf(fp, "%s = %d\n", config_alerts_keys[i].name,
+		    a->limit[i]);
+	fprintf(fp, "sms_interval = %d\n", a->sms_interval);
+	config_print_opt(fp, "hook", a->hook, "none (no program is run)");
+	if (a->nsms == 0)
+		fprintf(fp, "# sms: none (no operator is sent an SMS)\n");
+	else {
+		fprintf(fp, "sms = ");
+		for (i = 0; i < a->nsms; i++)
+			fprintf(fp, "%s%s", i ? ", " : "", a->sms[i]);
+		fputc('\n', fp);
+	}
+}
+
 void
 config_print(const struct gw_conf *conf, FILE *fp)
 {
@@ -1481,11 +1637,11 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		config_print_opt(fp, "service", conf->ussd.service,
 		    "any service code");
 	}
-	if (conf->admin.line != 0) {
-		fprintf(fp, "\n[admin]\n");
-		config_print_opt(fp, "listen", conf->admin.listen,
-		    "none (the UNIX socket only)");
-		config_print_opt(fp, "token", conf->admin.token,
-		    "none (no TCP listener)");
-	}
+	fprintf(fp, "\n[admin]\n");
+	config_print_opt(fp, "listen", conf->admin.listen,
+	    "none (the UNIX socket only)");
+	config_print_opt(fp, "token", conf->admin.token,
+	    "none (no TCP listener)");
+	config_print_kv(fp, "web", conf->admin.web);
+	config_print_alerts(&conf->alerts, fp);
 }

@@ -112,6 +112,7 @@ struct bank_events {
 	void	(*send_result)(struct modem *, int64_t, int, int,
 		    const char *);		/* id, code, msgref, error */
 	void	(*status_report)(struct modem *, int, int); /* msgref, st */
+	void	(*child)(pid_t, int);	/* another child ended: pid, status */
 };
 
 int		 bank_start(const struct bank_events *);
@@ -198,6 +199,25 @@ void		 outbox_result(struct modem *, int64_t, int, int,
 		    const char *);
 void		 outbox_report(struct modem *, int, int);
 void		 outbox_lost(struct modem *);
+
+/* alert.c: alerts raised and cleared by the loop (docs/operators.md) */
+struct alert_view {
+	int64_t		 id;
+	enum alert_kind	 kind;
+	const char	*subject;	/* "" the gateway's */
+	enum alert_state state;		/* ALERT_RAISED or ALERT_CLEARED */
+	time_t		 raised_at;
+	time_t		 cleared_at;	/* 0 still open */
+	const char	*text;
+	int		 limit;		/* its threshold now */
+};
+int		 alert_check(const struct conf_alerts *, char *, size_t);
+void		 alert_run(time_t);
+void		 alert_reload(const struct gw_conf *);
+void		 alert_child(pid_t, int);
+void		 alert_stop(void);
+int		 alert_foreach(int (*)(const struct alert_view *, void *),
+		    void *);
 
 /* admin.c: the admin API, on the control socket and TCP (docs/admin.md) */
 int		 admin_start(const char *, char *, size_t);

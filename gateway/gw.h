@@ -53,6 +53,22 @@
 #define GW_USSD_PATH		"/ussd"	/* the callback's default path */
 #define GW_USSD_SECRET_MIN	16	/* characters of the shared secret */
 
+/* [alerts]: the default threshold of each alert (0 turns one off). */
+#define GW_ALERT_MODEM_DOWN	60	/* s a modem is down before it alerts */
+#define GW_ALERT_SIM_FULL	80	/* % of the SIM's message slots used */
+#define GW_ALERT_BALANCE_LOW	10000	/* rupiah of airtime */
+#define GW_ALERT_CAP_NEAR	90	/* % of the daily send_cap used */
+#define GW_ALERT_MODEM_SILENT	1800	/* s without an SMS while others get */
+#define GW_ALERT_CENTRAL_DOWN	120	/* s a central is unreachable */
+#define GW_ALERT_FORWARD_FAILED	1	/* forwards refused for good */
+#define GW_ALERT_LOCKOUT_STORM	50	/* bad codes within lockout_window */
+#define GW_ALERT_DISK_LOW	1024	/* MB free for the state directory */
+#define GW_ALERT_SMS_INTERVAL	600	/* s between two alert SMS */
+#define GW_ALERT_SMS_MAX	16	/* operator numbers */
+#ifndef GW_WEB_DIR
+#define GW_WEB_DIR	"/usr/local/share/tallygw/web"	/* the dashboard */
+#endif
+
 /* config.c: one INI-style file (docs/tallygw.md) */
 struct conf_modem {
 	TAILQ_ENTRY(conf_modem)	 entry;
@@ -92,7 +108,32 @@ struct conf_ussd {
 struct conf_admin {
 	char		 listen[GW_URL_MAX];	/* host:port, "" none */
 	char		 token[PATH_MAX];	/* file of the bearer token */
+	char		 web[PATH_MAX];		/* the dashboard's files */
 	int		 line;			/* of [admin], 0 none */
+};
+
+/* The alerts (alert.c); each is also its key in [alerts]. */
+enum alert_kind {
+	ALERT_MODEM_DOWN = 0,	/* worker down or in backoff */
+	ALERT_SIM_FULL,		/* SIM storage above a share */
+	ALERT_BALANCE_LOW,	/* airtime below an amount */
+	ALERT_CAP_NEAR,		/* send cap nearly used */
+	ALERT_MODEM_SILENT,	/* no SMS in while others receive */
+	ALERT_CENTRAL_DOWN,	/* a central system unreachable */
+	ALERT_FORWARD_FAILED,	/* forwards refused for good */
+	ALERT_LOCKOUT_STORM,	/* many bad codes across senders */
+	ALERT_DISK_LOW,		/* little space for the store */
+	ALERT_KINDS
+};
+
+/* [alerts]: thresholds, the hook, the operators' numbers; reloadable. */
+struct conf_alerts {
+	int		 limit[ALERT_KINDS];	/* thresholds, 0: off */
+	char		 hook[PATH_MAX];	/* a program, "" none */
+	char		 sms[GW_ALERT_SMS_MAX][WIRE_NUMBER_MAX];
+	int		 nsms;
+	int		 sms_interval;		/* s between two alert SMS */
+	int		 line;			/* of [alerts], 0 none */
 };
 
 struct gw_tunables {
@@ -142,6 +183,7 @@ struct gw_conf {
 	struct conf_centrals centrals;
 	struct conf_ussd ussd;
 	struct conf_admin admin;
+	struct conf_alerts alerts;
 };
 
 void		 config_defaults(struct gw_conf *);
@@ -152,6 +194,7 @@ void		 config_print(const struct gw_conf *, FILE *);
 void		 config_clear(struct gw_conf *);
 struct conf_modem *config_modem(const struct gw_conf *, const char *);
 int		 config_msisdn(const char *, char *, size_t);
+const char	*config_alert_name(enum alert_kind);
 
 /* store.c: SQLite, WAL, synchronous=FULL (enum msg_kind: reply.h) */
 
@@ -412,6 +455,29 @@ int		 store_fwd_select(struct store *, int64_t, unsigned, int64_t,
 int		 store_reply_last(struct store *, int64_t,
 		    struct store_msg_reply *);
 
+/* store.c: the alerts' questions (alert.c) */
+struct store_bad {
+	long		 codes;		/* reports refused for a bad code */
+	long		 senders;	/* from this many numbers */
+	uint64_t	 tps;		/* the TPS with the most, 0 none */
+	long		 tps_codes;	/* its count */
+};
+int		 store_fwd_failed(struct store *, const char *, long *);
+int		 store_bad_codes(struct store *, const char *,
+		    struct store_bad *);
+
+/* store.c: the dashboard's time line, per minute */
+#define STORE_RATE_MINUTES	60
+struct store_rate {
+	time_t		 start;		/* of the first minute, UTC */
+	int		 minutes;
+	long		 received[STORE_RATE_MINUTES];	/* messages in */
+	long		 replied[STORE_RATE_MINUTES];	/* SMS sent */
+	long		 forwarded[STORE_RATE_MINUTES];	/* forwards acked */
+};
+int		 store_throughput(struct store *, time_t, int,
+		    struct store_rate *);
+
 /* coverage.c: expected, reported, flagged, missing TPS by region */
 #define COVERAGE_NAME_MAX	64
 struct coverage_row {
@@ -541,6 +607,79 @@ int		 store_ussd_kept_get(struct store *, const char *, time_t,
 		    struct store_ussd_kept *);
 int		 store_ussd_kept_del(struct store *, const char *);
 int		 store_ussd_expire(struct store *, time_t, int *, int *);
+
+/*
+ * alert.c, its pure parts: whether each alert's condition holds, the
+ * state an alert moves to, the operators' SMS and the hook's
+ * environment (the daemon's side is in daemon.h).
+ */
+enum alert_state {
+	ALERT_OK = 0,		/* the condition does not hold */
+	ALERT_PENDING,		/* it holds, not yet for its hold time */
+	ALERT_RAISED,		/* raised: listed, logged, sent */
+	ALERT_CLEARED,		/* was raised; the condition is over */
+};
+/* What the loop knows of a modem, as the alerts look at it. */
+struct alert_modem {
+	char		 name[GW_MODEM_NAME_MAX];
+	int		 watched;	/* enabled, configured: alerts apply */
+	int		 working;	/* worker ready, sending or sweeping */
+	char		 state[32];	/* "restart-wait/broken" */
+	char		 error[GW_DETAIL_MAX];	/* what last went wrong */
+	int		 sim_used, sim_total;
+	long		 balance;	/* rupiah, -1 unknown */
+	int		 sent_today, cap;	/* cap 0: none */
+	time_t		 last_rx;	/* last SMS in, 0 none */
+	time_t		 working_since;	/* 0: not working */
+};
+struct alert_central {
+	char		 name[GW_MODEM_NAME_MAX];
+	int		 up;
+	char		 error[GW_DETAIL_MAX];	/* the last outage */
+	long		 failed;	/* forwards refused for good */
+	int		 last_status;	/* HTTP, 0 none */
+};
+/* Everything an evaluation looks at. */
+struct alert_input {
+	const struct conf_alerts	*conf;
+	time_t				 now;
+	const struct alert_modem	*modems;
+	size_t				 nmodems;
+	const struct alert_central	*centrals;
+	size_t				 ncentrals;
+	struct store_bad		 bad;	/* within window */
+	int				 window;	/* lockout_window */
+	int				 tps_limit;	/* its TPS alert */
+	long				 disk_mb;	/* free, -1 unknown */
+	const char			*dir;	/* the state directory */
+};
+/* An alert raised or cleared: for the SMS and the hook. */
+struct alert_note {
+	int64_t		 id;
+	enum alert_kind	 kind;
+	char		 subject[GW_MODEM_NAME_MAX];	/* "" the gateway's */
+	int		 raised;		/* 1 raised, 0 cleared */
+	time_t		 raised_at;
+	time_t		 at;			/* of this change */
+	char		 text[GW_DETAIL_MAX];
+};
+#define ALERT_ENV		10	/* variables of the hook */
+#define ALERT_ENV_LEN		(GW_DETAIL_MAX + 32)
+enum alert_scope {
+	ALERT_SCOPE_MODEM = 1,	/* one alert per modem */
+	ALERT_SCOPE_CENTRAL,	/* one per central system */
+	ALERT_SCOPE_GATEWAY,	/* one for the gateway */
+};
+enum alert_scope alert_scope(enum alert_kind);
+int		 alert_hold(enum alert_kind, const struct conf_alerts *);
+int		 alert_holds(enum alert_kind, const struct alert_input *,
+		    size_t, char *, size_t);
+enum alert_state alert_next(enum alert_state, int, time_t, time_t, int);
+const char	*alert_state_name(enum alert_state);
+int		 alert_sms_text(const char *, const struct alert_note *,
+		    size_t, size_t, char *, size_t);
+size_t		 alert_env(const char *, const struct alert_note *,
+		    char (*)[ALERT_ENV_LEN], size_t);
 
 /* kpps.c: the registered KPPS numbers of each TPS (optional) */
 struct kpps;

@@ -231,6 +231,20 @@ static const char store_schema_v3_sql[] =
 	");"
 	"CREATE INDEX ussd_kept_expires ON ussd_kept (expires);";
 
+/*
+ * Indexes for the questions of the admin API's time lines (messages by
+ * when they came in, SMS by when they left, forwards by when they were
+ * acked). They change no table, so they are made on open when missing,
+ * outside the schema versions: an older tallygw reads the store as
+ * before.
+ */
+static const char store_indexes_sql[] =
+	"CREATE INDEX IF NOT EXISTS messages_received ON messages"
+	" (received_at);"
+	"CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at);"
+	"CREATE INDEX IF NOT EXISTS forwards_acked ON forwards (updated)"
+	" WHERE state = 'acked';";
+
 #define MSG_COLUMNS							\
 	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
 	" parts, raw, kind, verdict, reason, flags, auth, decoded, tps,"\
@@ -806,6 +820,10 @@ store_open(const char *path, char *err, size_t errlen)
 		    SQLITE_OK)
 			goto fail_tx;
 	}
+	what = "indexes";
+	if (sqlite3_exec(s->db, store_indexes_sql, NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		goto fail_tx;
 	what = "commit schema";
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail_tx;
@@ -2525,4 +2543,129 @@ store_reply_last(struct store *s, int64_t msg_id, struct store_msg_reply *r)
 	}
 	sqlite3_finalize(st);
 	return (n == 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* The alerts' questions (alert.c)                                     */
+/* ------------------------------------------------------------------ */
+
+/* How many forwards to a central were refused for good (failed). */
+int
+store_fwd_failed(struct store *s, const char *central, long *n)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = 0;
+	if ((st = store_prepare(s, "SELECT count(*) FROM forwards"
+	    " WHERE central = ?1 AND state = 'failed'", "fwd failed")) == NULL)
+		return (-1);
+	if (store_bind_text(st, 1, central) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return (store_fail(s, "fwd failed"));
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*n = (long)sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	return (store_finish(s, st, rc, "fwd failed"));
+}
+
+/*
+ * The reports refused for a bad code since a time (ISO 8601 UTC), from
+ * how many numbers, and the TPS that got the most of them.
+ */
+int
+store_bad_codes(struct store *s, const char *since, struct store_bad *b)
+{
+	static const char *const sql[2] = {
+		"SELECT count(*), count(DISTINCT sender) FROM messages"
+		" WHERE reason = 'CODE_BAD' AND received_at >= ?1",
+		"SELECT tps, count(*) AS n FROM messages"
+		" WHERE reason = 'CODE_BAD' AND received_at >= ?1"
+		" AND tps IS NOT NULL GROUP BY tps ORDER BY n DESC, tps"
+		" LIMIT 1",
+	};
+	sqlite3_stmt	*st;
+	int		 i, rc;
+
+	memset(b, 0, sizeof(*b));
+	for (i = 0; i < 2; i++) {
+		if ((st = store_prepare(s, sql[i], "bad codes")) == NULL)
+			return (-1);
+		if (store_bind_text(st, 1, since) != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return (store_fail(s, "bad codes"));
+		}
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (i == 0) {
+				b->codes = (long)sqlite3_column_int64(st, 0);
+				b->senders = (long)sqlite3_column_int64(st, 1);
+			} else {
+				b->tps = (uint64_t)sqlite3_column_int64(st, 0);
+				b->tps_codes = (long)sqlite3_column_int64(st,
+				    1);
+			}
+			rc = SQLITE_DONE;
+		}
+		if (store_finish(s, st, rc, "bad codes") == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The dashboard's time line                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Per minute over the last r->minutes (the current one last): the
+ * messages received, the SMS sent (the network took them) and the
+ * forwards acked, counted from the store.
+ */
+int
+store_throughput(struct store *s, time_t now, int minutes,
+    struct store_rate *r)
+{
+	static const char *const sql[3] = {
+		"SELECT CAST(strftime('%s', received_at) AS INTEGER) / 60,"
+		" count(*) FROM messages WHERE received_at >= ?1 GROUP BY 1",
+		"SELECT sent_at / 60, count(*) FROM outbox"
+		" WHERE sent_at >= ?1 GROUP BY 1",
+		"SELECT updated / 60, count(*) FROM forwards"
+		" WHERE state = 'acked' AND updated >= ?1 GROUP BY 1",
+	};
+	long		*col[3] = { r->received, r->replied, r->forwarded };
+	sqlite3_stmt	*st;
+	struct tm	 tm;
+	char		 iso[GW_ISO_MAX];
+	int64_t		 m;
+	int		 i, rc;
+
+	memset(r, 0, sizeof(*r));
+	if (minutes < 1 || minutes > STORE_RATE_MINUTES)
+		minutes = STORE_RATE_MINUTES;
+	r->minutes = minutes;
+	r->start = (now / 60 - minutes + 1) * 60;
+	if (gmtime_r(&r->start, &tm) == NULL ||
+	    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return (-1);
+	for (i = 0; i < 3; i++) {
+		if ((st = store_prepare(s, sql[i], "throughput")) == NULL)
+			return (-1);
+		if ((i == 0 ? store_bind_text(st, 1, iso) :
+		    sqlite3_bind_int64(st, 1, (sqlite3_int64)r->start)) !=
+		    SQLITE_OK) {
+			sqlite3_finalize(st);
+			return (store_fail(s, "throughput"));
+		}
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			m = sqlite3_column_int64(st, 0) - r->start / 60;
+			if (m >= 0 && m < minutes)
+				col[i][m] += (long)sqlite3_column_int64(st, 1);
+		}
+		if (store_finish(s, st, rc, "throughput") == -1)
+			return (-1);
+	}
+	return (0);
 }

@@ -35,14 +35,16 @@ usage(void)
 
 /* What the modem bank reports, and who handles it. */
 static void	tallygw_modem_ready(struct modem *);
+static void	tallygw_modem_lost(struct modem *);
 
 static const struct bank_events tallygw_bank_events = {
 	.ready = tallygw_modem_ready,
-	.lost = outbox_lost,
+	.lost = tallygw_modem_lost,
 	.sms = sms_on_sms,
 	.deleted = sms_deleted,
 	.send_result = outbox_result,
 	.status_report = outbox_report,
+	.child = alert_child,
 };
 
 /* "ready" on stdout once every enabled modem has been ready once. */
@@ -63,6 +65,15 @@ tallygw_modem_ready(struct modem *m)
 {
 	tallygw_check_ready();
 	outbox_kick();
+	alert_run(time(NULL));
+}
+
+/* A modem is lost: its send goes back to the queue; an alert may wait. */
+static void
+tallygw_modem_lost(struct modem *m)
+{
+	outbox_lost(m);
+	alert_run(time(NULL));
 }
 
 static void
@@ -75,6 +86,7 @@ tallygw_tickcb(evutil_socket_t fd, short ev, void *arg)
 	if (gw->lockout != NULL)
 		lockout_expire(gw->lockout, now);
 	outbox_run(now);
+	alert_run(now);
 }
 
 static void
@@ -96,6 +108,7 @@ tallygw_sigcb(evutil_socket_t sig, short ev, void *arg)
 		}
 		if (bank_reload(&nc, err, sizeof(err)) == -1)
 			log_warnx("tallygw: reload: %s", err);
+		alert_reload(&nc);
 		/* The bank keeps its own copy of each modem's section. */
 		config_clear(&nc);
 		break;
@@ -143,6 +156,8 @@ tallygw_setup(void)
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if (forward_tls_check(c, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (alert_check(&c->alerts, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 }
 
@@ -392,6 +407,7 @@ main(int argc, char *argv[])
 				kill(m->pid, SIGKILL);
 	}
 	admin_stop();
+	alert_stop();
 	ussd_stop();
 	forward_queue_free(gw->fwdq);
 	store_close(gw->store);

@@ -1171,6 +1171,10 @@ at_cmd_cpms(struct modem *m, enum at_op op, const char *args)
 	struct at_args	 a;
 	int		 i, used = modem_sim_used(m), cap = m->nslots;
 
+	/* fault simfull: the storage says it is full, as a full SIM does */
+	if (m->fault.simfull)
+		used = cap;
+
 	switch (op) {
 	case OP_TEST:
 		at_info(m, "+CPMS: (\"SM\"),(\"SM\"),(\"SM\")");

@@ -128,12 +128,15 @@ fault_later(struct modem *m, const char *kind, int ms)
  *   simfull [on|off]   SIM storage full: the network holds messages
  *   noreg [0|3|off]    lost registration (CREG stat 0 or 3)
  *   signal RSSI|off    CSQ reports RSSI (0..31)
+ *   balance RP         the SIM's airtime is RP rupiah (a top-up, or
+ *                      credit running out): the balance USSD says so
  *   clear              every fault off
  */
 int
 fault_apply(struct modem *m, const char *kind, int argc, char **argv,
     char *err, size_t errlen)
 {
+	long	 rp;
 	int	 v = 0;
 	char	*ep;
 
@@ -188,6 +191,11 @@ fault_apply(struct modem *m, const char *kind, int argc, char **argv,
 			m->fault.rssi = v;
 		else
 			goto usage;
+	} else if (strcmp(kind, "balance") == 0) {
+		if (argc < 1 || (rp = strtol(argv[0], &ep, 10)) < 0 ||
+		    *ep != '\0' || ep == argv[0] || rp > 100000000)
+			goto usage;
+		m->balance = rp;
 	} else if (strcmp(kind, "clear") == 0) {
 		memset(&m->fault, 0, sizeof(m->fault));
 		m->fault.rssi = -1;

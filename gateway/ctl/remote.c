@@ -913,6 +913,33 @@ remote_export(struct remote *r, int argc, char **argv)
 	return (remote_call(r, "GET", "/export", 1, NULL));
 }
 
+/* The alerts raised now, then the ones cleared lately. */
+static int
+remote_alerts(struct remote *r, int argc, char **argv)
+{
+	static const char *const heads[] = { "ID>", "ALERT", "SUBJECT",
+	    "STATE", "RAISED", "CLEARED", "TEXT", NULL };
+	static const char *const keys[] = { "id", "name", "subject",
+	    "state", "raised_at", "cleared_at", "text", NULL };
+	struct remote_table	 t;
+	json_t			*o, *a;
+	char			 buf[REMOTE_CELL_MAX];
+	size_t			 i, k;
+	int			 rc;
+
+	if ((rc = remote_ask(r, "GET", "/alerts", &o)) != REMOTE_EXIT_OK ||
+	    o == NULL)
+		return (rc);
+	remote_table_init(&t, heads);
+	json_array_foreach(json_object_get(o, "alerts"), i, a)
+		for (k = 0; keys[k] != NULL; k++)
+			remote_table_add(&t, remote_get(a, keys[k], buf,
+			    sizeof(buf)));
+	remote_table_print(&t);
+	json_decref(o);
+	return (REMOTE_EXIT_OK);
+}
+
 /* sweep, reload: asked; the gateway does it in a moment. */
 static int
 remote_action(struct remote *r, int argc, char **argv)
@@ -952,6 +979,7 @@ static const struct remote_cmd {
 	{ "coverage",	remote_coverage,	RO_LEVEL | RO_IN | RO_CONTEST,
 	    0, 0 },
 	{ "export",	remote_export,		RO_REGION | RO_CONTEST, 0, 0 },
+	{ "alerts",	remote_alerts,		0, 0, 0 },
 	{ "sweep",	remote_action,		0, 0, 0 },
 	{ "reload",	remote_action,		0, 0, 0 },
 };

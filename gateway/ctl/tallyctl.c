@@ -101,10 +101,12 @@ static const struct tallyctl_cmd tallyctl_cmds[] = {
 	{ "export", tallyctl_remote, "export [--region CODE] [--contest C] "
 	  CTL_CONN,
 	  "the latest accepted report per TPS, contest, page: CSV or JSON" },
+	{ "alerts", tallyctl_remote, "alerts " CTL_CONN,
+	  "the alerts raised now, then the ones cleared lately" },
 	{ "sweep", tallyctl_remote, "sweep " CTL_CONN,
 	  "read every modem's SIM storage now" },
 	{ "reload", tallyctl_remote, "reload " CTL_CONN,
-	  "re-read the config: add, remove, enable and disable modems" },
+	  "re-read the config: the modems, and the alerts' settings" },
 };
 #define CTL_NCMDS	(sizeof(tallyctl_cmds) / sizeof(tallyctl_cmds[0]))
 

@@ -431,7 +431,7 @@ test_errors(void **state)
 	/* Sections. */
 	expect_err(GW "[modems m1]\n", "tallygw.conf:6: unknown section "
 	    "'[modems m1]' (use [gateway], [tunables], [modem NAME], "
-	    "[central NAME], [ussd] or [admin])");
+	    "[central NAME], [ussd], [admin] or [alerts])");
 	expect_err(GW "[]\n", "tallygw.conf:6: empty section header");
 	expect_err(GW "[modem m1\n",
 	    "tallygw.conf:6: section header without ']'");
@@ -773,6 +773,115 @@ print_to_string(const struct gw_conf *conf)
 	return (buf);
 }
 
+/*
+ * [alerts]: each alert's threshold under its own name (defaults from
+ * gw.h), the operators' numbers, the hook; and [admin] web.
+ */
+static void
+test_alerts(void **state)
+{
+	static const char *names[] = { "modem_down", "sim_full",
+	    "balance_low", "cap_near", "modem_silent", "central_down",
+	    "forward_failed", "lockout_storm", "disk_low" };
+	static const int defaults[] = { 60, 80, 10000, 90, 1800, 120, 1, 50,
+	    1024 };
+	struct gw_conf	 conf, back;
+	char		 text[2048], err[512], *t;
+	size_t		 i, n;
+
+	(void)state;
+	assert_int_equal(sizeof(names) / sizeof(names[0]), ALERT_KINDS);
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", GW CENTRAL,
+	    &conf, err, sizeof(err)), 0);
+	for (i = 0; i < ALERT_KINDS; i++) {
+		assert_string_equal(config_alert_name((enum alert_kind)i),
+		    names[i]);
+		assert_int_equal(conf.alerts.limit[i], defaults[i]);
+	}
+	assert_string_equal(config_alert_name(ALERT_KINDS), "unknown");
+	assert_int_equal(conf.alerts.sms_interval, 600);
+	assert_int_equal(conf.alerts.nsms, 0);
+	assert_string_equal(conf.alerts.hook, "");
+	assert_int_equal(conf.alerts.line, 0);
+	/* the dashboard's files: where make install puts them */
+	assert_non_null(strstr(conf.admin.web, "/share/tallygw/web"));
+	config_clear(&conf);
+
+	n = snprintf(text, sizeof(text), "%s%s[admin]\nweb = ui\n[alerts]\n",
+	    GW, CENTRAL);
+	for (i = 0; i < ALERT_KINDS; i++)
+		n += snprintf(text + n, sizeof(text) - n, "%s = %zu\n",
+		    names[i], 7 + i);
+	snprintf(text + n, sizeof(text) - n, "sms_interval = 0\n"
+	    "hook = bin/alert-hook\n"
+	    "sms = 0812-3456-7890, +6285711112222 ,6281398765432\n");
+	assert_int_equal(parse("/etc/tallygw/tallygw.conf", text, &conf, err,
+	    sizeof(err)), 0);
+	for (i = 0; i < ALERT_KINDS; i++)
+		assert_int_equal(conf.alerts.limit[i], 7 + (int)i);
+	assert_int_equal(conf.alerts.sms_interval, 0);
+	assert_string_equal(conf.alerts.hook, "/etc/tallygw/bin/alert-hook");
+	assert_string_equal(conf.admin.web, "/etc/tallygw/ui");
+	assert_int_equal(conf.alerts.nsms, 3);
+	assert_string_equal(conf.alerts.sms[0], "+6281234567890");
+	assert_string_equal(conf.alerts.sms[1], "+6285711112222");
+	assert_string_equal(conf.alerts.sms[2], "+6281398765432");
+	assert_int_equal(conf.alerts.line, 10);
+	/* Printed, then read back: the same. */
+	t = print_to_string(&conf);
+	assert_non_null(strstr(t,
+	    "\n[alerts]\nmodem_down = 7\nsim_full = 8\n"));
+	assert_non_null(strstr(t, "\nsms = +6281234567890, +6285711112222, "
+	    "+6281398765432\n"));
+	assert_non_null(strstr(t, "\nweb = /etc/tallygw/ui\n"));
+	assert_int_equal(parse("/x/y.conf", t, &back, err, sizeof(err)), 0);
+	assert_memory_equal(back.alerts.limit, conf.alerts.limit,
+	    sizeof(conf.alerts.limit));
+	assert_memory_equal(back.alerts.sms, conf.alerts.sms,
+	    sizeof(conf.alerts.sms));
+	assert_string_equal(back.alerts.hook, conf.alerts.hook);
+	assert_string_equal(back.admin.web, conf.admin.web);
+	free(t);
+	config_clear(&back);
+	config_clear(&conf);
+	/* Nothing set: the printout says so, and reads back. */
+	assert_int_equal(parse("/etc/t.conf", GW CENTRAL, &conf, err,
+	    sizeof(err)), 0);
+	t = print_to_string(&conf);
+	assert_non_null(strstr(t, "\n# hook: none"));
+	assert_non_null(strstr(t, "\n# sms: none"));
+	assert_int_equal(parse("/x/y.conf", t, &back, err, sizeof(err)), 0);
+	free(t);
+	config_clear(&back);
+	config_clear(&conf);
+
+	expect_err(GW CENTRAL "[alerts]\nsim_full = 101\n",
+	    "tallygw.conf:9: sim_full: out of range 0..100: '101'");
+	expect_err(GW CENTRAL "[alerts]\ncap_near = -1\n",
+	    "tallygw.conf:9: cap_near: out of range 0..100: '-1'");
+	expect_err(GW CENTRAL "[alerts]\ndisk_low = lots\n",
+	    "tallygw.conf:9: disk_low: not a number: 'lots'");
+	expect_err(GW CENTRAL "[alerts]\nsms = +6281234567890, 12345\n",
+	    "tallygw.conf:9: sms: not a phone number (+62812..., 0812... "
+	    "or 62812...): '12345'");
+	expect_err(GW CENTRAL "[alerts]\nsms = 081234567890, "
+	    "+6281234567890\n",
+	    "tallygw.conf:9: sms: +6281234567890 is listed twice");
+	expect_err(GW CENTRAL "[alerts]\nsms = 0811000001, 0811000002, "
+	    "0811000003, 0811000004, 0811000005, 0811000006, 0811000007, "
+	    "0811000008, 0811000009, 0811000010, 0811000011, 0811000012, "
+	    "0811000013, 0811000014, 0811000015, 0811000016, 0811000017\n",
+	    "tallygw.conf:9: sms: at most 16 numbers");
+	expect_err(GW CENTRAL "[alerts]\nmodem_up = 1\n",
+	    "tallygw.conf:9: unknown key 'modem_up' in [alerts]");
+	expect_err(GW CENTRAL "[alerts]\n[alerts]\n",
+	    "tallygw.conf:9: [alerts] declared twice (first on line 8)");
+	expect_err(GW CENTRAL "[alerts x]\n",
+	    "tallygw.conf:8: [alerts] takes no name");
+	expect_err(GW CENTRAL "[admin]\nweb =\n",
+	    "tallygw.conf:9: web: must not be empty");
+}
+
 static void
 test_print(void **state)
 {
@@ -984,6 +1093,7 @@ main(void)
 		cmocka_unit_test(test_relative),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_admin),
+		cmocka_unit_test(test_alerts),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_user_ca),
 	};

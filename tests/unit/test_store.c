@@ -1587,6 +1587,59 @@ test_persistence(void **state)
 	assert_int_equal(fw[0].msg_id, m.id);
 }
 
+/*
+ * The dashboard's time line: per minute of the last hour, messages by
+ * received_at, SMS by sent_at, forwards acked by their last change;
+ * the minute boundaries on both sides, and the indexes that serve it.
+ */
+static void
+test_throughput(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_rate	 r;
+	time_t			 now = utc(2024, 2, 14, 3, 0, 30);
+	static const char *const at[] = { "2024-02-14T03:00:10.000Z",
+	    "2024-02-14T02:30:59.999Z", "2024-02-14T02:01:00.000Z",
+	    "2024-02-14T02:00:59.999Z", "2024-02-14T01:00:00.000Z" };
+	size_t			 i;
+	long			 sum;
+
+	for (i = 0; i < 5; i++)
+		raw_int(f, "INSERT INTO messages (modem, modem_number, sender,"
+		    " smsc_time, received_at, parts, raw, kind) VALUES ('m0',"
+		    " '', '+6281', '', '%s', 1, 'x', 'other')", at[i]);
+	for (i = 0; i < 5; i++)
+		raw_int(f, "INSERT INTO outbox (dest, text, state, created,"
+		    " sent_at) VALUES ('+6281', 'x', 'sent', 0, %s)",
+		    i < 2 ? "1707879605" /* 03:00:05 */ : i == 2 ?
+		    "1707876060" /* 02:01:00 */ : i == 3 ?
+		    "1707876059" : "NULL");
+	raw_int(f, "INSERT INTO forwards (msg_id, central, state, updated)"
+	    " VALUES (1, 'kpu', 'acked', 1707879599), (2, 'kpu',"
+	    " 'retry_wait', 1707879599), (3, 'kpu', 'acked', 1707876059)");
+	assert_int_equal(store_throughput(f->s, now, 60, &r), 0);
+	assert_int_equal(r.minutes, 60);
+	assert_int_equal(r.start, utc(2024, 2, 14, 2, 1, 0));
+	assert_int_equal(r.received[59], 1);
+	assert_int_equal(r.received[29], 1);
+	assert_int_equal(r.received[0], 1);
+	assert_int_equal(r.replied[59], 2);
+	assert_int_equal(r.replied[0], 1);
+	assert_int_equal(r.forwarded[58], 1);
+	for (i = 0, sum = 0; i < 60; i++)
+		sum += r.received[i] + r.replied[i] + r.forwarded[i];
+	assert_int_equal(sum, 3 + 3 + 1);
+	/* fewer minutes, or too many: the last 60 at most */
+	assert_int_equal(store_throughput(f->s, now, 1, &r), 0);
+	assert_int_equal(r.received[0], 1);
+	assert_int_equal(r.replied[0], 2);
+	assert_int_equal(store_throughput(f->s, now, 1000, &r), 0);
+	assert_int_equal(r.minutes, 60);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name IN ('messages_received',"
+	    " 'outbox_sent_at', 'forwards_acked')"), 3);
+}
+
 static void
 test_counts(void **state)
 {
@@ -1770,6 +1823,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_persistence, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_throughput, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_crash_after_commit, setup,
 		    teardown),
 		cmocka_unit_test(test_names),
