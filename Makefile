@@ -33,7 +33,8 @@ SHARED	?= ../shared/data
 # Debian packages: to build, to test against real peers (and what the
 # test scripts run beyond minbase: procps for ps, pgrep, pkill; time for
 # bench.sh; mandoc and systemd (systemd-analyze) for install.sh's lint
-# of the man pages and the unit; openssl for forward_tls.sh's
+# of the man pages and the unit, and man-db, whose man(1) systemd-analyze
+# runs to find the unit's Documentation= pages; openssl for forward_tls.sh's
 # certificates; prometheus for metrics.sh's `promtool check metrics';
 # chromium, driven by python3 through the DevTools protocol over a
 # pipe, for machelper.sh and dashboard.sh;
@@ -42,7 +43,7 @@ DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 	libsqlite3-dev libsodium-dev libcmocka-dev libjansson-dev clang \
 	libclang-rt-14-dev libssl-dev
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
-	time chromium mandoc openssl systemd prometheus
+	time chromium mandoc man-db openssl systemd prometheus
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
