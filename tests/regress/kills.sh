@@ -315,6 +315,8 @@ print("doubled %d (allowed %d) of %d SMS, %d in flight at a kill"
 EOF
 expect "python3 judged the replies" "$?" 0
 tail -1 "$D/doubles" | sed 's/^/# /'
+echo "# $(grep -c 'took it before its worker went away' "$D/gw.err") replies" \
+    "settled from a worker's journal, not sent again"
 expect "no reply reached a phone twice unless in flight at a kill" \
     "$(grep -c '^not allowed' "$D/doubles")" 0
 grep '^not allowed' "$D/doubles" | head -5 | cut -c1-200 | sed 's/^/#   /'
