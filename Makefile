@@ -378,7 +378,15 @@ bench: all
 # one SMS; a card-coded confirmation now echoes every number in up to 4
 # parts, so the simulated operators' daily cap is raised well above
 # that (past it, replies wait) and the night may take longer to settle.
+# Before it, the long crash run (tests/regress/kills.sh): SOAK_KILLS
+# kills of tallygw, a worker or the central receiver at moments drawn
+# from SOAK_SEED (empty: from the clock; the run prints it to replay),
+# then power-cut copies; docs/reliability.md has the last figures.
+SOAK_KILLS ?= 30
+SOAK_SEED ?=
 soak: all
+	@KILLS=$(SOAK_KILLS) KILLS_SEED=$(SOAK_SEED) KILLS_CUTS=10 \
+	    SHARED=$(SHARED) B=$(B) sh tests/regress/kills.sh
 	@DEMO_TPS=3000 DEMO_MODEMS=16 DEMO_SCALE=60 DEMO_SETTLE=3600 \
 	    DEMO_DAILY_CAP=10000 \
 	    SHARED=$(SHARED) B=$(B) sh tests/demo.sh

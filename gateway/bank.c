@@ -4,6 +4,7 @@
  * notices death and hangs, and restarts them with backoff.
  */
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -22,8 +23,11 @@
 #include "log.h"
 #include "daemon.h"
 
+#define BANK_JOURNAL_MAX	(PATH_MAX + GW_MODEM_NAME_MAX + 16)
+
 static void	bank_spawn(struct modem *);
 static void	bank_lost(struct modem *, const char *);
+static int	bank_settle(struct modem *, int);
 static void	bank_set_state(struct modem *, enum bank_state, const char *);
 static int	bank_today(struct modem *, time_t);
 
@@ -329,6 +333,62 @@ bank_sweepcb(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* Where a modem's worker journals the sends its modem took. */
+static void
+bank_journal(struct modem *m, char *buf, size_t len)
+{
+	if ((size_t)snprintf(buf, len, "%s/modem-%s.sent",
+	    gw->conf.state_dir, m->conf.name) >= len)
+		fatalx("bank: modem %s: journal path too long", m->conf.name);
+}
+
+/*
+ * A worker is gone (docs/design.md, "Send results across a crash"):
+ * once no process holds its journal's lock (it has exited, its last
+ * write done), a send its modem took is reported, and only then does
+ * its send in flight go back to the queue. Returns -1 while a worker
+ * still holds the lock, unless force (it hangs past settle_by: its
+ * send's fate is then unknown, and the SMS goes out again).
+ */
+static int
+bank_settle(struct modem *m, int force)
+{
+	struct wire_journal	 j;
+	char			 path[BANK_JOURNAL_MAX];
+	int			 fd, r;
+
+	if (!m->settling)
+		return (0);
+	bank_journal(m, path, sizeof(path));
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			log_warn("bank: modem %s: %s", m->conf.name, path);
+	} else if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (!force) {
+			close(fd);
+			return (-1);
+		}
+		log_warnx("bank: modem %s: its old worker still holds %s; "
+		    "the fate of its last send is unknown", m->conf.name,
+		    path);
+	} else {
+		if ((r = wire_journal_read(fd, &j)) == 1)
+			bank_ev->recovered(m, (int64_t)j.id, j.msgref,
+			    j.number);
+		else if (r == -1)
+			log_warnx("bank: modem %s: %s is unreadable, ignored",
+			    m->conf.name, path);
+		if (ftruncate(fd, 0) == -1)
+			log_warn("bank: modem %s: truncate %s", m->conf.name,
+			    path);
+	}
+	if (fd != -1)
+		close(fd);
+	m->settling = 0;
+	bank_ev->lost(m);
+	return (0);
+}
+
 /* Where tallygw-modem is: the config, else beside our own binary. */
 static void
 bank_program(char *buf, size_t len)
@@ -350,12 +410,25 @@ static void
 bank_spawn(struct modem *m)
 {
 	char		 prog[PATH_MAX], health[16];
+	char		 journal[BANK_JOURNAL_MAX];
 	char		*argv[16];
 	int		 sp[2], i = 0;
 	pid_t		 pid;
 	struct timeval	 tv;
 
+	/* Never two workers on one modem: the old one must be gone. */
+	if (bank_settle(m, 0) == -1) {
+		bank_set_state(m, BANK_WAIT, "its old worker is still exiting");
+		if (m->ev_restart == NULL)
+			m->ev_restart = evtimer_new(gw->base, bank_restartcb,
+			    m);
+		tv.tv_sec = 1;
+		tv.tv_usec = 0;
+		evtimer_add(m->ev_restart, &tv);
+		return;
+	}
 	bank_program(prog, sizeof(prog));
+	bank_journal(m, journal, sizeof(journal));
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == -1) {
 		log_warn("bank: modem %s: socketpair", m->conf.name);
 		bank_lost(m, "cannot create socket");
@@ -371,6 +444,8 @@ bank_spawn(struct modem *m)
 	argv[i++] = m->conf.connection;
 	argv[i++] = (char *)(uintptr_t)"-H";
 	argv[i++] = health;
+	argv[i++] = (char *)(uintptr_t)"-j";
+	argv[i++] = journal;
 	if (gw->conf.log_syslog)
 		argv[i++] = (char *)(uintptr_t)"-s";
 	if (gw->conf.log_level > 0)
@@ -448,7 +523,9 @@ bank_lost(struct modem *m, const char *why)
 	if (m->ev_sweep != NULL)
 		evtimer_del(m->ev_sweep);
 	m->wstate = MODEM_BROKEN;
-	bank_ev->lost(m);
+	m->settling = 1;
+	m->settle_by = time(NULL) + gw->conf.t.send_timeout;
+	(void)bank_settle(m, 0);
 	if (m->removed || !m->conf.enabled || gw->stopping) {
 		bank_set_state(m, BANK_OFF, why);
 		return;
@@ -506,8 +583,10 @@ bank_reap(void)
 			    WTERMSIG(status));
 		if (m->state == BANK_RUNNING || m->state == BANK_STOPPING)
 			bank_lost(m, why);
-		else
+		else {
 			log_debug("bank: modem %s: %s", m->conf.name, why);
+			(void)bank_settle(m, 0);
+		}
 	}
 }
 
@@ -520,6 +599,8 @@ bank_tick(time_t now)
 	TAILQ_FOREACH_SAFE(m, &gw->modems, entry, tmp) {
 		if (!m->removed)
 			(void)bank_today(m, now);
+		if (m->settling)
+			(void)bank_settle(m, now >= m->settle_by);
 		if (m->state == BANK_RUNNING && now - m->last_frame >
 		    gw->conf.t.heartbeat_timeout) {
 			log_warnx("bank: modem %s: no frame for %ld s: hung",
@@ -533,7 +614,8 @@ bank_tick(time_t now)
 			kill(m->pid, SIGKILL);	/* reaped in bank_reap */
 			m->stop_at = now;
 		}
-		if (m->out_id != 0 && now > m->out_deadline) {
+		if (m->state == BANK_RUNNING && m->out_id != 0 &&
+		    now > m->out_deadline) {
 			log_warnx("bank: modem %s: send of outbox %lld got no "
 			    "result in %d s", m->conf.name,
 			    (long long)m->out_id, gw->conf.t.send_timeout);
@@ -541,7 +623,8 @@ bank_tick(time_t now)
 			    "send timeout");
 			bank_lost(m, "send timeout");
 		}
-		if (m->removed && m->state == BANK_OFF && m->pid == 0) {
+		if (m->removed && m->state == BANK_OFF && m->pid == 0 &&
+		    !m->settling) {
 			TAILQ_REMOVE(&gw->modems, m, entry);
 			if (m->ev_restart != NULL)
 				event_free(m->ev_restart);
@@ -550,6 +633,26 @@ bank_tick(time_t now)
 			log_info("bank: modem %s removed", m->conf.name);
 			free(m);
 		}
+	}
+}
+
+/*
+ * At start-up a worker of a gateway that died may still be finishing
+ * its send: wait for it (up to send_timeout) and read its journal
+ * before any reply goes out, or its SMS could go again by another modem.
+ */
+static void
+bank_settle_old(struct modem *m)
+{
+	int	 said = 0;
+
+	m->settling = 1;
+	m->settle_by = time(NULL) + gw->conf.t.send_timeout;
+	while (bank_settle(m, time(NULL) >= m->settle_by) == -1) {
+		if (!said++)
+			log_warnx("bank: modem %s: waiting for the worker of "
+			    "the previous run to exit", m->conf.name);
+		usleep(100 * 1000);
 	}
 }
 
@@ -567,6 +670,7 @@ bank_add(const struct conf_modem *cm)
 	m->sent_day = -1;
 	m->state = BANK_OFF;
 	TAILQ_INSERT_TAIL(&gw->modems, m, entry);
+	bank_settle_old(m);
 	if (cm->enabled)
 		bank_spawn(m);
 	else
@@ -584,10 +688,10 @@ bank_shutdown(struct modem *m, const char *why)
 	}
 	if (m->state != BANK_RUNNING)
 		return;
+	/* Its send in flight is settled when it has exited (bank_lost). */
 	bank_cmd(m, WIRE_SHUTDOWN);
 	bank_set_state(m, BANK_STOPPING, why);
 	m->stop_at = time(NULL);
-	bank_ev->lost(m);
 	if (m->pid > 0)
 		kill(m->pid, SIGTERM);
 }

@@ -49,6 +49,8 @@ struct modem {
 	/* outgoing */
 	int64_t			 out_id;	/* SEND in flight, 0 none */
 	time_t			 out_deadline;
+	int			 settling;	/* gone; journal not read */
+	time_t			 settle_by;	/* then read it anyway */
 	int			 sent_today;
 	int			 sent_day;	/* WIB day number of sent_today */
 	int			 send_fails;	/* refused sends in a row */
@@ -113,6 +115,9 @@ struct bank_events {
 		    const char *);		/* id, code, msgref, error */
 	void	(*status_report)(struct modem *, int, int); /* msgref, st */
 	void	(*child)(pid_t, int);	/* another child ended: pid, status */
+	void	(*recovered)(struct modem *, int64_t, int,
+		    const char *);	/* journal of a gone worker: id,
+					 * msgref, number */
 };
 
 int		 bank_start(const struct bank_events *);
@@ -199,6 +204,7 @@ void		 outbox_result(struct modem *, int64_t, int, int,
 		    const char *);
 void		 outbox_report(struct modem *, int, int);
 void		 outbox_lost(struct modem *);
+void		 outbox_recovered(struct modem *, int64_t, int, const char *);
 
 /* alert.c: alerts raised and cleared by the loop (docs/operators.md) */
 struct alert_view {

@@ -282,3 +282,32 @@ outbox_lost(struct modem *m)
 		    "modem lost");
 	outbox_kick();
 }
+
+/*
+ * A gone worker's journal says its modem took this SMS (docs/design.md,
+ * "Send results across a crash"): it is sent, though its result never
+ * reached us or was never committed. Only an SMS still owed through
+ * that modem to that number is meant; any other is long settled.
+ */
+void
+outbox_recovered(struct modem *m, int64_t id, int msgref, const char *number)
+{
+	struct store_out	 o;
+
+	if (m->out_id == id)
+		m->out_id = 0;
+	if (store_out_get(gw->store, id, &o) != 1)
+		return;
+	if ((o.state != OUT_SENDING && o.state != OUT_QUEUED) ||
+	    strcmp(o.dest, number) != 0 || strcmp(o.modem, m->conf.name) != 0) {
+		log_debug("outbox: sms %lld: journal of %s: nothing to do "
+		    "(%s)", (long long)id, m->conf.name,
+		    store_out_state_name(o.state));
+		return;
+	}
+	log_info("outbox: sms %lld: modem %s took it before its worker went "
+	    "away (journal); not sent again", (long long)id, m->conf.name);
+	m->sent++;
+	m->sent_today++;
+	outbox_set_state(&o, OUT_SENT, m->conf.name, msgref, -1, "");
+}

@@ -45,6 +45,7 @@ static const struct bank_events tallygw_bank_events = {
 	.send_result = outbox_result,
 	.status_report = outbox_report,
 	.child = alert_child,
+	.recovered = outbox_recovered,
 };
 
 /* "ready" on stdout once every enabled modem has been ready once. */

@@ -82,6 +82,22 @@ struct wire_msg {
 	char		 info[WIRE_INFO_MAX];
 };
 
+/*
+ * The send journal (docs/design.md, "Send results across a crash"): a
+ * worker rewrites one fixed-length line in place, synced, each time its
+ * modem confirms a SEND, before it reports the result; the main process
+ * reads it only when no worker holds the file's lock, so that a result
+ * the modem gave but the main process never committed is not lost.
+ *   sent ID msgref N to NUMBER fnv XXXXXXXX<spaces>\n
+ */
+#define WIRE_JOURNAL_LEN	128
+
+struct wire_journal {
+	uint64_t	 id;		/* the SEND's id: the outbox row */
+	int32_t		 msgref;	/* TP-MR the modem gave */
+	char		 number[WIRE_NUMBER_MAX];
+};
+
 /* gateway/wire.c */
 int		 wire_encode(const struct wire_msg *, uint8_t *, size_t,
 		    size_t *);
@@ -91,5 +107,11 @@ const char	*wire_type_name(uint32_t);
 const char	*wire_state_name(int);
 int		 wire_write(int, const struct wire_msg *);
 int		 wire_read(int, struct wire_msg *, int);
+int		 wire_journal_encode(const struct wire_journal *, char *,
+		    size_t);
+int		 wire_journal_decode(const char *, size_t,
+		    struct wire_journal *);
+int		 wire_journal_write(int, const struct wire_journal *);
+int		 wire_journal_read(int, struct wire_journal *);
 
 #endif /* WIRE_H */

@@ -9,6 +9,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/file.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 
@@ -51,6 +52,7 @@ struct worker {
 	struct gsm_conf		 conf;
 	int			 health_secs;
 	int			 fd;
+	int			 journal;	/* send journal, -1 none */
 	enum modem_state	 state;
 	struct gsm		*gsm;
 	int			 errors;	/* libGammu errors in a row */
@@ -74,7 +76,8 @@ static void __attribute__((__noreturn__))
 usage(void)
 {
 	fprintf(stderr, "usage: tallygw-modem -n name -d device "
-	    "[-c connection] [-H seconds] [-g gammu-log] [-s] [-v]\n");
+	    "[-c connection] [-H seconds] [-g gammu-log] [-j journal] "
+	    "[-s] [-v]\n");
 	exit(1);
 }
 
@@ -394,6 +397,43 @@ worker_reply(struct worker *w, uint32_t type, uint64_t id, int location,
 	worker_send(w, &m);
 }
 
+/*
+ * The modem took a SEND: write it to the journal, synced, before the
+ * result goes up, so that it is not sent again if we or the main
+ * process die before the main process has committed it.
+ */
+static void
+worker_journal(struct worker *w, const struct wire_msg *cmd, int msgref)
+{
+	struct wire_journal	 j;
+
+	if (w->journal == -1)
+		return;
+	memset(&j, 0, sizeof(j));
+	j.id = cmd->id;
+	j.msgref = msgref;
+	snprintf(j.number, sizeof(j.number), "%s", cmd->number);
+	if (wire_journal_write(w->journal, &j) == -1)
+		log_warn("send %llu: cannot write the journal",
+		    (unsigned long long)cmd->id);
+}
+
+/*
+ * One worker per modem, also across a crash of the main process: the
+ * journal's lock is held for our life, and a worker of the dead main
+ * process may still be finishing its send.
+ */
+static void
+worker_journal_open(struct worker *w, const char *path)
+{
+	if ((w->journal = open(path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    0600)) == -1)
+		fatal("%s", path);
+	if (flock(w->journal, LOCK_EX | LOCK_NB) == -1)
+		fatalx("%s is locked: another worker still runs on this "
+		    "modem", path);
+}
+
 static void
 worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 {
@@ -413,6 +453,8 @@ worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 	worker_state(w, MODEM_SENDING, why);
 	rc = gsm_send(w->gsm, cmd->number, cmd->text,
 	    (cmd->flags & WIRE_F_REPORT) != 0, &res);
+	if (rc == GSM_OK)
+		worker_journal(w, cmd, res.msgref);
 	if (rc == GSM_OK)
 		log_info("send %llu to %s: message reference %d",
 		    (unsigned long long)cmd->id, cmd->number, res.msgref);
@@ -619,7 +661,7 @@ main(int argc, char *argv[])
 	struct worker		*w = &worker;
 	struct sigaction	 sa;
 	struct wire_msg		 m;
-	const char		*errstr = NULL;
+	const char		*errstr = NULL, *journal = NULL;
 	int			 ch, use_syslog = 0, verbose = 1;
 	long			 l;
 	char			*end, prefix[128];
@@ -628,8 +670,9 @@ main(int argc, char *argv[])
 	w->conf.connection = "at";
 	w->health_secs = WORKER_HEALTH_DEFAULT;
 	w->fd = WORKER_FD;
+	w->journal = -1;
 	TAILQ_INIT(&w->seen);
-	while ((ch = getopt(argc, argv, "c:d:g:H:n:sv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:g:H:j:n:sv")) != -1) {
 		switch (ch) {
 		case 'c':
 			w->conf.connection = optarg;
@@ -647,6 +690,9 @@ main(int argc, char *argv[])
 				errstr = "-H wants seconds, 1..86400";
 			else
 				w->health_secs = (int)l;
+			break;
+		case 'j':
+			journal = optarg;
 			break;
 		case 'n':
 			w->name = optarg;
@@ -671,6 +717,8 @@ main(int argc, char *argv[])
 		fatalx("%s", errstr);
 	if (fcntl(w->fd, F_GETFD) == -1)
 		fatalx("fd %d is not open: run me from tallygw", w->fd);
+	if (journal != NULL)
+		worker_journal_open(w, journal);
 
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));

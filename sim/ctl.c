@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -616,16 +617,24 @@ ctl_timing(int argc, char **argv, struct evbuffer *out, char *err,
 {
 	const char	*prof = ctl_opt(argc, argv, "--profile");
 	const char	*scale = ctl_opt(argc, argv, "--scale");
+	const char	*cap = ctl_opt(argc, argv, "--daily-cap");
 	double		 x = scale ? strtod(scale, NULL) : sim->timing.scale;
+	long		 n = -1;
+	char		*ep = NULL;
 
 	if (prof == NULL)
 		prof = sim->timing.profile == PROFILE_INSTANT ? "instant" :
 		    "realistic";
-	if (x <= 0 || fault_timing_set(prof, x) == -1) {
+	if (cap != NULL)
+		n = strtol(cap, &ep, 10);
+	if (x <= 0 || (cap != NULL && (*ep != '\0' || ep == cap || n < 0 ||
+	    n > INT_MAX)) || fault_timing_set(prof, x) == -1) {
 		snprintf(err, errlen, "usage: timing --profile "
-		    "instant|realistic [--scale X>0]");
+		    "instant|realistic [--scale X>0] [--daily-cap N]");
 		return (-1);
 	}
+	if (n >= 0)
+		sim->timing.daily_cap = (int)n;
 	evbuffer_add_printf(out, "profile %s x%g\n", prof, x);
 	return (0);
 }

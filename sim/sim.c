@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,10 +53,11 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: tallysim run --dir RUNDIR --modems K "
-	    "[--profile instant|realistic] [--seed N] [--scale X] [-v]\n"
+	    "[--profile instant|realistic] [--seed N] [--scale X]\n"
+	    "              [--balance RP] [--daily-cap N] [-v]\n"
 	    "       tallysim world --dir RUNDIR --modems K [run's options] "
 	    "[--data DIR]\n"
-	    "              [--tallygw PATH] [--balance RP] [--daily-cap N]\n"
+	    "              [--tallygw PATH]\n"
 	    "       tallysim ctl --dir RUNDIR command [args ...]\n"
 	    "       tallysim ctl --dir RUNDIR central [--json|--table]\n"
 	    "       tallysim central --dir RUNDIR [options]\n"
@@ -196,7 +198,16 @@ sim_arg(struct sim_args *a, int argc, char **argv, int *i)
 			a->scale = -1;
 	} else if (strcmp(argv[*i], "--seed") == 0)
 		a->seed = strtoull(argv[*i + 1], NULL, 10);
-	else
+	else if (strcmp(argv[*i], "--balance") == 0) {
+		a->balance = strtol(argv[*i + 1], &ep, 10);
+		if (*ep != '\0' || ep == argv[*i + 1] || a->balance < -1)
+			return (0);
+	} else if (strcmp(argv[*i], "--daily-cap") == 0) {
+		a->daily_cap = strtol(argv[*i + 1], &ep, 10);
+		if (*ep != '\0' || ep == argv[*i + 1] || a->daily_cap < 0 ||
+		    a->daily_cap > INT_MAX)
+			return (0);
+	} else
 		return (0);
 	(*i)++;
 	return (1);
@@ -209,6 +220,8 @@ sim_args_init(struct sim_args *a)
 	a->modems = -1;
 	a->profile = "instant";
 	a->scale = 1.0;
+	a->balance = -1;
+	a->daily_cap = -1;
 }
 
 /*
@@ -264,8 +277,13 @@ sim_start(const struct sim_args *a)
 	if ((sim->modems = calloc(sim->nmodems, sizeof(*sim->modems))) ==
 	    NULL)
 		fatal("sim: calloc");
-	for (i = 0; i < sim->nmodems; i++)
+	for (i = 0; i < sim->nmodems; i++) {
 		sim_identity(&sim->modems[i], i);
+		if (a->balance >= 0)
+			sim->modems[i].balance = a->balance;
+	}
+	if (a->daily_cap >= 0)
+		sim->timing.daily_cap = (int)a->daily_cap;
 	for (i = 0; i < sim->nmodems; i++)
 		if (modem_setup(&sim->modems[i], i) == -1)
 			fatalx("sim: cannot set up modem %d", i);

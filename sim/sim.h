@@ -274,6 +274,8 @@ struct sim_args {
 	double		 scale;
 	uint64_t	 seed;
 	int		 verbose;
+	long		 balance;	/* Rp per SIM, -1 as drawn */
+	long		 daily_cap;	/* SMS parts per SIM, -1 the profile's */
 };
 
 /* sim.c */

@@ -86,8 +86,6 @@ struct world {
 	int			 killed;	/* SIGKILL sent */
 	int			 verbose;
 	int			 rc;
-	long			 balance;	/* -1: as drawn from the seed */
-	long			 daily_cap;	/* -1: the profile's */
 	char			 self[PATH_MAX];
 	char			 tallygw[PATH_MAX];
 	char			 data[PATH_MAX];
@@ -837,13 +835,12 @@ world_main(int argc, char **argv)
 	static struct world	 w;
 	struct sim_args		 a;
 	const char		*data = WORLD_DATA, *gw = NULL;
-	char			*ep, *slash;
+	char			*slash;
 	int			 i, pending;
 
 	world = &w;
 	sim_args_init(&a);
-	w.balance = WORLD_BALANCE;
-	w.daily_cap = -1;
+	a.balance = WORLD_BALANCE;
 	for (i = 0; i < argc; i++) {
 		if (sim_arg(&a, argc, argv, &i))
 			continue;
@@ -853,15 +850,7 @@ world_main(int argc, char **argv)
 			data = argv[++i];
 		else if (strcmp(argv[i], "--tallygw") == 0)
 			gw = argv[++i];
-		else if (strcmp(argv[i], "--balance") == 0) {
-			w.balance = strtol(argv[++i], &ep, 10);
-			if (*ep != '\0' || w.balance < -1)
-				world_usage();
-		} else if (strcmp(argv[i], "--daily-cap") == 0) {
-			w.daily_cap = strtol(argv[++i], &ep, 10);
-			if (*ep != '\0' || w.daily_cap < 0)
-				world_usage();
-		} else
+		else
 			world_usage();
 	}
 	w.verbose = a.verbose;
@@ -911,11 +900,6 @@ world_main(int argc, char **argv)
 	}
 
 	sim_start(&a);
-	if (w.balance >= 0)
-		for (i = 0; i < sim->nmodems; i++)
-			sim->modems[i].balance = w.balance;
-	if (w.daily_cap >= 0)
-		sim->timing.daily_cap = (int)w.daily_cap;
 	if (world_path(w.root_key, "root.key") == -1 ||
 	    world_path(w.sign_sec, "gateway.sec") == -1 ||
 	    world_path(w.sign_pub, "gateway.pub") == -1 ||

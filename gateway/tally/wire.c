@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -287,4 +288,103 @@ wire_read(int fd, struct wire_msg *m, int timeout)
 	if (wire_decode(buf, WIRE_HDR_LEN + len, m, &used) != 1)
 		return (-1);
 	return (1);
+}
+
+/* FNV-1a of the journal line before its checksum: a torn line fails. */
+static uint32_t
+wire_fnv(const char *p, size_t n)
+{
+	uint32_t	 h = 2166136261U;
+
+	while (n-- > 0) {
+		h ^= (unsigned char)*p++;
+		h *= 16777619U;
+	}
+	return (h);
+}
+
+/* One journal record as its fixed-length line (wire.h); -1 if invalid. */
+int
+wire_journal_encode(const struct wire_journal *j, char *buf, size_t len)
+{
+	char	 line[WIRE_JOURNAL_LEN];
+	size_t	 i;
+	int	 n, m;
+
+	if (len < WIRE_JOURNAL_LEN || j->msgref < 0 || j->number[0] == '\0')
+		return (-1);
+	for (i = 0; j->number[i] != '\0'; i++)
+		if (i + 1 >= sizeof(j->number) ||
+		    (unsigned char)j->number[i] <= ' ' ||
+		    (unsigned char)j->number[i] >= 0x7f)
+			return (-1);
+	n = snprintf(line, sizeof(line), "sent %llu msgref %d to %s",
+	    (unsigned long long)j->id, (int)j->msgref, j->number);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return (-1);
+	m = snprintf(buf, len, "%s fnv %08x", line, wire_fnv(line, n));
+	if (m < 0 || m >= WIRE_JOURNAL_LEN)
+		return (-1);
+	memset(buf + m, ' ', WIRE_JOURNAL_LEN - 1 - m);
+	buf[WIRE_JOURNAL_LEN - 1] = '\n';
+	return (0);
+}
+
+/* A journal line back into its record: -1 unless exactly as encoded. */
+int
+wire_journal_decode(const char *buf, size_t len, struct wire_journal *j)
+{
+	char			 again[WIRE_JOURNAL_LEN];
+	unsigned long long	 id;
+	int			 msgref;
+
+	memset(j, 0, sizeof(*j));
+	if (len != WIRE_JOURNAL_LEN || memchr(buf, '\0', len) != NULL)
+		return (-1);
+	if (sscanf(buf, "sent %20llu msgref %11d to %47s ", &id, &msgref,
+	    j->number) != 3)
+		return (-1);
+	j->id = id;
+	j->msgref = msgref;
+	if (wire_journal_encode(j, again, sizeof(again)) == -1 ||
+	    memcmp(again, buf, len) != 0) {
+		memset(j, 0, sizeof(*j));
+		return (-1);
+	}
+	return (0);
+}
+
+/* The worker's side: the record over the old one, on disk on return. */
+int
+wire_journal_write(int fd, const struct wire_journal *j)
+{
+	char	 buf[WIRE_JOURNAL_LEN];
+	ssize_t	 w;
+
+	if (wire_journal_encode(j, buf, sizeof(buf)) == -1)
+		return (-1);
+	do {
+		w = pwrite(fd, buf, sizeof(buf), 0);
+	} while (w == -1 && errno == EINTR);
+	if (w != (ssize_t)sizeof(buf))
+		return (-1);
+	return (fdatasync(fd));
+}
+
+/* The main process's side: 1 a record, 0 none yet, -1 unreadable. */
+int
+wire_journal_read(int fd, struct wire_journal *j)
+{
+	char	 buf[WIRE_JOURNAL_LEN + 1];
+	ssize_t	 r;
+
+	memset(j, 0, sizeof(*j));
+	do {
+		r = pread(fd, buf, sizeof(buf), 0);
+	} while (r == -1 && errno == EINTR);
+	if (r == 0)
+		return (0);
+	if (r != WIRE_JOURNAL_LEN)
+		return (-1);
+	return (wire_journal_decode(buf, WIRE_JOURNAL_LEN, j) == 0 ? 1 : -1);
 }

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -457,6 +458,77 @@ test_socket(void **state)
 	assert_int_equal(wire_write(sv[1], &m), -1);
 }
 
+/* The send journal's line (wire.h), its checks, and the file. */
+static void
+test_journal(void **state)
+{
+	/* FNV-1a 32 of the line before " fnv", computed by hand. */
+	static const char	 head[] = "sent 42 msgref 7 to +6281234567890"
+				    " fnv 9b3c7ebf";
+	struct wire_journal	 j, d;
+	char			 buf[WIRE_JOURNAL_LEN], bad[WIRE_JOURNAL_LEN];
+	char			 path[] = "/tmp/test_wire.XXXXXX";
+	size_t			 i;
+	int			 fd;
+
+	(void)state;
+	memset(&j, 0, sizeof(j));
+	j.id = 42;
+	j.msgref = 7;
+	snprintf(j.number, sizeof(j.number), "+6281234567890");
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf)), 0);
+	assert_memory_equal(buf, head, strlen(head));
+	for (i = strlen(head); i < sizeof(buf) - 1; i++)
+		assert_int_equal(buf[i], ' ');
+	assert_int_equal(buf[sizeof(buf) - 1], '\n');
+	assert_int_equal(wire_journal_decode(buf, sizeof(buf), &d), 0);
+	assert_true(d.id == 42 && d.msgref == 7);
+	assert_string_equal(d.number, "+6281234567890");
+	/* Any byte changed, as a torn write would: refused. */
+	for (i = 0; i < sizeof(buf); i++) {
+		memcpy(bad, buf, sizeof(buf));
+		bad[i] = bad[i] == '5' ? '6' : '5';
+		assert_int_equal(wire_journal_decode(bad, sizeof(bad), &d),
+		    -1);
+		assert_true(d.id == 0);
+	}
+	assert_int_equal(wire_journal_decode(buf, sizeof(buf) - 1, &d), -1);
+	/* What a line cannot hold. */
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf) - 1), -1);
+	j.msgref = -1;
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf)), -1);
+	j.msgref = 255;
+	snprintf(j.number, sizeof(j.number), "+62 812");
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf)), -1);
+	j.number[0] = '\0';
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf)), -1);
+	memset(j.number, '9', sizeof(j.number) - 1);
+	j.number[sizeof(j.number) - 1] = '\0';
+	j.id = UINT64_MAX;
+	assert_int_equal(wire_journal_encode(&j, buf, sizeof(buf)), 0);
+	assert_int_equal(wire_journal_decode(buf, sizeof(buf), &d), 0);
+	assert_true(d.id == UINT64_MAX && d.msgref == 255);
+
+	/* The file: empty, a record, the next record over it. */
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	assert_int_equal(wire_journal_read(fd, &d), 0);
+	j.id = 1;
+	snprintf(j.number, sizeof(j.number), "+6281");
+	assert_int_equal(wire_journal_write(fd, &j), 0);
+	j.id = 2;
+	assert_int_equal(wire_journal_write(fd, &j), 0);
+	assert_int_equal(wire_journal_read(fd, &d), 1);
+	assert_true(d.id == 2);
+	assert_int_equal(lseek(fd, 0, SEEK_END), WIRE_JOURNAL_LEN);
+	/* A line cut short, or garbage: unreadable, not a record. */
+	assert_int_equal(ftruncate(fd, WIRE_JOURNAL_LEN - 1), 0);
+	assert_int_equal(wire_journal_read(fd, &d), -1);
+	assert_int_equal(pwrite(fd, "xx", 2, 0), 2);
+	assert_int_equal(wire_journal_read(fd, &d), -1);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -469,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_journal),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

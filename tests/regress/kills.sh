@@ -1,0 +1,473 @@
+#!/bin/sh
+# Crash consistency (issue 11; docs/reliability.md): SIGKILL at seeded
+# random moments while simulated KPPS phones keep sending, and copies
+# of the store as a power cut leaves it.
+#
+# Part 1: a tallysim scenario plays into tallygw (3 modems, realistic
+# timing at x60) while the test kills, one at a time, tallygw (which
+# then starts again), one of its modem workers (which tallygw restarts)
+# or tallysim's central receiver (started again after a moment down).
+# Then the oracle must find nothing lost, nothing held twice at the
+# central receiver, every accepted report confirmed, and no reply SMS
+# reaches a phone more often than the store holds it, except a reply
+# in flight at a kill:
+#   an SMS may come twice only if, at the moment of a kill of tallygw
+#   or of the worker sending it, the store had it in state `sending'
+#   and that worker had not yet logged the modem's message reference
+#   (a confirmed send is journaled first: it is never sent again);
+#   it may come once more for each such kill, never otherwise.
+# Part 2: the same rule, deterministic: tallygw is killed between the
+# modem's confirmation of a reply and the commit of that result (the
+# phone gets it once: it is not sent again), and killed with its
+# workers before the modem answered (the reply is sent again: never
+# lost).
+# Part 3: power cuts: a whole night at once (instant timing); at seeded
+# moments the store is copied as it is on disk, with every phone's
+# inbox; each copy must open, recover, pass integrity_check and hold
+# every reply that had reached a phone (test_powercut covers what an
+# fsync does not yet hold).
+#
+# KILLS (default 6) kills; KILLS_SEED (default: from the clock) draws
+# their kinds and moments, the copies' moments and the scenarios; it is
+# printed first, and KILLS_SEED=N replays a run (the moments are as
+# drawn; the machine's timing is not). KILLS_TPS (default 2 x KILLS)
+# polling stations in part 1, KILLS_CUTS (5) copies of a night of
+# KILLS_CUT_TPS (30) in part 3; KILLS_KEEP=1 keeps the run's files.
+# make soak runs it with 30 kills. TAP; every wait is time-boxed.
+
+. tests/regress/lib.sh
+
+KILLS=${KILLS:-6}
+SEED=${KILLS_SEED:-$(($(date +%s) % 100000))}
+TPS=${KILLS_TPS:-$((KILLS * 2))}
+CUTS=${KILLS_CUTS:-5}
+CUT_TPS=${KILLS_CUT_TPS:-30}
+SCALE=60
+echo "# kills: seed $SEED, $KILLS kills, $TPS TPS" \
+    "(replay: KILLS_SEED=$SEED KILLS=$KILLS KILLS_TPS=$TPS)"
+
+BB=$(cd "$B" 2>/dev/null && pwd)
+SIM=$BB/tallysim
+GW=$BB/tallygw
+CTL=$BB/tallyctl
+DATA=$(cd "$SHARED" 2>/dev/null && pwd)
+D=$(mktemp -d /tmp/kills.XXXXXX)
+D=$(cd "$D" && pwd -P)
+S=$D/sim
+C=$D/c
+G=$D/gw
+KEEP=${KILLS_KEEP:-}
+cleanup() {
+	t_cleanup
+	if [ -n "$KEEP" ]; then
+		echo "# the run is kept in $D"
+	else
+		rm -rf "$D"
+	fi
+}
+t_trap cleanup
+
+if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
+	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
+	finish
+	exit 1
+fi
+
+sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
+db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
+now() { date +%s; }
+
+# --- the pieces, started by hand ---------------------------------------
+
+mkdir -p "$S" "$C"
+# SIMs with airtime for the night and no operator's cap: replies must
+# not wait for a top-up.
+t_bg "$SIM" run --dir "$S" --modems 3 --seed "$SEED" --profile realistic \
+    --scale "$SCALE" --balance 5000000 --daily-cap 0 >"$D/sim.out" \
+    2>"$D/sim.err"
+wait_for 30 grep -q '^ready$' "$D/sim.out"
+expect "every SIM has the airtime given" \
+    "$(sctl modems --json | grep -c '"balance":5000000,')" 3
+"$CTL" keygen -o "$D/root.key" >/dev/null
+t_sign_pair "$D"
+"$CTL" import --registry "$D/registry.db" \
+    --desa "$DATA/desa_tps_2024.csv" --dpt "$DATA/pilpres2024_tps.csv" \
+    >/dev/null 2>&1
+cp "$D/registry.db" "$S/registry.db"
+
+# The central receiver, always on the port of its first run.
+CN=0
+start_central() {
+	CN=$((CN + 1))
+	if [ -n "${CPORT:-}" ]; then
+		t_bg "$SIM" central --dir "$C" --pubkey "$D/gateway.pub" \
+		    --listen "127.0.0.1:$CPORT" >"$D/c.$CN.out" \
+		    2>>"$D/central.log"
+	else
+		t_bg "$SIM" central --dir "$C" --pubkey "$D/gateway.pub" \
+		    >"$D/c.$CN.out" 2>>"$D/central.log"
+	fi
+	CPID=$!
+	wait_for 30 grep -q '^ready$' "$D/c.$CN.out"
+}
+start_central
+CPORT=$(cat "$C/central.port")
+expect_match "the central receiver runs" "$CPORT" '^[0-9]+$'
+
+{
+	echo "[gateway]"
+	echo "name = kills-gw"
+	echo "state = $G"
+	echo "key = $D/root.key"
+	echo "sign_key = $D/gateway.sec"
+	echo "registry = $D/registry.db"
+	echo "[tunables]"
+	echo "sweep_interval = 2"
+	echo "restart_max = 4"
+	echo "forward_max = 4"
+	echo "reply_retry_max = 4"
+	echo "send_hold_min = 2"
+	echo "send_hold_max = 4"
+	i=0
+	sctl modems --json | while read -r line; do
+		num=$(printf '%s' "$line" |
+		    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p')
+		echo "[modem m$i]"
+		echo "device = $S/modem$i"
+		echo "number = $num"
+		i=$((i + 1))
+	done
+	echo "[central sim]"
+	echo "url = http://127.0.0.1:$CPORT/v1/reports"
+} >"$D/tallygw.conf"
+
+# tallygw in a process group of its own, with its workers; every run's
+# log is appended to gw.err (the workers write to it too).
+GN=0
+start_gw() {
+	GN=$((GN + 1))
+	t_bg "$GW" -d -f "$D/tallygw.conf" >"$D/gw.$GN.out" 2>>"$D/gw.err"
+	GPID=$!
+	wait_for 120 grep -q '^ready$' "$D/gw.$GN.out"
+}
+if start_gw; then
+	t_ok "tallygw prints ready"
+else
+	t_fail "tallygw prints ready"
+	tail -5 "$D/gw.err" | sed 's/^/#   /'
+	KEEP=1
+	finish
+	exit 1
+fi
+
+# sig SIGNAL: to tallygw's whole group (the main process and workers).
+sig() { env kill -s "$1" -- "-$GPID" 2>/dev/null; }
+# The SMS a worker had confirmed (its log line follows the journal).
+confirmed() {
+	sed -n "s/.*modem $1: send \([0-9]*\) to .*: message reference.*/\1/p" \
+	    "$D/gw.err"
+}
+# inflight MODEM-PATTERN: what was in flight, less what was confirmed:
+# the SMS that may reach its phone once more (appended to allowed).
+inflight() {
+	db "SELECT id FROM outbox WHERE state = 'sending' AND modem GLOB '$1'" \
+	    >"$D/sending"
+	confirmed "$1" | sort -u >"$D/confirmed"
+	sort -u "$D/sending" | comm -23 - "$D/confirmed" >>"$D/allowed"
+}
+: >"$D/allowed"
+
+kill_gw() {
+	sig STOP
+	kill -KILL "$GPID"
+	inflight '*'
+	sig CONT
+	wait "$GPID" 2>/dev/null
+	start_gw || { t_fail "tallygw starts again after kill $1"; return 1; }
+}
+
+kill_worker() {
+	w=
+	wait_for 60 sh -c "ps -o args= --ppid $GPID | grep -q -- '-n m$2 '"
+	w=$(ps -o pid=,args= --ppid "$GPID" | awk -v n="m$2" \
+	    '$0 ~ "-n " n " " { print $1; exit }')
+	[ -n "$w" ] || { t_fail "worker m$2 runs for kill $1"; return 1; }
+	sig STOP
+	kill -KILL "$w"
+	inflight "m$2"
+	sig CONT
+}
+
+kill_central() {
+	kill -KILL "$CPID"
+	wait "$CPID" 2>/dev/null
+	sleep "$2"
+	start_central || { t_fail "the central starts again after kill $1"; \
+	    return 1; }
+}
+
+# --- part 1: kills at random moments ------------------------------------
+
+# The plan: kinds in shuffled rounds of three, so that each kind comes;
+# a pause of 1.5-6 s before each kill; the worker to kill; how long
+# the central receiver stays down (0-3 s).
+awk -v seed="$SEED" -v k="$KILLS" 'BEGIN {
+	srand(seed)
+	split("gw worker central", kind, " ")
+	for (i = 1; i <= k; i++) {
+		if ((i - 1) % 3 == 0)
+			for (j = 3; j > 1; j--) {
+				r = int(rand() * j) + 1
+				t = kind[j]; kind[j] = kind[r]; kind[r] = t
+			}
+		printf "%s %.1f %d %.1f\n", kind[(i - 1) % 3 + 1],
+		    1.5 + rand() * 4.5, int(rand() * 3), rand() * 3
+	}
+}' >"$D/plan"
+
+# The phones send for about as long as the kills take (x60: a minute
+# of night a second; follow-ups come up to half a night after it).
+NIGHT=$(( (KILLS * 5 + 8) * SCALE ))
+out=$(sctl scenario start --tps "$TPS" --seed "$SEED" --night "$NIGHT" \
+    --key "$D/root.key" --data "$DATA")
+expect_match "the scenario starts" "$out" "^scenario seed $SEED: "
+T0=$(now)
+n=0
+ngw=0
+nworker=0
+ncentral=0
+playing=0
+while read -r kind pause modem down; do
+	n=$((n + 1))
+	sleep "$pause"
+	st=$(sctl scenario status --json)
+	case $st in *'"state":"playing"'*) playing=$((playing + 1)) ;; esac
+	what=$kind
+	[ "$kind" = worker ] && what="worker m$modem"
+	echo "# kill $n at $(($(now) - T0)) s: $what ($(printf '%s' "$st" |
+	    sed -n 's/.*"sent":\([0-9]*\).*"total":\([0-9]*\).*/\1 of \2/p') sent)"
+	case $kind in
+	gw)	kill_gw "$n" && ngw=$((ngw + 1)) ;;
+	worker)	kill_worker "$n" "$modem" && nworker=$((nworker + 1)) ;;
+	central) kill_central "$n" "$down" && ncentral=$((ncentral + 1)) ;;
+	esac
+done <"$D/plan"
+expect "every kill was done ($ngw tallygw, $nworker worker, $ncentral central)" \
+    "$((ngw + nworker + ncentral))" "$KILLS"
+expect "most kills came while the phones were sending ($playing)" \
+    "$((playing * 2 >= KILLS))" 1
+
+# Settled: the scenario played, and nothing missing for the oracle
+# (replies sent twice are judged below, not waited for).
+missing() {
+	sctl oracle --json --central-dir "$C" 2>/dev/null >"$D/oracle.json"
+	[ -s "$D/oracle.json" ] &&
+	    ! grep '"check"' "$D/oracle.json" |
+	    grep -qv '"check":"\(CONFIRM_EXTRA\|REPLY_EXTRA\)"'
+}
+wait_for 120 sh -c "timeout 30 '$SIM' ctl --dir '$S' scenario status --json |
+    grep -q '\"state\":\"done\"'"
+expect "the scenario is played" "$?" 0
+echo "# played at $(($(now) - T0)) s"
+wait_for 300 missing
+grep '"check"' "$D/oracle.json" | cut -c1-200 >"$D/last.txt"
+echo "# settled at $(($(now) - T0)) s"
+sctl oracle --json --central-dir "$C" >"$D/oracle.json" 2>/dev/null
+sed -n 's/.*"summary":/# oracle: /p' "$D/oracle.json" | cut -c1-300
+bad=$(grep '"check"' "$D/oracle.json" |
+    grep -v '"check":"\(CONFIRM_EXTRA\|REPLY_EXTRA\)"')
+expect "after $KILLS kills no report is lost, none is held twice, every one confirmed" \
+    "$(printf '%s' "$bad" | grep -c .)" 0
+[ -n "$bad" ] && printf '%s\n' "$bad" | head -10 | cut -c1-300 |
+    sed 's/^/#   /'
+
+# Replies: what each phone received against what the store holds.
+for p in $(sctl phones --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
+	sctl inbox --phone "$p"
+done >"$D/inbox.jsonl"
+python3 - "$G/tallygw.db" "$D/inbox.jsonl" "$D/allowed" >"$D/doubles" <<'EOF'
+import collections, json, sqlite3, sys
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+rows = db.execute("SELECT id, dest, text FROM outbox").fetchall()
+held = collections.Counter((d, t) for _, d, t in rows)
+key = {i: (d, t) for i, d, t in rows}
+allowed = collections.Counter()
+for line in open(sys.argv[3]):
+    if line.strip():
+        allowed[key[int(line)]] += 1
+got = collections.Counter()
+for line in open(sys.argv[2]):
+    m = json.loads(line)
+    got[(m["to"], m["text"])] += 1
+twice = ok = 0
+for k, n in sorted(got.items()):
+    extra = n - held[k]
+    if extra <= 0:
+        continue
+    if extra <= allowed[k]:
+        ok += extra
+    else:
+        twice += extra - allowed[k]
+        print("not allowed: %s got %d, stored %d, in flight at a kill %d: %r"
+              % (k[0], n, held[k], allowed[k], k[1][:80]))
+print("doubled %d (allowed %d) of %d SMS, %d in flight at a kill"
+      % (ok + twice, ok, sum(got.values()), sum(allowed.values())))
+EOF
+expect "python3 judged the replies" "$?" 0
+tail -1 "$D/doubles" | sed 's/^/# /'
+echo "# $(grep -c 'took it before its worker went away' "$D/gw.err") replies" \
+    "settled from a worker's journal, not sent again"
+expect "no reply reached a phone twice unless in flight at a kill" \
+    "$(grep -c '^not allowed' "$D/doubles")" 0
+grep '^not allowed' "$D/doubles" | head -5 | cut -c1-200 | sed 's/^/#   /'
+timeout 30 "$SIM" ctl --dir "$C" central |
+    sed -n 's/.*"idempotency_key":"\([^"]*\)".*/\1/p' >"$D/keys"
+expect_match "the central receiver holds the records" \
+    "$(grep -c . "$D/keys")" '^[1-9]'
+expect "no two records of one report at the central receiver" \
+    "$(sort "$D/keys" | uniq -d | grep -c .)" 0
+
+echo "# part 1: $(($(now) - T0)) s"
+T0=$(now)
+
+# --- part 2: a reply across a crash, deterministic -----------------------
+
+# One AT+CMGS now takes 3 s: time to catch the gateway in the middle.
+sctl timing --profile realistic --scale 1 --daily-cap 0 >/dev/null
+X=6501011001001
+rep() { "$CTL" mac --key "$D/root.key" "PPWP $X $1 63 181 16 260 9 269"; }
+# reply_to PHONE: the outbox row of the reply to PHONE, once sending.
+sending_to() {
+	db "SELECT id FROM outbox WHERE dest = '$1' AND state = 'sending'"
+}
+inbox_n() { sctl inbox --phone "$1" | grep -c .; }
+settled() {
+	[ "$(db "SELECT count(*) FROM outbox WHERE dest = '$1' AND
+	    state IN ('queued', 'sending')")" = 0 ] &&
+	    [ "$(db "SELECT count(*) FROM outbox WHERE dest = '$1'")" -ge 1 ]
+}
+
+# a) the modem confirms, the gateway dies before committing it.
+P1=+6281299990001
+sctl inject --from "$P1" --to 0 "$(rep 91)" >/dev/null
+wait_for 60 sh -c "[ -n \"\$(sqlite3 -cmd '.timeout 5000' '$G/tallygw.db' \
+    \"SELECT id FROM outbox WHERE dest = '$P1' AND state = 'sending'\")\" ]"
+id=$(sending_to "$P1")
+kill -STOP "$GPID"			# the main process only
+wait_for 60 sh -c "grep -q 'send $id to .*message reference' '$D/gw.err'"
+expect "the modem confirmed the reply while tallygw was stopped" "$?" 0
+kill -KILL "$GPID"
+wait "$GPID" 2>/dev/null
+expect "the store had not committed that result" \
+    "$(db "SELECT state FROM outbox WHERE id = $id")" sending
+start_gw
+expect "tallygw starts again" "$?" 0
+wait_for 60 settled "$P1"
+expect "the reply is sent, not sent again" \
+    "$(db "SELECT state IN ('sent', 'delivered'), attempts FROM outbox
+    WHERE id = $id")" "1|1"
+wait_for 30 sh -c "[ \$(timeout 30 '$SIM' ctl --dir '$S' inbox --phone \
+    '$P1' | grep -c .) -ge 1 ]"
+expect "the phone received its confirmation once" "$(inbox_n "$P1")" 1
+expect_match "tallygw read it from the worker's journal" \
+    "$(grep "sms $id: modem m0 took it" "$D/gw.err")" 'journal'
+
+# b) tallygw and its workers die before the modem answered: sent again.
+P2=+6281299990002
+sctl inject --from "$P2" --to 0 "$(rep 92)" >/dev/null
+wait_for 60 sh -c "[ -n \"\$(sqlite3 -cmd '.timeout 5000' '$G/tallygw.db' \
+    \"SELECT id FROM outbox WHERE dest = '$P2' AND state = 'sending'\")\" ]"
+sig STOP
+id=$(sending_to "$P2")
+expect "the modem had not confirmed it yet" \
+    "$(grep -c "send $id to .*message reference" "$D/gw.err")" 0
+sig KILL
+wait "$GPID" 2>/dev/null
+start_gw
+expect "tallygw starts again after losing its workers" "$?" 0
+wait_for 90 settled "$P2"
+expect "the reply whose fate was unknown is sent again" \
+    "$(db "SELECT state IN ('sent', 'delivered'), attempts >= 2 FROM outbox
+    WHERE id = $id")" "1|1"
+wait_for 30 sh -c "[ \$(timeout 30 '$SIM' ctl --dir '$S' inbox --phone \
+    '$P2' | grep -c .) -ge 1 ]"
+expect_match "the phone has it (once, or twice: in flight at the kill)" \
+    "$(inbox_n "$P2")" '^[12]$'
+
+echo "# part 2: $(($(now) - T0)) s"
+T0=$(now)
+
+# --- part 3: power cuts during heavy writing ----------------------------
+
+# Everything a night sends comes at once (instant timing): the gateway
+# reads, commits, replies and forwards as fast as it can. At seeded
+# moments tallygw's main process (the store's only writer) is frozen,
+# its database and WAL copied as they are (what the kernel holds: the
+# state a power cut leaves once what was synced is on disk, see
+# docs/reliability.md and test_powercut), and every phone's inbox
+# taken; then it goes on.
+sctl timing --profile instant >/dev/null
+out=$(sctl scenario start --tps "$CUT_TPS" --seed "$((SEED + 1))" \
+    --key "$D/root.key" --data "$DATA")
+expect_match "the heavy scenario starts" "$out" "^scenario seed $((SEED + 1)): "
+mkdir -p "$D/cuts"
+awk -v seed="$SEED" -v k="$CUTS" 'BEGIN { srand(seed + 1)
+	for (i = 1; i <= k; i++) printf "%.1f\n", 0.5 + rand() * 2 }' |
+while read -r pause; do
+	sleep "$pause"
+	k=$(($(ls "$D/cuts" | grep -c '\.db$') + 1))
+	kill -STOP "$GPID"
+	cp "$G/tallygw.db" "$D/cuts/$k.db"
+	[ -f "$G/tallygw.db-wal" ] && cp "$G/tallygw.db-wal" "$D/cuts/$k.db-wal"
+	for p in $(sctl phones --json |
+	    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
+		sctl inbox --phone "$p"
+	done >"$D/cuts/$k.inbox"
+	kill -CONT "$GPID"
+done
+expect "$CUTS copies were taken" "$(ls "$D/cuts" | grep -c '\.db$')" "$CUTS"
+python3 - "$D/cuts" >"$D/cuts.txt" <<'EOF2'
+import glob, json, os, sqlite3, sys
+prev = None
+for db in sorted(glob.glob(sys.argv[1] + "/*.db"),
+                 key=lambda p: int(os.path.basename(p)[:-3])):
+    k = os.path.basename(db)[:-3]
+    c = sqlite3.connect(db)
+    ok = c.execute("PRAGMA integrity_check").fetchone()[0]
+    msgs = c.execute("SELECT count(*) FROM messages").fetchone()[0]
+    work = c.execute("SELECT (SELECT count(*) FROM messages), (SELECT"
+                     " count(*) FROM outbox WHERE state IN ('sent',"
+                     " 'delivered')), (SELECT count(*) FROM forwards"
+                     " WHERE state = 'acked')").fetchone()
+    held = set(c.execute("SELECT dest, text FROM outbox"))
+    missing = 0
+    n = 0
+    for line in open(db[:-3] + ".inbox"):
+        m = json.loads(line)
+        n += 1
+        if (m["to"], m["text"]) not in held:
+            missing += 1
+            print("missing in copy %s: %s %r" % (k, m["to"], m["text"][:60]))
+    orphan = c.execute("SELECT count(*) FROM replies r LEFT JOIN messages m"
+                       " ON m.id = r.msg_id WHERE m.id IS NULL").fetchone()[0]
+    print("copy %s: integrity %s, %d messages, %d replies on phones, "
+          "%d missing, %d orphans, %s" % (k, ok, msgs, n, missing, orphan,
+          "written since" if work != prev else "not written since"))
+    prev = work
+EOF2
+expect "python3 judged the copies" "$?" 0
+sed -n 's/^copy/# copy/p' "$D/cuts.txt"
+expect "every copy opens, recovers and passes integrity_check" \
+    "$(grep -c '^copy .*: integrity ok,' "$D/cuts.txt")" "$CUTS"
+expect "every reply on a phone before a copy is in that copy" \
+    "$(grep -c '^missing' "$D/cuts.txt")" 0
+grep '^missing' "$D/cuts.txt" | head -5 | sed 's/^/#   /'
+expect "no reply without its message in any copy" \
+    "$(grep -c ', [1-9][0-9]* orphans' "$D/cuts.txt")" 0
+expect "the store was being written at every copy" \
+    "$(grep -c 'not written since' "$D/cuts.txt")" 0
+
+echo "# part 3: $(($(now) - T0)) s"
+t_stop "$GPID"
+[ "$T_FAILED" -gt 0 ] && KEEP=1
+finish
