@@ -134,7 +134,8 @@ sim_run() {
 	    --scale "$SCALE" >"$1.out" 2>"$1.err" &
 	RUNPIDS="$RUNPIDS $!"
 	t_track "$!"
-	wait_for 30 grep -q '^ready$' "$1.out"
+	wait_for 30 grep -q '^ready$' "$1.out" ||
+	    { echo "tallysim run: not ready in 30 s"; return 1; }
 }
 
 # submitted: SMS parts the modems have handed to the network so far.
@@ -164,7 +165,8 @@ start_tallygw() {
 	    2>"$1.err" &
 	RUNPIDS="$RUNPIDS $!"
 	t_track "$!"
-	wait_for 300 grep -q '^ready$' "$1.out" || return 1
+	wait_for 300 grep -q '^ready$' "$1.out" ||
+	    { echo "tallysim world: not ready in 300 s"; return 1; }
 	PSS_ROOTS=$(pgrep -f "tallygw -d -f $1/tallygw.conf" | head -1)
 	[ -n "$PSS_ROOTS" ]
 }
@@ -335,7 +337,8 @@ EOF
 	    2>"$1/listener.err" &
 	RUNPIDS="$RUNPIDS $!"
 	t_track "$!"
-	wait_for 10 grep -q '^[0-9]' "$1/listener.port" || return 1
+	wait_for 10 grep -q '^[0-9]' "$1/listener.port" ||
+	    { echo "the HTTP listener did not start"; return 1; }
 	set -- "$1" "$2" $(python3 -c '
 import socket
 ss = [socket.socket() for i in range(3)]
@@ -379,12 +382,18 @@ print(" ".join(str(s.getsockname()[1]) for s in ss))')
 	PSS_ROOTS=$!
 	t_track "$!"
 	# smsbox gives up at once if bearerbox does not listen yet.
-	wait_for 60 kannel_status || return 1
+	wait_for 120 kannel_status ||
+	    { echo "bearerbox: no status page within 120 s"; return 1; }
 	smsbox "$1/kannel.conf" >"$1/smsbox.out" 2>&1 &
 	RUNPIDS="$RUNPIDS $!"
 	PSS_ROOTS="$PSS_ROOTS $!"
 	t_track "$!"
-	wait_for 120 kannel_online "$2" || return 1
+	# Kannel opens its modems one after the other.
+	wait_for $((120 + 3 * $2)) kannel_online "$2" || {
+		echo "bearerbox: $(kannel_status | grep -c '(online') of $2" \
+		    "modems online after $((120 + 3 * $2)) s"
+		return 1
+	}
 }
 kannel_status() {
 	curl -sf -m 5 "http://127.0.0.1:$KA/status.txt?password=b"

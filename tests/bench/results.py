@@ -119,7 +119,7 @@ def main():
                          ("latency_p50_s", 2), ("latency_p99_s", 2),
                          ("modem_s_per_report", 2)])
     table(objs, "pipeline", [("rate_empty", 0), ("rate_1m", 0),
-                             ("rate_empty_tmpfs", 0),
+                             ("rate_empty_tmpfs", 0), ("rate_1m_tmpfs", 0),
                              ("instr_per_report", 0),
                              ("instr_per_report_1m", 0)])
     table(objs, "memory", [("pss_mib_idle", 1), ("pss_mib_load", 1)])
