@@ -45,6 +45,9 @@ DEB_BUILD := build-essential pkg-config libgammu-dev libevent-dev \
 DEB_TEST := gammu gammu-smsd smstools kannel sqlite3 python3 curl procps \
 	time chromium mandoc man-db openssl systemd prometheus
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
+# What `make bench' needs beyond them (bench-deps): callgrind, the plots,
+# gammu-smsd's SQLite backend (libdbi's driver).
+DEB_BENCH := valgrind gnuplot-nox libdbd-sqlite3
 
 WARN	:= -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 	-Wmissing-declarations -Wshadow -Wpointer-arith -Wcast-qual \
@@ -111,7 +114,7 @@ LIBS_FUZZ := $(B)/fuzz/libgw.a $(B)/fuzz/libtally.a
 PROGS	:= $(B)/tallyctl $(B)/tallygw $(B)/tallygw-modem $(B)/tallysim
 
 .PHONY: all check demo fuzz install clean deps print-deps test test-unit soak \
-	bench FORCE
+	bench bench-deps FORCE
 .DEFAULT_GOAL := all
 
 all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
@@ -120,8 +123,10 @@ all: $(PROGS) $(UNIT_BINS) $(B)/tests/tools/wiredrive
 
 # Install the Debian packages that are missing: apt-get as root, else
 # sudo, else say what to install and stop.
-deps:
-	@missing=""; for p in $(DEB_ALL); do \
+deps: DEB_WANT = $(DEB_ALL)
+bench-deps: DEB_WANT = $(DEB_ALL) $(DEB_BENCH)
+deps bench-deps:
+	@missing=""; for p in $(DEB_WANT); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
 		    grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -137,9 +142,10 @@ deps:
 		echo "deps: apt-get failed; install by hand:$$missing" >&2; \
 		exit 1; }
 
-# The packages 'deps' installs, one line (tests/regress/deps.sh reads it).
+# The packages 'deps' and 'bench-deps' install, one line
+# (tests/regress/deps.sh reads it).
 print-deps:
-	@echo $(DEB_ALL)
+	@echo $(DEB_ALL) $(DEB_BENCH)
 
 # --- objects --------------------------------------------------------
 
@@ -370,8 +376,12 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@SHARED=$(SHARED) B=$(B) sh tests/demo.sh
 
-bench: all
-	@SHARED=$(SHARED) B=$(B) sh tests/bench.sh
+# make bench: every section (about 35 minutes; docs/bench.md);
+# BENCH_SECTIONS="bank memory" picks sections, BENCH_QUICK=1 a short run.
+bench:
+	@$(MAKE) --no-print-directory bench-deps
+	@$(MAKE) --no-print-directory all
+	@SHARED=$(SHARED) B=$(B) sh tests/bench.sh $(BENCH_SECTIONS)
 
 # A long night: 3,000 polling stations through the whole world. Their
 # 38,401 SMS needed about 2,400 reply SMS per SIM when every reply fit

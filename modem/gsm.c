@@ -13,8 +13,11 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -52,6 +55,8 @@ struct gsm {
 	struct gsm_events	 events;
 	int			 nevents;
 	int			 dropped;
+	int			 fd;		/* libGammu's descriptor, or -1 */
+	int			 pauses;	/* keep libGammu's send pauses */
 	int			 readerr;	/* GSM_ReadDevice < 0 in a row */
 	int			 eofs;		/* ... and at end of file */
 	GSM_SMSC		 smsc;
@@ -71,6 +76,40 @@ struct gsm {
 static GSM_StateMachine	*volatile gsm_watch_sm;
 static volatile sig_atomic_t	 gsm_watch_fired;
 static int			 gsm_watch_secs;
+
+/* Set while GSM_SendSMS runs: its long pauses are skipped (usleep). */
+static int			 gsm_skipping;
+static unsigned long		 gsm_skipped_us;
+static int			 gsm_skipped_n;
+
+/*
+ * libGammu 1.42's ATGEN_SendSMS sleeps 100 ms after the "> " prompt,
+ * 500 ms between the PDU and Ctrl-Z and 100 ms after Ctrl-Z: 0.7 s of
+ * every SMS part in which the modem waits for us and we read nothing.
+ * They are older than the wait for the prompt (Gammu 0.x wrote the PDU
+ * 500 ms after AT+CMGS without waiting for it); 27.005 lets the PDU
+ * follow the prompt at once, and smstools writes the PDU and Ctrl-Z in
+ * one write(2) after it. No libGammu option turns them off, and the AT
+ * driver's functions are not public. libGammu calls usleep(3) through
+ * the dynamic linker, which binds the call to this definition in the
+ * program: while gsm_send_part is inside GSM_SendSMS, pauses of
+ * GSM_PAUSE_SKIP_US or more are skipped; the short waits of libGammu's
+ * reading loops (5 and 10 ms) are kept. Not prefixed: it must be usleep.
+ */
+int
+usleep(useconds_t us)
+{
+	struct timespec	 ts;
+
+	if (gsm_skipping && us >= GSM_PAUSE_SKIP_US) {
+		gsm_skipped_us += us;
+		gsm_skipped_n++;
+		return (0);
+	}
+	ts.tv_sec = us / 1000000;
+	ts.tv_nsec = (long)(us % 1000000) * 1000;
+	return (nanosleep(&ts, NULL));
+}
 
 static void
 gsm_alarm(int sig)
@@ -629,6 +668,55 @@ gsm_close(struct gsm *g)
 	free(g);
 }
 
+/*
+ * libGammu hides the modem's descriptor, yet the worker must wait on
+ * the modem and the main process at once, with no fixed sleep: it is
+ * the one descriptor open on the device's character node. -1 when
+ * there is none (a Bluetooth address) or more than one.
+ */
+static int
+gsm_find_fd(const char *device)
+{
+	struct stat	 dev, st;
+	struct dirent	*de;
+	DIR		*dir;
+	int		 fd, found = -1, n = 0;
+	char		*end;
+	long		 l;
+
+	if (stat(device, &dev) == -1 || !S_ISCHR(dev.st_mode))
+		return (-1);
+	if ((dir = opendir("/proc/self/fd")) == NULL)
+		return (-1);
+	while ((de = readdir(dir)) != NULL) {
+		l = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || end == de->d_name || l < 0 || l > INT_MAX)
+			continue;
+		fd = (int)l;
+		if (fd == dirfd(dir) || fstat(fd, &st) == -1 ||
+		    !S_ISCHR(st.st_mode) || st.st_rdev != dev.st_rdev)
+			continue;
+		found = fd;
+		n++;
+	}
+	closedir(dir);
+	return (n == 1 ? found : -1);
+}
+
+/* What worker.c waits on: the modem's descriptor, -1 if unknown. */
+int
+gsm_fd(const struct gsm *g)
+{
+	return (g->fd);
+}
+
+/* Notifications recorded inside a call and not acted on yet. */
+int
+gsm_pending(const struct gsm *g)
+{
+	return (g->nevents > 0);
+}
+
 /* One identity query under the watchdog; only a dead modem matters. */
 static enum gsm_rc
 gsm_ask(struct gsm *g, GSM_Error (*fn)(GSM_StateMachine *, char *),
@@ -693,6 +781,8 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 	}
 	TAILQ_INIT(&g->events);
 	g->hooks = *hooks;
+	g->fd = -1;
+	g->pauses = conf->pauses;
 	g->ref = (getpid() ^ time(NULL)) & 0xff;
 	if ((g->sm = GSM_AllocStateMachine()) == NULL) {
 		snprintf(why, whysz, "cannot allocate a state machine");
@@ -737,6 +827,10 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 		return (NULL);
 	}
 	g->hooks.tick(g->hooks.arg);
+	if ((g->fd = gsm_find_fd(conf->device)) == -1)
+		log_warnx("the descriptor of %s is not known: the worker "
+		    "looks at the modem every %d ms", conf->device,
+		    GSM_LOOK_MS);
 	GSM_SetIncomingSMSCallback(g->sm, gsm_cb_sms, g);
 	GSM_SetSendSMSStatusCallback(g->sm, gsm_cb_send, g);
 	GSM_SetIncomingUSSDCallback(g->sm, gsm_cb_ussd, g);
@@ -858,17 +952,21 @@ gsm_events(struct gsm *g)
 }
 
 /*
- * Pump unsolicited lines (+CMTI, +CDSI, ...) and act on them.
- * GSM_ReadDevice hides the descriptor and returns 0 both when nothing
- * came (after its 50 ms select) and at end of file (a hung-up tty is
- * readable at once and reads 0): a 0 that comes back at once is EOF.
+ * Pump unsolicited lines (+CMTI, +CDSI, ...) and act on them; the
+ * device is read only when worker.c saw it readable (or cannot know),
+ * as GSM_ReadDevice waits 50 ms in select when nothing came.
+ * GSM_ReadDevice returns 0 both when nothing came and at end of file
+ * (a hung-up tty is readable at once and reads 0): a 0 that comes back
+ * at once is EOF.
  */
 enum gsm_rc
-gsm_poll(struct gsm *g)
+gsm_poll(struct gsm *g, int readable)
 {
 	long long	 t0;
 	int		 n;
 
+	if (!readable && g->fd != -1)
+		return (gsm_events(g));
 	t0 = gsm_now_ms();
 	n = GSM_ReadDevice(g->sm, FALSE);
 	if (n < 0) {
@@ -1134,9 +1232,16 @@ gsm_send_part(struct gsm *g, GSM_SMSMessage *sms, const char *what,
 	g->send_fired = 0;
 	g->send_status = -1;
 	g->send_ref = -1;
+	gsm_skipped_us = 0;
+	gsm_skipped_n = 0;
+	gsm_skipping = !g->pauses;
 	gsm_arm(g, GSM_WD_SEND);
 	err = GSM_SendSMS(g->sm, sms);
 	gsm_disarm();
+	gsm_skipping = 0;
+	if (gsm_skipped_n > 0)
+		log_debug("%s: %d of libGammu's pauses skipped (%lu ms)", what,
+		    gsm_skipped_n, gsm_skipped_us / 1000);
 	if (err != ERR_NONE) {
 		/* A callback that came with the error carries the CMS code. */
 		if (g->send_fired && g->send_status > 0) {

@@ -22,6 +22,8 @@
 #define GSM_READ_ERRORS_MAX	3	/* read(2) errors in a row: gone */
 #define GSM_EOF_MS		10	/* a read of 0 faster than this: EOF */
 #define GSM_EVENTS_MAX		4096	/* notifications waiting for us */
+#define GSM_PAUSE_SKIP_US	100000	/* libGammu's send pauses skipped */
+#define GSM_LOOK_MS		50	/* modem descriptor unknown: look so */
 
 /* What an operation did to the modem, as worker.c must react. */
 enum gsm_rc {
@@ -40,6 +42,7 @@ struct gsm_conf {
 	const char	*device;
 	const char	*connection;
 	const char	*debuglog;	/* NULL: no libGammu log */
+	int		 pauses;	/* keep libGammu's pauses in sends */
 };
 
 /* Where gsm.c hands things up: called outside any libGammu call. */
@@ -63,7 +66,9 @@ const char	*gsm_reason(void);
 struct gsm	*gsm_open(const struct gsm_conf *, const struct gsm_hooks *,
 		    char *, size_t, char *, size_t);
 void		 gsm_close(struct gsm *);
-enum gsm_rc	 gsm_poll(struct gsm *);
+int		 gsm_fd(const struct gsm *);
+int		 gsm_pending(const struct gsm *);
+enum gsm_rc	 gsm_poll(struct gsm *, int);
 enum gsm_rc	 gsm_sweep(struct gsm *, int *);
 enum gsm_rc	 gsm_read(struct gsm *, int, struct wire_msg *,
 		    struct gsm_result *);

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -32,7 +34,6 @@
 #define WORKER_FD		3	/* our end of the socketpair */
 #define WORKER_HEARTBEAT	5	/* s between heartbeats */
 #define WORKER_HEALTH_DEFAULT	60	/* s between health frames */
-#define WORKER_WAIT_MS		100	/* wait for a command per turn */
 #define WORKER_ERRORS_MAX	3	/* libGammu errors in a row: broken */
 #define WORKER_BACKOFF_MIN	1	/* s before the first reconnect */
 #define WORKER_BACKOFF_MAX	60	/* s, the longest backoff */
@@ -77,7 +78,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: tallygw-modem -n name -d device "
 	    "[-c connection] [-H seconds] [-g gammu-log] [-j journal] "
-	    "[-s] [-v]\n");
+	    "[-P] [-s] [-v]\n");
 	exit(1);
 }
 
@@ -616,11 +617,72 @@ worker_sigterm(int sig)
 	gsm_interrupt();
 }
 
+/* How long the worker may sleep: until its next timer is due, in ms. */
+static int
+worker_timeout(struct worker *w)
+{
+	long long	 now = worker_now(), due;
+
+	due = w->last_beat + WORKER_HEARTBEAT * 1000LL;
+	switch (w->state) {
+	case MODEM_READY:
+		if (gsm_pending(w->gsm) || gsm_fd(w->gsm) == -1)
+			return (0);
+		if (w->last_health + w->health_secs * 1000LL < due)
+			due = w->last_health + w->health_secs * 1000LL;
+		if (w->last_present + WORKER_PRESENT_MS < due)
+			due = w->last_present + WORKER_PRESENT_MS;
+		break;
+	case MODEM_BACKOFF:
+		if (w->until < due)
+			due = w->until;
+		break;
+	default:
+		return (0);
+	}
+	if (due <= now)
+		return (0);
+	return (due - now > INT_MAX ? INT_MAX : (int)(due - now));
+}
+
+/*
+ * Sleep until there is something to do, and no longer: a frame from
+ * the main process, bytes from the modem (+CMTI, +CDSI, an answer), or
+ * the next timer. Returns WORKER_EV_* bits, 0 when a timer is due.
+ */
+#define WORKER_EV_CMD	0x01
+#define WORKER_EV_MODEM	0x02
+static int
+worker_wait(struct worker *w)
+{
+	struct pollfd	 pfd[2];
+	nfds_t		 n = 1;
+	int		 r, ev = 0;
+
+	pfd[0].fd = w->fd;
+	pfd[0].events = POLLIN;
+	pfd[0].revents = 0;
+	if (w->state == MODEM_READY && gsm_fd(w->gsm) != -1) {
+		pfd[1].fd = gsm_fd(w->gsm);
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		n = 2;
+	}
+	r = poll(pfd, n, worker_timeout(w));
+	if (r <= 0)
+		return (0);	/* a timer, or a signal: look again */
+	if (pfd[0].revents != 0)
+		ev |= WORKER_EV_CMD;
+	if (n == 2 && pfd[1].revents != 0)
+		ev |= WORKER_EV_MODEM;
+	return (ev);
+}
+
 static void
 worker_loop(struct worker *w)
 {
 	struct wire_msg	 m;
-	int		 r;
+	int		 r, ev;
 
 	while (!w->quit && !worker_term) {
 		switch (w->state) {
@@ -636,16 +698,24 @@ worker_loop(struct worker *w)
 		}
 		if (w->quit || worker_term)
 			break;
-		r = wire_read(w->fd, &m, WORKER_WAIT_MS);
-		if (r == -1) {
-			log_info("main process closed the connection");
-			w->quit = 1;
+		if (w->state == MODEM_INIT)
+			continue;
+		ev = worker_wait(w);
+		if (worker_term)
 			break;
+		if (ev & WORKER_EV_CMD) {
+			r = wire_read(w->fd, &m, 0);
+			if (r == -1) {
+				log_info("main process closed the connection");
+				w->quit = 1;
+				break;
+			}
+			if (r == 1)
+				worker_command(w, &m);
 		}
-		if (r == 1)
-			worker_command(w, &m);
 		if (w->state == MODEM_READY && !w->quit)
-			(void)worker_outcome(w, gsm_poll(w->gsm), "reading");
+			(void)worker_outcome(w, gsm_poll(w->gsm,
+			    (ev & WORKER_EV_MODEM) != 0), "reading");
 		if (w->state == MODEM_READY && !w->quit)
 			worker_present(w);
 		if (w->state == MODEM_READY && !w->quit &&
@@ -672,7 +742,7 @@ main(int argc, char *argv[])
 	w->fd = WORKER_FD;
 	w->journal = -1;
 	TAILQ_INIT(&w->seen);
-	while ((ch = getopt(argc, argv, "c:d:g:H:j:n:sv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:g:H:j:n:Psv")) != -1) {
 		switch (ch) {
 		case 'c':
 			w->conf.connection = optarg;
@@ -696,6 +766,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			w->name = optarg;
+			break;
+		case 'P':
+			w->conf.pauses = 1;
 			break;
 		case 's':
 			use_syslog = 1;

@@ -209,13 +209,39 @@ at_state_name(enum at_state st)
 	return (at_state_names[st]);
 }
 
+/*
+ * How long the modem has been busy (any state but AT_IDLE: a command
+ * runs, the network has not answered a send, or the prompt waits for
+ * a PDU) up to now; *prompt gets the part spent at the prompt, which
+ * is the client's time, not the modem's.
+ */
+uint64_t
+at_busy_us(const struct modem *m, uint64_t now, uint64_t *prompt)
+{
+	uint64_t	 busy = m->st_busy_us, at = m->st_prompt_us, d;
+
+	d = now > m->at_since_us ? now - m->at_since_us : 0;
+	if (m->at != AT_IDLE)
+		busy += d;
+	if (m->at == AT_PROMPT)
+		at += d;
+	if (prompt != NULL)
+		*prompt = at;
+	return (busy);
+}
+
 void
 at_set_state(struct modem *m, enum at_state st)
 {
+	uint64_t	 now;
+
 	if (m->at == st)
 		return;
 	log_debug("sim: modem%d: at %s -> %s", m->idx,
 	    at_state_names[m->at], at_state_names[st]);
+	now = sim_now_us();
+	m->st_busy_us = at_busy_us(m, now, &m->st_prompt_us);
+	m->at_since_us = now;
 	m->at = st;
 	if (st == AT_IDLE)
 		modem_urc_kick(m);

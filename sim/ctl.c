@@ -443,16 +443,18 @@ ctl_modems(int argc, char **argv, struct evbuffer *out, char *err,
     size_t errlen)
 {
 	struct modem	*m;
+	uint64_t	 now = sim_now_us(), busy, prompt;
 	int		 i, json = ctl_flag(argc, argv, "--json");
 
 	for (i = 0; i < sim->nmodems; i++) {
 		m = &sim->modems[i];
+		busy = at_busy_us(m, now, &prompt);
 		if (!json) {
 			evbuffer_add_printf(out, "%-3d %-15s %-16s sim %d/%d "
-			    "%s%s\n", m->idx, m->msisdn, m->op->name,
-			    modem_sim_used(m), m->nslots,
+			    "%s%s busy %.1f s\n", m->idx, m->msisdn,
+			    m->op->name, modem_sim_used(m), m->nslots,
 			    m->state == MODEM_UP ? "up" : "unplugged",
-			    m->opens > 0 ? " open" : "");
+			    m->opens > 0 ? " open" : "", busy / 1e6);
 			continue;
 		}
 		evbuffer_add_printf(out, "{\"index\":%d,\"msisdn\":\"%s\","
@@ -465,8 +467,10 @@ ctl_modems(int argc, char **argv, struct evbuffer *out, char *err,
 		    m->state == MODEM_UP ? "up" : "unplugged",
 		    m->opens > 0 ? "true" : "false");
 		ctl_json_str(out, m->link);
-		evbuffer_add_printf(out, ",\"sent\":%lu,\"received\":%lu}\n",
-		    m->st_sent, m->st_received);
+		evbuffer_add_printf(out, ",\"sent\":%lu,\"received\":%lu,"
+		    "\"busy_ms\":%.3f,\"prompt_ms\":%.3f,\"now_ms\":%.3f}\n",
+		    m->st_sent, m->st_received, busy / 1e3, prompt / 1e3,
+		    now / 1e3);
 	}
 	return (0);
 }
@@ -523,7 +527,9 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
     size_t errlen)
 {
 	struct delivery	*d;
+	const struct timing *t = &sim->timing;
 	unsigned long	 queued = 0, cmds = 0, errs = 0;
+	uint64_t	 now = sim_now_us(), busy = 0, prompt = 0, p;
 	int		 i, up = 0;
 
 	TAILQ_FOREACH(d, &sim->queue, entry)
@@ -532,6 +538,8 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
 		cmds += sim->modems[i].st_cmds;
 		errs += sim->modems[i].st_errors;
 		up += sim->modems[i].state == MODEM_UP;
+		busy += at_busy_us(&sim->modems[i], now, &p);
+		prompt += p;
 	}
 	if (ctl_flag(argc, argv, "--json")) {
 		evbuffer_add_printf(out, "{\"modems\":%d,\"modems_up\":%d,"
@@ -539,12 +547,17 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
 		    "\"submitted\":%lu,\"delivered_to_modems\":%lu,"
 		    "\"delivered_to_phones\":%lu,\"status_reports\":%lu,"
 		    "\"lost\":%lu,\"retries\":%lu,\"queued\":%lu,"
-		    "\"profile\":\"%s\",\"scale\":%g}\n",
+		    "\"profile\":\"%s\",\"scale\":%g,\"send_ms\":%d,"
+		    "\"read_ms\":%d,\"delete_ms\":%d,\"deliver_ms\":%d,"
+		    "\"daily_cap\":%d,\"busy_ms\":%.3f,\"prompt_ms\":%.3f,"
+		    "\"now_ms\":%.3f}\n",
 		    sim->nmodems, up, cmds, errs, sim->st_injected,
 		    sim->st_submitted, sim->st_delivered, sim->st_to_phones,
 		    sim->st_reports, sim->st_lost, sim->st_retries, queued,
-		    sim->timing.profile == PROFILE_INSTANT ? "instant" :
-		    "realistic", sim->timing.scale);
+		    t->profile == PROFILE_INSTANT ? "instant" : "realistic",
+		    t->scale, t->send_ms, t->read_ms, t->delete_ms,
+		    t->deliver_ms, t->daily_cap, busy / 1e3, prompt / 1e3,
+		    now / 1e3);
 		return (0);
 	}
 	evbuffer_add_printf(out, "modems %d (%d up)\nat commands %lu "
@@ -555,8 +568,15 @@ ctl_stats(int argc, char **argv, struct evbuffer *out, char *err,
 	    sim->st_injected, sim->st_submitted, sim->st_delivered,
 	    sim->st_to_phones, sim->st_reports, sim->st_lost,
 	    sim->st_retries, queued,
-	    sim->timing.profile == PROFILE_INSTANT ? "instant" : "realistic",
-	    sim->timing.scale);
+	    t->profile == PROFILE_INSTANT ? "instant" : "realistic",
+	    t->scale);
+	if (t->profile != PROFILE_INSTANT)
+		evbuffer_add_printf(out, "delays send %d ms, read %d ms, "
+		    "delete %d ms, deliver %d ms, each divided by %g\n"
+		    "daily cap %d\n", t->send_ms, t->read_ms, t->delete_ms,
+		    t->deliver_ms, t->scale, t->daily_cap);
+	evbuffer_add_printf(out, "busy %.1f s (%.1f s at the prompt)\n",
+	    busy / 1e6, prompt / 1e6);
 	return (0);
 }
 

@@ -65,13 +65,20 @@ usage(void)
 	exit(2);
 }
 
+/* The simulator's clock (CLOCK_MONOTONIC), microseconds. */
 uint64_t
-sim_now_ms(void)
+sim_now_us(void)
 {
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return ((uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+uint64_t
+sim_now_ms(void)
+{
+	return (sim_now_us() / 1000);
 }
 
 /* splitmix64: small, seedable, the same run for the same seed. */

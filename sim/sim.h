@@ -182,6 +182,9 @@ struct modem {
 	unsigned long	 st_sent;
 	unsigned long	 st_received;
 	unsigned long	 st_errors;
+	uint64_t	 at_since_us;	/* when the AT state last changed */
+	uint64_t	 st_busy_us;	/* not AT_IDLE: a command held it */
+	uint64_t	 st_prompt_us;	/* ... of which at "> ", waiting */
 };
 
 /* A message a phone received. */
@@ -283,6 +286,7 @@ void		 sim_args_init(struct sim_args *);
 int		 sim_arg(struct sim_args *, int, char **, int *);
 void		 sim_start(const struct sim_args *);
 void		 sim_stop(void);
+uint64_t	 sim_now_us(void);
 uint64_t	 sim_now_ms(void);
 uint32_t	 sim_random(void);
 int		 sim_scaled_ms(int);
@@ -317,6 +321,7 @@ void		 at_set_state(struct modem *, enum at_state);
 void		 at_reset(struct modem *);
 void		 at_busy_done(int, short, void *);
 const char	*at_state_name(enum at_state);
+uint64_t	 at_busy_us(const struct modem *, uint64_t, uint64_t *);
 
 /* smsc.c */
 int		 smsc_init(void);

@@ -1,13 +1,23 @@
 #!/bin/sh
-# Benchmarks: each section prints its figures, one per line, prefixed
-# by the section name.  Run by 'make bench' with B (build directory)
-# and SHARED (../shared/data) in the environment.  POSIX sh.
+# Benchmarks (docs/bench.md): tests/bench.sh [SECTION...], by default
+# the sections of issue 12, bank pipeline memory forward; registry and
+# verify are there too. Each section prints its figures, one per line,
+# prefixed by its name, and writes its objects into BENCH_OUT/SECTION.jsonl;
+# at the end BENCH_OUT/results.json holds every section's (the last run
+# of each), with plots (gnuplot) beside it. Run by 'make bench' with B
+# (build directory) and SHARED (../shared/data) in the environment.
+# BENCH_QUICK=1: a short run, for development. POSIX sh.
 B=${B:-build}
 SHARED=${SHARED:-../shared/data}
 CC=${CC:-cc}
-export B SHARED
+BENCH_OUT=${BENCH_OUT:-$B/bench}
+mkdir -p "$BENCH_OUT" || exit 1
+BENCH_OUT=$(cd "$BENCH_OUT" && pwd)
+export B SHARED CC BENCH_OUT
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/tallybench.XXXXXX") || exit 1
+BENCH_WORK=$WORK
+export BENCH_WORK
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 1' HUP INT PIPE TERM
 status=0
@@ -125,21 +135,73 @@ bench_verify() {
 	sed 's/^tallyctl verify: /verify: verdicts: /' "$WORK/many.err"
 }
 
-# --- gateway: tallygw and its peers on the simulated modem bank -----
+# --- bank: tallygw and its peers on a realistic bank ----------------
 #
-# tests/bench/gateway.sh: intake, latency, forwarding, replies and peak
-# RSS of tallygw on K simulated modems, then smstools' smsd and
-# gammu-smsd on the same bank with the same messages (docs/bench.md).
-# About 6 minutes.
-bench_gateway() {
-	sh tests/bench/gateway.sh
+# tests/bench/bank.sh: K = 1, 4, 16, 64 modems at scale 1, a burst and a
+# steady feed; tallygw, gammu-smsd, smsd and Kannel. About 25 minutes.
+bench_bank() {
+	sh tests/bench/bank.sh bank
 }
 
-echo "== registry"
-bench_registry || status=1
-echo "== verify"
-bench_verify || status=1
-echo "== gateway"
-bench_gateway || status=1
+# --- pipeline: the receive stage without modems -----------------------
+bench_pipeline() {
+	sh tests/bench/pipeline.sh
+}
 
+# --- memory: PSS of each gateway with 1, 16 and 64 modems ------------
+#
+# The bank's runs measure it: after a bank run in this invocation its
+# figures are used, else tests/bench/bank.sh runs short ones.
+bench_memory() {
+	ks="${BENCH_MEMORY_K:-1 16 64}"
+	[ "${BENCH_QUICK:-0}" = 1 ] && ks="${BENCH_MEMORY_K:-1 4}"
+	if [ ! -s "$WORK/pss.txt" ]; then
+		BENCH_K=$ks sh tests/bench/bank.sh memory || return 1
+	fi
+	for k in $ks; do
+		awk -v k="$k" '$2 == k' "$WORK/pss.txt"
+	done | while read -r g k idle load; do
+		echo "memory: $g k=$k: total PSS $idle MiB idle, $load MiB" \
+		    "under load"
+		printf '{"section":"memory","gateway":"%s","k":%s,%s}\n' \
+		    "$g" "$k" "\"pss_mib_idle\":$idle,\"pss_mib_load\":$load" \
+		    >>"$BENCH_OUT/memory.jsonl"
+	done
+	awk '$2 == 64' "$WORK/pss.txt" | awk '
+	{ v[$1] = $4 }
+	END {
+		if (!("tallygw" in v)) exit
+		b = ""
+		for (g in v) if (g != "tallygw" && (b == "" || v[g] < v[b])) b = g
+		printf "memory: target: tallygw with 64 modems under 48 MiB " \
+		    "under load: %s (%.1f MiB)\n", (v["tallygw"] < 48) ? \
+		    "met" : "NOT MET", v["tallygw"]
+		if (b != "")
+			printf "memory: target: at most half of the best " \
+			    "peer (%s, %.1f MiB): %s\n", b, v[b],
+			    (v["tallygw"] <= v[b] / 2) ? "met" : "NOT MET"
+	}'
+}
+
+# --- forward: the drain after an outage -------------------------------
+bench_forward() {
+	sh tests/bench/forward.sh
+}
+
+for s in ${*:-bank pipeline memory forward}; do
+	case $s in
+	bank|pipeline|memory|forward|registry|verify) ;;
+	*)	echo "bench: no section $s (bank pipeline memory forward" \
+		    "registry verify)"
+		status=1
+		continue ;;
+	esac
+	rm -f "$BENCH_OUT/$s.jsonl"
+	echo "== $s"
+	t0=$(date +%s)
+	"bench_$s" || status=1
+	echo "$s: section time $(($(date +%s) - t0)) s"
+done
+echo "== results"
+python3 tests/bench/results.py "$BENCH_OUT" || status=1
 exit $status

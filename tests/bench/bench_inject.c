@@ -1,9 +1,10 @@
 /*
- * Feed SMS into tallysim's modems for tests/bench/gateway.sh: one
+ * Feed SMS into tallysim's modems for tests/bench/bank.sh: one
  * request per message on RUNDIR/ctl.sock, as `tallysim ctl inject'
- * makes it, without a process per message.
+ * makes it, without a process per message; or sample the simulator.
  *
  * usage: bench_inject -d RUNDIR -k K [-w WINDOW] [-r RATE] FILE
+ *        bench_inject -d RUNDIR -s MS [PID...]
  *
  * FILE has one message a line: the sender's number, a space, the text.
  * Message i goes to modem i % K.  A modem gets a new message only
@@ -18,11 +19,19 @@
  * Prints one line per message once the simulator has taken it:
  * "INDEX MODEM SENDER EPOCH" (EPOCH in seconds, microseconds after
  * the point).  Exit 0 when every message was injected, 1 otherwise.
+ *
+ * With -s, every MS milliseconds until it is killed, one line from
+ * `stats --json': "EPOCH SUBMITTED BUSY_MS PROMPT_MS NOW_MS" (SMS parts
+ * the modems handed to the network, the bank's busy time, of it at the
+ * prompt, the simulator's clock); and every second, when PIDs are
+ * given, "pss EPOCH KIB": the proportional set size of those processes
+ * and all their descendants (/proc/PID/smaps_rollup).
  */
 
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +60,7 @@ static void __attribute__((__noreturn__))
 usage(void)
 {
 	fprintf(stderr, "usage: bench_inject -d RUNDIR -k K [-w WINDOW] "
-	    "[-r RATE] FILE\n");
+	    "[-r RATE] FILE\n       bench_inject -d RUNDIR -s MS [PID...]\n");
 	exit(2);
 }
 
@@ -194,17 +203,100 @@ inj_look(int first)
 	return (0);
 }
 
+/* A number of a one-line JSON object, -1 when it is not there. */
+static double
+inj_json(const char *line, const char *key)
+{
+	char		 k[64];
+	const char	*p;
+
+	snprintf(k, sizeof(k), "\"%s\":", key);
+	if ((p = strstr(line, k)) == NULL)
+		return (-1);
+	return (strtod(p + strlen(k), NULL));
+}
+
+/* The PSS of a process and its descendants, KiB (0 when it is gone). */
+static long
+inj_pss(long pid, int depth)
+{
+	FILE		*fp;
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[320], line[4096];
+	long		 kib = 0, v, c;
+	char		*p, *end;
+
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
+	if ((fp = fopen(path, "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "Pss: %ld kB", &v) == 1)
+				kib += v;
+		fclose(fp);
+	}
+	if (depth > 16)
+		return (kib);
+	snprintf(path, sizeof(path), "/proc/%ld/task", pid);
+	if ((d = opendir(path)) == NULL)
+		return (kib);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(path, sizeof(path), "/proc/%ld/task/%s/children",
+		    pid, de->d_name) >= (int)sizeof(path) ||
+		    (fp = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(line, sizeof(line), fp) != NULL)
+			for (p = line; (c = strtol(p, &end, 10)) > 0 &&
+			    end != p; p = end)
+				kib += inj_pss(c, depth + 1);
+		fclose(fp);
+	}
+	closedir(d);
+	return (kib);
+}
+
+/* -s: sample the simulator (and the gateway's memory) until killed. */
+static int
+inj_sample(long ms, int npids, char **pids)
+{
+	static char	 ans[INJ_REPLY_MAX];
+	double		 t, last_pss = 0;
+	long		 kib;
+	int		 i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (;;) {
+		t = inj_now();
+		if (inj_request("\"stats\" \"--json\"\n", ans,
+		    sizeof(ans)) == 0)
+			printf("%.3f %.0f %.3f %.3f %.3f\n", t,
+			    inj_json(ans, "submitted"),
+			    inj_json(ans, "busy_ms"),
+			    inj_json(ans, "prompt_ms"),
+			    inj_json(ans, "now_ms"));
+		if (npids > 0 && t - last_pss >= 1) {
+			last_pss = t;
+			for (i = 0, kib = 0; i < npids; i++)
+				kib += inj_pss(strtol(pids[i], NULL, 10), 0);
+			printf("pss %.3f %ld\n", t, kib);
+		}
+		inj_sleep(ms * 1000000L);
+	}
+	return (0);
+}
+
 int
 main(int argc, char *argv[])
 {
 	FILE		*fp;
 	char		 line[2048], req[4096], to[16], ans[1024], *text;
 	double		 rate = 0, t0 = 0, t, tstart;
-	long		 window = 24, i = 0;
+	long		 window = 24, i = 0, sample = 0;
 	int		 ch, m;
 	size_t		 len;
 
-	while ((ch = getopt(argc, argv, "d:k:r:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:k:r:s:w:")) != -1) {
 		switch (ch) {
 		case 'd':
 			inj_dir = optarg;
@@ -215,6 +307,9 @@ main(int argc, char *argv[])
 		case 'r':
 			rate = atof(optarg);
 			break;
+		case 's':
+			sample = atol(optarg);
+			break;
 		case 'w':
 			window = atol(optarg);
 			break;
@@ -224,6 +319,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (sample > 0 && inj_dir != NULL)
+		return (inj_sample(sample, argc, argv));
 	if (argc != 1 || inj_dir == NULL || inj_k < 1 ||
 	    inj_k > INJ_MODEMS_MAX || window < 1 || window > INJ_SIM_SLOTS ||
 	    rate < 0)

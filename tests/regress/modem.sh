@@ -180,6 +180,19 @@ await "SEND_RESULT code 0 with a message reference" 10 \
     '^SEND_RESULT id=7 code=0 msgref=[0-9]+ text=$'
 MR=$(line '^SEND_RESULT id=7 ' | field msgref)
 await "back to READY after the send" 5 '^STATE status=1\(ready\) text=send done'
+# libGammu's 0.7 s of fixed pauses per part are skipped (the worker's
+# own usleep is the one libGammu calls), and the worker waits on the
+# modem's descriptor itself (docs/modem.md).
+if grep -q "sending: 3 of libGammu's pauses skipped (700 ms)" "$T/err"; then
+	t_ok "the send skipped libGammu's three pauses (700 ms)"
+else
+	t_fail "the send skipped libGammu's three pauses (700 ms)"
+fi
+if grep -q "is not known" "$T/err"; then
+	t_fail "the worker found the modem's descriptor"
+else
+	t_ok "the worker found the modem's descriptor"
+fi
 if wait_for 5 sh -c "'$SIM' ctl --dir '$T/run' inbox --phone $PHONE | grep -q 'OK TPS 001 diterima, kode R7K2'"; then
 	t_ok "the phone received the text"
 else

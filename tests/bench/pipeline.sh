@@ -1,0 +1,152 @@
+#!/bin/sh
+# The pipeline section of `make bench' (tests/bench.sh pipeline): the
+# receive stage without modems (tests/bench/bench_pipeline.c: decode,
+# verify, commit with reply and forward rows, queue), reports per second
+# into an empty store and into one holding a million reports, and
+# instructions per report (valgrind --tool=callgrind, counted inside
+# receive_item only). Figures: docs/bench.md. POSIX sh.
+#
+#   BENCH_PIPE_N	reports timed per run (5000)
+#   BENCH_PIPE_FILL	reports in the full store (1000000)
+#   BENCH_PIPE_CG	reports under callgrind (500)
+
+. tests/regress/lib.sh
+. tests/bench/lib.sh
+N=${BENCH_PIPE_N:-5000}
+FILL=${BENCH_PIPE_FILL:-1000000}
+CG=${BENCH_PIPE_CG:-500}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	N=${BENCH_PIPE_N:-1000}
+	FILL=${BENCH_PIPE_FILL:-100000}
+	CG=${BENCH_PIPE_CG:-100}
+fi
+W=$BENCH_WORK/pipeline
+mkdir -p "$W/keys"
+say() { echo "pipeline: $*"; }
+SHM=
+pipe_cleanup() {
+	t_cleanup
+	[ -n "$SHM" ] && rm -rf "$SHM"
+}
+t_trap pipe_cleanup
+
+# pipe_conf STATE: a gateway with one central (so that each report
+# gets a forward row), the registry, the bench's root key.
+pipe_conf() {
+	printf '[gateway]\nname = bench\nstate = %s\nkey = %s/root.key\n' \
+	    "$1" "$W"
+	printf 'sign_key = %s/keys/gateway.sec\nregistry = %s/registry.db\n' \
+	    "$W" "$W"
+	printf '\n[central c]\nurl = http://127.0.0.1:9/v1/reports\n'
+}
+
+# pipe_run STATE FEED: bench_pipeline over FEED into the store in STATE;
+# prints its rate (reports/s) and keeps its output in STATE.out.
+pipe_run() {
+	pipe_conf "$1" >"$1.conf"
+	"$W/bench_pipeline" -f "$1.conf" "$2" >"$1.out" 2>"$1.err" ||
+	    { say "FAILED: bench_pipeline: $(tail -1 "$1.err")"; return 1; }
+	sed -n 's/.*: \([0-9]*\) reports\/s$/\1/p' "$1.out"
+}
+
+# pipe_instr STATE FEED: instructions per report inside receive_item
+# (callgrind), FEED into the store in STATE.
+pipe_instr() {
+	pipe_conf "$1" >"$1.conf"
+	valgrind --tool=callgrind --toggle-collect=receive_item \
+	    --callgrind-out-file="$1.cg" "$W/bench_pipeline" -f "$1.conf" \
+	    "$2" >"$1.out" 2>"$1.err" ||
+	    { say "FAILED: callgrind: $(tail -1 "$1.err")"; return 1; }
+	awk -v n="$(wc -l <"$2")" '/^totals:/ { printf "%.0f\n", $2 / n }' \
+	    "$1.cg"
+}
+
+say "$(machine)"
+command -v valgrind >/dev/null 2>&1 ||
+    say "valgrind is not installed (make bench-deps): no instruction counts"
+bench_pipeline_build "$W/bench_pipeline" ||
+    { say "FAILED: cannot build bench_pipeline"; exit 1; }
+t_sign_pair "$W/keys"
+printf '%s\n' "$BENCH_ROOT_KEY" >"$W/root.key"
+chmod 600 "$W/root.key"
+registry "$W/registry.db" || { say "FAILED: tallyctl import"; exit 1; }
+
+# The reports: two sets of N timed, CG twice under callgrind, 1 the
+# template of the fill; real 2024 rows, one TPS and one sender each.
+signed_reports $((2 * N + 2 * CG + 1)) "$W/all.txt"
+awk '{ printf "+628127%07d %s\n", NR, $0 }' "$W/all.txt" >"$W/all.feed"
+sed -n "1,${N}p" "$W/all.feed" >"$W/timed1.feed"
+sed -n "$((N + 1)),$((2 * N))p" "$W/all.feed" >"$W/timed2.feed"
+sed -n "$((2 * N + 1)),$((2 * N + CG))p" "$W/all.feed" >"$W/cg1.feed"
+sed -n "$((2 * N + CG + 1)),$((2 * N + 2 * CG))p" "$W/all.feed" \
+    >"$W/cg2.feed"
+tail -n 1 "$W/all.feed" >"$W/template.feed"
+awk '{ print $3 }' "$W/all.feed" >"$W/exclude.csv"
+
+# full DIR: a store of FILL reports in DIR: the template through the
+# pipeline, FILL - 1 copies of it in SQL (the timed reports left out).
+full() {
+	pipe_run "$1" "$W/template.feed" >/dev/null || return 1
+	t0=$(now)
+	fill_store "$1/tallygw.db" "$W/registry.db" $((FILL - 1)) acked \
+	    "$W/exclude.csv" || { say "FAILED: filling the store"; return 1; }
+	stored=$(sqlite3 "$1/tallygw.db" 'SELECT count(*) FROM messages')
+	say "a store of $stored reports in $1 (filled in SQL in" \
+	    "$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')" \
+	    "s, $(($(du -k "$1/tallygw.db" | cut -f1) / 1024)) MiB)"
+}
+verdicts() { sed -n 's/^verdicts: //p' "$1.out"; }
+
+# 1. On a tmpfs, no fsync cost: the pipeline's own speed, an empty store
+# then a full one. The ratio of the two is the cost of a million rows.
+tmpfs_empty=null
+tmpfs_1m=null
+if [ -d /dev/shm ] && SHM=$(mktemp -d /dev/shm/tallybench.XXXXXX); then
+	tmpfs_empty=$(pipe_run "$SHM/empty" "$W/timed1.feed") || exit 1
+	say "empty store, on tmpfs: $tmpfs_empty reports/s ($N reports;" \
+	    "$(verdicts "$SHM/empty"))"
+	full "$SHM/full" || exit 1
+	tmpfs_1m=$(pipe_run "$SHM/full" "$W/timed1.feed") || exit 1
+	say "full store, on tmpfs: $tmpfs_1m reports/s ($N reports;" \
+	    "$(verdicts "$SHM/full"))"
+	rm -rf "$SHM"
+	SHM=
+fi
+# 2. On disk, as tallygw runs (each report one transaction, fsync'd):
+# empty and full in turn, twice, for the disk's ups and downs.
+full "$W/full" || exit 1
+e1=$(pipe_run "$W/empty1" "$W/timed1.feed") || exit 1
+f1=$(pipe_run "$W/full" "$W/timed1.feed") || exit 1
+e2=$(pipe_run "$W/empty2" "$W/timed2.feed") || exit 1
+f2=$(pipe_run "$W/full" "$W/timed2.feed") || exit 1
+rate_empty=$(awk -v a="$e1" -v b="$e2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+rate_1m=$(awk -v a="$f1" -v b="$f2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+say "empty store, on disk: $rate_empty reports/s ($e1 and $e2; $N" \
+    "reports each; $(verdicts "$W/empty1"))"
+say "full store, on disk: $rate_1m reports/s ($f1 and $f2; $N reports" \
+    "each; $(verdicts "$W/full"))"
+# 3. Instructions per report, inside receive_item.
+instr=null
+instr_1m=null
+if command -v valgrind >/dev/null 2>&1; then
+	instr=$(pipe_instr "$W/cgempty" "$W/cg1.feed") || exit 1
+	instr_1m=$(pipe_instr "$W/full" "$W/cg2.feed") || exit 1
+	say "instructions per report (callgrind, inside receive_item):" \
+	    "$instr with the store empty, $instr_1m with $stored reports" \
+	    "($CG reports each)"
+fi
+emit pipeline tallygw 0 "rate_empty=$rate_empty" "rate_1m=$rate_1m" \
+    "instr_per_report=$instr" "instr_per_report_1m=$instr_1m" \
+    "rate_empty_tmpfs=$tmpfs_empty" "rate_1m_tmpfs=$tmpfs_1m" \
+    "reports=$N" "stored=$stored"
+awk -v e="$rate_empty" -v f="$rate_1m" -v te="$tmpfs_empty" \
+    -v tf="$tmpfs_1m" 'BEGIN {
+	printf "pipeline: target: >= 20,000 reports/s on 2 cores: %s\n",
+	    (e >= 20000) ? "met" : "NOT MET"
+	printf "pipeline: target: with a million stored, >= 90%% of the " \
+	    "rate with none: on disk %s (%.0f%%)", (f >= 0.9 * e) ? "met" : \
+	    "NOT MET", (e > 0) ? 100 * f / e : 0
+	if (te != "null" && te > 0)
+		printf ", on tmpfs %s (%.0f%%)", (tf >= 0.9 * te) ? "met" : \
+		    "NOT MET", 100 * tf / te
+	printf "\n" }'
