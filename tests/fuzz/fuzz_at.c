@@ -50,6 +50,12 @@ sim_now_ms(void)
 	return (1000000);	/* the line is always quiet long enough */
 }
 
+uint64_t
+sim_now_us(void)
+{
+	return (sim_now_ms() * 1000);	/* busy time: the same quiet line */
+}
+
 uint32_t
 sim_random(void)
 {
