@@ -32,7 +32,7 @@
 # printed first, and KILLS_SEED=N replays a run (the moments are as
 # drawn; the machine's timing is not). KILLS_TPS (default 2 x KILLS)
 # polling stations in part 1, KILLS_CUTS (5) copies of a night of
-# KILLS_CUT_TPS (30) in part 3; KILLS_KEEP=1 keeps the run's files.
+# KILLS_CUT_TPS (10 a copy) in part 3; KILLS_KEEP=1 keeps the run's files.
 # make soak runs it with 30 kills. TAP; every wait is time-boxed.
 
 . tests/regress/lib.sh
@@ -41,7 +41,7 @@ KILLS=${KILLS:-6}
 SEED=${KILLS_SEED:-$(($(date +%s) % 100000))}
 TPS=${KILLS_TPS:-$((KILLS * 2))}
 CUTS=${KILLS_CUTS:-5}
-CUT_TPS=${KILLS_CUT_TPS:-30}
+CUT_TPS=${KILLS_CUT_TPS:-$((CUTS * 10))}
 SCALE=60
 echo "# kills: seed $SEED, $KILLS kills, $TPS TPS" \
     "(replay: KILLS_SEED=$SEED KILLS=$KILLS KILLS_TPS=$TPS)"
@@ -412,7 +412,7 @@ out=$(sctl scenario start --tps "$CUT_TPS" --seed "$((SEED + 1))" \
 expect_match "the heavy scenario starts" "$out" "^scenario seed $((SEED + 1)): "
 mkdir -p "$D/cuts"
 awk -v seed="$SEED" -v k="$CUTS" 'BEGIN { srand(seed + 1)
-	for (i = 1; i <= k; i++) printf "%.1f\n", 0.5 + rand() * 2 }' |
+	for (i = 1; i <= k; i++) printf "%.1f\n", 0.2 + rand() * 0.8 }' |
 while read -r pause; do
 	sleep "$pause"
 	k=$(($(ls "$D/cuts" | grep -c '\.db$') + 1))
