@@ -222,9 +222,15 @@ class Test:
                                % t, log))
             self.check("alert", k == (1 if n >= 20 else 0),
                        "TPS %s: %d bad codes, %d alerts" % (t, n, k))
-        central = [json.loads(x) for x in drive.central_lines(self.dir)]
-        keys = [(c["tps"], c["seq"]) for c in central]
         want = sorted((x[4], x[5]) for x in self.sent if x[3] == "OK")
+        # Stored is not yet forwarded: wait for the central's copies.
+        end = time.time() + WAIT
+        while True:
+            central = [json.loads(x) for x in drive.central_lines(self.dir)]
+            if len(central) >= len(want) or time.time() > end:
+                break
+            time.sleep(0.5)
+        keys = [(c["tps"], c["seq"]) for c in central]
         self.check("replay", sorted(keys) == want, "the central holds %d "
                    "reports, %d accepted" % (len(keys), len(want)))
         self.check("replay", all(c.get("duplicates", 0) == 0
