@@ -718,7 +718,7 @@ int		 forward_set_ca(struct fwd *, const char *, const char *,
 int		 forward_tls_check(const struct gw_conf *, char *, size_t);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
-#define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART": one part, on a SIM */
+#define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART #TEXTHASH": one part */
 struct parts;
 struct parts_done {
 	char		 modem[GW_MODEM_NAME_MAX];
@@ -739,6 +739,7 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
 void		 parts_id(const struct wire_msg *, char *, size_t);
+int		 parts_id_same(const char *, const char *);
 
 /* balance.c: prepaid airtime from an operator's USSD answer */
 int		 balance_parse(const char *, const char *, long *, char *,

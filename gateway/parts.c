@@ -64,18 +64,44 @@ struct parts {
 
 /*
  * What tells one part on a SIM from another of the same sender: its
- * SMSC time, and its concatenation reference and number, if any. The
- * SIM slot table keeps it, so a slot reused after a crash is not taken
- * for the committed part it held before.
+ * SMSC time, its concatenation reference and number, if any, and its
+ * text (FNV-1a): the SMSC time has whole seconds, and an officer's
+ * next SMS may come within the same one. The SIM slot table keeps it,
+ * so a slot reused after a crash is not taken for the committed part
+ * it held before.
  */
 void
 parts_id(const struct wire_msg *msg, char *buf, size_t len)
 {
+	const unsigned char	*t = (const unsigned char *)msg->text;
+	uint32_t		 h = 2166136261U;
+
+	for (; *t != '\0'; t++) {
+		h ^= *t;
+		h *= 16777619U;
+	}
 	if (msg->total > 1)
-		snprintf(buf, len, "%s %d/%d", msg->time, (int)msg->ref,
-		    msg->part);
+		snprintf(buf, len, "%s %d/%d #%08x", msg->time, (int)msg->ref,
+		    msg->part, h);
 	else
-		snprintf(buf, len, "%s", msg->time);
+		snprintf(buf, len, "%s #%08x", msg->time, h);
+}
+
+/*
+ * Whether a slot's stored identity is this part's. One stored before
+ * the text was part of it (no "#") is compared without the text.
+ */
+int
+parts_id_same(const char *held, const char *part)
+{
+	const char	*hash;
+
+	if (strcmp(held, part) == 0)
+		return (1);
+	if (strchr(held, '#') != NULL || (hash = strstr(part, " #")) == NULL)
+		return (0);
+	return (strlen(held) == (size_t)(hash - part) &&
+	    strncmp(held, part, hash - part) == 0);
 }
 
 struct parts *

@@ -91,8 +91,9 @@ sms_deleted(struct modem *m, int location, int code)
 
 /*
  * 1 if this SMS is a part of a committed message still on the SIM:
- * delete it again. The slot's sender and part time must both match: a
- * slot freed before a crash may hold a new part of the same officer.
+ * delete it again. The slot's sender and part identity (parts_id) must
+ * both match: a slot freed before a crash may hold a new part of the
+ * same officer, sent within the same second.
  */
 static int
 sms_slot_again(struct modem *m, const struct wire_msg *w)
@@ -108,7 +109,7 @@ sms_slot_again(struct modem *m, const struct wire_msg *w)
 		return (0);
 	parts_id(w, part, sizeof(part));
 	if (strcmp(sender, w->number) != 0 || (!multipart &&
-	    strcmp(held, part) != 0)) {
+	    !parts_id_same(held, part))) {
 		/* Another message took the slot: ours was deleted. */
 		store_slot_done(gw->store, m->conf.name, w->location);
 		return (0);

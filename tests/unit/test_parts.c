@@ -54,7 +54,8 @@ test_single(void **state)
 	assert_int_equal(d.total, 1);
 	assert_int_equal(d.nlocations, 1);
 	assert_int_equal(d.locations[0], 7);
-	assert_string_equal(d.ids[0], "2024-02-14T10:00:00Z");
+	/* FNV-1a of the text, computed by hand. */
+	assert_string_equal(d.ids[0], "2024-02-14T10:00:00Z #1199a9be");
 	assert_int_equal(d.first_seen, 1000);
 	assert_int_equal(parts_pending(p), 0);
 
@@ -91,12 +92,48 @@ test_slot_ids(void **state)
 	for (i = 0; i < 2; i++) {
 		if (d.locations[i] == 9)
 			assert_string_equal(d.ids[i],
-			    "2024-02-14T10:02:00Z 42/2");
+			    "2024-02-14T10:02:00Z 42/2 #37a3e893");
 		else
 			assert_string_equal(d.ids[i],
-			    "2024-02-14T10:01:00Z 42/1");
+			    "2024-02-14T10:01:00Z 42/1 #e2931ed1");
 	}
 	parts_free(p);
+}
+
+/*
+ * Two SMS of one officer within one second (the SMSC time has whole
+ * seconds) are told apart by their text; the same SMS read again is
+ * the same; an identity stored without the text (by an older
+ * tallygw) still matches its part by time alone.
+ */
+static void
+test_slot_same(void **state)
+{
+	struct wire_msg	 a, b;
+	char		 ia[PARTS_ID_MAX], ib[PARTS_ID_MAX], again[PARTS_ID_MAX];
+
+	(void)state;
+	a = sms("+62811", 0, 0, 0, 7, "PPWP 1 3201012001001");
+	b = sms("+62811", 0, 0, 0, 7, "PPWP 1 3201012001002");
+	assert_string_equal(a.time, b.time);
+	parts_id(&a, ia, sizeof(ia));
+	parts_id(&b, ib, sizeof(ib));
+	assert_string_equal(ib, "2024-02-14T10:00:00Z #1099a82b");
+	assert_false(parts_id_same(ia, ib));
+	parts_id(&a, again, sizeof(again));
+	assert_true(parts_id_same(ia, again));
+	/* Stored before the text was in it. */
+	assert_true(parts_id_same("2024-02-14T10:00:00Z", ib));
+	assert_false(parts_id_same("2024-02-14T10:00:01Z", ib));
+	assert_false(parts_id_same("2024-02-14T10:00:0", ib));
+	assert_false(parts_id_same("2024-02-14T10:00:00Z #1199a9be", ib));
+	/* Long SMS: reference and part still count. */
+	a = sms("+62811", 42, 1, 2, 3, "hello ");
+	b = sms("+62811", 43, 1, 2, 3, "hello ");
+	parts_id(&a, ia, sizeof(ia));
+	parts_id(&b, ib, sizeof(ib));
+	assert_false(parts_id_same(ia, ib));
+	assert_true(parts_id_same("2024-02-14T10:01:00Z 42/1", ia));
 }
 
 static void
@@ -386,6 +423,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_single),
 		cmocka_unit_test(test_slot_ids),
+		cmocka_unit_test(test_slot_same),
 		cmocka_unit_test(test_in_and_out_of_order),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_duplicates),
