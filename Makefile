@@ -376,7 +376,7 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@SHARED=$(SHARED) B=$(B) sh tests/demo.sh
 
-# make bench: every section (about 35 minutes; docs/bench.md);
+# make bench: every section (about 40 minutes; docs/bench.md);
 # BENCH_SECTIONS="bank memory" picks sections, BENCH_QUICK=1 a short run.
 bench:
 	@$(MAKE) --no-print-directory bench-deps

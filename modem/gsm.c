@@ -12,6 +12,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 
@@ -50,7 +51,8 @@ TAILQ_HEAD(gsm_events, gsm_event);
 
 struct gsm {
 	GSM_StateMachine	*sm;
-	GSM_MultiSMSMessage	*multi;		/* ~260 KB: heap */
+	GSM_MultiSMSMessage	*multi;		/* ~260 KB: mapped, see below */
+	size_t			 multi_len;
 	struct gsm_hooks	 hooks;
 	struct gsm_events	 events;
 	int			 nevents;
@@ -664,8 +666,38 @@ gsm_close(struct gsm *g)
 			gsm_fail("closing the connection", err, NULL);
 		GSM_FreeStateMachine(g->sm);
 	}
-	free(g->multi);
+	if (g->multi != NULL)
+		munmap(g->multi, g->multi_len);
 	free(g);
+}
+
+/*
+ * libGammu's GSM_MultiSMSMessage is about 260 KB, most of it used only
+ * by a sweep or a long message. It has pages of its own (mmap), given
+ * back after each use (MADV_DONTNEED, which also leaves them zero, so
+ * no memset of the whole needs to touch them): held by each of 64
+ * workers it was 16 MiB of the bank's memory.
+ */
+static GSM_MultiSMSMessage *
+gsm_multi_map(size_t *len)
+{
+	long	 pg = sysconf(_SC_PAGESIZE);
+	void	*p;
+
+	if (pg <= 0)
+		pg = 4096;
+	*len = (sizeof(GSM_MultiSMSMessage) + pg - 1) / pg * pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	return (p == MAP_FAILED ? NULL : p);
+}
+
+/* Zero the buffer by giving its pages back. */
+static void
+gsm_multi_clear(struct gsm *g)
+{
+	if (madvise(g->multi, g->multi_len, MADV_DONTNEED) == -1)
+		memset(g->multi, 0, sizeof(*g->multi));
 }
 
 /*
@@ -773,7 +805,7 @@ gsm_open(const struct gsm_conf *conf, const struct gsm_hooks *hooks,
 
 	why[0] = ident[0] = '\0';
 	if ((g = calloc(1, sizeof(*g))) == NULL ||
-	    (g->multi = calloc(1, sizeof(*g->multi))) == NULL) {
+	    (g->multi = gsm_multi_map(&g->multi_len)) == NULL) {
 		snprintf(why, whysz, "out of memory");
 		if (g != NULL)
 			free(g);
@@ -916,7 +948,7 @@ gsm_events(struct gsm *g)
 	struct gsm_event	*ev;
 	GSM_Error		 err;
 	enum gsm_rc		 rc = GSM_OK;
-	int			 i;
+	int			 i, used = 0;
 	char			 what[64];
 
 	if (g->dropped > 0) {
@@ -932,6 +964,7 @@ gsm_events(struct gsm *g)
 		log_debug("notified: location %d (folder %d)",
 		    ev->location, ev->folder);
 		err = gsm_get(g, ev->location, ev->folder, ev->memory);
+		used = 1;
 		if (err == ERR_EMPTY)
 			log_info("notified location %d is empty",
 			    ev->location);
@@ -948,6 +981,8 @@ gsm_events(struct gsm *g)
 		gsm_free_event(ev);
 		g->hooks.tick(g->hooks.arg);
 	}
+	if (used)
+		gsm_multi_clear(g);
 	return (rc);
 }
 
@@ -1077,7 +1112,7 @@ gsm_sweep(struct gsm *g, int *count)
 	struct gsm_sweepbuf sw = { NULL, 0, 0 };
 
 	*count = 0;
-	memset(g->multi, 0, sizeof(*g->multi));
+	gsm_multi_clear(g);
 	for (;;) {
 		g->multi->SMS[0].Folder = 0;
 		gsm_arm(g, GSM_WD_READ);
@@ -1116,6 +1151,7 @@ gsm_sweep(struct gsm *g, int *count)
 		}
 		g->hooks.tick(g->hooks.arg);
 	}
+	gsm_multi_clear(g);
 	gsm_sweep_emit(g, &sw);
 	gsm_prune(g, locs, nlocs);
 	free(locs);
@@ -1142,6 +1178,7 @@ gsm_read(struct gsm *g, int location, struct wire_msg *m,
 	if (g->multi->Number < 1 ||
 	    gsm_to_wire(&g->multi->SMS[0], g->multi->SMS[0].Location, m) == -1)
 		memset(m, 0, sizeof(*m));
+	gsm_multi_clear(g);
 	return (GSM_OK);
 }
 
@@ -1198,7 +1235,7 @@ gsm_encode(struct gsm *g, const char *text)
 	info.Entries[0].ID = SMS_ConcatenatedAutoTextLong;
 	info.Entries[0].Buffer = ucs;
 	info.Class = -1;
-	memset(g->multi, 0, sizeof(*g->multi));
+	gsm_multi_clear(g);
 	err = GSM_EncodeMultiPartSMS(GSM_GetDebug(g->sm), &info, g->multi);
 	free(ucs);
 	if (err != ERR_NONE || g->multi->Number < 1)
@@ -1321,12 +1358,14 @@ gsm_send(struct gsm *g, const char *number, const char *text, int report,
 		return (GSM_REFUSED);
 	}
 	if ((n = gsm_encode(g, text)) == -1) {
+		gsm_multi_clear(g);
 		res->code = GSM_CODE_BADREQ;
 		snprintf(res->text, sizeof(res->text), "cannot encode the "
 		    "text");
 		return (GSM_REFUSED);
 	}
-	for (i = 0; i < n; i++) {
+	rc = GSM_OK;
+	for (i = 0; i < n && rc == GSM_OK; i++) {
 		sms = &g->multi->SMS[i];
 		memcpy(sms->Number, num, sizeof(sms->Number));
 		if (g->have_smsc) {
@@ -1343,11 +1382,12 @@ gsm_send(struct gsm *g, const char *number, const char *text, int report,
 			    i + 1, n);
 		else
 			snprintf(what, sizeof(what), "sending");
-		if ((rc = gsm_send_part(g, sms, what, res)) != GSM_OK)
-			return (rc);
-		log_debug("%s: message reference %d", what, res->msgref);
+		if ((rc = gsm_send_part(g, sms, what, res)) == GSM_OK)
+			log_debug("%s: message reference %d", what,
+			    res->msgref);
 	}
-	return (GSM_OK);
+	gsm_multi_clear(g);
+	return (rc);
 }
 
 /* Dial a USSD code and wait for the network's answer. */

@@ -220,6 +220,19 @@ if seen '^STATUS_REPORT'; then
 else
 	t_ok "no status report when none was asked for"
 fi
+# libGammu's 260 KB multi-SMS buffer is given back after each use (a
+# sweep and the sends above used it): no big anonymous mapping of the
+# worker stays resident (docs/modem.md, 64 workers held 16 MiB).
+WPID=
+for p in $(pgrep -P "$DPID"); do
+	[ "$(cat /proc/"$p"/comm 2>/dev/null)" = tallygw-modem ] && WPID=$p
+done
+big=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { big = 0; anon = (NF == 5) }
+    /^Size:/ { big = anon && $2 >= 200 }
+    /^Rss:/ && big && $2 > 64 { n++ } END { print n + 0 }' \
+    "/proc/${WPID:-0}/smaps" 2>/dev/null)
+expect "the worker keeps no big buffer resident between operations" \
+    "${WPID:+$big}" 0
 
 # UCS-2 received.
 mark
