@@ -188,6 +188,80 @@ GSM_DecodePDUFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
 	return (ERR_NONE);
 }
 
+/*
+ * A +CMT: libGammu's AT driver copies the PDU's fields into a frame at
+ * the offsets of a layout (PHONE_SMSDeliver) and decodes that with its
+ * older GSM_DecodeSMSFrame, which copies a header longer than the user
+ * data over the sender as GSM_DecodePDUFrame does. The frame, made a
+ * PDU again (SMSC address first), goes through the same guard; the
+ * refused message is left empty and marked, and the callback that
+ * follows it is not recorded (gsm_cb_sms).
+ */
+#define GSM_REFUSED_LOCATION	(-1)
+
+typedef GSM_Error (*gsm_frame_fn)(GSM_Debug_Info *, GSM_SMSMessage *,
+    unsigned char *, GSM_SMSMessageLayout);
+
+static size_t
+gsm_frame_pdu(const unsigned char *f, const GSM_SMSMessageLayout *l,
+    uint8_t *pdu, size_t size)
+{
+	size_t	 n = 0, k;
+	int	 ud;
+
+	if (size < 2 + 255 + 2 + 128 + 2 + 7 + 1 + 255)
+		return (0);
+	k = 1 + (size_t)f[l->SMSCNumber];
+	memcpy(pdu + n, f + l->SMSCNumber, k);
+	n += k;
+	pdu[n++] = f[l->firstbyte];
+	k = 2 + ((size_t)f[l->Number] + 1) / 2;
+	memcpy(pdu + n, f + l->Number, k);
+	n += k;
+	pdu[n++] = l->TPPID != 255 ? f[l->TPPID] : 0;
+	pdu[n++] = f[l->TPDCS];
+	memcpy(pdu + n, f + l->DateTime, 7);
+	n += 7;
+	pdu[n++] = f[l->TPUDL];
+	if ((ud = pducheck_ud_octets(f[l->TPDCS], f[l->TPUDL])) > 0) {
+		memcpy(pdu + n, f + l->Text, (size_t)ud);
+		n += (size_t)ud;
+	}
+	return (n);
+}
+
+/* Not prefixed: it must be libGammu's name. */
+GSM_Error
+GSM_DecodeSMSFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
+    unsigned char *buf, GSM_SMSMessageLayout l)
+{
+	static gsm_frame_fn	 real;
+	struct pducheck		 chk;
+	uint8_t			 pdu[1024];
+	size_t			 n;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "GSM_DecodeSMSFrame");
+	/* Only a DELIVER's layout, the one the AT driver's +CMT uses. */
+	if (l.SMSCNumber == 255 || l.firstbyte == 255 || l.Number == 255 ||
+	    l.TPDCS == 255 || l.DateTime == 255 || l.TPUDL == 255 ||
+	    l.Text == 255 || l.TPStatus != 255)
+		return (real != NULL ? real(di, sms, buf, l) : ERR_CORRUPTED);
+	n = gsm_frame_pdu(buf, &l, pdu, sizeof(pdu));
+	if (pducheck_pdu(pdu, n, 1, &chk) == -1 || real == NULL) {
+		if (real == NULL)
+			snprintf(chk.why, sizeof(chk.why), "libGammu's "
+			    "decoder not found");
+		gsm_raw_keep(pdu, n, &chk);
+		memset(sms, 0, sizeof(*sms));
+		sms->State = SMS_UnRead;
+		sms->PDU = SMS_Submit;
+		sms->Location = GSM_REFUSED_LOCATION;
+		return (ERR_CORRUPTED);
+	}
+	return (real(di, sms, buf, l));
+}
+
 /* A kept PDU as the SMS frame the main process stores as rejected. */
 static void
 gsm_raw_wire(const struct gsm_raw *r, int location, struct wire_msg *m)
@@ -670,6 +744,8 @@ gsm_cb_sms(GSM_StateMachine *sm, GSM_SMSMessage *sms, void *arg)
 	struct gsm_event	*ev;
 
 	(void)sm;
+	if (sms->Location == GSM_REFUSED_LOCATION)
+		return;		/* the guard kept it: gsm_flush_direct */
 	if (g->nevents >= GSM_EVENTS_MAX) {
 		g->dropped++;
 		return;

@@ -129,6 +129,17 @@ pducheck_seven(int dcs)
 	}
 }
 
+/* Octets of user data a TP-DCS and TP-UDL mean; -1 compressed. */
+int
+pducheck_ud_octets(int dcs, int udl)
+{
+	int	 seven;
+
+	if ((seven = pducheck_seven(dcs)) == -1)
+		return (-1);
+	return (seven ? (udl * 7 + 7) / 8 : udl);
+}
+
 /* TP-UDL and TP-UD (9.2.3.16, 9.2.3.24), with its header if flagged. */
 static int
 pducheck_ud(struct pducheck_in *in, int dcs, int udhi)

@@ -36,5 +36,6 @@ struct pducheck {
 
 int	pducheck_pdu(const uint8_t *, size_t, int, struct pducheck *);
 size_t	pducheck_hex(const uint8_t *, size_t, char *, size_t);
+int	pducheck_ud_octets(int, int);
 
 #endif /* MODEM_PDUCHECK_H */

@@ -18,7 +18,8 @@
  * worker's guard (gsm.c's GSM_DecodePDUFrame, modem/pducheck.c) as in
  * the worker: the corpus's libgammu_* inputs, each of which overflows
  * libGammu 1.42 without it (docs/security.md), are refused by it; a PDU
- * that crashed here would crash the worker.
+ * that crashed here would crash the worker. A PDU with its SMSC part
+ * also goes the way of a +CMT (fuzz_cmt).
  */
 
 #include "gsm.c"
@@ -111,6 +112,51 @@ fuzz_fields(const uint8_t *d, size_t n)
 	fuzz_frame(&sms, 7);
 }
 
+/*
+ * A +CMT: libGammu's AT driver (ATGEN_IncomingSMSDeliver) copies the
+ * PDU's fields into a frame at PHONE_SMSDeliver's offsets and decodes
+ * it with GSM_DecodeSMSFrame, the worker's guard in front. The copy is
+ * the driver's, on its buffer of 300 octets.
+ */
+static void
+fuzz_cmt(const uint8_t *d, size_t n)
+{
+	static GSM_SMSMessage	 sms;
+	unsigned char		 buf[300], frame[800];
+	int			 cur = 0, len, i;
+
+	memset(buf, 0, sizeof(buf));
+	memset(frame, 0, sizeof(frame));
+	memcpy(buf, d, n < sizeof(buf) ? n : sizeof(buf));
+	for (i = 0; i < buf[0] + 1; i++)
+		frame[i] = buf[cur++];
+	frame[12] = buf[cur++];
+	len = (buf[cur] + 1) / 2 + 1;
+	for (i = 0; i < len + 1 && cur < (int)sizeof(buf); i++)
+		frame[PHONE_SMSDeliver.Number + i] = buf[cur++];
+	if (cur + 10 > (int)sizeof(buf))
+		return;
+	frame[PHONE_SMSDeliver.TPPID] = buf[cur++];
+	frame[PHONE_SMSDeliver.TPDCS] = buf[cur++];
+	for (i = 0; i < 7; i++)
+		frame[PHONE_SMSDeliver.DateTime + i] = buf[cur++];
+	frame[PHONE_SMSDeliver.TPUDL] = buf[cur++];
+	for (i = 0; i < frame[PHONE_SMSDeliver.TPUDL] &&
+	    cur < (int)sizeof(buf); i++)
+		frame[i + PHONE_SMSDeliver.Text] = buf[cur++];
+	memset(&sms, 0, sizeof(sms));
+	sms.PDU = SMS_Deliver;
+	sms.State = SMS_UnRead;
+	if (GSM_DecodeSMSFrame(NULL, &sms, frame, PHONE_SMSDeliver) ==
+	    ERR_NONE) {
+		if (sms.UDH.Length > (int)sizeof(sms.UDH.Text))
+			abort();
+		fuzz_frame(&sms, 0);
+	} else if (sms.Location != GSM_REFUSED_LOCATION)
+		abort();
+	gsm_nraws = 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -126,9 +172,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The worker's guard (gsm.c), then libGammu's decoder. */
 		memset(&sms, 0, sizeof(sms));
 		if (GSM_DecodePDUFrame(NULL, &sms, data + 1, size - 1, &pos,
-		    (data[0] & 3) == 0) == ERR_NONE)
+		    (data[0] & 3) == 0) == ERR_NONE) {
+			if (sms.UDH.Length > (int)sizeof(sms.UDH.Text))
+				abort();
 			fuzz_frame(&sms, data[0] >> 2);
+		}
 		gsm_nraws = 0;
+		if ((data[0] & 3) == 0)
+			fuzz_cmt(data + 1, size - 1);
 		break;
 	case 2:
 		fuzz_fields(data + 1, size - 1);
