@@ -237,8 +237,9 @@ GSM_DecodeSMSFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
 {
 	static gsm_frame_fn	 real;
 	struct pducheck		 chk;
-	uint8_t			 pdu[1024];
+	uint8_t			 pdu[1024], first;
 	size_t			 n;
+	int			 ok;
 
 	if (real == NULL)
 		*(void **)&real = dlsym(RTLD_NEXT, "GSM_DecodeSMSFrame");
@@ -248,7 +249,12 @@ GSM_DecodeSMSFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
 	    l.Text == 255 || l.TPStatus != 255)
 		return (real != NULL ? real(di, sms, buf, l) : ERR_CORRUPTED);
 	n = gsm_frame_pdu(buf, &l, pdu, sizeof(pdu));
-	if (pducheck_pdu(pdu, n, 1, &chk) == -1 || real == NULL) {
+	/* Checked as what the layout makes it, whatever its TP-MTI says. */
+	first = pdu[1 + pdu[0]];
+	pdu[1 + pdu[0]] &= ~0x03;
+	ok = pducheck_pdu(pdu, n, 1, &chk) == 0;
+	pdu[1 + pdu[0]] = first;
+	if (!ok || real == NULL) {
 		if (real == NULL)
 			snprintf(chk.why, sizeof(chk.why), "libGammu's "
 			    "decoder not found");
