@@ -283,6 +283,21 @@ gsm_raw_wire(const struct gsm_raw *r, int location, struct wire_msg *m)
 	snprintf(m->info, sizeof(m->info), "%s", r->chk.why);
 }
 
+/* Forget what earlier reads kept: a read's own come after it starts. */
+static void
+gsm_raw_forget(void)
+{
+	int	 i;
+
+	for (i = 0; i < gsm_nraws; )
+		if (gsm_raws[i].reading) {
+			memmove(&gsm_raws[i], &gsm_raws[i + 1],
+			    sizeof(gsm_raws[0]) * (gsm_nraws - i - 1));
+			gsm_nraws--;
+		} else
+			i++;
+}
+
 /*
  * After a read that ended in ERR_CORRUPTED: the PDU it refused, as a
  * raw frame for location. 0 if there is one; the read's others go.
@@ -297,13 +312,7 @@ gsm_raw_take(int location, struct wire_msg *m)
 			found = i;
 	if (found != -1)
 		gsm_raw_wire(&gsm_raws[found], location, m);
-	for (i = 0; i < gsm_nraws; )
-		if (gsm_raws[i].reading) {
-			memmove(&gsm_raws[i], &gsm_raws[i + 1],
-			    sizeof(gsm_raws[0]) * (gsm_nraws - i - 1));
-			gsm_nraws--;
-		} else
-			i++;
+	gsm_raw_forget();
 	return (found != -1 ? 0 : -1);
 }
 
@@ -1163,6 +1172,7 @@ gsm_get(struct gsm *g, int location, int folder, GSM_MemoryType memory)
 	g->multi->SMS[0].Folder = folder;
 	g->multi->SMS[0].Memory = memory;
 	gsm_arm(g, GSM_WD_READ);
+	gsm_raw_forget();
 	gsm_reading = 1;
 	err = GSM_GetSMS(g->sm, g->multi);
 	gsm_reading = 0;
@@ -1383,6 +1393,7 @@ gsm_sweep(struct gsm *g, int *count)
 	for (;;) {
 		g->multi->SMS[0].Folder = 0;
 		gsm_arm(g, GSM_WD_READ);
+		gsm_raw_forget();
 		gsm_reading = 1;
 		err = GSM_GetNextSMS(g->sm, g->multi, start ? TRUE : FALSE);
 		gsm_reading = 0;
