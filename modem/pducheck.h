@@ -31,7 +31,7 @@ struct pducheck {
 	/* A DELIVER's TP-OA, when its address field could be read within
 	 * bounds, whatever is wrong after it; "" otherwise. */
 	char			 sender[WIRE_NUMBER_MAX];
-	char			 why[PDUCHECK_WHY_MAX];	/* "" when valid */
+	char			 why[PDUCHECK_WHY_MAX]; /* "": valid */
 };
 
 int	pducheck_pdu(const uint8_t *, size_t, int, struct pducheck *);
