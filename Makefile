@@ -291,6 +291,20 @@ $(B)/asan/tests/test_pdu: tests/unit/test_pdu.c tests/unit/unit.h \
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Isim $(PC_CM) -o $@ $< sim/pdu.c \
 	    $(PC_CML)
 
+# The worker's guard before libGammu's PDU decoder: modem/pducheck.c
+# alone (no libGammu), against PDUs at 23.040's bounds.
+$(B)/tests/test_pducheck: tests/unit/test_pducheck.c tests/unit/unit.h \
+    modem/pducheck.c modem/pducheck.h $(TALLY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Imodem $(PC_CM) -o $@ $< modem/pducheck.c \
+	    $(PC_CML)
+
+$(B)/asan/tests/test_pducheck: tests/unit/test_pducheck.c \
+    tests/unit/unit.h modem/pducheck.c modem/pducheck.h $(TALLY_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -Imodem $(PC_CM) -o $@ $< \
+	    modem/pducheck.c $(PC_CML)
+
 # The unit suites (plain and under ASan+UBSan), the regress shell
 # tests and a short fuzz run; one summary line at the end.
 test: all $(ASAN_BINS) $(ASAN_PROGS) $(FUZZ_BINS)
@@ -342,10 +356,19 @@ $(B)/fuzz/%: tests/fuzz/%.c $(LIBS_FUZZ)
 # The worker's reading of what libGammu decoded: modem/gsm.c compiled
 # into the target (its functions are static), linked with libGammu.
 $(B)/fuzz/fuzz_gsm: tests/fuzz/fuzz_gsm.c modem/gsm.c modem/gsm.h \
-    $(B)/fuzz/libtally.a
+    modem/pducheck.c modem/pducheck.h $(B)/fuzz/libtally.a
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Imodem $(PC_GAM) $(PC_GW) \
-	    -o $@ $< $(B)/fuzz/libtally.a $(PC_GAML) $(PC_GWL) -lm
+	    -o $@ $< modem/pducheck.c $(B)/fuzz/libtally.a $(PC_GAML) \
+	    $(PC_GWL) -lm
+
+# The worker's guard before libGammu's decoder, judged by libGammu's
+# own decoder (not the guard's: the target does not define it).
+$(B)/fuzz/fuzz_pducheck: tests/fuzz/fuzz_pducheck.c modem/pducheck.c \
+    modem/pducheck.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZFLAGS) -fsanitize=fuzzer -Imodem $(PC_GAM) -o $@ $< \
+	    modem/pducheck.c $(PC_GAML)
 
 # The simulator's AT interpreter with its modems, SMS centre and PDU
 # codec (sim.c's clock and timers are the target's own).

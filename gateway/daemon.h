@@ -166,6 +166,9 @@ struct inbound {
 	const char	*via_number;	/* our number it came to, "" unknown */
 	const char	*ref;		/* channel reference: SMSC time, ... */
 	int		 parts;		/* SMS parts; 1 for other channels */
+	const char	*undecodable;	/* why text is a raw PDU in hex, or
+					 * NULL (docs/modem.md, "Poison
+					 * messages") */
 	/* the channel's own rows, written in the message's transaction:
 	 * they see what was decided (the id and the answer) before it is
 	 * committed */

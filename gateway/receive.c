@@ -310,7 +310,9 @@ receive_decide(struct receive_job *j)
 		snprintf(msg->detail, sizeof(msg->detail), "over %d messages "
 		    "in %d s from this sender: kept, not answered",
 		    gw->conf.t.rate_limit, gw->conf.t.rate_window);
-	} else
+	} else if (j->in->undecodable != NULL)
+		msg->kind = MSG_OTHER;
+	else
 		msg->kind = reply_classify(msg->raw, &tps, &ok);
 	receive_set_state(j, MSG_CLASSIFIED, store_kind_name(msg->kind));
 	switch (msg->kind) {
@@ -327,8 +329,18 @@ receive_decide(struct receive_job *j)
 		snprintf(msg->detail, sizeof(msg->detail), "BANTU");
 		break;
 	case MSG_OTHER:
-		reply_other(gw->lang, j->rep.text, sizeof(j->rep.text));
-		snprintf(msg->detail, sizeof(msg->detail), "not a report");
+		if (j->in->undecodable == NULL) {
+			reply_other(gw->lang, j->rep.text, sizeof(j->rep.text));
+			snprintf(msg->detail, sizeof(msg->detail),
+			    "not a report");
+			break;
+		}
+		/* No sender could be read: nobody to answer. */
+		if (msg->sender[0] != '\0')
+			reply_unreadable(gw->lang, j->rep.text,
+			    sizeof(j->rep.text));
+		snprintf(msg->detail, sizeof(msg->detail), "undecodable SMS, "
+		    "its PDU kept: %s", j->in->undecodable);
 		break;
 	case MSG_RATE:
 		break;

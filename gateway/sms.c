@@ -52,9 +52,12 @@ sms_delete_parts(struct modem *m, const struct parts_done *d)
 		bank_delete(m, d->locations[i]);
 }
 
-/* One whole message (all its parts, or what came of them) to receive. */
+/*
+ * One whole message (all its parts, or what came of them) to receive;
+ * raw says why it is an undecodable PDU in hex (NULL: a message).
+ */
 static void
-sms_receive(struct modem *m, const struct parts_done *d)
+sms_receive(struct modem *m, const struct parts_done *d, const char *raw)
 {
 	struct inbound		 in;
 	struct received		 out;
@@ -71,6 +74,7 @@ sms_receive(struct modem *m, const struct parts_done *d)
 	in.via_number = m != NULL ? m->conf.number : "";
 	in.ref = d->smsc_time;
 	in.parts = d->nparts;
+	in.undecodable = raw;
 	in.rows = sms_rows;
 	in.arg = &slots;
 	if (receive_item(&in, &out) == -1) {
@@ -131,7 +135,8 @@ sms_on_sms(struct modem *m, const struct wire_msg *w)
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return;
 	if (parts_add(gw->parts, m->conf.name, w, time(NULL), d) == 1)
-		sms_receive(m, d);
+		sms_receive(m, d, !(w->flags & WIRE_F_RAW) ? NULL :
+		    w->info[0] != '\0' ? w->info : "cannot be decoded");
 	else
 		log_debug("modem %s: part %d/%d ref %d from %s held",
 		    m->conf.name, w->part, w->total, w->ref, w->number);
@@ -151,7 +156,7 @@ sms_expire(time_t now)
 		log_warnx("modem %s: long SMS from %s: %d of %d parts after "
 		    "%d s; handling what came", d->modem, d->sender, d->nparts,
 		    d->total, gw->conf.t.multipart_timeout);
-		sms_receive(bank_find(d->modem), d);
+		sms_receive(bank_find(d->modem), d, NULL);
 		memset(d, 0, sizeof(*d));
 	}
 	free(d);

@@ -58,6 +58,7 @@ int		 reply_cek(enum reply_lang, uint64_t,
 		    const struct reply_latest *, size_t, char *, size_t);
 int		 reply_bantu(enum reply_lang, char *, size_t);
 int		 reply_other(enum reply_lang, char *, size_t);
+int		 reply_unreadable(enum reply_lang, char *, size_t);
 int		 reply_tps_unknown(enum reply_lang, const char *, char *,
 		    size_t);
 size_t		 reply_merge(enum reply_lang, const char **, size_t, char *,

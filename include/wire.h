@@ -25,7 +25,8 @@ enum wire_type {
 	/* up: worker → main */
 	WIRE_HELLO = 1,		/* started: text device, info model */
 	WIRE_STATE,		/* state changed: status state, text why */
-	WIRE_SMS,		/* an SMS or one part of a long one */
+	WIRE_SMS,		/* an SMS or one part of a long one;
+				 * info: why it is raw (WIRE_F_RAW) */
 	WIRE_SEND_RESULT,	/* id of the SEND; code 0 + msgref, or error */
 	WIRE_STATUS_REPORT,	/* msgref, status (TP-ST), number, location */
 	WIRE_HEALTH,		/* signal, reg, info operator, sim use, errors */
@@ -55,6 +56,8 @@ enum modem_state {
 #define WIRE_F_REPORT		0x01	/* SEND: request a status report */
 #define WIRE_F_UNICODE		0x02	/* SMS: the part was UCS-2 */
 #define WIRE_F_STORED		0x04	/* SMS: on the SIM at location */
+#define WIRE_F_RAW		0x08	/* SMS: cannot be decoded: text is
+					 * the PDU in hex, info why */
 
 /*
  * Every field any message can carry. Strings are NUL-terminated; a

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -32,6 +33,7 @@
 
 #include "gsm.h"
 #include "log.h"
+#include "pducheck.h"
 #include "wire.h"
 
 enum gsm_event_kind {
@@ -111,6 +113,207 @@ usleep(useconds_t us)
 	ts.tv_sec = us / 1000000;
 	ts.tv_nsec = (long)(us % 1000000) * 1000;
 	return (nanosleep(&ts, NULL));
+}
+
+/*
+ * Poison messages (docs/modem.md): libGammu 1.42's GSM_DecodePDUFrame
+ * overflows its buffers on PDUs out of 23.040's bounds, and it decodes
+ * what the SIM holds inside GSM_GetSMS, GSM_GetNextSMS, GSM_DeleteSMS
+ * and +CDS, where the worker never sees the PDU. Like usleep, the
+ * worker defines the function libGammu calls (through the dynamic
+ * linker, which binds libGammu's own call to the program's definition):
+ * a PDU pducheck refuses never reaches libGammu's decoder, nor does
+ * one the decoder fails on come back as another error than
+ * ERR_CORRUPTED (which ends no sweep). Either is kept here, with why,
+ * to be handed up raw: a read's last one for the location read, one
+ * kept outside a read (+CDS) as delivered directly.
+ */
+struct gsm_raw {
+	uint8_t		 pdu[GSM_RAW_MAX];
+	size_t		 len;
+	int		 reading;	/* a read was under way */
+	struct pducheck	 chk;
+};
+static struct gsm_raw	 gsm_raws[GSM_RAWS_MAX];
+static int		 gsm_nraws;
+static int		 gsm_reading;	/* inside a read of the SIM */
+
+static void
+gsm_raw_keep(const unsigned char *buf, size_t len, const struct pducheck *chk)
+{
+	struct gsm_raw	*r;
+
+	if (gsm_nraws == GSM_RAWS_MAX)
+		memmove(&gsm_raws[0], &gsm_raws[1], sizeof(gsm_raws[0]) *
+		    (GSM_RAWS_MAX - 1));
+	else
+		gsm_nraws++;
+	r = &gsm_raws[gsm_nraws - 1];
+	r->len = len < sizeof(r->pdu) ? len : sizeof(r->pdu);
+	memcpy(r->pdu, buf, r->len);
+	r->reading = gsm_reading;
+	r->chk = *chk;
+}
+
+typedef GSM_Error (*gsm_decode_fn)(GSM_Debug_Info *, GSM_SMSMessage *,
+    const unsigned char *, size_t, size_t *, gboolean);
+
+/* Not prefixed: it must be libGammu's name. */
+GSM_Error
+GSM_DecodePDUFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
+    const unsigned char *buf, size_t len, size_t *final_pos, gboolean smsc)
+{
+	static gsm_decode_fn	 real;
+	struct pducheck		 chk;
+	GSM_Error		 err;
+
+	if (pducheck_pdu(buf, len, smsc, &chk) == -1) {
+		gsm_raw_keep(buf, len, &chk);
+		return (ERR_CORRUPTED);
+	}
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "GSM_DecodePDUFrame");
+	if (real == NULL) {
+		snprintf(chk.why, sizeof(chk.why), "libGammu's decoder not "
+		    "found");
+		gsm_raw_keep(buf, len, &chk);
+		return (ERR_CORRUPTED);
+	}
+	if ((err = real(di, sms, buf, len, final_pos, smsc)) != ERR_NONE) {
+		snprintf(chk.why, sizeof(chk.why), "libGammu cannot decode "
+		    "it: %s", GSM_ErrorString(err));
+		gsm_raw_keep(buf, len, &chk);
+		return (ERR_CORRUPTED);
+	}
+	return (ERR_NONE);
+}
+
+/*
+ * A +CMT: libGammu's AT driver copies the PDU's fields into a frame at
+ * the offsets of a layout (PHONE_SMSDeliver) and decodes that with its
+ * older GSM_DecodeSMSFrame, which copies a header longer than the user
+ * data over the sender as GSM_DecodePDUFrame does. The frame, made a
+ * PDU again (SMSC address first), goes through the same guard; the
+ * refused message is left empty and marked, and the callback that
+ * follows it is not recorded (gsm_cb_sms).
+ */
+#define GSM_REFUSED_LOCATION	(-1)
+
+typedef GSM_Error (*gsm_frame_fn)(GSM_Debug_Info *, GSM_SMSMessage *,
+    unsigned char *, GSM_SMSMessageLayout);
+
+static size_t
+gsm_frame_pdu(const unsigned char *f, const GSM_SMSMessageLayout *l,
+    uint8_t *pdu, size_t size)
+{
+	size_t	 n = 0, k;
+	int	 ud;
+
+	if (size < 2 + 255 + 2 + 128 + 2 + 7 + 1 + 255)
+		return (0);
+	k = 1 + (size_t)f[l->SMSCNumber];
+	memcpy(pdu + n, f + l->SMSCNumber, k);
+	n += k;
+	pdu[n++] = f[l->firstbyte];
+	k = 2 + ((size_t)f[l->Number] + 1) / 2;
+	memcpy(pdu + n, f + l->Number, k);
+	n += k;
+	pdu[n++] = l->TPPID != 255 ? f[l->TPPID] : 0;
+	pdu[n++] = f[l->TPDCS];
+	memcpy(pdu + n, f + l->DateTime, 7);
+	n += 7;
+	pdu[n++] = f[l->TPUDL];
+	if ((ud = pducheck_ud_octets(f[l->TPDCS], f[l->TPUDL])) > 0) {
+		memcpy(pdu + n, f + l->Text, (size_t)ud);
+		n += (size_t)ud;
+	}
+	return (n);
+}
+
+/* Not prefixed: it must be libGammu's name. */
+GSM_Error
+GSM_DecodeSMSFrame(GSM_Debug_Info *di, GSM_SMSMessage *sms,
+    unsigned char *buf, GSM_SMSMessageLayout l)
+{
+	static gsm_frame_fn	 real;
+	struct pducheck		 chk;
+	uint8_t			 pdu[1024], first;
+	size_t			 n;
+	int			 ok;
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "GSM_DecodeSMSFrame");
+	/* Only a DELIVER's layout, the one the AT driver's +CMT uses. */
+	if (l.SMSCNumber == 255 || l.firstbyte == 255 || l.Number == 255 ||
+	    l.TPDCS == 255 || l.DateTime == 255 || l.TPUDL == 255 ||
+	    l.Text == 255 || l.TPStatus != 255)
+		return (real != NULL ? real(di, sms, buf, l) : ERR_CORRUPTED);
+	n = gsm_frame_pdu(buf, &l, pdu, sizeof(pdu));
+	/* Checked as what the layout makes it, whatever its TP-MTI says. */
+	first = pdu[1 + pdu[0]];
+	pdu[1 + pdu[0]] &= ~0x03;
+	ok = pducheck_pdu(pdu, n, 1, &chk) == 0;
+	pdu[1 + pdu[0]] = first;
+	if (!ok || real == NULL) {
+		if (real == NULL)
+			snprintf(chk.why, sizeof(chk.why), "libGammu's "
+			    "decoder not found");
+		gsm_raw_keep(pdu, n, &chk);
+		memset(sms, 0, sizeof(*sms));
+		sms->State = SMS_UnRead;
+		sms->PDU = SMS_Submit;
+		sms->Location = GSM_REFUSED_LOCATION;
+		return (ERR_CORRUPTED);
+	}
+	return (real(di, sms, buf, l));
+}
+
+/* A kept PDU as the SMS frame the main process stores as rejected. */
+static void
+gsm_raw_wire(const struct gsm_raw *r, int location, struct wire_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = WIRE_SMS;
+	m->location = location;
+	m->flags = WIRE_F_RAW | (location > 0 ? WIRE_F_STORED : 0);
+	m->part = m->total = 1;
+	if (r->chk.type == PDUCHECK_DELIVER)
+		snprintf(m->number, sizeof(m->number), "%s", r->chk.sender);
+	pducheck_hex(r->pdu, r->len, m->text, sizeof(m->text));
+	snprintf(m->info, sizeof(m->info), "%s", r->chk.why);
+}
+
+/* Forget what earlier reads kept: a read's own come after it starts. */
+static void
+gsm_raw_forget(void)
+{
+	int	 i;
+
+	for (i = 0; i < gsm_nraws; )
+		if (gsm_raws[i].reading) {
+			memmove(&gsm_raws[i], &gsm_raws[i + 1],
+			    sizeof(gsm_raws[0]) * (gsm_nraws - i - 1));
+			gsm_nraws--;
+		} else
+			i++;
+}
+
+/*
+ * After a read that ended in ERR_CORRUPTED: the PDU it refused, as a
+ * raw frame for location. 0 if there is one; the read's others go.
+ */
+static int
+gsm_raw_take(int location, struct wire_msg *m)
+{
+	int	 i, found = -1;
+
+	for (i = 0; i < gsm_nraws; i++)
+		if (gsm_raws[i].reading)
+			found = i;
+	if (found != -1)
+		gsm_raw_wire(&gsm_raws[found], location, m);
+	gsm_raw_forget();
+	return (found != -1 ? 0 : -1);
 }
 
 static void
@@ -556,6 +759,8 @@ gsm_cb_sms(GSM_StateMachine *sm, GSM_SMSMessage *sms, void *arg)
 	struct gsm_event	*ev;
 
 	(void)sm;
+	if (sms->Location == GSM_REFUSED_LOCATION)
+		return;		/* the guard kept it: gsm_flush_direct */
 	if (g->nevents >= GSM_EVENTS_MAX) {
 		g->dropped++;
 		return;
@@ -629,6 +834,21 @@ gsm_flush_direct(struct gsm *g)
 {
 	struct gsm_event	*ev, *next;
 	struct wire_msg		 m;
+	int			 i;
+
+	for (i = 0; i < gsm_nraws; ) {
+		if (gsm_raws[i].reading) {
+			i++;
+			continue;
+		}
+		gsm_raw_wire(&gsm_raws[i], 0, &m);
+		log_warnx("a message delivered directly cannot be decoded "
+		    "(%s): handed up raw", m.info);
+		g->hooks.emit(g->hooks.arg, &m);
+		memmove(&gsm_raws[i], &gsm_raws[i + 1], sizeof(gsm_raws[0]) *
+		    (gsm_nraws - i - 1));
+		gsm_nraws--;
+	}
 
 	for (ev = TAILQ_FIRST(&g->events); ev != NULL; ev = next) {
 		next = TAILQ_NEXT(ev, entry);
@@ -924,6 +1144,22 @@ gsm_emit_read(struct gsm *g, const GSM_SMSMessage *sms)
 		    (int)sms->PDU);
 }
 
+/* A location whose message cannot be decoded goes up raw, or stays. */
+static void
+gsm_emit_raw(struct gsm *g, int location)
+{
+	struct wire_msg	 m;
+
+	if (gsm_raw_take(location, &m) == -1) {
+		log_warnx("location %d holds a message libGammu cannot "
+		    "decode; left on the SIM", location);
+		return;
+	}
+	log_warnx("location %d holds a message that cannot be decoded "
+	    "(%s): handed up raw", location, m.info);
+	g->hooks.emit(g->hooks.arg, &m);
+}
+
 /* Read one location (AT+CMGR) into g->multi; ERR_EMPTY passes through. */
 static GSM_Error
 gsm_get(struct gsm *g, int location, int folder, GSM_MemoryType memory)
@@ -936,7 +1172,10 @@ gsm_get(struct gsm *g, int location, int folder, GSM_MemoryType memory)
 	g->multi->SMS[0].Folder = folder;
 	g->multi->SMS[0].Memory = memory;
 	gsm_arm(g, GSM_WD_READ);
+	gsm_raw_forget();
+	gsm_reading = 1;
 	err = GSM_GetSMS(g->sm, g->multi);
+	gsm_reading = 0;
 	gsm_disarm();
 	return (err);
 }
@@ -969,8 +1208,7 @@ gsm_events(struct gsm *g)
 			log_info("notified location %d is empty",
 			    ev->location);
 		else if (err == ERR_CORRUPTED)
-			log_warnx("location %d holds a message libGammu "
-			    "cannot decode; left on the SIM", ev->location);
+			gsm_emit_raw(g, ev->location);
 		else if (err != ERR_NONE) {
 			snprintf(what, sizeof(what), "reading location %d",
 			    ev->location);
@@ -1050,8 +1288,9 @@ struct gsm_sweepbuf {
 	size_t		 cap;
 };
 
-static void
-gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
+/* Room for one more message in the sweep's buffer, or NULL. */
+static struct wire_msg *
+gsm_sweep_slot(struct gsm_sweepbuf *sw, int location)
 {
 	struct wire_msg	*nv;
 
@@ -1060,17 +1299,54 @@ gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
 		if ((nv = reallocarray(sw->v, sw->cap, sizeof(*nv))) == NULL) {
 			sw->cap = sw->n;
 			log_warnx("out of memory in a sweep; location %d "
-			    "waits for the next one", sms->Location);
-			return;
+			    "waits for the next one", location);
+			return (NULL);
 		}
 		sw->v = nv;
 	}
-	if (gsm_to_wire(sms, sms->Location, &sw->v[sw->n]) == 0)
+	return (&sw->v[sw->n]);
+}
+
+static void
+gsm_sweep_keep(struct gsm_sweepbuf *sw, const GSM_SMSMessage *sms)
+{
+	struct wire_msg	*m;
+
+	if ((m = gsm_sweep_slot(sw, sms->Location)) == NULL)
+		return;
+	if (gsm_to_wire(sms, sms->Location, m) == 0)
 		sw->n++;
 	else
 		log_debug("location %d holds a message that is not "
 		    "incoming (PDU type %d): left alone", sms->Location,
 		    (int)sms->PDU);
+}
+
+static void
+gsm_sweep_add(struct gsm_sweepbuf *sw, const struct wire_msg *raw)
+{
+	struct wire_msg	*m;
+
+	if ((m = gsm_sweep_slot(sw, raw->location)) == NULL)
+		return;
+	*m = *raw;
+	sw->n++;
+}
+
+/* The locations a sweep read, for gsm_prune. */
+static void
+gsm_locs_add(int **locs, int *nlocs, int *cap, int location)
+{
+	int	*nl;
+
+	if (*nlocs == *cap) {
+		if ((nl = reallocarray(*locs, *cap == 0 ? 64 : *cap * 2,
+		    sizeof(**locs))) == NULL)
+			return;
+		*locs = nl;
+		*cap = *cap == 0 ? 64 : *cap * 2;
+	}
+	(*locs)[(*nlocs)++] = location;
 }
 
 /* SMSC time first: slot order is not arrival order once slots are reused. */
@@ -1106,17 +1382,21 @@ enum gsm_rc
 gsm_sweep(struct gsm *g, int *count)
 {
 	GSM_Error	 err;
-	int		 start = 1, i, *locs = NULL, nlocs = 0, cap = 0, *nl;
+	int		 start = 1, i, *locs = NULL, nlocs = 0, cap = 0;
 	int		 last_bad = -1;
 	enum gsm_rc	 rc = GSM_OK;
 	struct gsm_sweepbuf sw = { NULL, 0, 0 };
+	struct wire_msg	 raw;
 
 	*count = 0;
 	gsm_multi_clear(g);
 	for (;;) {
 		g->multi->SMS[0].Folder = 0;
 		gsm_arm(g, GSM_WD_READ);
+		gsm_raw_forget();
+		gsm_reading = 1;
 		err = GSM_GetNextSMS(g->sm, g->multi, start ? TRUE : FALSE);
+		gsm_reading = 0;
 		gsm_disarm();
 		start = 0;
 		if (err == ERR_EMPTY)
@@ -1126,9 +1406,18 @@ gsm_sweep(struct gsm *g, int *count)
 			if (g->multi->SMS[0].Location == last_bad)
 				break;
 			last_bad = g->multi->SMS[0].Location;
-			log_warnx("location %d holds a message libGammu "
-			    "cannot decode; left on the SIM",
-			    g->multi->SMS[0].Location);
+			if (gsm_raw_take(last_bad, &raw) == -1) {
+				log_warnx("location %d holds a message "
+				    "libGammu cannot decode; left on the SIM",
+				    last_bad);
+				continue;
+			}
+			log_warnx("location %d holds a message that cannot "
+			    "be decoded (%s): handed up raw", last_bad,
+			    raw.info);
+			gsm_sweep_add(&sw, &raw);
+			(*count)++;
+			gsm_locs_add(&locs, &nlocs, &cap, last_bad);
 			continue;
 		}
 		if (err != ERR_NONE) {
@@ -1138,16 +1427,8 @@ gsm_sweep(struct gsm *g, int *count)
 		for (i = 0; i < g->multi->Number; i++) {
 			gsm_sweep_keep(&sw, &g->multi->SMS[i]);
 			(*count)++;
-			if (nlocs == cap) {
-				cap = cap == 0 ? 64 : cap * 2;
-				if ((nl = reallocarray(locs, cap,
-				    sizeof(*locs))) == NULL) {
-					cap = nlocs;
-					continue;
-				}
-				locs = nl;
-			}
-			locs[nlocs++] = g->multi->SMS[i].Location;
+			gsm_locs_add(&locs, &nlocs, &cap,
+			    g->multi->SMS[i].Location);
 		}
 		g->hooks.tick(g->hooks.arg);
 	}
@@ -1171,6 +1452,10 @@ gsm_read(struct gsm *g, int location, struct wire_msg *m,
 	err = gsm_get(g, location, 0, 0);
 	if (err == ERR_EMPTY)
 		return (GSM_OK);
+	if (err == ERR_CORRUPTED && gsm_raw_take(location, m) == 0) {
+		gsm_multi_clear(g);
+		return (GSM_OK);
+	}
 	if (err != ERR_NONE) {
 		snprintf(what, sizeof(what), "reading location %d", location);
 		return (gsm_fail(what, err, res));
@@ -1188,6 +1473,7 @@ gsm_delete(struct gsm *g, int location, struct gsm_result *res)
 {
 	GSM_SMSMessage	*sms;
 	GSM_Error	 err;
+	struct wire_msg	 gone;
 	char		 what[64];
 
 	memset(res, 0, sizeof(*res));
@@ -1200,9 +1486,12 @@ gsm_delete(struct gsm *g, int location, struct gsm_result *res)
 	sms->Location = location;
 	sms->Folder = 0;
 	gsm_arm(g, GSM_WD_READ);
+	gsm_reading = 1;		/* it reads the location first */
 	err = GSM_DeleteSMS(g->sm, sms);
+	gsm_reading = 0;
 	gsm_disarm();
 	free(sms);
+	(void)gsm_raw_take(location, &gone);
 	if (err == ERR_EMPTY) {
 		log_info("location %d already empty", location);
 		return (GSM_OK);

@@ -24,6 +24,8 @@
 #define GSM_EVENTS_MAX		4096	/* notifications waiting for us */
 #define GSM_PAUSE_SKIP_US	100000	/* libGammu's send pauses skipped */
 #define GSM_LOOK_MS		50	/* modem descriptor unknown: look so */
+#define GSM_RAW_MAX		511	/* octets of a refused PDU kept */
+#define GSM_RAWS_MAX		8	/* refused PDUs waiting for us */
 
 /* What an operation did to the modem, as worker.c must react. */
 enum gsm_rc {

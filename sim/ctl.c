@@ -73,6 +73,8 @@ static void	ctl_time(time_t, char *, size_t);
 static int	ctl_central(const char *, int, char **);
 
 static int	ctl_inject(int, char **, struct evbuffer *, char *, size_t);
+static int	ctl_inject_pdu(int, char **, struct evbuffer *, char *,
+		    size_t);
 static int	ctl_inbox(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_modems(int, char **, struct evbuffer *, char *, size_t);
 static int	ctl_sim(int, char **, struct evbuffer *, char *, size_t);
@@ -86,6 +88,7 @@ static void	ctl_oracle_central(int, const char *, struct evbuffer *,
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "inject", ctl_inject, NULL },
+	{ "inject-pdu", ctl_inject_pdu, NULL },
 	{ "inbox", ctl_inbox, NULL },
 	{ "modems", ctl_modems, NULL },
 	{ "sim", ctl_sim, NULL },
@@ -405,6 +408,36 @@ ctl_inject(int argc, char **argv, struct evbuffer *out, char *err,
 	}
 	evbuffer_add_printf(out, "injected %d part%s for modem%d %s\n", n,
 	    n == 1 ? "" : "s", m->idx, m->msisdn);
+	return (0);
+}
+
+/* inject-pdu --to MODEM [--report] HEX: a raw PDU, SMSC part first. */
+static int
+ctl_inject_pdu(int argc, char **argv, struct evbuffer *out, char *err,
+    size_t errlen)
+{
+	const char	*to = ctl_opt(argc, argv, "--to");
+	const char	*hex = argc > 1 ? argv[argc - 1] : NULL;
+	struct modem	*m;
+	int		 tpdu;
+
+	if (to == NULL || hex == NULL || hex == to || hex[0] == '-') {
+		snprintf(err, errlen, "usage: inject-pdu --to MODEM [--report] "
+		    "HEX");
+		return (-1);
+	}
+	if ((m = modem_find(to)) == NULL) {
+		snprintf(err, errlen, "no modem %s", to);
+		return (-1);
+	}
+	if (smsc_inject_pdu(m, hex, ctl_flag(argc, argv, "--report"),
+	    &tpdu) == -1) {
+		snprintf(err, errlen, "not a PDU in hex of 2 to %d octets",
+		    (PDU_HEX_MAX - 1) / 2);
+		return (-1);
+	}
+	evbuffer_add_printf(out, "injected a PDU of %d TPDU octets for "
+	    "modem%d %s\n", tpdu, m->idx, m->msisdn);
 	return (0);
 }
 

@@ -326,6 +326,7 @@ uint64_t	 at_busy_us(const struct modem *, uint64_t, uint64_t *);
 /* smsc.c */
 int		 smsc_init(void);
 int		 smsc_inject(const char *, struct modem *, const char *, int *);
+int		 smsc_inject_pdu(struct modem *, const char *, int, int *);
 int		 smsc_submit(struct modem *, const char *, int *);
 void		 smsc_kick(void);
 void		 smsc_room(struct modem *);

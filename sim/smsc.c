@@ -212,6 +212,40 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 	return (0);
 }
 
+/*
+ * A raw PDU (SMSC address first, as AT+CMGR shows it) for a modem, as
+ * a hostile sender or a broken SMS centre could have it delivered: not
+ * checked beyond being hex that fits a SIM record, so that the
+ * gateway's handling of out-of-spec PDUs can be tested.
+ */
+int
+smsc_inject_pdu(struct modem *m, const char *hex, int is_report,
+    int *tpdu_len)
+{
+	struct pdu_part	 part;
+	size_t		 len = strlen(hex), i;
+	unsigned int	 sca;
+
+	if (len < 4 || len % 2 != 0 || len >= sizeof(part.hex) ||
+	    strspn(hex, "0123456789ABCDEFabcdef") != len)
+		return (-1);
+	memset(&part, 0, sizeof(part));
+	for (i = 0; i < len; i++)
+		part.hex[i] = hex[i] >= 'a' ? hex[i] - 'a' + 'A' : hex[i];
+	if (sscanf(part.hex, "%2x", &sca) != 1)
+		return (-1);
+	part.tpdu_len = (int)(len / 2) - 1 - (int)sca;
+	if (part.tpdu_len < 0)
+		part.tpdu_len = 0;
+	*tpdu_len = part.tpdu_len;
+	if (smsc_queue(m, &part, is_report, sim->timing.deliver_ms) == -1)
+		return (-1);
+	sim->st_injected++;
+	log_info("sim: raw PDU -> modem%d (%s): %zu octets%s", m->idx,
+	    m->msisdn, len / 2, is_report ? " (as a status report)" : "");
+	return (0);
+}
+
 /* Delivery statistics, once a PDU is in the modem's (or TE's) hands. */
 static void
 smsc_count(struct modem *m, const struct delivery *d)

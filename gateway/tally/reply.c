@@ -112,6 +112,7 @@ enum reply_tid {
 	RT_CEK_FLAGGED,
 	RT_BANTU,
 	RT_OTHER,
+	RT_UNREADABLE,
 	RT_TPS_QUOTED,
 	RT_TPS_NONE,
 	RT_TPS_HOW,
@@ -189,6 +190,10 @@ static const struct reply_text reply_texts[RT_MAX] = {
 	    "CEK <kode TPS> utk melihat data TPS.",
 	    "Message not recognised. Text BANTU for the report format, or "
 	    "CEK <TPS code> to see what is recorded." },
+	[RT_UNREADABLE] = {
+	    "Pesan Anda rusak di jaringan dan tidak terbaca. Kirim lagi.",
+	    "Your message was damaged on the way and cannot be read. Send "
+	    "it again." },
 	[RT_TPS_QUOTED] = { "CEK: kode TPS '%q' salah atau tidak terdaftar.",
 	    "CEK: TPS code '%q' is wrong or not registered." },
 	[RT_TPS_NONE] = { "CEK: kode TPS tidak ada.", "CEK: no TPS code." },
@@ -1569,6 +1574,13 @@ int
 reply_other(enum reply_lang lang, char *text, size_t len)
 {
 	return (reply_fixed(lang, RT_OTHER, text, len));
+}
+
+/* An SMS whose PDU could not be decoded (the modem worker's guard). */
+int
+reply_unreadable(enum reply_lang lang, char *text, size_t len)
+{
+	return (reply_fixed(lang, RT_UNREADABLE, text, len));
 }
 
 /*

@@ -33,7 +33,7 @@ static const struct wire_kind wire_kinds[] = {
 	{ WIRE_HELLO, "HELLO", { F_TEXT, F_INFO } },
 	{ WIRE_STATE, "STATE", { F_STATUS, F_TEXT } },
 	{ WIRE_SMS, "SMS", { F_LOCATION, F_REF, F_PART, F_TOTAL, F_FLAGS,
-	    F_NUMBER, F_TIME, F_TEXT } },
+	    F_NUMBER, F_TIME, F_TEXT, F_INFO } },
 	{ WIRE_SEND_RESULT, "SEND_RESULT", { F_CODE, F_MSGREF, F_TEXT } },
 	{ WIRE_STATUS_REPORT, "STATUS_REPORT", { F_MSGREF, F_STATUS,
 	    F_LOCATION, F_NUMBER, F_TIME } },

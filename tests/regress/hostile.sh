@@ -5,8 +5,10 @@
 # read) into tallygw and its workers built with ASan and UBSan, and
 # each must be stored with the class the corpus gives, answered with a
 # reply of that class that reaches the phone, and, if accepted, reach
-# the central receiver once. Nothing may crash: no sanitizer report, no
-# worker restarted, the gateway up until it is stopped.
+# the central receiver once. Then the hostile USSD requests of ussd.tsv
+# to its callback, each answered as its class says. Nothing may crash:
+# no sanitizer report, no worker restarted, the gateway up until it is
+# stopped.
 # The generated part must be what tests/hostile/gen.py writes today.
 # TAP; every wait is time-boxed.
 
@@ -90,6 +92,17 @@ for c in sent stored class raw reply phone central; do
 done
 expect "the driver ends without error" "$rc" 0
 [ "$rc" -ne 0 ] && tail -5 "$D/drive.err" | sed 's/^/#   /'
+
+# The hostile USSD requests (tests/hostile/ussd.tsv) to the same
+# gateway's callback, as an aggregator would send them.
+python3 tests/hostile/ussd.py --dir "$R" tests/hostile/ussd.tsv \
+    >"$D/ussd.out" 2>"$D/ussd.err"
+rc=$?
+set -- $(grep '^check ussd ' "$D/ussd.out")
+expect "ussd: ${4:-?} failed of $((${3:-0} + ${4:-0}))" "${4:-missing}" 0
+grep '^# ussd: ' "$D/ussd.out" | sed 's/^/#   /'
+expect "the USSD driver ends without error" "$rc" 0
+[ "$rc" -ne 0 ] && tail -5 "$D/ussd.err" | sed 's/^/#   /'
 
 # Nothing crashed: the gateway answers, no worker was started twice,
 # and no sanitizer wrote a report.

@@ -144,6 +144,8 @@ drive_format(const struct wire_msg *m, char *buf, size_t sz)
 		drive_str(buf, sz, "number", m->number);
 		drive_str(buf, sz, "time", m->time);
 		drive_str(buf, sz, "text", m->text);
+		if (m->info[0] != '\0')
+			drive_str(buf, sz, "info", m->info);
 		break;
 	case WIRE_SEND_RESULT:
 		drive_add(buf, sz, " id=%" PRIu64 " code=%d msgref=%d", m->id,

@@ -1070,6 +1070,12 @@ test_fixed_texts(void **state)
 		assert_int_equal(reply_other(langs[l], text, sizeof(text)), 0);
 		check_reject(text, NULL);
 		assert_non_null(strstr(text, "BANTU"));
+		/* An undecodable SMS: one SMS, saying to send it again. */
+		assert_int_equal(reply_unreadable(langs[l], text,
+		    sizeof(text)), 0);
+		check_reject(text, NULL);
+		assert_non_null(strstr(text, l == 0 ? "Kirim lagi" :
+		    "Send it again"));
 		assert_int_equal(reply_tps_unknown(langs[l], "12345678", text,
 		    sizeof(text)), 0);
 		check_reject(text, NULL);
