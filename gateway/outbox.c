@@ -98,6 +98,7 @@ outbox_merge(const char *dest)
 		snprintf(o.prefer, sizeof(o.prefer), "%s", r[i].modem);
 		o.state = OUT_QUEUED;
 		o.msgref = -1;
+		o.priority = r[i].priority;
 		/* A run of mergeable confirmations. */
 		for (j = i, k = 0; j < n && r[j].brief[0] != '\0'; j++, k++)
 			briefs[k] = r[j].brief;
@@ -113,8 +114,11 @@ outbox_merge(const char *dest)
 			j = i + 1;
 		if (j == i + 1)
 			snprintf(o.text, sizeof(o.text), "%s", r[i].text);
-		for (k = i; k < j; k++)
+		for (k = i; k < j; k++) {
 			ids[k - i] = r[k].id;
+			if (r[k].priority < o.priority)
+				o.priority = r[k].priority;
+		}
 		if (store_out_add(gw->store, &o, ids, j - i) == -1) {
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
@@ -129,7 +133,10 @@ done:
 	free(r);
 }
 
-/* Merge what has waited long enough, then hand due SMS to free modems. */
+/*
+ * Merge what has waited long enough, then hand due SMS to free modems,
+ * the most urgent first (store_out_due's order).
+ */
 void
 outbox_run(time_t now)
 {
