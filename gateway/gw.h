@@ -750,6 +750,7 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 		    time_t, struct parts_done *);
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
+int		 parts_from(const struct parts *, const char *);
 void		 parts_id(const struct wire_msg *, char *, size_t);
 int		 parts_id_same(const char *, const char *);
 

@@ -462,7 +462,7 @@ receive_item(const struct inbound *in, struct received *out)
 		    in->channel), receive_what(j.msg->kind, j.msg->verdict), 1);
 		receive_log(&j);
 		if (j.rep.text[0] != '\0')
-			outbox_kick();
+			outbox_owed(j.rep.dest);
 		if (j.forward)
 			forward_queue_kick(gw->fwdq);
 		rc = 0;
