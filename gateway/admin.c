@@ -1038,6 +1038,7 @@ admin_resend(struct admin_req *r)
 	snprintf(rep.dest, sizeof(rep.dest), "%s", last.reply.dest);
 	snprintf(rep.modem, sizeof(rep.modem), "%s", last.reply.modem);
 	snprintf(rep.text, sizeof(rep.text), "%s", last.reply.text);
+	rep.priority = last.reply.priority;
 	if (store_reply_add(gw->store, &rep) == -1) {
 		admin_error(r, 500, "store error");
 		return;

@@ -685,6 +685,7 @@ alert_sms_flush(time_t now)
 		memset(&r, 0, sizeof(r));
 		snprintf(r.dest, sizeof(r.dest), "%s", c->sms[i]);
 		snprintf(r.text, sizeof(r.text), "%s", text);
+		r.priority = OUT_PRIO_ACT;
 		if (store_reply_add(gw->store, &r) == -1) {
 			log_warnx("alert: cannot queue the SMS to %s; tried "
 			    "again in a moment", c->sms[i]);

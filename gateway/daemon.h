@@ -202,6 +202,7 @@ void		 ussd_stop(void);
 /* outbox.c: replies through the modems (queued → sending → sent →
  * delivered | failed) */
 void		 outbox_kick(void);
+void		 outbox_owed(const char *);
 void		 outbox_run(time_t);
 void		 outbox_result(struct modem *, int64_t, int, int,
 		    const char *);

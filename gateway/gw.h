@@ -230,6 +230,16 @@ enum out_state {
 	OUT_FAILED,		/* gave up, or the report says failed */
 };
 
+/*
+ * Which SMS goes first, smaller first (docs/design.md, "The outbox's
+ * order"); stored as its number in replies and outbox.
+ */
+enum out_priority {
+	OUT_PRIO_ACT = 0,	/* a rejection, an alert: someone must act */
+	OUT_PRIO_CHECK,		/* accepted but FLAGGED: check the numbers */
+	OUT_PRIO_CONFIRM,	/* a confirmation, an answer */
+};
+
 /* A reply owed for one message; several may share one outgoing SMS. */
 struct store_reply {
 	int64_t		 id;
@@ -240,6 +250,7 @@ struct store_reply {
 	char		 brief[REPLY_MAX + 1];	/* for merging, "" never */
 	int64_t		 out_id;		/* 0 not yet in an SMS */
 	time_t		 created;
+	enum out_priority priority;
 };
 
 struct store_out {
@@ -256,6 +267,7 @@ struct store_out {
 	time_t		 created;		/* queued */
 	time_t		 sent_at;		/* the network took it, 0 not */
 	time_t		 delivered_at;		/* status report, 0 none */
+	enum out_priority priority;		/* its most urgent reply's */
 };
 
 /* The forward state machine (one row per message and central). */
@@ -738,6 +750,7 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 		    time_t, struct parts_done *);
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
+int		 parts_from(const struct parts *, const char *);
 void		 parts_id(const struct wire_msg *, char *, size_t);
 int		 parts_id_same(const char *, const char *);
 

@@ -4,6 +4,7 @@
  * sending → sent → delivered | failed, persisted in the store.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "daemon.h"
 
 #define OUTBOX_BATCH		64	/* rows looked at per run */
+#define OUTBOX_SETTLE_MS	500	/* a wait ends early for an idle modem */
 
 /* A reply of REPLY_PARTS_MAX parts goes to the worker in one SEND. */
 _Static_assert(REPLY_TEXT_MAX <= WIRE_TEXT_MAX, "wire text too short");
@@ -54,6 +56,129 @@ outbox_set_state(struct store_out *o, enum out_state s, const char *modem,
 
 static struct event	*outbox_ev;
 
+/*
+ * A phone whose replies wait reply_merge_wait for more of its reports:
+ * due then, to the millisecond (the store keeps whole seconds), or
+ * OUTBOX_SETTLE_MS after its newest reply if a modem would idle
+ * (docs/design.md, "The outbox's order"). Kept in the order of their
+ * newest reply; a phone not listed (replies owed at start-up, alerts,
+ * resends) is judged by the store's seconds.
+ */
+struct outbox_wait {
+	TAILQ_ENTRY(outbox_wait) entry;
+	char			 dest[WIRE_NUMBER_MAX];
+	long long		 since;		/* newest reply, outbox_ms() */
+	long long		 due;		/* since + reply_merge_wait */
+};
+TAILQ_HEAD(outbox_waits, outbox_wait);
+
+static struct outbox_waits	 outbox_waits =
+    TAILQ_HEAD_INITIALIZER(outbox_waits);
+static struct event		*outbox_wait_ev;
+
+static long long
+outbox_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static struct outbox_wait *
+outbox_wait_find(const char *dest)
+{
+	struct outbox_wait	*w;
+
+	TAILQ_FOREACH(w, &outbox_waits, entry)
+		if (strcmp(w->dest, dest) == 0)
+			return (w);
+	return (NULL);
+}
+
+static void
+outbox_wait_drop(struct outbox_wait *w)
+{
+	TAILQ_REMOVE(&outbox_waits, w, entry);
+	free(w);
+}
+
+static void
+outbox_wait_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	outbox_run(time(NULL));
+}
+
+/*
+ * When the wait of w ends: at its due time; if a modem would idle, once
+ * the replies have settled (the worker reads what came with the newest
+ * in a moment), unless a long SMS of that phone waits for more parts.
+ */
+static long long
+outbox_wait_end(const struct outbox_wait *w, int idle)
+{
+	if (idle && w->since + OUTBOX_SETTLE_MS < w->due &&
+	    !parts_from(gw->parts, w->dest))
+		return (w->since + OUTBOX_SETTLE_MS);
+	return (w->due);
+}
+
+/*
+ * The timer at the first phone's due time (its settle time if a modem
+ * is idle): nobody waits for the tick.
+ */
+static void
+outbox_wait_arm(long long now, int idle)
+{
+	struct outbox_wait	*w;
+	struct timeval		 tv;
+	long long		 due = -1, t;
+
+	TAILQ_FOREACH(w, &outbox_waits, entry) {
+		t = outbox_wait_end(w, idle);
+		if (due == -1 || t < due)
+			due = t;
+	}
+	if (outbox_wait_ev == NULL && (outbox_wait_ev = evtimer_new(gw->base,
+	    outbox_wait_cb, NULL)) == NULL)
+		return;
+	if (due == -1) {
+		evtimer_del(outbox_wait_ev);
+		return;
+	}
+	due = due > now ? due - now : 0;
+	tv.tv_sec = due / 1000;
+	tv.tv_usec = (due % 1000) * 1000;
+	evtimer_add(outbox_wait_ev, &tv);
+}
+
+/*
+ * A reply to dest was committed: its replies are merged once
+ * reply_merge_wait has passed since this one, exactly, by a timer.
+ */
+void
+outbox_owed(const char *dest)
+{
+	struct outbox_wait	*w;
+	long long		 now = outbox_ms();
+
+	if (gw->conf.t.reply_merge_wait <= 0) {
+		outbox_kick();
+		return;
+	}
+	if ((w = outbox_wait_find(dest)) != NULL)
+		TAILQ_REMOVE(&outbox_waits, w, entry);
+	else if ((w = calloc(1, sizeof(*w))) == NULL) {
+		outbox_kick();		/* the store's seconds judge it */
+		return;
+	}
+	snprintf(w->dest, sizeof(w->dest), "%s", dest);
+	w->since = now;
+	w->due = now + gw->conf.t.reply_merge_wait * 1000LL;
+	TAILQ_INSERT_TAIL(&outbox_waits, w, entry);
+	outbox_wait_arm(now, bank_pick(NULL, NULL) != NULL);
+}
+
 static void
 outbox_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -77,19 +202,20 @@ outbox_kick(void)
  * Put the waiting replies of one phone into SMS: short confirmations
  * (those with a brief: MAC-coded) merged as far as they fit one SMS,
  * everything else alone, a long confirmation as one concatenated SMS.
+ * Returns how many SMS were queued.
  */
-static void
+static size_t
 outbox_merge(const char *dest)
 {
 	struct store_reply	*r;
 	struct store_out	 o;
 	const char		*briefs[OUTBOX_BATCH];
 	int64_t			 ids[OUTBOX_BATCH];
-	size_t			 n, i, j, k, used;
+	size_t			 n, i, j, k, used, queued = 0;
 	char			 text[REPLY_MAX + 1];
 
 	if ((r = calloc(OUTBOX_BATCH, sizeof(*r))) == NULL)
-		return;
+		return (0);
 	if (store_reply_pending(gw->store, dest, r, OUTBOX_BATCH, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i = j) {
@@ -98,6 +224,7 @@ outbox_merge(const char *dest)
 		snprintf(o.prefer, sizeof(o.prefer), "%s", r[i].modem);
 		o.state = OUT_QUEUED;
 		o.msgref = -1;
+		o.priority = r[i].priority;
 		/* A run of mergeable confirmations. */
 		for (j = i, k = 0; j < n && r[j].brief[0] != '\0'; j++, k++)
 			briefs[k] = r[j].brief;
@@ -113,42 +240,99 @@ outbox_merge(const char *dest)
 			j = i + 1;
 		if (j == i + 1)
 			snprintf(o.text, sizeof(o.text), "%s", r[i].text);
-		for (k = i; k < j; k++)
+		for (k = i; k < j; k++) {
 			ids[k - i] = r[k].id;
+			if (r[k].priority < o.priority)
+				o.priority = r[k].priority;
+		}
 		if (store_out_add(gw->store, &o, ids, j - i) == -1) {
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
 		}
 		metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
 		    NULL, 1);
+		queued++;
 		log_info("outbox: sms %lld to %s: queued (%zu repl%s): %s",
 		    (long long)o.id, dest, j - i, j - i == 1 ? "y" : "ies",
 		    o.text);
 	}
 done:
 	free(r);
+	return (queued);
 }
 
-/* Merge what has waited long enough, then hand due SMS to free modems. */
-void
-outbox_run(time_t now)
+/*
+ * Merge the replies of each phone whose wait is over: its timer's (in
+ * ms), else the store's newest reply's (whole seconds). A phone whose
+ * time came but is no longer owed anything is forgotten; if the store
+ * listed as many phones as asked, more may be owed: run again soon.
+ */
+static void
+outbox_ripe(time_t now)
 {
 	char			 (*dests)[WIRE_NUMBER_MAX];
 	time_t			 newest[OUTBOX_BATCH];
-	struct store_out	*o;
-	struct modem		*m, *pref;
-	size_t			 n, i;
+	struct outbox_wait	*w, *next;
+	long long		 ms = outbox_ms();
+	size_t			 n, i, queued = 0;
+	int			 ripe;
 
-	if (gw->stopping)
-		return;
 	if ((dests = calloc(OUTBOX_BATCH, sizeof(*dests))) == NULL)
 		return;
 	if (store_reply_dests(gw->store, dests, newest, OUTBOX_BATCH,
-	    &n) == 0)
-		for (i = 0; i < n; i++)
-			if (now - newest[i] >= gw->conf.t.reply_merge_wait)
-				outbox_merge(dests[i]);
+	    &n) == -1)
+		n = 0;
+	for (i = 0; i < n; i++) {
+		if ((w = outbox_wait_find(dests[i])) != NULL)
+			ripe = w->due <= ms;
+		else
+			ripe = now - newest[i] >= gw->conf.t.reply_merge_wait;
+		if (!ripe)
+			continue;
+		queued += outbox_merge(dests[i]);
+		if (w != NULL)
+			outbox_wait_drop(w);
+	}
 	free(dests);
+	if (n == OUTBOX_BATCH && queued > 0)
+		outbox_kick();
+	else
+		for (w = TAILQ_FIRST(&outbox_waits); w != NULL; w = next) {
+			next = TAILQ_NEXT(w, entry);
+			if (w->due <= ms)
+				outbox_wait_drop(w);
+		}
+}
+
+/*
+ * A modem would idle: end the wait of the phone waiting longest whose
+ * replies have settled. 0 if there is none.
+ */
+static int
+outbox_settle(void)
+{
+	struct outbox_wait	*w;
+	long long		 now = outbox_ms();
+
+	TAILQ_FOREACH(w, &outbox_waits, entry)
+		if (outbox_wait_end(w, 1) <= now)
+			break;
+	if (w == NULL)
+		return (0);
+	log_debug("outbox: %s: a modem is free; replies merged after %lld ms",
+	    w->dest, now - w->since);
+	outbox_merge(w->dest);
+	outbox_wait_drop(w);
+	return (1);
+}
+
+/* Hand due SMS to free modems, the most urgent first (store_out_due). */
+static void
+outbox_send(time_t now)
+{
+	struct store_out	*o;
+	struct modem		*m, *pref;
+	size_t			 n, i;
 
 	if ((o = calloc(OUTBOX_BATCH, sizeof(*o))) == NULL)
 		return;
@@ -173,6 +357,22 @@ outbox_run(time_t now)
 		m->out_deadline = now + gw->conf.t.send_timeout;
 	}
 	free(o);
+}
+
+/*
+ * Merge what has waited long enough, hand due SMS to free modems; while
+ * a modem is still free, end settled waits early rather than idle it.
+ */
+void
+outbox_run(time_t now)
+{
+	if (gw->stopping)
+		return;
+	outbox_ripe(now);
+	outbox_send(now);
+	while (bank_pick(NULL, NULL) != NULL && outbox_settle())
+		outbox_send(now);
+	outbox_wait_arm(outbox_ms(), bank_pick(NULL, NULL) != NULL);
 }
 
 /*

@@ -149,6 +149,20 @@ parts_pending(const struct parts *p)
 	return (p == NULL ? 0 : p->n);
 }
 
+/* 1 if a long SMS of sender waits for more parts: more is on its way. */
+int
+parts_from(const struct parts *p, const char *sender)
+{
+	const struct parts_entry	*e;
+
+	if (p == NULL)
+		return (0);
+	TAILQ_FOREACH(e, &p->list, entry)
+		if (strcmp(e->sender, sender) == 0)
+			return (1);
+	return (0);
+}
+
 /* Append s to the joined text, cut on a UTF-8 boundary if it is full. */
 static void
 parts_append(struct parts_done *d, size_t *len, const char *s)

@@ -365,6 +365,21 @@ receive_out(const struct receive_job *j, struct received *out)
 		memcpy(out->screen, j->rep.text, strlen(j->rep.text) + 1);
 }
 
+/*
+ * How soon the reply must go (docs/design.md, "The outbox's order"): a
+ * rejection, or an answer to a text that was not understood, before a
+ * FLAGGED confirmation (check the numbers), before the rest.
+ */
+static enum out_priority
+receive_priority(const struct store_msg *msg)
+{
+	if (msg->verdict == VERDICT_REJECTED || msg->kind == MSG_OTHER)
+		return (OUT_PRIO_ACT);
+	if (msg->verdict == VERDICT_FLAGGED)
+		return (OUT_PRIO_CHECK);
+	return (OUT_PRIO_CONFIRM);
+}
+
 /* The message, its reply, its forwards and the channel's rows: all or none. */
 static int
 receive_commit(struct receive_job *j, struct received *out)
@@ -382,6 +397,7 @@ receive_commit(struct receive_job *j, struct received *out)
 		j->rep.created = time(NULL);
 		snprintf(j->rep.dest, sizeof(j->rep.dest), "%s", msg->sender);
 		snprintf(j->rep.modem, sizeof(j->rep.modem), "%s", in->via);
+		j->rep.priority = receive_priority(msg);
 		if (store_reply_add(gw->store, &j->rep) == -1)
 			goto rollback;
 	}
@@ -458,7 +474,7 @@ receive_item(const struct inbound *in, struct received *out)
 		    in->channel), receive_what(j.msg->kind, j.msg->verdict), 1);
 		receive_log(&j);
 		if (j.rep.text[0] != '\0')
-			outbox_kick();
+			outbox_owed(j.rep.dest);
 		if (j.forward)
 			forward_queue_kick(gw->fwdq);
 		rc = 0;

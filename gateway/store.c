@@ -16,7 +16,9 @@
  *  - messages carry ISO 8601 UTC text times (received_at, verified_at);
  *    replies, outbox and forwards carry unix seconds;
  *  - an optional text that is empty is stored as NULL, and so is every
- *    "none" value (no verdict, no reason, page -1, supersedes 0).
+ *    "none" value (no verdict, no reason, page -1, supersedes 0);
+ *  - a reply's and an SMS's priority is a number, smaller first (enum
+ *    out_priority: 0 someone must act, 1 check, 2 a confirmation).
  */
 
 #include <errno.h>
@@ -33,7 +35,7 @@
 #include "log.h"
 #include "tally.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 #define STORE_BUSY_MS		5000	/* wait for another writer */
 #define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
 #define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
@@ -232,6 +234,17 @@ static const char store_schema_v3_sql[] =
 	"CREATE INDEX ussd_kept_expires ON ussd_kept (expires);";
 
 /*
+ * Version 3 to 4 (and part of a new store): each reply, and each SMS
+ * (the most urgent of its replies), carries its priority, so that a
+ * rejection goes out before the confirmations queued ahead of it
+ * (docs/design.md, "The outbox's order"). Rows written before are
+ * confirmations.
+ */
+static const char store_schema_v4_sql[] =
+	"ALTER TABLE replies ADD COLUMN priority INTEGER NOT NULL DEFAULT 2;"
+	"ALTER TABLE outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 2;";
+
+/*
  * Indexes for the questions of the admin API's time lines (messages by
  * when they came in, SMS by when they left, forwards by when they were
  * acked). They change no table, so they are made on open when missing,
@@ -254,11 +267,12 @@ static const char store_indexes_sql[] =
 	"seq, contest, page, nvalues, values_text, canonical, receipt"
 #define ACCEPTED	"verdict IN ('OK', 'FLAGGED')"
 #define REPLY_COLUMNS							\
-	"id, msg_id, dest, modem, text, brief, out_id, created"
+	"id, msg_id, dest, modem, text, brief, out_id, created, priority"
+#define REPLY_NCOLUMNS	9
 #define OUT_COLUMNS							\
 	"id, dest, text, modem, prefer, state, attempts, msgref, next_at,"\
-	" error, created, sent_at, delivered_at"
-#define OUT_NCOLUMNS	13
+	" error, created, sent_at, delivered_at, priority"
+#define OUT_NCOLUMNS	14
 #define FWD_COLUMNS							\
 	"id, msg_id, central, state, attempts, next_at, http_status, error,"\
 	" updated"
@@ -266,9 +280,10 @@ static const char store_indexes_sql[] =
 /* A reply with its SMS (store_msg_reply_row reads it). */
 #define MSG_REPLY_SELECT						\
 	"SELECT r.id, r.msg_id, r.dest, r.modem, r.text,"		\
-	" r.brief, r.out_id, r.created, o.id, o.dest, o.text, o.modem,"	\
-	" o.prefer, o.state, o.attempts, o.msgref, o.next_at, o.error,"	\
-	" o.created, o.sent_at, o.delivered_at,"			\
+	" r.brief, r.out_id, r.created, r.priority, o.id, o.dest,"	\
+	" o.text, o.modem, o.prefer, o.state, o.attempts, o.msgref,"	\
+	" o.next_at, o.error, o.created, o.sent_at, o.delivered_at,"	\
+	" o.priority,"							\
 	" (SELECT group_concat(msg_id, ', ') FROM (SELECT x.msg_id"	\
 	" FROM replies x WHERE x.out_id = r.out_id AND x.id != r.id"	\
 	" ORDER BY x.msg_id))"						\
@@ -304,8 +319,8 @@ static const char *store_sql[ST_MAX] = {
 	    " ORDER BY seq DESC, id DESC) AS rn"
 	    " FROM messages WHERE tps = ?1 AND " ACCEPTED ") WHERE rn = 1",
 	[ST_REPLY_ADD] =	"INSERT INTO replies (msg_id, dest, modem,"
-	    " text, brief, out_id, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    " text, brief, out_id, created, priority)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_REPLY_PENDING] =	"SELECT " REPLY_COLUMNS " FROM replies"
 	    " WHERE dest = ?1 AND out_id IS NULL ORDER BY id LIMIT ?2",
 	[ST_REPLY_DESTS] =	"SELECT dest, max(created) FROM replies"
@@ -314,12 +329,13 @@ static const char *store_sql[ST_MAX] = {
 	[ST_REPLY_ASSIGN] =	"UPDATE replies SET out_id = ?1"
 	    " WHERE id = ?2 AND out_id IS NULL",
 	[ST_OUT_ADD] =		"INSERT INTO outbox (dest, text, modem, prefer,"
-	    " state, attempts, msgref, next_at, error, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, 0, -1, ?6, ?7, ?8)",
+	    " state, attempts, msgref, next_at, error, created, priority)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 0, -1, ?6, ?7, ?8, ?9)",
 	[ST_OUT_GET] =		"SELECT " OUT_COLUMNS " FROM outbox"
 	    " WHERE id = ?1",
 	[ST_OUT_DUE] =		"SELECT " OUT_COLUMNS " FROM outbox"
-	    " WHERE state = 'queued' AND next_at <= ?1 ORDER BY id LIMIT ?2",
+	    " WHERE state = 'queued' AND next_at <= ?1"
+	    " ORDER BY priority, id LIMIT ?2",
 	[ST_OUT_SET] =		"UPDATE outbox SET state = ?2,"
 	    " attempts = attempts + ?3,"
 	    " modem = CASE WHEN ?4 IS NULL THEN modem ELSE nullif(?4, '') END,"
@@ -813,6 +829,12 @@ store_open(const char *path, char *err, size_t errlen)
 		    NULL) != SQLITE_OK)
 			goto fail_tx;
 	}
+	if (version < 4) {
+		what = "upgrade schema to version 4";
+		if (sqlite3_exec(s->db, store_schema_v4_sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
 	if (version < STORE_SCHEMA_VERSION) {
 		what = "set schema version";
 		if (sqlite3_exec(s->db, "PRAGMA user_version = "
@@ -1216,6 +1238,7 @@ store_reply_add(struct store *s, struct store_reply *r)
 	if (r->out_id != 0)
 		b |= sqlite3_bind_int64(st, 6, r->out_id);
 	b |= sqlite3_bind_int64(st, 7, (sqlite3_int64)r->created);
+	b |= sqlite3_bind_int(st, 8, r->priority);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "reply add");
 		sqlite3_reset(st);
@@ -1274,6 +1297,7 @@ store_reply_row(sqlite3_stmt *st, int c, struct store_reply *r)
 	store_col(st, c + 5, r->brief, sizeof(r->brief));
 	r->out_id = sqlite3_column_int64(st, c + 6);
 	r->created = (time_t)sqlite3_column_int64(st, c + 7);
+	r->priority = sqlite3_column_int(st, c + 8);
 }
 
 static void
@@ -1348,6 +1372,7 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 	b |= sqlite3_bind_int64(st, 6, (sqlite3_int64)o->next_at);
 	b |= store_bind_opt(st, 7, o->error);
 	b |= sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	b |= sqlite3_bind_int(st, 9, o->priority);
 	if (b != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
 		store_fail(s, "out add");
 		sqlite3_reset(st);
@@ -1403,6 +1428,7 @@ store_out_row(sqlite3_stmt *st, int c, struct store_out *o)
 	o->created = (time_t)sqlite3_column_int64(st, c + 10);
 	o->sent_at = (time_t)sqlite3_column_int64(st, c + 11);
 	o->delivered_at = (time_t)sqlite3_column_int64(st, c + 12);
+	o->priority = sqlite3_column_int(st, c + 13);
 }
 
 int
@@ -1430,7 +1456,7 @@ store_out_due_row(sqlite3_stmt *st, void *arg, size_t i)
 	store_out_row(st, 0, (struct store_out *)arg + i);
 }
 
-/* Queued SMS whose time has come, oldest first. */
+/* Queued SMS whose time has come: the most urgent, then the oldest. */
 int
 store_out_due(struct store *s, time_t now, struct store_out *out,
     size_t max, size_t *np)
@@ -1648,11 +1674,12 @@ store_msg_reply_row(sqlite3_stmt *st, void *arg, size_t i)
 	struct store_msg_reply	*r = (struct store_msg_reply *)arg + i;
 
 	store_reply_row(st, 0, &r->reply);
-	if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-		store_out_row(st, 8, &r->out);
+	if (sqlite3_column_type(st, REPLY_NCOLUMNS) != SQLITE_NULL)
+		store_out_row(st, REPLY_NCOLUMNS, &r->out);
 	else
 		memset(&r->out, 0, sizeof(r->out));
-	store_col(st, 8 + OUT_NCOLUMNS, r->shared, sizeof(r->shared));
+	store_col(st, REPLY_NCOLUMNS + OUT_NCOLUMNS, r->shared,
+	    sizeof(r->shared));
 }
 
 /*

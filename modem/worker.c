@@ -470,8 +470,34 @@ worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 }
 
 /*
+ * AT+CMGD of a location whose message we handed up. Forgotten before the
+ * delete, whatever its outcome: a location that may have been freed is
+ * read before any later delete.
+ */
+static void
+worker_delete(struct worker *w, const struct wire_msg *cmd,
+    struct worker_seen *ws)
+{
+	struct gsm_result	 res;
+	enum gsm_rc		 rc;
+
+	worker_seen_drop(w, ws);
+	rc = gsm_delete(w->gsm, cmd->location, &res);
+	if (rc == GSM_OK)
+		log_info("delete %llu: location %d deleted",
+		    (unsigned long long)cmd->id, cmd->location);
+	worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
+	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
+	(void)worker_outcome(w, rc, "delete");
+}
+
+/*
  * Delete a location only if it still holds what we handed up from it:
- * a slot freed and refilled must not lose its new message.
+ * a slot freed and refilled must not lose its new message. A location
+ * we read, handed up and have not deleted since still holds just that
+ * (only this worker deletes, and the modem stores a message in an
+ * empty slot only), so it is deleted without reading it again:
+ * libGammu's GSM_DeleteSMS reads it anyway. Any other is read first.
  */
 static void
 worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
@@ -494,6 +520,10 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 		    GSM_CODE_BADREQ, 0, "no such location");
 		return;
 	}
+	if ((ws = worker_seen_find(w, cmd->location)) != NULL) {
+		worker_delete(w, cmd, ws);
+		return;
+	}
 	rc = gsm_read(w->gsm, cmd->location, &cur, &res);
 	if (rc != GSM_OK) {
 		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
@@ -501,34 +531,19 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 		(void)worker_outcome(w, rc, "delete");
 		return;
 	}
-	ws = worker_seen_find(w, cmd->location);
 	if (cur.type == WIRE_NONE) {
 		log_info("delete %llu: location %d is already empty",
 		    (unsigned long long)cmd->id, cmd->location);
-		if (ws != NULL)
-			worker_seen_drop(w, ws);
 		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
 		    0, 0, "");
 		return;
 	}
-	if (ws == NULL || ws->fp != worker_fp(&cur)) {
-		log_warnx("delete %llu: location %d holds a message not "
-		    "handed up yet; kept and handed up now",
-		    (unsigned long long)cmd->id, cmd->location);
-		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-		    GSM_CODE_CHANGED, 0, "location holds another message");
-		worker_emit(w, &cur);
-		return;
-	}
-	rc = gsm_delete(w->gsm, cmd->location, &res);
-	if (rc == GSM_OK) {
-		log_info("delete %llu: location %d deleted",
-		    (unsigned long long)cmd->id, cmd->location);
-		worker_seen_drop(w, ws);
-	}
+	log_warnx("delete %llu: location %d holds a message not handed up "
+	    "yet; kept and handed up now", (unsigned long long)cmd->id,
+	    cmd->location);
 	worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
-	(void)worker_outcome(w, rc, "delete");
+	    GSM_CODE_CHANGED, 0, "location holds another message");
+	worker_emit(w, &cur);
 }
 
 static void

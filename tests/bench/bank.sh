@@ -15,6 +15,8 @@
 #   BENCH_STEADY_S	seconds of the steady feed (40; memory: 0), at
 #			least BENCH_STEADY_MIN messages (20)
 #   BENCH_LOAD		the steady feed's share of the capacity (0.9)
+#   BENCH_REJECT	1: the burst's last report on each modem has a
+#			wrong code, a rejection (1; 0: every report valid)
 
 . tests/regress/lib.sh
 . tests/bench/lib.sh
@@ -37,6 +39,7 @@ STEADY_MIN=${BENCH_STEADY_MIN:-20}
 GWS="${BENCH_GATEWAYS:-tallygw gammu-smsd smsd kannel}"
 SCALE=${BENCH_SCALE:-1}
 LOAD=${BENCH_LOAD:-0.9}
+REJECT=${BENCH_REJECT:-1}
 W=$BENCH_WORK/$MODE
 mkdir -p "$W"
 say() { echo "$MODE: $*"; }
@@ -118,6 +121,19 @@ feeds() {
 		say "FAILED: tallyctl mac refused a report"
 		return 1
 	fi
+	# The burst's last report on each modem, a single officer's, gets
+	# a wrong code (its last digit moved by one): a rejection, which
+	# the officer must act on. Their senders: burst.bad.
+	: >"$F/burst.bad"
+	[ "$REJECT" = 1 ] && [ "$BURST" -gt $((BURST / 3 * 2)) ] || return 0
+	awk -v from=$(((BURST - 1) * $1 + 1)) -v bad="$F/burst.bad" '
+	NR >= from {
+		d = substr($NF, length($NF))
+		$NF = substr($NF, 1, length($NF) - 1) ((d + 1) % 10)
+		print $1 >bad
+	}
+	{ print }' "$F/burst.feed" >"$F/burst.tmp" &&
+	    mv "$F/burst.tmp" "$F/burst.feed"
 }
 
 # --- the simulator and the samples -----------------------------------
@@ -480,6 +496,8 @@ run_one() {
 	b1=$(submitted)
 	"stored_$fn" "$D/gw" >"$D/burst.stored"
 	match_times "$D/burst.keys" "$D/burst.stored" "$D/burst.inj" "$D/burst.t"
+	REJECT_RANK=null
+	[ "$G" = tallygw ] && REJECT_RANK=$(reject_rank "$D/gw" "$F/burst.bad")
 	# The steady feed at LOAD of the capacity.
 	lat="null null 0"
 	if [ "$NSTEADY" -gt 0 ] && [ "$burst_ok" = 1 ]; then
@@ -501,6 +519,17 @@ run_one() {
 	figures "$G" "$K" "$D" "$nb" "$b0" "$b1" "$burst_ok" "$idle_pss" $lat
 	say "$G k=$K: run took $(awk -v a="$t_start" -v b="$(now)" \
 	    'BEGIN { printf "%.0f", b - a }') s"
+}
+
+# reject_rank DIR BAD: where the rejections' SMS came among the burst's
+# SMS in the order the network took them (tallygw's log: each "sending
+# -> sent" line), the mean position, 1 the first; null if none.
+reject_rank() {
+	grep -F 'sending -> sent' "$1/tallygw.log" | awk -v bad="$2" '
+	BEGIN { while ((getline l <bad) > 0) b[l] = 1 }
+	{ d = $7; sub(/:$/, "", d) }
+	d ~ /^\+628128/ { n++; if (d in b) { sum += n; nb++ } }
+	END { if (nb) printf "%.1f/%d\n", sum / nb, n; else print "null" }'
 }
 
 # answered DIR N BASE: the replies to N messages are out since BASE (SMS
@@ -586,8 +615,10 @@ figures() {
 	shift 7
 	idle_mib=$(awk -v p="$1" 'BEGIN { printf "%.1f", p / 1024 }')
 	load_mib=$(awk -v p="$load_pss" 'BEGIN { printf "%.1f", p / 1024 }')
+	rr=${REJECT_RANK%/*}
 	say "$G k=$K: burst of $nb: $nstored stored, $spm stored/min," \
 	    "$sent SMS sent, $rpm replies/min, last confirmed after $last s," \
+	    "rejections sent at mean rank $REJECT_RANK," \
 	    "modem work ${mspr} s/report, capacity used $cap; steady at" \
 	    "$RATE/s: latency p50 $2 s, p99 $3 s ($4 messages);" \
 	    "PSS $idle_mib MiB idle, $load_mib MiB under load"
@@ -598,7 +629,8 @@ figures() {
 		    "latency_p99_s=$3" "latency_n=$4" "burst=$nb" \
 		    "stored=$nstored" "sms_sent=$sent" \
 		    "modem_s_per_report=$mspr" "steady_per_s=$RATE" \
-		    "scale=$SCALE"
+		    "scale=$SCALE" "reject_rank=$rr" \
+		    "rejected=$(wc -l <"$F/burst.bad")"
 	fi
 	printf '%s %s %s %s\n' "$G" "$K" "$idle_mib" "$load_mib" \
 	    >>"$BENCH_WORK/pss.txt"
@@ -608,7 +640,8 @@ figures() {
 
 say "$(machine)"
 say "K = $KS; gateways: $GWS; realistic profile at scale $SCALE; a burst" \
-    "of $BURST reports per modem, then ${STEADY} s at $LOAD of" \
+    "of $BURST reports per modem$([ "$REJECT" = 1 ] &&
+    echo " (the last one a rejection)"), then ${STEADY} s at $LOAD of" \
     "K / $MODEM_S reports/s"
 # Enough rows of the 2024 results for the largest bank.
 kmax=$(echo "$KS" | tr ' ' '\n' | sort -n | tail -1)

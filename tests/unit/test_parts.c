@@ -149,8 +149,12 @@ test_in_and_out_of_order(void **state)
 	m = sms("+62811", 42, 2, 3, 2, "bbb ");
 	assert_int_equal(parts_add(p, "m1", &m, 101, &d), 0);
 	assert_int_equal(parts_pending(p), 1);
+	/* More of +62811 is on its way; nothing of +62822. */
+	assert_true(parts_from(p, "+62811"));
+	assert_false(parts_from(p, "+62822"));
 	m = sms("+62811", 42, 3, 3, 3, "ccc");
 	assert_int_equal(parts_add(p, "m1", &m, 102, &d), 1);
+	assert_false(parts_from(p, "+62811"));
 	assert_string_equal(d.text, "aaa bbb ccc");
 	assert_int_equal(d.nparts, 3);
 	assert_int_equal(d.total, 3);

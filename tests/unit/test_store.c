@@ -242,12 +242,24 @@ test_slots(void **state)
 	assert_int_equal(multi, 1);
 }
 
+/* Make the fixture's store what schema version 3 wrote: no priorities. */
+static void
+make_v3(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	raw_int(f, "ALTER TABLE replies DROP COLUMN priority");
+	raw_int(f, "ALTER TABLE outbox DROP COLUMN priority");
+	raw_int(f, "PRAGMA user_version = 3");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
+	    "'outbox') WHERE name = 'priority'"), 0);
+}
+
 /* Make the fixture's store what schema version 2 wrote: no USSD rows. */
 static void
 make_v2(struct fixture *f)
 {
-	store_close(f->s);
-	f->s = NULL;
+	make_v3(f);
 	raw_int(f, "DROP TABLE ussd_ends");
 	raw_int(f, "DROP TABLE ussd_kept");
 	raw_int(f, "PRAGMA user_version = 2");
@@ -279,7 +291,7 @@ test_upgrade(void **state)
 	    "'sim_slots') WHERE name = 'part_time'"), 0);
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 1);
 	assert_true(has_ussd_tables(f));
@@ -303,7 +315,7 @@ test_upgrade_v2(void **state)
 	addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
 	make_v2(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
 	memset(&e, 0, sizeof(e));
@@ -314,7 +326,7 @@ test_upgrade_v2(void **state)
 	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
 	/* Opened again: nothing more to do, the row is there. */
 	reopen(f);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_int_equal(store_ussd_end_get(f->s, "S1", 1000000000, &e), 1);
 	assert_int_equal(e.msg_id, id);
 }
@@ -474,7 +486,7 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
@@ -495,11 +507,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 4");
+	raw_int(f, "PRAGMA user_version = 5");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 3");
+	raw_int(f, "PRAGMA user_version = 4");
 	reopen(f);
 }
 
@@ -1031,12 +1043,13 @@ addreply(struct fixture *f, int64_t msg, const char *dest, time_t created,
 }
 
 static int64_t
-addout(struct fixture *f, const char *dest, time_t next_at,
-    const int64_t *ids, size_t nids)
+addout_prio(struct fixture *f, const char *dest, time_t next_at,
+    enum out_priority prio, const int64_t *ids, size_t nids)
 {
 	struct store_out	 o;
 
 	memset(&o, 0, sizeof(o));
+	o.priority = prio;
 	snprintf(o.dest, sizeof(o.dest), "%s", dest);
 	snprintf(o.text, sizeof(o.text), "OK diterima");
 	snprintf(o.prefer, sizeof(o.prefer), "m0");
@@ -1049,6 +1062,98 @@ addout(struct fixture *f, const char *dest, time_t next_at,
 	assert_int_equal(o.attempts, 0);
 	assert_int_equal(o.msgref, -1);
 	return (o.id);
+}
+
+static int64_t
+addout(struct fixture *f, const char *dest, time_t next_at,
+    const int64_t *ids, size_t nids)
+{
+	return (addout_prio(f, dest, next_at, OUT_PRIO_ACT, ids, nids));
+}
+
+/*
+ * The due SMS come most urgent first, then oldest: a rejection queued
+ * after two confirmations goes before them, a FLAGGED one between.
+ * Each reply's priority is kept as written.
+ */
+static void
+test_out_priority(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_reply	 r, rp[4];
+	struct store_out	 due[8];
+	int64_t			 msg, ids[4], o[4];
+	size_t			 n, i;
+	static const enum out_priority prio[4] = { OUT_PRIO_CONFIRM,
+	    OUT_PRIO_CONFIRM, OUT_PRIO_ACT, OUT_PRIO_CHECK };
+
+	msg = addmsg(f, MSG_REPORT, VERDICT_OK, "r");
+	for (i = 0; i < 4; i++) {
+		memset(&r, 0, sizeof(r));
+		r.msg_id = msg;
+		snprintf(r.dest, sizeof(r.dest), "+6281%zu", i);
+		snprintf(r.text, sizeof(r.text), "reply %zu", i);
+		r.priority = prio[i];
+		assert_int_equal(store_reply_add(f->s, &r), 0);
+		ids[i] = r.id;
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(r.dest, sizeof(r.dest), "+6281%zu", i);
+		assert_int_equal(store_reply_pending(f->s, r.dest, rp, 4, &n),
+		    0);
+		assert_int_equal(n, 1);
+		assert_int_equal(rp[0].priority, prio[i]);
+		o[i] = addout_prio(f, r.dest, 0, prio[i], &ids[i], 1);
+	}
+	assert_int_equal(store_out_due(f->s, 100, due, 8, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(due[0].id, o[2]);
+	assert_int_equal(due[0].priority, OUT_PRIO_ACT);
+	assert_int_equal(due[1].id, o[3]);
+	assert_int_equal(due[1].priority, OUT_PRIO_CHECK);
+	assert_int_equal(due[2].id, o[0]);
+	assert_int_equal(due[3].id, o[1]);
+	assert_int_equal(due[3].priority, OUT_PRIO_CONFIRM);
+	/* Not yet due, however urgent: after its time only. */
+	assert_int_equal(store_out_set(f->s, o[2], OUT_QUEUED, NULL, -2, 200,
+	    NULL), 0);
+	assert_int_equal(store_out_due(f->s, 100, due, 8, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(due[0].id, o[3]);
+}
+
+/*
+ * A version 3 store with replies and SMS waiting is upgraded to 4 in
+ * place: they stay, as confirmations, and a rejection queued after
+ * them goes first.
+ */
+static void
+test_upgrade_v3(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_out	 due[4];
+	int64_t			 msg, r1, r2, o1, o2;
+	size_t			 n;
+	char			 err[512];
+
+	msg = addmsg(f, MSG_REPORT, VERDICT_OK, "r");
+	r1 = addreply(f, msg, "+62811", 100, "one");
+	o1 = addout(f, "+62811", 0, &r1, 1);
+	addreply(f, msg, "+62822", 100, "two");
+	make_v3(f);
+	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies WHERE"
+	    " priority = 2"), 2);
+	assert_int_equal(raw_int(f, "SELECT priority FROM outbox WHERE"
+	    " id = %lld", (long long)o1), 2);
+	r2 = addreply(f, msg, "+62833", 100, "three");
+	o2 = addout_prio(f, "+62833", 0, OUT_PRIO_ACT, &r2, 1);
+	assert_int_equal(store_out_due(f->s, 100, due, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(due[0].id, o2);
+	assert_int_equal(due[1].id, o1);
+	assert_int_equal(due[1].priority, OUT_PRIO_CONFIRM);
 }
 
 static void
@@ -1796,6 +1901,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v3, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_out_priority, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v2, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ussd_ends, setup,
