@@ -184,6 +184,8 @@ enum msg_state {
 
 int		 receive_init(void);
 int		 receive_item(const struct inbound *, struct received *);
+void		 receive_expire(time_t);
+size_t		 receive_rate_size(unsigned long *);
 const char	*receive_state_name(enum msg_state);
 const char	*receive_channel_name(enum channel);
 

@@ -44,6 +44,7 @@
 #define GW_FORWARD_PARALLEL	8	/* requests in flight per central */
 #define GW_RATE_LIMIT		60	/* messages per sender per window */
 #define GW_RATE_WINDOW		600	/* s */
+#define GW_RATE_SENDERS		16384	/* cap: senders the rate table holds */
 #define GW_HEALTH_INTERVAL	60	/* s between health polls */
 #define GW_BALANCE_INTERVAL	3600	/* s between balance checks */
 #define GW_SEND_CAP		0	/* SMS per SIM per day, 0 = none */
@@ -740,6 +741,14 @@ int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
 void		 parts_id(const struct wire_msg *, char *, size_t);
 int		 parts_id_same(const char *, const char *);
+
+/* rate.c: messages per sender in its window, bounded (GW_RATE_SENDERS) */
+struct rate;
+struct rate	*rate_new(size_t);
+void		 rate_free(struct rate *);
+int		 rate_over(struct rate *, const char *, time_t, int, int);
+size_t		 rate_expire(struct rate *, time_t, int);
+size_t		 rate_size(const struct rate *, unsigned long *);
 
 /* balance.c: prepaid airtime from an operator's USSD answer */
 int		 balance_parse(const char *, const char *, long *, char *,

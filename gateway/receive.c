@@ -22,17 +22,7 @@
 #include "log.h"
 #include "daemon.h"
 
-#define RECEIVE_RATE_BUCKETS	4096
 #define RECEIVE_CEK_MAX		64	/* latest reports listed by CEK */
-
-/* Per-sender message counts in fixed windows (rate_limit, rate_window). */
-struct rate_entry {
-	TAILQ_ENTRY(rate_entry)	 entry;
-	char			 sender[WIRE_NUMBER_MAX];
-	time_t			 start;
-	int			 count;
-};
-TAILQ_HEAD(rate_list, rate_entry);
 
 /* One message on its way through the stage. */
 struct receive_job {
@@ -46,7 +36,7 @@ struct receive_job {
 	double			 arrived;	/* metrics_now() */
 };
 
-static struct rate_list	*receive_rate;
+static struct rate	*receive_rate;	/* per sender (rate.c) */
 
 static const char *const receive_state_names[] = {
 	[MSG_RECEIVED] = "received",
@@ -136,13 +126,8 @@ receive_metrics(void)
 int
 receive_init(void)
 {
-	size_t	 i;
-
-	if ((receive_rate = calloc(RECEIVE_RATE_BUCKETS,
-	    sizeof(*receive_rate))) == NULL)
+	if ((receive_rate = rate_new(GW_RATE_SENDERS)) == NULL)
 		return (-1);
-	for (i = 0; i < RECEIVE_RATE_BUCKETS; i++)
-		TAILQ_INIT(&receive_rate[i]);
 	receive_metrics();
 	return (0);
 }
@@ -171,30 +156,30 @@ receive_set_state(struct receive_job *j, enum msg_state s, const char *why)
 static int
 receive_rate_over(const char *sender, time_t now)
 {
-	struct rate_entry	*e;
-	unsigned		 h = 5381;
-	const char		*p;
-
 	if (gw->conf.t.rate_limit <= 0 || receive_rate == NULL)
 		return (0);
-	for (p = sender; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	h %= RECEIVE_RATE_BUCKETS;
-	TAILQ_FOREACH(e, &receive_rate[h], entry)
-		if (strcmp(e->sender, sender) == 0)
-			break;
-	if (e == NULL) {
-		if ((e = calloc(1, sizeof(*e))) == NULL)
-			return (0);
-		snprintf(e->sender, sizeof(e->sender), "%s", sender);
-		e->start = now;
-		TAILQ_INSERT_HEAD(&receive_rate[h], e, entry);
+	return (rate_over(receive_rate, sender, now, gw->conf.t.rate_limit,
+	    gw->conf.t.rate_window));
+}
+
+/* The loop's tick: senders whose window has passed are forgotten. */
+void
+receive_expire(time_t now)
+{
+	if (receive_rate != NULL)
+		rate_expire(receive_rate, now, gw->conf.t.rate_window);
+}
+
+/* Senders the rate table holds (the flood test reads it in the log). */
+size_t
+receive_rate_size(unsigned long *evicted)
+{
+	if (receive_rate == NULL) {
+		if (evicted != NULL)
+			*evicted = 0;
+		return (0);
 	}
-	if (now - e->start >= gw->conf.t.rate_window) {
-		e->start = now;
-		e->count = 0;
-	}
-	return (++e->count > gw->conf.t.rate_limit);
+	return (rate_size(receive_rate, evicted));
 }
 
 /* The message row as the channel gave it, before anything is decided. */
