@@ -33,7 +33,7 @@
 #include "log.h"
 #include "tally.h"
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 #define STORE_BUSY_MS		5000	/* wait for another writer */
 #define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
 #define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
@@ -62,6 +62,7 @@ enum store_st {
 	ST_REPLY_DESTS,
 	ST_REPLY_ASSIGN,
 	ST_OUT_ADD,
+	ST_OUT_PRIO,
 	ST_OUT_GET,
 	ST_OUT_DUE,
 	ST_OUT_SET,
@@ -232,6 +233,16 @@ static const char store_schema_v3_sql[] =
 	"CREATE INDEX ussd_kept_expires ON ussd_kept (expires);";
 
 /*
+ * Version 3 to 4 (and part of a new store): an outgoing SMS's priority
+ * (store_out_add: 0 a confirmation of an accepted report or an SMS of
+ * no message, as an operator's alert; 1 anything else), so that a
+ * flood of answers to junk from many numbers does not hold the
+ * officers' confirmations (docs/security.md, "Floods").
+ */
+static const char store_schema_v4_sql[] =
+	"ALTER TABLE outbox ADD COLUMN prio INTEGER NOT NULL DEFAULT 1;";
+
+/*
  * Indexes for the questions of the admin API's time lines (messages by
  * when they came in, SMS by when they left, forwards by when they were
  * acked). They change no table, so they are made on open when missing,
@@ -318,8 +329,13 @@ static const char *store_sql[ST_MAX] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, 0, -1, ?6, ?7, ?8)",
 	[ST_OUT_GET] =		"SELECT " OUT_COLUMNS " FROM outbox"
 	    " WHERE id = ?1",
+	[ST_OUT_PRIO] =		"UPDATE outbox SET prio = coalesce((SELECT"
+	    " min(CASE WHEN m.kind = 'report' AND m." ACCEPTED
+	    " THEN 0 ELSE 1 END) FROM replies r JOIN messages m"
+	    " ON m.id = r.msg_id WHERE r.out_id = ?1), 0) WHERE id = ?1",
 	[ST_OUT_DUE] =		"SELECT " OUT_COLUMNS " FROM outbox"
-	    " WHERE state = 'queued' AND next_at <= ?1 ORDER BY id LIMIT ?2",
+	    " WHERE state = 'queued' AND next_at <= ?1 ORDER BY prio, id"
+	    " LIMIT ?2",
 	[ST_OUT_SET] =		"UPDATE outbox SET state = ?2,"
 	    " attempts = attempts + ?3,"
 	    " modem = CASE WHEN ?4 IS NULL THEN modem ELSE nullif(?4, '') END,"
@@ -810,6 +826,12 @@ store_open(const char *path, char *err, size_t errlen)
 	if (version < 3) {
 		what = "upgrade schema to version 3";
 		if (sqlite3_exec(s->db, store_schema_v3_sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
+	if (version < 4) {
+		what = "upgrade schema to version 4";
+		if (sqlite3_exec(s->db, store_schema_v4_sql, NULL, NULL,
 		    NULL) != SQLITE_OK)
 			goto fail_tx;
 	}
@@ -1371,6 +1393,14 @@ store_out_add(struct store *s, struct store_out *o, const int64_t *ids,
 			goto fail;
 		}
 	}
+	st = store_stmt(s, ST_OUT_PRIO);
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		store_fail(s, "out add: priority");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
 	if (store_run(s, ST_RELEASE, "out add: release") == -1)
 		goto fail;
 	o->id = id;
@@ -1430,7 +1460,10 @@ store_out_due_row(sqlite3_stmt *st, void *arg, size_t i)
 	store_out_row(st, 0, (struct store_out *)arg + i);
 }
 
-/* Queued SMS whose time has come, oldest first. */
+/*
+ * Queued SMS whose time has come: confirmations of accepted reports and
+ * alerts first (prio 0), then the rest; oldest first within each.
+ */
 int
 store_out_due(struct store *s, time_t now, struct store_out *out,
     size_t max, size_t *np)

@@ -250,6 +250,7 @@ make_v2(struct fixture *f)
 	f->s = NULL;
 	raw_int(f, "DROP TABLE ussd_ends");
 	raw_int(f, "DROP TABLE ussd_kept");
+	raw_int(f, "ALTER TABLE outbox DROP COLUMN prio");
 	raw_int(f, "PRAGMA user_version = 2");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " name LIKE 'ussd%%'"), 0);
@@ -279,7 +280,7 @@ test_upgrade(void **state)
 	    "'sim_slots') WHERE name = 'part_time'"), 0);
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 1);
 	assert_true(has_ussd_tables(f));
@@ -303,7 +304,7 @@ test_upgrade_v2(void **state)
 	addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
 	make_v2(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
 	memset(&e, 0, sizeof(e));
@@ -314,7 +315,7 @@ test_upgrade_v2(void **state)
 	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
 	/* Opened again: nothing more to do, the row is there. */
 	reopen(f);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_int_equal(store_ussd_end_get(f->s, "S1", 1000000000, &e), 1);
 	assert_int_equal(e.msg_id, id);
 }
@@ -474,7 +475,7 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 3);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
@@ -495,11 +496,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 4");
+	raw_int(f, "PRAGMA user_version = 5");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 3");
+	raw_int(f, "PRAGMA user_version = 4");
 	reopen(f);
 }
 
@@ -1049,6 +1050,63 @@ addout(struct fixture *f, const char *dest, time_t next_at,
 	assert_int_equal(o.attempts, 0);
 	assert_int_equal(o.msgref, -1);
 	return (o.id);
+}
+
+/*
+ * The outbox sends confirmations of accepted reports (and SMS of no
+ * message, an operator's alert) before answers to anything else, also
+ * when those came first: a flood of junk from many numbers does not
+ * hold an officer's confirmation. A version 3 store gets the priority
+ * when it is opened; its queued SMS count as "anything else".
+ */
+static void
+test_out_prio(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_out	 due[8];
+	int64_t			 junk, rej, ok, fl, ids[2], o[5];
+	size_t			 n;
+
+	junk = addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
+	rej = addmsg(f, MSG_REPORT, VERDICT_REJECTED, "1*x");
+	ok = addmsg(f, MSG_REPORT, VERDICT_OK, "1*y");
+	fl = addmsg(f, MSG_REPORT, VERDICT_FLAGGED, "1*z");
+	ids[0] = addreply(f, junk, "+62811", 100, "junk");
+	o[0] = addout(f, "+62811", 0, ids, 1);
+	ids[0] = addreply(f, rej, "+62822", 100, "rej");
+	o[1] = addout(f, "+62822", 0, ids, 1);
+	ids[0] = addreply(f, ok, "+62833", 100, "ok");
+	o[2] = addout(f, "+62833", 0, ids, 1);
+	/* Merged with a rejection: the confirmation's priority. */
+	ids[0] = addreply(f, fl, "+62844", 100, "fl");
+	ids[1] = addreply(f, rej, "+62844", 100, "rej2");
+	o[3] = addout(f, "+62844", 0, ids, 2);
+	o[4] = addout(f, "+62800", 0, NULL, 0);
+	assert_int_equal(store_out_due(f->s, 100, due, 8, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(due[0].id, o[2]);
+	assert_int_equal(due[1].id, o[3]);
+	assert_int_equal(due[2].id, o[4]);
+	assert_int_equal(due[3].id, o[0]);
+	assert_int_equal(due[4].id, o[1]);
+	/* Not yet due: not before the others, whatever its priority. */
+	assert_int_equal(store_out_set(f->s, o[2], OUT_QUEUED, NULL, -2, 500,
+	    NULL), 0);
+	assert_int_equal(store_out_due(f->s, 100, due, 1, &n), 0);
+	assert_int_equal(due[0].id, o[3]);
+
+	/* A version 3 store: the column comes, every SMS stays queued. */
+	store_close(f->s);
+	f->s = NULL;
+	raw_int(f, "ALTER TABLE outbox DROP COLUMN prio");
+	raw_int(f, "PRAGMA user_version = 3");
+	reopen(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM outbox WHERE"
+	    " prio = 1 AND state = 'queued'"), 5);
+	assert_int_equal(store_out_due(f->s, 1000, due, 8, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(due[0].id, o[0]);
 }
 
 static void
@@ -1811,6 +1869,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lockout_rebuild, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_replies_outbox, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_out_prio, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_msg_trace, setup,
 		    teardown),
