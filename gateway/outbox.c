@@ -78,18 +78,18 @@ outbox_kick(void)
  * (those with a brief: MAC-coded) merged as far as they fit one SMS,
  * everything else alone, a long confirmation as one concatenated SMS.
  */
-static void
+static size_t
 outbox_merge(const char *dest)
 {
 	struct store_reply	*r;
 	struct store_out	 o;
 	const char		*briefs[OUTBOX_BATCH];
 	int64_t			 ids[OUTBOX_BATCH];
-	size_t			 n, i, j, k, used;
+	size_t			 n, i, j, k, used, queued = 0;
 	char			 text[REPLY_MAX + 1];
 
 	if ((r = calloc(OUTBOX_BATCH, sizeof(*r))) == NULL)
-		return;
+		return (0);
 	if (store_reply_pending(gw->store, dest, r, OUTBOX_BATCH, &n) == -1)
 		goto done;
 	for (i = 0; i < n; i = j) {
@@ -119,14 +119,14 @@ outbox_merge(const char *dest)
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
 		}
-		metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
-		    NULL, 1);
+		queued++;
 		log_info("outbox: sms %lld to %s: queued (%zu repl%s): %s",
 		    (long long)o.id, dest, j - i, j - i == 1 ? "y" : "ies",
 		    o.text);
 	}
 done:
 	free(r);
+	return (queued);
 }
 
 /* Merge what has waited long enough, then hand due SMS to free modems. */
@@ -137,17 +137,29 @@ outbox_run(time_t now)
 	time_t			 newest[OUTBOX_BATCH];
 	struct store_out	*o;
 	struct modem		*m, *pref;
-	size_t			 n, i;
+	size_t			 n, i, queued = 0;
+	int			 tx;
 
 	if (gw->stopping)
 		return;
 	if ((dests = calloc(OUTBOX_BATCH, sizeof(*dests))) == NULL)
 		return;
+	/* One transaction (one sync) for the batch, not one per SMS. */
 	if (store_reply_dests(gw->store, dests, newest, OUTBOX_BATCH,
-	    &n) == 0)
+	    &n) == 0 && n > 0) {
+		tx = store_begin(gw->store) == 0;
 		for (i = 0; i < n; i++)
 			if (now - newest[i] >= gw->conf.t.reply_merge_wait)
-				outbox_merge(dests[i]);
+				queued += outbox_merge(dests[i]);
+		if (tx && store_commit(gw->store) == -1) {
+			store_rollback(gw->store);
+			log_warnx("outbox: %zu SMS not queued (store error); "
+			    "their replies wait for the next run", queued);
+			queued = 0;
+		}
+		metrics_count(METRICS_REPLIES, store_out_state_name(
+		    OUT_QUEUED), NULL, (long)queued);
+	}
 	free(dests);
 
 	if ((o = calloc(OUTBOX_BATCH, sizeof(*o))) == NULL)

@@ -319,9 +319,11 @@ static const char *store_sql[ST_MAX] = {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[ST_REPLY_PENDING] =	"SELECT " REPLY_COLUMNS " FROM replies"
 	    " WHERE dest = ?1 AND out_id IS NULL ORDER BY id LIMIT ?2",
-	[ST_REPLY_DESTS] =	"SELECT dest, max(created) FROM replies"
+	[ST_REPLY_DESTS] =	"SELECT dest, max(created) FROM replies r"
 	    " WHERE out_id IS NULL GROUP BY dest"
-	    " ORDER BY min(created), min(id) LIMIT ?1",
+	    " ORDER BY min(r.msg_id IS NOT NULL AND NOT EXISTS (SELECT 1"
+	    " FROM messages m WHERE m.id = r.msg_id AND m.kind = 'report'"
+	    " AND m." ACCEPTED ")), min(created), min(id) LIMIT ?1",
 	[ST_REPLY_ASSIGN] =	"UPDATE replies SET out_id = ?1"
 	    " WHERE id = ?2 AND out_id IS NULL",
 	[ST_OUT_ADD] =		"INSERT INTO outbox (dest, text, modem, prefer,"
@@ -616,7 +618,14 @@ store_iso_parse(const char *s, time_t *t)
 static int
 store_fail(struct store *s, const char *what)
 {
-	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+	const char	*path = sqlite3_db_filename(s->db, "main");
+
+	if (sqlite3_errcode(s->db) == SQLITE_FULL)
+		log_warnx("store: %s: %s: %s: free space for it; until then "
+		    "received messages stay on the SIMs, unanswered",
+		    path != NULL ? path : "?", what, sqlite3_errmsg(s->db));
+	else
+		log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
 	return (-1);
 }
 
@@ -1333,7 +1342,11 @@ store_reply_dests_row(sqlite3_stmt *st, void *arg, size_t i)
 		d->newest[i] = (time_t)sqlite3_column_int64(st, 1);
 }
 
-/* Who is owed replies, with the newest reply of each, oldest dest first. */
+/*
+ * Who is owed replies, with the newest reply of each: those owed a
+ * confirmation of an accepted report first (as store_out_due), then
+ * the oldest first.
+ */
 int
 store_reply_dests(struct store *s, char (*dests)[WIRE_NUMBER_MAX],
     time_t *newest, size_t max, size_t *np)
