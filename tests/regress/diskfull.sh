@@ -2,8 +2,9 @@
 # The disk fills under the store while reports arrive (docs/reliability.md,
 # "The disk fills"): tallygw's state directory is a 16 MiB tmpfs in a
 # world of 4 modems (instant profile). 20 officers report and are
-# confirmed; then a file takes every free block and 30 more officers
-# report; then the file goes. Asserted:
+# confirmed; then, with real modem timing, 8 more report and while
+# their confirmations are with the modems a file takes every free
+# block, and 22 more report; then the file goes. Asserted:
 # - the failure is reported: the disk_low alert is raised (threshold 2
 #   MB here) and the log names the store's file and says the disk is
 #   full;
@@ -11,8 +12,12 @@
 # - while the disk is full, a report not stored is not answered and
 #   not deleted: each of the 30 is stored, or still on a SIM or in the
 #   network, and only stored ones are answered;
+# - a send's result that cannot be committed is kept: its modem is
+#   given nothing else, and once it is committed the SMS is sent, not
+#   sent again;
 # - once space is free the alert clears and all 50 are stored once,
-#   confirmed and forwarded once to the central receiver.
+#   confirmed (once on each phone) and forwarded once to the central
+#   receiver.
 # Mounting a tmpfs needs root: skipped otherwise. TAP; every wait is
 # time-boxed.
 
@@ -108,10 +113,29 @@ expect "the first 20 are confirmed" "$(confirmed)" 20
 expect "the first 20 are at the central receiver" "$(central)" 20
 
 # --- 2: the disk fills; 30 more reports --------------------------
+# 8 reports with real modem timing (a send takes 3 s): the disk fills
+# while their confirmations are with the modems, so the results of
+# those sends cannot be committed; then 22 more.
+sctl timing --profile realistic --scale 1 --daily-cap 0 >/dev/null
+send 21 28
+sending() { [ "$(db "SELECT count(*) FROM outbox WHERE state = 'sending'")" \
+    -ge 1 ]; }
+wait_for 30 sending
+expect "confirmations are being sent when the disk fills" "$?" 0
+# An emptied WAL: the next commit must grow it. (A WAL that was reset
+# by a checkpoint is written over in place, without new blocks, and
+# commits could go on for a while on a full disk.)
+truncated() { [ "$(db 'PRAGMA wal_checkpoint(TRUNCATE)')" = "0|0|0" ]; }
+wait_for 10 truncated
+expect "the store's WAL is checkpointed and emptied" "$?" 0
 dd if=/dev/zero of="$MNT/filler" bs=64k 2>/dev/null
 FREE=$(df -k "$MNT" | awk 'NR == 2 { print $4 }')
 expect "the store's file system is full" "$FREE" 0
-send 21 50
+send 29 50
+unsaved() { grep -q "the result of its send on .* cannot be recorded" "$LOG"; }
+wait_for 30 unsaved
+expect "a send's result that cannot be committed is kept, its modem waits" \
+    "$?" 0
 full_logged() { grep -q "tallygw.db: .*full" "$LOG"; }
 wait_for 60 full_logged
 expect "the log names the store and says the disk is full" "$?" 0
@@ -140,6 +164,7 @@ expect "while full, the first 20 are still stored" "$(db "SELECT count(*)
 
 # --- 3: space again ---------------------------------------------------
 rm -f "$MNT/filler"
+sctl timing --profile instant --daily-cap 0 >/dev/null
 wait_for 90 is count 50
 expect "once space is free all 50 are stored" "$(count)" 50
 expect "none twice" "$(db "SELECT count(DISTINCT sender) FROM messages
@@ -149,6 +174,12 @@ expect "all 50 are confirmed" "$(confirmed)" 50
 phones_all() { [ "$(answered 1 50)" -eq 50 ]; }
 wait_for 60 phones_all
 expect "every officer's phone has its confirmation" "$(answered 1 50)" 50
+TWICE=$(sed -n 1,50p "$D/all.feed" | while read -r from to text; do
+	[ "$(sctl inbox --phone "$from" | grep -c .)" -gt 1 ] && echo "$from"
+done | grep -c .)
+expect "no phone has its confirmation twice" "$TWICE" 0
+expect "no reply is left sending or queued" "$(db "SELECT count(*) FROM
+    outbox WHERE state NOT IN ('sent', 'delivered')")" 0
 wait_for 90 is central 50
 expect "all 50 are at the central receiver, once" "$(central)" 50
 cleared() { ! raised; }
