@@ -387,7 +387,7 @@ admin_status(struct admin_req *r)
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, "
-	    "s:{s:i, s:i, s:i}, s:I, s:o}",
+	    "s:{s:i, s:i, s:i}, s:I, s:I, s:I, s:o}",
 	    "gateway", gw->conf.name,
 	    "started_at", admin_time(admin_started),
 	    "uptime", (json_int_t)(time(NULL) - admin_started),
@@ -408,6 +408,9 @@ admin_status(struct admin_req *r)
 	    "failed", (json_int_t)c.fwd_failed,
 	    "modems", "total", total, "ready", ready, "capped", capped,
 	    "parts_pending", (json_int_t)parts_pending(gw->parts),
+	    "rate_senders", (json_int_t)receive_rate_size(NULL),
+	    "lockout_entries", (json_int_t)(gw->lockout != NULL ?
+	    lockout_size(gw->lockout, NULL) : 0),
 	    "centrals", admin_centrals()));
 }
 

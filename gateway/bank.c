@@ -615,7 +615,7 @@ bank_tick(time_t now)
 			m->stop_at = now;
 		}
 		if (m->state == BANK_RUNNING && m->out_id != 0 &&
-		    now > m->out_deadline) {
+		    !m->out_unsaved && now > m->out_deadline) {
 			log_warnx("bank: modem %s: send of outbox %lld got no "
 			    "result in %d s", m->conf.name,
 			    (long long)m->out_id, gw->conf.t.send_timeout);

@@ -49,6 +49,12 @@ struct modem {
 	/* outgoing */
 	int64_t			 out_id;	/* SEND in flight, 0 none */
 	time_t			 out_deadline;
+	/* out_id's result, not yet committed (disk full): kept, retried */
+	int			 out_unsaved;
+	int			 out_code;
+	int			 out_msgref;
+	int			 out_counted;	/* outbox_hold's answer */
+	char			 out_err[GW_DETAIL_MAX];
 	int			 settling;	/* gone; journal not read */
 	time_t			 settle_by;	/* then read it anyway */
 	int			 sent_today;
@@ -187,6 +193,8 @@ enum msg_state {
 
 int		 receive_init(void);
 int		 receive_item(const struct inbound *, struct received *);
+void		 receive_expire(time_t);
+size_t		 receive_rate_size(unsigned long *);
 const char	*receive_state_name(enum msg_state);
 const char	*receive_channel_name(enum channel);
 

@@ -44,6 +44,7 @@
 #define GW_FORWARD_PARALLEL	8	/* requests in flight per central */
 #define GW_RATE_LIMIT		60	/* messages per sender per window */
 #define GW_RATE_WINDOW		600	/* s */
+#define GW_RATE_SENDERS		16384	/* cap: senders the rate table holds */
 #define GW_HEALTH_INTERVAL	60	/* s between health polls */
 #define GW_BALANCE_INTERVAL	3600	/* s between balance checks */
 #define GW_SEND_CAP		0	/* SMS per SIM per day, 0 = none */
@@ -235,9 +236,10 @@ enum out_state {
  * order"); stored as its number in replies and outbox.
  */
 enum out_priority {
-	OUT_PRIO_ACT = 0,	/* a rejection, an alert: someone must act */
+	OUT_PRIO_ACT = 0,	/* an officer's rejection, an alert: act */
 	OUT_PRIO_CHECK,		/* accepted but FLAGGED: check the numbers */
-	OUT_PRIO_CONFIRM,	/* a confirmation, an answer */
+	OUT_PRIO_CONFIRM,	/* a confirmation */
+	OUT_PRIO_OTHER,		/* any answer to a number not known */
 };
 
 /* A reply owed for one message; several may share one outgoing SMS. */
@@ -315,6 +317,7 @@ int		 store_commit(struct store *);
 int		 store_rollback(struct store *);
 int		 store_msg_add(struct store *, struct store_msg *);
 int		 store_msg_get(struct store *, int64_t, struct store_msg *);
+int		 store_sender_known(struct store *, const char *);
 int		 store_msg_seen(struct store *, const char *, const char *,
 		    const char *, const char *, int64_t *);
 struct verify_history *store_history(struct store *);
@@ -753,6 +756,14 @@ size_t		 parts_pending(const struct parts *);
 int		 parts_from(const struct parts *, const char *);
 void		 parts_id(const struct wire_msg *, char *, size_t);
 int		 parts_id_same(const char *, const char *);
+
+/* rate.c: messages per sender in its window, bounded (GW_RATE_SENDERS) */
+struct rate;
+struct rate	*rate_new(size_t);
+void		 rate_free(struct rate *);
+int		 rate_over(struct rate *, const char *, time_t, int, int);
+size_t		 rate_expire(struct rate *, time_t, int);
+size_t		 rate_size(const struct rate *, unsigned long *);
 
 /* balance.c: prepaid airtime from an operator's USSD answer */
 int		 balance_parse(const char *, const char *, long *, char *,

@@ -22,6 +22,8 @@ _Static_assert(REPLY_TEXT_MAX <= WIRE_TEXT_MAX, "wire text too short");
 
 static int	outbox_set_state(struct store_out *, enum out_state,
 		    const char *, int, time_t, const char *);
+static void	outbox_record(struct modem *, int64_t, int, int,
+		    const char *, int);
 
 /* The one place an outgoing SMS changes state. */
 static int
@@ -249,8 +251,6 @@ outbox_merge(const char *dest)
 			log_warnx("outbox: cannot queue a reply to %s", dest);
 			break;
 		}
-		metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
-		    NULL, 1);
 		queued++;
 		log_info("outbox: sms %lld to %s: queued (%zu repl%s): %s",
 		    (long long)o.id, dest, j - i, j - i == 1 ? "y" : "ies",
@@ -275,13 +275,15 @@ outbox_ripe(time_t now)
 	struct outbox_wait	*w, *next;
 	long long		 ms = outbox_ms();
 	size_t			 n, i, queued = 0;
-	int			 ripe;
+	int			 ripe, tx;
 
 	if ((dests = calloc(OUTBOX_BATCH, sizeof(*dests))) == NULL)
 		return;
 	if (store_reply_dests(gw->store, dests, newest, OUTBOX_BATCH,
 	    &n) == -1)
 		n = 0;
+	/* One transaction (one sync) for the batch, not one per SMS. */
+	tx = n > 0 && store_begin(gw->store) == 0;
 	for (i = 0; i < n; i++) {
 		if ((w = outbox_wait_find(dests[i])) != NULL)
 			ripe = w->due <= ms;
@@ -294,6 +296,14 @@ outbox_ripe(time_t now)
 			outbox_wait_drop(w);
 	}
 	free(dests);
+	if (tx && store_commit(gw->store) == -1) {
+		store_rollback(gw->store);
+		log_warnx("outbox: %zu SMS not queued (store error); "
+		    "their replies wait for the next run", queued);
+		queued = 0;
+	}
+	metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
+	    NULL, (long)queued);
 	if (n == OUTBOX_BATCH && queued > 0)
 		outbox_kick();
 	else
@@ -321,7 +331,8 @@ outbox_settle(void)
 		return (0);
 	log_debug("outbox: %s: a modem is free; replies merged after %lld ms",
 	    w->dest, now - w->since);
-	outbox_merge(w->dest);
+	metrics_count(METRICS_REPLIES, store_out_state_name(OUT_QUEUED),
+	    NULL, (long)outbox_merge(w->dest));
 	outbox_wait_drop(w);
 	return (1);
 }
@@ -366,8 +377,18 @@ outbox_send(time_t now)
 void
 outbox_run(time_t now)
 {
+	struct modem	*m;
+	char		 why[GW_DETAIL_MAX];
+
 	if (gw->stopping)
 		return;
+	/* Results the store could not take before: their modems wait. */
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (m->out_unsaved) {
+			snprintf(why, sizeof(why), "%s", m->out_err);
+			outbox_record(m, m->out_id, m->out_code, m->out_msgref,
+			    why, 1);
+		}
 	outbox_ripe(now);
 	outbox_send(now);
 	while (bank_pick(NULL, NULL) != NULL && outbox_settle())
@@ -398,18 +419,53 @@ outbox_hold(struct modem *m, time_t now, const char *why)
 	return (m->send_fails++ == 0);
 }
 
+/*
+ * A send's result the store could not take (the disk is full): the
+ * modem keeps it as its send in flight, so it is given nothing else
+ * (design.md: a result is committed before the modem is given
+ * anything else), and outbox_run offers it to the store again.
+ */
+static void
+outbox_unsaved(struct modem *m, int64_t id, int code, int msgref,
+    const char *err, int counted)
+{
+	if (!m->out_unsaved)
+		log_warnx("outbox: sms %lld: the result of its send on %s "
+		    "cannot be recorded; the modem waits until it is",
+		    (long long)id, m->conf.name);
+	m->out_id = id;
+	m->out_unsaved = 1;
+	m->out_code = code;
+	m->out_msgref = msgref;
+	m->out_counted = counted;
+	snprintf(m->out_err, sizeof(m->out_err), "%s", err ? err : "");
+}
+
 /* A SEND finished (code 0: the network took it), or never will. */
 void
 outbox_result(struct modem *m, int64_t id, int code, int msgref,
     const char *err)
 {
+	outbox_record(m, id, code, msgref, err, 0);
+}
+
+/*
+ * Commit a send's result; again: it is one kept by outbox_unsaved,
+ * whose modem was already held or credited when it first came.
+ */
+static void
+outbox_record(struct modem *m, int64_t id, int code, int msgref,
+    const char *err, int again)
+{
 	struct store_out	 o;
 	char			 why[GW_DETAIL_MAX];
 	time_t			 now = time(NULL);
-	int			 counted;
+	int			 counted = again ? m->out_counted : 1;
 
-	if (m->out_id == id)
+	if (m->out_id == id) {
 		m->out_id = 0;
+		m->out_unsaved = 0;
+	}
 	if (store_out_get(gw->store, id, &o) != 1) {
 		log_warnx("outbox: result for unknown sms %lld",
 		    (long long)id);
@@ -421,25 +477,33 @@ outbox_result(struct modem *m, int64_t id, int code, int msgref,
 		return;
 	}
 	if (code == 0 && msgref >= 0) {
+		if (outbox_set_state(&o, OUT_SENT, m->conf.name, msgref, -1,
+		    NULL) == -1) {
+			outbox_unsaved(m, id, code, msgref, err, 1);
+			return;
+		}
 		m->sent++;
 		m->sent_today++;
 		m->send_fails = 0;
 		m->send_hold = 0;
-		outbox_set_state(&o, OUT_SENT, m->conf.name, msgref, -1, NULL);
 		outbox_kick();
 		return;
 	}
-	m->send_failed++;
 	snprintf(why, sizeof(why), "%s: error %d%s%s", m->conf.name, code,
 	    err && err[0] ? ": " : "", err ? err : "");
-	bank_error(m, "send refused: %s", why);
-	counted = outbox_hold(m, now, why);
-	if (counted && o.attempts >= gw->conf.t.reply_attempts)
-		outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why);
-	else
-		outbox_set_state(&o, OUT_QUEUED, NULL, -2, now +
-		    forward_backoff(o.attempts, 1, gw->conf.t.reply_retry_max,
-		    (uint32_t)o.id), why);
+	if (!again) {
+		m->send_failed++;
+		bank_error(m, "send refused: %s", why);
+		counted = outbox_hold(m, now, why);
+	}
+	if ((counted && o.attempts >= gw->conf.t.reply_attempts ?
+	    outbox_set_state(&o, OUT_FAILED, NULL, -2, -1, why) :
+	    outbox_set_state(&o, OUT_QUEUED, NULL, -2, now +
+	    forward_backoff(o.attempts, 1, gw->conf.t.reply_retry_max,
+	    (uint32_t)o.id), why)) == -1) {
+		outbox_unsaved(m, id, code, msgref, err, counted);
+		return;
+	}
 	outbox_kick();
 }
 
@@ -474,7 +538,7 @@ outbox_lost(struct modem *m)
 	struct store_out	 o;
 	int64_t			 id = m->out_id;
 
-	if (id == 0)
+	if (id == 0 || m->out_unsaved)	/* its result is known */
 		return;
 	m->out_id = 0;
 	if (store_out_get(gw->store, id, &o) == 1 && o.state == OUT_SENDING)
@@ -494,8 +558,10 @@ outbox_recovered(struct modem *m, int64_t id, int msgref, const char *number)
 {
 	struct store_out	 o;
 
-	if (m->out_id == id)
+	if (m->out_id == id) {
 		m->out_id = 0;
+		m->out_unsaved = 0;
+	}
 	if (store_out_get(gw->store, id, &o) != 1)
 		return;
 	if ((o.state != OUT_SENDING && o.state != OUT_QUEUED) ||

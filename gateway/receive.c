@@ -22,17 +22,7 @@
 #include "log.h"
 #include "daemon.h"
 
-#define RECEIVE_RATE_BUCKETS	4096
 #define RECEIVE_CEK_MAX		64	/* latest reports listed by CEK */
-
-/* Per-sender message counts in fixed windows (rate_limit, rate_window). */
-struct rate_entry {
-	TAILQ_ENTRY(rate_entry)	 entry;
-	char			 sender[WIRE_NUMBER_MAX];
-	time_t			 start;
-	int			 count;
-};
-TAILQ_HEAD(rate_list, rate_entry);
 
 /* One message on its way through the stage. */
 struct receive_job {
@@ -46,7 +36,7 @@ struct receive_job {
 	double			 arrived;	/* metrics_now() */
 };
 
-static struct rate_list	*receive_rate;
+static struct rate	*receive_rate;	/* per sender (rate.c) */
 
 static const char *const receive_state_names[] = {
 	[MSG_RECEIVED] = "received",
@@ -136,13 +126,8 @@ receive_metrics(void)
 int
 receive_init(void)
 {
-	size_t	 i;
-
-	if ((receive_rate = calloc(RECEIVE_RATE_BUCKETS,
-	    sizeof(*receive_rate))) == NULL)
+	if ((receive_rate = rate_new(GW_RATE_SENDERS)) == NULL)
 		return (-1);
-	for (i = 0; i < RECEIVE_RATE_BUCKETS; i++)
-		TAILQ_INIT(&receive_rate[i]);
 	receive_metrics();
 	return (0);
 }
@@ -171,30 +156,30 @@ receive_set_state(struct receive_job *j, enum msg_state s, const char *why)
 static int
 receive_rate_over(const char *sender, time_t now)
 {
-	struct rate_entry	*e;
-	unsigned		 h = 5381;
-	const char		*p;
-
 	if (gw->conf.t.rate_limit <= 0 || receive_rate == NULL)
 		return (0);
-	for (p = sender; *p != '\0'; p++)
-		h = h * 33 + (unsigned char)*p;
-	h %= RECEIVE_RATE_BUCKETS;
-	TAILQ_FOREACH(e, &receive_rate[h], entry)
-		if (strcmp(e->sender, sender) == 0)
-			break;
-	if (e == NULL) {
-		if ((e = calloc(1, sizeof(*e))) == NULL)
-			return (0);
-		snprintf(e->sender, sizeof(e->sender), "%s", sender);
-		e->start = now;
-		TAILQ_INSERT_HEAD(&receive_rate[h], e, entry);
+	return (rate_over(receive_rate, sender, now, gw->conf.t.rate_limit,
+	    gw->conf.t.rate_window));
+}
+
+/* The loop's tick: senders whose window has passed are forgotten. */
+void
+receive_expire(time_t now)
+{
+	if (receive_rate != NULL)
+		rate_expire(receive_rate, now, gw->conf.t.rate_window);
+}
+
+/* Senders the rate table holds (the flood test reads it in the log). */
+size_t
+receive_rate_size(unsigned long *evicted)
+{
+	if (receive_rate == NULL) {
+		if (evicted != NULL)
+			*evicted = 0;
+		return (0);
 	}
-	if (now - e->start >= gw->conf.t.rate_window) {
-		e->start = now;
-		e->count = 0;
-	}
-	return (++e->count > gw->conf.t.rate_limit);
+	return (rate_size(receive_rate, evicted));
 }
 
 /* The message row as the channel gave it, before anything is decided. */
@@ -366,18 +351,30 @@ receive_out(const struct receive_job *j, struct received *out)
 }
 
 /*
- * How soon the reply must go (docs/design.md, "The outbox's order"): a
- * rejection, or an answer to a text that was not understood, before a
- * FLAGGED confirmation (check the numbers), before the rest.
+ * How soon the reply must go (docs/design.md, "The outbox's order"): an
+ * officer's rejection, or an answer to an officer's text not understood,
+ * before a FLAGGED confirmation (check the numbers), before the other
+ * confirmations; the answers to numbers not known to be an officer's
+ * last, so a flood of junk or forged reports from many numbers does not
+ * hold the officers' confirmations. Known: on the KPPS list for the
+ * report's TPS, or the sender of an accepted report before.
  */
 static enum out_priority
 receive_priority(const struct store_msg *msg)
 {
-	if (msg->verdict == VERDICT_REJECTED || msg->kind == MSG_OTHER)
-		return (OUT_PRIO_ACT);
+	int	 act = msg->verdict == VERDICT_REJECTED ||
+		    msg->kind == MSG_OTHER;
+
 	if (msg->verdict == VERDICT_FLAGGED)
 		return (OUT_PRIO_CHECK);
-	return (OUT_PRIO_CONFIRM);
+	/* A code checked: OK, or the DUPLICATE of an accepted report. */
+	if (msg->kind == MSG_REPORT && !act)
+		return (OUT_PRIO_CONFIRM);
+	if ((gw->kpps != NULL && msg->decoded &&
+	    !kpps_unregistered(gw->kpps, msg->report.tps, msg->sender)) ||
+	    store_sender_known(gw->store, msg->sender) == 1)
+		return (act ? OUT_PRIO_ACT : OUT_PRIO_CONFIRM);
+	return (OUT_PRIO_OTHER);
 }
 
 /* The message, its reply, its forwards and the channel's rows: all or none. */

@@ -55,6 +55,7 @@ enum store_st {
 	ST_MSG_ADD,
 	ST_MSG_GET,
 	ST_MSG_SEEN,
+	ST_SENDER_KNOWN,
 	ST_HIST_SEQ,
 	ST_HIST_LATEST,
 	ST_LOCKOUT,
@@ -304,6 +305,8 @@ static const char *store_sql[ST_MAX] = {
 	[ST_MSG_SEEN] =		"SELECT id FROM messages WHERE sender = ?2"
 	    " AND smsc_time = ?3 AND modem = ?1 AND raw = ?4"
 	    " ORDER BY id LIMIT 1",
+	[ST_SENDER_KNOWN] =	"SELECT 1 FROM messages WHERE sender = ?1"
+	    " AND kind = 'report' AND " ACCEPTED " LIMIT 1",
 	[ST_HIST_SEQ] =		"SELECT " PRIOR_COLUMNS " FROM messages"
 	    " WHERE tps = ?1 AND seq = ?2 AND " ACCEPTED
 	    " ORDER BY id LIMIT 1",
@@ -325,7 +328,7 @@ static const char *store_sql[ST_MAX] = {
 	    " WHERE dest = ?1 AND out_id IS NULL ORDER BY id LIMIT ?2",
 	[ST_REPLY_DESTS] =	"SELECT dest, max(created) FROM replies"
 	    " WHERE out_id IS NULL GROUP BY dest"
-	    " ORDER BY min(created), min(id) LIMIT ?1",
+	    " ORDER BY min(priority), min(created), min(id) LIMIT ?1",
 	[ST_REPLY_ASSIGN] =	"UPDATE replies SET out_id = ?1"
 	    " WHERE id = ?2 AND out_id IS NULL",
 	[ST_OUT_ADD] =		"INSERT INTO outbox (dest, text, modem, prefer,"
@@ -616,7 +619,14 @@ store_iso_parse(const char *s, time_t *t)
 static int
 store_fail(struct store *s, const char *what)
 {
-	log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
+	const char	*path = sqlite3_db_filename(s->db, "main");
+
+	if (sqlite3_errcode(s->db) == SQLITE_FULL)
+		log_warnx("store: %s: %s: %s: free space for it; until then "
+		    "received messages stay on the SIMs, unanswered",
+		    path != NULL ? path : "?", what, sqlite3_errmsg(s->db));
+	else
+		log_warnx("store: %s: %s", what, sqlite3_errmsg(s->db));
 	return (-1);
 }
 
@@ -1056,6 +1066,24 @@ store_msg_seen(struct store *s, const char *modem, const char *sender,
 	return (store_fail(s, "msg seen"));
 }
 
+/* 1 if this number has sent an accepted report: an officer's. */
+int
+store_sender_known(struct store *s, const char *sender)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_SENDER_KNOWN);
+	int		 rc;
+
+	if (store_bind_text(st, 1, sender) != SQLITE_OK)
+		return (store_fail(s, "sender known"));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return (1);
+	if (rc == SQLITE_DONE)
+		return (0);
+	return (store_fail(s, "sender known"));
+}
+
 /* Run a history lookup that returns one PRIOR_COLUMNS row or none. */
 static int
 store_hist_one(struct store *s, sqlite3_stmt *st, const char *what,
@@ -1335,7 +1363,10 @@ store_reply_dests_row(sqlite3_stmt *st, void *arg, size_t i)
 		d->newest[i] = (time_t)sqlite3_column_int64(st, 1);
 }
 
-/* Who is owed replies, with the newest reply of each, oldest dest first. */
+/*
+ * Who is owed replies, with the newest reply of each: the most urgent
+ * reply first (as store_out_due), then the oldest.
+ */
 int
 store_reply_dests(struct store *s, char (*dests)[WIRE_NUMBER_MAX],
     time_t *newest, size_t max, size_t *np)

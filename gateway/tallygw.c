@@ -84,6 +84,7 @@ tallygw_tickcb(evutil_socket_t fd, short ev, void *arg)
 
 	bank_tick(now);
 	sms_expire(now);
+	receive_expire(now);
 	if (gw->lockout != NULL)
 		lockout_expire(gw->lockout, now);
 	outbox_run(now);

@@ -209,12 +209,14 @@ struct lockout_conf {
 #define LOCKOUT_WINDOW		3600
 #define LOCKOUT_DURATION	3600
 #define LOCKOUT_ALERT_FAILURES	20
+#define LOCKOUT_ENTRIES		8192	/* cap: (sender, TPS) pairs held */
 struct lockout;
 struct lockout	*lockout_new(const struct lockout_conf *);
 void		 lockout_free(struct lockout *);
 int		 lockout_locked(struct lockout *, const char *, uint64_t, time_t);
 int		 lockout_fail(struct lockout *, const char *, uint64_t, time_t);
 void		 lockout_expire(struct lockout *, time_t);
+size_t		 lockout_size(const struct lockout *, unsigned long *);
 #define LOCKOUT_FAIL_COUNTED	0
 #define LOCKOUT_FAIL_LOCKED	1	/* this failure locked the sender */
 #define LOCKOUT_FAIL_ALERT	2	/* bit: TPS-wide alert threshold */

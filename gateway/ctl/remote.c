@@ -485,6 +485,8 @@ remote_status(struct remote *r, int argc, char **argv)
 	KV("modems_ready", v);
 	KVI("modems_capped", remote_int(md, "capped"));
 	KVI("parts_pending", remote_int(o, "parts_pending"));
+	KVI("rate_senders", remote_int(o, "rate_senders"));
+	KVI("lockout_entries", remote_int(o, "lockout_entries"));
 #undef KV
 #undef KVI
 	remote_table_init(&c, heads);

@@ -3,6 +3,14 @@
  * window seconds the sender is locked out of that TPS for duration
  * seconds; failures for one TPS across all senders raise an alert.
  * In memory: the gateway's store keeps the failures themselves.
+ *
+ * Bounded (docs/security.md, "Floods"): an entry with no failure in
+ * the window and no lock is forgotten by lockout_expire (the loop's
+ * tick), and at most LOCKOUT_ENTRIES are held. At the cap a new entry
+ * evicts the one whose last failure is oldest: that (sender, TPS)
+ * starts again from no failure, as a spoofer does anyway with a fresh
+ * number, while refusing to count new pairs would let every new number
+ * guess without limit, and locking them would lock real officers out.
  */
 
 #include <sys/queue.h>
@@ -19,6 +27,7 @@
 
 struct lockout_entry {
 	LIST_ENTRY(lockout_entry) entry;
+	TAILQ_ENTRY(lockout_entry) lru;		/* oldest failure first */
 	char		 sender[LOCKOUT_SENDER_LEN];	/* "" = whole TPS */
 	uint64_t	 tps;
 	time_t		 fails[LOCKOUT_RING];
@@ -27,10 +36,14 @@ struct lockout_entry {
 	time_t		 locked_until;
 };
 LIST_HEAD(lockout_bucket, lockout_entry);
+TAILQ_HEAD(lockout_lru, lockout_entry);
 
 struct lockout {
 	struct lockout_conf	 conf;
 	struct lockout_bucket	 buckets[LOCKOUT_BUCKETS];
+	struct lockout_lru	 lru;
+	size_t			 n;
+	unsigned long		 evicted;
 };
 
 static struct lockout_entry *lockout_find(struct lockout *, const char *,
@@ -61,23 +74,28 @@ lockout_new(const struct lockout_conf *conf)
 		lk->conf.alert_failures = LOCKOUT_ALERT_FAILURES;
 	for (i = 0; i < LOCKOUT_BUCKETS; i++)
 		LIST_INIT(&lk->buckets[i]);
+	TAILQ_INIT(&lk->lru);
 	return (lk);
+}
+
+static void
+lockout_remove(struct lockout *lk, struct lockout_entry *e)
+{
+	LIST_REMOVE(e, entry);
+	TAILQ_REMOVE(&lk->lru, e, lru);
+	lk->n--;
+	free(e);
 }
 
 void
 lockout_free(struct lockout *lk)
 {
 	struct lockout_entry	*e;
-	int			 i;
 
 	if (lk == NULL)
 		return;
-	for (i = 0; i < LOCKOUT_BUCKETS; i++) {
-		while ((e = LIST_FIRST(&lk->buckets[i])) != NULL) {
-			LIST_REMOVE(e, entry);
-			free(e);
-		}
-	}
+	while ((e = TAILQ_FIRST(&lk->lru)) != NULL)
+		lockout_remove(lk, e);
 	free(lk);
 }
 
@@ -103,10 +121,19 @@ lockout_find(struct lockout *lk, const char *sender, uint64_t tps, int create)
 
 	LIST_FOREACH(e, b, entry) {
 		if (e->tps == tps && strcmp(e->sender, sender) == 0)
-			return (e);
+			break;
 	}
-	if (!create)
-		return (NULL);
+	if (e != NULL || !create) {
+		if (e != NULL && create) {	/* a failure: newest now */
+			TAILQ_REMOVE(&lk->lru, e, lru);
+			TAILQ_INSERT_TAIL(&lk->lru, e, lru);
+		}
+		return (e);
+	}
+	if (lk->n >= LOCKOUT_ENTRIES) {
+		lockout_remove(lk, TAILQ_FIRST(&lk->lru));
+		lk->evicted++;
+	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		log_warnx("lockout: out of memory");
 		return (NULL);
@@ -114,6 +141,8 @@ lockout_find(struct lockout *lk, const char *sender, uint64_t tps, int create)
 	strncpy(e->sender, sender, sizeof(e->sender) - 1);
 	e->tps = tps;
 	LIST_INSERT_HEAD(b, e, entry);
+	TAILQ_INSERT_TAIL(&lk->lru, e, lru);
+	lk->n++;
 	return (e);
 }
 
@@ -186,16 +215,19 @@ void
 lockout_expire(struct lockout *lk, time_t now)
 {
 	struct lockout_entry	*e, *next;
-	int			 i;
 
-	for (i = 0; i < LOCKOUT_BUCKETS; i++) {
-		for (e = LIST_FIRST(&lk->buckets[i]); e != NULL; e = next) {
-			next = LIST_NEXT(e, entry);
-			if (e->locked_until <= now &&
-			    lockout_count(lk, e, now) == 0) {
-				LIST_REMOVE(e, entry);
-				free(e);
-			}
-		}
+	for (e = TAILQ_FIRST(&lk->lru); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e->locked_until <= now && lockout_count(lk, e, now) == 0)
+			lockout_remove(lk, e);
 	}
+}
+
+/* Entries held, and how many were evicted at the cap since the start. */
+size_t
+lockout_size(const struct lockout *lk, unsigned long *evicted)
+{
+	if (evicted != NULL)
+		*evicted = lk->evicted;
+	return (lk->n);
 }

@@ -121,15 +121,22 @@ feeds() {
 		say "FAILED: tallyctl mac refused a report"
 		return 1
 	fi
-	# The burst's last report on each modem, a single officer's, gets
-	# a wrong code (its last digit moved by one): a rejection, which
-	# the officer must act on. Their senders: burst.bad.
+	# The burst's last report on each modem gets a wrong code (its last
+	# digit moved by one) and comes from the officer of the report
+	# before it on that modem (an officer the gateway knows once that
+	# report is accepted): a rejection the officer must act on. A
+	# rejection to a number never seen goes after the confirmations
+	# (docs/design.md, "The outbox's order"). Their senders: burst.bad.
 	: >"$F/burst.bad"
-	[ "$REJECT" = 1 ] && [ "$BURST" -gt $((BURST / 3 * 2)) ] || return 0
-	awk -v from=$(((BURST - 1) * $1 + 1)) -v bad="$F/burst.bad" '
+	[ "$REJECT" = 1 ] && [ "$BURST" -gt $((BURST / 3 * 2 + 1)) ] ||
+	    return 0
+	awk -v from=$(((BURST - 1) * $1 + 1)) -v k="$1" \
+	    -v bad="$F/burst.bad" '
+	{ who[NR] = $1 }
 	NR >= from {
 		d = substr($NF, length($NF))
 		$NF = substr($NF, 1, length($NF) - 1) ((d + 1) % 10)
+		$1 = who[NR - k]
 		print $1 >bad
 	}
 	{ print }' "$F/burst.feed" >"$F/burst.tmp" &&
@@ -525,10 +532,13 @@ run_one() {
 # SMS in the order the network took them (tallygw's log: each "sending
 # -> sent" line), the mean position, 1 the first; null if none.
 reject_rank() {
-	grep -F 'sending -> sent' "$1/tallygw.log" | awk -v bad="$2" '
+	grep -F 'outbox: sms' "$1/tallygw.log" | awk -v bad="$2" '
 	BEGIN { while ((getline l <bad) > 0) b[l] = 1 }
-	{ d = $7; sub(/:$/, "", d) }
-	d ~ /^\+628128/ { n++; if (d in b) { sum += n; nb++ } }
+	{ id = $5; d = $7; sub(/:$/, "", d) }
+	/: queued \(/ && (d in b) && /DITOLAK/ { rej[id] = 1 }
+	/sending -> sent/ && d ~ /^\+628128/ {
+		n++; if (id in rej) { sum += n; nb++ }
+	}
 	END { if (nb) printf "%.1f/%d\n", sum / nb, n; else print "null" }'
 }
 

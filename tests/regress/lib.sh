@@ -252,3 +252,16 @@ finish() {
 	echo "1..$T_N"
 	[ "$T_FAILED" -eq 0 ]
 }
+
+# t_rows DATA N: the first N consistent rows of the 2024 PPWP results in
+# DATA/pilpres2024_tps.csv as unsigned reports, one a line, SEQ 1:
+# PPWP*TPS*1*VOTERS*01*02*03*VALID*INVALID (sign with tallyctl mac).
+t_rows() {
+	awk -F, -v n="$2" '{ sub(/\r$/, "") }
+	NR > 1 && $25 == 1 && $11 != "" && $12 != "" && $13 != "" &&
+	    $20 != "" && $21 != "" && $22 != "" {
+		printf "PPWP*%s*1*%s*%s*%s*%s*%s*%s\n", $1, $20, $11, $12,
+		    $13, $21, $22
+		if (++c == n) exit
+	}' "$1/pilpres2024_tps.csv"
+}

@@ -75,6 +75,59 @@ test_alert_and_conf(void **state)
 	lockout_free(lk);
 }
 
+/* Numbered senders: "+62813" and seven digits. */
+static void
+sender(char *buf, size_t len, int i)
+{
+	snprintf(buf, len, "+62813%07d", i);
+}
+
+/*
+ * A flood of bad codes from ever new numbers: the table never holds
+ * more than LOCKOUT_ENTRIES; the pairs whose last failure is oldest go
+ * first, a locked pair touched lately stays locked; the sweep forgets
+ * what is out of the window and not locked.
+ */
+static void
+test_cap(void **state)
+{
+	struct lockout	*lk = lockout_new(NULL);
+	uint64_t	 tps = 3201012001001ULL;
+	unsigned long	 ev;
+	char		 s[32];
+	int		 i;
+
+	(void)state;
+	assert_non_null(lk);
+	/* "+62811" locked at t 10..14. */
+	for (i = 0; i < 5; i++)
+		lockout_fail(lk, "+62811", tps, 10 + i);
+	assert_true(lockout_locked(lk, "+62811", tps, 15));
+	/* One bad code from each of 3 * LOCKOUT_ENTRIES numbers, TPS apart. */
+	for (i = 0; i < 3 * LOCKOUT_ENTRIES; i++) {
+		sender(s, sizeof(s), i);
+		lockout_fail(lk, s, tps + 1 + (uint64_t)(i % 7), 100 + i / 10);
+		assert_true(lockout_size(lk, NULL) <= LOCKOUT_ENTRIES);
+	}
+	assert_int_equal(lockout_size(lk, &ev), LOCKOUT_ENTRIES);
+	assert_true(ev >= 2 * LOCKOUT_ENTRIES);
+	/* The oldest went: "+62811" starts again from no failure. */
+	assert_false(lockout_locked(lk, "+62811", tps, 200));
+	/* The newest are still counted: 4 more lock the last sender. */
+	sender(s, sizeof(s), 3 * LOCKOUT_ENTRIES - 1);
+	for (i = 0; i < 4; i++)
+		lockout_fail(lk, s, tps + 1 + (uint64_t)((3 *
+		    LOCKOUT_ENTRIES - 1) % 7), 3000);
+	assert_true(lockout_locked(lk, s, tps + 1 + (uint64_t)((3 *
+	    LOCKOUT_ENTRIES - 1) % 7), 3001));
+	/* Within the hour only that pair and its TPS's count are left. */
+	lockout_expire(lk, 3000 + 3599);
+	assert_int_equal(lockout_size(lk, NULL), 2);
+	lockout_expire(lk, 3000 + 3600);
+	assert_int_equal(lockout_size(lk, NULL), 0);
+	lockout_free(lk);
+}
+
 int
 main(void)
 {
@@ -82,6 +135,7 @@ main(void)
 		cmocka_unit_test(test_lock_after_five),
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_alert_and_conf),
+		cmocka_unit_test(test_cap),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
