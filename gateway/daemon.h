@@ -15,13 +15,6 @@
 
 #include "gw.h"
 
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
-	for ((var) = TAILQ_FIRST(head);					\
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
-	    (var) = (tvar))
-#endif
-
 /* The supervisor's view of one modem worker (bank.c). */
 enum bank_state {
 	BANK_OFF = 0,		/* disabled, no worker */

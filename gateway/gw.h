@@ -13,6 +13,14 @@
 #include <time.h>
 
 #include "reply.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
 #include "tally.h"
 #include "wire.h"
 
@@ -41,7 +49,8 @@
 #define GW_FORWARD_MIN		1	/* s, first forward retry */
 #define GW_FORWARD_MAX		300	/* s, retry cap */
 #define GW_FORWARD_TIMEOUT	15	/* s per HTTP request */
-#define GW_FORWARD_PARALLEL	8	/* requests in flight per central */
+#define GW_FORWARD_PARALLEL	32	/* requests in flight per central */
+#define GW_STORE_CACHE		32768	/* KiB of SQLite page cache */
 #define GW_RATE_LIMIT		60	/* messages per sender per window */
 #define GW_RATE_WINDOW		600	/* s */
 #define GW_HEALTH_INTERVAL	60	/* s between health polls */

@@ -243,7 +243,15 @@ static const char store_indexes_sql[] =
 	" (received_at);"
 	"CREATE INDEX IF NOT EXISTS outbox_sent_at ON outbox (sent_at);"
 	"CREATE INDEX IF NOT EXISTS forwards_acked ON forwards (updated)"
-	" WHERE state = 'acked';";
+	" WHERE state = 'acked';"
+	/*
+	 * The forwarder's due rows in the order it sends them (ST_FWD_DUE)
+	 * without sorting the backlog: with (central, state, next_at)
+	 * alone SQLite sorted every waiting row in a temporary B-tree at
+	 * each read, 100 ms with 100,000 waiting.
+	 */
+	"CREATE INDEX IF NOT EXISTS forwards_queue ON forwards"
+	" (central, msg_id) WHERE state IN ('pending', 'retry_wait');";
 
 #define MSG_COLUMNS							\
 	"modem, modem_number, sender, smsc_time, received_at, verified_at,"\
