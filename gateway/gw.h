@@ -162,6 +162,7 @@ struct gw_tunables {
 	int		 forward_max;
 	int		 forward_timeout;
 	int		 forward_parallel;
+	int		 store_cache;		/* KiB */
 	int		 rate_limit;
 	int		 rate_window;
 	int		 health_interval;
@@ -307,6 +308,7 @@ struct store_counts {
 struct store;
 struct store	*store_open(const char *, char *, size_t);
 void		 store_close(struct store *);
+int		 store_cache_size(struct store *, int);
 int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 int		 store_rollback(struct store *);

@@ -884,6 +884,22 @@ store_begin(struct store *s)
 	return (store_run(s, ST_BEGIN, "begin"));
 }
 
+/*
+ * The page cache, in KiB (tunable store_cache): SQLite's default of
+ * 2 MiB no longer holds the hot pages of the indexes of a store of a
+ * million reports, and each report then reads them from the kernel.
+ */
+int
+store_cache_size(struct store *s, int kib)
+{
+	char	 sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return (store_fail(s, "cache size"));
+	return (0);
+}
+
 int
 store_commit(struct store *s)
 {
