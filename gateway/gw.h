@@ -50,7 +50,7 @@
 #define GW_FORWARD_MAX		300	/* s, retry cap */
 #define GW_FORWARD_TIMEOUT	15	/* s per HTTP request */
 #define GW_FORWARD_PARALLEL	32	/* requests in flight per central */
-#define GW_STORE_CACHE		32768	/* KiB of SQLite page cache */
+#define GW_STORE_CACHE		2000	/* KiB of SQLite page cache */
 #define GW_RATE_LIMIT		60	/* messages per sender per window */
 #define GW_RATE_WINDOW		600	/* s */
 #define GW_HEALTH_INTERVAL	60	/* s between health polls */

@@ -885,9 +885,9 @@ store_begin(struct store *s)
 }
 
 /*
- * The page cache, in KiB (tunable store_cache): SQLite's default of
- * 2 MiB no longer holds the hot pages of the indexes of a store of a
- * million reports, and each report then reads them from the kernel.
+ * The page cache, in KiB (tunable store_cache, by default SQLite's
+ * own 2000): a store of a million reports outgrows any cache; a larger
+ * one measured slower (docs/bench.md), so it is left to the operator.
  */
 int
 store_cache_size(struct store *s, int kib)
