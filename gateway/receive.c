@@ -267,9 +267,13 @@ receive_verify(struct receive_job *j)
 	if (reply_report(gw->lang, &rm, &res, j->rep.text,
 	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)) == -1)
 		return (-1);
-	/* A channel that shows one screen (USSD) gets the one-SMS form. */
-	if (reply_screen(gw->lang, &rm, &res, j->screen,
-	    sizeof(j->screen)) == -1)
+	/*
+	 * A channel that shows one screen (USSD) gets the one-SMS form;
+	 * only it reads it (formatting it cost an SMS report a tenth of
+	 * its instructions).
+	 */
+	if (j->in->channel != CHANNEL_USSD || reply_screen(gw->lang, &rm,
+	    &res, j->screen, sizeof(j->screen)) == -1)
 		j->screen[0] = '\0';
 	return (0);
 }
