@@ -177,6 +177,8 @@ enum msg_state {
 
 int		 receive_init(void);
 int		 receive_item(const struct inbound *, struct received *);
+size_t		 receive_batch(const struct inbound *, struct received *, int *,
+		    size_t);
 const char	*receive_state_name(enum msg_state);
 const char	*receive_channel_name(enum channel);
 

@@ -50,6 +50,9 @@ enum store_st {
 	ST_SAVEPOINT,
 	ST_RELEASE,
 	ST_ROLLBACK_TO,
+	ST_ITEM_SAVEPOINT,
+	ST_ITEM_RELEASE,
+	ST_ITEM_ROLLBACK_TO,
 	ST_MSG_ADD,
 	ST_MSG_GET,
 	ST_MSG_SEEN,
@@ -289,6 +292,9 @@ static const char *store_sql[ST_MAX] = {
 	[ST_SAVEPOINT] =	"SAVEPOINT store_out_add",
 	[ST_RELEASE] =		"RELEASE store_out_add",
 	[ST_ROLLBACK_TO] =	"ROLLBACK TO store_out_add",
+	[ST_ITEM_SAVEPOINT] =	"SAVEPOINT store_item",
+	[ST_ITEM_RELEASE] =	"RELEASE store_item",
+	[ST_ITEM_ROLLBACK_TO] =	"ROLLBACK TO store_item",
 	[ST_MSG_ADD] =		"INSERT INTO messages (" MSG_COLUMNS ")"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
@@ -878,12 +884,6 @@ store_close(struct store *s)
 	free(s);
 }
 
-int
-store_begin(struct store *s)
-{
-	return (store_run(s, ST_BEGIN, "begin"));
-}
-
 /*
  * The page cache, in KiB (tunable store_cache, by default SQLite's
  * own 2000): a store of a million reports outgrows any cache; a larger
@@ -901,9 +901,40 @@ store_cache_size(struct store *s, int kib)
 }
 
 int
+store_begin(struct store *s)
+{
+	return (store_run(s, ST_BEGIN, "begin"));
+}
+
+int
 store_commit(struct store *s)
 {
 	return (store_run(s, ST_COMMIT, "commit"));
+}
+
+/*
+ * One item of a transaction that holds several (the receive stage's
+ * group commit): store_item_end(s, 0) undoes the item's rows alone.
+ */
+int
+store_item_begin(struct store *s)
+{
+	return (store_run(s, ST_ITEM_SAVEPOINT, "item: savepoint"));
+}
+
+/* 0 when SQLite rolled the transaction back by itself (an I/O error). */
+int
+store_in_tx(struct store *s)
+{
+	return (!sqlite3_get_autocommit(s->db));
+}
+
+int
+store_item_end(struct store *s, int ok)
+{
+	if (!ok && store_run(s, ST_ITEM_ROLLBACK_TO, "item: rollback") == -1)
+		return (-1);
+	return (store_run(s, ST_ITEM_RELEASE, "item: release"));
 }
 
 /* Roll back; harmless when SQLite has already rolled back by itself. */
