@@ -238,6 +238,7 @@ static const struct config_tunable {
 	TUN(forward_max,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(forward_timeout,	T_INT,	1, 3600),
 	TUN(forward_parallel,	T_INT,	1, 1024),
+	TUN(store_cache,	T_INT,	64, 4194304),
 	TUN(rate_limit,		T_INT,	1, CONFIG_COUNT_MAX),
 	TUN(rate_window,	T_INT,	1, CONFIG_SECONDS_MAX),
 	TUN(health_interval,	T_INT,	1, CONFIG_SECONDS_MAX),
@@ -332,6 +333,7 @@ config_defaults(struct gw_conf *conf)
 	t->forward_max = GW_FORWARD_MAX;
 	t->forward_timeout = GW_FORWARD_TIMEOUT;
 	t->forward_parallel = GW_FORWARD_PARALLEL;
+	t->store_cache = GW_STORE_CACHE;
 	t->rate_limit = GW_RATE_LIMIT;
 	t->rate_window = GW_RATE_WINDOW;
 	t->health_interval = GW_HEALTH_INTERVAL;

@@ -15,13 +15,6 @@
 
 #include "gw.h"
 
-#ifndef TAILQ_FOREACH_SAFE
-#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
-	for ((var) = TAILQ_FIRST(head);					\
-	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
-	    (var) = (tvar))
-#endif
-
 /* The supervisor's view of one modem worker (bank.c). */
 enum bank_state {
 	BANK_OFF = 0,		/* disabled, no worker */
@@ -195,6 +188,8 @@ int		 receive_init(void);
 int		 receive_item(const struct inbound *, struct received *);
 void		 receive_expire(time_t);
 size_t		 receive_rate_size(unsigned long *);
+size_t		 receive_batch(const struct inbound *, struct received *, int *,
+		    size_t);
 const char	*receive_state_name(enum msg_state);
 const char	*receive_channel_name(enum channel);
 

@@ -55,6 +55,7 @@
 #define FWD_JITTER_PCT		20	/* backoff: +-20% */
 #define FWD_DRAIN_HORIZON	(10 * 365 * 86400)	/* "every row" */
 #define FWD_USER_AGENT		"tallygw"
+#define FWD_DUE_BATCH		128	/* due rows read at a time */
 
 /* ------------------------------------------------------------------ */
 /* Pure parts                                                          */
@@ -762,26 +763,32 @@ forward_ssl_new(struct fwd *f, const struct fwd_url *u)
 	return (NULL);
 }
 
-/* The connection for u: the kept one, or a new one. */
+/*
+ * The connection for u: a kept one that is idle, or a new one. evhttp
+ * sends a connection's requests one after the other (no pipelining),
+ * so requests in flight at once each need a connection of their own;
+ * the scheduler's window (forward_parallel) bounds how many there are.
+ */
 static struct fwd_conn *
 forward_conn_get(struct fwd *f, const struct fwd_url *u)
 {
-	struct fwd_conn		*c;
+	struct fwd_conn		*c, *next, *idle = NULL;
 	struct bufferevent	*bev = NULL;
 	SSL			*ssl;
 
-	TAILQ_FOREACH(c, &f->conns, entry)
-		if (strcmp(c->key, u->key) == 0)
-			break;
-	if (c != NULL && c->stale && c->inflight == 0) {
-		/* Not freed here: we may be inside its own callback. */
-		TAILQ_REMOVE(&f->conns, c, entry);
-		TAILQ_INSERT_TAIL(&f->dead, c, entry);
-		event_active(f->reap, EV_TIMEOUT, 0);
-		c = NULL;
+	TAILQ_FOREACH_SAFE(c, &f->conns, entry, next) {
+		if (strcmp(c->key, u->key) != 0 || c->inflight > 0)
+			continue;
+		if (c->stale) {
+			/* Not freed here: we may be inside its callback. */
+			TAILQ_REMOVE(&f->conns, c, entry);
+			TAILQ_INSERT_TAIL(&f->dead, c, entry);
+			event_active(f->reap, EV_TIMEOUT, 0);
+		} else if (idle == NULL)
+			idle = c;
 	}
-	if (c != NULL)
-		return (c);
+	if (idle != NULL)
+		return (idle);
 	if (!forward_is_ip(u->host) && f->dns == NULL && !f->dns_tried) {
 		/* Resolve names without blocking the loop. */
 		f->dns_tried = 1;
@@ -1238,6 +1245,14 @@ enum fwd_link {
 	FWD_LINK_DOWN,		/* failing: one probe at a time, backoff */
 };
 
+/* A due row waiting in memory for a free place in the window. */
+struct fwd_due {
+	int64_t			 id;
+	int64_t			 msg_id;
+	enum fwd_state		 state;
+	int			 attempts;
+};
+
 struct fwd_central {
 	TAILQ_ENTRY(fwd_central) entry;
 	char			 name[GW_MODEM_NAME_MAX];
@@ -1254,6 +1269,8 @@ struct fwd_central {
 	char			 last_error[GW_DETAIL_MAX];
 	long			 acked, refused, outages;
 	uint32_t		 seed;		/* of its probe backoff */
+	struct fwd_due		 due[FWD_DUE_BATCH];	/* oldest first */
+	size_t			 ndue, nextdue;
 };
 TAILQ_HEAD(fwd_centrals, fwd_central);
 
@@ -1269,6 +1286,11 @@ struct fwd_job {
 	double			 started;	/* metrics_now() at the post */
 	double			 age;		/* s since the report came in,
 						 * then; -1 unknown */
+	/* The request's end, recorded by the loop turn's next run. */
+	int			 ended;
+	enum fwd_outcome	 outcome;
+	int			 status;
+	char			 text[FWD_TEXT_MAX];
 };
 TAILQ_HEAD(fwd_jobs, fwd_job);
 
@@ -1287,7 +1309,8 @@ struct fwd_queue {
 	int			 fmin, fmax, parallel, timeout;
 	struct fwd_centrals	 centrals;
 	struct fwd_jobs		 jobs;
-	struct store_fwd	*rows;		/* parallel of them */
+	struct store_fwd	*rows;		/* FWD_DUE_BATCH of them */
+	int			 in_tx;		/* a run's transaction is open */
 	struct event		*timer;
 	struct event		*kick;
 };
@@ -1413,6 +1436,7 @@ forward_central_ok(struct fwd_queue *q, struct fwd_central *c, int status,
 		snprintf(why, sizeof(why), "answered %d", status);
 		forward_central_set(q, c, FWD_LINK_UP, why);
 		c->drain = 1;
+		c->ndue = c->nextdue = 0;	/* read again, all due */
 	}
 	c->failures = 0;
 	c->probe_at = 0;
@@ -1438,24 +1462,44 @@ forward_central_fail(struct fwd_queue *q, struct fwd_central *c,
 	    c->seed);
 }
 
-/* The engine's callback: one request to a central ended. */
+/*
+ * The engine's callback: one request to a central ended. Its row moves
+ * in the next run of the queue, in this loop turn, in one transaction
+ * with every other request that ended in the turn (one sync, not one a
+ * row). A crash before that commit leaves the row `sending': it is
+ * posted again at the next start and the central answers 200 for the
+ * key it holds (docs/reliability.md).
+ */
 static void
 forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
     const char *text, void *arg)
 {
 	struct fwd_queue	*q = arg;
 	struct fwd_job		*j;
-	struct fwd_central	*c;
-	char			 st[16];
-	time_t			 now = time(NULL);
-	double			 mnow = metrics_now();
 
-	if ((j = forward_job_find(q, id)) == NULL) {
+	if ((j = forward_job_find(q, id)) == NULL || j->ended) {
 		log_warnx("forward: an answer for row %" PRId64 " that is "
 		    "not in flight", id);
 		return;
 	}
-	c = j->c;
+	j->ended = 1;
+	j->outcome = outcome;
+	j->status = status;
+	snprintf(j->text, sizeof(j->text), "%s", text != NULL ? text : "");
+	forward_queue_kick(q);
+}
+
+/* The end of j's request, in the run's transaction; frees j. */
+static void
+forward_queue_apply(struct fwd_queue *q, struct fwd_job *j, time_t now)
+{
+	struct fwd_central	*c = j->c;
+	enum fwd_outcome	 outcome = j->outcome;
+	int			 status = j->status;
+	const char		*text = j->text;
+	char			 st[16];
+	double			 mnow = metrics_now();
+
 	c->inflight--;
 	if (outcome < FWD_OUT_STORED || outcome > FWD_OUT_OUTAGE)
 		outcome = FWD_OUT_OUTAGE;
@@ -1473,8 +1517,8 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 		break;
 	case FWD_OUT_REFUSED:
 		c->refused++;
-		snprintf(c->last_error, sizeof(c->last_error), "%d: %s",
-		    status, text);
+		snprintf(c->last_error, sizeof(c->last_error), "%d: %.*s",
+		    status, (int)sizeof(c->last_error) - 16, text);
 		forward_central_ok(q, c, status, now);
 		forward_fail(q, j, status, text, now);
 		break;
@@ -1484,7 +1528,8 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 		if (status > 0) {
 			char	 e[GW_DETAIL_MAX];
 
-			snprintf(e, sizeof(e), "%d: %s", status, text);
+			snprintf(e, sizeof(e), "%d: %.*s", status,
+			    (int)sizeof(e) - 16, text);
 			forward_central_fail(q, c, j, status, e, now);
 			forward_retry(q, j, status, e, now);
 		} else {
@@ -1495,7 +1540,6 @@ forward_queue_done(int64_t id, enum fwd_outcome outcome, int status,
 	}
 	TAILQ_REMOVE(&q->jobs, j, entry);
 	free(j);
-	forward_queue_kick(q);
 }
 
 /* Load, build, sign and post one due row; its state follows. */
@@ -1562,40 +1606,100 @@ forward_queue_start(struct fwd_queue *q, struct fwd_central *c,
 	free(j);
 }
 
-/* Start what is due: per central, up to its window of requests. */
+/* Open the run's transaction, once; without one each row commits. */
+static void
+forward_queue_tx(struct fwd_queue *q)
+{
+	if (!q->in_tx && store_begin(q->store) == 0)
+		q->in_tx = 1;
+}
+
+/*
+ * Read a central's due rows, oldest message first, into its queue in
+ * memory: one indexed read (forwards_queue) per FWD_DUE_BATCH rows,
+ * not one per request. Rows in flight are `sending' and not read.
+ */
+static void
+forward_queue_fill(struct fwd_queue *q, struct fwd_central *c, time_t now)
+{
+	time_t	 horizon;
+	size_t	 n, i;
+
+	c->ndue = c->nextdue = 0;
+	/* After an outage, every waiting row is due at once. */
+	horizon = c->drain ? now + FWD_DRAIN_HORIZON : now;
+	if (store_fwd_due(q->store, c->name, horizon, q->rows, FWD_DUE_BATCH,
+	    &n) == -1) {
+		log_warnx("forward: central %s: cannot read the due rows",
+		    c->name);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		c->due[i].id = q->rows[i].id;
+		c->due[i].msg_id = q->rows[i].msg_id;
+		c->due[i].state = q->rows[i].state;
+		c->due[i].attempts = q->rows[i].attempts;
+	}
+	c->ndue = n;
+	if (c->drain && n < FWD_DUE_BATCH)
+		c->drain = 0;
+}
+
+/*
+ * One run, in one transaction: the requests that ended since the last
+ * run move their rows, then each central's window is filled from its
+ * queue of due rows (each row `sending' before its request leaves).
+ */
 static void
 forward_queue_run(struct fwd_queue *q)
 {
 	struct fwd_central	*c;
-	time_t			 now = time(NULL), horizon;
-	size_t			 n, i, want;
-	int			 cap;
+	struct fwd_job		*j, *next;
+	struct store_fwd	 row;
+	time_t			 now = time(NULL);
+	int			 cap, filled;
 
+	TAILQ_FOREACH_SAFE(j, &q->jobs, entry, next)
+		if (j->ended) {
+			forward_queue_tx(q);
+			forward_queue_apply(q, j, now);
+		}
 	TAILQ_FOREACH(c, &q->centrals, entry) {
 		if (c->link == FWD_LINK_DOWN && now < c->probe_at)
 			continue;
 		cap = c->link == FWD_LINK_DOWN ? 1 : q->parallel;
-		if (c->inflight >= cap)
-			continue;
-		want = (size_t)(cap - c->inflight);
-		/* After an outage, every waiting row is due at once. */
-		horizon = c->drain ? now + FWD_DRAIN_HORIZON : now;
-		if (store_fwd_due(q->store, c->name, horizon, q->rows, want,
-		    &n) == -1) {
-			log_warnx("forward: central %s: cannot read the due "
-			    "rows", c->name);
-			continue;
-		}
-		for (i = 0; i < n && i < want; i++) {
-			if (forward_job_find(q, q->rows[i].id) != NULL)
+		filled = 0;
+		while (c->inflight < cap) {
+			if (c->nextdue >= c->ndue) {
+				if (filled++)
+					break;	/* once a run */
+				forward_queue_fill(q, c, now);
+				if (c->ndue == 0)
+					break;
+			}
+			memset(&row, 0, sizeof(row));
+			row.id = c->due[c->nextdue].id;
+			row.msg_id = c->due[c->nextdue].msg_id;
+			row.state = c->due[c->nextdue].state;
+			row.attempts = c->due[c->nextdue].attempts;
+			c->nextdue++;
+			if (forward_job_find(q, row.id) != NULL)
 				continue;	/* already in flight */
-			if (q->rows[i].state != FWD_PENDING &&
-			    q->rows[i].state != FWD_RETRY_WAIT)
+			if (row.state != FWD_PENDING &&
+			    row.state != FWD_RETRY_WAIT)
 				continue;
-			forward_queue_start(q, c, &q->rows[i], now);
+			forward_queue_tx(q);
+			forward_queue_start(q, c, &row, now);
 		}
-		if (c->drain && n < want)
-			c->drain = 0;
+	}
+	if (q->in_tx) {
+		q->in_tx = 0;
+		if (store_commit(q->store) == -1) {
+			log_warnx("forward: cannot commit the forwards' "
+			    "states; rows in flight are posted again at the "
+			    "next start");
+			store_rollback(q->store);
+		}
 	}
 }
 
@@ -1661,8 +1765,7 @@ forward_queue_new(struct event_base *base, struct store *store,
 			    (unsigned char)fc->name[i]);
 		TAILQ_INSERT_TAIL(&q->centrals, fc, entry);
 	}
-	if ((q->rows = calloc((size_t)q->parallel, sizeof(*q->rows))) ==
-	    NULL ||
+	if ((q->rows = calloc(FWD_DUE_BATCH, sizeof(*q->rows))) == NULL ||
 	    (q->fwd = forward_new(base, conf->name, sk, forward_queue_done,
 	        q)) ==
 	    NULL ||
@@ -1765,6 +1868,9 @@ forward_queue_retry(struct fwd_queue *q, int64_t msg_id, int failed,
 		}
 	} while (got == FWD_RETRY_BATCH);
 	free(rows);
+	/* The rows in memory may have moved: read them again. */
+	TAILQ_FOREACH(c, &q->centrals, entry)
+		c->ndue = c->nextdue = 0;
 	forward_queue_kick(q);
 	return (rc);
 }

@@ -13,6 +13,14 @@
 #include <time.h>
 
 #include "reply.h"
+
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
 #include "tally.h"
 #include "wire.h"
 
@@ -41,7 +49,8 @@
 #define GW_FORWARD_MIN		1	/* s, first forward retry */
 #define GW_FORWARD_MAX		300	/* s, retry cap */
 #define GW_FORWARD_TIMEOUT	15	/* s per HTTP request */
-#define GW_FORWARD_PARALLEL	8	/* requests in flight per central */
+#define GW_FORWARD_PARALLEL	32	/* requests in flight per central */
+#define GW_STORE_CACHE		2000	/* KiB of SQLite page cache */
 #define GW_RATE_LIMIT		60	/* messages per sender per window */
 #define GW_RATE_WINDOW		600	/* s */
 #define GW_RATE_SENDERS		16384	/* cap: senders the rate table holds */
@@ -154,6 +163,7 @@ struct gw_tunables {
 	int		 forward_max;
 	int		 forward_timeout;
 	int		 forward_parallel;
+	int		 store_cache;		/* KiB */
 	int		 rate_limit;
 	int		 rate_window;
 	int		 health_interval;
@@ -312,7 +322,11 @@ struct store_counts {
 struct store;
 struct store	*store_open(const char *, char *, size_t);
 void		 store_close(struct store *);
+int		 store_cache_size(struct store *, int);
 int		 store_begin(struct store *);
+int		 store_item_begin(struct store *);
+int		 store_item_end(struct store *, int);
+int		 store_in_tx(struct store *);
 int		 store_commit(struct store *);
 int		 store_rollback(struct store *);
 int		 store_msg_add(struct store *, struct store_msg *);

@@ -252,9 +252,13 @@ receive_verify(struct receive_job *j)
 	if (reply_report(gw->lang, &rm, &res, j->rep.text,
 	    sizeof(j->rep.text), j->rep.brief, sizeof(j->rep.brief)) == -1)
 		return (-1);
-	/* A channel that shows one screen (USSD) gets the one-SMS form. */
-	if (reply_screen(gw->lang, &rm, &res, j->screen,
-	    sizeof(j->screen)) == -1)
+	/*
+	 * A channel that shows one screen (USSD) gets the one-SMS form;
+	 * only it reads it (formatting it cost an SMS report a tenth of
+	 * its instructions).
+	 */
+	if (j->in->channel != CHANNEL_USSD || reply_screen(gw->lang, &rm,
+	    &res, j->screen, sizeof(j->screen)) == -1)
 		j->screen[0] = '\0';
 	return (0);
 }
@@ -377,18 +381,21 @@ receive_priority(const struct store_msg *msg)
 	return (OUT_PRIO_OTHER);
 }
 
-/* The message, its reply, its forwards and the channel's rows: all or none. */
+/*
+ * The message, its reply, its forwards and the channel's rows, in the
+ * batch's transaction: all or none of them (a savepoint of its own).
+ */
 static int
-receive_commit(struct receive_job *j, struct received *out)
+receive_rows(struct receive_job *j, struct received *out)
 {
 	const struct inbound	*in = j->in;
 	struct store_msg	*msg = j->msg;
 	struct conf_central	*c;
 
-	if (store_begin(gw->store) == -1)
+	if (store_item_begin(gw->store) == -1)
 		return (-1);
 	if (store_msg_add(gw->store, msg) == -1)
-		goto rollback;
+		goto undo;
 	if (j->rep.text[0] != '\0') {
 		j->rep.msg_id = msg->id;
 		j->rep.created = time(NULL);
@@ -396,24 +403,21 @@ receive_commit(struct receive_job *j, struct received *out)
 		snprintf(j->rep.modem, sizeof(j->rep.modem), "%s", in->via);
 		j->rep.priority = receive_priority(msg);
 		if (store_reply_add(gw->store, &j->rep) == -1)
-			goto rollback;
+			goto undo;
 	}
 	if (j->forward)
 		TAILQ_FOREACH(c, &gw->conf.centrals, entry) {
 			if (store_fwd_add(gw->store, msg->id, c->name) == -1)
-				goto rollback;
+				goto undo;
 			j->nforwards++;
 		}
 	receive_out(j, out);
 	if (in->rows != NULL && in->rows(in->arg, out) == -1)
-		goto rollback;
-	if (store_commit(gw->store) == -1)
-		goto rollback;
-	metrics_count(METRICS_FORWARDS, store_fwd_state_name(FWD_PENDING),
-	    NULL, j->nforwards);
-	return (0);
-rollback:
-	store_rollback(gw->store);
+		goto undo;
+	return (store_item_end(gw->store, 1));
+undo:
+	j->nforwards = 0;
+	store_item_end(gw->store, 0);
 	return (-1);
 }
 
@@ -434,48 +438,113 @@ receive_log(const struct receive_job *j)
 		    store_kind_name(msg->kind), msg->raw);
 }
 
+/* After the commit: the message's state, counts, log line, reply, forwards. */
+static void
+receive_committed(struct receive_job *j)
+{
+	const struct inbound	*in = j->in;
+
+	receive_set_state(j, MSG_COMMITTED, "");
+	metrics_count(METRICS_FORWARDS, store_fwd_state_name(FWD_PENDING),
+	    NULL, j->nforwards);
+	metrics_observe(METRICS_COMMIT, receive_channel_name(in->channel),
+	    NULL, metrics_now() - j->arrived);
+	metrics_count(METRICS_MESSAGES, receive_channel_name(in->channel),
+	    receive_what(j->msg->kind, j->msg->verdict), 1);
+	receive_log(j);
+	if (j->rep.text[0] != '\0')
+		outbox_owed(j->rep.dest);
+	if (j->forward)
+		forward_queue_kick(gw->fwdq);
+}
+
 /*
- * One whole inbound message: decide and commit it, then let its reply
- * and forwards go. 0: committed, out says what was decided; -1: not
- * stored (the channel keeps the message and offers it again).
+ * Whole inbound messages, in order: decide each (seeing the ones
+ * before it) and commit them all in one transaction (group commit:
+ * one sync for the batch), then let their replies and forwards go.
+ * rc[i] 0: committed, out[i] says what was decided; -1: not stored
+ * (the channel keeps the message and offers it again). Nothing of the
+ * batch is answered or handed back before the commit returned.
+ * Returns how many were committed.
  */
+size_t
+receive_batch(const struct inbound *in, struct received *out, int *rc,
+    size_t n)
+{
+	struct receive_job	*jobs, *j;
+	size_t			 i, stored = 0;
+	int			 open;	/* the batch's transaction holds */
+
+	if ((jobs = calloc(n, sizeof(*jobs))) == NULL) {
+		log_warn("receive: calloc");
+		for (i = 0; i < n; i++) {
+			memset(&out[i], 0, sizeof(out[i]));
+			rc[i] = -1;
+		}
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		j = &jobs[i];
+		memset(&out[i], 0, sizeof(out[i]));
+		rc[i] = -1;
+		j->in = &in[i];
+		j->state = MSG_RECEIVED;
+		j->arrived = metrics_now();
+		metrics_count(METRICS_STAGE, receive_channel_name(
+		    in[i].channel), receive_state_name(MSG_RECEIVED), 1);
+	}
+	open = store_begin(gw->store) == 0;
+	for (i = 0; i < n; i++) {
+		j = &jobs[i];
+		if (!open)
+			receive_set_state(j, MSG_DEFERRED, "not stored");
+		else if ((j->msg = calloc(1, sizeof(*j->msg))) == NULL)
+			receive_set_state(j, MSG_DEFERRED, "out of memory");
+		else {
+			receive_fill(j);
+			if (receive_decide(j) == -1)
+				receive_set_state(j, MSG_DEFERRED,
+				    "verification failed (store error)");
+			else if (receive_rows(j, &out[i]) == -1) {
+				memset(&out[i], 0, sizeof(out[i]));
+				receive_set_state(j, MSG_DEFERRED,
+				    "not stored");
+			} else {
+				rc[i] = 0;
+				stored++;
+			}
+			/* Rolled back under us: nothing of it holds. */
+			if (!store_in_tx(gw->store))
+				open = 0;
+		}
+	}
+	if (stored > 0 && (!open || store_commit(gw->store) == -1)) {
+		store_rollback(gw->store);
+		for (i = 0; i < n; i++)
+			if (rc[i] == 0) {
+				rc[i] = -1;
+				memset(&out[i], 0, sizeof(out[i]));
+				receive_set_state(&jobs[i], MSG_DEFERRED,
+				    "not stored (commit failed)");
+			}
+		stored = 0;
+	}
+	store_rollback(gw->store);	/* nothing stored: end it */
+	for (i = 0; i < n; i++) {
+		if (rc[i] == 0)
+			receive_committed(&jobs[i]);
+		free(jobs[i].msg);
+	}
+	free(jobs);
+	return (stored);
+}
+
+/* One whole inbound message: a batch of one. */
 int
 receive_item(const struct inbound *in, struct received *out)
 {
-	struct receive_job	 j;
-	int			 rc = -1;
+	int	 rc;
 
-	memset(&j, 0, sizeof(j));
-	memset(out, 0, sizeof(*out));
-	j.in = in;
-	j.state = MSG_RECEIVED;
-	j.arrived = metrics_now();
-	metrics_count(METRICS_STAGE, receive_channel_name(in->channel),
-	    receive_state_name(MSG_RECEIVED), 1);
-	if ((j.msg = calloc(1, sizeof(*j.msg))) == NULL) {
-		receive_set_state(&j, MSG_DEFERRED, "out of memory");
-		return (-1);
-	}
-	receive_fill(&j);
-	if (receive_decide(&j) == -1)
-		receive_set_state(&j, MSG_DEFERRED, "verification failed "
-		    "(store error)");
-	else if (receive_commit(&j, out) == -1) {
-		memset(out, 0, sizeof(*out));
-		receive_set_state(&j, MSG_DEFERRED, "not stored");
-	} else {
-		receive_set_state(&j, MSG_COMMITTED, "");
-		metrics_observe(METRICS_COMMIT, receive_channel_name(
-		    in->channel), NULL, metrics_now() - j.arrived);
-		metrics_count(METRICS_MESSAGES, receive_channel_name(
-		    in->channel), receive_what(j.msg->kind, j.msg->verdict), 1);
-		receive_log(&j);
-		if (j.rep.text[0] != '\0')
-			outbox_owed(j.rep.dest);
-		if (j.forward)
-			forward_queue_kick(gw->fwdq);
-		rc = 0;
-	}
-	free(j.msg);
+	receive_batch(in, out, &rc, 1);
 	return (rc);
 }

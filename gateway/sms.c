@@ -4,14 +4,18 @@
  * only deleted again, never handled twice), long SMS are reassembled
  * (parts.c), and each whole message goes to the receive stage. Its SIM
  * slots are written in the message's own transaction and deleted only
- * after the commit.
+ * after the commit. The whole messages of one turn of the loop go to
+ * the receive stage together, at the turn's end: one commit for all.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <event2/event.h>
 
 #include "log.h"
 #include "daemon.h"
@@ -21,6 +25,21 @@ struct sms_slots {
 	const char		*modem;
 	const struct parts_done	*d;
 };
+
+/* A whole message waiting for the end of the loop turn. */
+struct sms_item {
+	TAILQ_ENTRY(sms_item)	 entry;
+	char			 number[WIRE_NUMBER_MAX];	/* our modem's */
+	time_t			 arrived;
+	int			 raw;		/* an undecodable PDU */
+	char			 why[WIRE_INFO_MAX];	/* if raw: why */
+	struct parts_done	 d;
+};
+TAILQ_HEAD(sms_items, sms_item);
+
+static struct sms_items	 sms_queue = TAILQ_HEAD_INITIALIZER(sms_queue);
+static size_t		 sms_nqueued;
+static struct event	*sms_flush_ev;
 
 /* In the message's transaction: the SIM slots it occupies. */
 static int
@@ -53,36 +72,132 @@ sms_delete_parts(struct modem *m, const struct parts_done *d)
 }
 
 /*
- * One whole message (all its parts, or what came of them) to receive;
- * raw says why it is an undecodable PDU in hex (NULL: a message).
+ * The messages of this loop turn to the receive stage, in one
+ * transaction (receive_batch): only after its commit are their SIM
+ * slots deleted, each committed one's; one not stored stays on the
+ * SIM for the next sweep.
+ */
+static void
+sms_flush(void)
+{
+	struct inbound		*in;
+	struct received		*out;
+	struct sms_slots	*slots;
+	struct sms_item		*it, **items;
+	int			*rc;
+	size_t			 n = sms_nqueued, i;
+
+	if (n == 0)
+		return;
+	in = calloc(n, sizeof(*in));
+	out = calloc(n, sizeof(*out));
+	slots = calloc(n, sizeof(*slots));
+	items = calloc(n, sizeof(*items));
+	rc = calloc(n, sizeof(*rc));
+	if (in == NULL || out == NULL || slots == NULL || items == NULL ||
+	    rc == NULL) {
+		log_warn("sms: calloc");	/* the queue waits */
+		goto done;
+	}
+	i = 0;
+	TAILQ_FOREACH(it, &sms_queue, entry) {
+		items[i] = it;
+		slots[i].modem = it->d.modem;
+		slots[i].d = &it->d;
+		in[i].channel = CHANNEL_SMS;
+		in[i].sender = it->d.sender;
+		in[i].text = it->d.text;
+		in[i].arrived = it->arrived;
+		in[i].via = it->d.modem;
+		in[i].via_number = it->number;
+		in[i].ref = it->d.smsc_time;
+		in[i].parts = it->d.nparts;
+		in[i].undecodable = it->raw ? it->why : NULL;
+		in[i].rows = sms_rows;
+		in[i].arg = &slots[i];
+		i++;
+	}
+	receive_batch(in, out, rc, n);
+	for (i = 0; i < n; i++) {
+		it = items[i];
+		if (rc[i] == 0)
+			sms_delete_parts(bank_find(it->d.modem), &it->d);
+		else
+			log_warnx("msg: from %s on %s: not stored; left on the "
+			    "SIM for the next sweep", it->d.sender,
+			    it->d.modem);
+		TAILQ_REMOVE(&sms_queue, it, entry);
+		free(it);
+	}
+	sms_nqueued = 0;
+ done:
+	free(in);
+	free(out);
+	free(slots);
+	free(items);
+	free(rc);
+}
+
+static void
+sms_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	sms_flush();
+}
+
+/*
+ * One whole message (all its parts, or what came of them) to receive,
+ * with the others of this loop turn (sms_flush, once the turn's frames
+ * are read); raw says why it is an undecodable PDU in hex (NULL: a
+ * message).
  */
 static void
 sms_receive(struct modem *m, const struct parts_done *d, const char *raw)
 {
-	struct inbound		 in;
-	struct received		 out;
-	struct sms_slots	 slots;
+	struct sms_item	*it;
 
-	memset(&in, 0, sizeof(in));
-	slots.modem = m != NULL ? m->conf.name : d->modem;
-	slots.d = d;
-	in.channel = CHANNEL_SMS;
-	in.sender = d->sender;
-	in.text = d->text;
-	in.arrived = time(NULL);
-	in.via = slots.modem;
-	in.via_number = m != NULL ? m->conf.number : "";
-	in.ref = d->smsc_time;
-	in.parts = d->nparts;
-	in.undecodable = raw;
-	in.rows = sms_rows;
-	in.arg = &slots;
-	if (receive_item(&in, &out) == -1) {
-		log_warnx("msg: from %s on %s: not stored; left on the SIM "
-		    "for the next sweep", d->sender, slots.modem);
+	if ((it = calloc(1, sizeof(*it))) == NULL) {
+		log_warn("msg: from %s: left on the SIM for the next sweep",
+		    d->sender);
 		return;
 	}
-	sms_delete_parts(m, d);
+	it->d = *d;
+	if (m != NULL)
+		snprintf(it->d.modem, sizeof(it->d.modem), "%s", m->conf.name);
+	snprintf(it->number, sizeof(it->number), "%s",
+	    m != NULL ? m->conf.number : "");
+	it->arrived = time(NULL);
+	if (raw != NULL) {
+		it->raw = 1;
+		snprintf(it->why, sizeof(it->why), "%s", raw);
+	}
+	TAILQ_INSERT_TAIL(&sms_queue, it, entry);
+	sms_nqueued++;
+	if (sms_flush_ev == NULL && gw->base != NULL)
+		sms_flush_ev = event_new(gw->base, -1, 0, sms_flush_cb, NULL);
+	if (sms_flush_ev != NULL)
+		event_active(sms_flush_ev, EV_TIMEOUT, 0);
+	else
+		sms_flush();
+}
+
+/* 1 if a message waiting for the turn's commit holds this SIM slot. */
+static int
+sms_queued(struct modem *m, const struct wire_msg *w)
+{
+	struct sms_item	*it;
+	int		 i;
+
+	if (w->location <= 0)
+		return (0);
+	TAILQ_FOREACH(it, &sms_queue, entry) {
+		if (strcmp(it->d.modem, m->conf.name) != 0 ||
+		    strcmp(it->d.sender, w->number) != 0)
+			continue;
+		for (i = 0; i < it->d.nlocations; i++)
+			if (it->d.locations[i] == w->location)
+				return (1);
+	}
+	return (0);
 }
 
 /* The worker answered a DELETE: 0 done, -2 the slot holds another one. */
@@ -130,6 +245,12 @@ sms_on_sms(struct modem *m, const struct wire_msg *w)
 {
 	struct parts_done	*d;
 
+	if (sms_queued(m, w)) {
+		/* Read again before its commit: deleted after it. */
+		log_debug("modem %s: slot %d from %s read again before its "
+		    "commit", m->conf.name, w->location, w->number);
+		return;
+	}
 	if (sms_slot_again(m, w))
 		return;
 	if ((d = calloc(1, sizeof(*d))) == NULL)

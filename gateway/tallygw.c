@@ -272,6 +272,8 @@ tallygw_state(void)
 	snprintf(path, sizeof(path), "%s/tallygw.db", c->state_dir);
 	if ((gw->store = store_open(path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (store_cache_size(gw->store, c->t.store_cache) == -1)
+		fatalx("cannot set the store's page cache");
 	if ((gw->lockout = lockout_new(&c->t.lockout)) == NULL)
 		fatalx("lockout: out of memory");
 	if (store_lockout_rebuild(gw->store, gw->lockout, time(NULL)) == -1)

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -53,22 +54,6 @@
 #define CENTRAL_SIG_PREFIX	"ed25519="
 #define CENTRAL_DEFAULT_ADDR	"127.0.0.1"
 
-struct central {
-	struct event_base		*base;
-	struct evhttp			*http;		/* NULL while down */
-	sqlite3				*db;
-	sqlite3_stmt			*st_find;
-	sqlite3_stmt			*st_insert;
-	sqlite3_stmt			*st_dup;
-	sqlite3_stmt			*st_reject;
-	char				 addr[256];
-	int				 port;
-	int				 down;
-	size_t				 nkeys;	/* 0: accept unsigned */
-	unsigned char			 keys[CENTRAL_KEYS_MAX]
-					    [crypto_sign_PUBLICKEYBYTES];
-};
-
 /* What a POST gets: the HTTP status and the JSON answer's fields. */
 struct central_answer {
 	int		 status;
@@ -77,6 +62,34 @@ struct central_answer {
 	char		 stored_at[CENTRAL_TIME_MAX];
 	char		 error[256];
 };
+
+/* A POST handled and waiting for the loop turn's commit. */
+struct central_wait {
+	TAILQ_ENTRY(central_wait)	 entry;
+	struct evhttp_request		*req;
+	struct central_answer		 a;
+};
+TAILQ_HEAD(central_waits, central_wait);
+
+struct central {
+	struct event_base		*base;
+	struct evhttp			*http;		/* NULL while down */
+	sqlite3				*db;
+	sqlite3_stmt			*st_find;
+	sqlite3_stmt			*st_insert;
+	sqlite3_stmt			*st_dup;
+	sqlite3_stmt			*st_reject;
+	int				 in_tx;	/* the turn's transaction */
+	struct central_waits		 waits;	/* answered at its commit */
+	struct event			*flush;
+	char				 addr[256];
+	int				 port;
+	int				 down;
+	size_t				 nkeys;	/* 0: accept unsigned */
+	unsigned char			 keys[CENTRAL_KEYS_MAX]
+					    [crypto_sign_PUBLICKEYBYTES];
+};
+
 
 /* One body, validated: the strings point into root. */
 struct central_req {
@@ -154,6 +167,7 @@ static const char *central_flag_names[] = {
 
 static int	central_listen(struct central *, char *, size_t);
 static void	central_unlisten(struct central *);
+static void	central_flush(struct central *);
 
 /* ISO 8601 UTC with milliseconds: the receiver's own timestamps. */
 static void
@@ -856,6 +870,7 @@ central_http_cb(struct evhttp_request *req, void *arg)
 {
 	struct central		*c = arg;
 	struct central_answer	 a;
+	struct central_wait	*w;
 	const struct evhttp_uri	*uri;
 	struct evkeyvalq	*h;
 	struct evbuffer		*in;
@@ -899,11 +914,72 @@ central_http_cb(struct evhttp_request *req, void *arg)
 	h = evhttp_request_get_input_headers(req);
 	in = evhttp_request_get_input_buffer(req);
 	len = evbuffer_get_length(in);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		a.status = 500;
+		a.what = "error";
+		snprintf(a.error, sizeof(a.error), "out of memory");
+		central_reply(req, &a);
+		return;
+	}
+	/* Every POST of this loop turn shares one transaction. */
+	if (!c->in_tx) {
+		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL,
+		    NULL) == SQLITE_OK)
+			c->in_tx = 1;
+		else
+			log_warnx("central: begin: %s; committing each "
+			    "record alone", sqlite3_errmsg(c->db));
+	}
 	central_post(c, len > 0 && len <= CENTRAL_BODY_MAX ?
 	    evbuffer_pullup(in, -1) : NULL, len,
 	    evhttp_find_header(h, "Idempotency-Key"),
-	    evhttp_find_header(h, "X-Tally-Signature"), peerbuf, &a);
-	central_reply(req, &a);
+	    evhttp_find_header(h, "X-Tally-Signature"), peerbuf, &w->a);
+	w->req = req;
+	TAILQ_INSERT_TAIL(&c->waits, w, entry);
+	event_active(c->flush, EV_TIMEOUT, 0);
+}
+
+/*
+ * Group commit: the POSTs read in one loop turn are committed together
+ * (one sync for all), then answered; none is answered before its
+ * record is durable (docs/forward.md). A failed commit answers 500 to
+ * each, an outage the gateway retries.
+ */
+static void
+central_flush(struct central *c)
+{
+	struct central_wait	*w;
+	int			 failed = 0;
+
+	if (c->in_tx) {
+		c->in_tx = 0;
+		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) !=
+		    SQLITE_OK) {
+			log_warnx("central: commit: %s",
+			    sqlite3_errmsg(c->db));
+			if (!sqlite3_get_autocommit(c->db))
+				sqlite3_exec(c->db, "ROLLBACK", NULL, NULL,
+				    NULL);
+			failed = 1;
+		}
+	}
+	while ((w = TAILQ_FIRST(&c->waits)) != NULL) {
+		TAILQ_REMOVE(&c->waits, w, entry);
+		if (failed && w->a.status < 300) {
+			w->a.status = 500;
+			w->a.what = "error";
+			snprintf(w->a.error, sizeof(w->a.error),
+			    "store: commit failed");
+		}
+		central_reply(w->req, &w->a);
+		free(w);
+	}
+}
+
+static void
+central_flush_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	central_flush(arg);
 }
 
 /* Load `ed25519-public HEX64' lines; names file and line on error. */
@@ -1013,6 +1089,13 @@ central_new(struct event_base *base, const char *dbpath, const char *addr,
 	}
 	c->base = base;
 	c->port = port;
+	TAILQ_INIT(&c->waits);
+	if ((c->flush = event_new(base, -1, 0, central_flush_cb, c)) ==
+	    NULL) {
+		snprintf(err, errlen, "event_new failed");
+		free(c);
+		return (NULL);
+	}
 	snprintf(c->addr, sizeof(c->addr), "%s",
 	    addr != NULL && *addr != '\0' ? addr : CENTRAL_DEFAULT_ADDR);
 	if ((pubkey_path != NULL &&
@@ -1092,6 +1175,7 @@ central_set_down(struct central *c, int down)
 	char	 err[256];
 
 	if (down && !c->down) {
+		central_flush(c);
 		central_unlisten(c);
 		c->down = 1;
 		log_info("central: down (port %d refuses connections)",
@@ -1204,6 +1288,7 @@ central_dump(struct central *c, FILE *out, int json)
 	json_t		*o;
 	int		 rc;
 
+	central_flush(c);	/* only what is committed */
 	if (sqlite3_prepare_v2(c->db, "SELECT " CENTRAL_COLUMNS
 	    " FROM reports ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("central: dump: %s", sqlite3_errmsg(c->db));
@@ -1254,6 +1339,7 @@ central_stats(struct central *c, size_t *stored, size_t *duplicates,
 {
 	size_t	 s = 0, d = 0, r = 0;
 
+	central_flush(c);
 	if (central_count(c, "SELECT count(*) FROM reports", &s) == -1 ||
 	    central_count(c, "SELECT coalesce(sum(duplicates), 0) FROM "
 	    "reports", &d) == -1 ||
@@ -1275,6 +1361,10 @@ central_free(struct central *c)
 {
 	if (c == NULL)
 		return;
+	if (c->flush != NULL) {
+		central_flush(c);
+		event_free(c->flush);
+	}
 	central_unlisten(c);
 	sqlite3_finalize(c->st_find);
 	sqlite3_finalize(c->st_insert);

@@ -522,6 +522,24 @@ reply_add(struct reply_buf *b, const char *fmt, ...)
 	b->off += (size_t)n;
 }
 
+/* A string onto a draft: reply_add(b, "%s", str) without printf. */
+static void
+reply_puts(struct reply_buf *b, const char *str)
+{
+	size_t	 n;
+
+	if (b->overflow)
+		return;
+	n = strlen(str);
+	if (n >= sizeof(b->s) - b->off) {
+		b->overflow = 1;
+		b->s[b->off] = '\0';
+		return;
+	}
+	memcpy(b->s + b->off, str, n + 1);
+	b->off += n;
+}
+
 /* Whether a text fits one SMS in the GSM 7-bit alphabet. */
 static int
 reply_fits_str(const char *s)
@@ -563,8 +581,15 @@ reply_gsm_char(uint32_t cp)
 		return (2);
 	if (cp < 0x20 || cp == 0x7f || cp == '`')
 		return (0);
-	if (cp < 0x80)
-		return (strchr("[\\]^{|}~", (int)cp) != NULL ? 2 : 1);
+	if (cp < 0x80) {
+		switch (cp) {	/* the extension table's ASCII */
+		case '[': case '\\': case ']': case '^':
+		case '{': case '|': case '}': case '~':
+			return (2);
+		default:
+			return (1);
+		}
+	}
 	if (cp == 0x20ac)		/* euro sign */
 		return (2);
 	for (i = 0; i < sizeof(reply_gsm_basic) / sizeof(reply_gsm_basic[0]);
@@ -849,7 +874,7 @@ reply_render(const struct reply_ctx *c, const struct reply_text *t,
 		else if (*p == 'f')
 			reply_flag_list(c, b);
 		else if ((v = reply_value(c, *p, num, sizeof(num))) != NULL)
-			reply_add(b, "%s", v);
+			reply_puts(b, v);
 		else
 			b->overflow = 1;
 		if (*p != '\0')
@@ -893,7 +918,7 @@ reply_ctx_report(struct reply_ctx *c, enum reply_lang lang,
 static void
 reply_ident(const struct reply_ctx *c, int form, struct reply_buf *b)
 {
-	reply_add(b, "%s", c->contest);
+	reply_puts(b, c->contest);
 	if (form == IDENT_FULL)
 		reply_add(b, " %013llu", c->tps);
 	if (c->page[0] != '\0')
@@ -913,8 +938,7 @@ reply_flag_list(const struct reply_ctx *c, struct reply_buf *b)
 		if ((c->flags & reply_flags[i].bit) == 0)
 			continue;
 		if (!first)
-			reply_add(b, "%s", level < REPLY_LEVELS - 1 ? "; " :
-			    ",");
+			reply_puts(b, level < REPLY_LEVELS - 1 ? "; " : ",");
 		reply_render(c, &reply_flags[i].text[level], b);
 		first = 0;
 	}
@@ -1059,7 +1083,7 @@ reply_values(const struct reply_ctx *c, const struct report *r,
 		reply_values_all(c, r, style, &v);
 		if (v.overflow || reply_gsm_length(v.s) > avail)
 			return (-1);
-		reply_add(b, "%s", v.s);
+		reply_puts(b, v.s);
 		return ((int)r->nvalues);
 	}
 	for (i = 0; i < r->nvalues; i++)
@@ -1075,7 +1099,7 @@ reply_values(const struct reply_ctx *c, const struct report *r,
 		n = snprintf(one, sizeof(one), " %u", r->values[k]);
 		if (n < 0 || len + (size_t)n > avail)
 			break;
-		reply_add(&v, "%s", one);
+		reply_puts(&v, one);
 		len += (size_t)n;
 	}
 	reply_add(b, "%s%s", v.s, sum.s);
@@ -1182,11 +1206,11 @@ reply_confirm_text(const struct reply_ctx *c, const struct report *r,
 				want = r->nvalues < REPLY_MIN_ECHO ?
 				    r->nvalues : REPLY_MIN_ECHO;
 			reply_init(b);
-			reply_add(b, "%s", head.s);
+			reply_puts(b, head.s);
 			k = reply_values(c, r, style, max - used, b);
 			if (k < 0 || (size_t)k < want)
 				continue;
-			reply_add(b, "%s", tail.s);
+			reply_puts(b, tail.s);
 			if (!b->overflow &&
 			    reply_check_confirm(b->s, c->receipt, max))
 				return (style);
@@ -1460,7 +1484,7 @@ reply_merge(enum reply_lang lang, const char **briefs, size_t n, char *out,
 	}
 	if (used == 0)
 		return (0);
-	reply_add(&b, "%s", foot.s);
+	reply_puts(&b, foot.s);
 	if (!reply_fits(&b) || reply_out(b.s, out, outlen) == -1) {
 		if (out != NULL && outlen > 0)
 			out[0] = '\0';
@@ -1518,14 +1542,14 @@ reply_cek(enum reply_lang lang, uint64_t tps,
 		reply_cek_entry(lang, &latest[i], i == 0, &e);
 		/* Room for this one and for saying how many more follow. */
 		t = b;
-		reply_add(&t, "%s", e.s);
+		reply_puts(&t, e.s);
 		c.more = n - i - 1;
 		if (c.more > 0)
 			reply_say(&c, RT_CEK_MORE, &t);
 		reply_add(&t, ".");
 		if (!reply_fits(&t))
 			break;
-		reply_add(&b, "%s", e.s);
+		reply_puts(&b, e.s);
 		if (latest[i].verdict == VERDICT_FLAGGED)
 			flagged = 1;
 		shown++;

@@ -1,16 +1,20 @@
 /*
  * The pipeline without modems, for the pipeline and forward sections of
- * tests/bench.sh: every line of FILE goes through receive_item as the
- * SMS channel hands a whole message over (decode, verify, one
- * transaction with its reply and forwards, reply and forwards queued),
+ * tests/bench.sh: every line of FILE goes through receive_batch as the
+ * SMS channel hands whole messages over (decode, verify, one
+ * transaction with their replies and forwards, replies and forwards
+ * queued),
  * into the store of the gateway configured by CONF, as tallygw would
  * set it up (docs/bench.md).
  *
- * usage: bench_pipeline -f CONF [-n N] FILE
+ * usage: bench_pipeline -f CONF [-b B] [-n N] FILE
  *
  * FILE has one message a line: the sender's number, a space, the text.
- * -n stops after N lines. Prints "N reports in T s: R reports/s" and the
- * verdicts on standard output; exit 0 when every line was committed.
+ * -b hands the lines over B at a time (receive_batch: one transaction
+ * for B messages, as the SMS channel hands over the whole messages of
+ * one turn of the daemon's loop); 1 by default. -n stops after N lines.
+ * Prints "N reports in T s: R reports/s" and the verdicts on standard
+ * output; exit 0 when every line was committed.
  * The libevent loop is never run: the reply and forward timers it arms
  * stay pending, and nothing is sent.
  */
@@ -35,7 +39,8 @@ static struct gw	 bench_gw;
 static void __attribute__((__noreturn__))
 usage(void)
 {
-	fprintf(stderr, "usage: bench_pipeline -f conf [-n count] file\n");
+	fprintf(stderr, "usage: bench_pipeline -f conf [-b batch] [-n count] "
+	    "file\n");
 	exit(2);
 }
 
@@ -74,6 +79,8 @@ bench_setup(const char *file)
 		fatalx("%s: path too long", c->state_dir);
 	if ((gw->store = store_open(path, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	if (store_cache_size(gw->store, c->t.store_cache) == -1)
+		fatalx("cannot set the store's page cache");
 	if ((gw->lockout = lockout_new(&c->t.lockout)) == NULL ||
 	    store_lockout_rebuild(gw->store, gw->lockout, time(NULL)) == -1)
 		fatalx("lockout");
@@ -89,23 +96,60 @@ bench_setup(const char *file)
 	gw->lang = REPLY_ID;
 }
 
+/* The lines of one batch, as the SMS channel hands a loop turn over. */
+struct bench_batch {
+	struct inbound	*in;
+	struct received	*out;
+	int		*rc;
+	char		**line;
+	char		(*ref)[64];
+	size_t		 n, max;
+};
+
+/* Commit the batch (receive_batch); count verdicts and failures. */
+static void
+bench_flush(struct bench_batch *b, long *v, long *failed)
+{
+	size_t	 i;
+
+	if (b->n == 0)
+		return;
+	receive_batch(b->in, b->out, b->rc, b->n);
+	for (i = 0; i < b->n; i++) {
+		if (b->rc[i] == -1)
+			(*failed)++;
+		else if (b->out[i].kind == MSG_REPORT &&
+		    b->out[i].verdict >= VERDICT_OK &&
+		    b->out[i].verdict <= VERDICT_REJECTED)
+			v[b->out[i].verdict]++;
+		free(b->line[i]);
+	}
+	b->n = 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct inbound	 in;
-	struct received	 out;
-	FILE		*fp;
-	char		*line = NULL, *sp, ref[64];
-	size_t		 cap = 0;
-	ssize_t		 len;
-	long		 max = -1, n = 0, failed = 0, v[VERDICT_REJECTED + 1];
-	const char	*conf = NULL;
-	char		*end;
-	double		 t0, t;
-	int		 ch;
+	struct bench_batch	 b;
+	struct inbound		*in;
+	FILE			*fp;
+	char			*line = NULL, *sp;
+	size_t			 cap = 0;
+	ssize_t			 len;
+	long			 max = -1, n = 0, failed = 0;
+	long			 v[VERDICT_REJECTED + 1], batch = 1;
+	const char		*conf = NULL;
+	char			*end;
+	double			 t0, t;
+	int			 ch;
 
-	while ((ch = getopt(argc, argv, "f:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:n:")) != -1) {
 		switch (ch) {
+		case 'b':
+			batch = strtol(optarg, &end, 10);
+			if (*end != '\0' || batch < 1 || batch > 100000)
+				usage();
+			break;
 		case 'f':
 			conf = optarg;
 			break;
@@ -125,6 +169,14 @@ main(int argc, char *argv[])
 	bench_setup(conf);
 	if ((fp = fopen(argv[optind], "r")) == NULL)
 		fatal("%s", argv[optind]);
+	memset(&b, 0, sizeof(b));
+	b.max = (size_t)batch;
+	if ((b.in = calloc(b.max, sizeof(*b.in))) == NULL ||
+	    (b.out = calloc(b.max, sizeof(*b.out))) == NULL ||
+	    (b.rc = calloc(b.max, sizeof(*b.rc))) == NULL ||
+	    (b.line = calloc(b.max, sizeof(*b.line))) == NULL ||
+	    (b.ref = calloc(b.max, sizeof(*b.ref))) == NULL)
+		fatal("calloc");
 	memset(v, 0, sizeof(v));
 	t0 = bench_now();
 	while ((max < 0 || n < max) && (len = getline(&line, &cap, fp)) > 0) {
@@ -133,27 +185,29 @@ main(int argc, char *argv[])
 		if ((sp = strchr(line, ' ')) == NULL)
 			continue;
 		*sp = '\0';
-		memset(&in, 0, sizeof(in));
-		in.channel = CHANNEL_SMS;
-		in.sender = line;
-		in.text = sp + 1;
-		in.arrived = time(NULL);
-		in.via = "m0";
-		in.via_number = "+6281100000000";
+		/* Kept until the batch is committed: "SENDER\0TEXT". */
+		if ((b.line[b.n] = malloc(len + 1)) == NULL)
+			fatal("malloc");
+		memcpy(b.line[b.n], line, len + 1);
+		in = &b.in[b.n];
+		memset(in, 0, sizeof(*in));
+		in->channel = CHANNEL_SMS;
+		in->sender = b.line[b.n];
+		in->text = b.line[b.n] + (sp + 1 - line);
+		in->arrived = time(NULL);
+		in->via = "m0";
+		in->via_number = "+6281100000000";
 		/* The SMSC time: unique, as the SMS channel's would be. */
-		snprintf(ref, sizeof(ref), "2024-02-14T%02ld:%02ld:%02ldZ",
-		    n / 3600 % 24, n / 60 % 60, n % 60);
-		in.ref = ref;
-		in.parts = 1;
+		snprintf(b.ref[b.n], sizeof(b.ref[b.n]),
+		    "2024-02-14T%02ld:%02ld:%02ldZ", n / 3600 % 24,
+		    n / 60 % 60, n % 60);
+		in->ref = b.ref[b.n];
+		in->parts = 1;
 		n++;
-		if (receive_item(&in, &out) == -1) {
-			failed++;
-			continue;
-		}
-		if (out.kind == MSG_REPORT && out.verdict >= VERDICT_OK &&
-		    out.verdict <= VERDICT_REJECTED)
-			v[out.verdict]++;
+		if (++b.n == b.max)
+			bench_flush(&b, v, &failed);
 	}
+	bench_flush(&b, v, &failed);
 	t = bench_now() - t0;
 	printf("%ld reports in %.3f s: %.0f reports/s\n", n, t,
 	    t > 0 ? n / t : 0);

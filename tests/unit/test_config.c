@@ -288,6 +288,7 @@ test_defaults(void **state)
 	assert_int_equal(conf.t.forward_max, GW_FORWARD_MAX);
 	assert_int_equal(conf.t.forward_timeout, GW_FORWARD_TIMEOUT);
 	assert_int_equal(conf.t.forward_parallel, GW_FORWARD_PARALLEL);
+	assert_int_equal(conf.t.store_cache, GW_STORE_CACHE);
 	assert_int_equal(conf.t.rate_limit, GW_RATE_LIMIT);
 	assert_int_equal(conf.t.rate_window, GW_RATE_WINDOW);
 	assert_int_equal(conf.t.health_interval, GW_HEALTH_INTERVAL);
@@ -321,16 +322,16 @@ test_tunables(void **state)
 		"lockout_window", "lockout_duration",
 		"lockout_alert_failures", "stop_grace", "send_hold_min",
 		"send_hold_max", "reply_retry_max", "ussd_timeout",
-		"ussd_resume", "ussd_retry",
+		"ussd_resume", "ussd_retry", "store_cache",
 	};
 	struct gw_conf	 conf;
 	char		 text[4096], err[512], want[512];
 	size_t		 i, n;
-	long		 got[28];
+	long		 got[29];
 
 	(void)state;
 	n = snprintf(text, sizeof(text), "%s%s[tunables]\n", GW, CENTRAL);
-	for (i = 0; i < 28; i++)
+	for (i = 0; i < 29; i++)
 		n += snprintf(text + n, sizeof(text) - n, "%s = %zu\n",
 		    names[i], 100 + i);
 	assert_int_equal(parse("tallygw.conf", text, &conf, err, sizeof(err)),
@@ -363,12 +364,13 @@ test_tunables(void **state)
 	got[25] = conf.t.ussd_timeout;
 	got[26] = conf.t.ussd_resume;
 	got[27] = conf.t.ussd_retry;
-	for (i = 0; i < 28; i++)
+	got[28] = conf.t.store_cache;
+	for (i = 0; i < 29; i++)
 		assert_int_equal(got[i], 100 + i);
 	config_clear(&conf);
 
 	/* Each refuses a negative value, naming itself and the line. */
-	for (i = 0; i < 28; i++) {
+	for (i = 0; i < 29; i++) {
 		snprintf(text, sizeof(text), "%s%s[tunables]\n%s = -1\n", GW,
 		    CENTRAL, names[i]);
 		assert_int_equal(parse("tallygw.conf", text, &conf, err,
