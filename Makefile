@@ -415,11 +415,16 @@ bench:
 # kills of tallygw, a worker or the central receiver at moments drawn
 # from SOAK_SEED (empty: from the clock; the run prints it to replay),
 # then power-cut copies; docs/reliability.md has the last figures.
+# Then the long fault run (tests/regress/faults.sh with FAULTS_LONG=1):
+# tallysim's random faults and a lossy network under five minutes of
+# load, seeded from SOAK_SEED too.
 SOAK_KILLS ?= 30
 SOAK_SEED ?=
 soak: all
 	@KILLS=$(SOAK_KILLS) KILLS_SEED=$(SOAK_SEED) KILLS_CUTS=10 \
 	    SHARED=$(SHARED) B=$(B) sh tests/regress/kills.sh
+	@FAULTS_LONG=1 FAULTS_SEED=$(SOAK_SEED) \
+	    SHARED=$(SHARED) B=$(B) sh tests/regress/faults.sh
 	@DEMO_TPS=3000 DEMO_MODEMS=16 DEMO_SCALE=60 DEMO_SETTLE=3600 \
 	    DEMO_DAILY_CAP=10000 \
 	    SHARED=$(SHARED) B=$(B) sh tests/demo.sh

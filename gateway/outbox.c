@@ -43,10 +43,11 @@ outbox_set_state(struct store_out *o, enum out_state s, const char *modem,
 		    store_out_state_name(s), error ? ": " : "",
 		    error ? error : "");
 	else
-		log_info("outbox: sms %lld to %s: %s -> %s%s%s%s",
+		log_info("outbox: sms %lld to %s: %s -> %s%s%s%s%s",
 		    (long long)o->id, o->dest, store_out_state_name(o->state),
 		    store_out_state_name(s), modem ? " on " : "",
-		    modem ? modem : "", error ? error : "");
+		    modem ? modem : "", error && error[0] ? ": " : "",
+		    error ? error : "");
 	metrics_count(METRICS_REPLIES, store_out_state_name(o->state), NULL,
 	    -1);
 	metrics_count(METRICS_REPLIES, store_out_state_name(s), NULL, 1);

@@ -93,8 +93,9 @@ run_suite() {
 # first, the longest first (TEST_ORDER), so that the last to end is a
 # short one; then fuzz runs and unit suites fill the gaps.
 QUEUE=$RUN/queue
-TEST_ORDER="gateway world kills sim_gammu hostile flood modem security
-    sim_kannel diskfull gateway_ops sim_csms deps sim_bank ussd machelper"
+TEST_ORDER="gateway world kills faults sim_gammu hostile flood modem
+    security sim_kannel diskfull gateway_ops sim_csms deps sim_bank ussd
+    machelper"
 {
 	for n in $TEST_ORDER; do
 		[ -f "tests/regress/$n.sh" ] &&

@@ -46,32 +46,8 @@ SCALE=60
 echo "# kills: seed $SEED, $KILLS kills, $TPS TPS" \
     "(replay: KILLS_SEED=$SEED KILLS=$KILLS KILLS_TPS=$TPS)"
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/kills.XXXXXX)
-D=$(cd "$D" && pwd -P)
-S=$D/sim
-C=$D/c
-G=$D/gw
 KEEP=${KILLS_KEEP:-}
-cleanup() {
-	t_cleanup
-	if [ -n "$KEEP" ]; then
-		echo "# the run is kept in $D"
-	else
-		rm -rf "$D"
-	fi
-}
-t_trap cleanup
-
-if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
-	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
-	finish
-	exit 1
-fi
+t_pieces kills
 
 sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
 db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
@@ -79,7 +55,6 @@ now() { date +%s; }
 
 # --- the pieces, started by hand ---------------------------------------
 
-mkdir -p "$S" "$C"
 # SIMs with airtime for the night and no operator's cap: replies must
 # not wait for a top-up.
 t_bg "$SIM" run --dir "$S" --modems 3 --seed "$SEED" --profile realistic \
@@ -88,77 +63,23 @@ t_bg "$SIM" run --dir "$S" --modems 3 --seed "$SEED" --profile realistic \
 wait_for 30 grep -q '^ready$' "$D/sim.out"
 expect "every SIM has the airtime given" \
     "$(sctl modems --json | grep -c '"balance":5000000,')" 3
-"$CTL" keygen -o "$D/root.key" >/dev/null
-t_sign_pair "$D"
-"$CTL" import --registry "$D/registry.db" \
-    --desa "$DATA/desa_tps_2024.csv" --dpt "$DATA/pilpres2024_tps.csv" \
-    >/dev/null 2>&1
-cp "$D/registry.db" "$S/registry.db"
-
+t_keys
 # The central receiver, always on the port of its first run.
-CN=0
-start_central() {
-	CN=$((CN + 1))
-	if [ -n "${CPORT:-}" ]; then
-		t_bg "$SIM" central --dir "$C" --pubkey "$D/gateway.pub" \
-		    --listen "127.0.0.1:$CPORT" >"$D/c.$CN.out" \
-		    2>>"$D/central.log"
-	else
-		t_bg "$SIM" central --dir "$C" --pubkey "$D/gateway.pub" \
-		    >"$D/c.$CN.out" 2>>"$D/central.log"
-	fi
-	CPID=$!
-	wait_for 30 grep -q '^ready$' "$D/c.$CN.out"
-}
-start_central
-CPORT=$(cat "$C/central.port")
-expect_match "the central receiver runs" "$CPORT" '^[0-9]+$'
+t_central
 
-{
-	echo "[gateway]"
-	echo "name = kills-gw"
-	echo "state = $G"
-	echo "key = $D/root.key"
-	echo "sign_key = $D/gateway.sec"
-	echo "registry = $D/registry.db"
-	echo "[tunables]"
-	echo "sweep_interval = 2"
-	echo "restart_max = 4"
-	echo "forward_max = 4"
-	echo "reply_retry_max = 4"
-	echo "send_hold_min = 2"
-	echo "send_hold_max = 4"
-	i=0
-	sctl modems --json | while read -r line; do
-		num=$(printf '%s' "$line" |
-		    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p')
-		echo "[modem m$i]"
-		echo "device = $S/modem$i"
-		echo "number = $num"
-		i=$((i + 1))
-	done
-	echo "[central sim]"
-	echo "url = http://127.0.0.1:$CPORT/v1/reports"
-} >"$D/tallygw.conf"
+t_gwconf kills-gw <<EOF
+[tunables]
+sweep_interval = 2
+restart_max = 4
+forward_max = 4
+reply_retry_max = 4
+send_hold_min = 2
+send_hold_max = 4
+EOF
 
 # tallygw in a process group of its own, with its workers; every run's
 # log is appended to gw.err (the workers write to it too).
-GN=0
-start_gw() {
-	GN=$((GN + 1))
-	t_bg "$GW" -d -f "$D/tallygw.conf" >"$D/gw.$GN.out" 2>>"$D/gw.err"
-	GPID=$!
-	wait_for 120 grep -q '^ready$' "$D/gw.$GN.out"
-}
-if start_gw; then
-	t_ok "tallygw prints ready"
-else
-	t_fail "tallygw prints ready"
-	tail -5 "$D/gw.err" | sed 's/^/#   /'
-	KEEP=1
-	finish
-	exit 1
-fi
+t_gw_first
 
 # sig SIGNAL: to tallygw's whole group (the main process and workers).
 sig() { env kill -s "$1" -- "-$GPID" 2>/dev/null; }
@@ -183,7 +104,7 @@ kill_gw() {
 	inflight '*'
 	sig CONT
 	wait "$GPID" 2>/dev/null
-	start_gw || { t_fail "tallygw starts again after kill $1"; return 1; }
+	t_gw || { t_fail "tallygw starts again after kill $1"; return 1; }
 }
 
 kill_worker() {
@@ -202,7 +123,7 @@ kill_central() {
 	kill -KILL "$CPID"
 	wait "$CPID" 2>/dev/null
 	sleep "$2"
-	start_central || { t_fail "the central starts again after kill $1"; \
+	t_central || { t_fail "the central starts again after kill $1"; \
 	    return 1; }
 }
 
@@ -360,7 +281,7 @@ kill -KILL "$GPID"
 wait "$GPID" 2>/dev/null
 expect "the store had not committed that result" \
     "$(db "SELECT state FROM outbox WHERE id = $id")" sending
-start_gw
+t_gw
 expect "tallygw starts again" "$?" 0
 wait_for 60 settled "$P1"
 expect "the reply is sent, not sent again" \
@@ -383,7 +304,7 @@ expect "the modem had not confirmed it yet" \
     "$(grep -c "send $id to .*message reference" "$D/gw.err")" 0
 sig KILL
 wait "$GPID" 2>/dev/null
-start_gw
+t_gw
 expect "tallygw starts again after losing its workers" "$?" 0
 wait_for 90 settled "$P2"
 expect "the reply whose fate was unknown is sent again" \

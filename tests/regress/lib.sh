@@ -111,6 +111,122 @@ t_sign_pair() {
 	chmod 600 "$1/gateway.sec"
 }
 
+# --- a gateway on simulated modems, piece by piece -------------------
+# For a suite that stops and starts the pieces itself (kills.sh,
+# faults.sh): tallysim run, tallysim's central receiver and tallygw.
+
+# t_pieces NAME: the programs (SIM, GW, CTL, absolute), the data (DATA)
+# and a new run directory D (S the simulator's, C the central
+# receiver's, G the gateway's state), removed at the end unless KEEP
+# is set then. If a program or the data is missing, a failed TAP line
+# and the suite ends.
+t_pieces() {
+	t_bb=$(cd "$B" 2>/dev/null && pwd)
+	SIM=$t_bb/tallysim
+	GW=$t_bb/tallygw
+	CTL=$t_bb/tallyctl
+	DATA=$(cd "$SHARED" 2>/dev/null && pwd)
+	D=$(mktemp -d "/tmp/$1.XXXXXX")
+	D=$(cd "$D" && pwd -P)
+	S=$D/sim
+	C=$D/c
+	G=$D/gw
+	mkdir -p "$S" "$C"
+	t_trap t_pieces_end
+	[ -x "$SIM" ] && [ -x "$GW" ] && [ -d "$DATA" ] && return 0
+	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
+	finish
+	exit 1
+}
+
+t_pieces_end() {
+	t_cleanup
+	if [ -n "$KEEP" ]; then
+		echo "# the run is kept in $D"
+	else
+		rm -rf "$D"
+	fi
+}
+
+# t_keys: the root key, the gateway's signing pair and the registry in
+# D, and the registry in S too (the scenario's expected DPT flags).
+t_keys() {
+	"$CTL" keygen -o "$D/root.key" >/dev/null
+	t_sign_pair "$D"
+	"$CTL" import --registry "$D/registry.db" \
+	    --desa "$DATA/desa_tps_2024.csv" --dpt "$DATA/pilpres2024_tps.csv" \
+	    >/dev/null 2>&1
+	cp "$D/registry.db" "$S/registry.db"
+}
+
+# t_central: the central receiver in C, its PID in CPID, its port in
+# CPORT (after the first start, always that port); false if it is not
+# ready within 30 s. The first start is a TAP line.
+T_CN=0
+t_central() {
+	T_CN=$((T_CN + 1))
+	t_bg "$SIM" central --dir "$C" --pubkey "$D/gateway.pub" \
+	    ${CPORT:+--listen "127.0.0.1:$CPORT"} >"$D/c.$T_CN.out" \
+	    2>>"$D/central.log"
+	CPID=$!
+	wait_for 30 grep -q '^ready$' "$D/c.$T_CN.out" || return 1
+	[ -n "${CPORT:-}" ] && return 0
+	CPORT=$(cat "$C/central.port")
+	expect_match "the central receiver runs" "$CPORT" '^[0-9]+$'
+}
+
+# t_gwconf NAME: D/tallygw.conf, a gateway NAME on every modem of the
+# simulator in S and the central receiver on CPORT; the lines on
+# standard input ([tunables], [alerts]) go after [gateway].
+t_gwconf() {
+	{
+		echo "[gateway]"
+		echo "name = $1"
+		echo "state = $G"
+		echo "key = $D/root.key"
+		echo "sign_key = $D/gateway.sec"
+		echo "registry = $D/registry.db"
+		cat
+		t_i=0
+		timeout 30 "$SIM" ctl --dir "$S" modems --json |
+		    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p' |
+		    while read -r t_num; do
+			echo "[modem m$t_i]"
+			echo "device = $S/modem$t_i"
+			echo "number = $t_num"
+			t_i=$((t_i + 1))
+		done
+		echo "[central sim]"
+		echo "url = http://127.0.0.1:$CPORT/v1/reports"
+	} >"$D/tallygw.conf"
+}
+
+# t_gw: tallygw on D/tallygw.conf in a process group of its own, with
+# its workers (PID in GPID); every run's log is appended to D/gw.err.
+# False if it does not print ready within 120 s.
+T_GN=0
+t_gw() {
+	T_GN=$((T_GN + 1))
+	t_bg "$GW" -d -f "$D/tallygw.conf" >"$D/gw.$T_GN.out" \
+	    2>>"$D/gw.err"
+	GPID=$!
+	wait_for 120 grep -q '^ready$' "$D/gw.$T_GN.out"
+}
+
+# t_gw_first: t_gw, a TAP line; if tallygw is not ready, the suite
+# ends there and keeps its files.
+t_gw_first() {
+	if t_gw; then
+		t_ok "tallygw prints ready"
+		return 0
+	fi
+	t_fail "tallygw prints ready"
+	tail -5 "$D/gw.err" | sed 's/^/#   /'
+	KEEP=1
+	finish
+	exit 1
+}
+
 # t_stop PID...: end the background processes a test started.
 t_stop() {
 	for p in "$@"; do

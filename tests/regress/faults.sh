@@ -1,0 +1,423 @@
+#!/bin/sh
+# Faults under load (issue 11; docs/reliability.md, "Faults under
+# load"): a tallysim scenario's officers keep sending into a bank of
+# five modems (realistic timing at x60) while tallysim's faults are
+# switched on and off, some modems at a time, m4 always healthy:
+#   m0  unplugged, then replugged; then `cms 330' on its sends
+#   m1  `cms 38' on its sends; then its SIM full (`simfull')
+#   m2  mute (answers nothing: a hung modem)
+#   m3  answering garbage; then lost registration (`noreg')
+#   all the operator's daily cap reached (`ctl timing --daily-cap N',
+#       N the median of what the SIMs have sent: the busier ones are
+#       refused at once, the others once they catch up), then lifted
+#   the central receiver down for most of the night, then back.
+# Each fault stays on for its time and until the test has seen it take
+# effect (the gateway's alert or log, the simulator's log), so the suite
+# cannot pass with a fault that did nothing. Once every fault is off:
+# the backlog must drain within a time box (every reply sent, every
+# forward acked, every SIM empty), then tallysim's oracle (sim/truth.c,
+# not the gateway's verify) must find no report lost, none held twice at
+# the central receiver, every accepted report confirmed; no reply may
+# end `failed', and a reply whose send failed on a faulty modem must
+# have gone out by another modem (or by the same one only after its
+# fault was over).
+#
+# FAULTS_LONG=1 (make soak): more TPS, a five-minute night at x5, and
+# once the faults above are over, until the night is played, tallysim's
+# random faults (`fault --net random on': every 10 simulated seconds a
+# modem unplugged, mute, refusing, unregistered, weak or garbled) and a
+# network that loses, duplicates and reorders messages; then a lost or
+# doubled message is the network's, and the oracle's checks are held to
+# what the network did (below). FAULTS_SEED (default
+# from the clock) seeds the simulator and the scenario; FAULTS_KEEP=1
+# keeps the run's files. TAP; every wait is time-boxed.
+
+. tests/regress/lib.sh
+
+SEED=${FAULTS_SEED:-$(($(date +%s) % 100000))}
+LONG=${FAULTS_LONG:-}
+NM=5
+# TPS, the seconds the phones send, the time scale, the seconds the
+# backlog has to drain once the faults are over. The random faults come
+# every 10 simulated seconds and last 2-20: at x5, one every 2 s.
+if [ -n "$LONG" ]; then
+	TPS=${FAULTS_TPS:-60}
+	NIGHT_S=${FAULTS_NIGHT:-300}
+	SCALE=${FAULTS_SCALE:-5}
+	DRAIN=${FAULTS_DRAIN:-600}
+else
+	TPS=${FAULTS_TPS:-16}
+	NIGHT_S=${FAULTS_NIGHT:-40}
+	SCALE=${FAULTS_SCALE:-60}
+	DRAIN=${FAULTS_DRAIN:-120}
+fi
+echo "# faults: seed $SEED, $TPS TPS over $NIGHT_S s at x$SCALE, $NM modems" \
+    "${LONG:+(long) }(replay: FAULTS_SEED=$SEED${LONG:+ FAULTS_LONG=1})"
+
+KEEP=${FAULTS_KEEP:-}
+t_pieces faults
+
+sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
+db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
+now() { date +%s; }
+# The gateway's log so far, in bytes: where a fault went on or off.
+at() { wc -c <"$D/gw.err"; }
+# seen PATTERN FILE FROM: a line of FILE after its first FROM bytes
+# matches (grep -E): evidence of a fault, logged after it went on.
+seen() { tail -c "+$(($3 + 1))" "$2" | grep -Eq -- "$1"; }
+
+# --- the pieces ---------------------------------------------------------
+
+# Airtime for the night and no cap but the one the test sets.
+t_bg "$SIM" run --dir "$S" --modems "$NM" --seed "$SEED" \
+    --profile realistic --scale "$SCALE" --balance 5000000 --daily-cap 0 \
+    -v >"$D/sim.out" 2>"$D/sim.err"
+wait_for 30 grep -q '^ready$' "$D/sim.out"
+expect "tallysim runs $NM modems" "$(sctl modems --json | grep -c .)" "$NM"
+t_keys
+t_central
+
+# Quick to notice and quick to come back: a hung worker in 20 s, a send
+# without a result in 15 s, a refusing modem rested 2-4 s, replies and
+# forwards retried within 4 s, health every 2 s; a modem down for 3 s
+# and the central for 5 s raise their alerts.
+t_gwconf faults-gw <<EOF
+[tunables]
+sweep_interval = 2
+heartbeat_timeout = 20
+send_timeout = 15
+restart_max = 4
+send_hold_min = 2
+send_hold_max = 4
+reply_retry_max = 4
+forward_max = 4
+health_interval = 2
+[alerts]
+modem_down = 3
+central_down = 5
+EOF
+
+t_gw_first
+
+# --- the faults ---------------------------------------------------------
+
+# Each track runs its faults one after the other, in the background.
+# A fault stays on at least MIN seconds and until its evidence is in
+# the gateway's log (at most BOX seconds more), then goes off. Each on
+# and off is a line of windows, `on|off MODEM KIND OFFSET' (OFFSET: the
+# size of the gateway's log then); each evidence a line of evidence,
+# `yes|no SECONDS NAME' (SECONDS since the fault went on).
+GWL=$D/gw.err
+: >"$D/windows"
+: >"$D/evidence"
+window() { echo "$1 $2 $3 $(at)" >>"$D/windows"; }
+
+# proof BOX T0 FROM PATTERN NAME: wait up to BOX seconds for PATTERN in
+# the gateway's log past FROM; the line of evidence either way.
+proof() {
+	if wait_for "$1" seen "$4" "$GWL" "$3"; then
+		echo "yes $(($(now) - $2)) $5" >>"$D/evidence"
+	else
+		echo "no $(($(now) - $2)) $5" >>"$D/evidence"
+	fi
+}
+
+# fault MODEM KIND ARG MIN BOX NAME PATTERN: on, held, off.
+fault() {
+	f_t0=$(now)
+	f_from=$(at)
+	window on "$1" "$2"
+	sctl fault --modem "$1" "$2" $3 >/dev/null
+	sleep "$4"
+	proof "$5" "$f_t0" "$f_from" "$7" "$6"
+	case $2 in
+	unplug)	sctl fault --modem "$1" replug >/dev/null ;;
+	cms)	sctl fault --modem "$1" cms off >/dev/null ;;
+	*)	sctl fault --modem "$1" "$2" off >/dev/null ;;
+	esac
+	window off "$1" "$2"
+}
+
+track_m0() {
+	sleep 2
+	fault 0 unplug "" 8 40 "m0 unplugged: alert modem_down m0" \
+	    'alert: raised: modem_down m0'
+	sleep 3
+	fault 0 cms 330 5 40 "m0 cms 330: a send refused with 330" \
+	    'send refused \(m0: error 330'
+}
+track_m1() {
+	sleep 2
+	fault 1 cms 38 5 40 "m1 cms 38: a send refused with 38" \
+	    'send refused \(m1: error 38'
+	sleep 2
+	fault 1 simfull "" 8 40 "m1 SIM full: alert sim_full m1" \
+	    'alert: raised: sim_full m1'
+}
+track_m2() {
+	sleep 6
+	fault 2 mute "" 10 60 "m2 mute: alert modem_down m2" \
+	    'alert: raised: modem_down m2'
+}
+track_m3() {
+	sleep 4
+	fault 3 noreg "" 8 40 "m3 noreg: a send refused with 331" \
+	    'send refused \(m3: error 331'
+	sleep 3
+	fault 3 garbage "" 3 40 "m3 garbage: its worker broke or hung" \
+	    'modem m3: ([a-z]+ -> broken|no frame for)'
+}
+# The operator's cap, for the whole bank: N the median of what the SIMs
+# sent so far, at least 1 (0 is no cap).
+track_cap() {
+	sleep 24
+	c_t0=$(now)
+	c_from=$(at)
+	n=$(sctl modems --json | sed -n 's/.*"sent":\([0-9]*\).*/\1/p' |
+	    sort -n | sed -n "$((NM / 2 + 1))p")
+	[ "${n:-0}" -ge 1 ] || n=1
+	window on all cap
+	sctl timing --profile realistic --scale "$SCALE" \
+	    --daily-cap "$n" >/dev/null
+	sleep 6
+	proof 40 "$c_t0" "$c_from" 'send refused \(m[0-9]: error 42' \
+	    "the daily cap at $n: a send refused with 42"
+	sctl timing --profile realistic --scale "$SCALE" --daily-cap 0 \
+	    >/dev/null
+	window off all cap
+}
+# The central receiver down until every other fault is over (started
+# again by the suite itself, which then ends it at its exit).
+track_central() {
+	sleep 3
+	c_t0=$(now)
+	c_from=$(at)
+	window on central down
+	kill "$CPID"
+	sleep 30
+	proof 40 "$c_t0" "$c_from" 'alert: raised: central_down sim' \
+	    "central down: alert central_down sim"
+}
+
+NIGHT=$((NIGHT_S * SCALE))
+out=$(sctl scenario start --tps "$TPS" --seed "$SEED" --night "$NIGHT" \
+    --key "$D/root.key" --data "$DATA")
+expect_match "the scenario starts" "$out" "^scenario seed $SEED: "
+T0=$(now)
+TRACKS=
+for t in m0 m1 m2 m3 cap central; do
+	"track_$t" &
+	t_track $!
+	TRACKS="$TRACKS $!"
+done
+# shellcheck disable=SC2086
+wait $TRACKS
+t_central
+rc=$?
+expect "the central receiver is back (at $(($(now) - T0)) s)" "$rc" 0
+window off central down
+if [ -n "$LONG" ]; then
+	echo "# random faults and a lossy network from $(($(now) - T0)) s"
+	sctl fault --net lose 5 >/dev/null
+	sctl fault --net dup 10 >/dev/null
+	sctl fault --net reorder 50 >/dev/null
+	sctl fault --net random on >/dev/null
+	wait_for $((NIGHT_S + 300)) sh -c "timeout 30 '$SIM' ctl --dir '$S' \
+	    scenario status --json | grep -q '\"state\":\"done\"'"
+	sctl fault --net random off >/dev/null
+	sctl fault --net clear >/dev/null
+	sctl fault --modem all clear >/dev/null
+fi
+TF=$(now)
+echo "# faults over at $((TF - T0)) s"
+while read -r ok secs name; do
+	expect "fault took effect: $name ($secs s)" "$ok" yes
+done <"$D/evidence"
+expect "every fault was tried" "$(grep -c . "$D/evidence")" 9
+
+# --- the backlog drains ------------------------------------------------
+
+played() {
+	sctl scenario status --json | grep -q '"state":"done"'
+}
+# Nothing owed: no reply waiting or on its way, every forward acked,
+# every SIM empty, nothing held by the network.
+drained() {
+	played &&
+	[ "$(db "SELECT (SELECT count(*) FROM outbox WHERE state IN
+	    ('queued', 'sending')) + (SELECT count(*) FROM replies WHERE
+	    out_id IS NULL) + (SELECT count(*) FROM forwards WHERE state
+	    <> 'acked')")" = 0 ] &&
+	! sctl modems --json | grep -v '"sim_used":0,' | grep -q . &&
+	sctl stats --json | grep -q '"queued":0[,}]'
+}
+# Twice, 3 s apart: a message the network held back may still come.
+drained_twice() { drained && sleep 3 && drained; }
+wait_for "$DRAIN" drained_twice
+expect "the backlog drains within $DRAIN s of the last fault" "$?" 0
+TD=$(now)
+echo "# drained $((TD - TF)) s after the faults ended ($((TD - T0)) s in all)"
+echo "# left: $(db "SELECT state || ' ' || count(*) FROM outbox GROUP BY
+    state" | tr '\n' ' ')/ forwards $(db "SELECT state || ' ' || count(*)
+    FROM forwards GROUP BY state" | tr '\n' ' ')/ SIMs $(sctl modems --json |
+    sed -n 's/.*"sim_used":\([0-9]*\).*/\1/p' | tr '\n' ' ')"
+
+sctl oracle --json --central-dir "$C" >"$D/oracle.json" 2>/dev/null
+sed -n 's/.*"summary":/# oracle: /p' "$D/oracle.json" | cut -c1-300
+sctl stats --json >"$D/stats.json"
+LOST=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$D/stats.json")
+checks=$(grep '"check"' "$D/oracle.json" |
+    sed -n 's/.*"check":"\([A-Z_]*\)".*/\1/p')
+# A second copy of a reply (CONFIRM_EXTRA, REPLY_EXTRA) is judged below,
+# SMS by SMS.
+if [ -z "$LONG" ]; then
+	expect "the oracle finds nothing lost, nothing twice, every report confirmed" \
+	    "$(printf '%s\n' "$checks" | grep -v '_EXTRA$' | grep -c .)" 0
+else
+	# A message the network lost is missing a reply, its forward and
+	# so on: a few discrepancies each; one it doubled is a second
+	# report, answered again. Nothing is ever counted twice at the
+	# central.
+	echo "# network: $LOST messages lost"
+	expect "every missing reply or forward is the network's ($LOST lost)" \
+	    "$(printf '%s\n' "$checks" | grep -Ec \
+	    'MISSING|UNANSWERED|LATEST_WRONG' | awk -v l="$LOST" \
+	    '{ print ($1 <= 3 * l) }')" 1
+	expect "the oracle finds nothing else" "$(printf '%s\n' "$checks" |
+	    grep -Ev 'MISSING|UNANSWERED|LATEST_WRONG|_EXTRA$' |
+	    grep -c .)" 0
+fi
+grep '"check"' "$D/oracle.json" | head -10 | cut -c1-300 | sed 's/^/#   /'
+timeout 30 "$SIM" ctl --dir "$C" central |
+    sed -n 's/.*"idempotency_key":"\([^"]*\)".*/\1/p' >"$D/keys"
+expect_match "the central receiver holds the records" \
+    "$(grep -c . "$D/keys")" '^[1-9]'
+expect "no two records of one report at the central receiver" \
+    "$(sort "$D/keys" | uniq -d | grep -c .)" 0
+expect "no reply failed for good" \
+    "$(db "SELECT count(*) FROM outbox WHERE state = 'failed'")" 0
+
+# --- replies: moved off faulty modems, sent twice only when unknown -----
+
+# From the gateway's log, each attempt of each SMS: `queued -> sending
+# on mX', then `sending -> queued: WHY' when it failed, `-> sent' when
+# the modem took it; from the windows, when each modem was faulty.
+# 1. An SMS whose send failed on mX during a fault of mX must have gone
+#    out by another modem, or by mX only after that fault was off.
+# 2. A phone may hold an SMS more often than the store does only once
+#    more for each attempt whose fate nobody knew: one that failed with
+#    no answer of the network (no `+CMS ERROR': the send timed out, the
+#    modem was lost or answered noise), as the modem may have taken it
+#    (docs/design.md, "What is still sent twice").
+for p in $(sctl phones --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
+	sctl inbox --phone "$p"
+done >"$D/inbox.jsonl"
+python3 - "$GWL" "$D/windows" "$G/tallygw.db" "$D/inbox.jsonl" \
+    >"$D/replies" <<'EOF'
+import collections, json, re, sqlite3, sys
+log = open(sys.argv[1], "rb").read()
+win = {}
+for line in open(sys.argv[2]):
+    on, modem, kind, off = line.split()
+    m = "m" + modem if modem.isdigit() else modem
+    if on == "on":
+        win.setdefault(m, []).append([int(off), None, kind])
+    else:
+        for w in win.get(m, []):
+            if w[2] == kind and w[1] is None:
+                w[1] = int(off)
+def faulty(m, pos):
+    for w in win.get(m, []) + win.get("all", []):
+        if w[0] <= pos and (w[1] is None or pos < w[1]):
+            return w
+    return None
+rx = re.compile(rb"outbox: sms (\d+) to \S+: ([a-z]+) -> "
+                rb"(queued|sending|sent|delivered|failed)(?: on (m\d+))?(.*)")
+cur, fails, sent = {}, {}, {}
+unknown = collections.Counter()
+pos = 0
+for line in log.split(b"\n"):
+    m = rx.search(line)
+    if m:
+        i, a, b, mod = int(m.group(1)), m.group(2), m.group(3), m.group(4)
+        if b == b"sending":
+            cur[i] = mod.decode()
+        elif a == b"sending" and b == b"queued" and i in cur:
+            fails.setdefault(i, []).append((cur[i], pos))
+            if b"+CMS ERROR" not in m.group(5):
+                unknown[i] += 1
+        elif b == b"sent":
+            sent[i] = (mod.decode() if mod else cur.get(i), pos)
+    pos += len(line) + 1
+# Two failures in a row on one modem in one fault of its own: the reply
+# went back to it while m4 was healthy.
+again = 0
+for i, fl in sorted(fails.items()):
+    for (m1, p1), (m2, p2) in zip(fl, fl[1:]):
+        w = faulty(m1, p1)
+        if (m1 == m2 and w is not None and w[2] != "cap" and
+                w is faulty(m2, p2) and faulty("all", p2) is None):
+            again += 1
+            print("again: sms %d failed twice on %s (%s)" % (i, m1, w[2]))
+moved = same_after = stuck = 0
+for i, fl in sorted(fails.items()):
+    for mod, p in fl:
+        w = faulty(mod, p)
+        if w is None:
+            continue
+        if i not in sent:
+            stuck += 1
+            print("not sent: sms %d failed on %s (%s)" % (i, mod, w[2]))
+        elif sent[i][0] != mod:
+            moved += 1
+        elif w[1] is not None and sent[i][1] >= w[1]:
+            same_after += 1
+        else:
+            stuck += 1
+            print("stuck: sms %d failed on %s (%s), sent by it in the fault"
+                  % (i, mod, w[2]))
+        break
+db = sqlite3.connect("file:%s?mode=ro" % sys.argv[3], uri=True)
+rows = db.execute("SELECT id, dest, text FROM outbox").fetchall()
+held = collections.Counter((d, t) for _, d, t in rows)
+allowed = collections.Counter()
+for i, d, t in rows:
+    allowed[(d, t)] += unknown[i]
+got = collections.Counter()
+for line in open(sys.argv[4]):
+    r = json.loads(line)
+    got[(r["to"], r["text"])] += 1
+ok = bad = 0
+for k, n in sorted(got.items()):
+    extra = n - held[k]
+    if extra <= 0:
+        continue
+    ok += min(extra, allowed[k])
+    if extra > allowed[k]:
+        bad += extra - allowed[k]
+        print("twice: %s got %d, stored %d, fate unknown %d: %r"
+              % (k[0], n, held[k], allowed[k], k[1][:60]))
+print("moved %d same_after %d stuck %d failed %d unknown %d "
+      "doubled %d not_allowed %d again %d" % (moved, same_after, stuck,
+      sum(len(f) for f in fails.values()), sum(unknown.values()), ok, bad,
+      again))
+EOF
+expect "python3 judged the replies" "$?" 0
+tail -1 "$D/replies" | sed 's/^/# /'
+# shellcheck disable=SC2046
+set -- $(tail -1 "$D/replies")
+expect_match "replies that failed on a faulty modem went out by another ($2)" \
+    "$2" '^[1-9]'
+expect "no reply failed on a faulty modem and stayed with it" "$6" 0
+expect "no reply reached a phone twice unless its fate was unknown" \
+    "${14}" 0
+expect "no reply went back to a modem in its fault while others worked" \
+    "${16}" 0
+grep -v '^moved' "$D/replies" | head -5 | cut -c1-200 | sed 's/^/#   /'
+echo "# $(grep -c 'alert: raised' "$GWL") alerts raised," \
+    "$(grep -c 'alert: cleared' "$GWL") cleared;" \
+    "$(grep -c 'send refused (' "$GWL") sends refused;" \
+    "$(db "SELECT count(*) FROM outbox") SMS sent"
+echo "# total $(($(now) - T0)) s"
+[ "$T_FAILED" -gt 0 ] && KEEP=1
+finish
