@@ -7,7 +7,8 @@
 # valid signed reports (tallyctl mac), spread through the flood.
 # Asserted:
 # - every SMS the network delivered to the modems is stored, once;
-# - the flooder is rate-limited: rate_limit (60) of its SMS answered,
+# - the flooder is rate-limited: rate_limit (60) of its SMS answered
+#   in each rate_window,
 #   the rest stored as kind rate and not answered; every other SMS
 #   answered once;
 # - the rate and lockout tables and the long-SMS table stay bounded
@@ -163,12 +164,26 @@ expect "no SMS is stored twice" "$(db "SELECT count(*) FROM (SELECT
 F=+6285999999999
 expect "the flooder's SMS are all stored" \
     "$(db "SELECT count(*) FROM messages WHERE sender = '$F'")" 400
-expect "the flooder is answered rate_limit (60) times" \
-    "$(db "SELECT count(*) FROM replies WHERE dest = '$F'")" 60
+# What the rule (docs/security.md, "Floods") allows: rate_limit (60)
+# answers per window of rate_window seconds from the first SMS of the
+# window, counted from the arrival times the store kept. On a loaded
+# machine the flood may last longer than one window.
+ALLOW=$(db "SELECT strftime('%s', received_at) FROM messages
+    WHERE sender = '$F' ORDER BY id" | awk -v w="$WINDOW" -v l=60 '
+	NR == 1 || $1 - s >= w { s = $1; c = 0; n++ }
+	++c <= l { a++ }
+	END { print a + 0, n + 0 }')
+WINDOWS=${ALLOW#* }
+ALLOW=${ALLOW% *}
+expect "the flooder is answered rate_limit (60) times a window" \
+    "$(db "SELECT count(*) FROM replies WHERE dest = '$F'")" \
+    "$ALLOW"
+echo "# the flooder's 400 SMS spanned $WINDOWS window(s) of $WINDOW s:" \
+    "$ALLOW may be answered"
 expect "the rest of the flooder's SMS are kind rate, unanswered" \
     "$(db "SELECT count(*) FROM messages m WHERE sender = '$F' AND
     kind = 'rate' AND NOT EXISTS (SELECT 1 FROM replies r
-    WHERE r.msg_id = m.id)")" 340
+    WHERE r.msg_id = m.id)")" $((400 - ALLOW))
 expect "every other SMS is answered once" \
     "$(db "SELECT count(*) FROM messages m WHERE sender != '$F' AND
     (SELECT count(*) FROM replies r WHERE r.msg_id = m.id) = 1")" \

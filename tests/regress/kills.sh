@@ -21,7 +21,7 @@
 # phone gets it once: it is not sent again), and killed with its
 # workers before the modem answered (the reply is sent again: never
 # lost).
-# Part 3: power cuts: a whole night at once (instant timing); at seeded
+# Part 3: power cuts: a whole night in seconds; at seeded
 # moments the store is copied as it is on disk, with every phone's
 # inbox; each copy must open, recover, pass integrity_check and hold
 # every reply that had reached a phone (test_powercut covers what an
@@ -367,17 +367,23 @@ T0=$(now)
 
 # --- part 3: power cuts during heavy writing ----------------------------
 
-# Everything a night sends comes at once (instant timing): the gateway
-# reads, commits, replies and forwards as fast as it can. At seeded
+# A night of CUT_TPS polling stations plays in about CUTS + 5 seconds,
+# whatever the gateway's speed (realistic timing, scaled; at instant
+# timing a fast gateway was done before the last copies): it reads,
+# commits, replies and forwards all along. At seeded
 # moments tallygw's main process (the store's only writer) is frozen,
 # its database and WAL copied as they are (what the kernel holds: the
 # state a power cut leaves once what was synced is on disk, see
 # docs/reliability.md and test_powercut), and every phone's inbox
 # taken; then it goes on.
-sctl timing --profile instant >/dev/null
+sctl timing --profile realistic --scale "$((43200 / (CUTS + 5)))" \
+    --daily-cap 0 >/dev/null
+n=$(db "SELECT count(*) FROM messages")
 out=$(sctl scenario start --tps "$CUT_TPS" --seed "$((SEED + 1))" \
-    --key "$D/root.key" --data "$DATA")
+    --night 43200 --key "$D/root.key" --data "$DATA")
 expect_match "the heavy scenario starts" "$out" "^scenario seed $((SEED + 1)): "
+wait_for 60 sh -c "[ \$(sqlite3 -cmd '.timeout 5000' '$G/tallygw.db' \
+    'SELECT count(*) FROM messages') -gt $n ]"
 mkdir -p "$D/cuts"
 awk -v seed="$SEED" -v k="$CUTS" 'BEGIN { srand(seed + 1)
 	for (i = 1; i <= k; i++) printf "%.1f\n", 0.2 + rand() * 0.8 }' |
@@ -432,8 +438,11 @@ expect "every reply on a phone before a copy is in that copy" \
 grep '^missing' "$D/cuts.txt" | head -5 | sed 's/^/#   /'
 expect "no reply without its message in any copy" \
     "$(grep -c ', [1-9][0-9]* orphans' "$D/cuts.txt")" 0
-expect "the store was being written at every copy" \
-    "$(grep -c 'not written since' "$D/cuts.txt")" 0
+# The writing comes in bursts (the officers' reports do): most copies,
+# not each, find it moved on since the one before.
+w=$(grep -c ', written since' "$D/cuts.txt")
+expect "the store was being written between the copies ($w of $CUTS)" \
+    "$((w * 2 > CUTS))" 1
 
 echo "# part 3: $(($(now) - T0)) s"
 t_stop "$GPID"
