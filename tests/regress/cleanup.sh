@@ -67,12 +67,15 @@ run() {
 	else
 		: >"$D/$1/go"
 	fi
-	# the suite ends by itself (fail) or by the signal, in 20 s
-	if wait_for 20 sh -c "! kill -0 $S"; then
+	# the suite ends by itself (fail) or by the signal, in 40 s (its
+	# cleanup alone may give what it started 10 s to end)
+	if wait_for 40 sh -c "! kill -0 $S"; then
 		wait "$S"
 		expect "$1: the suite ends with status 1" "$?" 1
 	else
 		t_fail "$1: the suite ends"
+		ps -o pid,stat,wchan:20,args -p "$S" | sed 's/^/#   /'
+		sed 's/^/#   out: /' "$D/$1/out"
 		kill -KILL "$S" 2>/dev/null
 	fi
 	# shellcheck disable=SC2086
