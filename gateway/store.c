@@ -18,7 +18,8 @@
  *  - an optional text that is empty is stored as NULL, and so is every
  *    "none" value (no verdict, no reason, page -1, supersedes 0);
  *  - a reply's and an SMS's priority is a number, smaller first (enum
- *    out_priority: 0 someone must act, 1 check, 2 a confirmation).
+ *    out_priority: 0 someone must act, 1 check, 2 a confirmation, 3 an
+ *    answer to a number not known to be an officer's).
  */
 
 #include <errno.h>
