@@ -338,6 +338,28 @@ outbox_settle(void)
 	return (1);
 }
 
+/*
+ * Whether an SMS whose last attempt failed on m should wait for another
+ * modem: one that refused it (no registration, a network error) likely
+ * refuses it again once its rest is over, while another runs unheld.
+ */
+static int
+outbox_elsewhere(const struct store_out *o, const struct modem *m,
+    time_t now)
+{
+	const struct modem	*x;
+
+	if (o->attempts == 0 || strcmp(o->modem, m->conf.name) != 0)
+		return (0);
+	TAILQ_FOREACH(x, &gw->modems, entry)
+		if (x != m && x->conf.enabled && !x->removed &&
+		    x->state == BANK_RUNNING && x->send_hold <= now &&
+		    (x->conf.send_cap <= 0 ||
+		    x->sent_today < x->conf.send_cap))
+			return (1);
+	return (0);
+}
+
 /* Hand due SMS to free modems, the most urgent first (store_out_due). */
 static void
 outbox_send(time_t now)
@@ -356,6 +378,8 @@ outbox_send(time_t now)
 		    o[i].prefer : NULL, pref != NULL ? pref->conf.oper : NULL);
 		if (m == NULL)
 			break;		/* every modem busy: next run */
+		if (outbox_elsewhere(&o[i], m, now))
+			continue;	/* another modem, when one is free */
 		if (outbox_set_state(&o[i], OUT_SENDING, m->conf.name, -2, -1,
 		    NULL) == -1)
 			continue;
