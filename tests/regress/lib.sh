@@ -116,37 +116,48 @@ t_sign_pair() {
 # faults.sh): tallysim run, tallysim's central receiver and tallygw
 # (flood.sh, which runs a whole `tallysim world', takes t_pieces only).
 
-# t_pieces NAME: the programs (SIM, GW, CTL, absolute), the data (DATA)
-# and a new run directory D (S the simulator's, C the central
-# receiver's, G the gateway's state), removed at the end unless KEEP
-# is set then. If a program or the data is missing, a failed TAP line
-# and the suite ends.
-t_pieces() {
+# t_tmp NAME: the programs (SIM, GW, CTL: absolute paths) and a new
+# directory D (/tmp/NAME.XXXXXX, its real path) for the suite's files;
+# when the suite ends, t_cleanup, then D is removed unless KEEP is set.
+t_tmp() {
 	t_bb=$(cd "$B" 2>/dev/null && pwd)
 	SIM=$t_bb/tallysim
 	GW=$t_bb/tallygw
 	CTL=$t_bb/tallyctl
-	DATA=$(cd "$SHARED" 2>/dev/null && pwd)
 	D=$(mktemp -d "/tmp/$1.XXXXXX")
 	D=$(cd "$D" && pwd -P)
-	S=$D/sim
-	C=$D/c
-	G=$D/gw
-	mkdir -p "$S" "$C"
-	t_trap t_pieces_end
-	[ -x "$SIM" ] && [ -x "$GW" ] && [ -d "$DATA" ] && return 0
-	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
-	finish
-	exit 1
+	t_trap t_tmp_end
 }
 
-t_pieces_end() {
+t_tmp_end() {
 	t_cleanup
 	if [ -n "$KEEP" ]; then
 		echo "# the run is kept in $D"
 	else
 		rm -rf "$D"
 	fi
+}
+
+# freeport: a free TCP port on the loopback (the kernel's choice).
+freeport() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# t_pieces NAME: t_tmp NAME, the data (DATA) and in D the run's
+# directories (S the simulator's, C the central receiver's, G the
+# gateway's state). If a program or the data is missing, a failed TAP
+# line and the suite ends.
+t_pieces() {
+	t_tmp "$1"
+	DATA=$(cd "$SHARED" 2>/dev/null && pwd)
+	S=$D/sim
+	C=$D/c
+	G=$D/gw
+	mkdir -p "$S" "$C"
+	[ -x "$SIM" ] && [ -x "$GW" ] && [ -d "$DATA" ] && return 0
+	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
+	finish
+	exit 1
 }
 
 # sctl ARGS...: `tallysim ctl' of the simulator in S; db SQL...: the
