@@ -848,18 +848,25 @@ bank_today(struct modem *m, time_t now)
 	return (0);
 }
 
+/* Whether m may send at now: not resting, its daily cap not reached. */
+static int
+bank_may_send(struct modem *m, time_t now)
+{
+	if (m->send_hold > now)
+		return (0);
+	if (m->conf.send_cap > 0 && (bank_today(m, now) == -1 ||
+	    m->sent_today >= m->conf.send_cap))
+		return (0);
+	return (1);
+}
+
 static int
 bank_usable(struct modem *m)
 {
 	if (m->state != BANK_RUNNING || m->wstate != MODEM_READY ||
 	    m->out_id != 0)
 		return (0);
-	if (m->send_hold > time(NULL))
-		return (0);
-	if (m->conf.send_cap > 0 && (bank_today(m, time(NULL)) == -1 ||
-	    m->sent_today >= m->conf.send_cap))
-		return (0);
-	return (1);
+	return (bank_may_send(m, time(NULL)));
 }
 
 /*
@@ -883,6 +890,22 @@ bank_pick(const char *prefer, const char *oper)
 			any = m;
 	}
 	return (same != NULL ? same : any);
+}
+
+/*
+ * Whether a modem other than m runs and may send, busy or not: a send
+ * m refused can wait for it (outbox.c).
+ */
+int
+bank_elsewhere(const struct modem *m, time_t now)
+{
+	struct modem	*x;
+
+	TAILQ_FOREACH(x, &gw->modems, entry)
+		if (x != m && x->conf.enabled && !x->removed &&
+		    x->state == BANK_RUNNING && bank_may_send(x, now))
+			return (1);
+	return (0);
 }
 
 int

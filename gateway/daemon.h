@@ -129,6 +129,7 @@ void		 bank_error(struct modem *, const char *, ...)
 		    __attribute__((__format__ (printf, 2, 3)));
 struct modem	*bank_find(const char *);
 struct modem	*bank_pick(const char *, const char *);
+int		 bank_elsewhere(const struct modem *, time_t);
 int		 bank_send(struct modem *, int64_t, const char *,
 		    const char *, int);
 int		 bank_delete(struct modem *, int);

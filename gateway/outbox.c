@@ -347,17 +347,8 @@ static int
 outbox_elsewhere(const struct store_out *o, const struct modem *m,
     time_t now)
 {
-	const struct modem	*x;
-
-	if (o->attempts == 0 || strcmp(o->modem, m->conf.name) != 0)
-		return (0);
-	TAILQ_FOREACH(x, &gw->modems, entry)
-		if (x != m && x->conf.enabled && !x->removed &&
-		    x->state == BANK_RUNNING && x->send_hold <= now &&
-		    (x->conf.send_cap <= 0 ||
-		    x->sent_today < x->conf.send_cap))
-			return (1);
-	return (0);
+	return (o->attempts > 0 && strcmp(o->modem, m->conf.name) == 0 &&
+	    bank_elsewhere(m, now));
 }
 
 /* Hand due SMS to free modems, the most urgent first (store_out_due). */

@@ -30,6 +30,7 @@
 #include <time.h>
 
 #include "gw.h"
+#include "hash.h"
 #include "log.h"
 
 #define PARTS_MAX_PARTS	16	/* parts of one long SMS we reassemble */
@@ -73,13 +74,9 @@ struct parts {
 void
 parts_id(const struct wire_msg *msg, char *buf, size_t len)
 {
-	const unsigned char	*t = (const unsigned char *)msg->text;
-	uint32_t		 h = 2166136261U;
+	uint32_t	 h;
 
-	for (; *t != '\0'; t++) {
-		h ^= *t;
-		h *= 16777619U;
-	}
+	h = hash_fnv(HASH_FNV_INIT, msg->text, strlen(msg->text));
 	if (msg->total > 1)
 		snprintf(buf, len, "%s %d/%d #%08x", msg->time, (int)msg->ref,
 		    msg->part, h);

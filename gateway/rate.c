@@ -12,84 +12,53 @@
  * leave real officers unanswered. Nothing is dropped either way: the
  * table decides only whether a message is answered.
  *
- * The entries are on one list in the order their windows began (a new
- * window moves its entry to the end), so both the sweep and the
- * eviction take from the front.
+ * The entries are a bounded table (hash.c) in the order their windows
+ * began (a new window is a new entry, the youngest), so both the sweep
+ * and the eviction take the oldest.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "gw.h"
+#include "hash.h"
 
 #define RATE_BUCKETS	4096
 
-struct rate_entry {
-	LIST_ENTRY(rate_entry)	 hash;
-	TAILQ_ENTRY(rate_entry)	 age;		/* oldest window first */
-	char			 sender[WIRE_NUMBER_MAX];
+struct rate_entry {				/* its key: the sender */
 	time_t			 start;
 	int			 count;
 };
-LIST_HEAD(rate_bucket, rate_entry);
-TAILQ_HEAD(rate_ages, rate_entry);
 
 struct rate {
-	struct rate_bucket	 buckets[RATE_BUCKETS];
-	struct rate_ages	 ages;
-	size_t			 n, max;
-	unsigned long		 evicted;
+	struct hash		*senders;
 };
 
 struct rate *
 rate_new(size_t max)
 {
 	struct rate	*rt;
-	size_t		 i;
 
-	if (max < 1 || (rt = calloc(1, sizeof(*rt))) == NULL)
+	if ((rt = calloc(1, sizeof(*rt))) == NULL)
 		return (NULL);
-	for (i = 0; i < RATE_BUCKETS; i++)
-		LIST_INIT(&rt->buckets[i]);
-	TAILQ_INIT(&rt->ages);
-	rt->max = max;
+	if ((rt->senders = hash_new(RATE_BUCKETS, max,
+	    sizeof(struct rate_entry))) == NULL) {
+		free(rt);
+		return (NULL);
+	}
 	return (rt);
-}
-
-static void
-rate_remove(struct rate *rt, struct rate_entry *e)
-{
-	LIST_REMOVE(e, hash);
-	TAILQ_REMOVE(&rt->ages, e, age);
-	rt->n--;
-	free(e);
 }
 
 void
 rate_free(struct rate *rt)
 {
-	struct rate_entry	*e;
-
 	if (rt == NULL)
 		return;
-	while ((e = TAILQ_FIRST(&rt->ages)) != NULL)
-		rate_remove(rt, e);
+	hash_free(rt->senders);
 	free(rt);
-}
-
-static unsigned
-rate_hash(const char *sender)
-{
-	unsigned	 h = 5381;
-
-	for (; *sender != '\0'; sender++)
-		h = h * 33 + (unsigned char)*sender;
-	return (h % RATE_BUCKETS);
 }
 
 /*
@@ -101,28 +70,19 @@ int
 rate_over(struct rate *rt, const char *sender, time_t now, int limit,
     int window)
 {
-	struct rate_bucket	*b = &rt->buckets[rate_hash(sender)];
+	struct hash		*t = rt->senders;
 	struct rate_entry	*e;
+	size_t			 len = strlen(sender);
 
-	LIST_FOREACH(e, b, hash)
-		if (strcmp(e->sender, sender) == 0)
-			break;
-	if (e != NULL && now - e->start >= window) {
-		rate_remove(rt, e);
+	if ((e = hash_find(t, sender, len)) != NULL &&
+	    now - e->start >= window) {
+		hash_remove(t, e);
 		e = NULL;
 	}
 	if (e == NULL) {
-		if (rt->n >= rt->max) {
-			rate_remove(rt, TAILQ_FIRST(&rt->ages));
-			rt->evicted++;
-		}
-		if ((e = calloc(1, sizeof(*e))) == NULL)
+		if ((e = hash_add(t, sender, len)) == NULL)
 			return (0);
-		snprintf(e->sender, sizeof(e->sender), "%s", sender);
 		e->start = now;
-		LIST_INSERT_HEAD(b, e, hash);
-		TAILQ_INSERT_TAIL(&rt->ages, e, age);
-		rt->n++;
 	}
 	return (++e->count > limit);
 }
@@ -131,12 +91,12 @@ rate_over(struct rate *rt, const char *sender, time_t now, int limit,
 size_t
 rate_expire(struct rate *rt, time_t now, int window)
 {
+	struct hash		*t = rt->senders;
 	struct rate_entry	*e;
 	size_t			 n = 0;
 
-	while ((e = TAILQ_FIRST(&rt->ages)) != NULL &&
-	    now - e->start >= window) {
-		rate_remove(rt, e);
+	while ((e = hash_oldest(t)) != NULL && now - e->start >= window) {
+		hash_remove(t, e);
 		n++;
 	}
 	return (n);
@@ -146,7 +106,5 @@ rate_expire(struct rate *rt, time_t now, int window)
 size_t
 rate_size(const struct rate *rt, unsigned long *evicted)
 {
-	if (evicted != NULL)
-		*evicted = rt->evicted;
-	return (rt->n);
+	return (hash_size(rt->senders, evicted));
 }

@@ -13,37 +13,29 @@
  * guess without limit, and locking them would lock real officers out.
  */
 
-#include <sys/queue.h>
-
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "log.h"
 #include "tally.h"
+#include "wire.h"
 
 #define LOCKOUT_BUCKETS		1024
 #define LOCKOUT_RING		64	/* most failures remembered */
-#define LOCKOUT_SENDER_LEN	32
+#define LOCKOUT_KEY_MAX		(WIRE_NUMBER_MAX - 1 + 8)
 
+/* Its key: the sender ("" = the whole TPS), then the TPS, low byte first. */
 struct lockout_entry {
-	LIST_ENTRY(lockout_entry) entry;
-	TAILQ_ENTRY(lockout_entry) lru;		/* oldest failure first */
-	char		 sender[LOCKOUT_SENDER_LEN];	/* "" = whole TPS */
-	uint64_t	 tps;
 	time_t		 fails[LOCKOUT_RING];
 	int		 nfails;
 	int		 head;
 	time_t		 locked_until;
 };
-LIST_HEAD(lockout_bucket, lockout_entry);
-TAILQ_HEAD(lockout_lru, lockout_entry);
 
 struct lockout {
 	struct lockout_conf	 conf;
-	struct lockout_bucket	 buckets[LOCKOUT_BUCKETS];
-	struct lockout_lru	 lru;
-	size_t			 n;
-	unsigned long		 evicted;
+	struct hash		*entries;	/* oldest failure first */
 };
 
 static struct lockout_entry *lockout_find(struct lockout *, const char *,
@@ -55,7 +47,6 @@ struct lockout *
 lockout_new(const struct lockout_conf *conf)
 {
 	struct lockout	*lk;
-	int		 i;
 
 	if ((lk = calloc(1, sizeof(*lk))) == NULL)
 		return (NULL);
@@ -72,77 +63,43 @@ lockout_new(const struct lockout_conf *conf)
 	if (lk->conf.alert_failures < 1 ||
 	    lk->conf.alert_failures > LOCKOUT_RING)
 		lk->conf.alert_failures = LOCKOUT_ALERT_FAILURES;
-	for (i = 0; i < LOCKOUT_BUCKETS; i++)
-		LIST_INIT(&lk->buckets[i]);
-	TAILQ_INIT(&lk->lru);
+	if ((lk->entries = hash_new(LOCKOUT_BUCKETS, LOCKOUT_ENTRIES,
+	    sizeof(struct lockout_entry))) == NULL) {
+		free(lk);
+		return (NULL);
+	}
 	return (lk);
-}
-
-static void
-lockout_remove(struct lockout *lk, struct lockout_entry *e)
-{
-	LIST_REMOVE(e, entry);
-	TAILQ_REMOVE(&lk->lru, e, lru);
-	lk->n--;
-	free(e);
 }
 
 void
 lockout_free(struct lockout *lk)
 {
-	struct lockout_entry	*e;
-
 	if (lk == NULL)
 		return;
-	while ((e = TAILQ_FIRST(&lk->lru)) != NULL)
-		lockout_remove(lk, e);
+	hash_free(lk->entries);
 	free(lk);
 }
 
-/* FNV-1a over sender and TPS. */
-static unsigned
-lockout_hash(const char *sender, uint64_t tps)
-{
-	uint32_t	 h = 2166136261u;
-	int		 i;
-
-	for (; *sender != '\0'; sender++)
-		h = (h ^ (unsigned char)*sender) * 16777619u;
-	for (i = 0; i < 8; i++, tps >>= 8)
-		h = (h ^ (uint32_t)(tps & 0xff)) * 16777619u;
-	return (h % LOCKOUT_BUCKETS);
-}
-
+/* The entry of (sender, TPS); create: a failure's, added or made newest. */
 static struct lockout_entry *
 lockout_find(struct lockout *lk, const char *sender, uint64_t tps, int create)
 {
-	struct lockout_bucket	*b = &lk->buckets[lockout_hash(sender, tps)];
+	unsigned char		 key[LOCKOUT_KEY_MAX];
 	struct lockout_entry	*e;
+	size_t			 len;
+	int			 i;
 
-	LIST_FOREACH(e, b, entry) {
-		if (e->tps == tps && strcmp(e->sender, sender) == 0)
-			break;
-	}
-	if (e != NULL || !create) {
-		if (e != NULL && create) {	/* a failure: newest now */
-			TAILQ_REMOVE(&lk->lru, e, lru);
-			TAILQ_INSERT_TAIL(&lk->lru, e, lru);
-		}
+	len = strnlen(sender, WIRE_NUMBER_MAX - 1);
+	memcpy(key, sender, len);
+	for (i = 0; i < 8; i++, tps >>= 8)
+		key[len++] = (unsigned char)(tps & 0xff);
+	if ((e = hash_find(lk->entries, key, len)) != NULL || !create) {
+		if (e != NULL && create)
+			hash_touch(lk->entries, e);
 		return (e);
 	}
-	if (lk->n >= LOCKOUT_ENTRIES) {
-		lockout_remove(lk, TAILQ_FIRST(&lk->lru));
-		lk->evicted++;
-	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
+	if ((e = hash_add(lk->entries, key, len)) == NULL)
 		log_warnx("lockout: out of memory");
-		return (NULL);
-	}
-	strncpy(e->sender, sender, sizeof(e->sender) - 1);
-	e->tps = tps;
-	LIST_INSERT_HEAD(b, e, entry);
-	TAILQ_INSERT_TAIL(&lk->lru, e, lru);
-	lk->n++;
 	return (e);
 }
 
@@ -216,10 +173,10 @@ lockout_expire(struct lockout *lk, time_t now)
 {
 	struct lockout_entry	*e, *next;
 
-	for (e = TAILQ_FIRST(&lk->lru); e != NULL; e = next) {
-		next = TAILQ_NEXT(e, lru);
+	for (e = hash_oldest(lk->entries); e != NULL; e = next) {
+		next = hash_newer(e);
 		if (e->locked_until <= now && lockout_count(lk, e, now) == 0)
-			lockout_remove(lk, e);
+			hash_remove(lk->entries, e);
 	}
 }
 
@@ -227,7 +184,5 @@ lockout_expire(struct lockout *lk, time_t now)
 size_t
 lockout_size(const struct lockout *lk, unsigned long *evicted)
 {
-	if (evicted != NULL)
-		*evicted = lk->evicted;
-	return (lk->n);
+	return (hash_size(lk->entries, evicted));
 }

@@ -462,6 +462,51 @@ registry_import_end(struct registry *reg, int ok, char *msg, size_t len)
 	return (rc);
 }
 
+/*
+ * After the last row of an import of n rows: a file with no rows, or
+ * with a code (a kode_desa, a kode_tps: NAME of DIGITS digits) on two
+ * lines, fails on the line to blame.
+ */
+static int
+registry_import_check(struct csv *c, size_t n, struct seenset *seen,
+    const char *name, int digits)
+{
+	const struct seen	*dup;
+	unsigned long		 firstline = 0;
+
+	if (n == 0)
+		return (csv_fail(c, "no data lines after the header"));
+	if ((dup = registry_seen_dup(seen, &firstline)) != NULL) {
+		c->lineno = dup->line;
+		return (csv_fail(c, "%s %0*llu already on line %lu", name,
+		    digits, (unsigned long long)dup->code, firstline));
+	}
+	return (0);
+}
+
+/*
+ * End an import (began: its transaction; ok: commit it), close its file
+ * and say why it failed in errbuf: 0 if it was committed, else -1.
+ */
+static int
+registry_import_close(struct registry *reg, const char *path, int began,
+    int ok, struct csv *c, struct seenset *seen, char *msg, size_t len,
+    char *errbuf, size_t errlen)
+{
+	if (began && registry_import_end(reg, ok, msg, len) == -1)
+		ok = 0;
+	if (!ok && msg[0] == '\0')
+		snprintf(msg, len, "%s:%lu: %s", path, c->lineno,
+		    c->err[0] != '\0' ? c->err : "import failed");
+	csv_close(c);
+	free(seen->v);
+	if (!ok) {
+		registry_fail(errbuf, errlen, "%s", msg);
+		return (-1);
+	}
+	return (0);
+}
+
 /* --- open, close ----------------------------------------------------- */
 
 /* Create the tables in an empty database. */
@@ -840,10 +885,8 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 {
 	struct desa_import	 di;
 	struct seenset		 seen;
-	const struct seen	*dup;
 	struct csv		 c;
 	char			 msg[512];
-	unsigned long		 firstline = 0;
 	int			 idx[DC_MAX], rc, ok = 0, began = 0;
 	size_t			 nheader;
 
@@ -882,16 +925,9 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
 			goto done;
 	if (rc == -1)
 		goto done;
-	if (di.villages + di.abroad == 0) {
-		csv_fail(&c, "no data lines after the header");
+	if (registry_import_check(&c, di.villages + di.abroad, &seen,
+	    "kode_desa", 10) == -1)
 		goto done;
-	}
-	if ((dup = registry_seen_dup(&seen, &firstline)) != NULL) {
-		c.lineno = dup->line;
-		csv_fail(&c, "kode_desa %010llu already on line %lu",
-		    (unsigned long long)dup->code, firstline);
-		goto done;
-	}
 	if (registry_meta_source(reg, "desa", path, msg, sizeof(msg)) == -1 ||
 	    registry_meta_set_num(reg, "desa_villages", di.villages, msg,
 	    sizeof(msg)) == -1 ||
@@ -905,17 +941,9 @@ registry_import_desa(struct registry *reg, const char *path, size_t *count,
  done:
 	sqlite3_finalize(di.village);
 	sqlite3_finalize(di.tps);
-	if (began && registry_import_end(reg, ok, msg, sizeof(msg)) == -1)
-		ok = 0;
-	if (!ok && msg[0] == '\0')
-		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
-		    c.err[0] != '\0' ? c.err : "import failed");
-	csv_close(&c);
-	free(seen.v);
-	if (!ok) {
-		registry_fail(errbuf, errlen, "%s", msg);
+	if (registry_import_close(reg, path, began, ok, &c, &seen, msg,
+	    sizeof(msg), errbuf, errlen) == -1)
 		return (-1);
-	}
 	if (count != NULL)
 		*count = di.ntps;
 	registry_note(errbuf, errlen, "%s: %zu TPS in %zu villages imported, "
@@ -1027,10 +1055,8 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 {
 	struct dpt_import	 pi;
 	struct seenset		 seen;
-	const struct seen	*dup;
 	struct csv		 c;
 	char			 msg[512];
-	unsigned long		 firstline = 0;
 	int			 idx[PC_MAX], rc, ok = 0, began = 0;
 	size_t			 nheader;
 
@@ -1064,16 +1090,9 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 			goto done;
 	if (rc == -1)
 		goto done;
-	if (pi.rows + pi.abroad == 0) {
-		csv_fail(&c, "no data lines after the header");
+	if (registry_import_check(&c, pi.rows + pi.abroad, &seen,
+	    "kode_tps", 13) == -1)
 		goto done;
-	}
-	if ((dup = registry_seen_dup(&seen, &firstline)) != NULL) {
-		c.lineno = dup->line;
-		csv_fail(&c, "kode_tps %013llu already on line %lu",
-		    (unsigned long long)dup->code, firstline);
-		goto done;
-	}
 	if (registry_meta_source(reg, "dpt", path, msg, sizeof(msg)) == -1 ||
 	    registry_meta_set_num(reg, "dpt_rows", pi.rows, msg,
 	        sizeof(msg)) == -1 ||
@@ -1092,17 +1111,9 @@ registry_import_dpt(struct registry *reg, const char *path, size_t *count,
 	sqlite3_finalize(pi.update);
 	sqlite3_finalize(pi.tps);
 	sqlite3_finalize(pi.village);
-	if (began && registry_import_end(reg, ok, msg, sizeof(msg)) == -1)
-		ok = 0;
-	if (!ok && msg[0] == '\0')
-		snprintf(msg, sizeof(msg), "%s:%lu: %s", path, c.lineno,
-		    c.err[0] != '\0' ? c.err : "import failed");
-	csv_close(&c);
-	free(seen.v);
-	if (!ok) {
-		registry_fail(errbuf, errlen, "%s", msg);
+	if (registry_import_close(reg, path, began, ok, &c, &seen, msg,
+	    sizeof(msg), errbuf, errlen) == -1)
 		return (-1);
-	}
 	if (count != NULL)
 		*count = pi.rows;
 	registry_note(errbuf, errlen,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "wire.h"
 
 enum wire_field {
@@ -290,19 +291,6 @@ wire_read(int fd, struct wire_msg *m, int timeout)
 	return (1);
 }
 
-/* FNV-1a of the journal line before its checksum: a torn line fails. */
-static uint32_t
-wire_fnv(const char *p, size_t n)
-{
-	uint32_t	 h = 2166136261U;
-
-	while (n-- > 0) {
-		h ^= (unsigned char)*p++;
-		h *= 16777619U;
-	}
-	return (h);
-}
-
 /* One journal record as its fixed-length line (wire.h); -1 if invalid. */
 int
 wire_journal_encode(const struct wire_journal *j, char *buf, size_t len)
@@ -322,7 +310,9 @@ wire_journal_encode(const struct wire_journal *j, char *buf, size_t len)
 	    (unsigned long long)j->id, (int)j->msgref, j->number);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return (-1);
-	m = snprintf(buf, len, "%s fnv %08x", line, wire_fnv(line, n));
+	/* The checksum of the line before it: a torn line fails. */
+	m = snprintf(buf, len, "%s fnv %08x", line,
+	    hash_fnv(HASH_FNV_INIT, line, n));
 	if (m < 0 || m >= WIRE_JOURNAL_LEN)
 		return (-1);
 	memset(buf + m, ' ', WIRE_JOURNAL_LEN - 1 - m);

@@ -18,19 +18,9 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-D=$(mktemp -d /tmp/admin.XXXXXX)
-D=$(cd "$D" && pwd -P)
+t_tmp admin
 G=
 C=
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     ! command -v sqlite3 >/dev/null || ! command -v curl >/dev/null ||
@@ -52,10 +42,6 @@ stat() { gwctl status | t_kv "$1"; }
 mcol() { gwctl modems | t_col "$1" "$2"; }
 # py EXPR < JSON: a value of a JSON document (d), printed by python3.
 py() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
-# A free TCP port on the loopback (the kernel's choice).
-freeport() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 dump_logs() { tail -25 "$D/gw.err" | sed 's/^/#   /'; }
 
 # --- the world ------------------------------------------------------

@@ -21,17 +21,7 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-D=$(mktemp -d /tmp/alerts.XXXXXX)
-D=$(cd "$D" && pwd -P)
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
+t_tmp alerts
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     ! command -v python3 >/dev/null; then

@@ -22,18 +22,12 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
+t_tmp dashboard
 WEB=$(pwd)/gateway/web
-SHOTS=$BB/test-logs
-D=$(mktemp -d /tmp/dashboard.XXXXXX)
-D=$(cd "$D" && pwd -P)
+SHOTS=$(dirname "$SIM")/test-logs
 cleanup() {
 	exec 7>&- 8<&-
-	t_cleanup
-	rm -rf "$D"
+	t_tmp_end
 }
 t_trap cleanup
 
@@ -50,9 +44,6 @@ mkdir -p "$SHOTS"
 sctl() { timeout 30 "$SIM" ctl --dir "$D/sim" "$@"; }
 gwctl() { timeout 60 "$CTL" "$@" --state "$D/gw"; }
 py() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
-freeport() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- the world ------------------------------------------------------
 

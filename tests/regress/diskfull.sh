@@ -23,20 +23,15 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
+t_tmp diskfull
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/diskfull.XXXXXX)
-D=$(cd "$D" && pwd -P)
 R=$D/run
 MNT=
 cleanup() {
 	t_cleanup
 	[ -n "$DISKFULL_LOG" ] && cp "$R/tallygw.log" "$DISKFULL_LOG"
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
-	rm -rf "$D"
+	t_tmp_end
 }
 t_trap cleanup
 

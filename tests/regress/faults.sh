@@ -57,9 +57,6 @@ echo "# faults: seed $SEED, $TPS TPS over $NIGHT_S s at x$SCALE, $NM modems" \
 KEEP=${FAULTS_KEEP:-}
 t_pieces faults
 
-sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
-db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
-now() { date +%s; }
 # The gateway's log so far, in bytes: where a fault went on or off.
 at() { wc -c <"$D/gw.err"; }
 # seen PATTERN FILE FROM: a line of FILE after its first FROM bytes
@@ -68,11 +65,8 @@ seen() { tail -c "+$(($3 + 1))" "$2" | grep -Eq -- "$1"; }
 
 # --- the pieces ---------------------------------------------------------
 
-# Airtime for the night and no cap but the one the test sets.
-t_bg "$SIM" run --dir "$S" --modems "$NM" --seed "$SEED" \
-    --profile realistic --scale "$SCALE" --balance 5000000 --daily-cap 0 \
-    -v >"$D/sim.out" 2>"$D/sim.err"
-wait_for 30 grep -q '^ready$' "$D/sim.out"
+# No cap but the one the test sets.
+t_sim "$NM" "$SEED" "$SCALE" -v
 expect "tallysim runs $NM modems" "$(sctl modems --json | grep -c .)" "$NM"
 t_keys
 t_central
@@ -200,9 +194,7 @@ track_central() {
 }
 
 NIGHT=$((NIGHT_S * SCALE))
-out=$(sctl scenario start --tps "$TPS" --seed "$SEED" --night "$NIGHT" \
-    --key "$D/root.key" --data "$DATA")
-expect_match "the scenario starts" "$out" "^scenario seed $SEED: "
+t_scenario "the scenario starts" "$TPS" "$SEED" "$NIGHT"
 T0=$(now)
 TRACKS=
 for t in m0 m1 m2 m3 cap central; do
@@ -262,8 +254,7 @@ echo "# left: $(db "SELECT state || ' ' || count(*) FROM outbox GROUP BY
     FROM forwards GROUP BY state" | tr '\n' ' ')/ SIMs $(sctl modems --json |
     sed -n 's/.*"sim_used":\([0-9]*\).*/\1/p' | tr '\n' ' ')"
 
-sctl oracle --json --central-dir "$C" >"$D/oracle.json" 2>/dev/null
-sed -n 's/.*"summary":/# oracle: /p' "$D/oracle.json" | cut -c1-300
+t_oracle
 sctl stats --json >"$D/stats.json"
 LOST=$(sed -n 's/.*"lost":\([0-9]*\).*/\1/p' "$D/stats.json")
 checks=$(grep '"check"' "$D/oracle.json" |
@@ -288,12 +279,7 @@ else
 	    grep -c .)" 0
 fi
 grep '"check"' "$D/oracle.json" | head -10 | cut -c1-300 | sed 's/^/#   /'
-timeout 30 "$SIM" ctl --dir "$C" central |
-    sed -n 's/.*"idempotency_key":"\([^"]*\)".*/\1/p' >"$D/keys"
-expect_match "the central receiver holds the records" \
-    "$(grep -c . "$D/keys")" '^[1-9]'
-expect "no two records of one report at the central receiver" \
-    "$(sort "$D/keys" | uniq -d | grep -c .)" 0
+t_records
 expect "no reply failed for good" \
     "$(db "SELECT count(*) FROM outbox WHERE state = 'failed'")" 0
 
@@ -309,9 +295,7 @@ expect "no reply failed for good" \
 #    no answer of the network (no `+CMS ERROR': the send timed out, the
 #    modem was lost or answered noise), as the modem may have taken it
 #    (docs/design.md, "What is still sent twice").
-for p in $(sctl phones --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
-	sctl inbox --phone "$p"
-done >"$D/inbox.jsonl"
+t_inboxes >"$D/inbox.jsonl"
 python3 - "$GWL" "$D/windows" "$G/tallygw.db" "$D/inbox.jsonl" \
     >"$D/replies" <<'EOF'
 import collections, json, re, sqlite3, sys

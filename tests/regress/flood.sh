@@ -25,34 +25,16 @@
 #   waited behind the answers to the junk (up to 11 s here, growing
 #   with the flood);
 # - the outbox drains: nothing queued at the end, no reply failed.
-# TAP; every wait is time-boxed.
+# TAP; every wait is time-boxed. FLOOD_KEEP=1 keeps the run's files.
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-DATA=$(cd "$SHARED" 2>/dev/null && pwd)
 PSS_MAX=${FLOOD_PSS_MIB:-64}
 LAT_MAX=${FLOOD_LATENCY_S:-8}
 WINDOW=40			# rate_window, lockout_window of this gateway
-D=$(mktemp -d /tmp/flood.XXXXXX)
-D=$(cd "$D" && pwd -P)
+KEEP=${FLOOD_KEEP:-}
+t_pieces flood
 R=$D/run
-SAMPLER=
-cleanup() {
-	[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
-
-if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
-	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
-	finish
-	exit 1
-fi
 INJ=$D/bench_inject
 if ! ${CC:-cc} -std=gnu11 -O2 -Wall -o "$INJ" tests/bench/bench_inject.c
 then
@@ -257,7 +239,6 @@ wait_for $((WINDOW + 30)) swept
 expect "the rate and lockout tables are empty once their windows passed" \
     "$?" 0
 kill "$SAMPLER" 2>/dev/null
-SAMPLER=
 kill -TERM "$T_WORLD"
 wait "$T_WORLD"
 expect "the world stops on SIGTERM" "$?" 0

@@ -19,17 +19,7 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-D=$(mktemp -d /tmp/fwdtls.XXXXXX)
-D=$(cd "$D" && pwd -P)
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
+t_tmp fwdtls
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ]; then
 	t_fail "$B/tallysim and $B/tallygw are built"
@@ -69,7 +59,7 @@ expect_match "the server certificate chains to the CA" \
 "$SIM" run --dir "$D/sim" --modems 1 --seed 11 >"$D/sim.out" \
     2>"$D/sim.err" &
 t_track $!
-"$BB/tallyctl" keygen -o "$D/root.key"
+"$CTL" keygen -o "$D/root.key"
 t_sign_pair "$D"
 "$SIM" central --dir "$D/c" --pubkey "$D/gateway.pub" >"$D/c.out" \
     2>"$D/c.err" &
@@ -197,7 +187,7 @@ expect_match "started as root without user: a warning in the log" \
     "$(cat "$D/gw.err")" 'running as root: set user = '
 
 X=3201012001001
-code=$("$BB/tallyctl" card --key "$D/root.key" --tps $X --rows 1 |
+code=$("$CTL" card --key "$D/root.key" --tps $X --rows 1 |
     sed -n 's/^1 //p')
 timeout 10 "$SIM" ctl --dir "$D/sim" inject --from 081299990088 --to 0 \
     "PPWP $X 1 255 120 95 36 251 4 $code" >/dev/null

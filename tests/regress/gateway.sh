@@ -18,21 +18,11 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
+t_tmp gateway
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/gateway.XXXXXX)
-D=$(cd "$D" && pwd -P)
 R=$D/run
 PID=
 PIDS=
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
 	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"

@@ -21,19 +21,13 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-D=$(mktemp -d /tmp/gateway_ops.XXXXXX)
-D=$(cd "$D" && pwd -P)
+t_tmp gateway_ops
 G=
 PIDS=
 cleanup() {
 	# A frozen worker must not outlive the test.
 	[ -n "$FROZEN" ] && kill -CONT "$FROZEN" 2>/dev/null
-	t_cleanup
-	rm -rf "$D"
+	t_tmp_end
 }
 FROZEN=
 t_trap cleanup

@@ -49,18 +49,9 @@ echo "# kills: seed $SEED, $KILLS kills, $TPS TPS" \
 KEEP=${KILLS_KEEP:-}
 t_pieces kills
 
-sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
-db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
-now() { date +%s; }
+# --- the pieces ---------------------------------------------------------
 
-# --- the pieces, started by hand ---------------------------------------
-
-# SIMs with airtime for the night and no operator's cap: replies must
-# not wait for a top-up.
-t_bg "$SIM" run --dir "$S" --modems 3 --seed "$SEED" --profile realistic \
-    --scale "$SCALE" --balance 5000000 --daily-cap 0 >"$D/sim.out" \
-    2>"$D/sim.err"
-wait_for 30 grep -q '^ready$' "$D/sim.out"
+t_sim 3 "$SEED" "$SCALE"
 expect "every SIM has the airtime given" \
     "$(sctl modems --json | grep -c '"balance":5000000,')" 3
 t_keys
@@ -149,9 +140,7 @@ awk -v seed="$SEED" -v k="$KILLS" 'BEGIN {
 # The phones send for about as long as the kills take (x60: a minute
 # of night a second; follow-ups come up to half a night after it).
 NIGHT=$(( (KILLS * 5 + 8) * SCALE ))
-out=$(sctl scenario start --tps "$TPS" --seed "$SEED" --night "$NIGHT" \
-    --key "$D/root.key" --data "$DATA")
-expect_match "the scenario starts" "$out" "^scenario seed $SEED: "
+t_scenario "the scenario starts" "$TPS" "$SEED" "$NIGHT"
 T0=$(now)
 n=0
 ngw=0
@@ -193,8 +182,7 @@ echo "# played at $(($(now) - T0)) s"
 wait_for 300 missing
 grep '"check"' "$D/oracle.json" | cut -c1-200 >"$D/last.txt"
 echo "# settled at $(($(now) - T0)) s"
-sctl oracle --json --central-dir "$C" >"$D/oracle.json" 2>/dev/null
-sed -n 's/.*"summary":/# oracle: /p' "$D/oracle.json" | cut -c1-300
+t_oracle
 bad=$(grep '"check"' "$D/oracle.json" |
     grep -v '"check":"\(CONFIRM_EXTRA\|REPLY_EXTRA\)"')
 expect "after $KILLS kills no report is lost, none is held twice, every one confirmed" \
@@ -203,9 +191,7 @@ expect "after $KILLS kills no report is lost, none is held twice, every one conf
     sed 's/^/#   /'
 
 # Replies: what each phone received against what the store holds.
-for p in $(sctl phones --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
-	sctl inbox --phone "$p"
-done >"$D/inbox.jsonl"
+t_inboxes >"$D/inbox.jsonl"
 python3 - "$G/tallygw.db" "$D/inbox.jsonl" "$D/allowed" >"$D/doubles" <<'EOF'
 import collections, json, sqlite3, sys
 db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
@@ -241,12 +227,7 @@ echo "# $(grep -c 'took it before its worker went away' "$D/gw.err") replies" \
 expect "no reply reached a phone twice unless in flight at a kill" \
     "$(grep -c '^not allowed' "$D/doubles")" 0
 grep '^not allowed' "$D/doubles" | head -5 | cut -c1-200 | sed 's/^/#   /'
-timeout 30 "$SIM" ctl --dir "$C" central |
-    sed -n 's/.*"idempotency_key":"\([^"]*\)".*/\1/p' >"$D/keys"
-expect_match "the central receiver holds the records" \
-    "$(grep -c . "$D/keys")" '^[1-9]'
-expect "no two records of one report at the central receiver" \
-    "$(sort "$D/keys" | uniq -d | grep -c .)" 0
+t_records
 
 echo "# part 1: $(($(now) - T0)) s"
 T0=$(now)
@@ -379,9 +360,7 @@ T0=$(now)
 sctl timing --profile realistic --scale "$((43200 / (CUTS + 5)))" \
     --daily-cap 0 >/dev/null
 n=$(db "SELECT count(*) FROM messages")
-out=$(sctl scenario start --tps "$CUT_TPS" --seed "$((SEED + 1))" \
-    --night 43200 --key "$D/root.key" --data "$DATA")
-expect_match "the heavy scenario starts" "$out" "^scenario seed $((SEED + 1)): "
+t_scenario "the heavy scenario starts" "$CUT_TPS" "$((SEED + 1))" 43200
 wait_for 60 sh -c "[ \$(sqlite3 -cmd '.timeout 5000' '$G/tallygw.db' \
     'SELECT count(*) FROM messages') -gt $n ]"
 mkdir -p "$D/cuts"
@@ -393,10 +372,7 @@ while read -r pause; do
 	kill -STOP "$GPID"
 	cp "$G/tallygw.db" "$D/cuts/$k.db"
 	[ -f "$G/tallygw.db-wal" ] && cp "$G/tallygw.db-wal" "$D/cuts/$k.db-wal"
-	for p in $(sctl phones --json |
-	    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
-		sctl inbox --phone "$p"
-	done >"$D/cuts/$k.inbox"
+	t_inboxes >"$D/cuts/$k.inbox"
 	kill -CONT "$GPID"
 done
 expect "$CUTS copies were taken" "$(ls "$D/cuts" | grep -c '\.db$')" "$CUTS"

@@ -113,39 +113,105 @@ t_sign_pair() {
 
 # --- a gateway on simulated modems, piece by piece -------------------
 # For a suite that stops and starts the pieces itself (kills.sh,
-# faults.sh): tallysim run, tallysim's central receiver and tallygw.
+# faults.sh): tallysim run, tallysim's central receiver and tallygw
+# (flood.sh, which runs a whole `tallysim world', takes t_pieces only).
 
-# t_pieces NAME: the programs (SIM, GW, CTL, absolute), the data (DATA)
-# and a new run directory D (S the simulator's, C the central
-# receiver's, G the gateway's state), removed at the end unless KEEP
-# is set then. If a program or the data is missing, a failed TAP line
-# and the suite ends.
-t_pieces() {
+# t_tmp NAME: the programs (SIM, GW, CTL: absolute paths) and a new
+# directory D (/tmp/NAME.XXXXXX, its real path) for the suite's files;
+# when the suite ends, t_cleanup, then D is removed unless KEEP is set.
+t_tmp() {
 	t_bb=$(cd "$B" 2>/dev/null && pwd)
 	SIM=$t_bb/tallysim
 	GW=$t_bb/tallygw
 	CTL=$t_bb/tallyctl
-	DATA=$(cd "$SHARED" 2>/dev/null && pwd)
 	D=$(mktemp -d "/tmp/$1.XXXXXX")
 	D=$(cd "$D" && pwd -P)
-	S=$D/sim
-	C=$D/c
-	G=$D/gw
-	mkdir -p "$S" "$C"
-	t_trap t_pieces_end
-	[ -x "$SIM" ] && [ -x "$GW" ] && [ -d "$DATA" ] && return 0
-	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
-	finish
-	exit 1
+	t_trap t_tmp_end
 }
 
-t_pieces_end() {
+t_tmp_end() {
 	t_cleanup
 	if [ -n "$KEEP" ]; then
 		echo "# the run is kept in $D"
 	else
 		rm -rf "$D"
 	fi
+}
+
+# freeport: a free TCP port on the loopback (the kernel's choice).
+freeport() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# t_pieces NAME: t_tmp NAME, the data (DATA) and in D the run's
+# directories (S the simulator's, C the central receiver's, G the
+# gateway's state). If a program or the data is missing, a failed TAP
+# line and the suite ends.
+t_pieces() {
+	t_tmp "$1"
+	DATA=$(cd "$SHARED" 2>/dev/null && pwd)
+	S=$D/sim
+	C=$D/c
+	G=$D/gw
+	mkdir -p "$S" "$C"
+	[ -x "$SIM" ] && [ -x "$GW" ] && [ -d "$DATA" ] && return 0
+	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"
+	finish
+	exit 1
+}
+
+# sctl ARGS...: `tallysim ctl' of the simulator in S; db SQL...: the
+# gateway's store in G (waiting for its lock); now: the epoch.
+sctl() { timeout 30 "$SIM" ctl --dir "$S" "$@"; }
+db() { sqlite3 -cmd '.timeout 10000' "$G/tallygw.db" "$@"; }
+now() { date +%s; }
+
+# t_sim MODEMS SEED SCALE ARGS...: `tallysim run' in S, realistic timing
+# at x SCALE, its SIMs with airtime for the night and no operator's cap
+# (replies must not wait for a top-up), ARGS added; its output in
+# D/sim.out and D/sim.err. False if it is not ready within 30 s.
+t_sim() {
+	t_nm=$1 t_sd=$2 t_sc=$3
+	shift 3
+	t_bg "$SIM" run --dir "$S" --modems "$t_nm" --seed "$t_sd" \
+	    --profile realistic --scale "$t_sc" --balance 5000000 \
+	    --daily-cap 0 "$@" >"$D/sim.out" 2>"$D/sim.err"
+	wait_for 30 grep -q '^ready$' "$D/sim.out"
+}
+
+# t_scenario DESCRIPTION TPS SEED NIGHT: the simulator's scenario of
+# TPS polling stations over NIGHT simulated seconds, signed with
+# D/root.key; a TAP line DESCRIPTION that it started.
+t_scenario() {
+	t_o=$(sctl scenario start --tps "$2" --seed "$3" --night "$4" \
+	    --key "$D/root.key" --data "$DATA")
+	expect_match "$1" "$t_o" "^scenario seed $3: "
+}
+
+# t_inboxes: every phone's inbox, one JSON line an SMS.
+t_inboxes() {
+	for t_ph in $(sctl phones --json |
+	    sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
+		sctl inbox --phone "$t_ph"
+	done
+}
+
+# t_oracle: the simulator's oracle over the central receiver in C, in
+# D/oracle.json; its summary as a comment.
+t_oracle() {
+	sctl oracle --json --central-dir "$C" >"$D/oracle.json" 2>/dev/null
+	sed -n 's/.*"summary":/# oracle: /p' "$D/oracle.json" | cut -c1-300
+}
+
+# t_records: two TAP lines: the central receiver in C holds records,
+# and no two of one report (their idempotency keys in D/keys).
+t_records() {
+	timeout 30 "$SIM" ctl --dir "$C" central |
+	    sed -n 's/.*"idempotency_key":"\([^"]*\)".*/\1/p' >"$D/keys"
+	expect_match "the central receiver holds the records" \
+	    "$(grep -c . "$D/keys")" '^[1-9]'
+	expect "no two records of one report at the central receiver" \
+	    "$(sort "$D/keys" | uniq -d | grep -c .)" 0
 }
 
 # t_keys: the root key, the gateway's signing pair and the registry in

@@ -23,17 +23,7 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
-D=$(mktemp -d /tmp/metrics.XXXXXX)
-D=$(cd "$D" && pwd -P)
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
+t_tmp metrics
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     ! command -v curl >/dev/null || ! command -v python3 >/dev/null ||
@@ -48,9 +38,6 @@ DB=$D/gw/tallygw.db
 SOCK=$D/gw/tallygw.sock
 sctl() { timeout 30 "$SIM" ctl --dir "$D/sim" "$@"; }
 q() { sqlite3 -cmd '.timeout 5000' "$DB" "$1" 2>/dev/null; }
-freeport() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 dump_logs() { tail -25 "$D/gw.err" | sed 's/^/#   /'; }
 
 # The strict checker of the text format 0.0.4: prints what is wrong,

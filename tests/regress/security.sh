@@ -20,18 +20,9 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
+t_tmp security
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/security.XXXXXX)
-D=$(cd "$D" && pwd -P)
 R=$D/run
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
 	t_fail "$B/tallysim and $B/tallygw are built, $SHARED has the data"

@@ -9,20 +9,11 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-CTL=$BB/tallyctl
+t_tmp sim_ussd
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/sim_ussd.XXXXXX)
-D=$(cd "$D" && pwd -P)
 R=$D/run
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
 
-if [ ! -x "$SIM" ] || [ ! -x "$BB/tallygw" ] || [ ! -x "$CTL" ] ||
+if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     [ ! -d "$DATA" ] || ! command -v python3 >/dev/null; then
 	t_fail "$B/tallysim, tallygw, tallyctl are built; $SHARED; python3"
 	finish

@@ -12,18 +12,8 @@
 
 . tests/regress/lib.sh
 
-BB=$(cd "$B" 2>/dev/null && pwd)
-SIM=$BB/tallysim
-GW=$BB/tallygw
-CTL=$BB/tallyctl
+t_tmp ussd
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/ussd.XXXXXX)
-D=$(cd "$D" && pwd -P)
-cleanup() {
-	t_cleanup
-	rm -rf "$D"
-}
-t_trap cleanup
 
 if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -x "$CTL" ] ||
     ! command -v curl >/dev/null || ! command -v sqlite3 >/dev/null; then

@@ -128,6 +128,34 @@ test_cap(void **state)
 	lockout_free(lk);
 }
 
+/*
+ * A sender as long as a wire number may be (47 bytes) is locked out
+ * like any other; one that differs from it in its last byte is not.
+ * (Before the table was shared, a sender of 32 bytes or more was kept
+ * cut to 31 and never found again: each failure took a new entry.)
+ */
+static void
+test_long_sender(void **state)
+{
+	struct lockout	*lk = lockout_new(NULL);
+	uint64_t	 tps = 3201012001001ULL;
+	char		 s[48], o[48];
+	int		 i;
+
+	(void)state;
+	memset(s, '7', sizeof(s) - 1);
+	s[sizeof(s) - 1] = '\0';
+	memcpy(o, s, sizeof(o));
+	o[sizeof(o) - 2] = '8';
+	for (i = 0; i < 5; i++)
+		lockout_fail(lk, s, tps, 100 + i);
+	assert_true(lockout_locked(lk, s, tps, 105));
+	assert_false(lockout_locked(lk, o, tps, 105));
+	/* One entry for the sender, one for the whole TPS. */
+	assert_int_equal(lockout_size(lk, NULL), 2);
+	lockout_free(lk);
+}
+
 int
 main(void)
 {
@@ -136,6 +164,7 @@ main(void)
 		cmocka_unit_test(test_window),
 		cmocka_unit_test(test_alert_and_conf),
 		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_long_sender),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
