@@ -1,7 +1,8 @@
 /*
- * bank_pick: which modem a reply goes out of. The bank is a list of
- * modems in the loop's state (gw), set by hand: no worker runs, no
- * store is needed (no modem has a send cap).
+ * bank_pick: which modem a reply goes out of; bank_elsewhere: whether a
+ * retry may wait for another. The bank is a list of modems in the
+ * loop's state (gw), set by hand: no worker runs, no store is needed
+ * (no modem has a send cap).
  */
 
 #include <sys/types.h>
@@ -140,11 +141,32 @@ test_pick_all_receive(void **state)
 	assert_string_equal(picked(NULL, NULL), "m1");
 }
 
+/* A retry that failed on m waits for another modem bank_pick can give. */
+static void
+test_elsewhere(void **state)
+{
+	time_t	 now = time(NULL);
+
+	(void)state;
+	/* m3 may send, busy or not: a send m2 refused can wait for it. */
+	mods[3].out_id = 4;
+	assert_true(bank_elsewhere(&mods[2], now));
+	/* Only receive-only modems besides m2: they would never get it. */
+	mods[3].state = BANK_WAIT;
+	assert_false(bank_elsewhere(&mods[2], now));
+	/* Failed on a receive-only modem (no sender up): the other counts. */
+	mods[2].state = BANK_WAIT;
+	assert_true(bank_elsewhere(&mods[0], now));
+	mods[1].conf.enabled = 0;
+	assert_false(bank_elsewhere(&mods[0], now));
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test_setup(test_pick_mixed, setup),
 	cmocka_unit_test_setup(test_pick_receive, setup),
 	cmocka_unit_test_setup(test_pick_fallback, setup),
 	cmocka_unit_test_setup(test_pick_all_receive, setup),
+	cmocka_unit_test_setup(test_elsewhere, setup),
 };
 
 UNIT_MAIN(tests)
