@@ -10,10 +10,8 @@
 
 . tests/regress/lib.sh
 
-SIM=$(cd "$B" 2>/dev/null && pwd)/tallysim
-CTL=$B/tallyctl
+t_tmp split
 DATA=$(cd "$SHARED" 2>/dev/null && pwd)
-D=$(mktemp -d /tmp/split.XXXXXX)
 R=$D/run
 cleanup() {
 	t_cleanup
@@ -22,11 +20,11 @@ cleanup() {
 		grep -E 'outbox: sms|bank: modem' "$R/tallygw.log" 2>/dev/null |
 		    tail -30 | sed 's/^/#   /'
 	fi
-	rm -rf "$D"
+	t_tmp_end
 }
 t_trap cleanup
 
-if [ ! -x "$SIM" ] || [ ! -x "$B/tallygw" ] || [ ! -d "$DATA" ]; then
+if [ ! -x "$SIM" ] || [ ! -x "$GW" ] || [ ! -d "$DATA" ]; then
 	t_fail "$B/tallysim and $B/tallygw are built, $SHARED holds the data"
 	finish
 	exit 1
