@@ -371,23 +371,29 @@ admin_status(struct admin_req *r)
 {
 	struct store_counts	 c;
 	struct modem		*m;
-	int			 ready, total, capped = 0;
+	int			 ready, total, capped = 0, receive = 0;
 
 	if (store_counts(gw->store, &c) == -1) {
 		admin_error(r, 500, "store error");
 		return;
 	}
 	bank_count(&ready, &total);
-	/* Modems that may send no more today: replies wait for the others. */
-	TAILQ_FOREACH(m, &gw->modems, entry)
+	/*
+	 * Modems that may send no more today: replies wait for the others;
+	 * receive-only modems (docs/tallygw.md).
+	 */
+	TAILQ_FOREACH(m, &gw->modems, entry) {
 		if (!m->removed && m->conf.send_cap > 0 &&
 		    m->sent_today >= m->conf.send_cap)
 			capped++;
+		if (!m->removed && m->conf.role == MODEM_ROLE_RECEIVE)
+			receive++;
+	}
 	admin_json(r, 200, json_pack("{s:s, s:o, s:I, "
 	    "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, "
 	    "s:{s:I, s:I, s:I, s:I, s:I}, "
-	    "s:{s:i, s:i, s:i}, s:I, s:I, s:I, s:o}",
+	    "s:{s:i, s:i, s:i, s:i}, s:I, s:I, s:I, s:o}",
 	    "gateway", gw->conf.name,
 	    "started_at", admin_time(admin_started),
 	    "uptime", (json_int_t)(time(NULL) - admin_started),
@@ -407,6 +413,7 @@ admin_status(struct admin_req *r)
 	    "acked", (json_int_t)c.fwd_acked,
 	    "failed", (json_int_t)c.fwd_failed,
 	    "modems", "total", total, "ready", ready, "capped", capped,
+	    "receive", receive,
 	    "parts_pending", (json_int_t)parts_pending(gw->parts),
 	    "rate_senders", (json_int_t)receive_rate_size(NULL),
 	    "lockout_entries", (json_int_t)(gw->lockout != NULL ?
@@ -509,7 +516,7 @@ admin_modem_json(const struct modem *m, json_t *queued, time_t now)
 
 	return (json_pack("{s:s, s:o, s:o, s:s, s:s, s:b, s:i, s:i, s:s, "
 	    "s:i, s:i, s:I, s:o, s:o, s:I, s:i, s:I, s:I, s:I, s:i, s:I, "
-	    "s:o, s:I, s:i, s:i, s:o, s:o, s:s}",
+	    "s:o, s:I, s:i, s:i, s:o, s:o, s:s, s:s}",
 	    "name", m->conf.name,
 	    "number", admin_opt(m->conf.number),
 	    "operator", admin_opt(m->conf.oper[0] ? m->conf.oper : m->oper),
@@ -534,7 +541,8 @@ admin_modem_json(const struct modem *m, json_t *queued, time_t now)
 	    "restarts", m->restarts, "errors", m->errors,
 	    "last_error", admin_opt(m->last_error),
 	    "last_error_at", admin_time(m->last_error_at),
-	    "device", m->conf.device));
+	    "device", m->conf.device,
+	    "role", config_role_name(m->conf.role)));
 }
 
 /* The modems' JSON: all, or the one named (NULL: it is not there). */

@@ -124,7 +124,7 @@ alert_modem_holds(enum alert_kind k, const struct alert_input *in, size_t i,
 		    m->sent_today * 100 / m->cap, lim);
 		return (1);
 	case ALERT_MODEM_SILENT:
-		if (!m->working)
+		if (!m->working || m->quiet_ok)
 			return (0);	/* down is another alert */
 		quiet = m->last_rx > m->working_since ? m->last_rx :
 		    m->working_since;
@@ -580,7 +580,12 @@ alert_modems(struct alert_modem *out, size_t max, time_t now)
 	struct alert_modem	*am;
 	struct alert_track	*t;
 	size_t			 n = 0;
+	int			 split = 0;
 
+	/* Officers write to the receive-only modems, if there are any. */
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (m->conf.role == MODEM_ROLE_RECEIVE && !m->removed)
+			split = 1;
 	TAILQ_FOREACH(m, &gw->modems, entry) {
 		if (n == max)
 			break;
@@ -599,6 +604,7 @@ alert_modems(struct alert_modem *out, size_t max, time_t now)
 		am->balance = m->balance;
 		am->sent_today = m->sent_today;
 		am->cap = m->conf.send_cap;
+		am->quiet_ok = split && m->conf.role != MODEM_ROLE_RECEIVE;
 		if ((t = alert_track(m->conf.name)) == NULL)
 			continue;
 		if (m->received != t->received) {

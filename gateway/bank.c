@@ -870,8 +870,30 @@ bank_usable(struct modem *m)
 }
 
 /*
+ * A modem that also sends is up (running, its worker connected, not
+ * resting, under its cap): while one is, receive-only modems only read,
+ * so that no report waits for their sends; else they send too, so that
+ * no reply waits for ever.
+ */
+static int
+bank_sender_up(void)
+{
+	struct modem	*m;
+	time_t		 now = time(NULL);
+
+	TAILQ_FOREACH(m, &gw->modems, entry)
+		if (m->conf.role != MODEM_ROLE_RECEIVE && m->conf.enabled &&
+		    !m->removed && m->state == BANK_RUNNING &&
+		    (m->wstate == MODEM_READY || m->wstate == MODEM_SENDING ||
+		    m->wstate == MODEM_SWEEPING) && bank_may_send(m, now))
+			return (1);
+	return (0);
+}
+
+/*
  * The modem to send a reply from: the one it came in on when it is
- * free, else one of the same operator, else any free modem.
+ * free, else one of the same operator, else any free modem; never a
+ * receive-only one while a modem that also sends is up.
  */
 struct modem *
 bank_pick(const char *prefer, const char *oper)
@@ -879,7 +901,8 @@ bank_pick(const char *prefer, const char *oper)
 	struct modem	*m, *same = NULL, *any = NULL;
 
 	TAILQ_FOREACH(m, &gw->modems, entry) {
-		if (!bank_usable(m))
+		if (!bank_usable(m) || (m->conf.role == MODEM_ROLE_RECEIVE &&
+		    bank_sender_up()))
 			continue;
 		if (prefer != NULL && strcmp(m->conf.name, prefer) == 0)
 			return (m);
@@ -894,7 +917,8 @@ bank_pick(const char *prefer, const char *oper)
 
 /*
  * Whether a modem other than m runs and may send, busy or not: a send
- * m refused can wait for it (outbox.c).
+ * m refused can wait for it (outbox.c). A receive-only one does not
+ * count while m may send: bank_pick would never give it the send.
  */
 int
 bank_elsewhere(const struct modem *m, time_t now)
@@ -903,6 +927,8 @@ bank_elsewhere(const struct modem *m, time_t now)
 
 	TAILQ_FOREACH(x, &gw->modems, entry)
 		if (x != m && x->conf.enabled && !x->removed &&
+		    (x->conf.role != MODEM_ROLE_RECEIVE ||
+		    m->conf.role == MODEM_ROLE_RECEIVE) &&
 		    x->state == BANK_RUNNING && bank_may_send(x, now))
 			return (1);
 	return (0);

@@ -104,6 +104,7 @@ static int	 config_modem_balance(struct config_ctx *, const char *,
 		    char *);
 static int	 config_modem_enabled(struct config_ctx *, const char *,
 		    char *);
+static int	 config_modem_role(struct config_ctx *, const char *, char *);
 static int	 config_central_url(struct config_ctx *, const char *,
 		    char *);
 static int	 config_central_timeout(struct config_ctx *, const char *,
@@ -147,6 +148,7 @@ static const struct config_key config_modem_keys[] = {
 	{ "send_cap",		config_modem_send_cap },
 	{ "balance",		config_modem_balance },
 	{ "enabled",		config_modem_enabled },
+	{ "role",		config_modem_role },
 	{ NULL,			NULL },
 };
 
@@ -722,6 +724,26 @@ static int
 config_modem_enabled(struct config_ctx *c, const char *key, char *val)
 {
 	return (config_yesno(c, key, val, &c->modem->enabled));
+}
+
+const char *
+config_role_name(enum modem_role role)
+{
+	return (role == MODEM_ROLE_RECEIVE ? "receive" : "both");
+}
+
+/* role = both | receive (docs/tallygw.md, "Receive-only modems"). */
+static int
+config_modem_role(struct config_ctx *c, const char *key, char *val)
+{
+	if (strcmp(val, "both") == 0)
+		c->modem->role = MODEM_ROLE_BOTH;
+	else if (strcmp(val, "receive") == 0)
+		c->modem->role = MODEM_ROLE_RECEIVE;
+	else
+		return (config_err(c, c->line, "%s: must be both or receive: "
+		    "'%s'", key, val));
+	return (0);
 }
 
 static int
@@ -1623,6 +1645,7 @@ config_print(const struct gw_conf *conf, FILE *fp)
 		config_print_opt(fp, "balance", m->balance,
 		    "the operator's usual USSD code");
 		config_print_kv(fp, "enabled", m->enabled ? "yes" : "no");
+		config_print_kv(fp, "role", config_role_name(m->role));
 	}
 	TAILQ_FOREACH(ce, &conf->centrals, entry) {
 		fprintf(fp, "\n[central %s]\n", ce->name);

@@ -80,6 +80,13 @@
 #endif
 
 /* config.c: one INI-style file (docs/tallygw.md) */
+
+/* What a modem is for: a receive-only one sends only when no other can. */
+enum modem_role {
+	MODEM_ROLE_BOTH = 0,	/* reads and sends (the default) */
+	MODEM_ROLE_RECEIVE,	/* its number is the officers': reads only */
+};
+
 struct conf_modem {
 	TAILQ_ENTRY(conf_modem)	 entry;
 	char		 name[GW_MODEM_NAME_MAX];
@@ -89,6 +96,7 @@ struct conf_modem {
 	char		 oper[GW_OPER_MAX];	/* operator, for routing */
 	char		 balance[16];		/* USSD code, "" default */
 	int		 send_cap;		/* SMS per day, 0 none */
+	enum modem_role	 role;
 	int		 enabled;
 	int		 line;			/* where it was declared */
 };
@@ -206,6 +214,7 @@ void		 config_clear(struct gw_conf *);
 struct conf_modem *config_modem(const struct gw_conf *, const char *);
 int		 config_msisdn(const char *, char *, size_t);
 const char	*config_alert_name(enum alert_kind);
+const char	*config_role_name(enum modem_role);
 
 /* store.c: SQLite, WAL, synchronous=FULL (enum msg_kind: reply.h) */
 
@@ -660,6 +669,8 @@ struct alert_modem {
 	int		 sent_today, cap;	/* cap 0: none */
 	time_t		 last_rx;	/* last SMS in, 0 none */
 	time_t		 working_since;	/* 0: not working */
+	int		 quiet_ok;	/* a sender of a split bank: its
+					 * number is not the officers' */
 };
 struct alert_central {
 	char		 name[GW_MODEM_NAME_MAX];

@@ -718,6 +718,14 @@ worker_loop(struct worker *w)
 		ev = worker_wait(w);
 		if (worker_term)
 			break;
+		/*
+		 * The modem before the main process: a +CMTI held through a
+		 * send, out with its end, is read before the next SEND,
+		 * which would hold it for that send's time too.
+		 */
+		if (w->state == MODEM_READY && !w->quit)
+			(void)worker_outcome(w, gsm_poll(w->gsm,
+			    (ev & WORKER_EV_MODEM) != 0), "reading");
 		if (ev & WORKER_EV_CMD) {
 			r = wire_read(w->fd, &m, 0);
 			if (r == -1) {
@@ -728,9 +736,6 @@ worker_loop(struct worker *w)
 			if (r == 1)
 				worker_command(w, &m);
 		}
-		if (w->state == MODEM_READY && !w->quit)
-			(void)worker_outcome(w, gsm_poll(w->gsm,
-			    (ev & WORKER_EV_MODEM) != 0), "reading");
 		if (w->state == MODEM_READY && !w->quit)
 			worker_present(w);
 		if (w->state == MODEM_READY && !w->quit &&

@@ -97,6 +97,7 @@ struct world {
 	char			 conf[PATH_MAX];
 	char			 ussd_secret[PATH_MAX];
 	char			 ussd_url[PATH_MAX];
+	int			 receive;	/* m0.. receive-only */
 };
 
 static struct world	*world;
@@ -139,6 +140,7 @@ world_usage(void)
 	    "[--profile instant|realistic] [--scale X]\n"
 	    "              [--seed N] [-v] [--data DIR] [--tallygw PATH] "
 	    "[--balance RP] [--daily-cap N]\n"
+	    "              [--receive N]\n"
 	    "see docs/sim.md\n");
 	exit(2);
 }
@@ -467,6 +469,8 @@ world_write_conf(int port, int ussd)
 		m = &sim->modems[i];
 		fprintf(fp, "\n[modem m%d]\ndevice = %s\nnumber = %s\n"
 		    "operator = %s\n", i, m->link, m->msisdn, m->op->name);
+		if (i < world->receive)
+			fprintf(fp, "role = receive\n");
 	}
 	fprintf(fp, "\n[central sim]\nurl = http://127.0.0.1:%d/v1/reports\n",
 	    port);
@@ -834,7 +838,9 @@ world_main(int argc, char **argv)
 {
 	static struct world	 w;
 	struct sim_args		 a;
-	const char		*data = WORLD_DATA, *gw = NULL;
+	const char		*data = WORLD_DATA, *gw = NULL, *receive = "0";
+	char			*end;
+	long			 l;
 	char			*slash;
 	int			 i, pending;
 
@@ -850,6 +856,8 @@ world_main(int argc, char **argv)
 			data = argv[++i];
 		else if (strcmp(argv[i], "--tallygw") == 0)
 			gw = argv[++i];
+		else if (strcmp(argv[i], "--receive") == 0)
+			receive = argv[++i];
 		else
 			world_usage();
 	}
@@ -868,6 +876,15 @@ world_main(int argc, char **argv)
 		    SIM_MODEMS_MAX);
 		world_usage();
 	}
+	errno = 0;
+	l = strtol(receive, &end, 10);
+	if (errno != 0 || *end != '\0' || end == receive || l < 0 ||
+	    l > a.modems) {
+		fprintf(stderr, "tallysim: --receive %s: not 0..%ld modems\n",
+		    receive, (long)a.modems);
+		world_usage();
+	}
+	w.receive = (int)l;
 	if (realpath("/proc/self/exe", w.self) == NULL) {
 		fprintf(stderr, "tallysim: /proc/self/exe: %s\n",
 		    strerror(errno));

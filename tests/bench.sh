@@ -138,7 +138,8 @@ bench_verify() {
 # --- bank: tallygw and its peers on a realistic bank ----------------
 #
 # tests/bench/bank.sh: K = 1, 4, 16, 64 modems at scale 1, a burst and a
-# steady feed; tallygw, gammu-smsd, smsd and Kannel. About 25 minutes.
+# steady feed; tallygw (a mixed bank and a split one), gammu-smsd, smsd
+# and Kannel. About 30 minutes.
 bench_bank() {
 	sh tests/bench/bank.sh bank
 }

@@ -484,6 +484,7 @@ remote_status(struct remote *r, int argc, char **argv)
 	    remote_int(md, "total"));
 	KV("modems_ready", v);
 	KVI("modems_capped", remote_int(md, "capped"));
+	KVI("modems_receive", remote_int(md, "receive"));
 	KVI("parts_pending", remote_int(o, "parts_pending"));
 	KVI("rate_senders", remote_int(o, "rate_senders"));
 	KVI("lockout_entries", remote_int(o, "lockout_entries"));
@@ -513,9 +514,10 @@ remote_status(struct remote *r, int argc, char **argv)
 static void
 remote_modems_print(const json_t *a)
 {
-	static const char *const heads[] = { "MODEM", "STATE", "SIGNAL>",
-	    "REG", "OPERATOR", "NUMBER", "SIM>", "BALANCE>", "SENT>", "RECV>",
-	    "CAP>", "QUEUE>", "HOLD>", "RESTARTS>", "LAST ERROR", NULL };
+	static const char *const heads[] = { "MODEM", "ROLE", "STATE",
+	    "SIGNAL>", "REG", "OPERATOR", "NUMBER", "SIM>", "BALANCE>",
+	    "SENT>", "RECV>", "CAP>", "QUEUE>", "HOLD>", "RESTARTS>",
+	    "LAST ERROR", NULL };
 	struct remote_table	 t;
 	const json_t		*m;
 	char			 buf[REMOTE_CELL_MAX];
@@ -524,6 +526,7 @@ remote_modems_print(const json_t *a)
 	remote_table_init(&t, heads);
 	json_array_foreach(a, i, m) {
 		remote_table_add(&t, remote_get(m, "name", buf, sizeof(buf)));
+		remote_table_add(&t, remote_get(m, "role", buf, sizeof(buf)));
 		snprintf(buf, sizeof(buf), "%s/%s", remote_str(m, "state"),
 		    remote_str(m, "worker"));
 		remote_table_add(&t, buf);

@@ -200,7 +200,9 @@
 				tr.className = "warn";
 			else
 				tr.className = "ok";
-			tr.appendChild(td(m.name));
+			/* A receive-only modem sends only if no other can. */
+			tr.appendChild(td(m.role === "receive" ? m.name +
+			    " (receive only)" : m.name));
 			tr.appendChild(td(m.state + "/" + m.worker, "state"));
 			tr.appendChild(td(m.signal + " dBm", "num"));
 			tr.appendChild(td(m.operator, "more"));

@@ -9,7 +9,8 @@
 # means: docs/bench.md. POSIX sh.
 #
 #   BENCH_K		the bank sizes ("1 4 16 64"; memory: "1 16 64")
-#   BENCH_GATEWAYS	("tallygw gammu-smsd smsd kannel")
+#   BENCH_GATEWAYS	("tallygw tallygw-split gammu-smsd smsd kannel";
+#			memory: no tallygw-split)
 #   BENCH_SCALE		the profile's time scale (1)
 #   BENCH_BURST		reports per modem in the burst (6; memory: 2)
 #   BENCH_STEADY_S	seconds of the steady feed (40; memory: 0), at
@@ -17,6 +18,15 @@
 #   BENCH_LOAD		the steady feed's share of the capacity (0.9)
 #   BENCH_REJECT	1: the burst's last report on each modem has a
 #			wrong code, a rejection (1; 0: every report valid)
+#   BENCH_SPLIT		tallygw-split's receive-only modems at K, as an
+#			awk expression of k (max(1, int(k / 8)): docs/bench.md
+#			says why)
+#
+# tallygw-split is tallygw on a split bank: the first R of the K modems
+# receive only (role = receive; tallysim world --receive R), and every
+# report (burst and steady feed) goes to their numbers, as the officers'
+# cards would print only those; the steady feed is LOAD of the capacity
+# of the K - R modems that send. Not run at K = 1 (no modem to send).
 
 . tests/regress/lib.sh
 . tests/bench/lib.sh
@@ -36,7 +46,12 @@ else
 fi
 STEADY_MIN=${BENCH_STEADY_MIN:-20}
 [ "${BENCH_QUICK:-0}" = 1 ] && STEADY_MIN=${BENCH_STEADY_MIN:-8}
-GWS="${BENCH_GATEWAYS:-tallygw gammu-smsd smsd kannel}"
+if [ "$MODE" = memory ]; then
+	GWS="${BENCH_GATEWAYS:-tallygw gammu-smsd smsd kannel}"
+else
+	GWS="${BENCH_GATEWAYS:-tallygw tallygw-split gammu-smsd smsd kannel}"
+fi
+SPLIT=${BENCH_SPLIT:-'int(k / 8) > 1 ? int(k / 8) : 1'}
 SCALE=${BENCH_SCALE:-1}
 LOAD=${BENCH_LOAD:-0.9}
 REJECT=${BENCH_REJECT:-1}
@@ -184,7 +199,8 @@ start_tallygw() {
 	registry "$1/registry.db" || return 1
 	SIMDIR=$1
 	"$SIM" world --dir "$1" --modems "$2" --seed 1 --profile realistic \
-	    --scale "$SCALE" --daily-cap 0 --data "$DATA" >"$1.out" \
+	    --scale "$SCALE" --daily-cap 0 --data "$DATA" \
+	    --receive "${RECEIVE:-0}" >"$1.out" \
 	    2>"$1.err" &
 	RUNPIDS="$RUNPIDS $!"
 	t_track "$!"
@@ -193,6 +209,10 @@ start_tallygw() {
 	PSS_ROOTS=$(pgrep -f "tallygw -d -f $1/tallygw.conf" | head -1)
 	[ -n "$PSS_ROOTS" ]
 }
+# The split bank: R receive-only modems (m0 ..), tallygw's own figures.
+start_tallygw_split() { RECEIVE=$R start_tallygw "$@"; }
+stored_tallygw_split() { stored_tallygw "$@"; }
+idle_tallygw_split() { idle_tallygw "$@"; }
 tdb() { sqlite3 -cmd '.timeout 5000' "$1/gw/tallygw.db" "$2"; }
 stored_tallygw() {
 	sqlite3 -cmd '.timeout 5000' -separator ' ' "$1/gw/tallygw.db" \
@@ -434,6 +454,9 @@ idle_kannel() {
 
 # --- one run -----------------------------------------------------------
 
+# split_r K: tallygw-split's receive-only modems in a bank of K.
+split_r() { awk -v k="$1" "BEGIN { r = $SPLIT; print (r < 1 ? 1 : int(r)) }"; }
+
 # match_times KEYS STORED INJ OUT: for each message of INJ (bench_inject's
 # "INDEX MODEM SENDER EPOCH", INDEX a line of the feed KEYS), its store
 # time from STORED ("KEY EPOCH"): "INJECT STORE" lines into OUT.
@@ -454,6 +477,17 @@ run_one() {
 	K=$2
 	D=$W/k$K/$G
 	F=$W/k$K
+	# The modems the reports go to (tallygw-split: its R receive-only
+	# ones) and the steady feed's rate (LOAD of the sending modems).
+	R=0
+	INJK=$K
+	RATE_G=$RATE
+	if [ "$G" = tallygw-split ]; then
+		R=$(split_r "$K")
+		INJK=$R
+		RATE_G=$(awk -v k="$K" -v r="$R" -v s="$SCALE" -v l="$LOAD" \
+		    -v m="$MODEM_S" 'BEGIN { printf "%.4f", l * (k - r) * s / m }')
+	fi
 	rm -rf "$D"
 	mkdir -p "$D"
 	RUNPIDS=
@@ -489,7 +523,7 @@ run_one() {
 	# The burst.
 	nb=$(wc -l <"$F/burst.feed")
 	b0=$(submitted)
-	"$INJ" -d "$SIMDIR" -k "$K" -w 24 "$F/burst.feed" >"$D/burst.inj" \
+	"$INJ" -d "$SIMDIR" -k "$INJK" -w 24 "$F/burst.feed" >"$D/burst.inj" \
 	    2>"$D/burst.err"
 	keys "$F/burst.feed" >"$D/burst.keys"
 	limit=$(awk -v b="$BURST" -v m="$MODEM_S" -v s="$SCALE" \
@@ -504,11 +538,14 @@ run_one() {
 	"stored_$fn" "$D/gw" >"$D/burst.stored"
 	match_times "$D/burst.keys" "$D/burst.stored" "$D/burst.inj" "$D/burst.t"
 	REJECT_RANK=null
-	[ "$G" = tallygw ] && REJECT_RANK=$(reject_rank "$D/gw" "$F/burst.bad")
+	case $G in
+	tallygw*) REJECT_RANK=$(reject_rank "$D/gw" "$F/burst.bad") ;;
+	esac
 	# The steady feed at LOAD of the capacity.
 	lat="null null 0"
 	if [ "$NSTEADY" -gt 0 ] && [ "$burst_ok" = 1 ]; then
-		"$INJ" -d "$SIMDIR" -k "$K" -w 24 -r "$RATE" "$F/steady.feed" \
+		"$INJ" -d "$SIMDIR" -k "$INJK" -w 24 -r "$RATE_G" \
+		    "$F/steady.feed" \
 		    >"$D/steady.inj" 2>"$D/steady.err"
 		keys "$F/steady.feed" >"$D/steady.keys"
 		wait_for 60 all_stored "$D" "$D/steady.keys"
@@ -546,7 +583,7 @@ reject_rank() {
 # parts handed to the network): a peer sends one SMS per message; tallygw
 # merges replies, so it is done when its outbox is.
 answered() {
-	if [ "$G" = tallygw ]; then
+	if [ "$fn" = tallygw ] || [ "$fn" = tallygw_split ]; then
 		[ "$(submitted)" -gt "$3" ] && idle_tallygw "$1"
 	else
 		[ "$(($(submitted) - $3))" -ge "$2" ] && "idle_$fn" "$1"
@@ -630,7 +667,8 @@ figures() {
 	    "$sent SMS sent, $rpm replies/min, last confirmed after $last s," \
 	    "rejections sent at mean rank $REJECT_RANK," \
 	    "modem work ${mspr} s/report, capacity used $cap; steady at" \
-	    "$RATE/s: latency p50 $2 s, p99 $3 s ($4 messages);" \
+	    "$RATE_G/s$([ "$R" -gt 0 ] && echo " to $R receive-only modems"):" \
+	    "latency p50 $2 s, p99 $3 s ($4 messages);" \
 	    "PSS $idle_mib MiB idle, $load_mib MiB under load"
 	if [ "$MODE" = bank ]; then
 		emit bank "$G" "$K" "capacity_used=$cap" \
@@ -638,11 +676,14 @@ figures() {
 		    "last_confirmed_s=$last" "latency_p50_s=$2" \
 		    "latency_p99_s=$3" "latency_n=$4" "burst=$nb" \
 		    "stored=$nstored" "sms_sent=$sent" \
-		    "modem_s_per_report=$mspr" "steady_per_s=$RATE" \
+		    "modem_s_per_report=$mspr" "steady_per_s=$RATE_G" \
 		    "scale=$SCALE" "reject_rank=$rr" \
-		    "rejected=$(wc -l <"$F/burst.bad")"
+		    "rejected=$(wc -l <"$F/burst.bad")" \
+		    $([ "$R" -gt 0 ] && echo "receive_only=$R")
 	fi
-	printf '%s %s %s %s\n' "$G" "$K" "$idle_mib" "$load_mib" \
+	# The memory section's gateways: tallygw-split is no peer of tallygw.
+	[ "$G" = tallygw-split ] ||
+	    printf '%s %s %s %s\n' "$G" "$K" "$idle_mib" "$load_mib" \
 	    >>"$BENCH_WORK/pss.txt"
 }
 
@@ -672,6 +713,9 @@ for K in $KS; do
 	for G in $GWS; do
 		case $G in
 		tallygw) ;;
+		tallygw-split) [ "$K" -gt "$(split_r "$K")" ] || {
+			say "$G k=$K: not measured: no modem left to send"
+			continue; } ;;
 		gammu-smsd) command -v gammu-smsd >/dev/null || {
 			say "$G: not measured: not installed"; continue; } ;;
 		smsd) command -v smsd >/dev/null || {

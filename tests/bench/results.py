@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 ORDER = ["bank", "pipeline", "memory", "forward"]
-GATEWAYS = ["tallygw", "gammu-smsd", "smsd", "kannel"]
+GATEWAYS = ["tallygw", "tallygw-split", "gammu-smsd", "smsd", "kannel"]
 
 
 def load(outdir):

@@ -201,6 +201,11 @@ test_silent(void **state)
 	m[1].working_since = in.now - 30;	/* back from a restart */
 	assert_false(holds(ALERT_MODEM_SILENT, &in, 1, text));
 	m[1].working_since = in.now - 3600;
+	/* a sender of a split bank: officers write to the others */
+	m[1].quiet_ok = 1;
+	assert_false(holds(ALERT_MODEM_SILENT, &in, 1, text));
+	m[1].quiet_ok = 0;
+	assert_true(holds(ALERT_MODEM_SILENT, &in, 1, text));
 	/* the others are quiet too: the night is, not this modem */
 	m[0].last_rx = in.now - 600;
 	assert_false(holds(ALERT_MODEM_SILENT, &in, 1, text));

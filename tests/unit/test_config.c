@@ -51,9 +51,10 @@ static const char full[] =
     "device = /dev/ttyUSB1\n"					/* 30 */
     "number = 0857-1111-2222\n"
     "enabled = no\n"
+    "role = receive\n"
     "\n"
-    "[central kpu]\n"
-    "url = https://sirekap.example.id/v1/reports\n"		/* 35 */
+    "[central kpu]\n"						/* 35 */
+    "url = https://sirekap.example.id/v1/reports\n"
     "timeout = 30\n"
     "[central backup]\n"
     "url = http://127.0.0.1:8080/v1/reports\n";
@@ -220,6 +221,7 @@ test_full(void **state)
 	assert_int_equal(m->send_cap, 500);
 	assert_string_equal(m->balance, "*888#");
 	assert_int_equal(m->enabled, 1);
+	assert_int_equal(m->role, MODEM_ROLE_BOTH);
 	assert_int_equal(m->line, 20);
 	m = TAILQ_NEXT(m, entry);
 	assert_non_null(m);
@@ -230,6 +232,7 @@ test_full(void **state)
 	assert_string_equal(m->balance, "");
 	assert_int_equal(m->send_cap, GW_SEND_CAP);
 	assert_int_equal(m->enabled, 0);
+	assert_int_equal(m->role, MODEM_ROLE_RECEIVE);
 	assert_null(TAILQ_NEXT(m, entry));
 	assert_ptr_equal(config_modem(&conf, "m2"), m);
 	assert_null(config_modem(&conf, "m3"));
@@ -240,7 +243,7 @@ test_full(void **state)
 	assert_string_equal(c->name, "kpu");
 	assert_string_equal(c->url, "https://sirekap.example.id/v1/reports");
 	assert_int_equal(c->timeout, 30);
-	assert_int_equal(c->line, 34);
+	assert_int_equal(c->line, 35);
 	c = TAILQ_NEXT(c, entry);
 	assert_non_null(c);
 	assert_string_equal(c->name, "backup");
@@ -495,6 +498,12 @@ test_errors(void **state)
 	    "tallygw.conf:6: log_level: must be info or debug: 'warn'");
 	expect_err(GW "[modem m]\nenabled = true\n",
 	    "tallygw.conf:7: enabled: must be yes or no: 'true'");
+	expect_err(GW "[modem m]\nrole = send\n",
+	    "tallygw.conf:7: role: must be both or receive: 'send'");
+	expect_err(GW "[modem m]\ndevice = /dev/x\n\nrole = Receive\n",
+	    "tallygw.conf:9: role: must be both or receive: 'Receive'");
+	expect_err(GW "[modem m]\nrole =\n",
+	    "tallygw.conf:7: role: must be both or receive: ''");
 	expect_err(GW "[modem m]\nsend_cap = -5\n",
 	    "tallygw.conf:7: send_cap: out of range 0..1000000: '-5'");
 	expect_err(GW "[modem m]\nsend_cap = 99999999999999999999\n",
@@ -904,7 +913,8 @@ test_print(void **state)
 	assert_non_null(strstr(t1, "\nlockout_window = 1800\n"));
 	assert_non_null(strstr(t1, "\nrate_limit = 60\n"));
 	assert_non_null(strstr(t1, "\n[modem m2]\ndevice = /dev/ttyUSB1\n"));
-	assert_non_null(strstr(t1, "\nenabled = no\n"));
+	assert_non_null(strstr(t1, "\nenabled = no\nrole = receive\n"));
+	assert_non_null(strstr(t1, "\nenabled = yes\nrole = both\n"));
 	assert_non_null(strstr(t1, "\n[central backup]\n"
 	    "url = http://127.0.0.1:8080/v1/reports\ntimeout = 15\n"));
 	/* Read back, the printout means the same configuration. */
@@ -927,6 +937,7 @@ test_print(void **state)
 		assert_string_equal(ma->balance, mb->balance);
 		assert_int_equal(ma->send_cap, mb->send_cap);
 		assert_int_equal(ma->enabled, mb->enabled);
+		assert_int_equal(ma->role, mb->role);
 	}
 	assert_null(ma);
 	assert_null(mb);
