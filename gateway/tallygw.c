@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -77,6 +78,11 @@ tallygw_modem_lost(struct modem *m)
 	alert_run(time(NULL));
 }
 
+/*
+ * Each second: the timers of the stages, then the heap's free pages go
+ * back to the system (malloc keeps them after a burst, 0.4 MiB of the
+ * main process's proportional set at 64 modems; docs/bench.md).
+ */
 static void
 tallygw_tickcb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -89,6 +95,7 @@ tallygw_tickcb(evutil_socket_t fd, short ev, void *arg)
 		lockout_expire(gw->lockout, now);
 	outbox_run(now);
 	alert_run(now);
+	malloc_trim(0);
 }
 
 static void

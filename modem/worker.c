@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/queue.h>
 #include <sys/stat.h>
 
@@ -17,6 +18,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -38,6 +40,8 @@
 #define WORKER_BACKOFF_MIN	1	/* s before the first reconnect */
 #define WORKER_BACKOFF_MAX	60	/* s, the longest backoff */
 #define WORKER_PRESENT_MS	1000	/* how often to look for the device */
+#define WORKER_TRIM_MS		1000	/* ms between malloc_trim calls */
+#define WORKER_STACK_KEEP	4096	/* bytes below the loop kept mapped */
 
 /* What we last handed up from a location, to delete only that. */
 struct worker_seen {
@@ -62,6 +66,8 @@ struct worker {
 	long long		 last_beat;
 	long long		 last_health;
 	long long		 last_present;
+	long long		 last_trim;
+	uintptr_t		 stack_low;	/* the stack's end, 0 unknown */
 	int			 quit;
 	unsigned int		 gen;		/* sweep generation */
 	struct worker_seens	 seen;
@@ -660,6 +666,55 @@ worker_timeout(struct worker *w)
 	return (due - now > INT_MAX ? INT_MAX : (int)(due - now));
 }
 
+/* The lowest address of the main thread's stack, 0 if not found. */
+static uintptr_t
+worker_stack_low(void)
+{
+	FILE		*f;
+	char		 line[256];
+	unsigned long	 lo = 0, hi;
+
+	if ((f = fopen("/proc/self/maps", "re")) == NULL)
+		return (0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strstr(line, "[stack]") != NULL &&
+		    sscanf(line, "%lx-%lx", &lo, &hi) == 2)
+			break;
+	fclose(f);
+	return (lo);
+}
+
+/*
+ * Give back what work left resident: the stack below the loop and the
+ * heap's free pages. libGammu's GSM_ReadDevice clears a 64 KB buffer on
+ * the stack at each read, so a worker that read once keeps 80 KB of
+ * stack for good; times 64 workers it is megabytes. Before each sleep
+ * (the stack's end and malloc_trim at most once a second). The pages
+ * below this frame hold nothing live (one thread); a page given back
+ * comes back zero when the stack next grows into it.
+ */
+static void __attribute__((__noinline__))
+worker_trim(struct worker *w)
+{
+	volatile char	 here = 0;
+	long		 pg = sysconf(_SC_PAGESIZE);
+	uintptr_t	 top;
+	long long	 now = worker_now();
+
+	if (now - w->last_trim >= WORKER_TRIM_MS) {
+		w->last_trim = now;
+		w->stack_low = worker_stack_low();
+		malloc_trim(0);
+	}
+	if (pg <= 0)
+		pg = 4096;
+	top = ((uintptr_t)&here - WORKER_STACK_KEEP) & ~(uintptr_t)(pg - 1);
+	if (w->stack_low != 0 && w->stack_low < top &&
+	    madvise((void *)w->stack_low, top - w->stack_low,
+	    MADV_DONTNEED) == -1)
+		log_debug("trim: madvise: %s", strerror(errno));
+}
+
 /*
  * Sleep until there is something to do, and no longer: a frame from
  * the main process, bytes from the modem (+CMTI, +CDSI, an answer), or
@@ -715,6 +770,7 @@ worker_loop(struct worker *w)
 			break;
 		if (w->state == MODEM_INIT)
 			continue;
+		worker_trim(w);
 		ev = worker_wait(w);
 		if (worker_term)
 			break;

@@ -242,6 +242,19 @@ big=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { big = 0; anon = (NF == 5) }
     "/proc/${WPID:-0}/smaps" 2>/dev/null)
 expect "the worker keeps no big buffer resident between operations" \
     "${WPID:+$big}" 0
+# Nor its deepest stack: libGammu's GSM_ReadDevice clears a 64 KB
+# buffer on the stack at each read, so a worker that kept what it
+# touched would hold 64 KB or more of stack for good (docs/bench.md).
+stack_kib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { s = ($6 == "[stack]") }
+	    /^Rss:/ && s { print $2 }' "/proc/${WPID:-0}/smaps" 2>/dev/null
+}
+stack_small() { [ -n "$WPID" ] && [ "$(stack_kib)" -lt 64 ] 2>/dev/null; }
+if wait_for 5 stack_small; then
+	t_ok "the idle worker gives its stack back (Rss $(stack_kib) KB)"
+else
+	t_fail "the idle worker gives its stack back (Rss $(stack_kib) KB)"
+fi
 
 # UCS-2 received.
 mark
