@@ -723,7 +723,13 @@ store_run(struct store *s, enum store_st i, const char *what)
 static int
 store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
-	return (sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT));
+	/*
+	 * Not copied (SQLITE_STATIC; a copy of each text cost a report
+	 * 8,000 instructions): every statement is stepped in the function
+	 * that binds it, while the text is there, and store_stmt clears
+	 * the bindings before the next use.
+	 */
+	return (sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC));
 }
 
 /* NULL for "nothing": a NULL or empty string. */
@@ -819,6 +825,18 @@ store_prior_row(sqlite3_stmt *st, struct prior *p)
 	store_col(st, 5, p->canon, sizeof(p->canon));
 	store_col(st, 6, p->receipt, sizeof(p->receipt));
 	return (0);
+}
+
+/*
+ * Once at start-up, before SQLite opens anything (the registry too):
+ * no count of SQLite's memory, which took a mutex at every allocation
+ * (6% of the receive stage's instructions); nothing reads it.
+ */
+void
+store_init(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		log_warnx("store: SQLite was initialised before store_init");
 }
 
 /*
