@@ -123,20 +123,28 @@ full() {
 }
 verdicts() { sed -n 's/^verdicts: //p' "$1.out"; }
 
+# mean A B: the mean of two rates.
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
+
 # 1. On a tmpfs, no fsync cost: the pipeline's own speed, an empty store
-# then a full one. The ratio of the two is the cost of a million rows.
+# and a full one in turn, twice (the machine's load moves a short run).
+# The ratio of the two is the cost of a million rows.
 tmpfs_empty=null
 tmpfs_1m=null
 if [ -d /dev/shm ] && SHM=$(mktemp -d /dev/shm/tallybench.XXXXXX); then
-	tmpfs_empty=$(pipe_run "$SHM/empty" "$W/run1.feed" "$BATCH" \
-	    "$WARM") || exit 1
-	say "empty store, on tmpfs: $tmpfs_empty reports/s ($N reports;" \
-	    "$(verdicts "$SHM/empty"))"
 	full "$SHM/full" || exit 1
-	tmpfs_1m=$(pipe_run "$SHM/full" "$W/run1.feed" "$BATCH" \
-	    "$WARM") || exit 1
-	say "full store, on tmpfs: $tmpfs_1m reports/s ($N reports;" \
-	    "$(verdicts "$SHM/full"))"
+	te1=$(pipe_run "$SHM/empty1" "$W/run1.feed" "$BATCH" "$WARM") ||
+	    exit 1
+	tf1=$(pipe_run "$SHM/full" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
+	te2=$(pipe_run "$SHM/empty2" "$W/run2.feed" "$BATCH" "$WARM") ||
+	    exit 1
+	tf2=$(pipe_run "$SHM/full" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
+	tmpfs_empty=$(mean "$te1" "$te2")
+	tmpfs_1m=$(mean "$tf1" "$tf2")
+	say "empty store, on tmpfs: $tmpfs_empty reports/s ($te1 and $te2;" \
+	    "$N reports each; $(verdicts "$SHM/empty1"))"
+	say "full store, on tmpfs: $tmpfs_1m reports/s ($tf1 and $tf2;" \
+	    "$N reports each; $(verdicts "$SHM/full"))"
 	rm -rf "$SHM"
 	SHM=
 fi
@@ -147,8 +155,8 @@ e1=$(pipe_run "$W/empty1" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
 f1=$(pipe_run "$W/full" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
 e2=$(pipe_run "$W/empty2" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
 f2=$(pipe_run "$W/full" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
-rate_empty=$(awk -v a="$e1" -v b="$e2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
-rate_1m=$(awk -v a="$f1" -v b="$f2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+rate_empty=$(mean "$e1" "$e2")
+rate_1m=$(mean "$f1" "$f2")
 say "empty store, on disk: $rate_empty reports/s ($e1 and $e2; $N" \
     "reports each; $(verdicts "$W/empty1"))"
 # The batch's weight: each report alone, and 64 at once.
