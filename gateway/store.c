@@ -853,10 +853,12 @@ store_upgrade_v5(struct store *s)
 {
 	sqlite3_stmt	*st;
 	size_t		 i;
-	int		 rc = 0, changed;
+	int		 rc = 0;
 
-	if (sqlite3_exec(s->db, "PRAGMA writable_schema = ON", NULL, NULL,
-	    NULL) != SQLITE_OK)
+	/* A SQLite built defensive by default refuses the edit. */
+	if (sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL) !=
+	    SQLITE_OK || sqlite3_exec(s->db, "PRAGMA writable_schema = ON",
+	    NULL, NULL, NULL) != SQLITE_OK)
 		return (-1);
 	if (sqlite3_prepare_v2(s->db, "UPDATE sqlite_master SET"
 	    " sql = replace(sql, ?2, ?3) WHERE type = 'table' AND name = ?1"
@@ -873,8 +875,7 @@ store_upgrade_v5(struct store *s)
 			rc = -1;
 			break;
 		}
-		changed = sqlite3_changes(s->db);
-		if (changed != 1)
+		if (sqlite3_changes(s->db) != 1)
 			log_warnx("store: %s: a CHECK constraint is not the "
 			    "one this tallygw knows; left as it is",
 			    store_v5_checks[i].table);
