@@ -2083,7 +2083,7 @@ test_crash_after_commit(void **state)
 static void
 test_names(void **state)
 {
-	char		 iso[GW_ISO_MAX];
+	char		 iso[GW_ISO_MAX], small[8];
 	struct tm	 tm;
 	time_t		 t;
 	int		 ms;
@@ -2121,6 +2121,10 @@ test_names(void **state)
 	/* time(2) reads a coarse clock that may lag the one ISO times use
 	 * by a tick: at a second's edge it still says the last second. */
 	assert_in_range(t, time(NULL) - 2, time(NULL) + 1);
+	/* A short buffer gets the beginning, as snprintf would give. */
+	store_iso_now(small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_memory_equal(small, iso, sizeof(small) - 1);
 }
 
 int
