@@ -329,6 +329,7 @@ struct store_counts {
 };
 
 struct store;
+void		 store_init(void);
 struct store	*store_open(const char *, char *, size_t);
 void		 store_close(struct store *);
 int		 store_cache_size(struct store *, int);

@@ -72,6 +72,52 @@ sms_delete_parts(struct modem *m, const struct parts_done *d)
 }
 
 /*
+ * The arrays of one loop turn's batch, kept from turn to turn: they
+ * grow to the largest turn seen, so a turn allocates nothing.
+ */
+static struct {
+	struct inbound		*in;
+	struct received		*out;
+	struct sms_slots	*slots;
+	struct sms_item		**items;
+	int			*rc;
+	size_t			 max;
+} sms_turn;
+
+/* One of sms_turn's arrays (*p) grown to n elements of size bytes. */
+static int
+sms_grow(void **p, size_t n, size_t size)
+{
+	void	*q;
+
+	if ((q = reallocarray(*p, n, size)) == NULL)
+		return (-1);
+	*p = q;
+	return (0);
+}
+
+/* Room for n messages in sms_turn; -1 (logged) if there is none. */
+static int
+sms_turn_room(size_t n)
+{
+	if (n <= sms_turn.max)
+		return (0);
+	n = n < 2 * sms_turn.max ? 2 * sms_turn.max : n;
+	if (sms_grow((void **)&sms_turn.in, n, sizeof(*sms_turn.in)) == -1 ||
+	    sms_grow((void **)&sms_turn.out, n, sizeof(*sms_turn.out)) == -1 ||
+	    sms_grow((void **)&sms_turn.slots, n,
+	    sizeof(*sms_turn.slots)) == -1 ||
+	    sms_grow((void **)&sms_turn.items, n,
+	    sizeof(*sms_turn.items)) == -1 ||
+	    sms_grow((void **)&sms_turn.rc, n, sizeof(*sms_turn.rc)) == -1) {
+		log_warn("sms: reallocarray");	/* the queue waits */
+		return (-1);
+	}
+	sms_turn.max = n;
+	return (0);
+}
+
+/*
  * The messages of this loop turn to the receive stage, in one
  * transaction (receive_batch): only after its commit are their SIM
  * slots deleted, each committed one's; one not stored stays on the
@@ -81,46 +127,35 @@ static void
 sms_flush(void)
 {
 	struct inbound		*in;
-	struct received		*out;
-	struct sms_slots	*slots;
-	struct sms_item		*it, **items;
-	int			*rc;
+	struct sms_item		*it;
 	size_t			 n = sms_nqueued, i;
 
-	if (n == 0)
+	if (n == 0 || sms_turn_room(n) == -1)
 		return;
-	in = calloc(n, sizeof(*in));
-	out = calloc(n, sizeof(*out));
-	slots = calloc(n, sizeof(*slots));
-	items = calloc(n, sizeof(*items));
-	rc = calloc(n, sizeof(*rc));
-	if (in == NULL || out == NULL || slots == NULL || items == NULL ||
-	    rc == NULL) {
-		log_warn("sms: calloc");	/* the queue waits */
-		goto done;
-	}
 	i = 0;
 	TAILQ_FOREACH(it, &sms_queue, entry) {
-		items[i] = it;
-		slots[i].modem = it->d.modem;
-		slots[i].d = &it->d;
-		in[i].channel = CHANNEL_SMS;
-		in[i].sender = it->d.sender;
-		in[i].text = it->d.text;
-		in[i].arrived = it->arrived;
-		in[i].via = it->d.modem;
-		in[i].via_number = it->number;
-		in[i].ref = it->d.smsc_time;
-		in[i].parts = it->d.nparts;
-		in[i].undecodable = it->raw ? it->why : NULL;
-		in[i].rows = sms_rows;
-		in[i].arg = &slots[i];
+		sms_turn.items[i] = it;
+		sms_turn.slots[i].modem = it->d.modem;
+		sms_turn.slots[i].d = &it->d;
+		in = &sms_turn.in[i];
+		memset(in, 0, sizeof(*in));
+		in->channel = CHANNEL_SMS;
+		in->sender = it->d.sender;
+		in->text = it->d.text;
+		in->arrived = it->arrived;
+		in->via = it->d.modem;
+		in->via_number = it->number;
+		in->ref = it->d.smsc_time;
+		in->parts = it->d.nparts;
+		in->undecodable = it->raw ? it->why : NULL;
+		in->rows = sms_rows;
+		in->arg = &sms_turn.slots[i];
 		i++;
 	}
-	receive_batch(in, out, rc, n);
+	receive_batch(sms_turn.in, sms_turn.out, sms_turn.rc, n);
 	for (i = 0; i < n; i++) {
-		it = items[i];
-		if (rc[i] == 0)
+		it = sms_turn.items[i];
+		if (sms_turn.rc[i] == 0)
 			sms_delete_parts(bank_find(it->d.modem), &it->d);
 		else
 			log_warnx("msg: from %s on %s: not stored; left on the "
@@ -130,12 +165,6 @@ sms_flush(void)
 		free(it);
 	}
 	sms_nqueued = 0;
- done:
-	free(in);
-	free(out);
-	free(slots);
-	free(items);
-	free(rc);
 }
 
 static void

@@ -146,6 +146,7 @@ tallygw_setup(void)
 	struct gw_conf	*c = &gw->conf;
 	char		 err[PATH_MAX + GW_URL_MAX + 128];
 
+	store_init();
 	if (key_init() == -1)
 		fatalx("libsodium init failed");
 	if (key_load(c->key, &gw->key, err, sizeof(err)) == -1)

@@ -19,6 +19,9 @@
 #   BENCH_PIPE_FILL	reports in the full store (1000000)
 #   BENCH_PIPE_CG	reports under callgrind (500)
 #   BENCH_PIPE_BATCH	reports committed together (8)
+#   BENCH_PIPE_WARM	reports through the pipeline before each timed
+#			run, not timed (500): an empty and a full store
+#			start alike (the process, the page cache, the WAL)
 
 . tests/regress/lib.sh
 . tests/bench/lib.sh
@@ -26,10 +29,12 @@ N=${BENCH_PIPE_N:-5000}
 FILL=${BENCH_PIPE_FILL:-1000000}
 CG=${BENCH_PIPE_CG:-500}
 BATCH=${BENCH_PIPE_BATCH:-8}
+WARM=${BENCH_PIPE_WARM:-500}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	N=${BENCH_PIPE_N:-1000}
 	FILL=${BENCH_PIPE_FILL:-100000}
 	CG=${BENCH_PIPE_CG:-100}
+	WARM=${BENCH_PIPE_WARM:-100}
 fi
 W=$BENCH_WORK/pipeline
 mkdir -p "$W/keys"
@@ -51,13 +56,14 @@ pipe_conf() {
 	printf '\n[central c]\nurl = http://127.0.0.1:9/v1/reports\n'
 }
 
-# pipe_run STATE FEED [BATCH]: bench_pipeline over FEED into the store in
-# STATE, BATCH (BENCH_PIPE_BATCH) reports a transaction; prints its rate
-# (reports/s) and keeps its output in STATE.out.
+# pipe_run STATE FEED [BATCH [WARM]]: bench_pipeline over FEED into the
+# store in STATE, BATCH (BENCH_PIPE_BATCH) reports a transaction, the
+# first WARM (0) of them not timed; prints its rate (reports/s) and
+# keeps its output in STATE.out.
 pipe_run() {
 	pipe_conf "$1" >"$1.conf"
-	"$W/bench_pipeline" -b "${3:-$BATCH}" -f "$1.conf" "$2" >"$1.out" \
-	    2>"$1.err" ||
+	"$W/bench_pipeline" -b "${3:-$BATCH}" -w "${4:-0}" -f "$1.conf" "$2" \
+	    >"$1.out" 2>"$1.err" ||
 	    { say "FAILED: bench_pipeline: $(tail -1 "$1.err")"; return 1; }
 	sed -n 's/.*: \([0-9]*\) reports\/s$/\1/p' "$1.out"
 }
@@ -85,15 +91,21 @@ printf '%s\n' "$BENCH_ROOT_KEY" >"$W/root.key"
 chmod 600 "$W/root.key"
 registry "$W/registry.db" || { say "FAILED: tallyctl import"; exit 1; }
 
-# The reports: two sets of N timed, CG twice under callgrind, 1 the
-# template of the fill; real 2024 rows, one TPS and one sender each.
-signed_reports $((2 * N + 2 * CG + 1)) "$W/all.txt"
+# The reports: two sets of N timed, CG twice under callgrind, WARM for
+# the warm-up before each timed run, 1 the template of the fill; real
+# 2024 rows, one TPS and one sender each.
+signed_reports $((2 * N + 2 * CG + WARM + 1)) "$W/all.txt"
 awk '{ printf "+628127%07d %s\n", NR, $0 }' "$W/all.txt" >"$W/all.feed"
 sed -n "1,${N}p" "$W/all.feed" >"$W/timed1.feed"
 sed -n "$((N + 1)),$((2 * N))p" "$W/all.feed" >"$W/timed2.feed"
 sed -n "$((2 * N + 1)),$((2 * N + CG))p" "$W/all.feed" >"$W/cg1.feed"
 sed -n "$((2 * N + CG + 1)),$((2 * N + 2 * CG))p" "$W/all.feed" \
     >"$W/cg2.feed"
+sed -n "$((2 * N + 2 * CG + 1)),$((2 * N + 2 * CG + WARM))p" \
+    "$W/all.feed" >"$W/warm.feed"
+# Each timed run: the warm-up, then its N reports (timed).
+cat "$W/warm.feed" "$W/timed1.feed" >"$W/run1.feed"
+cat "$W/warm.feed" "$W/timed2.feed" >"$W/run2.feed"
 tail -n 1 "$W/all.feed" >"$W/template.feed"
 awk '{ print $3 }' "$W/all.feed" >"$W/exclude.csv"
 
@@ -111,35 +123,45 @@ full() {
 }
 verdicts() { sed -n 's/^verdicts: //p' "$1.out"; }
 
+# mean A B: the mean of two rates.
+mean() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", (a + b) / 2 }'; }
+
 # 1. On a tmpfs, no fsync cost: the pipeline's own speed, an empty store
-# then a full one. The ratio of the two is the cost of a million rows.
+# and a full one in turn, twice (the machine's load moves a short run).
+# The ratio of the two is the cost of a million rows.
 tmpfs_empty=null
 tmpfs_1m=null
 if [ -d /dev/shm ] && SHM=$(mktemp -d /dev/shm/tallybench.XXXXXX); then
-	tmpfs_empty=$(pipe_run "$SHM/empty" "$W/timed1.feed") || exit 1
-	say "empty store, on tmpfs: $tmpfs_empty reports/s ($N reports;" \
-	    "$(verdicts "$SHM/empty"))"
 	full "$SHM/full" || exit 1
-	tmpfs_1m=$(pipe_run "$SHM/full" "$W/timed1.feed") || exit 1
-	say "full store, on tmpfs: $tmpfs_1m reports/s ($N reports;" \
-	    "$(verdicts "$SHM/full"))"
+	te1=$(pipe_run "$SHM/empty1" "$W/run1.feed" "$BATCH" "$WARM") ||
+	    exit 1
+	tf1=$(pipe_run "$SHM/full" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
+	te2=$(pipe_run "$SHM/empty2" "$W/run2.feed" "$BATCH" "$WARM") ||
+	    exit 1
+	tf2=$(pipe_run "$SHM/full" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
+	tmpfs_empty=$(mean "$te1" "$te2")
+	tmpfs_1m=$(mean "$tf1" "$tf2")
+	say "empty store, on tmpfs: $tmpfs_empty reports/s ($te1 and $te2;" \
+	    "$N reports each; $(verdicts "$SHM/empty1"))"
+	say "full store, on tmpfs: $tmpfs_1m reports/s ($tf1 and $tf2;" \
+	    "$N reports each; $(verdicts "$SHM/full"))"
 	rm -rf "$SHM"
 	SHM=
 fi
 # 2. On disk, as tallygw runs (each batch one transaction, fsync'd):
 # empty and full in turn, twice, for the disk's ups and downs.
 full "$W/full" || exit 1
-e1=$(pipe_run "$W/empty1" "$W/timed1.feed") || exit 1
-f1=$(pipe_run "$W/full" "$W/timed1.feed") || exit 1
-e2=$(pipe_run "$W/empty2" "$W/timed2.feed") || exit 1
-f2=$(pipe_run "$W/full" "$W/timed2.feed") || exit 1
-rate_empty=$(awk -v a="$e1" -v b="$e2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
-rate_1m=$(awk -v a="$f1" -v b="$f2" 'BEGIN { printf "%.0f", (a + b) / 2 }')
+e1=$(pipe_run "$W/empty1" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
+f1=$(pipe_run "$W/full" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
+e2=$(pipe_run "$W/empty2" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
+f2=$(pipe_run "$W/full" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
+rate_empty=$(mean "$e1" "$e2")
+rate_1m=$(mean "$f1" "$f2")
 say "empty store, on disk: $rate_empty reports/s ($e1 and $e2; $N" \
     "reports each; $(verdicts "$W/empty1"))"
 # The batch's weight: each report alone, and 64 at once.
-b1=$(pipe_run "$W/empty_b1" "$W/timed1.feed" 1) || exit 1
-b64=$(pipe_run "$W/empty_b64" "$W/timed2.feed" 64) || exit 1
+b1=$(pipe_run "$W/empty_b1" "$W/run1.feed" 1 "$WARM") || exit 1
+b64=$(pipe_run "$W/empty_b64" "$W/run2.feed" 64 "$WARM") || exit 1
 say "empty store, on disk, in batches of 1: $b1 reports/s; of 64: $b64"
 say "full store, on disk: $rate_1m reports/s ($f1 and $f2; $N reports" \
     "each; $(verdicts "$W/full"))"
@@ -159,7 +181,7 @@ emit pipeline tallygw 0 "rate_empty=$rate_empty" "rate_1m=$rate_1m" \
     "reports=$N" "stored=$stored" "batch=$BATCH" "rate_empty_batch1=$b1" \
     "rate_empty_batch64=$b64"
 awk -v e="$rate_empty" -v f="$rate_1m" -v te="$tmpfs_empty" \
-    -v tf="$tmpfs_1m" 'BEGIN {
+    -v tf="$tmpfs_1m" -v ie="$instr" -v if1="$instr_1m" 'BEGIN {
 	printf "pipeline: target: >= 20,000 reports/s on 2 cores: %s\n",
 	    (e >= 20000) ? "met" : "NOT MET"
 	printf "pipeline: target: with a million stored, >= 90%% of the " \
@@ -168,4 +190,9 @@ awk -v e="$rate_empty" -v f="$rate_1m" -v te="$tmpfs_empty" \
 	if (te != "null" && te > 0)
 		printf ", on tmpfs %s (%.0f%%)", (tf >= 0.9 * te) ? "met" : \
 		    "NOT MET", 100 * tf / te
+	# Instructions per report: the full store runs at ie / if1 of the
+	# rate of the empty store where instructions are the limit.
+	if (ie != "null" && if1 != "null" && if1 > 0)
+		printf ", by instructions %s (%.0f%%)", (ie >= 0.9 * if1) ? \
+		    "met" : "NOT MET", 100 * ie / if1
 	printf "\n" }'

@@ -171,6 +171,43 @@ raw_text(struct fixture *f, const char *fmt, ...)
 	return (text);
 }
 
+/* Run SQL statements on a second connection; SQLite's result code. */
+static int
+raw_exec(struct fixture *f, const char *sql)
+{
+	sqlite3	*db;
+	int	 rc;
+
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK)
+		fail_msg("raw open %s", f->path);
+	sqlite3_busy_timeout(db, 5000);
+	if ((rc = sqlite3_exec(db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		fprintf(stderr, "# raw exec: %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return (rc);
+}
+
+/* How many times SQLite's program for sql uses the opcode op. */
+static int
+raw_ops(struct fixture *f, const char *sql, const char *op)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	char		 q[1024];
+	int		 n = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+	if (sqlite3_open_v2(f->path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("explain %s: %s", q, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n += strcmp((const char *)sqlite3_column_text(st, 1), op) == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return (n);
+}
+
 static void
 iso_at(time_t t, char *buf, size_t len)
 {
@@ -263,12 +300,56 @@ test_slots(void **state)
 	assert_int_equal(multi, 1);
 }
 
+/*
+ * Make the fixture's store what schema version 4 wrote: CHECK
+ * constraints with IN lists (as tallygw wrote them up to version 4),
+ * messages_seq and forwards_due, no forwards_failed.
+ */
+static void
+make_v4(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(raw_exec(f, "PRAGMA writable_schema = ON;"
+	    "UPDATE sqlite_master SET sql = replace(replace(sql,"
+	    " 'CHECK (kind = ''report'' OR kind = ''cek'' OR kind = ''bantu''"
+	    " OR kind = ''other'' OR kind = ''rate'')',"
+	    " ' CHECK (kind IN (''report'', ''cek'', ''bantu'', ''other'',"
+	    " ''rate''))'),"
+	    " 'CHECK (verdict = ''OK'' OR verdict = ''FLAGGED'' OR"
+	    " verdict = ''DUPLICATE'' OR verdict = ''REJECTED'')',"
+	    " ' CHECK (verdict IN (''OK'', ''FLAGGED'', ''DUPLICATE'',"
+	    " ''REJECTED''))') WHERE name = 'messages';"
+	    "UPDATE sqlite_master SET sql = replace(sql,"
+	    " 'CHECK (state = ''queued'' OR state = ''sending'' OR"
+	    " state = ''sent'' OR state = ''delivered'' OR"
+	    " state = ''failed'')', 'CHECK (state IN  (''queued'',"
+	    " ''sending'', ''sent'', ''delivered'', ''failed''))')"
+	    " WHERE name = 'outbox';"
+	    "UPDATE sqlite_master SET sql = replace(sql,"
+	    " 'CHECK (state = ''pending'' OR state = ''sending'' OR"
+	    " state = ''acked'' OR state = ''retry_wait'' OR"
+	    " state = ''failed'')', 'CHECK (state IN  (''pending'',"
+	    " ''sending'', ''acked'', ''retry_wait'', ''failed''))')"
+	    " WHERE name = 'forwards';"
+	    "PRAGMA writable_schema = RESET;"
+	    "DROP INDEX forwards_failed;"
+	    "CREATE INDEX messages_seq ON messages (tps, seq)"
+	    " WHERE verdict IN ('OK', 'FLAGGED');"
+	    "CREATE INDEX forwards_due ON forwards (central, state, next_at);"
+	    "PRAGMA user_version = 4;"), SQLITE_OK);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE sql LIKE '%%kind IN (''report''%%'"
+	    " OR sql LIKE '%%verdict IN (''OK'', ''FLAGGED'', ''DUP%%'"
+	    " OR sql LIKE '%%state IN  (''queued''%%'"
+	    " OR sql LIKE '%%state IN  (''pending''%%'"), 3);
+}
+
 /* Make the fixture's store what schema version 3 wrote: no priorities. */
 static void
 make_v3(struct fixture *f)
 {
-	store_close(f->s);
-	f->s = NULL;
+	make_v4(f);
 	raw_int(f, "ALTER TABLE replies DROP COLUMN priority");
 	raw_int(f, "ALTER TABLE outbox DROP COLUMN priority");
 	raw_int(f, "PRAGMA user_version = 3");
@@ -312,11 +393,97 @@ test_upgrade(void **state)
 	    "'sim_slots') WHERE name = 'part_time'"), 0);
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 1);
 	assert_true(has_ussd_tables(f));
 	f->s = s2;
+}
+
+/*
+ * A version 4 store (a night's rows in it) is upgraded to 5 in place:
+ * its CHECK constraints become chains of `=' that still refuse what
+ * they refused, the indexes no query needs are gone, forwards_failed
+ * counts the failed forwards already there, and every row stays.
+ */
+static void
+test_upgrade_v4(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 a, b, fa;
+	long		 failed;
+	char		 err[512];
+
+	a = addmsg(f, MSG_REPORT, VERDICT_OK, "1*x");
+	b = addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
+	assert_int_equal(store_fwd_add(f->s, a, "kpu"), 0);
+	assert_int_equal(store_fwd_add(f->s, b, "kpu"), 0);
+	fa = raw_int(f, "SELECT id FROM forwards WHERE msg_id = %lld",
+	    (long long)a);
+	assert_int_equal(store_fwd_set(f->s, fa, FWD_FAILED, 1, 0, 400,
+	    "refused"), 0);
+	make_v4(f);
+	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE sql LIKE '%%kind = ''report'' OR kind = ''cek''%%'"
+	    " AND sql LIKE '%%verdict = ''OK'' OR verdict%%'"), 1);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE (name = 'outbox' AND sql LIKE '%%state = ''queued'' OR%%')"
+	    " OR (name = 'forwards' AND"
+	    " sql LIKE '%%state = ''pending'' OR%%')"), 2);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE sql LIKE '%%IN (''report''%%'"
+	    " OR sql LIKE '%%IN  (''%%'"), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name IN ('messages_seq', 'forwards_due')"), 0);
+	assert_string_equal(raw_text(f, "PRAGMA integrity_check"), "ok");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
+	assert_int_equal(store_fwd_failed(f->s, "kpu", &failed), 0);
+	assert_int_equal(failed, 1);
+	/* The constraints still hold. */
+	assert_int_equal(raw_exec(f, "UPDATE messages SET kind = 'junk'"
+	    " WHERE id = 1"), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_exec(f, "UPDATE messages SET verdict = 'MAYBE'"
+	    " WHERE id = 1"), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_exec(f, "UPDATE messages SET verdict = NULL"
+	    " WHERE id = 2"), SQLITE_OK);
+	assert_int_equal(raw_exec(f, "UPDATE forwards SET state = 'lost'"),
+	    SQLITE_CONSTRAINT);
+	assert_int_equal(raw_exec(f, "INSERT INTO outbox (dest, text, state,"
+	    " created) VALUES ('+62811', 'x', 'gone', 1)"), SQLITE_CONSTRAINT);
+	assert_int_equal(raw_exec(f, "INSERT INTO outbox (dest, text, state,"
+	    " created) VALUES ('+62811', 'x', 'delivered', 1)"), SQLITE_OK);
+	/* Opened again: nothing more to do. */
+	reopen(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(addmsg(f, MSG_CEK, 0, "CEK 1") > b, 1);
+}
+
+/*
+ * Writing a message or a forward builds no ephemeral table in SQLite
+ * (a CHECK of `x IN (a, b, c)' built one for every row: a fifth of the
+ * receive stage's instructions).
+ */
+static void
+test_no_ephemeral(void **state)
+{
+	struct fixture	*f = *state;
+
+	assert_int_equal(raw_ops(f, "INSERT INTO messages (modem,"
+	    " modem_number, sender, smsc_time, received_at, parts, raw, kind,"
+	    " verdict) VALUES ('m', '', 's', 't', 'r', 1, 'x', 'report',"
+	    " 'OK')", "OpenEphemeral"), 0);
+	assert_int_equal(raw_ops(f, "INSERT INTO forwards (msg_id, central,"
+	    " state, updated) VALUES (1, 'kpu', 'pending', 1)",
+	    "OpenEphemeral"), 0);
+	assert_int_equal(raw_ops(f, "UPDATE outbox SET state = 'sent'"
+	    " WHERE id = 1", "OpenEphemeral"), 0);
+	/* What the test looks for: the IN form of version 4 builds one. */
+	make_v4(f);
+	assert_true(raw_ops(f, "INSERT INTO forwards (msg_id, central,"
+	    " state, updated) VALUES (1, 'kpu', 'pending', 1)",
+	    "OpenEphemeral") > 0);
 }
 
 /*
@@ -336,7 +503,7 @@ test_upgrade_v2(void **state)
 	addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
 	make_v2(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
 	memset(&e, 0, sizeof(e));
@@ -347,7 +514,7 @@ test_upgrade_v2(void **state)
 	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
 	/* Opened again: nothing more to do, the row is there. */
 	reopen(f);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_int_equal(store_ussd_end_get(f->s, "S1", 1000000000, &e), 1);
 	assert_int_equal(e.msg_id, id);
 }
@@ -507,15 +674,17 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
 	    " 'forwards')"), 4);
 	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
-	    " type = 'index' AND name IN ('messages_seq', 'messages_page',"
-	    " 'messages_seen')"), 3);
+	    " type = 'index' AND name IN ('messages_page', 'messages_seen',"
+	    " 'forwards_failed')"), 3);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
+	    " name IN ('messages_seq', 'forwards_due')"), 0);
 	/* A second opener finds the schema and does not create it again. */
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
@@ -528,11 +697,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 5");
+	raw_int(f, "PRAGMA user_version = 6");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 4");
+	raw_int(f, "PRAGMA user_version = 5");
 	reopen(f);
 }
 
@@ -1163,7 +1332,7 @@ test_upgrade_v3(void **state)
 	addreply(f, msg, "+62822", 100, "two");
 	make_v3(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 4);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies WHERE"
 	    " priority = 2"), 2);
 	assert_int_equal(raw_int(f, "SELECT priority FROM outbox WHERE"
@@ -1914,7 +2083,7 @@ test_crash_after_commit(void **state)
 static void
 test_names(void **state)
 {
-	char		 iso[GW_ISO_MAX];
+	char		 iso[GW_ISO_MAX], small[8];
 	struct tm	 tm;
 	time_t		 t;
 	int		 ms;
@@ -1952,6 +2121,10 @@ test_names(void **state)
 	/* time(2) reads a coarse clock that may lag the one ISO times use
 	 * by a tick: at a second's edge it still says the last second. */
 	assert_in_range(t, time(NULL) - 2, time(NULL) + 1);
+	/* A short buffer gets the beginning, as snprintf would give. */
+	store_iso_now(small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	assert_memory_equal(small, iso, sizeof(small) - 1);
 }
 
 int
@@ -1961,6 +2134,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v4, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_no_ephemeral, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v3, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_out_priority, setup,
