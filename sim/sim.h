@@ -215,6 +215,7 @@ struct phone {
 	struct inmsgq	 inbox;
 	struct reasmq	 partial;
 	unsigned long	 received;
+	time_t		 last_sent;	/* SMSC time of its last SMS */
 };
 TAILQ_HEAD(phoneq, phone);
 

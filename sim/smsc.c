@@ -181,6 +181,27 @@ smsc_queue(struct modem *m, const struct pdu_part *pdu, int is_report,
 }
 
 /*
+ * The SMSC time of a phone's new SMS: a second after its last one at
+ * least. A real phone's SMS take seconds to go out one after the other,
+ * so two never share the SMSC's second; a time-scaled run (or a player
+ * catching up) would send them within one, and the gateway could not
+ * tell their order (it orders a sweep by SMSC time).
+ */
+static time_t
+smsc_stamp(const char *norm)
+{
+	struct phone	*p;
+	time_t		 t = time(NULL);
+
+	if ((p = smsc_phone(norm, 1)) == NULL)
+		return (t);
+	if (t <= p->last_sent)
+		t = p->last_sent + 1;
+	p->last_sent = t;
+	return (t);
+}
+
+/*
  * A phone sends a text to a modem: split into parts (GSM 7-bit or
  * UCS-2, concatenated when long) and queued.
  */
@@ -195,7 +216,7 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 	if ((parts = calloc(PDU_PARTS_MAX, sizeof(*parts))) == NULL)
 		return (-1);
 	ref = sim->next_ref++ & 0xff;
-	n = pdu_encode_deliver(m->op->smsc, norm, text, time(NULL), ref,
+	n = pdu_encode_deliver(m->op->smsc, norm, text, smsc_stamp(norm), ref,
 	    parts, PDU_PARTS_MAX);
 	if (n <= 0) {
 		free(parts);
@@ -206,7 +227,6 @@ smsc_inject(const char *from, struct modem *m, const char *text, int *nparts)
 	free(parts);
 	sim->st_injected++;
 	*nparts = n;
-	smsc_phone(norm, 1);
 	log_info("sim: inject %s -> modem%d (%s): %d part(s)", norm, m->idx,
 	    m->msisdn, n);
 	return (0);
