@@ -67,11 +67,39 @@ expect_match "forwards wait while the central is down" "$pend" '^[1-9]'
 timeout 10 "$SIM" central --dir "$R" --ctl up >/dev/null
 expect "the central receiver is back" "$?" 0
 
-wait_for 240 ctl oracle
+# A reply in flight on m1 at the unplug may reach its phone twice: the
+# modem may have sent it before it went, nobody knows, and it is sent
+# again (docs/design.md, "What is still sent twice"). So the oracle's
+# second copies (CONFIRM_EXTRA, REPLY_EXTRA) are judged SMS by SMS by
+# replies.py, which allows one more copy only for an attempt whose fate
+# was unknown; every other check must be clean.
+settled() {
+	ctl oracle --json >"$D/oracle.json" 2>/dev/null
+	grep -q '"summary"' "$D/oracle.json" &&
+	    ! sed -n 's/.*"check":"\([A-Z_]*\)".*/\1/p' "$D/oracle.json" |
+	    grep -vq '_EXTRA$'
+}
+wait_for 240 settled
+settled
+expect "the oracle finds nothing lost, nothing twice after unplug and outage" \
+    "$?" 0
+grep '"check"' "$D/oracle.json" | head -10 | cut -c1-300 | sed 's/^/#   /'
+extra=$(grep -c '"check":"[A-Z_]*_EXTRA"' "$D/oracle.json")
+for p in $(ctl phones --json | sed -n 's/.*"msisdn":"\([^"]*\)".*/\1/p'); do
+	ctl inbox --phone "$p"
+done >"$D/inbox.jsonl"
+python3 tests/regress/replies.py "$R/tallygw.log" "$R/gw/tallygw.db" \
+    "$D/inbox.jsonl" >"$D/replies"
+expect "python3 judged the replies" "$?" 0
+# shellcheck disable=SC2046
+set -- $(tail -1 "$D/replies")
+echo "# replies: $* (oracle: $extra second copies)"
+grep -v '^moved' "$D/replies" | head -5 | cut -c1-200 | sed 's/^/#   /'
+expect "no reply reached a phone twice unless its fate was unknown" \
+    "${14}" 0
+expect "each second copy the oracle saw is one of those" \
+    "$([ "$extra" -le "${12}" ] && echo yes)" yes
 ctl oracle >"$D/oracle.txt" 2>&1
-rc=$?
-expect "the oracle finds no discrepancy after unplug and outage" "$rc" 0
-[ "$rc" -ne 0 ] && head -20 "$D/oracle.txt" | sed 's/^/#   /'
 expect_match "every report was forwarded" "$(sed -n 2p "$D/oracle.txt")" \
     'forwarded ([0-9]+)/\1 '
 # (ready after start and after the restart, not after each send or sweep:
