@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 # Judges the replies of a run from the outside (faults.sh, gateway.sh):
 #
-#   replies.py GWLOG STORE INBOX [WINDOWS]
+#   replies.py [--allowed IDS] GWLOG STORE INBOX [WINDOWS]
 #
 # GWLOG: the gateway's log; STORE: its SQLite file; INBOX: every phone's
 # inbox as tallysim's `inbox' prints it (JSON lines); WINDOWS (optional):
 # lines `on|off MODEM KIND OFFSET' saying when a fault of a modem went on
 # and off (OFFSET: the log's size in bytes then; MODEM `all' for the
-# whole bank).
+# whole bank). IDS (kills.sh): outbox ids, one a line, each an SMS in
+# flight when a process was killed, whose fate is unknown too.
 #
 # From the log, each attempt of each SMS: `queued -> sending on mX',
 # then `sending -> queued: WHY' when it failed, `-> sent' when the modem
@@ -29,10 +30,17 @@ import re
 import sqlite3
 import sys
 
-log = open(sys.argv[1], "rb").read()
+args = sys.argv[1:]
+unknown = collections.Counter()
+if args[0] == "--allowed":
+    for line in open(args[1]):
+        if line.strip():
+            unknown[int(line)] += 1
+    args = args[2:]
+log = open(args[0], "rb").read()
 win = {}
-if len(sys.argv) > 4:
-    for line in open(sys.argv[4]):
+if len(args) > 3:
+    for line in open(args[3]):
         on, modem, kind, off = line.split()
         m = "m" + modem if modem.isdigit() else modem
         if on == "on":
@@ -53,7 +61,6 @@ def faulty(m, pos):
 rx = re.compile(rb"outbox: sms (\d+) to \S+: ([a-z]+) -> "
                 rb"(queued|sending|sent|delivered|failed)(?: on (m\d+))?(.*)")
 cur, fails, sent = {}, {}, {}
-unknown = collections.Counter()
 pos = 0
 for line in log.split(b"\n"):
     m = rx.search(line)
@@ -96,14 +103,14 @@ for i, fl in sorted(fails.items()):
             print("stuck: sms %d failed on %s (%s), sent by it in the fault"
                   % (i, mod, w[2]))
         break
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
+db = sqlite3.connect("file:%s?mode=ro" % args[1], uri=True)
 rows = db.execute("SELECT id, dest, text FROM outbox").fetchall()
 held = collections.Counter((d, t) for _, d, t in rows)
 allowed = collections.Counter()
 for i, d, t in rows:
     allowed[(d, t)] += unknown[i]
 got = collections.Counter()
-for line in open(sys.argv[3]):
+for line in open(args[2]):
     r = json.loads(line)
     got[(r["to"], r["text"])] += 1
 ok = bad = 0
