@@ -2038,6 +2038,55 @@ test_persistence(void **state)
 }
 
 /*
+ * A TPS with more accepted reports than the store's memo of one TPS
+ * holds (32): both history questions are still answered, by SQL, and
+ * a TPS with few is answered from the memo after a write in between.
+ */
+static void
+test_history_many(void **state)
+{
+	struct fixture		*f = *state;
+	struct verify_history	*h = store_history(f->s);
+	struct store_msg	 m;
+	struct prior		 p;
+	int			 i;
+
+	for (i = 1; i <= 40; i++) {
+		fill_report(&m);
+		m.verdict = i == 7 ? VERDICT_REJECTED : VERDICT_OK;
+		m.report.seq = (unsigned)i;
+		m.report.page = i % 2;
+		snprintf(m.receipt, sizeof(m.receipt), "%08d", i);
+		assert_int_equal(store_msg_add(f->s, &m), 0);
+	}
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 5, &p), 1);
+	assert_int_equal(p.seq, 5);
+	assert_string_equal(p.receipt, "00000005");
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 7, &p), 0);
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 41, &p), 0);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 0, &p), 1);
+	assert_int_equal(p.seq, 40);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 1, &p), 1);
+	assert_int_equal(p.seq, 39);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 2, &p), 0);
+
+	/* Few: SEQ 1 read, then SEQ 2 written; latest sees it. */
+	fill_report(&m);
+	m.report.tps = TPS_AN + 1;
+	m.report.seq = 1;
+	m.verdict = VERDICT_OK;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(h->by_seq(h->arg, TPS_AN + 1, 1, &p), 1);
+	m.report.seq = 2;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(h->latest(h->arg, TPS_AN + 1, CONTEST_DPR, 3, &p),
+	    1);
+	assert_int_equal(p.seq, 2);
+	assert_int_equal(h->latest(h->arg, TPS_AN + 1, CONTEST_PPWP, -1, &p),
+	    0);
+}
+
+/*
  * The dashboard's time line: per minute of the last hour, messages by
  * received_at, SMS by sent_at, forwards acked by their last change;
  * the minute boundaries on both sides, and the indexes that serve it.
@@ -2250,6 +2299,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_many, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v5, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v4, setup,
