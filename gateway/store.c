@@ -36,12 +36,13 @@
 #include "log.h"
 #include "tally.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 #define STORE_BUSY_MS		5000	/* wait for another writer */
 #define STORE_LOCKOUT_REPLAY	86400	/* s of bad codes replayed at start */
 #define STORE_TZ_OFFSET		(7 * 3600) /* WIB: day counts reset here */
 #define STORE_DAY		86400
 #define STORE_VALUES_MAX	(TALLY_MAXVALUES * 4 + 1)
+#define STORE_MEMO_MAX		32	/* a TPS's accepted reports kept */
 #define STORE_STR_(x)		#x
 #define STORE_STR(x)		STORE_STR_(x)
 
@@ -62,6 +63,8 @@ enum store_st {
 	ST_SENDER_KNOWN,
 	ST_HIST_SEQ,
 	ST_HIST_LATEST,
+	ST_HIST_TPS,
+	ST_HIST_ROW,
 	ST_LOCKOUT,
 	ST_TPS_LATEST,
 	ST_REPLY_ADD,
@@ -82,6 +85,7 @@ enum store_st {
 	ST_FWD_SET,
 	ST_FWD_REQUEUE,
 	ST_COUNT_MSGS,
+	ST_COUNT_ALL,
 	ST_COUNT_OUT,
 	ST_COUNT_FWD,
 	ST_SLOT_ADD,
@@ -98,10 +102,28 @@ enum store_st {
 	ST_MAX
 };
 
+/* An accepted report of the TPS whose history was read last. */
+struct store_memo {
+	int64_t			 id;
+	unsigned		 seq;
+	enum contest		 contest;	/* CONTEST_NONE: no name */
+	int			 page;		/* -1: none */
+};
+
 struct store {
 	sqlite3			*db;
 	sqlite3_stmt		*st[ST_MAX];
 	struct verify_history	 hist;
+	/*
+	 * The accepted reports of one TPS (id, SEQ, contest, page), read
+	 * by store_hist_by_seq, so that the SEQ rule's other question
+	 * (store_hist_latest, for the same report) needs no second seek
+	 * in messages_page. Live until the next write or transaction.
+	 */
+	int			 memo_live;
+	uint64_t		 memo_tps;
+	size_t			 memo_n;
+	struct store_memo	 memo[STORE_MEMO_MAX];
 };
 
 /*
@@ -124,6 +146,14 @@ struct store {
 #define STORE_FWD_CHECK							\
 	"state = 'pending' OR state = 'sending' OR state = 'acked'"	\
 	" OR state = 'retry_wait' OR state = 'failed'"
+
+/*
+ * The rows messages_kind holds (schema version 6): every message but
+ * the OK reports, most of a night's rows, which /status counts as all
+ * messages less these (ST_COUNT_MSGS, ST_COUNT_ALL).
+ */
+#define STORE_NOT_OK	"(kind != 'report' OR verdict IS NOT 'OK')"
+#define STORE_NOT_OK_M	"(m.kind != 'report' OR m.verdict IS NOT 'OK')"
 
 static const char store_schema_sql[] =
 	"CREATE TABLE messages ("
@@ -159,7 +189,8 @@ static const char store_schema_sql[] =
 	"CREATE INDEX messages_seen ON messages (sender, smsc_time);"
 	"CREATE INDEX messages_code_bad ON messages (received_at)"
 	" WHERE reason = 'CODE_BAD';"
-	"CREATE INDEX messages_kind ON messages (kind, verdict);"
+	"CREATE INDEX messages_kind ON messages (kind, verdict)"
+	" WHERE " STORE_NOT_OK ";"
 	"CREATE TABLE outbox ("
 	" id INTEGER PRIMARY KEY,"
 	" dest TEXT NOT NULL,"
@@ -191,7 +222,8 @@ static const char store_schema_sql[] =
 	"CREATE INDEX replies_pending ON replies (dest, id)"
 	" WHERE out_id IS NULL;"
 	"CREATE INDEX replies_msg ON replies (msg_id);"
-	"CREATE INDEX replies_out ON replies (out_id);"
+	"CREATE INDEX replies_out ON replies (out_id)"
+	" WHERE out_id IS NOT NULL;"
 	"CREATE TABLE forwards ("
 	" id INTEGER PRIMARY KEY,"
 	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
@@ -293,6 +325,23 @@ static const char store_schema_v5_sql[] =
 	" WHERE state = 'failed';";
 
 /*
+ * Version 5 to 6: two indexes that each report wrote an entry to and
+ * no query needs whole (with a million stored, about 9,000 instructions
+ * a report each, docs/bench.md): messages_kind holds the messages that
+ * are not OK reports (/status counts the OK ones as the rest; a list
+ * of REJECTED or CEK messages finds them by it), replies_out the
+ * replies that have their SMS (a new reply has none yet: its NULL went
+ * into the index's first page, which splits again and again).
+ */
+static const char store_schema_v6_sql[] =
+	"DROP INDEX IF EXISTS messages_kind;"
+	"CREATE INDEX messages_kind ON messages (kind, verdict)"
+	" WHERE " STORE_NOT_OK ";"
+	"DROP INDEX IF EXISTS replies_out;"
+	"CREATE INDEX replies_out ON replies (out_id)"
+	" WHERE out_id IS NOT NULL;";
+
+/*
  * Indexes for the questions of the admin API's time lines (messages by
  * when they came in, SMS by when they left, forwards by when they were
  * acked). They change no table, so they are made on open when missing,
@@ -380,6 +429,12 @@ static const char *store_sql[ST_MAX] = {
 	[ST_HIST_LATEST] =	"SELECT " PRIOR_COLUMNS " FROM messages"
 	    " WHERE tps = ?1 AND contest = ?2 AND page IS ?3 AND " ACCEPTED
 	    " ORDER BY seq DESC, id DESC LIMIT 1",
+	/* Covered by messages_page: no row of the table is read. */
+	[ST_HIST_TPS] =		"SELECT id, seq, contest, page FROM messages"
+	    " WHERE tps = ?1 AND " ACCEPTED
+	    " LIMIT " STORE_STR(STORE_MEMO_MAX) " + 1",
+	[ST_HIST_ROW] =		"SELECT " PRIOR_COLUMNS " FROM messages"
+	    " WHERE id = ?1",
 	[ST_LOCKOUT] =		"SELECT sender, tps, received_at FROM messages"
 	    " WHERE reason = 'CODE_BAD' AND received_at >= ?1"
 	    " AND tps IS NOT NULL ORDER BY received_at, id",
@@ -439,8 +494,10 @@ static const char *store_sql[ST_MAX] = {
 	    " error = nullif(?6, ''), updated = ?7 WHERE id = ?1",
 	[ST_FWD_REQUEUE] =	"UPDATE forwards SET state = 'retry_wait',"
 	    " next_at = 0, updated = ?1 WHERE state = 'sending'",
+	/* By messages_kind, which holds all but the OK reports. */
 	[ST_COUNT_MSGS] =	"SELECT kind, verdict, count(*) FROM messages"
-	    " GROUP BY kind, verdict",
+	    " WHERE " STORE_NOT_OK " GROUP BY kind, verdict",
+	[ST_COUNT_ALL] =	"SELECT count(*) FROM messages",
 	[ST_COUNT_OUT] =	"SELECT state, count(*) FROM outbox"
 	    " GROUP BY state",
 	[ST_COUNT_FWD] =	"SELECT state, count(*) FROM forwards"
@@ -1007,6 +1064,12 @@ store_open(const char *path, char *err, size_t errlen)
 		    store_schema_v5_sql, NULL, NULL, NULL) != SQLITE_OK)
 			goto fail_tx;
 	}
+	if (version != 0 && version < 6) {
+		what = "upgrade schema to version 6";
+		if (sqlite3_exec(s->db, store_schema_v6_sql, NULL, NULL,
+		    NULL) != SQLITE_OK)
+			goto fail_tx;
+	}
 	if (version < STORE_SCHEMA_VERSION) {
 		what = "set schema version";
 		if (sqlite3_exec(s->db, "PRAGMA user_version = "
@@ -1083,12 +1146,14 @@ store_cache_size(struct store *s, int kib)
 int
 store_begin(struct store *s)
 {
+	s->memo_live = 0;
 	return (store_run(s, ST_BEGIN, "begin"));
 }
 
 int
 store_commit(struct store *s)
 {
+	s->memo_live = 0;
 	return (store_run(s, ST_COMMIT, "commit"));
 }
 
@@ -1112,6 +1177,7 @@ store_in_tx(struct store *s)
 int
 store_item_end(struct store *s, int ok)
 {
+	s->memo_live = 0;
 	if (!ok && store_run(s, ST_ITEM_ROLLBACK_TO, "item: rollback") == -1)
 		return (-1);
 	return (store_run(s, ST_ITEM_RELEASE, "item: release"));
@@ -1121,6 +1187,7 @@ store_item_end(struct store *s, int ok)
 int
 store_rollback(struct store *s)
 {
+	s->memo_live = 0;
 	if (sqlite3_get_autocommit(s->db))
 		return (0);
 	return (store_run(s, ST_ROLLBACK, "rollback"));
@@ -1134,6 +1201,7 @@ store_msg_add(struct store *s, struct store_msg *m)
 	char			 values[STORE_VALUES_MAX];
 	int			 b = SQLITE_OK;
 
+	s->memo_live = 0;
 	if (m->reason >= REASON_MAX) {
 		log_warnx("store: msg add: reason %d out of range",
 		    (int)m->reason);
@@ -1306,13 +1374,79 @@ store_hist_one(struct store *s, sqlite3_stmt *st, const char *what,
 	return (store_fail(s, what));
 }
 
+/*
+ * Read the accepted reports of a TPS into the memo: one seek in
+ * messages_page for both questions of the SEQ rule. 0 and the memo
+ * live, or -1 (an error, or more reports than the memo holds: then
+ * each question asks SQLite by itself).
+ */
+static int
+store_hist_memo(struct store *s, uint64_t tps)
+{
+	sqlite3_stmt		*st = store_stmt(s, ST_HIST_TPS);
+	struct store_memo	*m;
+	const char		*name;
+	int			 rc;
+
+	s->memo_live = 0;
+	s->memo_n = 0;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK)
+		return (-1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (s->memo_n == STORE_MEMO_MAX)
+			break;
+		m = &s->memo[s->memo_n++];
+		m->id = sqlite3_column_int64(st, 0);
+		m->seq = (unsigned)sqlite3_column_int64(st, 1);
+		name = store_col_str(st, 2);
+		m->contest = name != NULL ? decode_contest(name) :
+		    CONTEST_NONE;
+		/* Only the name the store writes, as the SQL compares. */
+		if (m->contest != CONTEST_NONE && strcmp(name,
+		    decode_contest_name(m->contest)) != 0)
+			m->contest = CONTEST_NONE;
+		m->page = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int(st, 3);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return (-1);
+	s->memo_tps = tps;
+	s->memo_live = 1;
+	return (0);
+}
+
+/* The PRIOR_COLUMNS of a message the memo found. */
+static int
+store_hist_row(struct store *s, int64_t id, const char *what,
+    struct prior *out)
+{
+	sqlite3_stmt	*st = store_stmt(s, ST_HIST_ROW);
+
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK)
+		return (store_fail(s, what));
+	return (store_hist_one(s, st, what, out));
+}
+
 /* The accepted report with this SEQ at the TPS; the first stored. */
 static int
 store_hist_by_seq(void *arg, uint64_t tps, unsigned seq, struct prior *out)
 {
 	struct store	*s = arg;
-	sqlite3_stmt	*st = store_stmt(s, ST_HIST_SEQ);
+	sqlite3_stmt	*st;
+	int64_t		 id = 0;
+	size_t		 i;
 
+	if (store_hist_memo(s, tps) == 0) {
+		for (i = 0; i < s->memo_n; i++)
+			if (s->memo[i].seq == seq && (id == 0 ||
+			    s->memo[i].id < id))
+				id = s->memo[i].id;
+		if (id == 0)
+			return (0);
+		return (store_hist_row(s, id, "history by seq", out));
+	}
+	st = store_stmt(s, ST_HIST_SEQ);
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)tps) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, seq) != SQLITE_OK)
 		return (store_fail(s, "history by seq"));
@@ -1324,9 +1458,29 @@ static int
 store_hist_latest(void *arg, uint64_t tps, enum contest c, int page,
     struct prior *out)
 {
-	struct store	*s = arg;
-	sqlite3_stmt	*st = store_stmt(s, ST_HIST_LATEST);
-	int		 b = SQLITE_OK;
+	struct store		*s = arg;
+	sqlite3_stmt		*st;
+	const struct store_memo	*m, *best = NULL;
+	size_t			 i;
+	int			 b = SQLITE_OK;
+
+	if (page < 0)
+		page = -1;
+	if (s->memo_live && s->memo_tps == tps) {
+		for (i = 0; i < s->memo_n; i++) {
+			m = &s->memo[i];
+			if (m->contest != c || c == CONTEST_NONE ||
+			    m->page != page)
+				continue;
+			if (best == NULL || m->seq > best->seq ||
+			    (m->seq == best->seq && m->id > best->id))
+				best = m;
+		}
+		if (best == NULL)
+			return (0);
+		return (store_hist_row(s, best->id, "history latest", out));
+	}
+	st = store_stmt(s, ST_HIST_LATEST);
 
 	b |= sqlite3_bind_int64(st, 1, (sqlite3_int64)tps);
 	b |= store_bind_text(st, 2, decode_contest_name(c));
@@ -2039,6 +2193,17 @@ store_counts(struct store *s, struct store_counts *c)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return (store_fail(s, "counts"));
+	/* The OK reports: every message less those counted above. */
+	st = store_stmt(s, ST_COUNT_ALL);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return (store_fail(s, "counts: all"));
+	}
+	n = (long)sqlite3_column_int64(st, 0) - c->msgs;
+	sqlite3_reset(st);
+	c->msgs += n;
+	c->reports += n;
+	c->ok += n;
 	if (store_count_states(s, ST_COUNT_OUT, "counts: outbox", c) == -1 ||
 	    store_count_states(s, ST_COUNT_FWD, "counts: forwards", c) == -1)
 		return (-1);
@@ -2400,6 +2565,15 @@ store_msg_list(struct store *s, const struct store_msg_query *q,
 	if (q->contest != CONTEST_NONE)
 		b |= store_sql_add(sql, sizeof(sql), &off,
 		    " AND m.contest = ?5");
+	/*
+	 * Messages that are not OK reports: said in messages_kind's own
+	 * words, so that SQLite may read them by it (it cannot tell that
+	 * kind = ?3 implies them).
+	 */
+	if ((q->kind != 0 && q->kind != MSG_REPORT) ||
+	    (q->verdict != 0 && q->verdict != VERDICT_OK))
+		b |= store_sql_add(sql, sizeof(sql), &off,
+		    " AND " STORE_NOT_OK_M);
 	if (q->reply == QUERY_NONE)
 		b |= store_sql_add(sql, sizeof(sql), &off, " AND NOT EXISTS"
 		    " (SELECT 1 FROM replies r WHERE r.msg_id = m.id)");

@@ -301,6 +301,25 @@ test_slots(void **state)
 }
 
 /*
+ * Make the fixture's store what schema version 5 wrote: messages_kind
+ * and replies_out over every row.
+ */
+static void
+make_v5(struct fixture *f)
+{
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(raw_exec(f, "DROP INDEX messages_kind;"
+	    "CREATE INDEX messages_kind ON messages (kind, verdict);"
+	    "DROP INDEX replies_out;"
+	    "CREATE INDEX replies_out ON replies (out_id);"
+	    "PRAGMA user_version = 5;"), SQLITE_OK);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('messages_kind', 'replies_out')"
+	    " AND sql NOT LIKE '%%WHERE%%'"), 2);
+}
+
+/*
  * Make the fixture's store what schema version 4 wrote: CHECK
  * constraints with IN lists (as tallygw wrote them up to version 4),
  * messages_seq and forwards_due, no forwards_failed.
@@ -308,8 +327,7 @@ test_slots(void **state)
 static void
 make_v4(struct fixture *f)
 {
-	store_close(f->s);
-	f->s = NULL;
+	make_v5(f);
 	assert_int_equal(raw_exec(f, "PRAGMA writable_schema = ON;"
 	    "UPDATE sqlite_master SET sql = replace(replace(sql,"
 	    " 'CHECK (kind = ''report'' OR kind = ''cek'' OR kind = ''bantu''"
@@ -393,7 +411,7 @@ test_upgrade(void **state)
 	    "'sim_slots') WHERE name = 'part_time'"), 0);
 	s2 = store_open(f->path, err, sizeof(err));
 	assert_non_null(s2);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM pragma_table_info("
 	    "'sim_slots') WHERE name = 'part_time'"), 1);
 	assert_true(has_ussd_tables(f));
@@ -424,7 +442,7 @@ test_upgrade_v4(void **state)
 	    "refused"), 0);
 	make_v4(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
 	    " WHERE sql LIKE '%%kind = ''report'' OR kind = ''cek''%%'"
 	    " AND sql LIKE '%%verdict = ''OK'' OR verdict%%'"), 1);
@@ -456,8 +474,106 @@ test_upgrade_v4(void **state)
 	    " created) VALUES ('+62811', 'x', 'delivered', 1)"), SQLITE_OK);
 	/* Opened again: nothing more to do. */
 	reopen(f);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_int_equal(addmsg(f, MSG_CEK, 0, "CEK 1") > b, 1);
+}
+
+/*
+ * A version 5 store (a night's rows in it) is upgraded to 6 in place:
+ * messages_kind keeps only the messages that are not OK reports and
+ * replies_out only the replies in an SMS; /status counts every message
+ * as before, a reply still sees who shares its SMS, the questions that
+ * read those indexes still read them, and every row stays.
+ */
+static int64_t	addreply(struct fixture *, int64_t, const char *, time_t,
+		    const char *);
+static int64_t	addout(struct fixture *, const char *, time_t,
+		    const int64_t *, size_t);
+
+static void
+test_upgrade_v5(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_counts	 c;
+	struct store_msg_reply	 mr[2];
+	struct store_msg	 m;
+	char			 err[512], plan[1024], shared[32];
+	int64_t			 a, b, d, ra, rb, rd, ids[2], o1;
+	size_t			 n;
+
+	a = addmsg(f, MSG_REPORT, VERDICT_OK, "a");
+	b = addmsg(f, MSG_REPORT, VERDICT_REJECTED, "b");
+	addmsg(f, MSG_CEK, 0, "CEK 1");
+	d = addmsg(f, MSG_REPORT, VERDICT_FLAGGED, "d");
+	addmsg(f, MSG_REPORT, VERDICT_OK, "e");
+	ra = addreply(f, a, "+62811", 100, "one");
+	rb = addreply(f, b, "+62811", 101, "two");
+	rd = addreply(f, d, "+62812", 102, "three");
+	ids[0] = ra;
+	ids[1] = rb;
+	o1 = addout(f, "+62811", 0, ids, 2);
+	make_v5(f);
+	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('messages_kind', 'replies_out')"
+	    " AND sql LIKE '%%WHERE%%'"), 2);
+	assert_string_equal(raw_text(f, "PRAGMA integrity_check"), "ok");
+	/* What the indexes hold: b, the CEK and d; ra and rb. */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"
+	    " INDEXED BY messages_kind WHERE"
+	    " (kind != 'report' OR verdict IS NOT 'OK')"), 3);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies"
+	    " INDEXED BY replies_out WHERE out_id IS NOT NULL"), 2);
+	/* The counts of /status, as written before the upgrade. */
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.msgs, 5);
+	assert_int_equal(c.reports, 4);
+	assert_int_equal(c.ok, 2);
+	assert_int_equal(c.flagged, 1);
+	assert_int_equal(c.rejected, 1);
+	assert_int_equal(c.duplicate, 0);
+	assert_int_equal(c.other, 1);
+	assert_int_equal(c.out_queued, 1);
+	/* Who shares an SMS, and a reply still owed. */
+	assert_int_equal(store_msg_replies(f->s, a, mr, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mr[0].out.id, o1);
+	snprintf(shared, sizeof(shared), "%lld", (long long)b);
+	assert_string_equal(mr[0].shared, shared);
+	assert_int_equal(store_msg_replies(f->s, d, mr, 2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(mr[0].reply.id, rd);
+	assert_int_equal(mr[0].out.id, 0);
+	assert_int_equal(store_msg_get(f->s, d, &m), 1);
+	assert_int_equal(m.verdict, VERDICT_FLAGGED);
+	/* The questions that read them still read them. */
+	raw_plan(f, "SELECT kind, verdict, count(*) FROM messages WHERE"
+	    " (kind != 'report' OR verdict IS NOT 'OK') GROUP BY kind,"
+	    " verdict", plan, sizeof(plan));
+	assert_non_null(strstr(plan, "messages_kind"));
+	raw_plan(f, "SELECT m.id FROM messages m WHERE m.kind = 'cek' AND"
+	    " (m.kind != 'report' OR m.verdict IS NOT 'OK')"
+	    " ORDER BY m.id DESC LIMIT 5", plan, sizeof(plan));
+	assert_non_null(strstr(plan, "messages_kind"));
+	raw_plan(f, "SELECT msg_id FROM replies x WHERE x.out_id = 7",
+	    plan, sizeof(plan));
+	assert_non_null(strstr(plan, "replies_out"));
+	/* New rows: an OK report and a new reply stay out of them. */
+	addmsg(f, MSG_REPORT, VERDICT_OK, "f");
+	addreply(f, a, "+62811", 103, "four");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"
+	    " INDEXED BY messages_kind WHERE"
+	    " (kind != 'report' OR verdict IS NOT 'OK')"), 3);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies"
+	    " INDEXED BY replies_out WHERE out_id IS NOT NULL"), 2);
+	assert_int_equal(store_counts(f->s, &c), 0);
+	assert_int_equal(c.msgs, 6);
+	assert_int_equal(c.ok, 3);
+	/* Opened again: nothing more to do. */
+	reopen(f);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
+	assert_string_equal(raw_text(f, "PRAGMA integrity_check"), "ok");
 }
 
 /*
@@ -503,7 +619,7 @@ test_upgrade_v2(void **state)
 	addmsg(f, MSG_OTHER, VERDICT_REJECTED, "halo");
 	make_v2(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_true(has_ussd_tables(f));
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM messages"), 2);
 	memset(&e, 0, sizeof(e));
@@ -514,7 +630,7 @@ test_upgrade_v2(void **state)
 	assert_int_equal(store_ussd_end_add(f->s, &e), 0);
 	/* Opened again: nothing more to do, the row is there. */
 	reopen(f);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_int_equal(store_ussd_end_get(f->s, "S1", 1000000000, &e), 1);
 	assert_int_equal(e.msg_id, id);
 }
@@ -674,7 +790,7 @@ test_open(void **state)
 	struct store	*s2;
 	char		 err[512];
 
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_string_equal(raw_text(f, "PRAGMA journal_mode"), "wal");
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM sqlite_master WHERE"
 	    " type = 'table' AND name IN ('messages', 'replies', 'outbox',"
@@ -697,11 +813,11 @@ test_open(void **state)
 	/* A store written by a newer tallygw is refused. */
 	store_close(f->s);
 	f->s = NULL;
-	raw_int(f, "PRAGMA user_version = 6");
+	raw_int(f, "PRAGMA user_version = 7");
 	err[0] = '\0';
 	assert_null(store_open(f->path, err, sizeof(err)));
 	assert_non_null(strstr(err, "newer"));
-	raw_int(f, "PRAGMA user_version = 5");
+	raw_int(f, "PRAGMA user_version = 6");
 	reopen(f);
 }
 
@@ -1332,7 +1448,7 @@ test_upgrade_v3(void **state)
 	addreply(f, msg, "+62822", 100, "two");
 	make_v3(f);
 	assert_non_null(f->s = store_open(f->path, err, sizeof(err)));
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 5);
+	assert_int_equal(raw_int(f, "PRAGMA user_version"), 6);
 	assert_int_equal(raw_int(f, "SELECT count(*) FROM replies WHERE"
 	    " priority = 2"), 2);
 	assert_int_equal(raw_int(f, "SELECT priority FROM outbox WHERE"
@@ -1922,6 +2038,55 @@ test_persistence(void **state)
 }
 
 /*
+ * A TPS with more accepted reports than the store's memo of one TPS
+ * holds (32): both history questions are still answered, by SQL, and
+ * a TPS with few is answered from the memo after a write in between.
+ */
+static void
+test_history_many(void **state)
+{
+	struct fixture		*f = *state;
+	struct verify_history	*h = store_history(f->s);
+	struct store_msg	 m;
+	struct prior		 p;
+	int			 i;
+
+	for (i = 1; i <= 40; i++) {
+		fill_report(&m);
+		m.verdict = i == 7 ? VERDICT_REJECTED : VERDICT_OK;
+		m.report.seq = (unsigned)i;
+		m.report.page = i % 2;
+		snprintf(m.receipt, sizeof(m.receipt), "%08d", i);
+		assert_int_equal(store_msg_add(f->s, &m), 0);
+	}
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 5, &p), 1);
+	assert_int_equal(p.seq, 5);
+	assert_string_equal(p.receipt, "00000005");
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 7, &p), 0);
+	assert_int_equal(h->by_seq(h->arg, TPS_AN, 41, &p), 0);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 0, &p), 1);
+	assert_int_equal(p.seq, 40);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 1, &p), 1);
+	assert_int_equal(p.seq, 39);
+	assert_int_equal(h->latest(h->arg, TPS_AN, CONTEST_DPR, 2, &p), 0);
+
+	/* Few: SEQ 1 read, then SEQ 2 written; latest sees it. */
+	fill_report(&m);
+	m.report.tps = TPS_AN + 1;
+	m.report.seq = 1;
+	m.verdict = VERDICT_OK;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(h->by_seq(h->arg, TPS_AN + 1, 1, &p), 1);
+	m.report.seq = 2;
+	assert_int_equal(store_msg_add(f->s, &m), 0);
+	assert_int_equal(h->latest(h->arg, TPS_AN + 1, CONTEST_DPR, 3, &p),
+	    1);
+	assert_int_equal(p.seq, 2);
+	assert_int_equal(h->latest(h->arg, TPS_AN + 1, CONTEST_PPWP, -1, &p),
+	    0);
+}
+
+/*
  * The dashboard's time line: per minute of the last hour, messages by
  * received_at, SMS by sent_at, forwards acked by their last change;
  * the minute boundaries on both sides, and the indexes that serve it.
@@ -2134,6 +2299,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_many, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v5, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v4, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_ephemeral, setup,
