@@ -2056,7 +2056,8 @@ test_history_many(void **state)
 		m.verdict = i == 7 ? VERDICT_REJECTED : VERDICT_OK;
 		m.report.seq = (unsigned)i;
 		m.report.page = i % 2;
-		snprintf(m.receipt, sizeof(m.receipt), "%08d", i);
+		snprintf(m.receipt, sizeof(m.receipt), "%08u",
+		    (unsigned)i % 100000000u);
 		assert_int_equal(store_msg_add(f->s, &m), 0);
 	}
 	assert_int_equal(h->by_seq(h->arg, TPS_AN, 5, &p), 1);
