@@ -118,9 +118,11 @@ struct store {
 	 * The accepted reports of one TPS (id, SEQ, contest, page), read
 	 * by store_hist_by_seq, so that the SEQ rule's other question
 	 * (store_hist_latest, for the same report) needs no second seek
-	 * in messages_page. Live until the next write or transaction.
+	 * in messages_page. Good while SQLite counts no change since
+	 * (memo_changes) and nothing was rolled back (memo_live).
 	 */
 	int			 memo_live;
+	sqlite3_int64		 memo_changes;
 	uint64_t		 memo_tps;
 	size_t			 memo_n;
 	struct store_memo	 memo[STORE_MEMO_MAX];
@@ -154,6 +156,12 @@ struct store {
  */
 #define STORE_NOT_OK	"(kind != 'report' OR verdict IS NOT 'OK')"
 #define STORE_NOT_OK_M	"(m.kind != 'report' OR m.verdict IS NOT 'OK')"
+#define STORE_IDX_KIND							\
+	"CREATE INDEX messages_kind ON messages (kind, verdict)"	\
+	" WHERE " STORE_NOT_OK ";"
+#define STORE_IDX_OUT							\
+	"CREATE INDEX replies_out ON replies (out_id)"			\
+	" WHERE out_id IS NOT NULL;"
 
 static const char store_schema_sql[] =
 	"CREATE TABLE messages ("
@@ -189,8 +197,7 @@ static const char store_schema_sql[] =
 	"CREATE INDEX messages_seen ON messages (sender, smsc_time);"
 	"CREATE INDEX messages_code_bad ON messages (received_at)"
 	" WHERE reason = 'CODE_BAD';"
-	"CREATE INDEX messages_kind ON messages (kind, verdict)"
-	" WHERE " STORE_NOT_OK ";"
+	STORE_IDX_KIND
 	"CREATE TABLE outbox ("
 	" id INTEGER PRIMARY KEY,"
 	" dest TEXT NOT NULL,"
@@ -222,8 +229,7 @@ static const char store_schema_sql[] =
 	"CREATE INDEX replies_pending ON replies (dest, id)"
 	" WHERE out_id IS NULL;"
 	"CREATE INDEX replies_msg ON replies (msg_id);"
-	"CREATE INDEX replies_out ON replies (out_id)"
-	" WHERE out_id IS NOT NULL;"
+	STORE_IDX_OUT
 	"CREATE TABLE forwards ("
 	" id INTEGER PRIMARY KEY,"
 	" msg_id INTEGER NOT NULL REFERENCES messages (id),"
@@ -335,11 +341,9 @@ static const char store_schema_v5_sql[] =
  */
 static const char store_schema_v6_sql[] =
 	"DROP INDEX IF EXISTS messages_kind;"
-	"CREATE INDEX messages_kind ON messages (kind, verdict)"
-	" WHERE " STORE_NOT_OK ";"
+	STORE_IDX_KIND
 	"DROP INDEX IF EXISTS replies_out;"
-	"CREATE INDEX replies_out ON replies (out_id)"
-	" WHERE out_id IS NOT NULL;";
+	STORE_IDX_OUT;
 
 /*
  * Indexes for the questions of the admin API's time lines (messages by
@@ -1146,14 +1150,12 @@ store_cache_size(struct store *s, int kib)
 int
 store_begin(struct store *s)
 {
-	s->memo_live = 0;
 	return (store_run(s, ST_BEGIN, "begin"));
 }
 
 int
 store_commit(struct store *s)
 {
-	s->memo_live = 0;
 	return (store_run(s, ST_COMMIT, "commit"));
 }
 
@@ -1201,7 +1203,6 @@ store_msg_add(struct store *s, struct store_msg *m)
 	char			 values[STORE_VALUES_MAX];
 	int			 b = SQLITE_OK;
 
-	s->memo_live = 0;
 	if (m->reason >= REASON_MAX) {
 		log_warnx("store: msg add: reason %d out of range",
 		    (int)m->reason);
@@ -1412,6 +1413,7 @@ store_hist_memo(struct store *s, uint64_t tps)
 	if (rc != SQLITE_DONE)
 		return (-1);
 	s->memo_tps = tps;
+	s->memo_changes = sqlite3_total_changes64(s->db);
 	s->memo_live = 1;
 	return (0);
 }
@@ -1466,7 +1468,8 @@ store_hist_latest(void *arg, uint64_t tps, enum contest c, int page,
 
 	if (page < 0)
 		page = -1;
-	if (s->memo_live && s->memo_tps == tps) {
+	if (s->memo_live && s->memo_tps == tps &&
+	    s->memo_changes == sqlite3_total_changes64(s->db)) {
 		for (i = 0; i < s->memo_n; i++) {
 			m = &s->memo[i];
 			if (m->contest != c || c == CONTEST_NONE ||

@@ -82,13 +82,24 @@ def septets(ud, n, skip_bits=0):
                    for i in range(n))
 
 
+def deliver_head(hexpdu):
+    """An SMS-DELIVER's octets (with its SMSC part) and the index of its
+    PID, past the first octet and the originating address."""
+    b = bytes.fromhex(hexpdu)
+    i = 1 + b[0] + 1
+    return b, i + 2 + (b[i] + 1) // 2
+
+
+def deliver_scts(hexpdu):
+    """The SMSC time stamp of an SMS-DELIVER, as its 7 octets' hex."""
+    b, i = deliver_head(hexpdu)
+    return b[i + 2:i + 9].hex()
+
+
 def deliver_text(hexpdu):
     """The text of a 7-bit SMS-DELIVER (with its SMSC part)."""
-    b = bytes.fromhex(hexpdu)
-    i = 1 + b[0]
-    fo = b[i]
-    i += 1
-    i += 2 + (b[i] + 1) // 2        # originating address
+    b, i = deliver_head(hexpdu)
+    fo = b[1 + b[0]]
     dcs = b[i + 1]
     i += 2 + 7                      # PID, DCS, time stamp
     udl, ud = b[i], b[i + 1:]
@@ -430,14 +441,6 @@ m0.cmd('AT+CMGD=1,4')
 # One phone's SMS sent at once (a time-scaled night, a player catching
 # up) still carry SMSC times a second apart at least, as a real phone's
 # do: the gateway orders what it reads by that time.
-def deliver_scts(hexpdu):
-    """The SMSC time stamp of an SMS-DELIVER, as its 7 octets' hex."""
-    b = bytes.fromhex(hexpdu)
-    i = 1 + b[0] + 1
-    i += 2 + (b[i] + 1) // 2
-    return b[i + 2:i + 9].hex()
-
-
 for i in range(3):
     inject(0, 'sedetik %d' % i)
 deadline = time.monotonic() + 10
