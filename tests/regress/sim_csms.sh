@@ -91,9 +91,10 @@ def deliver_head(hexpdu):
 
 
 def deliver_scts(hexpdu):
-    """The SMSC time stamp of an SMS-DELIVER, as its 7 octets' hex."""
+    """The SMSC time stamp of an SMS-DELIVER, YYMMDDhhmmssTZ: its
+    semi-octets in reading order, so that the text sorts as the time."""
     b, i = deliver_head(hexpdu)
-    return b[i + 2:i + 9].hex()
+    return ''.join('%x%x' % (o & 0xf, o >> 4) for o in b[i + 2:i + 9])
 
 
 def deliver_text(hexpdu):
