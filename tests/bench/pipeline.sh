@@ -151,6 +151,20 @@ fi
 # 2. On disk, as tallygw runs (each batch one transaction, fsync'd):
 # empty and full in turn, twice, for the disk's ups and downs.
 full "$W/full" || exit 1
+# 3. Instructions per report, inside receive_batch, counted before the
+# timed runs so that both stores are in the same state: the template's
+# report through the pipeline in a new file, then (full store only) the
+# fill in SQL; a new process, its WAL empty, no warm-up on either.
+instr=null
+instr_1m=null
+if command -v valgrind >/dev/null 2>&1; then
+	pipe_run "$W/cgempty" "$W/template.feed" >/dev/null || exit 1
+	instr=$(pipe_instr "$W/cgempty" "$W/cg1.feed") || exit 1
+	instr_1m=$(pipe_instr "$W/full" "$W/cg2.feed") || exit 1
+	say "instructions per report (callgrind, inside receive_batch):" \
+	    "$instr with the store empty, $instr_1m with $stored reports" \
+	    "($CG reports each; both stores fresh, as filled)"
+fi
 e1=$(pipe_run "$W/empty1" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
 f1=$(pipe_run "$W/full" "$W/run1.feed" "$BATCH" "$WARM") || exit 1
 e2=$(pipe_run "$W/empty2" "$W/run2.feed" "$BATCH" "$WARM") || exit 1
@@ -165,16 +179,6 @@ b64=$(pipe_run "$W/empty_b64" "$W/run2.feed" 64 "$WARM") || exit 1
 say "empty store, on disk, in batches of 1: $b1 reports/s; of 64: $b64"
 say "full store, on disk: $rate_1m reports/s ($f1 and $f2; $N reports" \
     "each; $(verdicts "$W/full"))"
-# 3. Instructions per report, inside receive_batch.
-instr=null
-instr_1m=null
-if command -v valgrind >/dev/null 2>&1; then
-	instr=$(pipe_instr "$W/cgempty" "$W/cg1.feed") || exit 1
-	instr_1m=$(pipe_instr "$W/full" "$W/cg2.feed") || exit 1
-	say "instructions per report (callgrind, inside receive_batch):" \
-	    "$instr with the store empty, $instr_1m with $stored reports" \
-	    "($CG reports each)"
-fi
 emit pipeline tallygw 0 "rate_empty=$rate_empty" "rate_1m=$rate_1m" \
     "instr_per_report=$instr" "instr_per_report_1m=$instr_1m" \
     "rate_empty_tmpfs=$tmpfs_empty" "rate_1m_tmpfs=$tmpfs_1m" \
