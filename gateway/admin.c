@@ -373,10 +373,7 @@ admin_status(struct admin_req *r)
 	struct modem		*m;
 	int			 ready, total, capped = 0, receive = 0;
 
-	if (store_counts(gw->store, &c) == -1) {
-		admin_error(r, 500, "store error");
-		return;
-	}
+	metrics_counts(&c);
 	bank_count(&ready, &total);
 	/*
 	 * Modems that may send no more today: replies wait for the others;

@@ -881,6 +881,8 @@ void		 metrics_count(enum metrics_kept, const char *, const char *,
 void		 metrics_observe(enum metrics_kept, const char *, const char *,
 		    double);
 void		 metrics_start(const struct store_counts *);
+void		 metrics_stored(enum msg_kind, enum verdict);
+void		 metrics_counts(struct store_counts *);
 void		 metrics_reset(void);
 double		 metrics_now(void);
 double		 metrics_since(const char *);

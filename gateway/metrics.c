@@ -4,7 +4,8 @@
  * /metrics. The stages count here as things happen (receive, outbox,
  * forward: a few compares and an add, no allocation), the store's
  * rows by state too, from their counts at start-up: a scrape does not
- * touch the store, whose counts take a scan of each table. What the
+ * touch the store, whose counts take a scan of each table; /status
+ * reads the same counts (metrics_counts). What the
  * loop holds anyway (the modems, the central systems) admin.c reads
  * at scrape time and hands in as struct metrics_scrape. This file
  * calls no other file of the daemon, so that every stage may count
@@ -101,6 +102,13 @@ _Static_assert(sizeof(metrics_ack_bounds) / sizeof(double) <=
 static struct metrics_series	 metrics_kept[METRICS_SERIES_MAX];
 static size_t			 metrics_nkept;
 static int			 metrics_full_said;
+/*
+ * The store's rows as /status gives them, kept as the gauges are: the
+ * messages counted at start-up then at each commit (a message is never
+ * changed nor removed), the replies and forwards by state beside their
+ * gauges. A poll costs no scan of the store.
+ */
+static struct store_counts	 metrics_rows;
 
 /* ------------------------------------------------------------------ */
 /* What the stages count                                               */
@@ -229,6 +237,7 @@ metrics_observe(enum metrics_kept fam, const char *a, const char *b,
 void
 metrics_start(const struct store_counts *c)
 {
+	metrics_rows = *c;
 	metrics_count(METRICS_REPLIES, "queued", NULL, c->out_queued);
 	metrics_count(METRICS_REPLIES, "sending", NULL, c->out_sending);
 	metrics_count(METRICS_REPLIES, "sent", NULL, c->out_sent);
@@ -248,6 +257,33 @@ metrics_reset(void)
 {
 	metrics_nkept = 0;
 	metrics_full_said = 0;
+	memset(&metrics_rows, 0, sizeof(metrics_rows));
+}
+
+/* A message committed to the store: /status's counts of messages. */
+void
+metrics_stored(enum msg_kind kind, enum verdict verdict)
+{
+	metrics_rows.msgs++;
+	if (kind != MSG_REPORT) {
+		metrics_rows.other++;
+		return;
+	}
+	metrics_rows.reports++;
+	switch (verdict) {
+	case VERDICT_OK:
+		metrics_rows.ok++;
+		break;
+	case VERDICT_FLAGGED:
+		metrics_rows.flagged++;
+		break;
+	case VERDICT_DUPLICATE:
+		metrics_rows.duplicate++;
+		break;
+	case VERDICT_REJECTED:
+		metrics_rows.rejected++;
+		break;
+	}
 }
 
 void
@@ -501,6 +537,23 @@ metrics_value(enum metrics_kept fam, const char *a)
 		    strcmp(metrics_kept[i].value[0], a) == 0)
 			return (metrics_kept[i].n);
 	return (0);
+}
+
+/* The store's rows by kind and state, as store_counts would count them. */
+void
+metrics_counts(struct store_counts *c)
+{
+	*c = metrics_rows;
+	c->out_queued = (long)metrics_value(METRICS_REPLIES, "queued");
+	c->out_sending = (long)metrics_value(METRICS_REPLIES, "sending");
+	c->out_sent = (long)metrics_value(METRICS_REPLIES, "sent");
+	c->out_delivered = (long)metrics_value(METRICS_REPLIES, "delivered");
+	c->out_failed = (long)metrics_value(METRICS_REPLIES, "failed");
+	c->fwd_pending = (long)metrics_value(METRICS_FORWARDS, "pending");
+	c->fwd_sending = (long)metrics_value(METRICS_FORWARDS, "sending");
+	c->forward_retry = (long)metrics_value(METRICS_FORWARDS, "retry_wait");
+	c->fwd_acked = (long)metrics_value(METRICS_FORWARDS, "acked");
+	c->fwd_failed = (long)metrics_value(METRICS_FORWARDS, "failed");
 }
 
 /* The queues: from the rows by state, the parts and the SIMs. */

@@ -451,6 +451,7 @@ receive_committed(struct receive_job *j)
 	    NULL, metrics_now() - j->arrived);
 	metrics_count(METRICS_MESSAGES, receive_channel_name(in->channel),
 	    receive_what(j->msg->kind, j->msg->verdict), 1);
+	metrics_stored(j->msg->kind, j->msg->verdict);
 	receive_log(j);
 	if (j->rep.text[0] != '\0')
 		outbox_owed(j->rep.dest);

@@ -247,6 +247,8 @@ gwctl status --json >"$D/st.json"
 expect "status --json: one document with the same counts" \
     "$(py 'd["messages"]["received"], d["messages"]["flagged"], d["forwards"]["failed"], d["modems"]["ready"], d["centrals"][0]["name"]' <"$D/st.json")" \
     "7 3 5 2 sim"
+expect "status: its counts are the store's, counted again in SQL" \
+    "$(t_counts "$D/gw")" "agree 17"
 
 expect "modems: a header and a row per modem" \
     "$(gwctl modems | awk '{ print $1 }' | tr '\n' ' ')" "MODEM m0 m1 "
@@ -509,7 +511,11 @@ else
 	expect "tallygw's peak memory grew by less than 8 MB (it streams)" \
 	    "$?" 0
 fi
-expect "the gateway still answers" "$(stat received)" 200009
+# /status counts what the gateway stored, from its count at start-up
+# (docs/admin.md): the 200,000 rows written behind its back here are
+# not among them until it starts again, nor is the one of the UTF-8
+# check above: 8 of the 200,009 messages.
+expect "the gateway still answers, with its own count" "$(stat received)" 8
 
 t_stop "$G"
 G=

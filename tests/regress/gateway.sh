@@ -101,6 +101,8 @@ ctl oracle >"$D/oracle.txt" 2>/dev/null
 expect_match "every report was forwarded" \
     "$(grep -m1 'forwarded' "$D/oracle.txt")" \
     'forwarded ([0-9]+)/\1 '
+expect "/status counts what the store holds, after the unplug and outage" \
+    "$(t_counts "$R/gw")" "agree 17"
 # (ready after start and after the restart, not after each send or sweep:
 # of which there are over a hundred here)
 expect_match "the gateway saw the modem go and come back" \

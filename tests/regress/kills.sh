@@ -203,6 +203,10 @@ expect "no reply reached a phone twice unless in flight at a kill" \
     "$(grep -c '^twice' "$D/doubles")" 0
 grep '^twice' "$D/doubles" | head -5 | cut -c1-200 | sed 's/^/#   /'
 t_records
+# /status counts in memory, from start-up's count on (docs/admin.md):
+# after the kills it must still count what the store holds.
+expect_match "after $KILLS kills /status counts what the store holds" \
+    "$(t_counts "$G")" '^agree 17$'
 
 echo "# part 1: $(($(now) - T0)) s"
 T0=$(now)

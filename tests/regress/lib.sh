@@ -435,6 +435,15 @@ finish() {
 	[ "$T_FAILED" -eq 0 ]
 }
 
+# t_counts STATE: waits (30 s) until /status of the gateway whose state
+# directory is STATE counts what its store holds (tests/regress/counts.py,
+# in SQL); prints the last answer, `agree N' or the counts that differ.
+t_counts() {
+	wait_for 30 sh -c "timeout 10 '$CTL' status --json --state '$1' |
+	    python3 tests/regress/counts.py '$1/tallygw.db' >'$1.counts'"
+	cat "$1.counts"
+}
+
 # t_rows DATA N: the first N consistent rows of the 2024 PPWP results in
 # DATA/pilpres2024_tps.csv as unsigned reports, one a line, SEQ 1:
 # PPWP*TPS*1*VOTERS*01*02*03*VALID*INVALID (sign with tallyctl mac).

@@ -404,6 +404,60 @@ test_since(void **state)
 	assert_true(metrics_now() > 0);
 }
 
+/*
+ * /status's counts: the store's at start-up, then each message committed
+ * and each change of state of a reply or a forward.
+ */
+static void
+test_status_counts(void **state)
+{
+	struct store_counts	 c = { 0 }, got;
+
+	metrics_reset();
+	c.msgs = 10;
+	c.reports = 8;
+	c.ok = 5;
+	c.flagged = 2;
+	c.rejected = 1;
+	c.other = 2;
+	c.out_queued = 3;
+	c.out_delivered = 7;
+	c.fwd_pending = 4;
+	c.fwd_acked = 1;
+	metrics_start(&c);
+	metrics_stored(MSG_REPORT, VERDICT_OK);
+	metrics_stored(MSG_REPORT, VERDICT_DUPLICATE);
+	metrics_stored(MSG_CEK, 0);
+	/* a reply goes out, a forward is acked, one is new */
+	metrics_count(METRICS_REPLIES, "queued", NULL, -1);
+	metrics_count(METRICS_REPLIES, "sending", NULL, 1);
+	metrics_count(METRICS_FORWARDS, "pending", NULL, -1);
+	metrics_count(METRICS_FORWARDS, "acked", NULL, 1);
+	metrics_count(METRICS_FORWARDS, "pending", NULL, 1);
+	metrics_counts(&got);
+	assert_int_equal(got.msgs, 13);
+	assert_int_equal(got.reports, 10);
+	assert_int_equal(got.ok, 6);
+	assert_int_equal(got.flagged, 2);
+	assert_int_equal(got.duplicate, 1);
+	assert_int_equal(got.rejected, 1);
+	assert_int_equal(got.other, 3);
+	assert_int_equal(got.out_queued, 2);
+	assert_int_equal(got.out_sending, 1);
+	assert_int_equal(got.out_sent, 0);
+	assert_int_equal(got.out_delivered, 7);
+	assert_int_equal(got.out_failed, 0);
+	assert_int_equal(got.fwd_pending, 4);
+	assert_int_equal(got.fwd_sending, 0);
+	assert_int_equal(got.forward_retry, 0);
+	assert_int_equal(got.fwd_acked, 2);
+	assert_int_equal(got.fwd_failed, 0);
+	metrics_reset();
+	metrics_counts(&got);
+	assert_int_equal(got.msgs, 0);
+	assert_int_equal(got.fwd_acked, 0);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_families),
 	cmocka_unit_test(test_escaping),
@@ -412,6 +466,7 @@ static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_scrape),
 	cmocka_unit_test(test_series_max),
 	cmocka_unit_test(test_since),
+	cmocka_unit_test(test_status_counts),
 };
 
 UNIT_MAIN(tests)
