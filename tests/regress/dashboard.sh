@@ -92,6 +92,7 @@ number = $N0
 [modem m1]
 device = $D/sim/modem1
 number = $N1
+role = receive
 
 [central sim]
 url = http://127.0.0.1:$CPORT/v1/reports
@@ -175,6 +176,9 @@ expect "the token typed once: a row per modem" \
 expect "each with its state, working: not in colour" \
     "$(cdp eval "[...document.querySelectorAll('#modems tbody tr')].map(r => r.cells[1].textContent + ' ' + r.className).join(', ')")" \
     '"running/ready ok, running/ready ok"'
+expect "the modem of role = receive is named so, the other not" \
+    "$(cdp eval "[...document.querySelectorAll('#modems tbody tr')].map(r => r.cells[0].textContent).join(', ')")" \
+    '"m0, m1 (receive only)"'
 expect "the token is kept in the tab" \
     "$(cdp eval "sessionStorage.getItem('tallygw.token') === '$TOKEN'")" \
     true
