@@ -23,6 +23,32 @@ struct coverage_walk {
 	int			 contests[CONTEST_MAX + 1];	/* asked */
 };
 
+/*
+ * The registry's side of a coverage (regions, names, expected TPS)
+ * only changes with the registry: the dashboard's views (a province's
+ * regencies, a district's villages: tens of rows) are kept, so that a
+ * refresh every 5 seconds reads only the store. The whole country's
+ * village list takes 0.1 s to read; views of more rows are not kept.
+ */
+#define COVERAGE_MEMOS		8	/* views kept, the least used goes */
+#define COVERAGE_MEMO_ROWS	256	/* rows of a view that is kept */
+
+struct coverage_memo {
+	const struct registry	*reg;		/* NULL: slot free */
+	const struct election	*el;
+	int64_t			 version;	/* registry_version */
+	int			 digits, in_digits;
+	uint64_t		 in;
+	enum contest		 contest;
+	struct coverage_row	*rows;
+	size_t			 nrows;
+	struct coverage_row	 total;
+	unsigned long		 used;		/* the last use's tick */
+};
+
+static struct coverage_memo	 coverage_memos[COVERAGE_MEMOS];
+static unsigned long		 coverage_tick;
+
 static uint64_t
 coverage_scale(int from, int to)
 {
@@ -121,6 +147,101 @@ coverage_store(const struct store_region *sr, void *arg)
 	return (0);
 }
 
+/* The kept view of this query, or NULL. */
+static struct coverage_memo *
+coverage_memo_find(const struct registry *reg, const struct election *el,
+    int64_t version, const struct query_coverage *q)
+{
+	struct coverage_memo	*m;
+	size_t			 i;
+
+	for (i = 0; i < COVERAGE_MEMOS; i++) {
+		m = &coverage_memos[i];
+		if (m->reg == reg && m->el == el && m->version == version &&
+		    m->digits == q->digits && m->in_digits == q->in_digits &&
+		    m->in == q->in && m->contest == q->contest) {
+			m->used = ++coverage_tick;
+			return (m);
+		}
+	}
+	return (NULL);
+}
+
+/* Keep the registry's side just read, in place of the least used view. */
+static void
+coverage_memo_keep(const struct coverage *cv, const struct registry *reg,
+    const struct election *el, int64_t version,
+    const struct query_coverage *q)
+{
+	struct coverage_memo	*m = &coverage_memos[0];
+	struct coverage_row	*rows = NULL;
+	size_t			 i;
+
+	if (cv->nrows > COVERAGE_MEMO_ROWS || (cv->nrows > 0 &&
+	    (rows = reallocarray(NULL, cv->nrows, sizeof(*rows))) == NULL))
+		return;
+	for (i = 1; i < COVERAGE_MEMOS; i++)
+		if (coverage_memos[i].used < m->used)
+			m = &coverage_memos[i];
+	free(m->rows);
+	memset(m, 0, sizeof(*m));
+	if (cv->nrows > 0)
+		memcpy(rows, cv->rows, cv->nrows * sizeof(*rows));
+	m->reg = reg;
+	m->el = el;
+	m->version = version;
+	m->digits = q->digits;
+	m->in_digits = q->in_digits;
+	m->in = q->in;
+	m->contest = q->contest;
+	m->rows = rows;
+	m->nrows = cv->nrows;
+	m->total = cv->total;
+	m->used = ++coverage_tick;
+}
+
+/* The registry's side of the coverage asked: kept, or read and kept. */
+static int
+coverage_registry(struct coverage_walk *w, struct registry *reg,
+    const struct query_coverage *q, uint64_t lo, uint64_t hi)
+{
+	struct coverage		*cv = w->cv;
+	struct coverage_memo	*m;
+	int64_t			 version = registry_version(reg);
+
+	cv->registry = 1;
+	if (version != -1 &&
+	    (m = coverage_memo_find(reg, w->el, version, q)) != NULL) {
+		if (m->nrows > 0 && (cv->rows = reallocarray(NULL, m->nrows,
+		    sizeof(*cv->rows))) == NULL) {
+			log_warn("coverage");
+			return (-1);
+		}
+		if (m->nrows > 0)
+			memcpy(cv->rows, m->rows, m->nrows * sizeof(*cv->rows));
+		cv->nrows = cv->cap = m->nrows;
+		cv->total = m->total;
+		return (0);
+	}
+	if (registry_villages(reg, lo, hi, coverage_village, w) == -1)
+		return (-1);
+	if (version != -1)
+		coverage_memo_keep(cv, reg, w->el, version, q);
+	return (0);
+}
+
+/* Forget the kept views (the unit tests; a registry closed). */
+void
+coverage_forget(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < COVERAGE_MEMOS; i++) {
+		free(coverage_memos[i].rows);
+		memset(&coverage_memos[i], 0, sizeof(coverage_memos[i]));
+	}
+}
+
 /*
  * The coverage a query asks for into cv (coverage_free it). A region
  * without a TPS in the registry appears only if reports came from it.
@@ -148,9 +269,7 @@ coverage_build(struct coverage *cv, struct store *s, struct registry *reg,
 		hi = lo + sc - 1;
 	}
 	if (reg != NULL && el != NULL) {
-		cv->registry = 1;
-		if (registry_villages(reg, lo, hi, coverage_village, &w) ==
-		    -1) {
+		if (coverage_registry(&w, reg, q, lo, hi) == -1) {
 			snprintf(err, errlen, "cannot read the registry");
 			coverage_free(cv);
 			return (-1);

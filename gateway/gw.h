@@ -538,6 +538,7 @@ int		 coverage_build(struct coverage *, struct store *,
 		    struct registry *, const struct election *,
 		    const struct query_coverage *, char *, size_t);
 long		 coverage_missing(const struct coverage_row *, enum contest);
+void		 coverage_forget(void);
 void		 coverage_free(struct coverage *);
 
 /* menu.c: the USSD reporting menu, a pure function of its state */

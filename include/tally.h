@@ -195,6 +195,7 @@ struct registry_village {
 };
 int		 registry_villages(struct registry *, uint64_t, uint64_t,
 		    int (*)(const struct registry_village *, void *), void *);
+int64_t		 registry_version(struct registry *);
 #define REGISTRY_RDONLY		0
 #define REGISTRY_CREATE		1
 

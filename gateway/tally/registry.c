@@ -779,6 +779,26 @@ registry_villages(struct registry *reg, uint64_t lo, uint64_t hi,
 	return (rc == SQLITE_DONE ? 0 : -1);
 }
 
+/*
+ * A number that changes when the registry does, by this connection or
+ * another (PRAGMA data_version counts the others' commits): what was
+ * read from it may be kept while the number stands. -1 if unknown.
+ */
+int64_t
+registry_version(struct registry *reg)
+{
+	char	 msg[256];
+	int	 v;
+
+	if (registry_pragma_int(reg, "PRAGMA data_version", &v, msg,
+	    sizeof(msg)) == -1) {
+		log_warnx("registry: %s", msg);
+		return (-1);
+	}
+	return ((int64_t)(uint32_t)v << 32 |
+	    (uint32_t)sqlite3_total_changes64(reg->db));
+}
+
 /* --- import of the village list -------------------------------------- */
 
 struct desa_import {

@@ -10,6 +10,8 @@
 
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "unit.h"
 #include "gw.h"
 #include "log.h"
@@ -73,6 +75,7 @@ teardown(void **state)
 	char		 p[160];
 	size_t		 i;
 
+	coverage_forget();
 	store_close(f->s);
 	registry_close(f->r);
 	election_free(f->el);
@@ -240,6 +243,68 @@ test_coverage(void **state)
 	assert_int_equal(cv.rows[3].code, 330101);
 	assert_string_equal(cell(row(&cv, 320101), CONTEST_PPWP), "0 2 0 0");
 	coverage_free(&cv);
+}
+
+/*
+ * The registry's side of a view is kept (coverage.c): asked again, the
+ * view still follows the store; it follows the registry too when the
+ * registry changes, by another connection or by the same one.
+ */
+static void
+test_coverage_kept(void **state)
+{
+	struct fixture		*f = *state;
+	struct coverage		 cv;
+	sqlite3			*db;
+	char			 err[256], csv[160];
+	FILE			*fp;
+	size_t			 n;
+	int			 i;
+
+	coverage_forget();
+	night(f);
+	for (i = 0; i < 2; i++) {
+		build(f, &cv, "level=regency&in=32", 1);
+		assert_int_equal(cv.nrows, 2);
+		assert_string_equal(row(&cv, 3201)->name, "BOGOR");
+		assert_string_equal(cell(row(&cv, 3201), CONTEST_PPWP),
+		    i == 0 ? "5 2 0 3" : "5 3 0 2");
+		assert_string_equal(cell(&cv.total, CONTEST_PPWP),
+		    i == 0 ? "9 3 1 6" : "9 4 1 5");
+		coverage_free(&cv);
+		/* A report of Pondok Rajeg's third TPS: the store moves. */
+		if (i == 0)
+			report(f, 3201012001003ULL, CONTEST_PPWP, -1, 1,
+			    VERDICT_OK, 11);
+	}
+
+	/* Another connection adds a TPS to Karadenan. */
+	assert_int_equal(sqlite3_open(f->reg, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO tps (code) VALUES"
+	    " (3201012002003)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	build(f, &cv, "level=regency&in=32", 1);
+	assert_int_equal(row(&cv, 3201)->tps, 6);
+	assert_string_equal(cell(row(&cv, 3201), CONTEST_PPWP), "6 3 0 3");
+	coverage_free(&cv);
+
+	/* The gateway's own connection imports a new regency. */
+	snprintf(csv, sizeof(csv), "%s/more.csv", f->dir);
+	assert_non_null(fp = fopen(csv, "w"));
+	fputs("kode_desa,kode_prov,prov,kode_kab,kab,kode_kec,kec,desa,"
+	    "n_tps_reguler,ext_first,ext_last,n_tps_total\n"
+	    "3203012001,32,JAWA BARAT,3203,CIANJUR,320301,AGRABINTA,"
+	    "BOJONGKASIH,7,,,7\n", fp);
+	fclose(fp);
+	assert_int_equal(registry_import_desa(f->r, csv, &n, err,
+	    sizeof(err)), 0);
+	unlink(csv);
+	build(f, &cv, "level=regency&in=32", 1);
+	assert_int_equal(cv.nrows, 3);
+	assert_string_equal(row(&cv, 3203)->name, "CIANJUR");
+	assert_string_equal(cell(row(&cv, 3203), CONTEST_PPWP), "7 0 0 7");
+	coverage_free(&cv);
+	coverage_forget();
 }
 
 struct listed {
@@ -433,6 +498,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_coverage, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_coverage_kept, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
