@@ -21,6 +21,7 @@
 
 #include "log.h"
 #include "daemon.h"
+#include "fmt.h"
 
 #define RECEIVE_CEK_MAX		64	/* latest reports listed by CEK */
 
@@ -189,13 +190,13 @@ receive_fill(struct receive_job *j)
 	const struct inbound	*in = j->in;
 	struct store_msg	*msg = j->msg;
 
-	snprintf(msg->modem, sizeof(msg->modem), "%s", in->via);
-	snprintf(msg->modem_number, sizeof(msg->modem_number), "%s",
+	fmt_copy(msg->modem, sizeof(msg->modem), in->via);
+	fmt_copy(msg->modem_number, sizeof(msg->modem_number),
 	    in->via_number != NULL ? in->via_number : "");
-	snprintf(msg->sender, sizeof(msg->sender), "%s", in->sender);
-	snprintf(msg->smsc_time, sizeof(msg->smsc_time), "%s",
+	fmt_copy(msg->sender, sizeof(msg->sender), in->sender);
+	fmt_copy(msg->smsc_time, sizeof(msg->smsc_time),
 	    in->ref != NULL ? in->ref : "");
-	snprintf(msg->raw, sizeof(msg->raw), "%s", in->text);
+	fmt_copy(msg->raw, sizeof(msg->raw), in->text);
 	store_iso_now(msg->received_at, sizeof(msg->received_at));
 	msg->parts = in->parts;
 	msg->report.page = -1;
@@ -347,9 +348,9 @@ receive_out(const struct receive_job *j, struct received *out)
 	out->kind = j->msg->kind;
 	out->verdict = j->msg->verdict;
 	memcpy(out->receipt, j->msg->receipt, sizeof(out->receipt));
-	snprintf(out->reply, sizeof(out->reply), "%s", j->rep.text);
+	fmt_copy(out->reply, sizeof(out->reply), j->rep.text);
 	if (j->screen[0] != '\0')
-		snprintf(out->screen, sizeof(out->screen), "%s", j->screen);
+		fmt_copy(out->screen, sizeof(out->screen), j->screen);
 	else if (strlen(j->rep.text) < sizeof(out->screen))
 		memcpy(out->screen, j->rep.text, strlen(j->rep.text) + 1);
 }
@@ -399,8 +400,8 @@ receive_rows(struct receive_job *j, struct received *out)
 	if (j->rep.text[0] != '\0') {
 		j->rep.msg_id = msg->id;
 		j->rep.created = time(NULL);
-		snprintf(j->rep.dest, sizeof(j->rep.dest), "%s", msg->sender);
-		snprintf(j->rep.modem, sizeof(j->rep.modem), "%s", in->via);
+		fmt_copy(j->rep.dest, sizeof(j->rep.dest), msg->sender);
+		fmt_copy(j->rep.modem, sizeof(j->rep.modem), in->via);
 		j->rep.priority = receive_priority(msg);
 		if (store_reply_add(gw->store, &j->rep) == -1)
 			goto undo;

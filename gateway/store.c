@@ -32,6 +32,7 @@
 
 #include <sqlite3.h>
 
+#include "fmt.h"
 #include "gw.h"
 #include "log.h"
 #include "tally.h"
@@ -845,18 +846,21 @@ static int
 store_values_join(const uint16_t *values, size_t nvalues, char *buf,
     size_t len)
 {
-	size_t	 i, off = 0;
-	int	 n;
+	size_t	 i, n, off = 0;
 
 	buf[0] = '\0';
 	if (nvalues > TALLY_MAXVALUES)
 		return (-1);
 	for (i = 0; i < nvalues; i++) {
-		n = snprintf(buf + off, len - off, "%s%u", i ? " " : "",
-		    values[i]);
-		if (n < 0 || (size_t)n >= len - off)
+		if (i > 0) {
+			if (off + 1 >= len)
+				return (-1);
+			buf[off++] = ' ';
+		}
+		n = fmt_uint(buf + off, len - off, values[i], 0);
+		if (n >= len - off)
 			return (-1);
-		off += (size_t)n;
+		off += n;
 	}
 	return (0);
 }

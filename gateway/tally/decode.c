@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "tally.h"
 
 static const struct {
@@ -228,33 +229,45 @@ decode_fail(struct decode_error *err, enum reason reason, int token,
 		snprintf(err->text, sizeof(err->text), "%s", text);
 }
 
-/* Write the canonical text of a decoded report into r->canon. */
+/* A space and a number of at least width digits onto r->canon at *off. */
+static int
+decode_canon_num(struct report *r, size_t *off, unsigned long long v,
+    int width)
+{
+	size_t	 n;
+
+	if (*off + 1 >= sizeof(r->canon))
+		return (-1);
+	r->canon[(*off)++] = ' ';
+	n = fmt_uint(r->canon + *off, sizeof(r->canon) - *off, v, width);
+	if (n >= sizeof(r->canon) - *off)
+		return (-1);
+	*off += n;
+	return (0);
+}
+
+/*
+ * Write the canonical text of a decoded report into r->canon:
+ * "CONTEST TPS(13 digits) SEQ [PAGE] VALUE...", without printf (it ran
+ * for every report, docs/bench.md).
+ */
 int
 decode_canon(struct report *r)
 {
 	size_t	 i, off;
-	int	 n;
 
-	n = snprintf(r->canon, sizeof(r->canon), "%s %013llu %u",
-	    decode_contest_name(r->contest), (unsigned long long)r->tps,
-	    r->seq);
-	if (n < 0 || (size_t)n >= sizeof(r->canon))
+	off = fmt_copy(r->canon, sizeof(r->canon),
+	    decode_contest_name(r->contest));
+	if (off >= sizeof(r->canon) ||
+	    decode_canon_num(r, &off, r->tps, 13) == -1 ||
+	    decode_canon_num(r, &off, r->seq, 0) == -1)
 		return (-1);
-	off = (size_t)n;
-	if (r->page >= 0) {
-		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %d",
-		    r->page);
-		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
+	if (r->page >= 0 &&
+	    decode_canon_num(r, &off, (unsigned long long)r->page, 0) == -1)
+		return (-1);
+	for (i = 0; i < r->nvalues; i++)
+		if (decode_canon_num(r, &off, r->values[i], 0) == -1)
 			return (-1);
-		off += (size_t)n;
-	}
-	for (i = 0; i < r->nvalues; i++) {
-		n = snprintf(r->canon + off, sizeof(r->canon) - off, " %u",
-		    r->values[i]);
-		if (n < 0 || (size_t)n >= sizeof(r->canon) - off)
-			return (-1);
-		off += (size_t)n;
-	}
 	return (0);
 }
 
@@ -376,7 +389,7 @@ decode_report(const char *text, size_t len, struct report *r,
 		    t.tok[last]);
 		return (-1);
 	}
-	snprintf(r->code, sizeof(r->code), "%08lu", v);
+	fmt_uint(r->code, sizeof(r->code), v, TALLY_CODE_LEN);
 	for (i = first; i < last; i++) {
 		n = decode_number(t.tok[i], &v, 18);
 		if (n < 0) {

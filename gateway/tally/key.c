@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "tally.h"
 
@@ -101,7 +102,7 @@ key_trunc8(const uint8_t *msg, size_t len, const uint8_t *k,
 	crypto_generichash(tag, sizeof(tag), msg, len, k, TALLY_KEY_LEN);
 	for (i = 7; i >= 0; i--)
 		v = (v << 8) | tag[i];
-	snprintf(out, TALLY_CODE_LEN + 1, "%08" PRIu64, v % KEY_CODE_MOD);
+	fmt_uint(out, TALLY_CODE_LEN + 1, v % KEY_CODE_MOD, TALLY_CODE_LEN);
 }
 
 void

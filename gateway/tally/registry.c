@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "csv.h"
+#include "fmt.h"
 #include "log.h"
 #include "tally.h"
 
@@ -689,7 +690,7 @@ registry_copy_text(sqlite3_stmt *st, int col, char *dst, size_t len)
 {
 	const unsigned char	*s = sqlite3_column_text(st, col);
 
-	snprintf(dst, len, "%s", s != NULL ? (const char *)s : "");
+	fmt_copy(dst, len, s != NULL ? (const char *)s : "");
 }
 
 int

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "reply.h"
 #include "tally.h"
@@ -522,36 +523,44 @@ reply_add(struct reply_buf *b, const char *fmt, ...)
 	b->off += (size_t)n;
 }
 
-/* A string onto a draft: reply_add(b, "%s", str) without printf. */
+/* n bytes of str onto a draft: reply_add(b, "%.*s", n, str) without printf. */
 static void
-reply_puts(struct reply_buf *b, const char *str)
+reply_putn(struct reply_buf *b, const char *str, size_t n)
 {
-	size_t	 n;
-
 	if (b->overflow)
 		return;
-	n = strlen(str);
 	if (n >= sizeof(b->s) - b->off) {
 		b->overflow = 1;
 		b->s[b->off] = '\0';
 		return;
 	}
-	memcpy(b->s + b->off, str, n + 1);
+	memcpy(b->s + b->off, str, n);
 	b->off += n;
+	b->s[b->off] = '\0';
 }
 
-/* A number onto a draft: reply_add(b, "%u", v) without printf. */
+/* A string onto a draft: reply_add(b, "%s", str) without printf. */
+static void
+reply_puts(struct reply_buf *b, const char *str)
+{
+	reply_putn(b, str, strlen(str));
+}
+
+/* A number onto a draft: reply_add(b, "%0*llu", width, v) without printf. */
+static void
+reply_putw(struct reply_buf *b, unsigned long long v, int width)
+{
+	char	 d[32];
+
+	fmt_uint(d, sizeof(d), v, width);
+	reply_puts(b, d);
+}
+
+/* A number onto a draft: reply_add(b, "%llu", v) without printf. */
 static void
 reply_putu(struct reply_buf *b, unsigned long long v)
 {
-	char	 d[24];
-	size_t	 i = sizeof(d) - 1;
-
-	d[i] = '\0';
-	do
-		d[--i] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	reply_puts(b, d + i);
+	reply_putw(b, v, 0);
 }
 
 /* Whether a text fits one SMS in the GSM 7-bit alphabet. */
@@ -890,7 +899,7 @@ reply_render(const struct reply_ctx *c, const struct reply_text *t,
 
 	while (*p != '\0') {
 		n = strcspn(p, "%");
-		reply_add(b, "%.*s", (int)n, p);
+		reply_putn(b, p, n);
 		if (p[n] == '\0')
 			break;
 		p += n + 1;
@@ -945,11 +954,14 @@ static void
 reply_ident(const struct reply_ctx *c, int form, struct reply_buf *b)
 {
 	reply_puts(b, c->contest);
-	if (form == IDENT_FULL)
-		reply_add(b, " %013llu", c->tps);
+	if (form == IDENT_FULL) {
+		reply_puts(b, " ");
+		reply_putw(b, c->tps, 13);
+	}
 	if (c->page[0] != '\0')
 		reply_say(c, form == IDENT_BRIEF ? RT_PAGE_BRIEF : RT_PAGE, b);
-	reply_add(b, " #%u", c->seq);
+	reply_puts(b, " #");
+	reply_putu(b, c->seq);
 }
 
 /* The flags c->flags in words at c->level, in the order of the table. */
@@ -1156,7 +1168,8 @@ reply_brief(const struct reply_ctx *c, const struct report *r,
 		}
 		reply_puts(b, ",");
 	}
-	reply_add(b, " %s", c->receipt);
+	reply_puts(b, " ");
+	reply_puts(b, c->receipt);
 	if (v == VERDICT_DUPLICATE)
 		reply_say(c, RT_BRIEF_AGAIN, b);
 	else if (v == VERDICT_FLAGGED) {

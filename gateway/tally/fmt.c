@@ -1,0 +1,40 @@
+/*
+ * fmt: a string copied and a number in decimal, as snprintf would
+ * write them (include/fmt.h).
+ */
+
+#include <stddef.h>
+#include <string.h>
+
+#include "fmt.h"
+
+/* snprintf(dst, len, "%s", src). */
+size_t
+fmt_copy(char *dst, size_t len, const char *src)
+{
+	size_t	 n = strlen(src);
+
+	if (len > 0) {
+		memcpy(dst, src, n < len ? n : len - 1);
+		dst[n < len ? n : len - 1] = '\0';
+	}
+	return (n);
+}
+
+/* snprintf(dst, len, "%0*llu", width, v): at least width digits. */
+size_t
+fmt_uint(char *dst, size_t len, unsigned long long v, int width)
+{
+	char	 d[64];
+	size_t	 i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	if (width > (int)(sizeof(d) - 1))
+		width = (int)(sizeof(d) - 1);
+	while (sizeof(d) - 1 - i < (size_t)width)
+		d[--i] = '0';
+	return (fmt_copy(dst, len, d + i));
+}

@@ -1,0 +1,17 @@
+/*
+ * fmt: the few texts the receive stage writes for every message,
+ * without printf: a string copied and a number in decimal. Each is a
+ * call of snprintf ("%s", "%0*llu") and gives what it gives: the length
+ * the whole text needs; at most len - 1 bytes written, then a NUL
+ * (nothing when len is 0). snprintf costs 600 to 1,000 instructions a
+ * call, about 20,000 a report (docs/bench.md, "The pipeline").
+ */
+#ifndef FMT_H
+#define FMT_H
+
+#include <stddef.h>
+
+size_t	fmt_copy(char *, size_t, const char *);
+size_t	fmt_uint(char *, size_t, unsigned long long, int);
+
+#endif
