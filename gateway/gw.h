@@ -342,8 +342,6 @@ int		 store_rollback(struct store *);
 int		 store_msg_add(struct store *, struct store_msg *);
 int		 store_msg_get(struct store *, int64_t, struct store_msg *);
 int		 store_sender_known(struct store *, const char *);
-int		 store_msg_seen(struct store *, const char *, const char *,
-		    const char *, const char *, int64_t *);
 struct verify_history *store_history(struct store *);
 int		 store_lockout_rebuild(struct store *, struct lockout *,
 		    time_t);

@@ -60,7 +60,6 @@ enum store_st {
 	ST_ITEM_ROLLBACK_TO,
 	ST_MSG_ADD,
 	ST_MSG_GET,
-	ST_MSG_SEEN,
 	ST_SENDER_KNOWN,
 	ST_HIST_SEQ,
 	ST_HIST_LATEST,
@@ -414,9 +413,6 @@ static const char *store_sql[ST_MAX] = {
 	    " ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
 	[ST_MSG_GET] =		"SELECT " MSG_COLUMNS
 	    " FROM messages WHERE id = ?1",
-	[ST_MSG_SEEN] =		"SELECT id FROM messages WHERE sender = ?2"
-	    " AND smsc_time = ?3 AND modem = ?1 AND raw = ?4"
-	    " ORDER BY id LIMIT 1",
 	/*
 	 * By the sender (messages_seen): `+kind' keeps SQLite from
 	 * walking every accepted report by messages_kind instead (half a
@@ -1313,33 +1309,6 @@ store_msg_get(struct store *s, int64_t id, struct store_msg *m)
 	store_col(st, 24, m->detail, sizeof(m->detail));
 	sqlite3_reset(st);
 	return (1);
-}
-
-/* The same SMS stored before (a crash between commit and SIM delete). */
-int
-store_msg_seen(struct store *s, const char *modem, const char *sender,
-    const char *smsc_time, const char *raw, int64_t *id)
-{
-	sqlite3_stmt	*st = store_stmt(s, ST_MSG_SEEN);
-	int		 b = SQLITE_OK, rc;
-
-	b |= store_bind_text(st, 1, modem);
-	b |= store_bind_text(st, 2, sender);
-	b |= store_bind_text(st, 3, smsc_time);
-	b |= store_bind_text(st, 4, raw);
-	if (b != SQLITE_OK)
-		return (store_fail(s, "msg seen"));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (id != NULL)
-			*id = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		return (1);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return (0);
-	return (store_fail(s, "msg seen"));
 }
 
 /* 1 if this number has sent an accepted report: an officer's. */
