@@ -307,6 +307,31 @@ test_coverage_kept(void **state)
 	coverage_forget();
 }
 
+/*
+ * Two accepted reports of one page with the same SEQ (the SEQ rule
+ * lets none through; a store written by hand may hold them): the one
+ * stored last is the page's latest.
+ */
+static void
+test_coverage_same_seq(void **state)
+{
+	struct fixture		*f = *state;
+	struct coverage		 cv;
+
+	report(f, 3201012001001ULL, CONTEST_PPWP, -1, 1, VERDICT_OK, 1);
+	report(f, 3201012001001ULL, CONTEST_PPWP, -1, 1, VERDICT_FLAGGED, 2);
+	report(f, 3201012001002ULL, CONTEST_PPWP, -1, 1, VERDICT_OK, 3);
+	report(f, 3201012001002ULL, CONTEST_PPWP, -1, 1, VERDICT_FLAGGED, 4);
+	report(f, 3201012002001ULL, CONTEST_PPWP, -1, 1, VERDICT_FLAGGED, 5);
+	report(f, 3201012002001ULL, CONTEST_PPWP, -1, 1, VERDICT_OK, 6);
+	build(f, &cv, "level=village&in=320101&contest=PPWP", 1);
+	assert_string_equal(cell(row(&cv, 3201012001), CONTEST_PPWP),
+	    "3 2 2 1");
+	assert_string_equal(cell(row(&cv, 3201012002), CONTEST_PPWP),
+	    "2 1 0 1");
+	coverage_free(&cv);
+}
+
 struct listed {
 	int64_t		 ids[64];
 	int		 n;
@@ -500,6 +525,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_coverage, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_coverage_kept, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_coverage_same_seq, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export, setup, teardown),
