@@ -230,7 +230,7 @@ coverage_registry(struct coverage_walk *w, struct registry *reg,
 	return (0);
 }
 
-/* Forget the kept views (the unit tests; a registry closed). */
+/* Forget the kept views (the unit tests open a new registry each). */
 void
 coverage_forget(void)
 {
