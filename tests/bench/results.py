@@ -90,11 +90,17 @@ def plots(objs, outdir):
         dat = f"{outdir}/{name}.dat"
         if not plot_data(objs, section, field, dat):
             continue
+        # Only the gateways the section measured (the memory section
+        # has no split bank): gnuplot warns of a column with no point.
+        # Each keeps its line type, so its colour, from plot to plot.
+        have = [i for i, g in enumerate(GATEWAYS)
+                if any(o.get("section") == section and o.get("gateway") == g
+                       and o.get(field) is not None for o in objs)]
         script += [f"set output '{outdir}/{name}.svg'",
                    f"set ylabel '{label}'", f"set yrange {yr}",
                    "plot " + ", ".join(
                        f"'{dat}' using 1:{i + 2} with linespoints "
-                       f"title '{g}'" for i, g in enumerate(GATEWAYS))]
+                       f"lt {i + 1} title '{GATEWAYS[i]}'" for i in have)]
         made.append(f"{outdir}/{name}.svg")
     with open(f"{outdir}/plots.gp", "w", encoding="utf-8") as f:
         f.write("\n".join(script) + "\n")
