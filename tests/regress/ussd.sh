@@ -335,4 +335,9 @@ expect_match "another service code is refused" \
     --data 'sessionId=x9&serviceCode=*999%23&phoneNumber=081200000009&text=' \
     "$URL")" '^END Kode layanan salah'
 
+# /status counts in memory (docs/admin.md): the USSD channel's messages
+# too, as the store holds them.
+expect "/status counts what the store holds, USSD messages too" \
+    "$(t_counts "$D/gw")" "agree 17"
+
 finish
