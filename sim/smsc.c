@@ -348,17 +348,27 @@ smsc_try(struct delivery *d)
 	return (TRY_DONE);
 }
 
+/*
+ * The network delivers the messages for one number in the order it
+ * accepted them, as an SMSC with a queue per destination does: one that
+ * waits (not due yet, or its retry) holds the newer ones behind it.
+ * Status reports go their own way.
+ */
 static void
 smsc_run(int fd, short ev, void *arg)
 {
 	struct delivery	*d, *next;
 	uint64_t	 now = sim_now_ms(), wake = 0;
+	char		 held[SIM_MODEMS_MAX] = { 0 };
 
 	for (d = TAILQ_FIRST(&sim->queue); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
+		if (!d->is_report && held[d->modem])
+			continue;	/* tried when the older one went */
 		if (d->due_ms > now) {
 			if (wake == 0 || d->due_ms < wake)
 				wake = d->due_ms;
+			held[d->modem] |= !d->is_report;
 			continue;
 		}
 		switch (smsc_try(d)) {
@@ -370,10 +380,12 @@ smsc_run(int fd, short ev, void *arg)
 			TAILQ_REMOVE(&sim->queue, d, entry);
 			continue;
 		case TRY_HELD:
+			held[d->modem] |= !d->is_report;
 			continue;	/* smsc_release() when the ack comes */
 		case TRY_LATER:
 			break;
 		}
+		held[d->modem] |= !d->is_report;
 		d->attempts++;
 		sim->st_retries++;
 		d->due_ms = now + SIM_RETRY_SEC * 1000;
@@ -431,12 +443,16 @@ smsc_release(struct modem *m)
 {
 	struct delivery	*d, *next;
 	uint64_t	 now = sim_now_ms();
-	int		 later = 0;
+	int		 later = 0, held = 0;
 
 	for (d = TAILQ_FIRST(&sim->queue); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (d->modem != m->idx || d->due_ms > now)
+		if (d->modem != m->idx || (!d->is_report && held))
 			continue;
+		if (d->due_ms > now) {
+			held |= !d->is_report;	/* in order: smsc_run() */
+			continue;
+		}
 		switch (smsc_try(d)) {
 		case TRY_DONE:
 			TAILQ_REMOVE(&sim->queue, d, entry);
@@ -446,9 +462,11 @@ smsc_release(struct modem *m)
 			TAILQ_REMOVE(&sim->queue, d, entry);
 			break;
 		case TRY_HELD:
+			held |= !d->is_report;
 			break;
 		case TRY_LATER:
 			later = 1;	/* smsc_run() sets its next try */
+			held |= !d->is_report;
 			break;
 		}
 	}
