@@ -228,6 +228,8 @@ struct delivery {
 	uint64_t	 due_ms;
 	int		 attempts;
 	int		 simfull;	/* waits for room on the SIM */
+	int		 resent;	/* refused or not acknowledged: sent
+					 * again later, holds no other */
 };
 TAILQ_HEAD(deliveryq, delivery);
 

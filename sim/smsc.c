@@ -352,8 +352,11 @@ smsc_try(struct delivery *d)
  * The network delivers the messages for one number in the order it
  * accepted them, as an SMSC with a queue per destination does: one that
  * waits (not due yet, or its retry) holds the newer ones behind it.
- * Status reports go their own way.
+ * Status reports go their own way, and so does a message the modem
+ * refused or did not acknowledge (27.005 3.4.4: what was held behind
+ * it goes on at once).
  */
+#define SMSC_HOLDS(d)	(!(d)->is_report && !(d)->resent)
 static void
 smsc_run(int fd, short ev, void *arg)
 {
@@ -363,12 +366,12 @@ smsc_run(int fd, short ev, void *arg)
 
 	for (d = TAILQ_FIRST(&sim->queue); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (!d->is_report && held[d->modem])
+		if (SMSC_HOLDS(d) && held[d->modem])
 			continue;	/* tried when the older one went */
 		if (d->due_ms > now) {
 			if (wake == 0 || d->due_ms < wake)
 				wake = d->due_ms;
-			held[d->modem] |= !d->is_report;
+			held[d->modem] |= SMSC_HOLDS(d);
 			continue;
 		}
 		switch (smsc_try(d)) {
@@ -380,12 +383,12 @@ smsc_run(int fd, short ev, void *arg)
 			TAILQ_REMOVE(&sim->queue, d, entry);
 			continue;
 		case TRY_HELD:
-			held[d->modem] |= !d->is_report;
+			held[d->modem] |= SMSC_HOLDS(d);
 			continue;	/* smsc_release() when the ack comes */
 		case TRY_LATER:
 			break;
 		}
-		held[d->modem] |= !d->is_report;
+		held[d->modem] |= SMSC_HOLDS(d);
 		d->attempts++;
 		sim->st_retries++;
 		d->due_ms = now + SIM_RETRY_SEC * 1000;
@@ -426,6 +429,7 @@ smsc_ack_set(struct modem *m, enum ack_state st)
 static void
 smsc_requeue(struct delivery *d)
 {
+	d->resent = 1;
 	d->attempts++;
 	sim->st_retries++;
 	d->due_ms = sim_now_ms() + SIM_RETRY_SEC * 1000;
@@ -447,10 +451,10 @@ smsc_release(struct modem *m)
 
 	for (d = TAILQ_FIRST(&sim->queue); d != NULL; d = next) {
 		next = TAILQ_NEXT(d, entry);
-		if (d->modem != m->idx || (!d->is_report && held))
+		if (d->modem != m->idx || (SMSC_HOLDS(d) && held))
 			continue;
 		if (d->due_ms > now) {
-			held |= !d->is_report;	/* in order: smsc_run() */
+			held |= SMSC_HOLDS(d);	/* in order: smsc_run() */
 			continue;
 		}
 		switch (smsc_try(d)) {
@@ -462,11 +466,11 @@ smsc_release(struct modem *m)
 			TAILQ_REMOVE(&sim->queue, d, entry);
 			break;
 		case TRY_HELD:
-			held |= !d->is_report;
+			held |= SMSC_HOLDS(d);
 			break;
 		case TRY_LATER:
 			later = 1;	/* smsc_run() sets its next try */
-			held |= !d->is_report;
+			held |= SMSC_HOLDS(d);
 			break;
 		}
 	}
