@@ -842,22 +842,15 @@ static int
 store_values_join(const uint16_t *values, size_t nvalues, char *buf,
     size_t len)
 {
-	size_t	 i, n, off = 0;
+	size_t	 i, off = 0;
 
 	buf[0] = '\0';
 	if (nvalues > TALLY_MAXVALUES)
 		return (-1);
-	for (i = 0; i < nvalues; i++) {
-		if (i > 0) {
-			if (off + 1 >= len)
-				return (-1);
-			buf[off++] = ' ';
-		}
-		n = fmt_uint(buf + off, len - off, values[i], 0);
-		if (n >= len - off)
+	for (i = 0; i < nvalues; i++)
+		if (fmt_add_uint(buf, len, &off, i > 0 ? " " : "", values[i],
+		    0) == -1)
 			return (-1);
-		off += n;
-	}
 	return (0);
 }
 

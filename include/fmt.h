@@ -13,5 +13,7 @@
 
 size_t	fmt_copy(char *, size_t, const char *);
 size_t	fmt_uint(char *, size_t, unsigned long long, int);
+int	fmt_add_uint(char *, size_t, size_t *, const char *,
+	    unsigned long long, int);
 
 #endif

@@ -229,23 +229,6 @@ decode_fail(struct decode_error *err, enum reason reason, int token,
 		snprintf(err->text, sizeof(err->text), "%s", text);
 }
 
-/* A space and a number of at least width digits onto r->canon at *off. */
-static int
-decode_canon_num(struct report *r, size_t *off, unsigned long long v,
-    int width)
-{
-	size_t	 n;
-
-	if (*off + 1 >= sizeof(r->canon))
-		return (-1);
-	r->canon[(*off)++] = ' ';
-	n = fmt_uint(r->canon + *off, sizeof(r->canon) - *off, v, width);
-	if (n >= sizeof(r->canon) - *off)
-		return (-1);
-	*off += n;
-	return (0);
-}
-
 /*
  * Write the canonical text of a decoded report into r->canon:
  * "CONTEST TPS(13 digits) SEQ [PAGE] VALUE...", without printf (it ran
@@ -254,19 +237,19 @@ decode_canon_num(struct report *r, size_t *off, unsigned long long v,
 int
 decode_canon(struct report *r)
 {
-	size_t	 i, off;
+	char	*c = r->canon;
+	size_t	 i, off, len = sizeof(r->canon);
 
-	off = fmt_copy(r->canon, sizeof(r->canon),
-	    decode_contest_name(r->contest));
-	if (off >= sizeof(r->canon) ||
-	    decode_canon_num(r, &off, r->tps, 13) == -1 ||
-	    decode_canon_num(r, &off, r->seq, 0) == -1)
+	off = fmt_copy(c, len, decode_contest_name(r->contest));
+	if (off >= len ||
+	    fmt_add_uint(c, len, &off, " ", r->tps, 13) == -1 ||
+	    fmt_add_uint(c, len, &off, " ", r->seq, 0) == -1)
 		return (-1);
-	if (r->page >= 0 &&
-	    decode_canon_num(r, &off, (unsigned long long)r->page, 0) == -1)
+	if (r->page >= 0 && fmt_add_uint(c, len, &off, " ",
+	    (unsigned long long)r->page, 0) == -1)
 		return (-1);
 	for (i = 0; i < r->nvalues; i++)
-		if (decode_canon_num(r, &off, r->values[i], 0) == -1)
+		if (fmt_add_uint(c, len, &off, " ", r->values[i], 0) == -1)
 			return (-1);
 	return (0);
 }

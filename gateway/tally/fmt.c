@@ -38,3 +38,27 @@ fmt_uint(char *dst, size_t len, unsigned long long v, int width)
 		d[--i] = '0';
 	return (fmt_copy(dst, len, d + i));
 }
+
+/*
+ * sep, then the number (at least width digits), onto the text of buf at
+ * *off, which moves past them: a list built piece by piece. -1 if they
+ * do not fit (buf then holds what fitted).
+ */
+int
+fmt_add_uint(char *buf, size_t len, size_t *off, const char *sep,
+    unsigned long long v, int width)
+{
+	size_t	 n;
+
+	if (*off >= len)
+		return (-1);
+	n = fmt_copy(buf + *off, len - *off, sep);
+	if (n >= len - *off)
+		return (-1);
+	*off += n;
+	n = fmt_uint(buf + *off, len - *off, v, width);
+	if (n >= len - *off)
+		return (-1);
+	*off += n;
+	return (0);
+}

@@ -802,7 +802,7 @@ reply_num(unsigned long long v, char *buf, size_t len)
 {
 	char	 tmp[32];
 
-	snprintf(tmp, sizeof(tmp), "%llu", v);
+	fmt_uint(tmp, sizeof(tmp), v, 0);
 	reply_quote(tmp, buf, len);
 }
 
