@@ -923,6 +923,22 @@ forward_clean(char *s)
 			*s = '?';
 }
 
+/*
+ * The first OpenSSL error of a TLS connection, or 0; drains the rest.
+ * libevent also queues SSL_get_error()'s code (library 0): that says
+ * only that the socket failed (refused, reset), which errno tells.
+ */
+static unsigned long
+forward_tls_error(struct bufferevent *bev)
+{
+	unsigned long	 e, first = 0;
+
+	while ((e = bufferevent_get_openssl_error(bev)) != 0)
+		if (first == 0 && ERR_GET_LIB(e) != 0)
+			first = e;
+	return (first);
+}
+
 /* Why a request got no answer: timeout, TLS, or the socket's errno. */
 static void
 forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
@@ -939,7 +955,7 @@ forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 	}
 	if (r->conn != NULL && r->conn->tls && r->conn->evcon != NULL &&
 	    (bev = evhttp_connection_get_bufferevent(r->conn->evcon)) !=
-	    NULL && (e = bufferevent_get_openssl_error(bev)) != 0) {
+	    NULL && (e = forward_tls_error(bev)) != 0) {
 		ERR_error_string_n(e, ebuf, sizeof(ebuf));
 		/* Which check failed: the issuer (CA), the name, the date. */
 		if ((ssl = bufferevent_openssl_get_ssl(bev)) != NULL &&
@@ -948,8 +964,6 @@ forward_req_why(struct fwd_req *r, int saved_errno, char *buf, size_t len)
 			    X509_verify_cert_error_string(v));
 		else
 			snprintf(buf, len, "TLS: %s", ebuf);
-		while (bufferevent_get_openssl_error(bev) != 0)
-			;
 		return;
 	}
 	if (r->conn != NULL && r->conn->evcon != NULL &&

@@ -490,9 +490,12 @@ static const char *store_sql[ST_MAX] = {
 	[ST_FWD_DUE] =		"SELECT " FWD_COLUMNS " FROM forwards"
 	    " WHERE central = ?1 AND state IN ('pending', 'retry_wait')"
 	    " AND next_at <= ?2 ORDER BY msg_id, id LIMIT ?3",
+	/* A retry in flight keeps the last attempt's status and reason. */
 	[ST_FWD_SET] =		"UPDATE forwards SET state = ?2, attempts = ?3,"
-	    " next_at = ?4, http_status = nullif(?5, 0),"
-	    " error = nullif(?6, ''), updated = ?7 WHERE id = ?1",
+	    " next_at = ?4, http_status = CASE ?2 WHEN 'sending' THEN"
+	    " http_status ELSE nullif(?5, 0) END, error = CASE ?2 WHEN"
+	    " 'sending' THEN error ELSE nullif(?6, '') END, updated = ?7"
+	    " WHERE id = ?1",
 	[ST_FWD_REQUEUE] =	"UPDATE forwards SET state = 'retry_wait',"
 	    " next_at = 0, updated = ?1 WHERE state = 'sending'",
 	/* By messages_kind, which holds all but the OK reports. */

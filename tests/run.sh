@@ -79,7 +79,10 @@ run_suite() {
 		echo "$p $f"
 		if [ "$f" -gt 0 ]; then
 			echo "FAIL $name: $p passed, $f failed, ${secs} s (see $out)"
-			grep '^not ok' "$out" | head -20 | sed 's/^/    /'
+			# each failure with the diagnostics under it ("#   got:")
+			awk '/^not ok/ { n = 6; print; next }
+			    n > 0 && /^#/ { n--; print; next } { n = 0 }' \
+			    "$out" | head -60 | sed 's/^/    /'
 			grep -B2 -A8 -i 'error\|failure' "$out" | head -40 |
 			    sed 's/^/    /'
 		else

@@ -989,6 +989,13 @@ test_engine_outage(void **state)
 	r = post_one(base, f, &rs, url, 5, 2, key, body, len);
 	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
 	assert_non_null(strstr(r->text, "refused"));
+	/* The same for https: the socket's reason, not TLS's "reason(5)". */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/v1/reports",
+	    closed_port());
+	r = post_one(base, f, &rs, url, 5, 2, key, body, len);
+	assert_int_equal(r->outcome, FWD_OUT_OUTAGE);
+	assert_non_null(strstr(r->text, "refused"));
+	assert_null(strstr(r->text, "TLS"));
 
 	/* Accepted by the kernel, never answered: a timeout. */
 	s = silent_listener(&port);

@@ -1844,6 +1844,12 @@ test_forwards(void **state)
 	assert_int_equal(due[0].attempts, 2);
 	assert_int_equal(due[0].next_at, 1000);
 	assert_string_equal(due[0].error, "Service Unavailable");
+	/* The retry in flight still shows why the last attempt failed. */
+	assert_int_equal(store_fwd_set(f->s, f1, FWD_SENDING, 3, 1000, 0, ""),
+	    0);
+	assert_string_equal(raw_text(f, "SELECT http_status || ' ' || error"
+	    " FROM forwards WHERE id = %lld", (long long)f1),
+	    "503 Service Unavailable");
 	/* Acked and failed are done. */
 	assert_int_equal(store_fwd_set(f->s, f1, FWD_ACKED, 3, 0, 201, NULL),
 	    0);
@@ -1851,8 +1857,9 @@ test_forwards(void **state)
 	    "conflict"), 0);
 	assert_int_equal(store_fwd_due(f->s, "kpu", 1 << 30, due, 8, &n), 0);
 	assert_int_equal(n, 0);
-	assert_string_equal(raw_text(f, "SELECT state FROM forwards WHERE"
-	    " id = %lld", (long long)f1), "acked");
+	assert_string_equal(raw_text(f, "SELECT state || ' ' || http_status ||"
+	    " ' ' || ifnull(error, '-') FROM forwards WHERE id = %lld",
+	    (long long)f1), "acked 201 -");
 	assert_int_equal(store_counts(f->s, &c), 0);
 	assert_int_equal(c.fwd_acked, 1);
 	assert_int_equal(c.fwd_failed, 1);
