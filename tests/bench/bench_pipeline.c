@@ -100,54 +100,174 @@ bench_setup(const char *file)
 	gw->lang = REPLY_ID;
 }
 
-/* The lines of one batch, as the SMS channel hands a loop turn over. */
-struct bench_batch {
+/* Every line of the feed, parsed before any is timed. */
+struct bench_feed {
 	struct inbound	*in;
 	struct received	*out;
 	int		*rc;
 	char		**line;
 	char		(*ref)[64];
-	size_t		 n, max;
+	double		*arrival;	/* -r: when it is offered */
+	size_t		 n;
 };
 
-/* Commit the batch (receive_batch); count verdicts and failures. */
+/* Read FILE (at most max lines, -1: all) into f, as the SMS channel's. */
 static void
-bench_flush(struct bench_batch *b, long *v, long *failed)
+bench_load(struct bench_feed *f, const char *file, long max)
 {
-	size_t	 i;
+	FILE		*fp;
+	char		*line = NULL, *sp;
+	size_t		 cap = 0, room = 0;
+	ssize_t		 len;
+	struct inbound	*in;
 
-	if (b->n == 0)
-		return;
-	receive_batch(b->in, b->out, b->rc, b->n);
-	for (i = 0; i < b->n; i++) {
-		if (b->rc[i] == -1)
-			(*failed)++;
-		else if (b->out[i].kind == MSG_REPORT &&
-		    b->out[i].verdict >= VERDICT_OK &&
-		    b->out[i].verdict <= VERDICT_REJECTED)
-			v[b->out[i].verdict]++;
-		free(b->line[i]);
+	if ((fp = fopen(file, "r")) == NULL)
+		fatal("%s", file);
+	memset(f, 0, sizeof(*f));
+	while ((max < 0 || (long)f->n < max) &&
+	    (len = getline(&line, &cap, fp)) > 0) {
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp = '\0';
+		if (f->n == room) {
+			room = room == 0 ? 1024 : 2 * room;
+			if ((f->in = reallocarray(f->in, room,
+			    sizeof(*f->in))) == NULL ||
+			    (f->line = reallocarray(f->line, room,
+			    sizeof(*f->line))) == NULL ||
+			    (f->ref = reallocarray(f->ref, room,
+			    sizeof(*f->ref))) == NULL)
+				fatal("reallocarray");
+		}
+		/* "SENDER\0TEXT" */
+		if ((f->line[f->n] = malloc(len + 1)) == NULL)
+			fatal("malloc");
+		memcpy(f->line[f->n], line, len + 1);
+		in = &f->in[f->n];
+		memset(in, 0, sizeof(*in));
+		in->channel = CHANNEL_SMS;
+		in->sender = f->line[f->n];
+		in->text = f->line[f->n] + (sp + 1 - line);
+		in->via = "m0";
+		in->via_number = "+6281100000000";
+		/* The SMSC time: unique, as the SMS channel's would be. */
+		snprintf(f->ref[f->n], sizeof(f->ref[f->n]),
+		    "2024-02-14T%02zu:%02zu:%02zuZ", f->n / 3600 % 24,
+		    f->n / 60 % 60, f->n % 60);
+		in->ref = f->ref[f->n];
+		in->parts = 1;
+		f->n++;
 	}
-	b->n = 0;
+	free(line);
+	fclose(fp);
+	if ((f->out = calloc(f->n + 1, sizeof(*f->out))) == NULL ||
+	    (f->rc = calloc(f->n + 1, sizeof(*f->rc))) == NULL ||
+	    (f->arrival = calloc(f->n + 1, sizeof(*f->arrival))) == NULL)
+		fatal("calloc");
+}
+
+/* Lines [i, i + n) to receive_batch, as one loop turn; counts verdicts. */
+static void
+bench_flush(struct bench_feed *f, size_t i, size_t n, long *v, long *failed)
+{
+	size_t	 k;
+	time_t	 now = time(NULL);
+
+	if (n == 0)
+		return;
+	for (k = i; k < i + n; k++)
+		f->in[k].arrived = now;
+	receive_batch(&f->in[i], &f->out[i], &f->rc[i], n);
+	for (k = i; k < i + n; k++) {
+		if (f->rc[k] == -1)
+			(*failed)++;
+		else if (f->out[k].kind == MSG_REPORT &&
+		    f->out[k].verdict >= VERDICT_OK &&
+		    f->out[k].verdict <= VERDICT_REJECTED)
+			v[f->out[k].verdict]++;
+	}
+}
+
+static int
+bench_cmp(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * -r: lines [i, f->n) offered at rate per second from now on, as
+ * modems would hand them over; each turn takes every line that has
+ * arrived (at most batch), as the daemon's loop does, so the batch
+ * grows while a commit is slower than the arrivals. Prints the rate
+ * reached, how far the last commit lagged its arrival and the latency.
+ */
+static void
+bench_offered(struct bench_feed *f, size_t i, double rate, size_t batch,
+    long *v, long *failed)
+{
+	struct timespec	 ts;
+	double		 t0, now, wait, *lat, last, sum = 0;
+	size_t		 n = f->n - i, done = 0, avail, k, turns = 0, big = 0;
+
+	if (n == 0)
+		return;
+	if ((lat = calloc(n, sizeof(*lat))) == NULL)
+		fatal("calloc");
+	t0 = bench_now();
+	for (k = 0; k < n; k++)
+		f->arrival[i + k] = t0 + k / rate;
+	while (done < n) {
+		now = bench_now();
+		avail = (size_t)((now - t0) * rate) + 1;
+		if (avail > n)
+			avail = n;
+		if (avail <= done) {
+			wait = f->arrival[i + done] - now;
+			ts.tv_sec = (time_t)wait;
+			ts.tv_nsec = (long)((wait - ts.tv_sec) * 1e9);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (avail - done > batch)
+			avail = done + batch;
+		bench_flush(f, i + done, avail - done, v, failed);
+		now = bench_now();
+		for (k = done; k < avail; k++)
+			lat[k] = now - f->arrival[i + k];
+		if (avail - done > big)
+			big = avail - done;
+		sum += avail - done;
+		turns++;
+		done = avail;
+	}
+	now = bench_now();
+	last = lat[n - 1];
+	qsort(lat, n, sizeof(*lat), bench_cmp);
+	printf("offered %.0f reports/s: %zu reports in %.3f s: %.0f reports/s"
+	    "; the last committed %.4f s after it arrived; %zu turns, "
+	    "%.1f reports a turn (at most %zu); arrival to commit p50 %.4f s, "
+	    "p99 %.4f s\n", rate, n, now - t0, n / (now - t0), last, turns,
+	    sum / turns, big, lat[n / 2], lat[(n * 99) / 100]);
+	free(lat);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct bench_batch	 b;
-	struct inbound		*in;
-	FILE			*fp;
-	char			*line = NULL, *sp;
-	size_t			 cap = 0;
-	ssize_t			 len;
-	long			 max = -1, n = 0, failed = 0, warm = 0;
-	long			 v[VERDICT_REJECTED + 1], batch = 1;
+	struct bench_feed	 f;
+	size_t			 i, wb;
+	long			 max = -1, failed = 0, warm = 0;
+	long			 v[VERDICT_REJECTED + 1], batch = -1;
 	const char		*conf = NULL;
 	char			*end;
-	double			 t0, t;
+	double			 t0, t, rate = 0;
 	int			 ch;
 
-	while ((ch = getopt(argc, argv, "b:f:n:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:f:n:r:w:")) != -1) {
 		switch (ch) {
 		case 'b':
 			batch = strtol(optarg, &end, 10);
@@ -162,6 +282,11 @@ main(int argc, char *argv[])
 			if (*end != '\0' || max < 0)
 				usage();
 			break;
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (*end != '\0' || rate <= 0)
+				usage();
+			break;
 		case 'w':
 			warm = strtol(optarg, &end, 10);
 			if (*end != '\0' || warm < 0)
@@ -173,65 +298,36 @@ main(int argc, char *argv[])
 	}
 	if (conf == NULL || optind + 1 != argc)
 		usage();
+	if (batch == -1)
+		batch = rate > 0 ? 100000 : 1;
 	log_init("bench_pipeline", LOG_TO_STDERR, 1);
 	gw = &bench_gw;
 	bench_setup(conf);
-	if ((fp = fopen(argv[optind], "r")) == NULL)
-		fatal("%s", argv[optind]);
-	memset(&b, 0, sizeof(b));
-	b.max = (size_t)batch;
-	if ((b.in = calloc(b.max, sizeof(*b.in))) == NULL ||
-	    (b.out = calloc(b.max, sizeof(*b.out))) == NULL ||
-	    (b.rc = calloc(b.max, sizeof(*b.rc))) == NULL ||
-	    (b.line = calloc(b.max, sizeof(*b.line))) == NULL ||
-	    (b.ref = calloc(b.max, sizeof(*b.ref))) == NULL)
-		fatal("calloc");
+	bench_load(&f, argv[optind], max);
 	memset(v, 0, sizeof(v));
+	/* The warm-up, in batches of -b (of 8 with -r): not timed. */
+	if ((size_t)warm > f.n)
+		warm = (long)f.n;
+	wb = rate > 0 ? 8 : (size_t)batch;
+	for (i = 0; i < (size_t)warm; i += wb)
+		bench_flush(&f, i, (size_t)warm - i < wb ? (size_t)warm - i :
+		    wb, v, &failed);
+	memset(v, 0, sizeof(v));
+	failed = 0;
 	t0 = bench_now();
-	while ((max < 0 || n < max) && (len = getline(&line, &cap, fp)) > 0) {
-		if (line[len - 1] == '\n')
-			line[--len] = '\0';
-		if ((sp = strchr(line, ' ')) == NULL)
-			continue;
-		*sp = '\0';
-		/* Kept until the batch is committed: "SENDER\0TEXT". */
-		if ((b.line[b.n] = malloc(len + 1)) == NULL)
-			fatal("malloc");
-		memcpy(b.line[b.n], line, len + 1);
-		in = &b.in[b.n];
-		memset(in, 0, sizeof(*in));
-		in->channel = CHANNEL_SMS;
-		in->sender = b.line[b.n];
-		in->text = b.line[b.n] + (sp + 1 - line);
-		in->arrived = time(NULL);
-		in->via = "m0";
-		in->via_number = "+6281100000000";
-		/* The SMSC time: unique, as the SMS channel's would be. */
-		snprintf(b.ref[b.n], sizeof(b.ref[b.n]),
-		    "2024-02-14T%02ld:%02ld:%02ldZ", n / 3600 % 24,
-		    n / 60 % 60, n % 60);
-		in->ref = b.ref[b.n];
-		in->parts = 1;
-		n++;
-		if (++b.n == b.max || n == warm)
-			bench_flush(&b, v, &failed);
-		if (n == warm) {
-			/* Warmed up: time and count from here. */
-			memset(v, 0, sizeof(v));
-			failed = 0;
-			t0 = bench_now();
-		}
-	}
-	bench_flush(&b, v, &failed);
+	if (rate > 0)
+		bench_offered(&f, (size_t)warm, rate, (size_t)batch, v,
+		    &failed);
+	else
+		for (i = (size_t)warm; i < f.n; i += (size_t)batch)
+			bench_flush(&f, i, f.n - i < (size_t)batch ? f.n - i :
+			    (size_t)batch, v, &failed);
 	t = bench_now() - t0;
-	n = n > warm ? n - warm : 0;
-	printf("%ld reports in %.3f s: %.0f reports/s\n", n, t,
-	    t > 0 ? n / t : 0);
+	printf("%zu reports in %.3f s: %.0f reports/s\n", f.n - (size_t)warm,
+	    t, t > 0 ? (f.n - (size_t)warm) / t : 0);
 	printf("verdicts: OK %ld, FLAGGED %ld, DUPLICATE %ld, REJECTED %ld; "
 	    "%ld not stored\n", v[VERDICT_OK], v[VERDICT_FLAGGED],
 	    v[VERDICT_DUPLICATE], v[VERDICT_REJECTED], failed);
-	free(line);
-	fclose(fp);
 	store_close(gw->store);
 	return (failed == 0 ? 0 : 1);
 }
