@@ -496,6 +496,7 @@ receive_batch(const struct inbound *in, struct received *out, int *rc,
 		    in[i].channel), receive_state_name(MSG_RECEIVED), 1);
 	}
 	open = store_begin(gw->store) == 0;
+	registry_batch_begin(gw->registry);
 	for (i = 0; i < n; i++) {
 		j = &jobs[i];
 		if (!open)
@@ -520,6 +521,7 @@ receive_batch(const struct inbound *in, struct received *out, int *rc,
 				open = 0;
 		}
 	}
+	registry_batch_end(gw->registry);
 	if (stored > 0 && (!open || store_commit(gw->store) == -1)) {
 		store_rollback(gw->store);
 		for (i = 0; i < n; i++)

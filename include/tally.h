@@ -179,6 +179,8 @@ struct registry;
 struct registry	*registry_open(const char *, int, char *, size_t);
 void		 registry_close(struct registry *);
 int		 registry_lookup(struct registry *, uint64_t, struct tps_info *);
+void		 registry_batch_begin(struct registry *);
+void		 registry_batch_end(struct registry *);
 int		 registry_import_desa(struct registry *, const char *,
 		    size_t *, char *, size_t);
 int		 registry_import_dpt(struct registry *, const char *,

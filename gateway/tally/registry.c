@@ -44,6 +44,9 @@ struct registry {
 	sqlite3		*db;
 	sqlite3_stmt	*lookup;
 	sqlite3_stmt	*count;
+	sqlite3_stmt	*begin;		/* registry_batch_begin */
+	sqlite3_stmt	*end;
+	int		 inbatch;
 	char		*path;
 	int		 rdonly;
 	int		 saved_sync;	/* PRAGMA synchronous outside imports */
@@ -659,6 +662,9 @@ registry_open(const char *path, int mode, char *errbuf, size_t errlen)
 	    registry_prepare(reg, registry_lookup_sql, &reg->lookup, msg,
 	    sizeof(msg)) == -1 ||
 	    registry_prepare(reg, "SELECT count(*) FROM tps", &reg->count, msg,
+	    sizeof(msg)) == -1 ||
+	    registry_prepare(reg, "BEGIN", &reg->begin, msg, sizeof(msg)) ==
+	    -1 || registry_prepare(reg, "COMMIT", &reg->end, msg,
 	    sizeof(msg)) == -1)
 		goto fail;
 	return (reg);
@@ -674,8 +680,11 @@ registry_close(struct registry *reg)
 {
 	if (reg == NULL)
 		return;
+	registry_batch_end(reg);
 	sqlite3_finalize(reg->lookup);
 	sqlite3_finalize(reg->count);
+	sqlite3_finalize(reg->begin);
+	sqlite3_finalize(reg->end);
 	if (reg->db != NULL && sqlite3_close(reg->db) != SQLITE_OK)
 		log_warnx("registry: %s: close: %s", reg->path,
 		    sqlite3_errmsg(reg->db));
@@ -721,6 +730,41 @@ registry_lookup(struct registry *reg, uint64_t tps, struct tps_info *info)
 	if (rc == SQLITE_ROW)
 		return (1);
 	return (rc == SQLITE_DONE ? 0 : -1);
+}
+
+/*
+ * The lookups of one batch of reports in one read transaction: each
+ * lookup alone began and ended its own, with its locks on the WAL index
+ * and a look at the file (4 system calls a report). The batch sees one
+ * state of the registry; an import waits for it (milliseconds).
+ */
+void
+registry_batch_begin(struct registry *reg)
+{
+	if (reg == NULL || reg->inbatch)
+		return;
+	if (sqlite3_step(reg->begin) == SQLITE_DONE)
+		reg->inbatch = 1;
+	else
+		log_warnx("registry: %s: begin: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+	sqlite3_reset(reg->begin);
+}
+
+void
+registry_batch_end(struct registry *reg)
+{
+	if (reg == NULL || !reg->inbatch)
+		return;
+	reg->inbatch = 0;
+	if (sqlite3_step(reg->end) != SQLITE_DONE) {
+		log_warnx("registry: %s: end: %s", reg->path,
+		    sqlite3_errmsg(reg->db));
+		sqlite3_reset(reg->end);
+		sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+		return;
+	}
+	sqlite3_reset(reg->end);
 }
 
 int

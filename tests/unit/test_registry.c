@@ -633,10 +633,50 @@ test_reopen(void **state)
 	registry_close(reg);
 }
 
+/*
+ * A batch's lookups share one read transaction (registry_batch_begin):
+ * an import committed meanwhile is seen after the batch, not within it.
+ */
+static void
+test_batch(void **state)
+{
+	struct registry	*w = fresh("batch.db"), *r;
+	char		 err[512];
+	size_t		 n;
+	const char	*one, *two;
+
+	one = write_file("batch1.csv", "kode_desa,prov,kab,kec,desa,"
+	    "n_tps_reguler,n_tps_total\n"
+	    "3201012001,JAWA BARAT,BOGOR,CIBINONG,PONDOK RAJEG,3,3\n");
+	two = write_file("batch2.csv", "kode_desa,prov,kab,kec,desa,"
+	    "n_tps_reguler,n_tps_total\n"
+	    "3201012001,JAWA BARAT,BOGOR,CIBINONG,PONDOK BARU,3,3\n");
+	assert_int_equal(registry_import_desa(w, one, &n, err, sizeof(err)),
+	    0);
+	assert_non_null(r = registry_open(tmppath("batch.db"),
+	    REGISTRY_RDONLY, err, sizeof(err)));
+	registry_batch_begin(r);
+	registry_batch_begin(r);	/* once is enough */
+	expect_tps(r, 3201012001002ULL, "PONDOK RAJEG", 0);
+	assert_int_equal(registry_import_desa(w, two, &n, err, sizeof(err)),
+	    0);
+	expect_tps(r, 3201012001003ULL, "PONDOK RAJEG", 0);
+	registry_batch_end(r);
+	expect_tps(r, 3201012001003ULL, "PONDOK BARU", 0);
+	registry_batch_end(r);
+	expect_tps(r, 3201012001001ULL, "PONDOK BARU", 0);
+	/* Closed inside a batch: the transaction ends with it. */
+	registry_batch_begin(r);
+	expect_tps(r, 3201012001001ULL, "PONDOK BARU", 0);
+	registry_close(r);
+	registry_close(w);
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_open_missing),
 	cmocka_unit_test(test_open_not_registry),
 	cmocka_unit_test(test_reopen),
+	cmocka_unit_test(test_batch),
 	cmocka_unit_test(test_small_import),
 	cmocka_unit_test(test_bad_desa),
 	cmocka_unit_test(test_bad_dpt),
