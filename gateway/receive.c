@@ -495,6 +495,7 @@ receive_batch(const struct inbound *in, struct received *out, int *rc,
 		metrics_count(METRICS_STAGE, receive_channel_name(
 		    in[i].channel), receive_state_name(MSG_RECEIVED), 1);
 	}
+	log_hold();	/* a line a report, one write for the batch */
 	open = store_begin(gw->store) == 0;
 	registry_batch_begin(gw->registry);
 	for (i = 0; i < n; i++) {
@@ -540,6 +541,7 @@ receive_batch(const struct inbound *in, struct received *out, int *rc,
 		free(jobs[i].msg);
 	}
 	free(jobs);
+	log_release();
 	return (stored);
 }
 

@@ -15,6 +15,8 @@ void	log_init(const char *, int, int);
 void	log_setprefix(const char *);
 void	log_setverbose(int);
 int	log_getverbose(void);
+void	log_hold(void);
+void	log_release(void);
 void	log_warn(const char *, ...)
 	    __attribute__((__format__ (printf, 1, 2)));
 void	log_warnx(const char *, ...)

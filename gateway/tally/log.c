@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -16,6 +17,9 @@ static int	 log_to = LOG_TO_STDERR;
 static int	 log_verbose;
 static const char *log_procname = "tally";
 static char	 log_prefix[128];	/* before every line, "" none */
+static int	 log_holding;		/* log_hold: lines wait in log_held */
+static char	 log_held[16384];
+static size_t	 log_nheld;
 
 void
 log_init(const char *procname, int to, int verbose)
@@ -52,6 +56,43 @@ log_getverbose(void)
  * UTF-8) as escapes, since a message's text reaches the log and an SMS
  * could otherwise forge log lines or drive the operator's terminal.
  */
+/* Write n bytes to standard error, all of them unless it fails. */
+static void
+log_write(const char *p, size_t n)
+{
+	ssize_t	 w;
+
+	while (n > 0) {
+		if ((w = write(STDERR_FILENO, p, n)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/*
+ * Until log_release, the lines for standard error wait in memory and
+ * go out together: a batch of reports logs one line each, and a write
+ * a line was a system call a report. A fatal line writes them first.
+ */
+void
+log_hold(void)
+{
+	if (log_to == LOG_TO_STDERR)
+		log_holding = 1;
+}
+
+void
+log_release(void)
+{
+	log_holding = 0;
+	log_write(log_held, log_nheld);
+	log_nheld = 0;
+}
+
 static void
 log_clean(const char *s, char *out, size_t outsz)
 {
@@ -85,7 +126,9 @@ void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char		 raw[2048], buf[sizeof(raw) * 3];
+	char		 line[sizeof(buf) + sizeof(log_prefix) + 64];
 	const char	*lvl;
+	int		 n;
 
 	if (pri != LOG_CRIT && log_verbose < 0)
 		return;
@@ -114,8 +157,24 @@ vlog(int pri, const char *fmt, va_list ap)
 		lvl = "debug";
 		break;
 	}
-	fprintf(stderr, "%s: %s: %s%s\n", log_procname, lvl, log_prefix, buf);
-	fflush(stderr);
+	n = snprintf(line, sizeof(line), "%s: %s: %s%s\n", log_procname, lvl,
+	    log_prefix, buf);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	if (!log_holding || pri == LOG_CRIT ||
+	    (size_t)n > sizeof(log_held) - log_nheld) {
+		log_write(log_held, log_nheld);
+		log_nheld = 0;
+	}
+	if (log_holding && pri != LOG_CRIT && (size_t)n <= sizeof(log_held)) {
+		memcpy(log_held + log_nheld, line, (size_t)n);
+		log_nheld += (size_t)n;
+	} else
+		log_write(line, (size_t)n);
 }
 
 void
