@@ -125,6 +125,8 @@ def main():
                          ("latency_p50_s", 2), ("latency_p99_s", 2),
                          ("modem_s_per_report", 2)])
     table(objs, "pipeline", [("rate_empty", 0), ("rate_1m", 0),
+                             ("offered_p99_s", 4),
+                             ("rate_empty_batch", 0), ("rate_1m_batch", 0),
                              ("rate_empty_tmpfs", 0), ("rate_1m_tmpfs", 0),
                              ("instr_per_report", 0),
                              ("instr_per_report_1m", 0)])
