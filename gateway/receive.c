@@ -555,9 +555,12 @@ receive_batch(const struct inbound *in, struct received *out, int *rc,
 {
 	size_t	 i, k, stored = 0;
 
-	if (receive_jobs == NULL && ((receive_jobs = calloc(RECEIVE_TX_MAX,
-	    sizeof(*receive_jobs))) == NULL || (receive_msgs =
-	    calloc(RECEIVE_TX_MAX, sizeof(*receive_msgs))) == NULL)) {
+	/* Not calloc: each is zeroed when used, and pages never used stay
+	 * out of memory (calloc zeroed 1.7 MB of reused heap at once). */
+	if (receive_jobs == NULL && ((receive_jobs = reallocarray(NULL,
+	    RECEIVE_TX_MAX, sizeof(*receive_jobs))) == NULL || (receive_msgs =
+	    reallocarray(NULL, RECEIVE_TX_MAX, sizeof(*receive_msgs))) ==
+	    NULL)) {
 		log_warn("receive: calloc");
 		free(receive_jobs);
 		receive_jobs = NULL;
