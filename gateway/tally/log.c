@@ -18,7 +18,7 @@ static int	 log_verbose;
 static const char *log_procname = "tally";
 static char	 log_prefix[128];	/* before every line, "" none */
 static int	 log_holding;		/* log_hold: lines wait in log_held */
-static char	 log_held[16384];
+static char	 log_held[16384];	/* more than vlog's longest line */
 static size_t	 log_nheld;
 
 void
@@ -51,11 +51,6 @@ log_getverbose(void)
 	return (log_verbose);
 }
 
-/*
- * A line as text only: control characters (C0, DEL, and C1 written in
- * UTF-8) as escapes, since a message's text reaches the log and an SMS
- * could otherwise forge log lines or drive the operator's terminal.
- */
 /* Write n bytes to standard error, all of them unless it fails. */
 static void
 log_write(const char *p, size_t n)
@@ -93,6 +88,11 @@ log_release(void)
 	log_nheld = 0;
 }
 
+/*
+ * A line as text only: control characters (C0, DEL, and C1 written in
+ * UTF-8) as escapes, since a message's text reaches the log and an SMS
+ * could otherwise forge log lines or drive the operator's terminal.
+ */
 static void
 log_clean(const char *s, char *out, size_t outsz)
 {
@@ -165,16 +165,19 @@ vlog(int pri, const char *fmt, va_list ap)
 		n = sizeof(line) - 1;
 		line[n - 1] = '\n';
 	}
-	if (!log_holding || pri == LOG_CRIT ||
-	    (size_t)n > sizeof(log_held) - log_nheld) {
-		log_write(log_held, log_nheld);
-		log_nheld = 0;
-	}
-	if (log_holding && pri != LOG_CRIT && (size_t)n <= sizeof(log_held)) {
+	/* Held: after the lines before it, which go out first if full. */
+	if (log_holding && pri != LOG_CRIT) {
+		if ((size_t)n > sizeof(log_held) - log_nheld) {
+			log_write(log_held, log_nheld);
+			log_nheld = 0;
+		}
 		memcpy(log_held + log_nheld, line, (size_t)n);
 		log_nheld += (size_t)n;
-	} else
-		log_write(line, (size_t)n);
+		return;
+	}
+	log_write(log_held, log_nheld);
+	log_nheld = 0;
+	log_write(line, (size_t)n);
 }
 
 void

@@ -107,7 +107,6 @@ struct bench_feed {
 	int		*rc;
 	char		**line;
 	char		(*ref)[64];
-	double		*arrival;	/* -r: when it is offered */
 	size_t		 n;
 };
 
@@ -163,8 +162,7 @@ bench_load(struct bench_feed *f, const char *file, long max)
 	free(line);
 	fclose(fp);
 	if ((f->out = calloc(f->n + 1, sizeof(*f->out))) == NULL ||
-	    (f->rc = calloc(f->n + 1, sizeof(*f->rc))) == NULL ||
-	    (f->arrival = calloc(f->n + 1, sizeof(*f->arrival))) == NULL)
+	    (f->rc = calloc(f->n + 1, sizeof(*f->rc))) == NULL)
 		fatal("calloc");
 }
 
@@ -217,16 +215,14 @@ bench_offered(struct bench_feed *f, size_t i, double rate, size_t batch,
 		return;
 	if ((lat = calloc(n, sizeof(*lat))) == NULL)
 		fatal("calloc");
-	t0 = bench_now();
-	for (k = 0; k < n; k++)
-		f->arrival[i + k] = t0 + k / rate;
+	t0 = bench_now();	/* line i + k arrives at t0 + k / rate */
 	while (done < n) {
 		now = bench_now();
 		avail = (size_t)((now - t0) * rate) + 1;
 		if (avail > n)
 			avail = n;
 		if (avail <= done) {
-			wait = f->arrival[i + done] - now;
+			wait = t0 + done / rate - now;
 			ts.tv_sec = (time_t)wait;
 			ts.tv_nsec = (long)((wait - ts.tv_sec) * 1e9);
 			nanosleep(&ts, NULL);
@@ -237,7 +233,7 @@ bench_offered(struct bench_feed *f, size_t i, double rate, size_t batch,
 		bench_flush(f, i + done, avail - done, v, failed);
 		now = bench_now();
 		for (k = done; k < avail; k++)
-			lat[k] = now - f->arrival[i + k];
+			lat[k] = now - (t0 + k / rate);
 		if (avail - done > big)
 			big = avail - done;
 		sum += avail - done;
