@@ -452,31 +452,11 @@ bank_spawn(struct modem *m)
 		argv[i++] = (char *)(uintptr_t)"-v";
 	argv[i] = NULL;
 
-	switch ((pid = fork())) {
-	case -1:
-		log_warn("bank: modem %s: fork", m->conf.name);
+	if ((pid = spawn_worker(prog, argv, sp[1])) == -1) {
 		close(sp[0]);
 		close(sp[1]);
 		bank_lost(m, "cannot fork");
 		return;
-	case 0:
-		close(sp[0]);
-		if (sp[1] != 3) {
-			if (dup2(sp[1], 3) == -1)
-				_exit(127);
-			close(sp[1]);
-		}
-		for (i = 4; i < 1024; i++)
-			close(i);
-		signal(SIGPIPE, SIG_DFL);
-		signal(SIGCHLD, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_IGN);	/* the main process decides */
-		execv(prog, argv);
-		fprintf(stderr, "tallygw: cannot run %s: %s\n", prog,
-		    strerror(errno));
-		_exit(127);
 	}
 	close(sp[1]);
 	evutil_make_socket_nonblocking(sp[0]);
@@ -565,6 +545,8 @@ bank_reap(void)
 	char		 why[64];
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (spawn_reaped(pid, status))
+			continue;
 		TAILQ_FOREACH(m, &gw->modems, entry)
 			if (m->pid == pid)
 				break;
@@ -715,6 +697,7 @@ bank_stop(void)
 
 	TAILQ_FOREACH(m, &gw->modems, entry)
 		bank_shutdown(m, "gateway stopping");
+	spawn_stop();
 }
 
 /* A new config: add, remove, enable, disable, or restart changed modems. */

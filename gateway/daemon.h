@@ -140,6 +140,11 @@ int		 bank_all_ready(void);
 int		 bank_count(int *, int *);
 const char	*bank_state_name(enum bank_state);
 
+/* spawn.c: starts the workers, through the zygote (tallygw-modem -Z) */
+pid_t		 spawn_worker(const char *, char *const [], int);
+int		 spawn_reaped(pid_t, int);
+void		 spawn_stop(void);
+
 /* receive.c: the one intake stage of every channel */
 enum channel {
 	CHANNEL_SMS = 1,

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define WIRE_HDR_LEN		16
 #define WIRE_MAX_PAYLOAD	4096
@@ -110,6 +111,9 @@ const char	*wire_type_name(uint32_t);
 const char	*wire_state_name(int);
 int		 wire_write(int, const struct wire_msg *);
 int		 wire_read(int, struct wire_msg *, int);
+#define WIRE_FDS_MAX		2	/* descriptors a wire_sendfds */
+int		 wire_sendfds(int, const void *, size_t, const int *, int);
+ssize_t		 wire_recvfds(int, void *, size_t, int *, int);
 int		 wire_journal_encode(const struct wire_journal *, char *,
 		    size_t);
 int		 wire_journal_decode(const char *, size_t,

@@ -32,6 +32,7 @@
 #include "gsm.h"
 #include "log.h"
 #include "wire.h"
+#include "zygote.h"
 
 #define WORKER_FD		3	/* our end of the socketpair */
 #define WORKER_HEARTBEAT	5	/* s between heartbeats */
@@ -801,8 +802,8 @@ worker_loop(struct worker *w)
 	}
 }
 
-int
-main(int argc, char *argv[])
+static int
+worker_main(int argc, char *argv[])
 {
 	struct worker		*w = &worker;
 	struct sigaction	 sa;
@@ -894,4 +895,32 @@ main(int argc, char *argv[])
 	worker_seen_clear(w);
 	log_info("exiting");
 	return (0);
+}
+
+/*
+ * tallygw-modem -Z PAD [-s] [-v]: the zygote (zygote.c), which returns
+ * here only in a worker it forked; else one worker.
+ */
+int
+main(int argc, char *argv[])
+{
+	int	 i, use_syslog = 0, verbose = 1;
+
+	if (argc >= 3 && strcmp(argv[1], "-Z") == 0) {
+		for (i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "-s") == 0)
+				use_syslog = 1;
+			else if (strcmp(argv[i], "-v") == 0)
+				verbose = 2;
+			else
+				usage();
+		}
+		log_init("tallygw-modem", use_syslog ? LOG_TO_SYSLOG :
+		    LOG_TO_STDERR, verbose);
+		if (fcntl(3, F_GETFD) == -1)
+			fatalx("fd 3 is not open: run me from tallygw");
+		gsm_setup();
+		zygote_main(argc, argv, &argc, &argv);
+	}
+	return (worker_main(argc, argv));
 }

@@ -4,6 +4,8 @@
  * encoder and the decoder cannot disagree.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -289,6 +291,113 @@ wire_read(int fd, struct wire_msg *m, int timeout)
 	if (wire_decode(buf, WIRE_HDR_LEN + len, m, &used) != 1)
 		return (-1);
 	return (1);
+}
+
+/* The control message that carries nfds descriptors (at most WIRE_FDS_MAX). */
+union wire_cmsg {
+	struct cmsghdr	 hdr;
+	char		 buf[CMSG_SPACE(WIRE_FDS_MAX * sizeof(int))];
+};
+
+static void
+wire_msghdr(struct msghdr *msg, struct iovec *iov, void *buf, size_t len,
+    union wire_cmsg *c, size_t clen)
+{
+	memset(msg, 0, sizeof(*msg));
+	memset(c, 0, sizeof(*c));
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = c->buf;
+	msg->msg_controllen = clen;
+}
+
+/*
+ * One record and nfds descriptors (SCM_RIGHTS) on a SOCK_SEQPACKET
+ * socket: the zygote's requests (modem/zygote.c). 0, or -1.
+ */
+int
+wire_sendfds(int fd, const void *buf, size_t len, const int *fds, int nfds)
+{
+	union wire_cmsg	 c;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	ssize_t		 r;
+
+	if (nfds < 1 || nfds > WIRE_FDS_MAX) {
+		errno = EINVAL;
+		return (-1);
+	}
+	wire_msghdr(&msg, &iov, (void *)(uintptr_t)buf, len, &c,
+	    CMSG_SPACE(nfds * sizeof(int)));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	do
+		r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (r == -1 && errno == EINTR);
+	if (r == -1)
+		return (-1);
+	if ((size_t)r != len) {
+		errno = EMSGSIZE;
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * One record of wire_sendfds and exactly its nfds descriptors (close on
+ * exec): its length; 0 at end of file; -1 when the record or its
+ * descriptors are not whole (what came is closed); -2 when the socket
+ * fails (errno).
+ */
+ssize_t
+wire_recvfds(int fd, void *buf, size_t len, int *fds, int nfds)
+{
+	union wire_cmsg	 c;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cm;
+	ssize_t		 n;
+	size_t		 i, got = 0;
+	int		 have[WIRE_FDS_MAX];
+
+	if (nfds < 1 || nfds > WIRE_FDS_MAX) {
+		errno = EINVAL;
+		return (-2);
+	}
+	for (i = 0; i < (size_t)nfds; i++)
+		fds[i] = -1;
+	wire_msghdr(&msg, &iov, buf, len, &c, sizeof(c.buf));
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n == -1 && errno == EINTR);
+	if (n == -1)
+		return (-2);
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL;
+	    cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (i = 0; CMSG_LEN((i + 1) * sizeof(int)) <= cm->cmsg_len &&
+		    got < sizeof(have) / sizeof(have[0]); i++)
+			memcpy(&have[got++], CMSG_DATA(cm) + i * sizeof(int),
+			    sizeof(int));
+	}
+	if (n == 0 && got == 0)
+		return (0);
+	if (got != (size_t)nfds || n == 0 ||
+	    (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (i = 0; i < got; i++)
+			close(have[i]);
+		return (-1);
+	}
+	memcpy(fds, have, nfds * sizeof(int));
+	return (n);
 }
 
 /* One journal record as its fixed-length line (wire.h); -1 if invalid. */

@@ -278,7 +278,9 @@ expect "no capability left: no way back to root" \
 expect_match "it logged the drop" "$(cat "$D/gw.err")" \
     "running as user $TU \\(uid $TUID, gid $TGID\\)"
 workers=$(ps -o uid= --ppid "$G" | tr -d ' ' | sort | uniq -c | tr -s ' ')
-expect "both modem workers run as the user" "$workers" " 2 $TUID"
+# its children: the two workers and the zygote they were forked from
+expect "both modem workers and their zygote run as the user" "$workers" \
+    " 3 $TUID"
 expect "the state directory, store and socket are the user's" \
     "$(stat -c %U "$D/state" "$D/state/tallygw.db" "$D/state/tallygw.sock" |
     sort -u)" "$TU"

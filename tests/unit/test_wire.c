@@ -1,6 +1,7 @@
 /* Unit tests of wire: the framed messages between tallygw and its workers. */
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -459,6 +460,90 @@ test_socket(void **state)
 }
 
 /* The send journal's line (wire.h), its checks, and the file. */
+/* Two descriptors refer to one open file: same inode, shared offset. */
+static int
+same_file(int a, int b)
+{
+	struct stat	 sa, sb;
+
+	return (fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino);
+}
+
+/* Open descriptors of this process, to see that none leaked. */
+static int
+open_fds(void)
+{
+	int	 fd, n = 0;
+
+	for (fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return (n);
+}
+
+/*
+ * wire_sendfds / wire_recvfds, the zygote's requests: a record and two
+ * descriptors arrive whole, close-on-exec; a record that does not fit,
+ * one without descriptors or with too few is refused with what came
+ * closed; end of file is 0.
+ */
+static void
+test_fds(void **state)
+{
+	char	 buf[64];
+	int	 sp[2], p[2], fds[2], base;
+	ssize_t	 n;
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp), 0);
+	assert_int_equal(pipe(p), 0);
+	base = open_fds();
+
+	/* whole: both descriptors, the bytes, close-on-exec */
+	assert_int_equal(wire_sendfds(sp[0], "ab\0cd", 6, p, 2), 0);
+	n = wire_recvfds(sp[1], buf, sizeof(buf), fds, 2);
+	assert_int_equal(n, 6);
+	assert_memory_equal(buf, "ab\0cd", 6);
+	assert_true(fds[0] != p[0] && same_file(fds[0], p[0]));
+	assert_true(fds[1] != p[1] && same_file(fds[1], p[1]));
+	assert_true(fcntl(fds[0], F_GETFD) & FD_CLOEXEC);
+	assert_true(fcntl(fds[1], F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(write(fds[1], "x", 1), 1);	/* the same pipe */
+	assert_int_equal(read(p[0], buf, 1), 1);
+	assert_int_equal(buf[0], 'x');
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(open_fds(), base);
+
+	/* longer than the reader's buffer: refused, nothing left open */
+	memset(buf, 'a', sizeof(buf));
+	assert_int_equal(wire_sendfds(sp[0], buf, sizeof(buf), p, 2), 0);
+	assert_int_equal(wire_recvfds(sp[1], buf, 8, fds, 2), -1);
+	assert_int_equal(fds[0], -1);
+	assert_int_equal(open_fds(), base);
+
+	/* one descriptor where two are wanted: refused, it is closed */
+	assert_int_equal(wire_sendfds(sp[0], "a", 2, p, 1), 0);
+	assert_int_equal(wire_recvfds(sp[1], buf, sizeof(buf), fds, 2), -1);
+	assert_int_equal(open_fds(), base);
+
+	/* a record without descriptors: refused */
+	assert_int_equal(send(sp[0], "a", 2, 0), 2);
+	assert_int_equal(wire_recvfds(sp[1], buf, sizeof(buf), fds, 2), -1);
+
+	/* no descriptors, or more than WIRE_FDS_MAX, cannot be sent */
+	assert_int_equal(wire_sendfds(sp[0], "a", 2, p, 0), -1);
+	assert_int_equal(wire_sendfds(sp[0], "a", 2, p, WIRE_FDS_MAX + 1),
+	    -1);
+
+	/* the sender gone: end of file */
+	close(sp[0]);
+	assert_int_equal(wire_recvfds(sp[1], buf, sizeof(buf), fds, 2), 0);
+	close(sp[1]);
+	close(p[0]);
+	close(p[1]);
+}
+
 static void
 test_journal(void **state)
 {
@@ -541,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_state_names),
 		cmocka_unit_test(test_socket),
+		cmocka_unit_test(test_fds),
 		cmocka_unit_test(test_journal),
 	};
 
