@@ -405,6 +405,22 @@ worker_reply(struct worker *w, uint32_t type, uint64_t id, int location,
 	worker_send(w, &m);
 }
 
+/* A command only a READY modem can do: answer it refused otherwise (1). */
+static int
+worker_not_ready(struct worker *w, uint32_t type, const struct wire_msg *cmd,
+    int location, int msgref)
+{
+	char	 why[96];
+
+	if (w->state == MODEM_READY)
+		return (0);
+	snprintf(why, sizeof(why), "modem not ready (%s)",
+	    wire_state_name(w->state));
+	worker_reply(w, type, cmd->id, location, GSM_CODE_NOTREADY, msgref,
+	    why);
+	return (1);
+}
+
 /*
  * The modem took a SEND: write it to the journal, synced, before the
  * result goes up, so that it is not sent again if we or the main
@@ -449,13 +465,8 @@ worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 	enum gsm_rc		 rc;
 	char			 why[96];
 
-	if (w->state != MODEM_READY) {
-		snprintf(why, sizeof(why), "modem not ready (%s)",
-		    wire_state_name(w->state));
-		worker_reply(w, WIRE_SEND_RESULT, cmd->id, 0,
-		    GSM_CODE_NOTREADY, -1, why);
+	if (worker_not_ready(w, WIRE_SEND_RESULT, cmd, 0, -1))
 		return;
-	}
 	snprintf(why, sizeof(why), "send %llu to %s",
 	    (unsigned long long)cmd->id, cmd->number);
 	worker_state(w, MODEM_SENDING, why);
@@ -513,15 +524,9 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 	struct worker_seen	*ws;
 	struct wire_msg		 cur;
 	enum gsm_rc		 rc;
-	char			 why[96];
 
-	if (w->state != MODEM_READY) {
-		snprintf(why, sizeof(why), "modem not ready (%s)",
-		    wire_state_name(w->state));
-		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-		    GSM_CODE_NOTREADY, 0, why);
+	if (worker_not_ready(w, WIRE_DELETE_RESULT, cmd, cmd->location, 0))
 		return;
-	}
 	if (cmd->location <= 0) {
 		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
 		    GSM_CODE_BADREQ, 0, "no such location");
@@ -558,15 +563,9 @@ worker_cmd_balance(struct worker *w, const struct wire_msg *cmd)
 {
 	struct gsm_result	 res;
 	enum gsm_rc		 rc;
-	char			 why[96];
 
-	if (w->state != MODEM_READY) {
-		snprintf(why, sizeof(why), "modem not ready (%s)",
-		    wire_state_name(w->state));
-		worker_reply(w, WIRE_USSD_ANSWER, cmd->id, 0,
-		    GSM_CODE_NOTREADY, 0, why);
+	if (worker_not_ready(w, WIRE_USSD_ANSWER, cmd, 0, 0))
 		return;
-	}
 	rc = gsm_ussd(w->gsm, cmd->info, &res);
 	if (rc == GSM_OK)
 		log_info("USSD %s: %s", cmd->info, res.text);

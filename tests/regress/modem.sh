@@ -302,10 +302,13 @@ await "unplug: the worker goes BROKEN" 8 '^STATE status=4\(broken\)'
 await "then BACKOFF" 3 '^STATE status=5\(backoff\) text=reconnecting in 1 s'
 cmd send 10 $PHONE "tidak siap"
 cmd delete 105 1
+cmd balance 11 '*888#'
 await "SEND while not READY is answered at once with an error" 2 \
-    '^SEND_RESULT id=10 code=-1 '
+    '^SEND_RESULT id=10 code=-1 msgref=-1 text=modem not ready \(backoff\)$'
 await "DELETE while not READY is answered at once with an error" 2 \
     '^DELETE_RESULT id=105 location=1 code=-1$'
+await "BALANCE while not READY is answered at once with an error" 2 \
+    '^USSD_ANSWER id=11 code=-1 text=modem not ready \(backoff\)$'
 await "after the replug the worker is READY again" 25 \
     '^STATE status=1\(ready\) text=connected'
 await "and sweeps again, finding the $NSIM messages of the SIM" 10 \
