@@ -189,6 +189,34 @@ bench_forward() {
 	sh tests/bench/forward.sh
 }
 
+# cpu_idle SECONDS: the share of CPU time idle (0..100) over SECONDS.
+cpu_idle() {
+	c_a=$(head -1 /proc/stat)
+	sleep "$1"
+	c_b=$(head -1 /proc/stat)
+	printf '%s\n%s\n' "$c_a" "$c_b" | awk '
+	    { t = 0; for (i = 2; i <= NF; i++) t += $i
+	      tot[NR] = t; idle[NR] = $5 + $6 }
+	    END { d = tot[2] - tot[1]
+	      printf "%d", (d > 0 ? 100 * (idle[2] - idle[1]) / d : 100) }'
+}
+
+# quiet_wait: before a section, what the last left (its processes
+# ending, the disk's writeback) settles: sync, then wait until the CPUs
+# are 90% idle over 5 s, at most 180 s. Prints how long and how idle;
+# the figures are taken whatever it found.
+quiet_wait() {
+	q_t0=$(date +%s)
+	sync
+	while :; do
+		q_idle=$(cpu_idle 5)
+		[ "$q_idle" -ge 90 ] && break
+		[ $(($(date +%s) - q_t0)) -ge 180 ] && break
+	done
+	echo "bench: $(($(date +%s) - q_t0)) s to settle, then CPUs" \
+	    "$q_idle% idle over 5 s; load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 for s in ${*:-bank pipeline memory forward}; do
 	case $s in
 	bank|pipeline|memory|forward|registry|verify) ;;
@@ -199,6 +227,7 @@ for s in ${*:-bank pipeline memory forward}; do
 	esac
 	rm -f "$BENCH_OUT/$s.jsonl"
 	echo "== $s"
+	quiet_wait
 	t0=$(date +%s)
 	"bench_$s" || status=1
 	echo "$s: section time $(($(date +%s) - t0)) s"
