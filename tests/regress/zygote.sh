@@ -11,8 +11,11 @@
 # A worker killed comes back forked again. The zygote killed: a worker
 # killed then comes back by exec (its libGammu pages its own: the check
 # above can fail), and after the zygote's 30 s backoff the next worker
-# is forked by a new zygote. tallygw killed with SIGKILL: the zygote
-# and the workers exit by themselves. TAP; every wait is time-boxed.
+# is forked by a new zygote. tallygw-modem replaced on disk (an
+# upgrade): the next worker is forked by a new zygote. tallygw killed
+# with SIGKILL: the zygote and the workers exit by themselves. The
+# suite runs copies of tallygw and tallygw-modem (it touches the
+# latter). TAP; every wait is time-boxed.
 
 . tests/regress/lib.sh
 
@@ -28,9 +31,10 @@ fi
 # cmdline PID: its arguments, one line, spaces between.
 cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
 ppid() { awk '/^PPid:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
-# zygotes: the PIDs of the processes whose arguments are "... -Z".
+# zygotes: the PIDs of this tallygw's children whose arguments are
+# "... -Z" (other suites' gateways have theirs).
 zygotes() {
-	for z_p in $(pgrep -f 'tallygw-modem -Z'); do
+	for z_p in $(pgrep -P "$MAIN" -f 'tallygw-modem -Z'); do
 		case "$(cmdline "$z_p")" in
 		*/tallygw-modem\ -Z\ *) echo "$z_p" ;;
 		esac
@@ -58,14 +62,19 @@ respawned() {
 	wait_for 30 other "$1" "$2" && wait_for 30 ready "$1" && worker "$1"
 }
 
+# Copies: the upgrade below touches tallygw-modem.
+mkdir "$D/bin"
+cp "$GW" "$B/tallygw-modem" "$D/bin/" || { t_fail "copy the programs"; finish; exit 1; }
+GW=$D/bin/tallygw
 t_world "$R" --modems 3 --seed 7 --profile instant --data "$DATA" \
     --tallygw "$GW" || { finish; exit 1; }
 MAIN=$(pgrep -f "tallygw -d -f $R/tallygw.conf" | head -1)
 expect_match "tallygw runs" "$MAIN" '^[0-9]+$'
 
 Z=$(zygotes)
-expect "one zygote" "$(echo "$Z" | grep -c .)" 1
-expect "the zygote is tallygw's child" "$(ppid "$Z")" "$MAIN"
+expect "one zygote, a child of tallygw" "$(echo "$Z" | grep -c .)" 1
+expect "no other zygote of this run" \
+    "$(pgrep -f "$D/bin/tallygw-modem -Z" | grep -c .)" 1
 for m in m0 m1 m2; do
 	expect "$m: its modem is ready" \
 	    "$(wait_for 30 ready "$m" && echo yes)" yes
@@ -109,11 +118,27 @@ kill -KILL "$W"
 W2=$(respawned m0 "$W")
 expect_match "m0: after the backoff, a new worker, ready" "$W2" '^[0-9]+$'
 Z2=$(zygotes)
-expect_match "a new zygote" "$Z2" '^[0-9]+$'
-expect "it is tallygw's child" "$(ppid "$Z2")" "$MAIN"
+expect_match "a new zygote, a child of tallygw" "$Z2" '^[0-9]+$'
 d=$(gammu_dirty "$W2")
 expect_match "m0: forked by it ($d KB written)" \
     "$([ "$d" -lt 64 ] && echo shared)" '^shared$'
+
+# An upgrade: the program changes on disk; the next worker is forked by
+# a new zygote.
+touch "$D/bin/tallygw-modem"
+W=$(worker m1)
+kill -KILL "$W"
+W2=$(respawned m1 "$W")
+expect_match "m1: after the upgrade, a new worker, ready" "$W2" '^[0-9]+$'
+Z3=$(zygotes)
+expect_match "a new zygote for the new program" \
+    "$([ -n "$Z3" ] && [ "$Z3" != "$Z2" ] && echo new)" '^new$'
+expect "tallygw says why" "$(grep -c 'zygote ready -> none (the program changed)' \
+    "$R/tallygw.log")" 1
+d=$(gammu_dirty "$W2")
+expect_match "m1: forked by it ($d KB written)" \
+    "$([ "$d" -lt 64 ] && echo shared)" '^shared$'
+Z2=$Z3
 
 # tallygw killed: nothing of it stays.
 LEFT="$Z2 $(worker m0) $(worker m1) $(worker m2)"
