@@ -31,7 +31,6 @@
 #define SPAWN_ANSWER_MS		2000	/* the zygote answers within */
 #define SPAWN_RETRY		30	/* s before a failed zygote again */
 #define SPAWN_PAD		2048	/* bytes of argument area: titles */
-#define SPAWN_REQ_MAX		4096	/* as ZYGOTE_REQ_MAX */
 
 enum spawn_state {
 	SPAWN_NONE,		/* no zygote: one starts at the next spawn */
@@ -156,7 +155,7 @@ spawn_zygote(const char *prog, const struct stat *st)
 static pid_t
 spawn_ask(char *const argv[], int sock)
 {
-	char		 req[SPAWN_REQ_MAX];
+	char		 req[WIRE_SPAWN_MAX];
 	struct pollfd	 pfd;
 	size_t		 len = 0, n;
 	ssize_t		 r;

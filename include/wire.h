@@ -112,6 +112,8 @@ const char	*wire_state_name(int);
 int		 wire_write(int, const struct wire_msg *);
 int		 wire_read(int, struct wire_msg *, int);
 #define WIRE_FDS_MAX		2	/* descriptors a wire_sendfds */
+#define WIRE_SPAWN_MAX		4096	/* bytes of a zygote's request (the
+					 * worker's arguments) */
 int		 wire_sendfds(int, const void *, size_t, const int *, int);
 ssize_t		 wire_recvfds(int, void *, size_t, int *, int);
 int		 wire_journal_encode(const struct wire_journal *, char *,

@@ -35,7 +35,6 @@
 
 #define ZYGOTE_FD		3	/* our end of tallygw's socketpair */
 #define ZYGOTE_WORKER_FD	3	/* where a worker finds its socket */
-#define ZYGOTE_REQ_MAX		4096	/* bytes of arguments a request */
 #define ZYGOTE_ARGS_MAX		32	/* arguments a worker */
 #define ZYGOTE_FDS		2	/* the socket, the log */
 
@@ -171,7 +170,7 @@ zygote_keep_area(int argc, char *argv[])
 void
 zygote_main(int argc, char *argv[], int *wargc, char ***wargv)
 {
-	static char	 req[ZYGOTE_REQ_MAX];
+	static char	 req[WIRE_SPAWN_MAX];
 	static char	*args[ZYGOTE_ARGS_MAX + 1];
 	ssize_t		 n;
 	int32_t		 answer;
