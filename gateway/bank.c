@@ -126,8 +126,12 @@ bank_send(struct modem *m, int64_t id, const char *number, const char *text,
 	return (bank_write(m, &w));
 }
 
+/*
+ * DELETE the message whose identity (wire_ident) is ident from a SIM
+ * slot: the worker leaves a message that took the slot since alone.
+ */
 int
-bank_delete(struct modem *m, int location)
+bank_delete(struct modem *m, int location, const char *ident)
 {
 	struct wire_msg	 w;
 
@@ -136,6 +140,7 @@ bank_delete(struct modem *m, int location)
 	memset(&w, 0, sizeof(w));
 	w.type = WIRE_DELETE;
 	w.location = location;
+	snprintf(w.info, sizeof(w.info), "%s", ident);
 	return (bank_write(m, &w));
 }
 
@@ -171,7 +176,7 @@ static void
 bank_frame(struct modem *m, const struct wire_msg *w)
 {
 	long	 rp;
-	char	 exp[16];
+	char	 exp[16], ident[WIRE_IDENT_MAX];
 
 	m->last_frame = time(NULL);
 	switch (w->type) {
@@ -215,8 +220,10 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 		break;
 	case WIRE_STATUS_REPORT:
 		bank_ev->status_report(m, w->msgref, w->status);
-		if (w->location > 0)
-			bank_delete(m, w->location);
+		if (w->location > 0) {
+			wire_ident(w, ident, sizeof(ident));
+			bank_delete(m, w->location, ident);
+		}
 		break;
 	case WIRE_HEALTH:
 		m->signal = w->signal;
@@ -251,8 +258,11 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 		}
 		break;
 	case WIRE_DELETE_RESULT:
-		bank_ev->deleted(m, w->location, w->code);
-		if (w->code != 0) {
+		bank_ev->deleted(m, w->location, w->code, w->info);
+		if (w->code == WIRE_CODE_CHANGED)
+			log_debug("bank: modem %s: SIM slot %d holds another "
+			    "message now: kept", m->conf.name, w->location);
+		else if (w->code != 0) {
 			log_warnx("bank: modem %s: delete of SIM slot %d "
 			    "failed (%d); the next sweep retries",
 			    m->conf.name, w->location, w->code);

@@ -109,7 +109,8 @@ struct bank_events {
 	void	(*ready)(struct modem *);	/* worker says READY */
 	void	(*lost)(struct modem *);	/* worker broken, gone, stopping */
 	void	(*sms)(struct modem *, const struct wire_msg *);
-	void	(*deleted)(struct modem *, int, int);	/* location, code */
+	void	(*deleted)(struct modem *, int, int, const char *);
+						/* location, code, identity */
 	void	(*send_result)(struct modem *, int64_t, int, int,
 		    const char *);		/* id, code, msgref, error */
 	void	(*status_report)(struct modem *, int, int); /* msgref, st */
@@ -132,7 +133,7 @@ struct modem	*bank_pick(const char *, const char *);
 int		 bank_elsewhere(const struct modem *, time_t);
 int		 bank_send(struct modem *, int64_t, const char *,
 		    const char *, int);
-int		 bank_delete(struct modem *, int);
+int		 bank_delete(struct modem *, int, const char *);
 void		 bank_sweep_all(void);
 void		 bank_reap(void);
 void		 bank_tick(time_t);
@@ -201,7 +202,7 @@ const char	*receive_channel_name(enum channel);
 
 /* sms.c: the SMS channel of the intake (bank events) */
 void		 sms_on_sms(struct modem *, const struct wire_msg *);
-void		 sms_deleted(struct modem *, int, int);
+void		 sms_deleted(struct modem *, int, int, const char *);
 void		 sms_expire(time_t);
 
 /* ussd.c: the USSD channel of the intake (an aggregator's callback) */

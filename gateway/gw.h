@@ -758,7 +758,6 @@ int		 forward_set_ca(struct fwd *, const char *, const char *,
 int		 forward_tls_check(const struct gw_conf *, char *, size_t);
 
 /* parts.c: reassembly of long SMS, keyed on (modem, sender, ref, total) */
-#define PARTS_ID_MAX	64	/* "SMSC-TIME REF/PART #TEXTHASH": one part */
 struct parts;
 struct parts_done {
 	char		 modem[GW_MODEM_NAME_MAX];
@@ -768,7 +767,7 @@ struct parts_done {
 	int		 nparts;		/* parts received */
 	int		 total;			/* parts announced */
 	int		 locations[16];		/* SIM slots to delete */
-	char		 ids[16][PARTS_ID_MAX];	/* each part's identity */
+	char		 ids[16][WIRE_IDENT_MAX];	/* each part's (wire_ident) */
 	int		 nlocations;
 	time_t		 first_seen;
 };
@@ -779,8 +778,6 @@ int		 parts_add(struct parts *, const char *, const struct wire_msg *,
 int		 parts_expire(struct parts *, time_t, int, struct parts_done *);
 size_t		 parts_pending(const struct parts *);
 int		 parts_from(const struct parts *, const char *);
-void		 parts_id(const struct wire_msg *, char *, size_t);
-int		 parts_id_same(const char *, const char *);
 
 /* rate.c: messages per sender in its window, bounded (GW_RATE_SENDERS) */
 struct rate;

@@ -30,7 +30,6 @@
 #include <time.h>
 
 #include "gw.h"
-#include "hash.h"
 #include "log.h"
 
 #define PARTS_MAX_PARTS	16	/* parts of one long SMS we reassemble */
@@ -50,7 +49,7 @@ struct parts_entry {
 	char		 time[WIRE_TIME_MAX];	/* of the lowest part held */
 	int		 time_part;
 	int		 loc[PARTS_LOC_MAX];
-	char		 loc_id[PARTS_LOC_MAX][PARTS_ID_MAX];
+	char		 loc_id[PARTS_LOC_MAX][WIRE_IDENT_MAX];
 	int		 nloc;
 	time_t		 first_seen;
 	int		 due;		/* evicted: expire it now */
@@ -62,44 +61,6 @@ struct parts {
 	size_t			 n;
 	size_t			 ndue;
 };
-
-/*
- * What tells one part on a SIM from another of the same sender: its
- * SMSC time, its concatenation reference and number, if any, and its
- * text (FNV-1a): the SMSC time has whole seconds, and an officer's
- * next SMS may come within the same one. The SIM slot table keeps it,
- * so a slot reused after a crash is not taken for the committed part
- * it held before.
- */
-void
-parts_id(const struct wire_msg *msg, char *buf, size_t len)
-{
-	uint32_t	 h;
-
-	h = hash_fnv(HASH_FNV_INIT, msg->text, strlen(msg->text));
-	if (msg->total > 1)
-		snprintf(buf, len, "%s %d/%d #%08x", msg->time, (int)msg->ref,
-		    msg->part, h);
-	else
-		snprintf(buf, len, "%s #%08x", msg->time, h);
-}
-
-/*
- * Whether a slot's stored identity is this part's. One stored before
- * the text was part of it (no "#") is compared without the text.
- */
-int
-parts_id_same(const char *held, const char *part)
-{
-	const char	*hash;
-
-	if (strcmp(held, part) == 0)
-		return (1);
-	if (strchr(held, '#') != NULL || (hash = strstr(part, " #")) == NULL)
-		return (0);
-	return (strlen(held) == (size_t)(hash - part) &&
-	    strncmp(held, part, hash - part) == 0);
-}
 
 struct parts *
 parts_new(void)
@@ -195,7 +156,7 @@ parts_loc_add(struct parts_entry *e, const struct wire_msg *msg)
 		    e->sender, e->ref, PARTS_LOC_MAX, msg->location);
 		return;
 	}
-	parts_id(msg, e->loc_id[e->nloc], sizeof(e->loc_id[0]));
+	wire_ident(msg, e->loc_id[e->nloc], sizeof(e->loc_id[0]));
 	e->loc[e->nloc++] = msg->location;
 }
 
@@ -235,7 +196,7 @@ parts_single(const char *modem, const struct wire_msg *msg, time_t now,
 	d->nparts = 1;
 	d->total = msg->total > 1 ? msg->total : 1;
 	if ((msg->flags & WIRE_F_STORED) && msg->location != 0) {
-		parts_id(msg, d->ids[0], sizeof(d->ids[0]));
+		wire_ident(msg, d->ids[0], sizeof(d->ids[0]));
 		d->locations[d->nlocations++] = msg->location;
 	}
 	d->first_seen = now;

@@ -68,7 +68,7 @@ sms_delete_parts(struct modem *m, const struct parts_done *d)
 	if (m == NULL)
 		return;
 	for (i = 0; i < d->nlocations; i++)
-		bank_delete(m, d->locations[i]);
+		bank_delete(m, d->locations[i], d->ids[i]);
 }
 
 /*
@@ -209,45 +209,68 @@ sms_receive(struct modem *m, const struct parts_done *d, const char *raw)
 		sms_flush();
 }
 
-/* 1 if a message waiting for the turn's commit holds this SIM slot. */
+/*
+ * 1 if a message waiting for the turn's commit holds this SIM slot with
+ * this very part (wire_ident): another one there is new, however the
+ * slot was freed.
+ */
 static int
 sms_queued(struct modem *m, const struct wire_msg *w)
 {
 	struct sms_item	*it;
+	char		 ident[WIRE_IDENT_MAX];
 	int		 i;
 
-	if (w->location <= 0)
+	if (w->location <= 0 || TAILQ_EMPTY(&sms_queue))
 		return (0);
+	wire_ident(w, ident, sizeof(ident));
 	TAILQ_FOREACH(it, &sms_queue, entry) {
 		if (strcmp(it->d.modem, m->conf.name) != 0 ||
 		    strcmp(it->d.sender, w->number) != 0)
 			continue;
 		for (i = 0; i < it->d.nlocations; i++)
-			if (it->d.locations[i] == w->location)
+			if (it->d.locations[i] == w->location &&
+			    wire_ident_same(it->d.ids[i], ident))
 				return (1);
 	}
 	return (0);
 }
 
-/* The worker answered a DELETE: 0 done, -2 the slot holds another one. */
+/*
+ * The worker answered the DELETE of ident: deleted, or gone (the slot
+ * holds another message now). The slot's row goes only if it is still
+ * that message's: the slot's next message may be committed already.
+ */
 void
-sms_deleted(struct modem *m, int location, int code)
+sms_deleted(struct modem *m, int location, int code, const char *ident)
 {
-	if (code == 0 || code == -2)
-		store_slot_done(gw->store, m->conf.name, location);
+	char	 sender[WIRE_NUMBER_MAX], held[WIRE_IDENT_MAX];
+	int64_t	 id;
+	int	 multipart;
+
+	if (code != 0 && code != WIRE_CODE_CHANGED)
+		return;
+	if (ident[0] != '\0' && store_slot_get(gw->store, m->conf.name,
+	    location, &id, sender, sizeof(sender), held, sizeof(held),
+	    &multipart) == 1 && !multipart && !wire_ident_same(held, ident)) {
+		log_debug("modem %s: slot %d: %s gone; the slot's row is "
+		    "another message's", m->conf.name, location, ident);
+		return;
+	}
+	store_slot_done(gw->store, m->conf.name, location);
 }
 
 /*
  * 1 if this SMS is a part of a committed message still on the SIM:
- * delete it again. The slot's sender and part identity (parts_id) must
+ * delete it again. The slot's sender and part identity (wire_ident) must
  * both match: a slot freed before a crash may hold a new part of the
  * same officer, sent within the same second.
  */
 static int
 sms_slot_again(struct modem *m, const struct wire_msg *w)
 {
-	char		 sender[WIRE_NUMBER_MAX], held[PARTS_ID_MAX];
-	char		 part[PARTS_ID_MAX];
+	char		 sender[WIRE_NUMBER_MAX], held[WIRE_IDENT_MAX];
+	char		 part[WIRE_IDENT_MAX];
 	int64_t		 id;
 	int		 multipart;
 
@@ -255,16 +278,16 @@ sms_slot_again(struct modem *m, const struct wire_msg *w)
 	    store_slot_get(gw->store, m->conf.name, w->location, &id, sender,
 	    sizeof(sender), held, sizeof(held), &multipart) != 1)
 		return (0);
-	parts_id(w, part, sizeof(part));
+	wire_ident(w, part, sizeof(part));
 	if (strcmp(sender, w->number) != 0 || (!multipart &&
-	    !parts_id_same(held, part))) {
+	    !wire_ident_same(held, part))) {
 		/* Another message took the slot: ours was deleted. */
 		store_slot_done(gw->store, m->conf.name, w->location);
 		return (0);
 	}
 	log_debug("msg %lld: still on %s slot %d: deleting again",
 	    (long long)id, m->conf.name, w->location);
-	bank_delete(m, w->location);
+	bank_delete(m, w->location, part);
 	return (1);
 }
 

@@ -32,11 +32,13 @@ enum wire_type {
 	WIRE_STATUS_REPORT,	/* msgref, status (TP-ST), number, location */
 	WIRE_HEALTH,		/* signal, reg, info operator, sim use, errors */
 	WIRE_USSD_ANSWER,	/* id of the BALANCE; code, text answer */
-	WIRE_DELETE_RESULT,	/* id of the DELETE; location, code */
+	WIRE_DELETE_RESULT,	/* id of the DELETE; location, code, info
+				 * the DELETE's identity, echoed */
 	WIRE_HEARTBEAT,		/* alive; the worker's loop is turning */
 	/* down: main → worker */
 	WIRE_SEND = 32,		/* id, number, text, flags WIRE_F_REPORT */
-	WIRE_DELETE,		/* id, location */
+	WIRE_DELETE,		/* id, location, info the identity
+				 * (wire_ident) of the message meant */
 	WIRE_SWEEP,		/* read every message on the SIM now */
 	WIRE_BALANCE,		/* id, info USSD code */
 	WIRE_RECONNECT,		/* terminate and re-init the connection */
@@ -53,6 +55,12 @@ enum modem_state {
 	MODEM_BACKOFF,		/* waiting before the next connect attempt */
 };
 #define MODEM_STATE_MAX		MODEM_BACKOFF
+
+/* Codes a worker gives in *_RESULT frames besides CMS and libGammu's. */
+#define WIRE_CODE_NOTREADY	(-1)	/* not READY: try another modem */
+#define WIRE_CODE_CHANGED	(-2)	/* DELETE: the slot holds another
+					 * message; the one meant is gone */
+#define WIRE_CODE_BADREQ	(-3)	/* a request that cannot be done */
 
 #define WIRE_F_REPORT		0x01	/* SEND: request a status report */
 #define WIRE_F_UNICODE		0x02	/* SMS: the part was UCS-2 */
@@ -116,6 +124,9 @@ int		 wire_read(int, struct wire_msg *, int);
 					 * worker's arguments) */
 int		 wire_sendfds(int, const void *, size_t, const int *, int);
 ssize_t		 wire_recvfds(int, void *, size_t, int *, int);
+#define WIRE_IDENT_MAX		64	/* "SMSC-TIME REF/PART #TEXTHASH" */
+void		 wire_ident(const struct wire_msg *, char *, size_t);
+int		 wire_ident_same(const char *, const char *);
 int		 wire_journal_encode(const struct wire_journal *, char *,
 		    size_t);
 int		 wire_journal_decode(const char *, size_t,

@@ -1642,13 +1642,13 @@ gsm_send(struct gsm *g, const char *number, const char *text, int report,
 	res->msgref = -1;
 	if (number[0] == '\0' || strlen(number) > GSM_MAX_NUMBER_LENGTH ||
 	    gsm_utf8_to_ucs2(number, num, sizeof(num)) == -1) {
-		res->code = GSM_CODE_BADREQ;
+		res->code = WIRE_CODE_BADREQ;
 		snprintf(res->text, sizeof(res->text), "bad number");
 		return (GSM_REFUSED);
 	}
 	if ((n = gsm_encode(g, text)) == -1) {
 		gsm_multi_clear(g);
-		res->code = GSM_CODE_BADREQ;
+		res->code = WIRE_CODE_BADREQ;
 		snprintf(res->text, sizeof(res->text), "cannot encode the "
 		    "text");
 		return (GSM_REFUSED);
@@ -1691,7 +1691,7 @@ gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
 	memset(res, 0, sizeof(*res));
 	if (code[0] == '\0' || strlen(code) >= sizeof(dial) ||
 	    strspn(code, "0123456789*#+") != strlen(code)) {
-		res->code = GSM_CODE_BADREQ;
+		res->code = WIRE_CODE_BADREQ;
 		snprintf(res->text, sizeof(res->text), "bad USSD code");
 		return (GSM_REFUSED);
 	}

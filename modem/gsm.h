@@ -35,10 +35,6 @@ enum gsm_rc {
 	GSM_DEAD,		/* timeout, abort, device gone: reconnect */
 };
 
-/* Codes the worker gives in *_RESULT frames besides CMS and libGammu's. */
-#define GSM_CODE_NOTREADY	(-1)	/* not READY: try another modem */
-#define GSM_CODE_CHANGED	(-2)	/* DELETE: slot holds another message */
-#define GSM_CODE_BADREQ		(-3)	/* a request that cannot be done */
 
 struct gsm_conf {
 	const char	*device;

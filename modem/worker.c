@@ -48,7 +48,7 @@
 struct worker_seen {
 	TAILQ_ENTRY(worker_seen) entry;
 	int			 location;
-	uint64_t		 fp;
+	char			 ident[WIRE_IDENT_MAX];	/* wire_ident */
 	unsigned int		 gen;
 };
 TAILQ_HEAD(worker_seens, worker_seen);
@@ -110,38 +110,6 @@ worker_send(struct worker *w, struct wire_msg *m)
 	}
 }
 
-/* FNV-1a over what identifies a message at a location. */
-static uint64_t
-worker_fp(const struct wire_msg *m)
-{
-	uint64_t	 h = 1469598103934665603ULL;
-	int32_t		 v[8];
-	const char	*s[3];
-	size_t		 i, j;
-
-	v[0] = m->type;
-	v[1] = m->ref;
-	v[2] = m->part;
-	v[3] = m->total;
-	v[4] = m->msgref;
-	v[5] = m->status;
-	v[6] = m->flags & WIRE_F_UNICODE;
-	v[7] = 0;
-	for (i = 0; i < sizeof(v); i++) {
-		h ^= ((const unsigned char *)v)[i];
-		h *= 1099511628211ULL;
-	}
-	s[0] = m->number;
-	s[1] = m->time;
-	s[2] = m->text;
-	for (j = 0; j < 3; j++)
-		for (i = 0; i <= strlen(s[j]); i++) {
-			h ^= (unsigned char)s[j][i];
-			h *= 1099511628211ULL;
-		}
-	return (h);
-}
-
 static struct worker_seen *
 worker_seen_find(struct worker *w, int location)
 {
@@ -197,7 +165,7 @@ worker_emit(void *arg, const struct wire_msg *msg)
 			TAILQ_INSERT_TAIL(&w->seen, ws, entry);
 		}
 		if (ws != NULL) {
-			ws->fp = worker_fp(&m);
+			wire_ident(&m, ws->ident, sizeof(ws->ident));
 			ws->gen = w->gen;
 		}
 	}
@@ -416,7 +384,7 @@ worker_not_ready(struct worker *w, uint32_t type, const struct wire_msg *cmd,
 		return (0);
 	snprintf(why, sizeof(why), "modem not ready (%s)",
 	    wire_state_name(w->state));
-	worker_reply(w, type, cmd->id, location, GSM_CODE_NOTREADY, msgref,
+	worker_reply(w, type, cmd->id, location, WIRE_CODE_NOTREADY, msgref,
 	    why);
 	return (1);
 }
@@ -487,10 +455,27 @@ worker_cmd_send(struct worker *w, const struct wire_msg *cmd)
 		worker_state(w, MODEM_READY, "send done");
 }
 
+/* A DELETE's answer, with the identity it named. */
+static void
+worker_delete_reply(struct worker *w, const struct wire_msg *cmd, int code,
+    const char *text)
+{
+	struct wire_msg	 m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = WIRE_DELETE_RESULT;
+	m.id = cmd->id;
+	m.location = cmd->location;
+	m.code = code;
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	snprintf(m.info, sizeof(m.info), "%s", cmd->info);
+	worker_send(w, &m);
+}
+
 /*
- * AT+CMGD of a location whose message we handed up. Forgotten before the
- * delete, whatever its outcome: a location that may have been freed is
- * read before any later delete.
+ * AT+CMGD of a location that holds the message meant. What we handed up
+ * from it is forgotten before the delete, whatever its outcome: a
+ * location that may have been freed is read before any later delete.
  */
 static void
 worker_delete(struct worker *w, const struct wire_msg *cmd,
@@ -499,23 +484,33 @@ worker_delete(struct worker *w, const struct wire_msg *cmd,
 	struct gsm_result	 res;
 	enum gsm_rc		 rc;
 
-	worker_seen_drop(w, ws);
+	if (ws != NULL)
+		worker_seen_drop(w, ws);
 	rc = gsm_delete(w->gsm, cmd->location, &res);
 	if (rc == GSM_OK)
 		log_info("delete %llu: location %d deleted",
 		    (unsigned long long)cmd->id, cmd->location);
-	worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-	    rc == GSM_OK ? 0 : (res.code != 0 ? res.code : -1), 0, res.text);
+	worker_delete_reply(w, cmd, rc == GSM_OK ? 0 : (res.code != 0 ?
+	    res.code : -1), res.text);
 	(void)worker_outcome(w, rc, "delete");
 }
 
+/* Whether a DELETE names this identity; one naming none takes any. */
+static int
+worker_delete_meant(const struct wire_msg *cmd, const char *ident)
+{
+	return (cmd->info[0] == '\0' || wire_ident_same(cmd->info, ident));
+}
+
 /*
- * Delete a location only if it still holds what we handed up from it:
- * a slot freed and refilled must not lose its new message. A location
- * we read, handed up and have not deleted since still holds just that
- * (only this worker deletes, and the modem stores a message in an
- * empty slot only), so it is deleted without reading it again:
- * libGammu's GSM_DeleteSMS reads it anyway. Any other is read first.
+ * Delete a location only if it still holds the message the DELETE names
+ * (cmd->info, wire_ident): a slot freed and refilled must not lose its
+ * new message, and the main process may send a second DELETE for a
+ * message a sweep read again while the first was on its way. A
+ * location we read, handed up and have not deleted since still holds
+ * just that (only this worker deletes, and the modem stores a message
+ * in an empty slot only), so it is not read again: libGammu's
+ * GSM_DeleteSMS reads it anyway. Any other is read first.
  */
 static void
 worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
@@ -523,38 +518,51 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 	struct gsm_result	 res;
 	struct worker_seen	*ws;
 	struct wire_msg		 cur;
+	char			 ident[WIRE_IDENT_MAX];
 	enum gsm_rc		 rc;
 
 	if (worker_not_ready(w, WIRE_DELETE_RESULT, cmd, cmd->location, 0))
 		return;
 	if (cmd->location <= 0) {
-		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-		    GSM_CODE_BADREQ, 0, "no such location");
+		worker_delete_reply(w, cmd, WIRE_CODE_BADREQ,
+		    "no such location");
 		return;
 	}
 	if ((ws = worker_seen_find(w, cmd->location)) != NULL) {
-		worker_delete(w, cmd, ws);
+		if (worker_delete_meant(cmd, ws->ident))
+			worker_delete(w, cmd, ws);
+		else {
+			log_info("delete %llu: location %d holds %s now, not "
+			    "%s: kept", (unsigned long long)cmd->id,
+			    cmd->location, ws->ident, cmd->info);
+			worker_delete_reply(w, cmd, WIRE_CODE_CHANGED,
+			    "location holds another message");
+		}
 		return;
 	}
 	rc = gsm_read(w->gsm, cmd->location, &cur, &res);
 	if (rc != GSM_OK) {
-		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-		    res.code != 0 ? res.code : -1, 0, res.text);
+		worker_delete_reply(w, cmd, res.code != 0 ? res.code : -1,
+		    res.text);
 		(void)worker_outcome(w, rc, "delete");
 		return;
 	}
 	if (cur.type == WIRE_NONE) {
 		log_info("delete %llu: location %d is already empty",
 		    (unsigned long long)cmd->id, cmd->location);
-		worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-		    0, 0, "");
+		worker_delete_reply(w, cmd, 0, "");
+		return;
+	}
+	wire_ident(&cur, ident, sizeof(ident));
+	if (cmd->info[0] != '\0' && wire_ident_same(cmd->info, ident)) {
+		worker_delete(w, cmd, NULL);
 		return;
 	}
 	log_warnx("delete %llu: location %d holds a message not handed up "
 	    "yet; kept and handed up now", (unsigned long long)cmd->id,
 	    cmd->location);
-	worker_reply(w, WIRE_DELETE_RESULT, cmd->id, cmd->location,
-	    GSM_CODE_CHANGED, 0, "location holds another message");
+	worker_delete_reply(w, cmd, WIRE_CODE_CHANGED,
+	    "location holds another message");
 	worker_emit(w, &cur);
 }
 

@@ -43,10 +43,11 @@ static const struct wire_kind wire_kinds[] = {
 	{ WIRE_HEALTH, "HEALTH", { F_SIGNAL, F_REG, F_SIM_USED, F_SIM_TOTAL,
 	    F_ERRORS, F_INFO } },
 	{ WIRE_USSD_ANSWER, "USSD_ANSWER", { F_CODE, F_TEXT } },
-	{ WIRE_DELETE_RESULT, "DELETE_RESULT", { F_LOCATION, F_CODE } },
+	{ WIRE_DELETE_RESULT, "DELETE_RESULT", { F_LOCATION, F_CODE,
+	    F_INFO } },
 	{ WIRE_HEARTBEAT, "HEARTBEAT", { F_END } },
 	{ WIRE_SEND, "SEND", { F_FLAGS, F_NUMBER, F_TEXT } },
-	{ WIRE_DELETE, "DELETE", { F_LOCATION } },
+	{ WIRE_DELETE, "DELETE", { F_LOCATION, F_INFO } },
 	{ WIRE_SWEEP, "SWEEP", { F_END } },
 	{ WIRE_BALANCE, "BALANCE", { F_INFO } },
 	{ WIRE_RECONNECT, "RECONNECT", { F_END } },
@@ -89,6 +90,50 @@ wire_state_name(int s)
 	if (s < 0 || s > MODEM_STATE_MAX)
 		return ("unknown");
 	return (wire_states[s]);
+}
+
+/*
+ * What tells one message at a SIM slot from the next one there, from
+ * the fields its frame carries, so that the worker and the main process
+ * compute the same: an SMS part by its SMSC time, its concatenation
+ * reference and number, if any, and its text (FNV-1a), because the SMSC
+ * time has whole seconds and an officer's next SMS may come within the
+ * same one; a status report by its time, reference, status and number.
+ * A DELETE carries it, and the SIM slot table keeps it (sim_slots).
+ */
+void
+wire_ident(const struct wire_msg *msg, char *buf, size_t len)
+{
+	uint32_t	 h;
+
+	if (msg->type == WIRE_STATUS_REPORT) {
+		snprintf(buf, len, "%s SR%d/%d %s", msg->time,
+		    (int)msg->msgref, (int)msg->status, msg->number);
+		return;
+	}
+	h = hash_fnv(HASH_FNV_INIT, msg->text, strlen(msg->text));
+	if (msg->total > 1)
+		snprintf(buf, len, "%s %d/%d #%08x", msg->time, (int)msg->ref,
+		    msg->part, h);
+	else
+		snprintf(buf, len, "%s #%08x", msg->time, h);
+}
+
+/*
+ * Whether an identity kept (held) is this message's (part). One kept
+ * before the text was part of it (no "#") is compared without the text.
+ */
+int
+wire_ident_same(const char *held, const char *part)
+{
+	const char	*hash;
+
+	if (strcmp(held, part) == 0)
+		return (1);
+	if (strchr(held, '#') != NULL || (hash = strstr(part, " #")) == NULL)
+		return (0);
+	return (strlen(held) == (size_t)(hash - part) &&
+	    strncmp(held, part, hash - part) == 0);
 }
 
 /* Where a field lives in the struct, and for strings how big it is. */

@@ -56,6 +56,22 @@ await() {
 	return 1
 }
 cmd() { printf '%s\n' "$*" >&4; }
+# The identity a DELETE names (docs/design.md, "Deleting what was meant")
+# of a printed SMS line, computed here: "TIME REF/PART #FNV-1a(text)",
+# "TIME #FNV-1a(text)" for a single SMS. Texts here have no escapes.
+ident() {
+	python3 -c '
+import re, sys
+l = sys.argv[1]
+f = dict(re.findall(r" (\w+)=(\S*)", l.split(" text=")[0]))
+h = 0x811c9dc5
+for b in l.split(" text=", 1)[1].encode():
+	h = ((h ^ b) * 0x01000193) & 0xffffffff
+if int(f["total"]) > 1:
+	print("%s %s/%s #%08x" % (f["time"], f["ref"], f["part"], h))
+else:
+	print("%s #%08x" % (f["time"], h))' "$1"
+}
 # AT+CMGR (read one message) the worker has sent so far (libGammu's log).
 cmgr() { grep -c '"AT+CMGR=' "$T/gammu.log" 2>/dev/null || echo 0; }
 
@@ -146,16 +162,24 @@ expect_match "the reference is not 0" "$(field ref <"$T/parts" | head -1)" \
 # --- delete ---------------------------------------------------------
 locs=$(field location <"$T/parts" | tr '\n' ' ')
 reads0=$(cmgr)
+# A DELETE names the message meant: one naming another part is refused
+# and the part stays, without reading the slot again.
+set -- $locs
+other=$(ident "$(grep " location=$2 " "$T/parts")")
+mark
+cmd delete 99 "$1" "$other"
+await "DELETE of location $1 naming the part at $2 is refused (-2)" 5 \
+    "^DELETE_RESULT id=99 location=$1 code=-2 info=$other\$"
 mark
 i=100
-for l in $locs; do
-	cmd delete $i "$l"
+while read -r l; do
+	cmd delete $i "$(echo "$l" | field location)" "$(ident "$l")"
 	i=$((i + 1))
-done
-if wait_for 10 seen_n '^DELETE_RESULT id=10[0-2] location=[0-9]+ code=0$' 3; then
-	t_ok "DELETE of the 3 parts (locations $locs) answers code 0"
+done <"$T/parts"
+if wait_for 10 seen_n '^DELETE_RESULT id=10[0-2] location=[0-9]+ code=0 info=[^ ]+ [0-9]+/[1-3] #[0-9a-f]{8}$' 3; then
+	t_ok "DELETE of the 3 parts (locations $locs), each named, answers code 0"
 else
-	t_fail "DELETE of the 3 parts (locations $locs) answers code 0"
+	t_fail "DELETE of the 3 parts (locations $locs), each named, answers code 0"
 	since | grep DELETE | sed 's/^/#   /'
 fi
 ctl sim --modem 0 >"$T/sim0"
@@ -169,13 +193,41 @@ expect "the other messages stay on the SIM" "$(grep -c PPWP "$T/sim0")" 2
 # Each was read when it came and not deleted since: libGammu's own read
 # inside GSM_DeleteSMS is the only one (docs/modem.md, "Deleting
 # safely"); the worker used to read each again first.
-expect "3 deletes of messages handed up cost 3 reads, not 6" \
+expect "4 deletes of messages handed up (1 refused) cost 3 reads, not 7" \
     "$(($(cmgr) - reads0))" 3
 set -- $locs
 mark
 cmd delete 103 "$1"
 await "DELETE of a location already empty answers code 0" 5 \
     "^DELETE_RESULT id=103 location=$1 code=0\$"
+# The defect of 7 December 2026: a second DELETE of a slot's committed
+# message (sent again after a sweep read it again) reached the worker
+# after the slot was freed and refilled, and took the new message.
+mark
+ctl inject --from 081234500003 --to 0 "PPWP BARU" >/dev/null
+await "a new SMS arrives in a freed slot" 5 \
+    '^SMS .*number=\+6281234500003 .*text=PPWP BARU$'
+new=$(line '^SMS .*text=PPWP BARU$')
+nl=$(echo "$new" | field location)
+was=$(ident "$(grep " location=$nl " "$T/parts" | head -1)")
+if [ -n "$(grep " location=$nl " "$T/parts")" ]; then
+	t_ok "it took slot $nl, where part of the long SMS was"
+else
+	t_fail "it took slot $nl, where part of the long SMS was (slots $locs)"
+	was="2024-01-01T00:00:00Z 1/1 #00000000"
+fi
+mark
+cmd delete 106 "$nl" "$was"
+await "a late DELETE of the slot's old part is refused (-2)" 5 \
+    "^DELETE_RESULT id=106 location=$nl code=-2 "
+ctl sim --modem 0 >"$T/sim0"
+expect "the new SMS stays on the SIM" "$(grep -c 'PPWP BARU' "$T/sim0")" 1
+mark
+cmd delete 107 "$nl" "$(ident "$new")"
+await "the DELETE naming it deletes it" 5 \
+    "^DELETE_RESULT id=107 location=$nl code=0 "
+ctl sim --modem 0 >"$T/sim0"
+expect "it is gone from the SIM" "$(grep -c 'PPWP BARU' "$T/sim0")" 0
 cmd delete 104 0
 await "DELETE of location 0 is refused" 5 \
     '^DELETE_RESULT id=104 location=0 code=-[0-9]+$'

@@ -9,7 +9,8 @@
  *
  *	send ID NUMBER TEXT...	  SEND with a status report requested
  *	sendq ID NUMBER TEXT...	  SEND without a report
- *	delete ID LOCATION	  DELETE
+ *	delete ID LOCATION [IDENT...]  DELETE of the message IDENT
+ *				  (wire_ident; none: whatever is there)
  *	sweep | reconnect | shutdown
  *	balance ID CODE		  BALANCE (USSD)
  *	raw TYPE		  a frame of any type number, no fields
@@ -171,6 +172,8 @@ drive_format(const struct wire_msg *m, char *buf, size_t sz)
 	case WIRE_DELETE_RESULT:
 		drive_add(buf, sz, " id=%" PRIu64 " location=%d code=%d",
 		    m->id, m->location, m->code);
+		if (m->info[0] != '\0')
+			drive_str(buf, sz, "info", m->info);
 		break;
 	case WIRE_HEARTBEAT:
 		break;
@@ -447,6 +450,7 @@ drive_command(char *line)
 		m.type = WIRE_DELETE;
 		m.id = drive_id(drive_word(&p), cmd);
 		m.location = drive_ms(drive_word(&p), cmd);
+		drive_unescape(drive_rest(&p), m.info, sizeof(m.info));
 		drive_write(&m);
 	} else if (strcmp(cmd, "sweep") == 0) {
 		m.type = WIRE_SWEEP;

@@ -110,30 +110,30 @@ static void
 test_slot_same(void **state)
 {
 	struct wire_msg	 a, b;
-	char		 ia[PARTS_ID_MAX], ib[PARTS_ID_MAX], again[PARTS_ID_MAX];
+	char		 ia[WIRE_IDENT_MAX], ib[WIRE_IDENT_MAX], again[WIRE_IDENT_MAX];
 
 	(void)state;
 	a = sms("+62811", 0, 0, 0, 7, "PPWP 1 3201012001001");
 	b = sms("+62811", 0, 0, 0, 7, "PPWP 1 3201012001002");
 	assert_string_equal(a.time, b.time);
-	parts_id(&a, ia, sizeof(ia));
-	parts_id(&b, ib, sizeof(ib));
+	wire_ident(&a, ia, sizeof(ia));
+	wire_ident(&b, ib, sizeof(ib));
 	assert_string_equal(ib, "2024-02-14T10:00:00Z #1099a82b");
-	assert_false(parts_id_same(ia, ib));
-	parts_id(&a, again, sizeof(again));
-	assert_true(parts_id_same(ia, again));
+	assert_false(wire_ident_same(ia, ib));
+	wire_ident(&a, again, sizeof(again));
+	assert_true(wire_ident_same(ia, again));
 	/* Stored before the text was in it. */
-	assert_true(parts_id_same("2024-02-14T10:00:00Z", ib));
-	assert_false(parts_id_same("2024-02-14T10:00:01Z", ib));
-	assert_false(parts_id_same("2024-02-14T10:00:0", ib));
-	assert_false(parts_id_same("2024-02-14T10:00:00Z #1199a9be", ib));
+	assert_true(wire_ident_same("2024-02-14T10:00:00Z", ib));
+	assert_false(wire_ident_same("2024-02-14T10:00:01Z", ib));
+	assert_false(wire_ident_same("2024-02-14T10:00:0", ib));
+	assert_false(wire_ident_same("2024-02-14T10:00:00Z #1199a9be", ib));
 	/* Long SMS: reference and part still count. */
 	a = sms("+62811", 42, 1, 2, 3, "hello ");
 	b = sms("+62811", 43, 1, 2, 3, "hello ");
-	parts_id(&a, ia, sizeof(ia));
-	parts_id(&b, ib, sizeof(ib));
-	assert_false(parts_id_same(ia, ib));
-	assert_true(parts_id_same("2024-02-14T10:01:00Z 42/1", ia));
+	wire_ident(&a, ia, sizeof(ia));
+	wire_ident(&b, ib, sizeof(ib));
+	assert_false(wire_ident_same(ia, ib));
+	assert_true(wire_ident_same("2024-02-14T10:01:00Z 42/1", ia));
 }
 
 static void

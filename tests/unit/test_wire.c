@@ -45,10 +45,10 @@ static const struct {
 	{ WIRE_HEALTH, "HEALTH", W_SIGNAL | W_REG | W_SIM_USED |
 	    W_SIM_TOTAL | W_ERRORS | W_INFO },
 	{ WIRE_USSD_ANSWER, "USSD_ANSWER", W_CODE | W_TEXT },
-	{ WIRE_DELETE_RESULT, "DELETE_RESULT", W_LOCATION | W_CODE },
+	{ WIRE_DELETE_RESULT, "DELETE_RESULT", W_LOCATION | W_CODE | W_INFO },
 	{ WIRE_HEARTBEAT, "HEARTBEAT", 0 },
 	{ WIRE_SEND, "SEND", W_FLAGS | W_NUMBER | W_TEXT },
-	{ WIRE_DELETE, "DELETE", W_LOCATION },
+	{ WIRE_DELETE, "DELETE", W_LOCATION | W_INFO },
 	{ WIRE_SWEEP, "SWEEP", 0 },
 	{ WIRE_BALANCE, "BALANCE", W_INFO },
 	{ WIRE_RECONNECT, "RECONNECT", 0 },
@@ -180,6 +180,53 @@ test_roundtrip(void **state)
 		assert_string_equal(wire_type_name(kinds[i].type),
 		    kinds[i].name);
 	}
+}
+
+/*
+ * A message's identity (what a DELETE names) is the same computed by
+ * the worker on what it read and by the main process on the frame it
+ * decoded: it uses only fields the type carries.
+ */
+static void
+test_ident(void **state)
+{
+	static const uint32_t	 types[] = { WIRE_SMS, WIRE_STATUS_REPORT };
+	static const char	*want[] = {
+		"2024-02-14T09:12:01Z 201/2 #6e2487dd",
+		"2024-02-14T09:12:01Z SR250/64 +6281234567890",
+	};
+	struct wire_msg		 m, d;
+	uint8_t			 buf[WIRE_HDR_LEN + WIRE_MAX_PAYLOAD];
+	char			 a[WIRE_IDENT_MAX], b[WIRE_IDENT_MAX];
+	size_t			 len, used, i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		fill(&m, types[i]);
+		wire_ident(&m, a, sizeof(a));
+		assert_string_equal(a, want[i]);
+		assert_int_equal(wire_encode(&m, buf, sizeof(buf), &len), 0);
+		used = 0;
+		assert_int_equal(wire_decode(buf, len, &d, &used), 1);
+		wire_ident(&d, b, sizeof(b));
+		assert_string_equal(a, b);
+		assert_true(wire_ident_same(a, b));
+	}
+	/* A single SMS has no reference in it; another text, another one. */
+	fill(&m, WIRE_SMS);
+	m.total = 1;
+	wire_ident(&m, a, sizeof(a));
+	assert_string_equal(a, "2024-02-14T09:12:01Z #6e2487dd");
+	m.text[0] = 'Q';
+	wire_ident(&m, b, sizeof(b));
+	assert_false(wire_ident_same(a, b));
+	/* The longest fields are cut, the same way on both sides. */
+	memset(m.time, 'T', sizeof(m.time) - 1);
+	m.total = INT32_MAX;
+	m.ref = m.part = INT32_MIN;
+	wire_ident(&m, a, sizeof(a));
+	assert_int_equal(strlen(a), WIRE_IDENT_MAX - 1);
+	assert_true(WIRE_IDENT_MAX <= WIRE_INFO_MAX);
 }
 
 static void
@@ -619,6 +666,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_ident),
 		cmocka_unit_test(test_extremes),
 		cmocka_unit_test(test_encode_short),
 		cmocka_unit_test(test_truncated),
