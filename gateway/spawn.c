@@ -66,18 +66,21 @@ spawn_set_state(enum spawn_state s, const char *why)
 	spawn_z.state = s;
 }
 
-/* In a child: fd 3 the socket, the rest closed, signals as at exec. */
+/*
+ * In a child: the socket on WIRE_WORKER_FD, the rest closed, signals as
+ * at exec.
+ */
 static void
 spawn_child_fds(int sock)
 {
 	int	 i;
 
-	if (sock != 3) {
-		if (dup2(sock, 3) == -1)
+	if (sock != WIRE_WORKER_FD) {
+		if (dup2(sock, WIRE_WORKER_FD) == -1)
 			_exit(127);
 		close(sock);
 	}
-	for (i = 4; i < 1024; i++)
+	for (i = WIRE_WORKER_FD + 1; i < 1024; i++)
 		close(i);
 	signal(SIGPIPE, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#define WIRE_WORKER_FD		3	/* a worker's end of its socket */
 #define WIRE_HDR_LEN		16
 #define WIRE_MAX_PAYLOAD	4096
 #define WIRE_NUMBER_MAX		48	/* phone number, with NUL */

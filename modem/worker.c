@@ -34,7 +34,6 @@
 #include "wire.h"
 #include "zygote.h"
 
-#define WORKER_FD		3	/* our end of the socketpair */
 #define WORKER_HEARTBEAT	5	/* s between heartbeats */
 #define WORKER_HEALTH_DEFAULT	60	/* s between health frames */
 #define WORKER_ERRORS_MAX	3	/* libGammu errors in a row: broken */
@@ -823,7 +822,7 @@ worker_main(int argc, char *argv[])
 	memset(w, 0, sizeof(*w));
 	w->conf.connection = "at";
 	w->health_secs = WORKER_HEALTH_DEFAULT;
-	w->fd = WORKER_FD;
+	w->fd = WIRE_WORKER_FD;
 	w->journal = -1;
 	TAILQ_INIT(&w->seen);
 	while ((ch = getopt(argc, argv, "c:d:g:H:j:n:Psv")) != -1) {

@@ -34,7 +34,6 @@
 #include "zygote.h"
 
 #define ZYGOTE_FD		3	/* our end of tallygw's socketpair */
-#define ZYGOTE_WORKER_FD	3	/* where a worker finds its socket */
 #define ZYGOTE_ARGS_MAX		32	/* arguments a worker */
 #define ZYGOTE_FDS		2	/* the socket, the log */
 
@@ -115,15 +114,15 @@ zygote_fork(void)
 	return (n == sizeof(v) ? (pid_t)v : -EIO);
 }
 
-/* In the worker: its socket on fd 3, its log on 2, nothing else open. */
+/* In the worker: its socket on WIRE_WORKER_FD, its log on 2, no more. */
 static void
 zygote_worker_fds(int fds[ZYGOTE_FDS])
 {
 	int	 i;
 
-	if (dup2(fds[0], ZYGOTE_WORKER_FD) == -1 || dup2(fds[1], 2) == -1)
+	if (dup2(fds[0], WIRE_WORKER_FD) == -1 || dup2(fds[1], 2) == -1)
 		_exit(127);
-	for (i = ZYGOTE_WORKER_FD + 1; i < 1024; i++)
+	for (i = WIRE_WORKER_FD + 1; i < 1024; i++)
 		close(i);
 }
 
