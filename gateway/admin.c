@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "daemon.h"
 
@@ -294,11 +295,9 @@ admin_opt(const char *s)
 static json_t *
 admin_time(time_t t)
 {
-	struct tm	 tm;
-	char		 buf[GW_ISO_MAX];
+	char	 buf[GW_ISO_MAX];
 
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t <= 0 || fmt_iso(buf, sizeof(buf), t) == -1)
 		return (json_null());
 	return (json_string(buf));
 }

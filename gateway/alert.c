@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "daemon.h"
 
@@ -328,11 +329,8 @@ alert_sms_text(const char *gateway, const struct alert_note *notes,
 static void
 alert_iso(time_t t, char *buf, size_t len)
 {
-	struct tm	 tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%s", "");
+	if (t <= 0 || fmt_iso(buf, len, t) == -1)
+		fmt_copy(buf, len, "");
 }
 
 /*

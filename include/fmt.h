@@ -10,10 +10,13 @@
 #define FMT_H
 
 #include <stddef.h>
+#include <time.h>
 
 size_t	fmt_copy(char *, size_t, const char *);
 size_t	fmt_uint(char *, size_t, unsigned long long, int);
 int	fmt_add_uint(char *, size_t, size_t *, const char *,
 	    unsigned long long, int);
+/* t as ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ"; -1 and "" if it cannot be. */
+int	fmt_iso(char *, size_t, time_t);
 
 #endif

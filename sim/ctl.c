@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "central.h"
+#include "fmt.h"
 #include "log.h"
 #include "sim.h"
 
@@ -326,10 +327,7 @@ ctl_flag(int argc, char **argv, const char *name)
 static void
 ctl_time(time_t t, char *buf, size_t len)
 {
-	struct tm	 tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)fmt_iso(buf, len, t);
 }
 
 /* A JSON string: quotes, backslashes and control bytes escaped. */

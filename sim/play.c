@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "central.h"
+#include "fmt.h"
 #include "log.h"
 #include "oracle.h"
 #include "scenario.h"
@@ -509,7 +510,6 @@ play_oracle(int argc, char **argv, FILE *central, const char *cdir,
 	struct oracle_report	 rep;
 	struct phone		*ph;
 	struct inmsg		*im;
-	struct tm		 tm;
 	char			 ts[32], lerr[256], *buf = NULL;
 	size_t			 len = 0;
 	FILE			*mf;
@@ -524,8 +524,7 @@ play_oracle(int argc, char **argv, FILE *central, const char *cdir,
 	}
 	TAILQ_FOREACH(ph, &sim->phones, entry)
 		TAILQ_FOREACH(im, &ph->inbox, entry) {
-			gmtime_r(&im->time, &tm);
-			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			(void)fmt_iso(ts, sizeof(ts), im->time);
 			if (oracle_add_reply(in, ph->msisdn, im->from,
 			    im->text, ts) == -1) {
 				snprintf(err, errlen, "out of memory");

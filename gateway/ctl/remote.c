@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "fmt.h"
 #include "tally.h"
 #include "httpc.h"
 #include "remote.h"
@@ -414,7 +415,6 @@ remote_when(const char *v, char *buf, size_t len)
 	char		*end;
 	long		 n;
 	time_t		 t;
-	struct tm	 tm;
 
 	errno = 0;
 	n = strtol(v, &end, 10);
@@ -424,8 +424,7 @@ remote_when(const char *v, char *buf, size_t len)
 	n *= end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 :
 	    86400;
 	t = time(NULL) - n;
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)fmt_iso(buf, len, t);
 	return (buf);
 }
 

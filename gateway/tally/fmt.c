@@ -1,10 +1,11 @@
 /*
  * fmt: a string copied and a number in decimal, as snprintf would
- * write them (include/fmt.h).
+ * write them, and a time in ISO 8601 (include/fmt.h).
  */
 
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "fmt.h"
 
@@ -60,5 +61,19 @@ fmt_add_uint(char *buf, size_t len, size_t *off, const char *sep,
 	if (n >= len - *off)
 		return (-1);
 	*off += n;
+	return (0);
+}
+
+int
+fmt_iso(char *buf, size_t len, time_t t)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		if (len > 0)
+			buf[0] = '\0';
+		return (-1);
+	}
 	return (0);
 }

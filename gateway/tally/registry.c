@@ -379,12 +379,7 @@ registry_meta_set_num(struct registry *reg, const char *key, size_t value,
 static void
 registry_now_utc(char *buf, size_t len)
 {
-	struct tm	 tm;
-	time_t		 t;
-
-	t = time(NULL);
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	(void)fmt_iso(buf, len, time(NULL));
 }
 
 /* Record where an import came from and when. */

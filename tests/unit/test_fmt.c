@@ -76,9 +76,26 @@ test_copy(void **state)
 	same_copy("PPWP 6571021002004 1 269 63 181 16 260 9 12345678");
 }
 
+/* The times as `date -u -d @T +%Y-%m-%dT%H:%M:%SZ` writes them. */
+static void
+test_iso(void **state)
+{
+	char	 buf[32];
+
+	(void)state;
+	assert_int_equal(fmt_iso(buf, sizeof(buf), 0), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00Z");
+	assert_int_equal(fmt_iso(buf, sizeof(buf), 1707879721), 0);
+	assert_string_equal(buf, "2024-02-14T03:02:01Z");
+	assert_int_equal(fmt_iso(buf, 21, 1707879721), 0);
+	assert_int_equal(fmt_iso(buf, 20, 1707879721), -1);
+	assert_string_equal(buf, "");
+}
+
 static const struct CMUnitTest tests[] = {
 	cmocka_unit_test(test_uint),
 	cmocka_unit_test(test_copy),
+	cmocka_unit_test(test_iso),
 };
 
 UNIT_MAIN(tests)
