@@ -4,7 +4,8 @@
  * call of snprintf ("%s", "%0*llu") and gives what it gives: the length
  * the whole text needs; at most len - 1 bytes written, then a NUL
  * (nothing when len is 0). snprintf costs 600 to 1,000 instructions a
- * call, about 20,000 a report (docs/bench.md, "The pipeline").
+ * call, about 20,000 a report (docs/bench.md, "The pipeline"). And the
+ * one form every program writes a time in, ISO 8601 UTC.
  */
 #ifndef FMT_H
 #define FMT_H
