@@ -1679,6 +1679,17 @@ gsm_send(struct gsm *g, const char *number, const char *text, int report,
 	return (rc);
 }
 
+/* The USSD answers that are the network's refusal; any other is text. */
+static const struct {
+	GSM_USSDStatus	 status;
+	GSM_Error	 code;
+	const char	*text;
+} gsm_ussd_refusals[] = {
+	{ USSD_NotSupported, ERR_NETWORK_ERROR, "USSD code not supported" },
+	{ USSD_Timeout, ERR_TIMEOUT, "USSD session timed out" },
+	{ USSD_AnotherClient, ERR_BUSY, "USSD answered to another client" },
+};
+
 /* Dial a USSD code and wait for the network's answer. */
 enum gsm_rc
 gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
@@ -1687,6 +1698,7 @@ gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
 	char		 dial[GSM_MAX_USSD_LENGTH + 1];
 	long long	 deadline;
 	enum gsm_rc	 rc;
+	size_t		 i;
 
 	memset(res, 0, sizeof(*res));
 	if (code[0] == '\0' || strlen(code) >= sizeof(dial) ||
@@ -1729,32 +1741,15 @@ gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
 		return (GSM_ERROR);
 	}
 	rc = GSM_OK;
-	switch (g->ussd_status) {
-	case USSD_NoActionNeeded:
-	case USSD_ActionNeeded:
-	case USSD_Terminated:
-	case USSD_Unknown:
-		snprintf(res->text, sizeof(res->text), "%s", g->ussd_text);
-		break;
-	case USSD_NotSupported:
-		res->code = ERR_NETWORK_ERROR;
-		snprintf(res->text, sizeof(res->text), "network: USSD code "
-		    "not supported");
-		rc = GSM_REFUSED;
-		break;
-	case USSD_Timeout:
-		res->code = ERR_TIMEOUT;
-		snprintf(res->text, sizeof(res->text), "network: USSD "
-		    "session timed out");
-		rc = GSM_REFUSED;
-		break;
-	case USSD_AnotherClient:
-		res->code = ERR_BUSY;
-		snprintf(res->text, sizeof(res->text), "network: USSD "
-		    "answered to another client");
-		rc = GSM_REFUSED;
-		break;
-	}
+	snprintf(res->text, sizeof(res->text), "%s", g->ussd_text);
+	for (i = 0; i < sizeof(gsm_ussd_refusals) /
+	    sizeof(gsm_ussd_refusals[0]); i++)
+		if (gsm_ussd_refusals[i].status == g->ussd_status) {
+			res->code = gsm_ussd_refusals[i].code;
+			snprintf(res->text, sizeof(res->text), "network: %s",
+			    gsm_ussd_refusals[i].text);
+			rc = GSM_REFUSED;
+		}
 	/* A menu waiting for input would hold the session: close it. */
 	if (g->ussd_status == USSD_ActionNeeded) {
 		gsm_arm(g, GSM_WD_QUICK);

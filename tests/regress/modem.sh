@@ -329,7 +329,8 @@ cmd balance 5 '*888#'
 await "BALANCE *888# answers tallysim's balance" 15 \
     '^USSD_ANSWER id=5 code=0 text=Sisa pulsa Anda Rp[0-9.]+\. Aktif s\.d\. [0-9-]+$'
 cmd balance 6 '*147#'
-await "an unknown USSD code answers an error" 15 '^USSD_ANSWER id=6 code=[1-9]'
+await "an unknown USSD code (+CUSD: 4) answers 'not supported'" 15 \
+    '^USSD_ANSWER id=6 code=[1-9][0-9]* text=network: USSD code not supported$'
 
 # --- fault: cms -----------------------------------------------------
 ctl fault --modem 0 cms 38 >/dev/null
