@@ -599,6 +599,22 @@ central_reject(struct central *c, const struct central_answer *a,
 	sqlite3_reset(st);
 }
 
+/* Run a write; a failure is the request's 500, with SQLite's words. */
+static int
+central_step(struct central *c, sqlite3_stmt *st, struct central_answer *a)
+{
+	int	 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return (0);
+	snprintf(a->error, sizeof(a->error), "store: %s",
+	    sqlite3_errmsg(c->db));
+	a->status = 500;
+	return (-1);
+}
+
 /* Same key already held: 200 when the report is the same, else 409. */
 static int
 central_seen(struct central *c, struct central_req *q,
@@ -644,14 +660,8 @@ central_seen(struct central *c, struct central_req *q,
 	sqlite3_reset(st);
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, q->key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(a->error, sizeof(a->error), "store: %s",
-		    sqlite3_errmsg(c->db));
-		a->status = 500;
+	if (central_step(c, st, a) == -1)
 		return (-1);
-	}
 	a->status = 200;
 	a->what = "duplicate";
 	log_info("central: duplicate %s", q->key);
@@ -665,7 +675,6 @@ central_store(struct central *c, struct central_req *q,
     struct central_answer *a)
 {
 	sqlite3_stmt	*st = c->st_insert;
-	int		 rc;
 
 	central_now(a->stored_at, sizeof(a->stored_at));
 	sqlite3_reset(st);
@@ -694,14 +703,8 @@ central_store(struct central *c, struct central_req *q,
 	central_bind_text(st, 20, sig);
 	sqlite3_bind_int(st, 21, sig_ok);
 	central_bind_text(st, 22, a->stored_at);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		snprintf(a->error, sizeof(a->error), "store: %s",
-		    sqlite3_errmsg(c->db));
-		a->status = 500;
+	if (central_step(c, st, a) == -1)
 		return (-1);
-	}
 	a->status = 201;
 	a->what = "stored";
 	log_info("central: stored %s (%s)", q->key, q->canonical);
