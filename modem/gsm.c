@@ -1545,6 +1545,24 @@ gsm_encode(struct gsm *g, const char *text)
 }
 
 /*
+ * Read the modem until a callback sets *fired, the deadline (ms) passes,
+ * the device is gone or the watchdog fires; the worker's tick between
+ * reads keeps its heartbeat going.
+ */
+static void
+gsm_wait_fired(struct gsm *g, const int *fired, long long deadline)
+{
+	while (!*fired && gsm_now_ms() < deadline) {
+		if (GSM_ReadDevice(g->sm, TRUE) < 0 &&
+		    !GSM_IsConnected(g->sm))
+			break;
+		if (gsm_watch_fired)
+			break;
+		g->hooks.tick(g->hooks.arg);
+	}
+}
+
+/*
  * Send one part and wait for the network's answer through the
  * send-status callback: GSM_SendSMS returns before it comes.
  */
@@ -1553,7 +1571,6 @@ gsm_send_part(struct gsm *g, GSM_SMSMessage *sms, const char *what,
     struct gsm_result *res)
 {
 	GSM_Error	 err;
-	long long	 deadline;
 
 	g->send_fired = 0;
 	g->send_status = -1;
@@ -1579,16 +1596,9 @@ gsm_send_part(struct gsm *g, GSM_SMSMessage *sms, const char *what,
 		}
 		return (gsm_fail(what, err, res));
 	}
-	deadline = gsm_now_ms() + GSM_SEND_WAIT * 1000LL;
 	gsm_arm(g, GSM_SEND_WAIT + 5);
-	while (!g->send_fired && gsm_now_ms() < deadline) {
-		if (GSM_ReadDevice(g->sm, TRUE) < 0 &&
-		    !GSM_IsConnected(g->sm))
-			break;
-		if (gsm_watch_fired)
-			break;
-		g->hooks.tick(g->hooks.arg);
-	}
+	gsm_wait_fired(g, &g->send_fired, gsm_now_ms() +
+	    GSM_SEND_WAIT * 1000LL);
 	gsm_disarm();
 	if (!g->send_fired) {
 		res->code = ERR_TIMEOUT;
@@ -1722,14 +1732,7 @@ gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
 		gsm_disarm();
 		return (gsm_fail("dialling USSD", err, res));
 	}
-	while (!g->ussd_fired && gsm_now_ms() < deadline) {
-		if (GSM_ReadDevice(g->sm, TRUE) < 0 &&
-		    !GSM_IsConnected(g->sm))
-			break;
-		if (gsm_watch_fired)
-			break;
-		g->hooks.tick(g->hooks.arg);
-	}
+	gsm_wait_fired(g, &g->ussd_fired, deadline);
 	gsm_disarm();
 	if (gsm_watch_fired)
 		return (gsm_fail("USSD", ERR_ABORTED, res));
