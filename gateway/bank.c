@@ -127,11 +127,13 @@ bank_send(struct modem *m, int64_t id, const char *number, const char *text,
 }
 
 /*
- * DELETE the message whose identity (wire_ident) is ident from a SIM
- * slot: the worker leaves a message that took the slot since alone.
+ * DELETE the message from number whose identity (wire_ident) is ident
+ * from a SIM slot: the worker leaves a message that took the slot since
+ * alone.
  */
 int
-bank_delete(struct modem *m, int location, const char *ident)
+bank_delete(struct modem *m, int location, const char *number,
+    const char *ident)
 {
 	struct wire_msg	 w;
 
@@ -140,6 +142,7 @@ bank_delete(struct modem *m, int location, const char *ident)
 	memset(&w, 0, sizeof(w));
 	w.type = WIRE_DELETE;
 	w.location = location;
+	snprintf(w.number, sizeof(w.number), "%s", number);
 	snprintf(w.info, sizeof(w.info), "%s", ident);
 	return (bank_write(m, &w));
 }
@@ -222,7 +225,7 @@ bank_frame(struct modem *m, const struct wire_msg *w)
 		bank_ev->status_report(m, w->msgref, w->status);
 		if (w->location > 0) {
 			wire_ident(w, ident, sizeof(ident));
-			bank_delete(m, w->location, ident);
+			bank_delete(m, w->location, w->number, ident);
 		}
 		break;
 	case WIRE_HEALTH:

@@ -133,7 +133,8 @@ struct modem	*bank_pick(const char *, const char *);
 int		 bank_elsewhere(const struct modem *, time_t);
 int		 bank_send(struct modem *, int64_t, const char *,
 		    const char *, int);
-int		 bank_delete(struct modem *, int, const char *);
+int		 bank_delete(struct modem *, int, const char *,
+		    const char *);
 void		 bank_sweep_all(void);
 void		 bank_reap(void);
 void		 bank_tick(time_t);

@@ -68,7 +68,7 @@ sms_delete_parts(struct modem *m, const struct parts_done *d)
 	if (m == NULL)
 		return;
 	for (i = 0; i < d->nlocations; i++)
-		bank_delete(m, d->locations[i], d->ids[i]);
+		bank_delete(m, d->locations[i], d->sender, d->ids[i]);
 }
 
 /*
@@ -287,7 +287,7 @@ sms_slot_again(struct modem *m, const struct wire_msg *w)
 	}
 	log_debug("msg %lld: still on %s slot %d: deleting again",
 	    (long long)id, m->conf.name, w->location);
-	bank_delete(m, w->location, part);
+	bank_delete(m, w->location, w->number, part);
 	return (1);
 }
 

@@ -38,8 +38,9 @@ enum wire_type {
 	WIRE_HEARTBEAT,		/* alive; the worker's loop is turning */
 	/* down: main → worker */
 	WIRE_SEND = 32,		/* id, number, text, flags WIRE_F_REPORT */
-	WIRE_DELETE,		/* id, location, info the identity
-				 * (wire_ident) of the message meant */
+	WIRE_DELETE,		/* id, location, number and info the
+				 * sender and identity (wire_ident) of
+				 * the message meant */
 	WIRE_SWEEP,		/* read every message on the SIM now */
 	WIRE_BALANCE,		/* id, info USSD code */
 	WIRE_RECONNECT,		/* terminate and re-init the connection */

@@ -47,6 +47,7 @@
 struct worker_seen {
 	TAILQ_ENTRY(worker_seen) entry;
 	int			 location;
+	char			 number[WIRE_NUMBER_MAX];
 	char			 ident[WIRE_IDENT_MAX];	/* wire_ident */
 	unsigned int		 gen;
 };
@@ -164,6 +165,7 @@ worker_emit(void *arg, const struct wire_msg *msg)
 			TAILQ_INSERT_TAIL(&w->seen, ws, entry);
 		}
 		if (ws != NULL) {
+			memcpy(ws->number, m.number, sizeof(ws->number));
 			wire_ident(&m, ws->ident, sizeof(ws->ident));
 			ws->gen = w->gen;
 		}
@@ -494,11 +496,18 @@ worker_delete(struct worker *w, const struct wire_msg *cmd,
 	(void)worker_outcome(w, rc, "delete");
 }
 
-/* Whether a DELETE names this identity; one naming none takes any. */
+/*
+ * Whether a DELETE names this message (its sender and identity); one
+ * naming none takes any.
+ */
 static int
-worker_delete_meant(const struct wire_msg *cmd, const char *ident)
+worker_delete_meant(const struct wire_msg *cmd, const char *number,
+    const char *ident)
 {
-	return (cmd->info[0] == '\0' || wire_ident_same(cmd->info, ident));
+	if (cmd->info[0] == '\0')
+		return (1);
+	return ((cmd->number[0] == '\0' || strcmp(cmd->number, number) == 0) &&
+	    wire_ident_same(cmd->info, ident));
 }
 
 /*
@@ -528,7 +537,7 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 		return;
 	}
 	if ((ws = worker_seen_find(w, cmd->location)) != NULL) {
-		if (worker_delete_meant(cmd, ws->ident))
+		if (worker_delete_meant(cmd, ws->number, ws->ident))
 			worker_delete(w, cmd, ws);
 		else {
 			log_info("delete %llu: location %d holds %s now, not "
@@ -553,7 +562,8 @@ worker_cmd_delete(struct worker *w, const struct wire_msg *cmd)
 		return;
 	}
 	wire_ident(&cur, ident, sizeof(ident));
-	if (cmd->info[0] != '\0' && wire_ident_same(cmd->info, ident)) {
+	if (cmd->info[0] != '\0' &&
+	    worker_delete_meant(cmd, cur.number, ident)) {
 		worker_delete(w, cmd, NULL);
 		return;
 	}

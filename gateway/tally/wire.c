@@ -47,7 +47,7 @@ static const struct wire_kind wire_kinds[] = {
 	    F_INFO } },
 	{ WIRE_HEARTBEAT, "HEARTBEAT", { F_END } },
 	{ WIRE_SEND, "SEND", { F_FLAGS, F_NUMBER, F_TEXT } },
-	{ WIRE_DELETE, "DELETE", { F_LOCATION, F_INFO } },
+	{ WIRE_DELETE, "DELETE", { F_LOCATION, F_NUMBER, F_INFO } },
 	{ WIRE_SWEEP, "SWEEP", { F_END } },
 	{ WIRE_BALANCE, "BALANCE", { F_INFO } },
 	{ WIRE_RECONNECT, "RECONNECT", { F_END } },

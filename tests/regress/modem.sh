@@ -223,8 +223,12 @@ await "a late DELETE of the slot's old part is refused (-2)" 5 \
 ctl sim --modem 0 >"$T/sim0"
 expect "the new SMS stays on the SIM" "$(grep -c 'PPWP BARU' "$T/sim0")" 1
 mark
-cmd delete 107 "$nl" "$(ident "$new")"
-await "the DELETE naming it deletes it" 5 \
+cmd deletefrom 108 "$nl" +6281234500009 "$(ident "$new")"
+await "a DELETE naming its identity but another sender is refused (-2)" 5 \
+    "^DELETE_RESULT id=108 location=$nl code=-2 "
+mark
+cmd deletefrom 107 "$nl" +6281234500003 "$(ident "$new")"
+await "the DELETE naming it (sender and identity) deletes it" 5 \
     "^DELETE_RESULT id=107 location=$nl code=0 "
 ctl sim --modem 0 >"$T/sim0"
 expect "it is gone from the SIM" "$(grep -c 'PPWP BARU' "$T/sim0")" 0

@@ -11,6 +11,7 @@
  *	sendq ID NUMBER TEXT...	  SEND without a report
  *	delete ID LOCATION [IDENT...]  DELETE of the message IDENT
  *				  (wire_ident; none: whatever is there)
+ *	deletefrom ID LOCATION NUMBER IDENT...  the same, of NUMBER's
  *	sweep | reconnect | shutdown
  *	balance ID CODE		  BALANCE (USSD)
  *	raw TYPE		  a frame of any type number, no fields
@@ -446,10 +447,16 @@ drive_command(char *line)
 		if (strcmp(cmd, "send") == 0)
 			m.flags = WIRE_F_REPORT;
 		drive_write(&m);
-	} else if (strcmp(cmd, "delete") == 0) {
+	} else if (strcmp(cmd, "delete") == 0 ||
+	    strcmp(cmd, "deletefrom") == 0) {
 		m.type = WIRE_DELETE;
 		m.id = drive_id(drive_word(&p), cmd);
 		m.location = drive_ms(drive_word(&p), cmd);
+		if (strcmp(cmd, "deletefrom") == 0) {
+			if ((a = drive_word(&p)) == NULL)
+				drive_fail("deletefrom: missing number");
+			snprintf(m.number, sizeof(m.number), "%s", a);
+		}
 		drive_unescape(drive_rest(&p), m.info, sizeof(m.info));
 		drive_write(&m);
 	} else if (strcmp(cmd, "sweep") == 0) {
