@@ -329,8 +329,10 @@ alert_sms_text(const char *gateway, const struct alert_note *notes,
 static void
 alert_iso(time_t t, char *buf, size_t len)
 {
-	if (t <= 0 || fmt_iso(buf, len, t) == -1)
+	if (t <= 0)
 		fmt_copy(buf, len, "");
+	else
+		(void)fmt_iso(buf, len, t);	/* "" if it cannot */
 }
 
 /*

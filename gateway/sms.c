@@ -215,15 +215,13 @@ sms_receive(struct modem *m, const struct parts_done *d, const char *raw)
  * slot was freed.
  */
 static int
-sms_queued(struct modem *m, const struct wire_msg *w)
+sms_queued(struct modem *m, const struct wire_msg *w, const char *ident)
 {
 	struct sms_item	*it;
-	char		 ident[WIRE_IDENT_MAX];
 	int		 i;
 
-	if (w->location <= 0 || TAILQ_EMPTY(&sms_queue))
+	if (w->location <= 0)
 		return (0);
-	wire_ident(w, ident, sizeof(ident));
 	TAILQ_FOREACH(it, &sms_queue, entry) {
 		if (strcmp(it->d.modem, m->conf.name) != 0 ||
 		    strcmp(it->d.sender, w->number) != 0)
@@ -267,10 +265,9 @@ sms_deleted(struct modem *m, int location, int code, const char *ident)
  * same officer, sent within the same second.
  */
 static int
-sms_slot_again(struct modem *m, const struct wire_msg *w)
+sms_slot_again(struct modem *m, const struct wire_msg *w, const char *part)
 {
 	char		 sender[WIRE_NUMBER_MAX], held[WIRE_IDENT_MAX];
-	char		 part[WIRE_IDENT_MAX];
 	int64_t		 id;
 	int		 multipart;
 
@@ -278,7 +275,6 @@ sms_slot_again(struct modem *m, const struct wire_msg *w)
 	    store_slot_get(gw->store, m->conf.name, w->location, &id, sender,
 	    sizeof(sender), held, sizeof(held), &multipart) != 1)
 		return (0);
-	wire_ident(w, part, sizeof(part));
 	if (strcmp(sender, w->number) != 0 || (!multipart &&
 	    !wire_ident_same(held, part))) {
 		/* Another message took the slot: ours was deleted. */
@@ -296,14 +292,17 @@ void
 sms_on_sms(struct modem *m, const struct wire_msg *w)
 {
 	struct parts_done	*d;
+	char			 ident[WIRE_IDENT_MAX];
 
-	if (sms_queued(m, w)) {
+	/* The part's identity, for both checks of a slot read again. */
+	wire_ident(w, ident, sizeof(ident));
+	if (sms_queued(m, w, ident)) {
 		/* Read again before its commit: deleted after it. */
 		log_debug("modem %s: slot %d from %s read again before its "
 		    "commit", m->conf.name, w->location, w->number);
 		return;
 	}
-	if (sms_slot_again(m, w))
+	if (sms_slot_again(m, w, ident))
 		return;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return;

@@ -1752,6 +1752,7 @@ gsm_ussd(struct gsm *g, const char *code, struct gsm_result *res)
 			snprintf(res->text, sizeof(res->text), "network: %s",
 			    gsm_ussd_refusals[i].text);
 			rc = GSM_REFUSED;
+			break;
 		}
 	/* A menu waiting for input would hold the session: close it. */
 	if (g->ussd_status == USSD_ActionNeeded) {
